@@ -1,0 +1,450 @@
+//! The spec format: what a `spec/*.toml` file may say.
+//!
+//! These types are the single definition of the format. `cargo xtask gen` writes `spec/schema.json`
+//! from them (schemars), so editors can validate spec files; every table denies unknown keys, so a
+//! misspelt key is an error with its file and line rather than something silently ignored.
+//!
+//! A spec file looks like this:
+//!
+//! ```toml
+//! [area]
+//! name = "contacts"            # module and accessor name: client.contacts()
+//! crate_dir = "crates/contacts" # where the generated code goes (src/generated/)
+//! crate_name = "wecom_contacts"
+//! doc = "Departments, members and tags."
+//!
+//! [[endpoint]]
+//! name = "user_get"
+//! method = "GET"
+//! path = "user/get"
+//! credential = "app_or_contact"
+//! doc = "Reads one member."
+//! doc_url = "https://developer.work.weixin.qq.com/document/path/90196"
+//! [endpoint.query]
+//! userid = { type = "string", required = true, bytes = [1, 64], errcode = 40003, doc = "The member's userid." }
+//! [endpoint.response]
+//! userid = { type = "string", required = true }
+//! department = { type = "[u32]" }
+//!
+//! [model.Department]
+//! doc = "A department."
+//! [model.Department.fields]
+//! id = { type = "u32", required = true }
+//!
+//! [enum.MediaType]
+//! repr = "string"
+//! values = [{ value = "image", name = "Image" }, { value = "file", name = "File" }]
+//!
+//! [union.MessageContent]
+//! tag = "msgtype"
+//! style = "named"
+//! variants = [{ value = "text", model = "Text" }]
+//! ```
+//!
+//! ## Types
+//! A field's `type` is one of:
+//! - a scalar: `string`, `bool`, `i32`, `i64`, `u32`, `u64`, `f64`, `json` (any JSON value),
+//!   `flag` (a Rust `bool` sent as `0`/`1`), `secret` (a string never shown in Debug output),
+//!   `upload` (a file part of a multipart body; only in `[endpoint.multipart]`);
+//! - the name of a `model`, `enum` or `union` declared in any spec file;
+//! - `[T]`: a JSON array of `T`;
+//! - `pipe[T]`: a list sent as one string joined with `|` (WeCom's `"a|b"` lists), a `Vec<T>` in Rust.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A name with the position it was written at, for error messages.
+pub type Name = Spanned<String>;
+
+/// One `spec/<area>.toml` file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    /// Where the generated code goes and how the area is named.
+    pub area: Area,
+    /// The endpoints of this area, in the order they are documented.
+    #[serde(default)]
+    pub endpoint: Vec<Endpoint>,
+    /// Shared structs, referenced by name from fields (`type = "Department"` or `"[Department]"`).
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, Model>")]
+    pub model: IndexMap<Name, Model>,
+    /// Enumerations; each generated enum also keeps values WeCom adds later (`Unknown`).
+    #[serde(default, rename = "enum")]
+    #[schemars(with = "IndexMap<String, Enum>")]
+    pub enums: IndexMap<Name, Enum>,
+    /// Tagged unions such as message bodies tagged by `msgtype`.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, Union>")]
+    pub union: IndexMap<Name, Union>,
+}
+
+/// The `[area]` table.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    /// snake_case name; the client accessor (`client.contacts()`) and the generated module are named after it.
+    #[schemars(with = "String")]
+    pub name: Name,
+    /// Directory of the crate that receives the generated code, relative to the workspace root.
+    pub crate_dir: String,
+    /// The Rust name of that crate (`wecom_contacts`); generated code refers to itself through it.
+    pub crate_name: String,
+    /// Crate-level summary of the area (becomes the generated module's doc).
+    pub doc: String,
+}
+
+/// HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum HttpMethod {
+    /// `GET`: fields go to the query string.
+    #[serde(rename = "GET")]
+    Get,
+    /// `POST`: a JSON or multipart body, plus query fields.
+    #[serde(rename = "POST")]
+    Post,
+}
+
+/// Which credential an endpoint needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    /// None (gettoken).
+    None,
+    /// The selected app's access_token.
+    App,
+    /// The contact-sync secret's access_token; an error before I/O when the client has no such secret.
+    Contact,
+    /// Directory reads: contact-sync token when configured, else the app's (limited to its visible scope).
+    AppOrContact,
+    /// A group robot's `key` in the query string.
+    RobotKey,
+}
+
+/// Whether a call may be retried when its outcome is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Retry {
+    /// Safe to resend (reads, idempotent writes). Default for GET.
+    Idempotent,
+    /// Never resent once it may have reached WeCom. Default for POST.
+    No,
+    /// Made safe by WeCom's duplicate check; needs `duplicate_check` on the endpoint.
+    DuplicateCheck,
+}
+
+/// How the answer is shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseKind {
+    /// JSON with errcode/errmsg and the `[endpoint.response]` fields.
+    #[default]
+    Json,
+    /// Raw bytes (media/get); a JSON body instead is an error envelope.
+    Binary,
+}
+
+/// The duplicate-check switch of an endpoint (`retry = "duplicate_check"`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateCheck {
+    /// The body field that turns the check on (a `flag`), e.g. `enable_duplicate_check`.
+    pub flag: String,
+    /// The body field holding the window in seconds, e.g. `duplicate_check_interval`.
+    pub interval: String,
+}
+
+/// One `[[endpoint]]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// snake_case; becomes the client method (`user_get`) and the type names (`UserGetRequest`).
+    #[schemars(with = "String")]
+    pub name: Name,
+    /// HTTP method.
+    pub method: HttpMethod,
+    /// Path under `/cgi-bin/` (`user/get`). `{field}` placeholders name query fields substituted into the path.
+    #[schemars(with = "String")]
+    pub path: Name,
+    /// Which credential the call needs.
+    pub credential: Credential,
+    /// Retry safety; defaults to `idempotent` for GET and `no` for POST.
+    #[serde(default)]
+    pub retry: Option<Retry>,
+    /// The fields that make `retry = "duplicate_check"` work.
+    #[serde(default)]
+    pub duplicate_check: Option<DuplicateCheck>,
+    /// What the call does, in a sentence or two (becomes the method's doc comment).
+    pub doc: String,
+    /// WeCom's documentation page.
+    pub doc_url: String,
+    /// Override of the request type name (default: `<Name>Request`).
+    #[serde(default)]
+    pub request_type: Option<String>,
+    /// Override of the response type name (default: `<Name>Response`), or the name of a model to reuse.
+    #[serde(default)]
+    pub response_type: Option<String>,
+    /// Query string fields.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, Field>")]
+    pub query: IndexMap<Name, Field>,
+    /// JSON body fields (POST only).
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, Field>")]
+    pub body: IndexMap<Name, Field>,
+    /// multipart/form-data parts (POST only; type `upload`).
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, Field>")]
+    pub multipart: IndexMap<Name, Field>,
+    /// Cross-field rules on the request.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Shape of the answer.
+    #[serde(default)]
+    pub response_kind: ResponseKind,
+    /// Fields of a JSON answer besides errcode/errmsg.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, Field>")]
+    pub response: IndexMap<Name, Field>,
+}
+
+/// A struct shared between endpoints.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    /// What it is.
+    #[serde(default)]
+    pub doc: String,
+    /// Its fields, in wire order.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, Field>")]
+    pub fields: IndexMap<Name, Field>,
+    /// Cross-field rules.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// A field of a request, response or model, with its constraints.
+///
+/// Length bounds are inclusive `[min, max]` pairs. `errcode` is what WeCom answers when a
+/// constraint of this field is broken; the client's pre-I/O error and the sandbox both cite it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// The field's type (see the module docs).
+    #[serde(rename = "type")]
+    #[schemars(with = "String")]
+    pub ty: Name,
+    /// Must be present (request: a `new()` argument; response: not an `Option`).
+    #[serde(default)]
+    pub required: bool,
+    /// What it means.
+    #[serde(default)]
+    pub doc: String,
+    /// Rust name when the wire name is not a good identifier (`UserId` -> `user_id`).
+    #[serde(default)]
+    pub rust_name: Option<String>,
+    /// Merge the fields of this model or union into the parent object (message bodies).
+    #[serde(default)]
+    pub flatten: bool,
+    /// Length in bytes of a string (UTF-8), inclusive.
+    #[serde(default)]
+    pub bytes: Option<[u64; 2]>,
+    /// Length in characters (Unicode scalar values) of a string, inclusive.
+    #[serde(default)]
+    pub chars: Option<[u64; 2]>,
+    /// Number of items of a list, inclusive.
+    #[serde(default)]
+    pub items: Option<[u64; 2]>,
+    /// Numeric range, inclusive.
+    #[serde(default)]
+    pub range: Option<[f64; 2]>,
+    /// A regular expression the whole string must match (anchor it with `^...$`).
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// The only allowed values (strings or integers).
+    #[serde(default)]
+    pub values: Option<Vec<toml::Value>>,
+    /// Constraints on each item of a list.
+    #[serde(default)]
+    pub each: Option<ItemConstraints>,
+    /// The errcode WeCom answers when this field breaks a constraint.
+    #[serde(default)]
+    pub errcode: Option<i64>,
+    /// An example value for docs and OpenAPI.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub example: Option<toml::Value>,
+}
+
+/// Constraints on each item of a list field.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemConstraints {
+    /// Length in bytes, inclusive.
+    #[serde(default)]
+    pub bytes: Option<[u64; 2]>,
+    /// Length in characters, inclusive.
+    #[serde(default)]
+    pub chars: Option<[u64; 2]>,
+    /// Numeric range, inclusive.
+    #[serde(default)]
+    pub range: Option<[f64; 2]>,
+    /// A regular expression each item must match.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// The errcode WeCom answers for a bad item.
+    #[serde(default)]
+    pub errcode: Option<i64>,
+}
+
+/// A rule across fields of one request or model.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// At least one of these fields must be present and non-empty.
+    #[serde(default)]
+    pub at_least_one_of: Option<Vec<String>>,
+    /// These list fields must have the same length when present.
+    #[serde(default)]
+    pub same_length: Option<Vec<String>>,
+    /// The errcode WeCom answers when the rule is broken.
+    #[serde(default)]
+    pub errcode: Option<i64>,
+    /// The message of the error, when the default wording is not clear enough.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// How enum values travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnumRepr {
+    /// As JSON strings.
+    String,
+    /// As JSON integers.
+    Int,
+}
+
+/// An enumeration.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Enum {
+    /// What it is.
+    #[serde(default)]
+    pub doc: String,
+    /// Wire representation.
+    pub repr: EnumRepr,
+    /// The known values; anything else decodes to `Unknown(..)` and re-encodes unchanged.
+    pub values: Vec<EnumValue>,
+}
+
+/// One value of an enum.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnumValue {
+    /// The wire value: a string for `repr = "string"`, an integer for `repr = "int"`.
+    #[schemars(with = "serde_json::Value")]
+    pub value: Spanned<toml::Value>,
+    /// The Rust variant name (PascalCase).
+    pub name: String,
+    /// What it means.
+    #[serde(default)]
+    pub doc: String,
+}
+
+/// Where a union's variant content sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnionStyle {
+    /// `{"msgtype": "text", "text": {...}}`: the content under a key named like the tag value.
+    Named,
+    /// `{"card_type": "text_notice", ...fields}`: the content's fields beside the tag.
+    Internal,
+}
+
+/// A tagged union. Unknown tags decode to `Unknown(json)` and re-encode unchanged.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Union {
+    /// What it is.
+    #[serde(default)]
+    pub doc: String,
+    /// The tag's key, e.g. `msgtype`.
+    pub tag: String,
+    /// Where the content sits.
+    pub style: UnionStyle,
+    /// The variants.
+    pub variants: Vec<Variant>,
+}
+
+/// One variant of a union.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// The tag value, e.g. `text`.
+    #[schemars(with = "String")]
+    pub value: Name,
+    /// The Rust variant name (default: the tag value in PascalCase).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The model holding the content; none for a variant without content.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub model: Option<Name>,
+    /// What it means.
+    #[serde(default)]
+    pub doc: String,
+}
+
+/// `spec/errcodes.toml`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrcodesFile {
+    /// Every error code.
+    pub code: Vec<Errcode>,
+}
+
+/// The class of an error code: what a caller should do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// Success (0).
+    Ok,
+    /// Retry with backoff.
+    Transient,
+    /// Credential problem: refresh the token, or fix the secret.
+    Token,
+    /// Frequency or concurrency limit: back off for the window.
+    RateLimit,
+    /// Not allowed for this app, secret or IP.
+    Permission,
+    /// Bad request data.
+    Input,
+    /// The thing referred to does not exist.
+    NotFound,
+    /// Already exists, or conflicts with the current state.
+    Conflict,
+    /// Anything else.
+    Other,
+}
+
+/// One error code.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Errcode {
+    /// The number.
+    #[schemars(with = "i64")]
+    pub code: Spanned<i64>,
+    /// Official Chinese name.
+    pub zh: String,
+    /// English meaning.
+    pub en: String,
+    /// Class.
+    pub class: ErrorClass,
+    /// What to do about it.
+    #[serde(default)]
+    pub fix: Option<String>,
+}
