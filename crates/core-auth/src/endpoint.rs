@@ -150,6 +150,11 @@ pub trait Endpoint: Send + Sync + Sized {
     /// for JSON answers).
     fn decode(body: Bytes) -> Result<Self::Response, crate::error::DecodeError>;
 
+    /// Extra HTTP headers (name, value), e.g. `Range` for `media/get`. None by default.
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     /// For [`RetrySafety::DuplicateCheck`] endpoints: switch WeCom's duplicate check on (unless the
     /// caller set it explicitly) so that resending the same request never delivers twice.
     /// `default_interval_secs` is the client's configured window.

@@ -7,15 +7,34 @@
 // Generated code names this crate by its absolute path, here too.
 extern crate self as wecom_core_auth;
 
+pub mod client;
+pub mod clock;
 pub mod endpoint;
+mod errcode;
 pub mod error;
+mod fetch;
+pub mod jssdk;
+pub mod oauth;
 pub mod redact;
+pub mod retry;
 pub mod rt;
 pub mod secret;
+pub mod token;
+pub mod transport;
+pub mod upload;
 
+pub use client::{Client, ClientBuilder};
 pub use endpoint::{
-    CredentialKind, Endpoint, EndpointMeta, Method, MultipartPart, Query, RequestBody, ResponseKind,
-    RetrySafety,
+    CredentialKind, Endpoint, EndpointMeta, Method, MultipartPart, Query, RequestBody,
+    ResponseKind, RetrySafety,
 };
-pub use error::{DecodeError, InvalidInput};
+pub use error::{
+    ApiError, ConfigError, CoolDownError, DecodeError, Error, ErrorClass, ErrorCode, InvalidInput,
+    TransportError, TransportErrorKind,
+};
+pub use retry::RetryPolicy;
 pub use secret::Secret;
+#[cfg(feature = "redis")]
+pub use token::RedisTokenStore;
+pub use token::{MemoryTokenStore, TokenPolicy, TokenStore};
+pub use upload::Upload;

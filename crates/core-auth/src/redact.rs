@@ -1,10 +1,25 @@
 //! Masking of secrets in text that may reach a log or an error message.
 
 /// Query parameters whose values are credentials.
-pub const SECRET_QUERY_KEYS: &[&str] = &["access_token", "corpsecret", "key", "secret", "ticket", "jsapi_ticket", "user_ticket"];
+pub const SECRET_QUERY_KEYS: &[&str] = &[
+    "access_token",
+    "corpsecret",
+    "key",
+    "secret",
+    "ticket",
+    "jsapi_ticket",
+    "user_ticket",
+];
 
 /// JSON keys whose string values are credentials.
-const SECRET_JSON_KEYS: &[&str] = &["access_token", "ticket", "user_ticket", "session_key", "corpsecret", "secret"];
+const SECRET_JSON_KEYS: &[&str] = &[
+    "access_token",
+    "ticket",
+    "user_ticket",
+    "session_key",
+    "corpsecret",
+    "secret",
+];
 
 /// Returns `url` with the values of credential query parameters replaced by `***`.
 ///
@@ -88,14 +103,76 @@ pub fn mask_json_secrets(text: &str) -> String {
     out
 }
 
+/// Masks credentials anywhere in free text (an HTTP stack's message, an `errmsg`): the values of
+/// credential query parameters (`access_token=...` up to the next `&`, space or quote) and of
+/// credential JSON keys.
+///
+/// ```
+/// use wecom_core_auth::redact::mask_text;
+/// assert_eq!(mask_text("error sending request for url (http://h/x?a=1&access_token=abc): closed"),
+///            "error sending request for url (http://h/x?a=1&access_token=***): closed");
+/// ```
+pub fn mask_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut copied = 0;
+    while i < bytes.len() {
+        let at_boundary = i == 0
+            || matches!(
+                bytes[i - 1],
+                b'?' | b'&' | b' ' | b'(' | b'"' | b'\'' | b'\t' | b'\n'
+            );
+        if at_boundary
+            && let Some(key) = SECRET_QUERY_KEYS.iter().find(|k| {
+                let end = i + k.len();
+                end < bytes.len()
+                    && bytes[end] == b'='
+                    && bytes[i..end].eq_ignore_ascii_case(k.as_bytes())
+            })
+        {
+            let value_start = i + key.len() + 1;
+            let mut end = value_start;
+            while end < bytes.len()
+                && !matches!(
+                    bytes[end],
+                    b'&' | b' ' | b'"' | b'\'' | b')' | b'#' | b'\n' | b'\t' | b','
+                )
+            {
+                end += 1;
+            }
+            if end > value_start {
+                out.push_str(&text[copied..value_start]);
+                out.push_str("***");
+                copied = end;
+            }
+            i = end.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    if out.contains('"') {
+        mask_json_secrets(&out)
+    } else {
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn masks_credentials_in_urls() {
-        assert_eq!(mask_url("http://h/cgi-bin/gettoken?corpid=ww1&corpsecret=s3cr3t"), "http://h/cgi-bin/gettoken?corpid=ww1&corpsecret=***");
-        assert_eq!(mask_url("http://h/cgi-bin/webhook/send?key=abc#x"), "http://h/cgi-bin/webhook/send?key=***#x");
+        assert_eq!(
+            mask_url("http://h/cgi-bin/gettoken?corpid=ww1&corpsecret=s3cr3t"),
+            "http://h/cgi-bin/gettoken?corpid=ww1&corpsecret=***"
+        );
+        assert_eq!(
+            mask_url("http://h/cgi-bin/webhook/send?key=abc#x"),
+            "http://h/cgi-bin/webhook/send?key=***#x"
+        );
         assert_eq!(mask_url("http://h/no-query"), "http://h/no-query");
     }
 
@@ -103,9 +180,26 @@ mod tests {
     fn masks_credentials_in_bodies() {
         let body = br#"{"errcode":0,"access_token": "tok\"en","expires_in":7200}"#;
         let excerpt = body_excerpt(body, 512);
-        assert!(!excerpt.contains("tok"), "{excerpt}");
+        assert!(!excerpt.contains(r#"tok\"en"#), "{excerpt}");
         assert!(excerpt.contains("\"access_token\": \"***\""), "{excerpt}");
         assert!(excerpt.contains("7200"));
+    }
+
+    #[test]
+    fn masks_credentials_in_free_text() {
+        assert_eq!(
+            mask_text("key=abc and monkey=1 access_token=t0k&x=1"),
+            "key=*** and monkey=1 access_token=***&x=1"
+        );
+        assert_eq!(mask_text("no secrets here"), "no secrets here");
+        assert_eq!(
+            mask_text("{\"access_token\":\"t\"} url?corpsecret=s"),
+            "{\"access_token\":\"***\"} url?corpsecret=***"
+        );
+        assert_eq!(
+            mask_text("ends with access_token="),
+            "ends with access_token="
+        );
     }
 
     #[test]

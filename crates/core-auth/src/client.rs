@@ -1,0 +1,859 @@
+//! The [`Client`]: credentials, configuration and the call pipeline
+//! (validate -> credential -> HTTP -> envelope -> typed answer or typed error, with retries).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::HeaderMap;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use tracing::Instrument;
+
+use crate::clock::{Clock, SystemClock};
+use crate::endpoint::{CredentialKind, Endpoint, RequestBody, ResponseKind, RetrySafety};
+use crate::error::{ApiError, ConfigError, DecodeError, Error, TransportError, TransportErrorKind};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+use crate::token::{
+    AppRef, Cached, MemoryTokenStore, Slot, SlotSource, TokenKind, TokenPolicy, TokenStore,
+};
+use crate::transport::{HttpBody, HttpRequest, ReqwestConfig, ReqwestTransport, Transport};
+
+/// The User-Agent sent by default.
+pub const DEFAULT_USER_AGENT: &str = concat!("wecom-rs/", env!("CARGO_PKG_VERSION"));
+/// WeCom's API host.
+pub const DEFAULT_BASE_URL: &str = "https://qyapi.weixin.qq.com";
+
+/// Characters left as they are in query values: RFC 3986 unreserved.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Errcodes on a business call that mean "this token is no longer good": drop it (if it is still
+/// the cached one) and send the call once more with a fresh one.
+const TOKEN_REJECTED: &[i64] = &[40001, 40014, 42001];
+
+/// A WeCom client for one corp: its apps' and contact-sync credentials, the token and ticket
+/// cache, the HTTP transport and the retry policy.
+///
+/// Cheap to clone (an `Arc` inside); clones share the cache. Calls that need an app's token use
+/// the selected app: the first one given to the builder, or the one chosen with
+/// [`Client::agent`].
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), wecom_core_auth::Error> {
+/// use wecom_core_auth::{Client, Secret};
+/// let client = Client::builder("ww0123456789abcdef")
+///     .app(1000002, Secret::new(std::env::var("WECOM_SECRET").unwrap_or_default()))
+///     .contact_secret(Secret::new(std::env::var("WECOM_CONTACT_SECRET").unwrap_or_default()))
+///     .build()?;
+/// let token = client.access_token().await?; // cached; refreshed ahead of expiry
+/// println!("{client:?}");                    // no secret or token in there
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+    agent: Option<usize>,
+    robot: Option<Arc<Secret>>,
+}
+
+pub(crate) struct AppSlots {
+    pub(crate) agentid: u32,
+    pub(crate) token: Slot,
+    pub(crate) jsapi: Slot,
+    pub(crate) agent_config: Slot,
+}
+
+pub(crate) struct Inner {
+    pub(crate) corpid: String,
+    /// `{base}/cgi-bin/`
+    pub(crate) api_base: String,
+    base_url: String,
+    pub(crate) apps: Vec<AppSlots>,
+    pub(crate) contact: Option<Slot>,
+    transport: Arc<dyn Transport>,
+    timeout: Duration,
+    upload_timeout: Duration,
+    retry: RetryPolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) store: Arc<dyn TokenStore>,
+    pub(crate) policy: TokenPolicy,
+    duplicate_check_secs: u32,
+    proxy_display: Option<String>,
+    user_agent: String,
+}
+
+/// Builds a [`Client`]. Start with [`Client::builder`].
+pub struct ClientBuilder {
+    corpid: String,
+    apps: Vec<(u32, Secret)>,
+    contact: Option<Secret>,
+    base_url: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    upload_timeout: Duration,
+    proxy: Option<String>,
+    user_agent: String,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
+    store: Option<Arc<dyn TokenStore>>,
+    policy: TokenPolicy,
+    duplicate_check: Duration,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl Client {
+    /// Starts building a client for the corp `corpid`.
+    pub fn builder(corpid: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            corpid: corpid.into(),
+            apps: Vec::new(),
+            contact: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            upload_timeout: Duration::from_secs(600),
+            proxy: None,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            retry: RetryPolicy::default(),
+            clock: Arc::new(SystemClock),
+            store: None,
+            policy: TokenPolicy::default(),
+            duplicate_check: Duration::from_secs(1800),
+            transport: None,
+        }
+    }
+
+    /// A handle on the same client (same cache) whose app-token calls use app `agentid`.
+    /// Fails when the builder was not given that app.
+    pub fn agent(&self, agentid: u32) -> Result<Client, Error> {
+        match self.inner.apps.iter().position(|a| a.agentid == agentid) {
+            Some(i) => Ok(Client {
+                inner: Arc::clone(&self.inner),
+                agent: Some(i),
+                robot: self.robot.clone(),
+            }),
+            None => Err(ConfigError::new(
+                format!(
+                    "app {agentid} is not configured on this client (configured: {:?})",
+                    self.agentids()
+                ),
+                format!("add it with `ClientBuilder::app({agentid}, secret)`"),
+            )
+            .into()),
+        }
+    }
+
+    /// A handle on the same client whose group-robot calls (`webhook/send`) use `key`.
+    pub fn robot(&self, key: impl Into<Secret>) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            agent: self.agent,
+            robot: Some(Arc::new(key.into())),
+        }
+    }
+
+    /// The corp.
+    pub fn corpid(&self) -> &str {
+        &self.inner.corpid
+    }
+
+    /// The selected app's agentid (`None` when the client has no app).
+    pub fn agentid(&self) -> Option<u32> {
+        self.agent.map(|i| self.inner.apps[i].agentid)
+    }
+
+    /// Every configured app's agentid, in builder order.
+    pub fn agentids(&self) -> Vec<u32> {
+        self.inner.apps.iter().map(|a| a.agentid).collect()
+    }
+
+    /// Whether the contact-sync secret is configured.
+    pub fn has_contact_secret(&self) -> bool {
+        self.inner.contact.is_some()
+    }
+
+    /// The base URL (`https://qyapi.weixin.qq.com` unless overridden).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The clock the cache reads.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.inner.clock
+    }
+
+    /// Sends `request`: validates it (an error before any I/O), adds the credential its endpoint
+    /// needs, sends it, checks `errcode` and decodes the answer. Transient failures are retried
+    /// per the [`RetryPolicy`] when the endpoint is safe to resend; a rejected token is refreshed
+    /// and the call sent once more.
+    pub fn execute<E: Endpoint>(
+        &self,
+        request: E,
+    ) -> impl Future<Output = Result<E::Response, Error>> + Send {
+        let inner = Arc::clone(&self.inner);
+        let sel = Selection {
+            agent: self.agent,
+            robot: self.robot.clone(),
+        };
+        async move { inner.call(&sel, request).await }
+    }
+
+    /// The selected app's access_token (cached; fetched or refreshed when needed).
+    /// You rarely need it: [`Client::execute`] adds it for you. Never log it.
+    pub async fn access_token(&self) -> Result<Secret, Error> {
+        let slot = self.inner.app_slot(self.agent, "access_token")?;
+        Ok(self.inner.token(&slot.token).await?.value.clone())
+    }
+
+    /// The contact-sync secret's access_token (cached). Never log it.
+    pub async fn contact_access_token(&self) -> Result<Secret, Error> {
+        let slot = self.inner.contact_slot("contact_access_token")?;
+        Ok(self.inner.token(slot).await?.value.clone())
+    }
+
+    /// When the selected app's cached access_token expires, if one is cached and outside its
+    /// refresh window (no I/O; the same lock-free lookup every call makes).
+    pub fn cached_token_expiry(&self) -> Option<std::time::SystemTime> {
+        let app = self.agent.and_then(|i| self.inner.apps.get(i))?;
+        let now = crate::clock::now_millis(&*self.inner.clock);
+        app.token
+            .fresh(now)
+            .map(|c| std::time::UNIX_EPOCH + Duration::from_millis(c.expires_at))
+    }
+
+    pub(crate) fn selected(&self) -> Option<usize> {
+        self.agent
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("corpid", &i.corpid)
+            .field("selected_agentid", &self.agentid())
+            .field("apps", &i.apps.iter().map(|a| &a.token).collect::<Vec<_>>())
+            .field("contact", &i.contact)
+            .field("robot_key", &self.robot.as_ref().map(|_| "***"))
+            .field("base_url", &i.base_url)
+            .field("proxy", &i.proxy_display)
+            .field("user_agent", &i.user_agent)
+            .field("timeout", &i.timeout)
+            .field("upload_timeout", &i.upload_timeout)
+            .field("retry", &i.retry)
+            .field("token_policy", &i.policy)
+            .field("duplicate_check_secs", &i.duplicate_check_secs)
+            .field("store", &i.store)
+            .field("transport", &i.transport)
+            .field("clock", &i.clock)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// Adds a self-built app (agentid and its secret). The first app added is selected by default.
+    pub fn app(mut self, agentid: u32, secret: impl Into<Secret>) -> Self {
+        self.apps.push((agentid, secret.into()));
+        self
+    }
+
+    /// Sets the contact-sync secret (通讯录同步), needed for directory writes.
+    pub fn contact_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.contact = Some(secret.into());
+        self
+    }
+
+    /// Overrides `https://qyapi.weixin.qq.com` (a sandbox, a reverse proxy). Paths are appended
+    /// under `/cgi-bin/`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Deadline for one HTTP exchange of an ordinary call (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Deadline for connecting (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Deadline for one multipart upload (default 10 minutes).
+    pub fn upload_timeout(mut self, timeout: Duration) -> Self {
+        self.upload_timeout = timeout;
+        self
+    }
+
+    /// Sends every request through an HTTP proxy (`http://host:port`, credentials allowed):
+    /// for corps whose trusted-IP list (errcode 60020) names the proxy's address.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Sets the User-Agent (default `wecom-rs/VERSION`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// Sets the retry policy for transient failures.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Sets the clock the cache reads (tests: [`ManualClock`](crate::clock::ManualClock)).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Shares tokens through `store` (default: a private [`MemoryTokenStore`]).
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Sets refresh windows, cool-downs and lease timings.
+    pub fn token_policy(mut self, policy: TokenPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The duplicate-check window set on retried `message/send` calls (default 1800 s, at most 14400 s).
+    pub fn duplicate_check_interval(mut self, interval: Duration) -> Self {
+        self.duplicate_check = interval;
+        self
+    }
+
+    /// Replaces the HTTP transport (proxy, timeouts and user agent settings then do not apply).
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Builds the client. Fails on an empty corpid or secret, a duplicate agentid, a base URL or
+    /// proxy that cannot be used.
+    pub fn build(self) -> Result<Client, Error> {
+        let corpid = self.corpid.trim().to_owned();
+        if corpid.is_empty() {
+            return Err(ConfigError::new("the corpid is empty", "pass the corp's ID (My Company > Company Information, starts with `ww`) to Client::builder").into());
+        }
+        if corpid.contains(|c: char| c == ':' || c.is_whitespace()) {
+            return Err(ConfigError::new(
+                format!("the corpid `{corpid}` contains `:` or whitespace"),
+                "pass the corp's ID as shown in the admin console",
+            )
+            .into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (agentid, secret) in &self.apps {
+            if !seen.insert(*agentid) {
+                return Err(ConfigError::new(
+                    format!("app {agentid} was added twice"),
+                    "call ClientBuilder::app once per app",
+                )
+                .into());
+            }
+            if secret.expose().trim().is_empty() {
+                return Err(ConfigError::new(
+                    format!("the secret of app {agentid} is empty"),
+                    "pass the app's Secret (App Management > the app > Secret)",
+                )
+                .into());
+            }
+        }
+        if self
+            .contact
+            .as_ref()
+            .is_some_and(|s| s.expose().trim().is_empty())
+        {
+            return Err(ConfigError::new(
+                "the contact-sync secret is empty",
+                "pass the 通讯录同步 Secret to ClientBuilder::contact_secret, or leave it out",
+            )
+            .into());
+        }
+        let base_url = self.base_url.trim_end_matches('/').to_owned();
+        let parsed = url::Url::parse(&base_url).map_err(|e| {
+            ConfigError::new(
+                format!("the base URL `{base_url}` is not a URL: {e}"),
+                "pass e.g. `https://qyapi.weixin.qq.com` or `http://127.0.0.1:8080`",
+            )
+        })?;
+        match parsed.scheme() {
+            "http" => {}
+            "https" if cfg!(feature = "rustls") || self.transport.is_some() => {}
+            "https" => {
+                return Err(ConfigError::new(
+                    format!("the base URL `{base_url}` is https but this build has no TLS"),
+                    "enable wecom-core-auth's `rustls` feature (on by default)",
+                )
+                .into());
+            }
+            other => {
+                return Err(ConfigError::new(
+                    format!("the base URL scheme `{other}` is not supported"),
+                    "use http or https",
+                )
+                .into());
+            }
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(ConfigError::new(
+                format!(
+                    "the base URL `{}` has a query or fragment",
+                    crate::redact::mask_url(&base_url)
+                ),
+                "pass only scheme, host, port and path",
+            )
+            .into());
+        }
+        let transport: Arc<dyn Transport> = match self.transport {
+            Some(t) => t,
+            None => Arc::new(ReqwestTransport::new(&ReqwestConfig {
+                connect_timeout: self.connect_timeout,
+                proxy: self.proxy.clone(),
+                user_agent: self.user_agent.clone(),
+                ..ReqwestConfig::default()
+            })?),
+        };
+        let policy = self.policy;
+        let apps: Vec<AppSlots> = self
+            .apps
+            .into_iter()
+            .enumerate()
+            .map(|(i, (agentid, secret))| AppSlots {
+                agentid,
+                token: Slot::new(
+                    TokenKind::AccessToken,
+                    &corpid,
+                    AppRef::Agent(agentid),
+                    format!("app {agentid} of corp {corpid}"),
+                    SlotSource::AccessToken(secret),
+                ),
+                jsapi: Slot::new(
+                    TokenKind::JsapiTicket,
+                    &corpid,
+                    AppRef::Agent(agentid),
+                    format!("the jsapi_ticket of corp {corpid} (via app {agentid})"),
+                    SlotSource::JsapiTicket(i),
+                ),
+                agent_config: Slot::new(
+                    TokenKind::AgentConfigTicket,
+                    &corpid,
+                    AppRef::Agent(agentid),
+                    format!("the agent_config ticket of app {agentid} of corp {corpid}"),
+                    SlotSource::AgentConfigTicket(i),
+                ),
+            })
+            .collect();
+        let contact = self.contact.map(|secret| {
+            Slot::new(
+                TokenKind::AccessToken,
+                &corpid,
+                AppRef::Contact,
+                format!("the contact-sync secret of corp {corpid}"),
+                SlotSource::AccessToken(secret),
+            )
+        });
+        let agent = if apps.is_empty() { None } else { Some(0) };
+        let duplicate_check_secs =
+            u32::try_from(self.duplicate_check.as_secs().clamp(1, 14_400)).unwrap_or(1800);
+        let inner = Inner {
+            api_base: format!("{base_url}/cgi-bin/"),
+            base_url,
+            corpid,
+            apps,
+            contact,
+            transport,
+            timeout: self.timeout,
+            upload_timeout: self.upload_timeout,
+            retry: self.retry,
+            clock: self.clock,
+            store: self
+                .store
+                .unwrap_or_else(|| Arc::new(MemoryTokenStore::new())),
+            policy,
+            duplicate_check_secs,
+            proxy_display: self.proxy.as_deref().map(crate::transport::mask_proxy),
+            user_agent: self.user_agent,
+        };
+        Ok(Client {
+            inner: Arc::new(inner),
+            agent,
+            robot: None,
+        })
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("corpid", &self.corpid)
+            .field(
+                "apps",
+                &self.apps.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            )
+            .field("contact_secret", &self.contact.as_ref().map(|_| "***"))
+            .field("base_url", &self.base_url)
+            .field(
+                "proxy",
+                &self.proxy.as_deref().map(crate::transport::mask_proxy),
+            )
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("token_policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which app and robot key a call uses.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Selection {
+    pub(crate) agent: Option<usize>,
+    pub(crate) robot: Option<Arc<Secret>>,
+}
+
+enum Credential<'a> {
+    None,
+    Token(&'a Slot),
+    Robot(&'a Secret),
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default, borrow)]
+    errmsg: Cow<'a, str>,
+}
+
+/// The URL of a call as errors show it: the credential's place marked, its value masked.
+fn shown_url(url: &str, sep: char, credential: &Credential<'_>) -> String {
+    match credential {
+        Credential::None => url.to_owned(),
+        Credential::Token(_) => format!("{url}{sep}access_token=***"),
+        Credential::Robot(_) => format!("{url}{sep}key=***"),
+    }
+}
+
+impl Inner {
+    pub(crate) fn app_slot(&self, agent: Option<usize>, what: &str) -> Result<&AppSlots, Error> {
+        match agent.and_then(|i| self.apps.get(i)) {
+            Some(a) => Ok(a),
+            None => Err(ConfigError::new(
+                format!("`{what}` needs an app's access_token, but this client has no app"),
+                "add one with `ClientBuilder::app(agentid, secret)`",
+            )
+            .into()),
+        }
+    }
+
+    pub(crate) fn contact_slot(&self, what: &str) -> Result<&Slot, Error> {
+        self.contact.as_ref().ok_or_else(|| {
+            ConfigError::new(
+                format!("`{what}` needs the contact-sync secret (通讯录同步), but this client was built without it"),
+                "call `ClientBuilder::contact_secret` with the Secret from Admin console > Security and Management > Management Tools > 通讯录同步",
+            )
+            .into()
+        })
+    }
+
+    fn credential<'a>(
+        &'a self,
+        kind: CredentialKind,
+        sel: &'a Selection,
+        what: &str,
+    ) -> Result<Credential<'a>, Error> {
+        Ok(match kind {
+            CredentialKind::None => Credential::None,
+            CredentialKind::App => Credential::Token(&self.app_slot(sel.agent, what)?.token),
+            CredentialKind::Contact => Credential::Token(self.contact_slot(what)?),
+            CredentialKind::AppOrContact => match &self.contact {
+                Some(slot) => Credential::Token(slot),
+                None => Credential::Token(&self.app_slot(sel.agent, what)?.token),
+            },
+            CredentialKind::RobotKey => match &sel.robot {
+                Some(key) => Credential::Robot(key),
+                None => {
+                    return Err(ConfigError::new(
+                        format!("`{what}` needs a group robot's key"),
+                        "select the robot with `Client::robot(key)`",
+                    )
+                    .into());
+                }
+            },
+        })
+    }
+
+    /// The call pipeline. See [`Client::execute`].
+    pub(crate) async fn call<E: Endpoint>(
+        &self,
+        sel: &Selection,
+        request: E,
+    ) -> Result<E::Response, Error> {
+        let meta = E::META;
+        let agentid = sel.agent.and_then(|i| self.apps.get(i)).map(|a| a.agentid);
+        let span = tracing::info_span!(
+            "wecom.call",
+            endpoint = meta.name,
+            agentid = agentid.map(tracing::field::display),
+            attempt = tracing::field::Empty,
+            errcode = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self.call_inner(sel, request).instrument(span.clone()).await;
+        span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
+        match &result {
+            Ok(_) => {
+                span.record("errcode", 0);
+            }
+            Err(e) => {
+                if let Some(code) = e.errcode() {
+                    span.record("errcode", code);
+                }
+                span.in_scope(|| tracing::debug!(error = %e, "call failed"));
+            }
+        }
+        result
+    }
+
+    async fn call_inner<E: Endpoint>(
+        &self,
+        sel: &Selection,
+        mut request: E,
+    ) -> Result<E::Response, Error> {
+        let meta = E::META;
+        request
+            .validate()
+            .map_err(|e| Error::from(e).with_endpoint(meta.name))?;
+        let credential = self.credential(meta.credential, sel, meta.name)?;
+        let retry_safe = matches!(
+            meta.retry,
+            RetrySafety::Idempotent | RetrySafety::DuplicateCheck
+        );
+        if meta.retry == RetrySafety::DuplicateCheck && self.retry.enabled() {
+            // Before the first attempt, so that every attempt carries the same flag.
+            request.enable_duplicate_check(self.duplicate_check_secs);
+        }
+        let mut url = String::with_capacity(self.api_base.len() + meta.path.len() + 64);
+        url.push_str(&self.api_base);
+        url.push_str(meta.path);
+        let mut sep = '?';
+        for (name, value) in request.query().pairs() {
+            url.push(sep);
+            url.push_str(name);
+            url.push('=');
+            url.extend(utf8_percent_encode(value, QUERY_VALUE));
+            sep = '&';
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in request.headers() {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                Error::from(
+                    crate::InvalidInput::new(name, "is not a valid HTTP header name")
+                        .in_context(meta.name),
+                )
+            })?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                Error::from(
+                    crate::InvalidInput::new(name.as_str(), "is not a valid HTTP header value")
+                        .in_context(meta.name),
+                )
+            })?;
+            headers.insert(name, value);
+        }
+        let body = request.body().map_err(|e| e.with_endpoint(meta.name))?;
+        let replayable = match &body {
+            RequestBody::Multipart(parts) => crate::upload::parts_replayable(parts),
+            _ => true,
+        };
+        let timeout = if matches!(body, RequestBody::Multipart(_)) {
+            self.upload_timeout
+        } else {
+            self.timeout
+        };
+        if let RequestBody::Json(_) = body {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+
+        let mut attempt: u32 = 0;
+        let mut transient_attempts: u32 = 1;
+        let mut token_retried = false;
+        loop {
+            attempt += 1;
+            tracing::Span::current().record("attempt", attempt);
+            let token: Option<Arc<Cached>> = match &credential {
+                Credential::Token(slot) => Some(self.token(slot).await?),
+                _ => None,
+            };
+            let mut full_url = url.clone();
+            match (&credential, &token) {
+                (Credential::Token(_), Some(t)) => {
+                    full_url.push(sep);
+                    full_url.push_str("access_token=");
+                    full_url.extend(utf8_percent_encode(t.value.expose(), QUERY_VALUE));
+                }
+                (Credential::Robot(key), _) => {
+                    full_url.push(sep);
+                    full_url.push_str("key=");
+                    full_url.extend(utf8_percent_encode(key.expose(), QUERY_VALUE));
+                }
+                _ => {}
+            }
+            let mut attempt_headers = headers.clone();
+            let http_body = match &body {
+                RequestBody::Empty => HttpBody::Empty,
+                RequestBody::Json(b) => HttpBody::Bytes(b.clone()),
+                RequestBody::Multipart(parts) => match crate::upload::encode_multipart(parts).await
+                {
+                    Ok((content_type, body)) => {
+                        if let Ok(v) = HeaderValue::from_str(&content_type) {
+                            attempt_headers.insert(CONTENT_TYPE, v);
+                        }
+                        body
+                    }
+                    Err(e) => {
+                        return Err(self
+                            .transport_error(
+                                meta.name,
+                                meta.method.as_str(),
+                                &shown_url(&url, sep, &credential),
+                                TransportErrorKind::Body,
+                                e.to_string(),
+                            )
+                            .into());
+                    }
+                },
+            };
+            let sent = self
+                .transport
+                .send(HttpRequest {
+                    method: meta.method,
+                    url: full_url,
+                    headers: attempt_headers,
+                    body: http_body,
+                    timeout: Some(timeout),
+                })
+                .await;
+            let err: Error = match sent {
+                Ok(resp) if (200..300).contains(&resp.status) => {
+                    match self.read_answer::<E>(resp.body, &resp.headers) {
+                        Ok(v) => return Ok(v),
+                        Err(e) => e,
+                    }
+                }
+                Ok(resp) => {
+                    let excerpt = crate::redact::body_excerpt(&resp.body, 200);
+                    self.transport_error(
+                        meta.name,
+                        meta.method.as_str(),
+                        &shown_url(&url, sep, &credential),
+                        TransportErrorKind::Status(resp.status),
+                        excerpt,
+                    )
+                    .into()
+                }
+                Err(e) => self
+                    .transport_error(
+                        meta.name,
+                        meta.method.as_str(),
+                        &shown_url(&url, sep, &credential),
+                        e.kind,
+                        e.message,
+                    )
+                    .into(),
+            };
+
+            if let (Error::Api(api), Credential::Token(slot), Some(used)) =
+                (&err, &credential, &token)
+                && TOKEN_REJECTED.contains(&api.code().code())
+            {
+                // Dropped only if still cached: a wave of such failures causes one refresh.
+                self.invalidate(slot, used);
+                if !token_retried && replayable {
+                    token_retried = true;
+                    tracing::info!(errcode = api.code().code(), credential = %slot.label, "token rejected by WeCom; sending the call once more with a fresh one");
+                    continue;
+                }
+            }
+            if err.is_retryable()
+                && retry_safe
+                && replayable
+                && transient_attempts < self.retry.attempts()
+            {
+                transient_attempts += 1;
+                let pause = self.retry.backoff(transient_attempts);
+                tracing::warn!(error = %err, retry_in_ms = pause.as_millis() as u64, "transient failure; retrying");
+                tokio::time::sleep(pause).await;
+                continue;
+            }
+            return Err(err);
+        }
+    }
+
+    fn transport_error(
+        &self,
+        endpoint: &'static str,
+        method: &'static str,
+        url: &str,
+        kind: TransportErrorKind,
+        message: String,
+    ) -> TransportError {
+        TransportError {
+            endpoint,
+            method,
+            url: crate::redact::mask_url(url),
+            kind,
+            message: crate::redact::mask_text(&message),
+        }
+    }
+
+    fn read_answer<E: Endpoint>(
+        &self,
+        body: Bytes,
+        headers: &HeaderMap,
+    ) -> Result<E::Response, Error> {
+        let meta = E::META;
+        let check_envelope = match meta.response {
+            ResponseKind::Json => true,
+            // Raw bytes, unless WeCom put a JSON error envelope in their place.
+            ResponseKind::Binary => {
+                let json_type = headers
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("json") || v.starts_with("text/plain"));
+                json_type && body.first() == Some(&b'{')
+            }
+        };
+        if check_envelope {
+            let envelope: Envelope<'_> =
+                serde_json::from_slice(&body).map_err(|e| Error::Decode {
+                    endpoint: meta.name,
+                    source: DecodeError::new(e.to_string(), &body),
+                })?;
+            if envelope.errcode != 0 {
+                return Err(ApiError::new(meta.name, envelope.errcode, &envelope.errmsg).into());
+            }
+        }
+        E::decode(body).map_err(|source| Error::Decode {
+            endpoint: meta.name,
+            source,
+        })
+    }
+}

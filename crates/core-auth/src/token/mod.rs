@@ -1,0 +1,690 @@
+//! The token and ticket cache.
+//!
+//! One [`Slot`] per credential: per (corp, app) access_token, the contact-sync token, and per app
+//! the jsapi and agent_config tickets. A slot keeps the current value in an `ArcSwap` (a lookup is
+//! a few atomic loads, no lock), and:
+//!
+//! - **soft window**: from a random point (jitter) shortly before expiry, the first caller to
+//!   notice refreshes while everyone else keeps using the still-valid value; a failed early
+//!   refresh keeps it and is not retried for `early_retry_interval`;
+//! - **hard margin**: past `expires_at - hard_margin` nobody uses the value; callers wait for a
+//!   refresh;
+//! - **single flight**: refreshes are serialized per slot; callers that waited on a refresh take
+//!   its result (its value, or its error) instead of starting another;
+//! - **invalidate-if-same**: a business call rejected with 40001/40014/42001 drops the value only
+//!   if it is still the one that failed, so a wave of failures causes one refresh;
+//! - **cool-down**: when `gettoken` says the secret or corpid is wrong (or a fetch is rate
+//!   limited), further fetches for that slot are refused locally, with the same error, for a while;
+//! - **shared store** ([`TokenStore`]): read on a miss, written after a fetch; a lease makes one
+//!   instance fetch while the others poll briefly and read its result; a store failure is
+//!   logged and the slot carries on with its in-process value.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+use arc_swap::ArcSwapOption;
+
+use crate::client::{Inner, Selection};
+use crate::clock::now_millis;
+use crate::error::{CoolDownError, Error, ErrorClass};
+use crate::secret::Secret;
+use crate::transport::BoxFuture;
+
+#[cfg(feature = "redis")]
+mod redis_store;
+mod refresher;
+mod store;
+
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisTokenStore, RedisTokenStoreBuilder};
+pub use refresher::RefresherHandle;
+pub use store::{
+    AppRef, LeaseId, MemoryTokenStore, StoreError, StoredToken, TokenKey, TokenKind, TokenStore,
+};
+
+/// Errcodes from `gettoken` that mean the secret or corpid is wrong: retrying cannot help and
+/// repeated attempts get the caller's IP banned, so the slot cools down.
+const BAD_CREDENTIAL: &[i64] = &[40001, 40013, 40091, 41002, 41004];
+
+/// Timings of the token and ticket cache.
+///
+/// ```
+/// use std::time::Duration;
+/// use wecom_core_auth::TokenPolicy;
+/// let policy = TokenPolicy::default()
+///     .soft_window(Duration::from_secs(600))
+///     .bad_secret_cool_down(Duration::from_secs(1800));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenPolicy {
+    soft_window: Duration,
+    soft_jitter: Duration,
+    hard_margin: Duration,
+    bad_secret_cool_down: Duration,
+    rate_limit_cool_down: Duration,
+    early_retry_interval: Duration,
+    lease_ttl: Duration,
+    lease_wait: Duration,
+    poll_interval: Duration,
+    store_timeout: Duration,
+}
+
+impl Default for TokenPolicy {
+    fn default() -> Self {
+        Self {
+            soft_window: Duration::from_secs(600),
+            soft_jitter: Duration::from_secs(300),
+            hard_margin: Duration::from_secs(180),
+            bad_secret_cool_down: Duration::from_secs(600),
+            rate_limit_cool_down: Duration::from_secs(60),
+            early_retry_interval: Duration::from_secs(30),
+            lease_ttl: Duration::from_secs(10),
+            lease_wait: Duration::from_secs(5),
+            poll_interval: Duration::from_millis(25),
+            store_timeout: Duration::from_millis(500),
+        }
+    }
+}
+
+impl TokenPolicy {
+    /// How long before the hard margin early refreshes start (default 10 min; at most a quarter
+    /// of the token's lifetime).
+    pub fn soft_window(mut self, d: Duration) -> Self {
+        self.soft_window = d;
+        self
+    }
+    /// Random extra added to the soft window per token, so instances do not refresh in lockstep
+    /// (default 5 min; at most a tenth of the lifetime).
+    pub fn soft_jitter(mut self, d: Duration) -> Self {
+        self.soft_jitter = d;
+        self
+    }
+    /// A value is not used past `expires_at - hard_margin` (default 3 min; at most a tenth of
+    /// the lifetime).
+    pub fn hard_margin(mut self, d: Duration) -> Self {
+        self.hard_margin = d;
+        self
+    }
+    /// How long fetches are refused after `gettoken` said the secret or corpid is wrong
+    /// (40001, 40013, 40091, 41002, 41004). Default 10 min.
+    pub fn bad_secret_cool_down(mut self, d: Duration) -> Self {
+        self.bad_secret_cool_down = d;
+        self
+    }
+    /// How long fetches are refused after a fetch was rate limited (45009, 45033). Default 60 s.
+    pub fn rate_limit_cool_down(mut self, d: Duration) -> Self {
+        self.rate_limit_cool_down = d;
+        self
+    }
+    /// After a failed early refresh, how long to keep the valid value before trying again.
+    pub fn early_retry_interval(mut self, d: Duration) -> Self {
+        self.early_retry_interval = d;
+        self
+    }
+    /// How long a store lease lasts (the holder should finish its fetch within it). Default 10 s.
+    pub fn lease_ttl(mut self, d: Duration) -> Self {
+        self.lease_ttl = d;
+        self
+    }
+    /// How long an instance waits for another's fetch before fetching itself. Default 5 s.
+    pub fn lease_wait(mut self, d: Duration) -> Self {
+        self.lease_wait = d;
+        self
+    }
+    /// How often a waiting instance polls the store. Default 25 ms.
+    pub fn poll_interval(mut self, d: Duration) -> Self {
+        self.poll_interval = d;
+        self
+    }
+    /// Deadline for one store operation; past it the store counts as down. Default 500 ms.
+    pub fn store_timeout(mut self, d: Duration) -> Self {
+        self.store_timeout = d;
+        self
+    }
+}
+
+/// A cached value with its deadlines (milliseconds since the Unix epoch).
+pub(crate) struct Cached {
+    pub(crate) value: Secret,
+    pub(crate) issued_at: u64,
+    pub(crate) expires_at: u64,
+    pub(crate) soft_at: u64,
+    pub(crate) hard_at: u64,
+}
+
+impl fmt::Debug for Cached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cached")
+            .field("value", &self.value)
+            .field("issued_at_ms", &self.issued_at)
+            .field("expires_at_ms", &self.expires_at)
+            .finish()
+    }
+}
+
+/// How a slot's value is fetched.
+pub(crate) enum SlotSource {
+    /// `gettoken` with this secret.
+    AccessToken(Secret),
+    /// `get_jsapi_ticket` with the token of app number N.
+    JsapiTicket(usize),
+    /// `ticket/get?type=agent_config` with the token of app number N.
+    AgentConfigTicket(usize),
+}
+
+#[derive(Default)]
+struct SlotState {
+    /// Fetches refused until then, with the error that caused it.
+    cool_down: Option<(u64, Error)>,
+    /// The last failed fetch: the epoch it ended and its error (shared with callers that waited).
+    last_failure: Option<(u64, Error)>,
+    /// A value WeCom rejected: ignored (and deleted) when read back from the store.
+    revoked: Option<Secret>,
+    /// No early refresh before then (after a failed one).
+    next_early: u64,
+}
+
+/// One cached credential.
+pub(crate) struct Slot {
+    pub(crate) key: TokenKey,
+    pub(crate) label: String,
+    source: SlotSource,
+    current: ArcSwapOption<Cached>,
+    refresh: tokio::sync::Mutex<()>,
+    state: Mutex<SlotState>,
+    /// Completed fetch attempts.
+    epoch: AtomicU64,
+}
+
+impl fmt::Debug for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let current = self.current.load();
+        f.debug_struct("Slot")
+            .field("key", &self.key.to_string())
+            .field("cached", &current.is_some())
+            .field(
+                "expires_at",
+                &current
+                    .as_ref()
+                    .map(|c| UNIX_EPOCH + Duration::from_millis(c.expires_at)),
+            )
+            .finish()
+    }
+}
+
+enum Fill {
+    /// Cold or past the hard margin: a value is needed.
+    Needed,
+    /// In the soft window: refresh if nobody else is, keep the current value otherwise.
+    Early(Arc<Cached>),
+}
+
+impl Slot {
+    pub(crate) fn new(
+        kind: TokenKind,
+        corpid: &str,
+        app: AppRef,
+        label: String,
+        source: SlotSource,
+    ) -> Self {
+        Self {
+            key: TokenKey::new(kind, corpid, app),
+            label,
+            source,
+            current: ArcSwapOption::empty(),
+            refresh: tokio::sync::Mutex::new(()),
+            state: Mutex::new(SlotState::default()),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        // A panic while holding this lock cannot leave the state inconsistent (plain fields).
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The lock-free lookup: the current value if it is before its soft deadline.
+    #[inline]
+    pub(crate) fn fresh(&self, now: u64) -> Option<Arc<Cached>> {
+        let guard = self.current.load();
+        match guard.as_ref() {
+            Some(c) if now < c.soft_at => Some(Arc::clone(c)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn has_value(&self) -> bool {
+        self.current.load().is_some()
+    }
+
+    fn what(&self) -> &'static str {
+        match self.source {
+            SlotSource::AccessToken(_) => "gettoken",
+            SlotSource::JsapiTicket(_) => "get_jsapi_ticket",
+            SlotSource::AgentConfigTicket(_) => "ticket/get (agent_config)",
+        }
+    }
+}
+
+impl Inner {
+    /// The value of `slot`, fetching or refreshing it as needed.
+    pub(crate) async fn token(&self, slot: &Slot) -> Result<Arc<Cached>, Error> {
+        let now = now_millis(&*self.clock);
+        if let Some(c) = slot.fresh(now) {
+            return Ok(c);
+        }
+        if let Some(c) = slot.current.load_full()
+            && now < c.hard_at
+        {
+            return Ok(self.refresh_early(slot, c, now).await);
+        }
+        self.refresh_needed(slot).await
+    }
+
+    /// Drops `failed` if it is still the slot's value (a business call was rejected with it).
+    pub(crate) fn invalidate(&self, slot: &Slot, failed: &Arc<Cached>) {
+        let expected = Some(Arc::clone(failed));
+        let previous = slot.current.compare_and_swap(&expected, None);
+        let swapped = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, failed));
+        if swapped {
+            slot.state().revoked = Some(failed.value.clone());
+            tracing::info!(credential = %slot.label, "dropped a token WeCom rejected");
+        }
+    }
+
+    async fn refresh_early(&self, slot: &Slot, current: Arc<Cached>, now: u64) -> Arc<Cached> {
+        {
+            let st = slot.state();
+            if now < st.next_early || st.cool_down.as_ref().is_some_and(|(until, _)| now < *until) {
+                return current;
+            }
+        }
+        // Someone (here or in the slow path) is already refreshing: keep the valid value.
+        let Ok(_guard) = slot.refresh.try_lock() else {
+            return current;
+        };
+        if let Some(latest) = slot.current.load_full()
+            && !Arc::ptr_eq(&latest, &current)
+        {
+            return latest;
+        }
+        tracing::debug!(credential = %slot.label, "refreshing ahead of expiry");
+        match self.fill(slot, Fill::Early(Arc::clone(&current))).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(credential = %slot.label, error = %e, "early refresh failed; keeping the still-valid value");
+                let now = now_millis(&*self.clock);
+                slot.state().next_early = now + millis(self.policy.early_retry_interval);
+                self.note_failure(slot, &e, now);
+                current
+            }
+        }
+    }
+
+    async fn refresh_needed(&self, slot: &Slot) -> Result<Arc<Cached>, Error> {
+        let seen_epoch = slot.epoch.load(Ordering::Acquire);
+        let _guard = slot.refresh.lock().await;
+        let now = now_millis(&*self.clock);
+        if let Some(c) = slot.current.load_full()
+            && now < c.hard_at
+        {
+            return Ok(c);
+        }
+        {
+            let st = slot.state();
+            if let Some((until, cause)) = &st.cool_down
+                && now < *until
+            {
+                return Err(self.cool_down_error(slot, *until - now, cause));
+            }
+            // A fetch ended while we waited and failed: share its error rather than start another.
+            if let Some((epoch, err)) = &st.last_failure
+                && *epoch > seen_epoch
+            {
+                return Err(err.clone());
+            }
+        }
+        let result = self.fill(slot, Fill::Needed).await;
+        let epoch = slot.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        match result {
+            Ok(v) => {
+                slot.state().last_failure = None;
+                Ok(v)
+            }
+            Err(e) => {
+                let now = now_millis(&*self.clock);
+                let cooling = self.note_failure(slot, &e, now);
+                slot.state().last_failure =
+                    Some((epoch, cooling.clone().unwrap_or_else(|| e.clone())));
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts a cool-down when the failure calls for one; returns the error later callers get.
+    fn note_failure(&self, slot: &Slot, err: &Error, now: u64) -> Option<Error> {
+        let cool = match err {
+            Error::Api(api)
+                if matches!(slot.source, SlotSource::AccessToken(_))
+                    && BAD_CREDENTIAL.contains(&api.code().code()) =>
+            {
+                self.policy.bad_secret_cool_down
+            }
+            Error::Api(api) if api.class() == ErrorClass::RateLimit => {
+                self.policy.rate_limit_cool_down
+            }
+            _ => return None,
+        };
+        if cool.is_zero() {
+            return None;
+        }
+        let until = now + millis(cool);
+        tracing::error!(credential = %slot.label, error = %err, cool_down_secs = cool.as_secs(), "credential fetch refused; not trying again during the cool-down");
+        slot.state().cool_down = Some((until, err.clone()));
+        Some(self.cool_down_error(slot, cool, err))
+    }
+
+    fn cool_down_error(
+        &self,
+        slot: &Slot,
+        remaining_ms: impl Into<Remaining>,
+        cause: &Error,
+    ) -> Error {
+        // A cool-down error's cause is the original failure, never another cool-down.
+        let cause = match cause {
+            Error::CoolDown(c) => (*c.cause).clone(),
+            other => other.clone(),
+        };
+        CoolDownError {
+            what: slot.what(),
+            credential: slot.label.clone(),
+            remaining: remaining_ms.into().0,
+            cause: Box::new(cause),
+        }
+        .into()
+    }
+
+    /// Gets a value into the slot: from the store, or by fetching (under the store's lease).
+    /// Called with the slot's refresh lock held.
+    async fn fill(&self, slot: &Slot, mode: Fill) -> Result<Arc<Cached>, Error> {
+        let store = &*self.store;
+        let timeout = self.policy.store_timeout;
+        let key = &slot.key;
+        let mut store_up = true;
+
+        // 1. Another instance may have fetched it already.
+        match self.store_read(slot, &mode).await {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(credential = %slot.label, error = %e, "token store unavailable; falling back to in-process caching");
+                store_up = false;
+            }
+        }
+
+        // 2. Take the lease, or wait for whoever holds it.
+        let mut lease = None;
+        if store_up {
+            match with_timeout(timeout, store.try_lease(key, self.policy.lease_ttl)).await {
+                Ok(Some(id)) => lease = Some(id),
+                Ok(None) => {
+                    if let Fill::Early(current) = mode {
+                        // Another instance is refreshing; our value is still good.
+                        return Ok(current);
+                    }
+                    match self.wait_for_other(slot).await {
+                        Waited::Got(v) => return Ok(v),
+                        Waited::Lease(id) => lease = Some(id),
+                        Waited::GiveUp => {}
+                        Waited::StoreDown(e) => {
+                            tracing::warn!(credential = %slot.label, error = %e, "token store unavailable; falling back to in-process caching");
+                            store_up = false;
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(credential = %slot.label, error = %e, "token store unavailable; falling back to in-process caching");
+                    store_up = false;
+                }
+            }
+        }
+        if lease.is_some() {
+            // The previous holder may have written just before we took the lease.
+            if let Ok(Some(v)) = self.store_read(slot, &mode).await {
+                self.release(slot, lease.as_ref()).await;
+                return Ok(v);
+            }
+        }
+
+        // 3. Fetch.
+        let fetched = self.fetch(slot).await;
+        let result = match fetched {
+            Ok((value, expires_in)) => {
+                let now = now_millis(&*self.clock);
+                let expires_at = now + expires_in.saturating_mul(1000);
+                let cached = self.install(slot, value.clone(), now, expires_at, now);
+                {
+                    let mut st = slot.state();
+                    if st.revoked.as_ref() == Some(&value) {
+                        // gettoken vouched for it again.
+                        st.revoked = None;
+                    }
+                }
+                if store_up {
+                    let stored = StoredToken {
+                        value,
+                        issued_at: UNIX_EPOCH + Duration::from_millis(now),
+                        expires_at: UNIX_EPOCH + Duration::from_millis(expires_at),
+                    };
+                    if let Err(e) = with_timeout(
+                        timeout,
+                        store.put(key, &stored, Duration::from_secs(expires_in.max(1))),
+                    )
+                    .await
+                    {
+                        tracing::warn!(credential = %slot.label, error = %e, "could not write the token to the store; other instances will fetch their own");
+                    }
+                }
+                tracing::info!(credential = %slot.label, expires_in, "fetched");
+                Ok(cached)
+            }
+            Err(e) => Err(e),
+        };
+        self.release(slot, lease.as_ref()).await;
+        result
+    }
+
+    /// Reads the store; a usable value is installed and returned.
+    async fn store_read(
+        &self,
+        slot: &Slot,
+        mode: &Fill,
+    ) -> Result<Option<Arc<Cached>>, StoreError> {
+        let Some(stored) =
+            with_timeout(self.policy.store_timeout, self.store.get(&slot.key)).await?
+        else {
+            return Ok(None);
+        };
+        let revoked = slot.state().revoked.clone();
+        if revoked.as_ref() == Some(&stored.value) {
+            // WeCom rejected this one; make sure nobody else picks it up either.
+            let _ = with_timeout(
+                self.policy.store_timeout,
+                self.store.invalidate(&slot.key, &stored.value),
+            )
+            .await;
+            return Ok(None);
+        }
+        let now = now_millis(&*self.clock);
+        let issued_at = crate::clock::to_millis(stored.issued_at);
+        let expires_at = crate::clock::to_millis(stored.expires_at);
+        let usable = match mode {
+            Fill::Needed => self.hard_at(issued_at, expires_at) > now,
+            // Only a newer value helps an early refresh.
+            Fill::Early(current) => {
+                expires_at > current.expires_at && stored.value != current.value
+            }
+        };
+        if !usable {
+            return Ok(None);
+        }
+        Ok(Some(self.install(
+            slot,
+            stored.value,
+            issued_at,
+            expires_at,
+            now,
+        )))
+    }
+
+    async fn wait_for_other(&self, slot: &Slot) -> Waited {
+        let deadline = tokio::time::Instant::now() + self.policy.lease_wait;
+        let mut pause = self.policy.poll_interval;
+        loop {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2)
+                .min(Duration::from_millis(250))
+                .max(self.policy.poll_interval);
+            match self.store_read(slot, &Fill::Needed).await {
+                Ok(Some(v)) => return Waited::Got(v),
+                Ok(None) => {}
+                Err(e) => return Waited::StoreDown(e),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                // The holder may have died: its lease has expired by now, or will soon.
+                return match with_timeout(
+                    self.policy.store_timeout,
+                    self.store.try_lease(&slot.key, self.policy.lease_ttl),
+                )
+                .await
+                {
+                    Ok(Some(id)) => Waited::Lease(id),
+                    Ok(None) => {
+                        tracing::warn!(credential = %slot.label, "waited for another instance's fetch in vain; fetching here");
+                        Waited::GiveUp
+                    }
+                    Err(e) => Waited::StoreDown(e),
+                };
+            }
+        }
+    }
+
+    async fn release(&self, slot: &Slot, lease: Option<&LeaseId>) {
+        if let Some(id) = lease
+            && let Err(e) =
+                with_timeout(self.policy.store_timeout, self.store.release(&slot.key, id)).await
+        {
+            tracing::warn!(credential = %slot.label, error = %e, "could not release the store lease; it expires by itself");
+        }
+    }
+
+    /// Past this, a value is not used: `expires_at` minus the hard margin (at most a tenth of
+    /// the lifetime, so short-lived values stay usable most of their life).
+    fn hard_at(&self, issued_at: u64, expires_at: u64) -> u64 {
+        let lifetime = expires_at.saturating_sub(issued_at);
+        expires_at.saturating_sub(millis(self.policy.hard_margin).min(lifetime / 10))
+    }
+
+    fn install(
+        &self,
+        slot: &Slot,
+        value: Secret,
+        issued_at: u64,
+        expires_at: u64,
+        now: u64,
+    ) -> Arc<Cached> {
+        let lifetime = expires_at.saturating_sub(issued_at);
+        let hard_at = self.hard_at(issued_at, expires_at);
+        let window = millis(self.policy.soft_window).min(lifetime / 4);
+        let jitter_max = millis(self.policy.soft_jitter).min(lifetime / 10);
+        let jitter = if jitter_max == 0 {
+            0
+        } else {
+            rand::random_range(0..=jitter_max)
+        };
+        let soft_at = hard_at
+            .saturating_sub(window + jitter)
+            .max(now.min(hard_at));
+        let cached = Arc::new(Cached {
+            value,
+            issued_at,
+            expires_at,
+            soft_at,
+            hard_at,
+        });
+        slot.current.store(Some(Arc::clone(&cached)));
+        cached
+    }
+
+    /// Fetches a fresh value from WeCom: `(value, expires_in seconds)`. Boxed: fetching a ticket
+    /// goes through the call pipeline, which may fetch a token.
+    fn fetch<'a>(&'a self, slot: &'a Slot) -> BoxFuture<'a, Result<(Secret, u64), Error>> {
+        Box::pin(async move {
+            match &slot.source {
+                SlotSource::AccessToken(secret) => {
+                    let request = crate::fetch::gettoken(&self.corpid, secret);
+                    let r = self.call(&Selection::default(), request).await?;
+                    Ok(crate::fetch::token_parts(r))
+                }
+                SlotSource::JsapiTicket(app) => {
+                    let sel = Selection {
+                        agent: Some(*app),
+                        robot: None,
+                    };
+                    let r = self.call(&sel, crate::fetch::jsapi_ticket()).await?;
+                    Ok(crate::fetch::jsapi_ticket_parts(r))
+                }
+                SlotSource::AgentConfigTicket(app) => {
+                    let sel = Selection {
+                        agent: Some(*app),
+                        robot: None,
+                    };
+                    let r = self.call(&sel, crate::fetch::agent_config_ticket()).await?;
+                    Ok(crate::fetch::agent_config_ticket_parts(r))
+                }
+            }
+        })
+    }
+}
+
+enum Waited {
+    Got(Arc<Cached>),
+    Lease(LeaseId),
+    GiveUp,
+    StoreDown(StoreError),
+}
+
+struct Remaining(Duration);
+
+impl From<u64> for Remaining {
+    fn from(ms: u64) -> Self {
+        Remaining(Duration::from_millis(ms))
+    }
+}
+
+impl From<Duration> for Remaining {
+    fn from(d: Duration) -> Self {
+        Remaining(d)
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+async fn with_timeout<T>(
+    limit: Duration,
+    fut: BoxFuture<'_, Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(StoreError(format!(
+            "no answer within {} ms",
+            limit.as_millis()
+        ))),
+    }
+}

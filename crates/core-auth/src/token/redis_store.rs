@@ -1,0 +1,324 @@
+//! [`RedisTokenStore`]: tokens shared by several instances through Redis (feature `redis`).
+//!
+//! Keys: `{prefix}:{kind}:{corpid}:{agentid|contact}` (e.g. `wecom:access_token:ww01:1000002`),
+//! value `{issued_at_ms}|{expires_at_ms}|{token}`, TTL from `expires_in`. Leases: `{prefix}:lease:{key}` set with
+//! `SET NX PX` to a random owner id and released by a compare-and-delete script, so an instance
+//! only ever releases its own lease.
+
+use std::fmt;
+use std::time::{Duration, UNIX_EPOCH};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::OnceCell;
+
+use super::store::{LeaseId, StoreError, StoredToken, TokenKey, TokenStore};
+use crate::Secret;
+use crate::transport::BoxFuture;
+
+/// Deletes KEYS[1] if its value is ARGV[1] (a lease owner).
+const RELEASE: &str = r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/// Deletes KEYS[1] if the token part of its value (after the second `|`) is ARGV[1].
+const INVALIDATE: &str = r"local v = redis.call('get', KEYS[1])
+if not v then return 0 end
+local i = string.find(v, '|', 1, true)
+if not i then return 0 end
+local j = string.find(v, '|', i + 1, true)
+if j and string.sub(v, j + 1) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0";
+
+/// A [`TokenStore`] in Redis. Connects lazily (building it never fails because Redis is down)
+/// and reconnects by itself; when Redis is unreachable, the client logs a warning and keeps
+/// caching in process, so calls never fail because of the store.
+///
+/// ```no_run
+/// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use wecom_core_auth::{Client, RedisTokenStore, Secret};
+/// let store = RedisTokenStore::builder("redis://127.0.0.1:6379/0").prefix("myapp:wecom").build()?;
+/// let client = Client::builder("ww0123").app(1000002, Secret::new("...")).token_store(Arc::new(store)).build()?;
+/// # Ok(()) }
+/// ```
+pub struct RedisTokenStore {
+    client: redis::Client,
+    conn: OnceCell<ConnectionManager>,
+    prefix: String,
+    display_url: String,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    release: redis::Script,
+    invalidate: redis::Script,
+}
+
+/// Builds a [`RedisTokenStore`].
+#[derive(Clone)]
+pub struct RedisTokenStoreBuilder {
+    url: String,
+    prefix: String,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+}
+
+impl fmt::Debug for RedisTokenStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTokenStoreBuilder")
+            .field("url", &mask_redis_url(&self.url))
+            .field("prefix", &self.prefix)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .finish()
+    }
+}
+
+impl RedisTokenStoreBuilder {
+    /// The namespace every key starts with (default `wecom`).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Deadline for connecting (default 300 ms).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Deadline for one command (default 300 ms).
+    pub fn response_timeout(mut self, d: Duration) -> Self {
+        self.response_timeout = d;
+        self
+    }
+
+    /// Builds the store (no connection is made yet). Fails only on a malformed URL.
+    pub fn build(self) -> Result<RedisTokenStore, StoreError> {
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|e| StoreError(format!("bad Redis URL {}: {e}", mask_redis_url(&self.url))))?;
+        Ok(RedisTokenStore {
+            client,
+            conn: OnceCell::new(),
+            prefix: self.prefix.trim_end_matches(':').to_owned(),
+            display_url: mask_redis_url(&self.url),
+            connect_timeout: self.connect_timeout,
+            response_timeout: self.response_timeout,
+            release: redis::Script::new(RELEASE),
+            invalidate: redis::Script::new(INVALIDATE),
+        })
+    }
+}
+
+fn mask_redis_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "<unparsable Redis URL>".to_owned(),
+    }
+}
+
+impl RedisTokenStore {
+    /// A store at `url` (`redis://[:password@]host:port/db`) with the default prefix `wecom`.
+    pub fn new(url: &str) -> Result<Self, StoreError> {
+        Self::builder(url).build()
+    }
+
+    /// Starts building a store at `url`.
+    pub fn builder(url: impl Into<String>) -> RedisTokenStoreBuilder {
+        RedisTokenStoreBuilder {
+            url: url.into(),
+            prefix: "wecom".to_owned(),
+            connect_timeout: Duration::from_millis(300),
+            response_timeout: Duration::from_millis(300),
+        }
+    }
+
+    /// The Redis key of a credential.
+    pub fn key_of(&self, key: &TokenKey) -> String {
+        format!("{}:{key}", self.prefix)
+    }
+
+    /// The Redis key of a credential's refresh lease.
+    pub fn lease_key_of(&self, key: &TokenKey) -> String {
+        format!("{}:lease:{key}", self.prefix)
+    }
+
+    async fn conn(&self) -> Result<ConnectionManager, StoreError> {
+        let manager = self
+            .conn
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.connect_timeout))
+                    .set_response_timeout(Some(self.response_timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(500));
+                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            })
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(manager.clone())
+    }
+
+    fn err(&self, e: redis::RedisError) -> StoreError {
+        StoreError(format!("Redis at {}: {e}", self.display_url))
+    }
+}
+
+impl fmt::Debug for RedisTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTokenStore")
+            .field("url", &self.display_url)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+fn encode(token: &StoredToken) -> String {
+    let ms = |t: std::time::SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    format!(
+        "{}|{}|{}",
+        ms(token.issued_at),
+        ms(token.expires_at),
+        token.value.expose()
+    )
+}
+
+fn decode(raw: &str) -> Option<StoredToken> {
+    let (issued, rest) = raw.split_once('|')?;
+    let (expires, value) = rest.split_once('|')?;
+    let issued: u64 = issued.parse().ok()?;
+    let expires: u64 = expires.parse().ok()?;
+    if value.is_empty() || expires < issued {
+        return None;
+    }
+    Some(StoredToken {
+        value: Secret::new(value),
+        issued_at: UNIX_EPOCH + Duration::from_millis(issued),
+        expires_at: UNIX_EPOCH + Duration::from_millis(expires),
+    })
+}
+
+fn px(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl TokenStore for RedisTokenStore {
+    fn get<'a>(
+        &'a self,
+        key: &'a TokenKey,
+    ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let raw: Option<String> = redis::cmd("GET")
+                .arg(self.key_of(key))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(raw.as_deref().and_then(decode))
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        token: &'a StoredToken,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let _: () = redis::cmd("SET")
+                .arg(self.key_of(key))
+                .arg(encode(token))
+                .arg("PX")
+                .arg(px(ttl))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(())
+        })
+    }
+
+    fn invalidate<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        value: &'a Secret,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let deleted: i64 = self
+                .invalidate
+                .key(self.key_of(key))
+                .arg(value.expose())
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(deleted > 0)
+        })
+    }
+
+    fn try_lease<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<LeaseId>, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let id = LeaseId::random();
+            let ok: Option<String> = redis::cmd("SET")
+                .arg(self.lease_key_of(key))
+                .arg(&id.0)
+                .arg("NX")
+                .arg("PX")
+                .arg(px(ttl))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(ok.map(|_| id))
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        lease: &'a LeaseId,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let _: i64 = self
+                .release
+                .key(self.lease_key_of(key))
+                .arg(&lease.0)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_urls_are_masked() {
+        let t = StoredToken {
+            value: Secret::new("a|b"),
+            issued_at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_000),
+            expires_at: UNIX_EPOCH + Duration::from_millis(1_700_007_200_123),
+        };
+        assert_eq!(encode(&t), "1700000000000|1700007200123|a|b");
+        assert_eq!(decode(&encode(&t)), Some(t));
+        assert_eq!(decode("garbage"), None);
+        assert_eq!(decode("1|12|"), None);
+        assert_eq!(decode("12|tok"), None);
+        assert_eq!(decode("5|4|tok"), None);
+        assert_eq!(
+            mask_redis_url("redis://:hunter2@127.0.0.1:6379/0"),
+            "redis://:***@127.0.0.1:6379/0"
+        );
+        let store = RedisTokenStore::new("redis://:hunter2@127.0.0.1:1/0").unwrap();
+        assert!(!format!("{store:?}").contains("hunter2"));
+    }
+}
