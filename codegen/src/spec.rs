@@ -266,6 +266,7 @@ pub struct Field {
     pub pattern: Option<String>,
     /// The only allowed values (strings or integers).
     #[serde(default)]
+    #[schemars(with = "Option<Vec<serde_json::Value>>")]
     pub values: Option<Vec<toml::Value>>,
     /// Constraints on each item of a list.
     #[serde(default)]

@@ -13,6 +13,7 @@ pub mod endpoint;
 mod errcode;
 pub mod error;
 mod fetch;
+pub mod generated;
 pub mod jssdk;
 pub mod oauth;
 pub mod redact;

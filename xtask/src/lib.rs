@@ -1,0 +1,310 @@
+//! `cargo xtask gen`: regenerates everything derived from `spec/` (and the generator's fixture
+//! crate), or with `--check` verifies that the checked-in files are current, without writing.
+//!
+//! One function does both ([`run`]), so the check can never disagree with the generator. Only
+//! files inside `src/generated/` directories that start with the generated marker are ever
+//! deleted.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use wecom_codegen::{GENERATED_MARKER, GeneratedFile, Input, Job};
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum XtaskError {
+    /// A file could not be read, written or deleted.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The spec has mistakes (each with its file and line).
+    #[error("{0}")]
+    Spec(wecom_codegen::Diagnostics),
+    /// `--check` found differences.
+    #[error("{0}")]
+    Stale(StaleReport),
+    /// Two spec sets would write the same file.
+    #[error(
+        "`{0}` would be generated twice (by the workspace spec and the codegen fixture spec): give them different crate_dir"
+    )]
+    Conflict(String),
+}
+
+/// Whether to write or only compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Write changed files, delete obsolete ones.
+    Write,
+    /// Change nothing; fail when anything differs.
+    Check,
+}
+
+/// How a file on disk differs from what the spec produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Not on disk yet.
+    Missing(String),
+    /// On disk with other contents.
+    Stale(String),
+    /// Generated earlier, no longer produced by the spec.
+    Obsolete(String),
+}
+
+impl Change {
+    /// The file concerned.
+    pub fn path(&self) -> &str {
+        match self {
+            Change::Missing(p) | Change::Stale(p) | Change::Obsolete(p) => p,
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Missing(p) => write!(f, "missing:  {p}"),
+            Change::Stale(p) => write!(f, "stale:    {p}"),
+            Change::Obsolete(p) => write!(f, "obsolete: {p}"),
+        }
+    }
+}
+
+/// The differences `--check` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleReport(pub Vec<Change>);
+
+impl fmt::Display for StaleReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "generated files are not current with the spec ({} file{}):",
+            self.0.len(),
+            if self.0.len() == 1 { "" } else { "s" }
+        )?;
+        for c in &self.0 {
+            writeln!(f, "  {c}")?;
+        }
+        write!(
+            f,
+            "run `cargo xtask gen` to regenerate them, and commit the result"
+        )
+    }
+}
+
+/// What a run did (or, in check mode, found to be current).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Files the spec produces.
+    pub produced: usize,
+    /// Files written (created or updated).
+    pub written: Vec<String>,
+    /// Obsolete generated files deleted.
+    pub deleted: Vec<String>,
+}
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+fn io_err(path: &Path, root: &Path, source: std::io::Error) -> XtaskError {
+    XtaskError::Io {
+        path: rel(path, root),
+        source,
+    }
+}
+
+fn rel(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Reads `dir/*.toml` (sorted by name), except `skip`.
+fn read_specs(root: &Path, dir: &str, skip: &[&str]) -> Result<Vec<(String, String)>, XtaskError> {
+    let full = root.join(dir);
+    let entries = match std::fs::read_dir(&full) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(&full, root, e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_err(&full, root, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".toml") && !skip.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let path = full.join(&n);
+            let text = std::fs::read_to_string(&path).map_err(|e| io_err(&path, root, e))?;
+            Ok((format!("{dir}/{n}"), text))
+        })
+        .collect()
+}
+
+/// Every file the spec sets under `root` produce.
+pub fn produce(root: &Path) -> Result<Vec<GeneratedFile>, XtaskError> {
+    let mut out = Vec::new();
+    // The workspace's spec.
+    let specs = read_specs(root, "spec", &["errcodes.toml"])?;
+    let errcodes_path = root.join("spec/errcodes.toml");
+    let errcodes = match std::fs::read_to_string(&errcodes_path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err(&errcodes_path, root, e)),
+    };
+    if !specs.is_empty() || errcodes.is_some() {
+        let mut job = Job::new(
+            specs
+                .iter()
+                .map(|(p, t)| Input { path: p, text: t })
+                .collect(),
+        );
+        job.errcodes = errcodes.as_deref().map(|t| Input {
+            path: "spec/errcodes.toml",
+            text: t,
+        });
+        job.openapi = Some("spec/openapi.json");
+        job.schema = Some("spec/schema.json");
+        out.extend(wecom_codegen::generate(&job).map_err(XtaskError::Spec)?);
+    }
+    // The generator's fixture crate (compiled and tested as a workspace member).
+    let fixture = read_specs(root, "codegen/fixture/spec", &[])?;
+    if !fixture.is_empty() {
+        let job = Job::new(
+            fixture
+                .iter()
+                .map(|(p, t)| Input { path: p, text: t })
+                .collect(),
+        );
+        let files = wecom_codegen::generate(&job).map_err(XtaskError::Spec)?;
+        for f in files {
+            if out.iter().any(|o| o.path == f.path) {
+                return Err(XtaskError::Conflict(f.path));
+            }
+            out.push(f);
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// Generated files on disk: files under `src/generated/` directories that start with the marker.
+pub fn existing_generated(root: &Path) -> Result<BTreeSet<String>, XtaskError> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => return Err(io_err(&dir, root, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err(&dir, root, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            let ty = entry.file_type().map_err(|e| io_err(&path, root, e))?;
+            if ty.is_dir() {
+                if name.starts_with('.') || name == "target" || name == "node_modules" {
+                    continue;
+                }
+                stack.push(path);
+            } else if ty.is_file() && in_generated_dir(&path, root) && starts_with_marker(&path) {
+                found.insert(rel(&path, root));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn in_generated_dir(path: &Path, root: &Path) -> bool {
+    let r = rel(path, root);
+    r.contains("/src/generated/") || r.starts_with("src/generated/")
+}
+
+fn starts_with_marker(path: &Path) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 64];
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut n = 0;
+    while n < GENERATED_MARKER.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    buf[..n].starts_with(GENERATED_MARKER.as_bytes())
+}
+
+/// Compares what the spec produces with the disk.
+pub fn diff(root: &Path, files: &[GeneratedFile]) -> Result<Vec<Change>, XtaskError> {
+    let mut changes = Vec::new();
+    for f in files {
+        let path = root.join(&f.path);
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes == f.contents.as_bytes() => {}
+            Ok(_) => changes.push(Change::Stale(f.path.clone())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                changes.push(Change::Missing(f.path.clone()))
+            }
+            Err(e) => return Err(io_err(&path, root, e)),
+        }
+    }
+    let produced: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for existing in existing_generated(root)? {
+        if !produced.contains(existing.as_str()) {
+            changes.push(Change::Obsolete(existing));
+        }
+    }
+    Ok(changes)
+}
+
+/// Generates (or checks) every file derived from the spec under `root`.
+pub fn run(root: &Path, mode: Mode) -> Result<Report, XtaskError> {
+    let files = produce(root)?;
+    let changes = diff(root, &files)?;
+    let mut report = Report {
+        produced: files.len(),
+        ..Report::default()
+    };
+    if mode == Mode::Check {
+        return if changes.is_empty() {
+            Ok(report)
+        } else {
+            Err(XtaskError::Stale(StaleReport(changes)))
+        };
+    }
+    for change in changes {
+        let path = root.join(change.path());
+        match &change {
+            Change::Missing(p) | Change::Stale(p) => {
+                let Some(f) = files.iter().find(|f| &f.path == p) else {
+                    continue;
+                };
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| io_err(parent, root, e))?;
+                }
+                std::fs::write(&path, &f.contents).map_err(|e| io_err(&path, root, e))?;
+                report.written.push(p.clone());
+            }
+            Change::Obsolete(p) => {
+                std::fs::remove_file(&path).map_err(|e| io_err(&path, root, e))?;
+                report.deleted.push(p.clone());
+            }
+        }
+    }
+    Ok(report)
+}
