@@ -109,7 +109,7 @@ impl std::error::Error for DecodeError {}
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub use crate::errcode::{ErrorClass, ErrorCode};
+pub use crate::generated::errcodes::{ErrorClass, ErrorCode};
 
 /// Everything that can go wrong with a call. Every variant says what happened and, where there
 /// is one, what to do; none of them ever contains a secret, token or ticket (URLs are masked).
@@ -310,7 +310,7 @@ impl TransportError {
 
 /// WeCom answered with a non-zero `errcode`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: WeCom errcode {code}{}: {}{}", if endpoint.is_empty() { "wecom" } else { endpoint }, meaning_suffix(*code), errmsg, fix_suffix(*code))]
+#[error("{}: WeCom errcode {code}: {}{}", if endpoint.is_empty() { "wecom" } else { endpoint }, errmsg, fix_suffix(*code))]
 pub struct ApiError {
     /// The endpoint (spec name); empty when unknown.
     pub endpoint: &'static str,
@@ -318,13 +318,6 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// WeCom's `errmsg`, kept whole (its `from ip: ...` hint and help link included).
     pub errmsg: String,
-}
-
-fn meaning_suffix(code: ErrorCode) -> String {
-    match code.meaning() {
-        Some(m) => format!(" ({m})"),
-        None => String::new(),
-    }
 }
 
 fn fix_suffix(code: ErrorCode) -> String {

@@ -5,7 +5,12 @@ use std::fmt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::client::Client;
-use crate::error::InvalidInput;
+use crate::error::{DecodeError, Error, InvalidInput};
+use crate::generated::auth::{
+    AuthGetuserdetailRequest, AuthGetuserdetailResponse, AuthGetuserinfoRequest,
+    AuthGetuserinfoResponse, MiniprogramJscode2SessionRequest, MiniprogramJscode2SessionResponse,
+};
+use crate::secret::Secret;
 
 /// RFC 3986 unreserved characters stay as they are; everything else is percent-encoded.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -171,5 +176,85 @@ impl Client {
             Some(id) => url.agentid(id),
             None => url,
         }
+    }
+}
+
+/// Who signed in through OAuth2 (`auth/getuserinfo`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OAuthUser {
+    /// A member of the corp.
+    Member {
+        /// The member's userid.
+        userid: String,
+        /// For [`Client::oauth_user_detail`]; only with scope `snsapi_privateinfo`. Never log it.
+        user_ticket: Option<Secret>,
+    },
+    /// Someone outside the corp.
+    NonMember {
+        /// Their openid.
+        openid: String,
+        /// Their external contact id, when they are one of the corp's external contacts.
+        external_userid: Option<String>,
+    },
+}
+
+impl OAuthUser {
+    /// Sorts the generated answer into member or non-member; an answer with neither a userid nor
+    /// an openid is a decode error.
+    pub fn from_response(r: AuthGetuserinfoResponse) -> Result<Self, Error> {
+        match (r.userid, r.openid) {
+            (Some(userid), _) if !userid.is_empty() => Ok(OAuthUser::Member {
+                userid,
+                user_ticket: r.user_ticket,
+            }),
+            (_, Some(openid)) if !openid.is_empty() => Ok(OAuthUser::NonMember {
+                openid,
+                external_userid: r.external_userid,
+            }),
+            _ => Err(Error::Decode {
+                endpoint: "auth_getuserinfo",
+                source: DecodeError::new(
+                    "the answer has neither `userid` (member) nor `openid` (non-member)",
+                    b"",
+                ),
+            }),
+        }
+    }
+
+    /// The userid, for a member.
+    pub fn userid(&self) -> Option<&str> {
+        match self {
+            OAuthUser::Member { userid, .. } => Some(userid),
+            OAuthUser::NonMember { .. } => None,
+        }
+    }
+}
+
+impl Client {
+    /// Exchanges the `code` WeCom appended to the redirect URI (single use, valid 5 minutes) for
+    /// who signed in, with the selected app's token.
+    pub async fn oauth_user(&self, code: &str) -> Result<OAuthUser, Error> {
+        let r = self.execute(AuthGetuserinfoRequest::new(code)).await?;
+        OAuthUser::from_response(r)
+    }
+
+    /// A signed-in member's details (scope `snsapi_privateinfo`), from the `user_ticket` of
+    /// [`Client::oauth_user`].
+    pub async fn oauth_user_detail(
+        &self,
+        user_ticket: &Secret,
+    ) -> Result<AuthGetuserdetailResponse, Error> {
+        self.execute(AuthGetuserdetailRequest::new(user_ticket.clone()))
+            .await
+    }
+
+    /// WeCom mini-program login: exchanges the `js_code` from `wx.qy.login` for the corp, the
+    /// member and a session key.
+    pub async fn miniprogram_session(
+        &self,
+        js_code: &str,
+    ) -> Result<MiniprogramJscode2SessionResponse, Error> {
+        self.execute(MiniprogramJscode2SessionRequest::new(js_code))
+            .await
     }
 }

@@ -29,6 +29,7 @@ use arc_swap::ArcSwapOption;
 use crate::client::{Inner, Selection};
 use crate::clock::now_millis;
 use crate::error::{CoolDownError, Error, ErrorClass};
+use crate::generated::auth::{GetJsapiTicketRequest, GettokenRequest, TicketGetRequest};
 use crate::secret::Secret;
 use crate::transport::BoxFuture;
 
@@ -626,25 +627,25 @@ impl Inner {
         Box::pin(async move {
             match &slot.source {
                 SlotSource::AccessToken(secret) => {
-                    let request = crate::fetch::gettoken(&self.corpid, secret);
+                    let request = GettokenRequest::new(self.corpid.clone(), secret.clone());
                     let r = self.call(&Selection::default(), request).await?;
-                    Ok(crate::fetch::token_parts(r))
+                    Ok((r.access_token, r.expires_in))
                 }
                 SlotSource::JsapiTicket(app) => {
                     let sel = Selection {
                         agent: Some(*app),
                         robot: None,
                     };
-                    let r = self.call(&sel, crate::fetch::jsapi_ticket()).await?;
-                    Ok(crate::fetch::jsapi_ticket_parts(r))
+                    let r = self.call(&sel, GetJsapiTicketRequest::new()).await?;
+                    Ok((r.ticket, r.expires_in))
                 }
                 SlotSource::AgentConfigTicket(app) => {
                     let sel = Selection {
                         agent: Some(*app),
                         robot: None,
                     };
-                    let r = self.call(&sel, crate::fetch::agent_config_ticket()).await?;
-                    Ok(crate::fetch::agent_config_ticket_parts(r))
+                    let r = self.call(&sel, TicketGetRequest::new()).await?;
+                    Ok((r.ticket, r.expires_in))
                 }
             }
         })

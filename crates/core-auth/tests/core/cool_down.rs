@@ -51,7 +51,7 @@ async fn a_wrong_secret_is_refused_locally_during_the_cool_down() {
                 let text = e.to_string();
                 assert!(
                     text.contains("40001")
-                        && text.contains("invalid secret")
+                        && text.contains("secret (corpsecret) is invalid")
                         && text.contains("from ip: 127.0.0.1"),
                     "{text}"
                 );

@@ -1,8 +1,12 @@
 //! The JS-SDK signature against the shared vector, and the OAuth2 authorize URL.
 
+use wecom_core_auth::generated::auth::AuthExt;
 use wecom_core_auth::jssdk::{WxConfig, signature};
-use wecom_core_auth::oauth::{AuthorizeUrl, OAuthScope};
-use wecom_core_auth::{Client, Secret};
+use wecom_core_auth::oauth::{AuthorizeUrl, OAuthScope, OAuthUser};
+use wecom_core_auth::{Client, Error, Secret};
+
+use crate::builder;
+use crate::server::{CORPID, Fake};
 
 #[test]
 fn jsapi_signature_matches_the_shared_vector() {
@@ -89,4 +93,64 @@ fn the_client_prefills_corpid_and_agentid() {
         url.contains("appid=ww0123") && url.contains("agentid=1000005"),
         "{url}"
     );
+}
+
+#[tokio::test]
+async fn oauth_codes_are_exchanged_for_members_or_non_members() {
+    let fake = Fake::start().await;
+    let client = builder(&fake).build().unwrap();
+    let member = client.oauth_user("member-code").await.unwrap();
+    let OAuthUser::Member {
+        userid,
+        user_ticket: Some(ticket),
+    } = &member
+    else {
+        panic!("{member:?}")
+    };
+    assert_eq!(userid, "zhangsan");
+    assert_eq!(member.userid(), Some("zhangsan"));
+    assert!(
+        !format!("{member:?}").contains("USERTICKET"),
+        "the user_ticket is a secret"
+    );
+    let detail = client.oauth_user_detail(ticket).await.unwrap();
+    assert_eq!(detail.mobile.as_deref(), Some("13800000000"));
+
+    let guest = client.oauth_user("guest-code").await.unwrap();
+    assert_eq!(
+        guest,
+        OAuthUser::NonMember {
+            openid: "oGUEST".into(),
+            external_userid: Some("wmEXT".into())
+        }
+    );
+    assert_eq!(guest.userid(), None);
+
+    let e = client.oauth_user("odd-code").await.unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            Error::Decode {
+                endpoint: "auth_getuserinfo",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = client.oauth_user("used-code").await.unwrap_err();
+    assert_eq!(e.errcode(), Some(40029));
+    let e = client.oauth_user("").await.unwrap_err();
+    assert!(
+        matches!(e, Error::Invalid(_)),
+        "an empty code is rejected before I/O: {e:?}"
+    );
+
+    let session = client.miniprogram_session("js-code").await.unwrap();
+    assert_eq!(
+        (session.corpid.as_str(), session.userid.as_str()),
+        (CORPID, "lisi")
+    );
+    // The generated raw call works through the same client.
+    let raw = client.auth().auth_getuserinfo("member-code").await.unwrap();
+    assert_eq!(raw.userid.as_deref(), Some("zhangsan"));
 }

@@ -244,16 +244,20 @@ fn rand_suffix() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 12)
 }
 
-fn token_owner(state: &FakeState, q: &HashMap<String, String>) -> Result<&'static str, Response> {
+/// Which app a request's token belongs to, or the errcode WeCom would answer.
+fn token_owner(
+    state: &FakeState,
+    q: &HashMap<String, String>,
+) -> Result<&'static str, (i64, &'static str)> {
     match q.get("access_token") {
-        None => Err(err(41001, "access_token missing")),
+        None => Err((41001, "access_token missing")),
         Some(t) => state
             .tokens
             .lock()
             .unwrap()
             .get(t)
             .copied()
-            .ok_or_else(|| err(40014, "invalid access_token")),
+            .ok_or((40014, "invalid access_token")),
     }
 }
 
@@ -266,7 +270,7 @@ async fn jsapi_ticket(
     }
     let owner = match token_owner(&state, &q) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err((code, msg)) => return err(code, msg),
     };
     let n = state.jsapi_ticket_calls.fetch_add(1, Ordering::SeqCst);
     let ticket = format!("JSAPITICKET{n}x{}", rand_suffix());
@@ -284,7 +288,7 @@ async fn agent_ticket(
     }
     let owner = match token_owner(&state, &q) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err((code, msg)) => return err(code, msg),
     };
     let n = state.agent_ticket_calls.fetch_add(1, Ordering::SeqCst);
     let ticket = format!("AGENTTICKET{n}x{owner}x{}", rand_suffix());
@@ -319,7 +323,7 @@ async fn business(
     } else {
         match token_owner(&state, &q) {
             Ok(o) => o,
-            Err(r) => return r,
+            Err((code, msg)) => return err(code, msg),
         }
     };
     match path.as_str() {
@@ -327,6 +331,25 @@ async fn business(
             let mut h = HeaderMap::new();
             h.insert(header::CONTENT_TYPE, "application/octet-stream".parse().unwrap());
             (h, Bytes::from_static(b"\x89PNG raw bytes")).into_response()
+        }
+        "auth/getuserinfo" => match q.get("code").map(String::as_str) {
+            Some("member-code") => axum::Json(json!({"errcode": 0, "errmsg": "ok", "userid": "zhangsan", "user_ticket": "USERTICKET-0123456789"})).into_response(),
+            Some("guest-code") => axum::Json(json!({"errcode": 0, "errmsg": "ok", "openid": "oGUEST", "external_userid": "wmEXT"})).into_response(),
+            Some("odd-code") => axum::Json(json!({"errcode": 0, "errmsg": "ok"})).into_response(),
+            _ => err(40029, "invalid code"),
+        },
+        "auth/getuserdetail" => {
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            if v["user_ticket"] != "USERTICKET-0123456789" {
+                return err(40014, "invalid user_ticket");
+            }
+            axum::Json(json!({"errcode": 0, "errmsg": "ok", "userid": "zhangsan", "mobile": "13800000000"})).into_response()
+        }
+        "miniprogram/jscode2session" => {
+            if q.get("grant_type").map(String::as_str) != Some("authorization_code") {
+                return err(40003, "bad grant_type");
+            }
+            axum::Json(json!({"errcode": 0, "errmsg": "ok", "corpid": CORPID, "userid": "lisi", "session_key": "SESSIONKEY-0123"})).into_response()
         }
         // A malformed answer that also carries the caller's token (decode errors must mask it).
         "leak" => axum::Json(json!({"errcode": 0, "errmsg": "ok", "owner": 123, "access_token": q.get("access_token")})).into_response(),
