@@ -1,0 +1,119 @@
+//! One module per command; each parses nothing itself, calls the library and prints.
+
+mod callback;
+mod config_show;
+mod errcode;
+mod jssdk;
+mod sandbox;
+mod token;
+
+use wecom::{Client, Secret};
+
+use crate::cli::{Cli, Command};
+use crate::config::{Config, Selection};
+use crate::error::{CliError, set_secrets};
+use crate::output::Out;
+
+/// What every command gets: the output mode and the configuration.
+pub struct Ctx {
+    /// How to print.
+    pub out: Out,
+    /// The configuration in effect.
+    pub config: Config,
+}
+
+impl Ctx {
+    /// A client for the configured corp: every app whose secret can be read, the contact-sync
+    /// secret, the selected app selected.
+    pub fn client(&self) -> Result<Client, CliError> {
+        let cfg = &self.config;
+        let corp_id = cfg.corp_id()?;
+        let mut builder = Client::builder(corp_id);
+        if let Some(url) = &cfg.base_url {
+            builder = builder.base_url(url.trim_end_matches('/'));
+        }
+        let selected = cfg.app().map(|a| a.agent_id);
+        let mut added = Vec::new();
+        for app in &cfg.apps {
+            match cfg.app_secret(app) {
+                Ok(Some(secret)) => {
+                    builder = builder.app(app.agent_id, secret);
+                    added.push(app.agent_id);
+                }
+                Ok(None) if Some(app.agent_id) == selected => {
+                    return Err(CliError::config(
+                        format!(
+                            "app {} ({}) has no secret configured",
+                            app.name, app.agent_id
+                        ),
+                        "export WECOM_SECRET, pass --secret-file FILE, or set `secret` in the profile",
+                    ));
+                }
+                // A broken secret source only matters for the selected app.
+                Err(e) if Some(app.agent_id) == selected => return Err(e),
+                _ => {}
+            }
+        }
+        let contact: Option<Secret> = cfg.contact_secret()?;
+        let has_contact = contact.is_some();
+        if let Some(secret) = contact {
+            builder = builder.contact_secret(secret);
+        }
+        if added.is_empty() && !has_contact {
+            return Err(CliError::config(
+                format!("no secret configured for corp {corp_id}"),
+                "export WECOM_AGENT_ID and WECOM_SECRET (or WECOM_CONTACT_SECRET), or use a profile (see `wecom config --help`)",
+            ));
+        }
+        let client = builder.build()?;
+        match selected {
+            Some(id) if added.contains(&id) => Ok(client.agent(id)?),
+            _ => Ok(client),
+        }
+    }
+
+    /// The selected app's agentid, or an error saying how to pick one.
+    pub fn agent_id(&self) -> Result<u32, CliError> {
+        self.config.app().map(|a| a.agent_id).ok_or_else(|| {
+            CliError::config(
+                "no app selected",
+                "export WECOM_AGENT_ID (with WECOM_SECRET), or pass --app NAME|AGENTID",
+            )
+        })
+    }
+}
+
+/// Runs the command.
+pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
+    let selection = Selection {
+        config: cli.config.clone(),
+        profile: cli.profile.clone(),
+        app: cli.app.clone(),
+        secret_file: cli.secret_file.clone(),
+        contact_secret_file: cli.contact_secret_file.clone(),
+    };
+    // Commands that work without any configuration must not fail on a broken one.
+    let needs_config = !matches!(
+        cli.command,
+        Command::Errcode(_) | Command::Sandbox(_) | Command::Demo(_)
+    );
+    let config = if needs_config {
+        Config::load(&selection)?
+    } else {
+        Config::load(&selection).unwrap_or_default()
+    };
+    set_secrets(config.known_secrets());
+    for w in &config.warnings {
+        eprintln!("warning: {w}");
+    }
+    let ctx = Ctx { out, config };
+    match cli.command {
+        Command::Sandbox(args) => sandbox::run(&ctx, args).await,
+        Command::Token(args) => token::run(&ctx, args).await,
+        Command::Callback(cmd) => callback::run(&ctx, cmd).await,
+        Command::Jssdk(cmd) => jssdk::run(&ctx, cmd).await,
+        Command::Errcode(args) => errcode::run(&ctx, args),
+        Command::Config => config_show::run(&ctx),
+        _ => Err(CliError::Failed("not yet".into())),
+    }
+}

@@ -1,0 +1,67 @@
+//! `wecom sandbox`: a local WeCom until Ctrl-C.
+
+use serde_json::json;
+use wecom_sandbox::{Sandbox, ServeOptions};
+
+use super::Ctx;
+use crate::cli::SandboxArgs;
+use crate::error::CliError;
+use crate::output::write_stdout;
+
+/// The sandbox's corp and fake secrets as one JSON object: the first stdout line of
+/// `wecom sandbox`. Printing these secrets is the point: they belong to the sandbox's own corp.
+pub fn announce(sandbox: &Sandbox) -> serde_json::Value {
+    let creds = sandbox.credentials();
+    json!({
+        "base_url": creds.base_url,
+        "corp_id": creds.corpid,
+        "apps": creds.apps.iter().map(|a| json!({
+            "agent_id": a.agentid,
+            "name": a.name,
+            "secret": a.secret.expose(),
+        })).collect::<Vec<_>>(),
+        "contact_secret": creds.contact_secret.expose(),
+        "page": format!("{}/", creds.base_url),
+    })
+}
+
+pub async fn run(ctx: &Ctx, args: SandboxArgs) -> Result<(), CliError> {
+    let options = ServeOptions {
+        port: args.port,
+        bind: args.bind,
+        corp: args.corp,
+        token_ttl_secs: args.token_ttl,
+    };
+    let json = ctx.out.json;
+    wecom_sandbox::serve(
+        options,
+        |sandbox| {
+            let info = announce(sandbox);
+            let _ = write_stdout(&format!("{info}\n"));
+            if !json {
+                let creds = sandbox.credentials();
+                let mut hint = format!(
+                    "WeCom sandbox for corp {} running at {} (page: {}/)\nUse it from another terminal:\n  export WECOM_BASE_URL={} WECOM_CORP_ID={}",
+                    creds.corpid, creds.base_url, creds.base_url, creds.base_url, creds.corpid
+                );
+                if let Some(app) = creds.apps.first() {
+                    hint.push_str(&format!(
+                        " WECOM_AGENT_ID={} WECOM_SECRET={}",
+                        app.agentid,
+                        app.secret.expose()
+                    ));
+                }
+                hint.push_str(&format!(
+                    " WECOM_CONTACT_SECRET={}\nStop it with Ctrl-C.",
+                    creds.contact_secret.expose()
+                ));
+                eprintln!("{hint}");
+            }
+        },
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    )
+    .await?;
+    Ok(())
+}

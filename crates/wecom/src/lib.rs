@@ -1,0 +1,81 @@
+//! # wecom: the WeCom (企业微信) SDK for self-built apps
+//!
+//! One dependency for a company's own WeCom app (自建应用): access tokens cached and refreshed
+//! ahead of expiry (single flight, optional Redis sharing), typed errors that say what to do,
+//! the callback protocol (WXBizMsgCrypt, typed events, passive replies, an axum router),
+//! OAuth2 web login and JS-SDK signatures. Every endpoint is declared once in the project's
+//! spec and generated, so requests are checked against WeCom's limits before any I/O.
+//!
+//! ```no_run
+//! use wecom::prelude::*;
+//!
+//! # async fn run() -> Result<(), wecom::Error> {
+//! let client = Client::builder("ww0123456789abcdef")              // your corpid
+//!     .app(1000002, Secret::new(std::env::var("WECOM_SECRET").unwrap_or_default()))
+//!     .build()?;
+//! let token = client.access_token().await?;                     // cached, refreshed ahead of expiry
+//! assert!(!token.is_empty());                                  // Debug/Display print `***`
+//! let config = client.wx_config("https://app.example.com/page", &["scanQRCode"]).await?;
+//! println!("wx.config signature {}", config.signature);
+//! # Ok(()) }
+//! ```
+//!
+//! Errors say what happened and how to fix it, with WeCom's errcode explained:
+//!
+//! ```
+//! use wecom::ErrorCode;
+//! let code = ErrorCode::new(60020);
+//! assert_eq!(code.class().as_str(), "permission");
+//! assert!(code.fix().is_some_and(|fix| fix.contains("IP")));
+//! ```
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `rustls` | yes | HTTPS to `qyapi.weixin.qq.com` (rustls + ring); without it only plain http (the sandbox) |
+//! | `callback` | yes | [`callback`]: crypto, typed inbound messages and events, passive replies |
+//! | `axum` | no | `callback::router`: an axum router for the callback URL, with de-duplication |
+//! | `redis` | no | `auth::RedisTokenStore` (tokens shared by several instances), `callback::RedisDedup` |
+//!
+//! ## Crates
+//!
+//! | module | crate | contents |
+//! |---|---|---|
+//! | [`auth`] | `wecom-core-auth` | [`Client`], tokens and tickets, errors, retries, uploads, OAuth2, JS-SDK |
+//! | [`callback`] | `wecom-callback` | callback crypto, [`callback::Inbound`], [`callback::Reply`], router |
+//!
+//! ## Examples
+//!
+//! `crates/wecom/examples/` has one program per area. Each talks to the corp configured in
+//! `WECOM_CORP_ID`, `WECOM_AGENT_ID`, `WECOM_SECRET` (and `WECOM_CONTACT_SECRET`,
+//! `WECOM_BASE_URL`), and to an embedded sandbox (a local fake WeCom) when none is configured:
+//!
+//! ```text
+//! cargo run -p wecom --example tokens
+//! cargo run -p wecom --example callback
+//! ```
+
+/// Transport, credentials, the token and ticket cache, errors, retries, OAuth2 and JS-SDK
+/// (the `wecom-core-auth` crate).
+pub use wecom_core_auth as auth;
+
+/// Callbacks: crypto, typed inbound messages and events, passive replies and (feature `axum`)
+/// an axum router (the `wecom-callback` crate).
+#[cfg(feature = "callback")]
+pub use wecom_callback as callback;
+
+pub use wecom_core_auth::generated::errcodes::{ErrorClass, ErrorCode};
+pub use wecom_core_auth::{Client, ClientBuilder, Error, Secret};
+
+/// The names most programs need: `use wecom::prelude::*;`.
+pub mod prelude {
+    pub use wecom_core_auth::generated::auth::AuthExt as _;
+    pub use wecom_core_auth::generated::errcodes::{ErrorClass, ErrorCode};
+    pub use wecom_core_auth::jssdk::{WxAgentConfig, WxConfig};
+    pub use wecom_core_auth::oauth::OAuthScope;
+    pub use wecom_core_auth::{Client, ClientBuilder, Error, RetryPolicy, Secret, Upload};
+
+    #[cfg(feature = "callback")]
+    pub use wecom_callback::{CallbackCrypto, CallbackError, Event, EventKind, Inbound, Reply};
+}
