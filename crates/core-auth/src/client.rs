@@ -19,7 +19,7 @@ use crate::error::{ApiError, ConfigError, DecodeError, Error, TransportError, Tr
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::token::{
-    AppRef, Cached, MemoryTokenStore, Slot, SlotSource, TokenKind, TokenPolicy, TokenStore,
+    AppRef, MemoryTokenStore, Slot, SlotSource, TokenKind, TokenPolicy, TokenStore,
 };
 use crate::transport::{HttpBody, HttpRequest, ReqwestConfig, ReqwestTransport, Transport};
 
@@ -225,8 +225,8 @@ impl Client {
         let app = self.agent.and_then(|i| self.inner.apps.get(i))?;
         let now = crate::clock::now_millis(&*self.inner.clock);
         app.token
-            .fresh(now)
-            .map(|c| std::time::UNIX_EPOCH + Duration::from_millis(c.expires_at))
+            .with_fresh(now, |c| c.expires_at)
+            .map(|ms| std::time::UNIX_EPOCH + Duration::from_millis(ms))
     }
 
     pub(crate) fn selected(&self) -> Option<usize> {
@@ -698,23 +698,24 @@ impl Inner {
         loop {
             attempt += 1;
             tracing::Span::current().record("attempt", attempt);
-            let token: Option<Arc<Cached>> = match &credential {
-                Credential::Token(slot) => Some(self.token(slot).await?),
-                _ => None,
-            };
-            let mut full_url = url.clone();
-            match (&credential, &token) {
-                (Credential::Token(_), Some(t)) => {
+            let mut full_url = String::with_capacity(url.len() + 160);
+            full_url.push_str(&url);
+            // The serial of the token used, for invalidate-if-same.
+            let mut token: Option<u64> = None;
+            match &credential {
+                Credential::Token(slot) => {
                     full_url.push(sep);
                     full_url.push_str("access_token=");
-                    full_url.extend(utf8_percent_encode(t.value.expose(), QUERY_VALUE));
+                    let encode =
+                        |v: &str, out: &mut String| out.extend(utf8_percent_encode(v, QUERY_VALUE));
+                    token = Some(self.token_into(slot, &mut full_url, encode).await?);
                 }
-                (Credential::Robot(key), _) => {
+                Credential::Robot(key) => {
                     full_url.push(sep);
                     full_url.push_str("key=");
                     full_url.extend(utf8_percent_encode(key.expose(), QUERY_VALUE));
                 }
-                _ => {}
+                Credential::None => {}
             }
             let mut attempt_headers = headers.clone();
             let http_body = match &body {
@@ -785,7 +786,7 @@ impl Inner {
                 && TOKEN_REJECTED.contains(&api.code().code())
             {
                 // Dropped only if still cached: a wave of such failures causes one refresh.
-                self.invalidate(slot, used);
+                self.invalidate(slot, *used);
                 if !token_retried && replayable {
                     token_retried = true;
                     tracing::info!(errcode = api.code().code(), credential = %slot.label, "token rejected by WeCom; sending the call once more with a fresh one");

@@ -45,6 +45,9 @@ pub use store::{
     AppRef, LeaseId, MemoryTokenStore, StoreError, StoredToken, TokenKey, TokenKind, TokenStore,
 };
 
+/// Serial numbers of cached values.
+static SERIAL: AtomicU64 = AtomicU64::new(1);
+
 /// Errcodes from `gettoken` that mean the secret or corpid is wrong: retrying cannot help and
 /// repeated attempts get the caller's IP banned, so the slot cools down.
 const BAD_CREDENTIAL: &[i64] = &[40001, 40013, 40091, 41002, 41004];
@@ -148,6 +151,8 @@ impl TokenPolicy {
 
 /// A cached value with its deadlines (milliseconds since the Unix epoch).
 pub(crate) struct Cached {
+    /// Identifies this value for invalidate-if-same (unique per process).
+    pub(crate) serial: u64,
     pub(crate) value: Secret,
     pub(crate) issued_at: u64,
     pub(crate) expires_at: u64,
@@ -248,12 +253,14 @@ impl Slot {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The lock-free lookup: the current value if it is before its soft deadline.
+    /// The lock-free lookup: `f` applied to the current value if it is before its soft
+    /// deadline. No reference count is touched (an arc-swap guard), so concurrent readers do
+    /// not contend on a cache line.
     #[inline]
-    pub(crate) fn fresh(&self, now: u64) -> Option<Arc<Cached>> {
+    pub(crate) fn with_fresh<R>(&self, now: u64, f: impl FnOnce(&Cached) -> R) -> Option<R> {
         let guard = self.current.load();
         match guard.as_ref() {
-            Some(c) if now < c.soft_at => Some(Arc::clone(c)),
+            Some(c) if now < c.soft_at => Some(f(c)),
             _ => None,
         }
     }
@@ -275,24 +282,49 @@ impl Inner {
     /// The value of `slot`, fetching or refreshing it as needed.
     pub(crate) async fn token(&self, slot: &Slot) -> Result<Arc<Cached>, Error> {
         let now = now_millis(&*self.clock);
-        if let Some(c) = slot.fresh(now) {
-            return Ok(c);
-        }
-        if let Some(c) = slot.current.load_full()
-            && now < c.hard_at
-        {
-            return Ok(self.refresh_early(slot, c, now).await);
+        if let Some(c) = slot.current.load_full() {
+            if now < c.soft_at {
+                return Ok(c);
+            }
+            if now < c.hard_at {
+                return Ok(self.refresh_early(slot, c, now).await);
+            }
         }
         self.refresh_needed(slot).await
     }
 
-    /// Drops `failed` if it is still the slot's value (a business call was rejected with it).
-    pub(crate) fn invalidate(&self, slot: &Slot, failed: &Arc<Cached>) {
-        let expected = Some(Arc::clone(failed));
-        let previous = slot.current.compare_and_swap(&expected, None);
-        let swapped = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, failed));
+    /// Writes the slot's value into `out` (percent-encoded) and returns its serial: the
+    /// call pipeline's lookup. The fresh case touches no reference count.
+    pub(crate) async fn token_into(
+        &self,
+        slot: &Slot,
+        out: &mut String,
+        encode: impl Fn(&str, &mut String),
+    ) -> Result<u64, Error> {
+        let now = now_millis(&*self.clock);
+        if let Some(serial) = slot.with_fresh(now, |c| {
+            encode(c.value.expose(), out);
+            c.serial
+        }) {
+            return Ok(serial);
+        }
+        let c = self.token(slot).await?;
+        encode(c.value.expose(), out);
+        Ok(c.serial)
+    }
+
+    /// Drops the value with `serial` if it is still the slot's value (a business call was
+    /// rejected with it), so a wave of such failures causes one refresh.
+    pub(crate) fn invalidate(&self, slot: &Slot, serial: u64) {
+        let current = slot.current.load();
+        let Some(failed) = current.as_ref().filter(|c| c.serial == serial) else {
+            return;
+        };
+        let value = failed.value.clone();
+        let previous = slot.current.compare_and_swap(&*current, None);
+        let swapped = previous.as_ref().is_some_and(|p| p.serial == serial);
         if swapped {
-            slot.state().revoked = Some(failed.value.clone());
+            slot.state().revoked = Some(value);
             tracing::info!(credential = %slot.label, "dropped a token WeCom rejected");
         }
     }
@@ -611,6 +643,7 @@ impl Inner {
             .saturating_sub(window + jitter)
             .max(now.min(hard_at));
         let cached = Arc::new(Cached {
+            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
             value,
             issued_at,
             expires_at,
