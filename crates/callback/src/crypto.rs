@@ -9,6 +9,7 @@
 //! The AES key schedule is computed once in [`CallbackCrypto::new`] and reused; decrypting a
 //! message costs one allocation (the base64-decoded buffer, which becomes the returned `String`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,7 +24,7 @@ use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
 use crate::error::{CallbackError, clip};
-use crate::xml::{Element, push_cdata, push_cdata_value};
+use crate::xml::{Node, push_cdata, push_cdata_value};
 
 /// Standard base64, lenient like the official libraries: padding optional, non-zero trailing
 /// bits accepted (many real EncodingAESKeys have them), always padded on output.
@@ -69,29 +70,50 @@ pub struct Envelope {
 impl Envelope {
     /// Parse a delivery body, XML or JSON (detected by its first non-blank byte).
     pub fn parse(body: &[u8]) -> Result<Envelope, CallbackError> {
+        let raw = RawEnvelope::parse(body)?;
+        Ok(Envelope {
+            to_user_name: raw.to_user_name.into_owned(),
+            agent_id: raw.agent_id.map(Cow::into_owned),
+            encrypt: raw.encrypt.into_owned(),
+            format: raw.format,
+        })
+    }
+}
+
+/// [`Envelope`] borrowing from the body (no copy of the ciphertext on the hot path).
+struct RawEnvelope<'a> {
+    to_user_name: Cow<'a, str>,
+    agent_id: Option<Cow<'a, str>>,
+    encrypt: Cow<'a, str>,
+    format: Format,
+}
+
+impl<'a> RawEnvelope<'a> {
+    fn parse(body: &'a [u8]) -> Result<RawEnvelope<'a>, CallbackError> {
         let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
         if first == Some(b'{') {
             #[derive(serde::Deserialize)]
-            struct Json {
-                #[serde(default)]
-                tousername: Option<String>,
-                encrypt: String,
+            struct Json<'a> {
+                #[serde(default, borrow)]
+                tousername: Option<Cow<'a, str>>,
+                #[serde(borrow)]
+                encrypt: Cow<'a, str>,
                 #[serde(default)]
                 agentid: Option<serde_json::Value>,
             }
-            let json: Json = serde_json::from_slice(body)
+            let json: Json<'a> = serde_json::from_slice(body)
                 .map_err(|e| CallbackError::parse(format!("bad JSON envelope: {e}")))?;
             let agent_id = match json.agentid {
                 None | Some(serde_json::Value::Null) => None,
-                Some(serde_json::Value::String(s)) => Some(s),
-                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                Some(serde_json::Value::String(s)) => Some(Cow::Owned(s)),
+                Some(serde_json::Value::Number(n)) => Some(Cow::Owned(n.to_string())),
                 Some(_) => {
                     return Err(CallbackError::parse(
                         "JSON envelope: agentid is not a number",
                     ));
                 }
             };
-            return Ok(Envelope {
+            return Ok(RawEnvelope {
                 to_user_name: json.tousername.unwrap_or_default(),
                 agent_id,
                 encrypt: json.encrypt,
@@ -100,7 +122,7 @@ impl Envelope {
         }
         let text = std::str::from_utf8(body)
             .map_err(|_| CallbackError::parse("the body is neither UTF-8 XML nor JSON"))?;
-        let mut root = Element::parse(text)?;
+        let mut root = Node::parse(text)?;
         let mut take = |name: &str| {
             root.children
                 .iter_mut()
@@ -109,7 +131,7 @@ impl Envelope {
         };
         let encrypt = take("Encrypt")
             .ok_or_else(|| CallbackError::parse("the XML envelope has no <Encrypt> element"))?;
-        Ok(Envelope {
+        Ok(RawEnvelope {
             to_user_name: take("ToUserName").unwrap_or_default(),
             agent_id: take("AgentID"),
             encrypt,
@@ -345,28 +367,28 @@ impl CallbackCrypto {
         nonce: &str,
         body: impl AsRef<[u8]>,
     ) -> Result<String, CallbackError> {
-        self.open_delivery_envelope(msg_signature, timestamp, nonce, body.as_ref())
+        self.open_delivery_with_format(msg_signature, timestamp, nonce, body.as_ref())
             .map(|(_, plaintext)| plaintext)
     }
 
-    /// Like [`open_delivery`](Self::open_delivery), also returning the envelope (its format
-    /// tells whether to answer in XML or JSON).
-    pub fn open_delivery_envelope(
+    /// Like [`open_delivery`](Self::open_delivery), also telling whether the envelope was XML
+    /// or JSON (answer in the same format).
+    pub fn open_delivery_with_format(
         &self,
         msg_signature: &str,
         timestamp: &str,
         nonce: &str,
         body: &[u8],
-    ) -> Result<(Envelope, String), CallbackError> {
+    ) -> Result<(Format, String), CallbackError> {
         if body.len() > self.max_body {
             return Err(CallbackError::BodyTooLarge {
                 len: body.len(),
                 limit: self.max_body,
             });
         }
-        let envelope = Envelope::parse(body)?;
+        let envelope = RawEnvelope::parse(body)?;
         let plaintext = self.decrypt(msg_signature, timestamp, nonce, &envelope.encrypt)?;
-        Ok((envelope, plaintext))
+        Ok((envelope.format, plaintext))
     }
 
     /// Decrypt **without checking the signature**: for tools that inspect a captured

@@ -18,7 +18,7 @@
 //! ```
 
 use crate::error::CallbackError;
-use crate::xml::{Element, close_tag, open_tag, push_cdata, push_num};
+use crate::xml::{EMPTY, Element, Node, close_tag, open_tag, push_cdata, push_num};
 
 /// Fields every message and event carries.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -402,9 +402,9 @@ pub struct Unknown {
 struct Bad;
 
 /// Reads typed fields of one element.
-struct Fields<'a>(&'a Element);
+struct Fields<'a, 'x>(&'a Node<'x>);
 
-impl<'a> Fields<'a> {
+impl<'a, 'x> Fields<'a, 'x> {
     fn opt_str(&self, name: &str) -> Option<String> {
         self.0.text_of(name).map(str::to_owned)
     }
@@ -427,12 +427,7 @@ impl<'a> Fields<'a> {
             .filter(|f| f.is_finite())
             .ok_or(Bad)
     }
-    fn child(&self, name: &str) -> Fields<'a> {
-        static EMPTY: Element = Element {
-            name: String::new(),
-            text: String::new(),
-            children: Vec::new(),
-        };
+    fn child(&self, name: &str) -> Fields<'a, 'x> {
         Fields(self.0.child(name).unwrap_or(&EMPTY))
     }
     fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, Bad> {
@@ -466,7 +461,7 @@ impl Inbound {
         if plaintext.trim_start().starts_with('{') {
             return parse_json(plaintext);
         }
-        let root = Element::parse(plaintext)?;
+        let root = Node::parse(plaintext)?;
         let fields = Fields(&root);
         let msg_type = fields.0.text_of("MsgType").unwrap_or_default();
         let typed = match msg_type {
@@ -581,7 +576,7 @@ fn parse_json(plaintext: &str) -> Result<Inbound, CallbackError> {
     }))
 }
 
-fn parse_header(f: &Fields<'_>) -> Result<Header, Bad> {
+fn parse_header(f: &Fields<'_, '_>) -> Result<Header, Bad> {
     Ok(Header {
         to_user_name: f.str("ToUserName"),
         from_user_name: f.str("FromUserName"),
@@ -590,7 +585,7 @@ fn parse_header(f: &Fields<'_>) -> Result<Header, Bad> {
     })
 }
 
-fn parse_message(f: &Fields<'_>, msg_type: &str) -> Result<Option<Message>, Bad> {
+fn parse_message(f: &Fields<'_, '_>, msg_type: &str) -> Result<Option<Message>, Bad> {
     let body = match msg_type {
         "text" => MessageBody::Text {
             content: f.str("Content"),
@@ -630,7 +625,7 @@ fn parse_message(f: &Fields<'_>, msg_type: &str) -> Result<Option<Message>, Bad>
     }))
 }
 
-fn parse_event(f: &Fields<'_>) -> Result<Option<Event>, Bad> {
+fn parse_event(f: &Fields<'_, '_>) -> Result<Option<Event>, Bad> {
     let event = f.0.text_of("Event").unwrap_or_default();
     let key = || f.str("EventKey");
     let kind = match event {
@@ -692,7 +687,7 @@ fn parse_event(f: &Fields<'_>) -> Result<Option<Event>, Bad> {
             }
         }
         "open_approval_change" => EventKind::OpenApprovalChange {
-            approval_info: f.0.child("ApprovalInfo").cloned().ok_or(Bad)?,
+            approval_info: f.0.child("ApprovalInfo").map(Node::to_element).ok_or(Bad)?,
         },
         "share_agent_change" => EventKind::ShareAgentChange,
         "template_card_event" => EventKind::TemplateCardEvent(parse_card(f)),
@@ -705,7 +700,7 @@ fn parse_event(f: &Fields<'_>) -> Result<Option<Event>, Bad> {
     }))
 }
 
-fn parse_scan(f: &Fields<'_>) -> ScanCodeInfo {
+fn parse_scan(f: &Fields<'_, '_>) -> ScanCodeInfo {
     let info = f.child("ScanCodeInfo");
     ScanCodeInfo {
         scan_type: info.str("ScanType"),
@@ -713,7 +708,7 @@ fn parse_scan(f: &Fields<'_>) -> ScanCodeInfo {
     }
 }
 
-fn parse_pics(f: &Fields<'_>) -> Result<SendPicsInfo, Bad> {
+fn parse_pics(f: &Fields<'_, '_>) -> Result<SendPicsInfo, Bad> {
     let info = f.child("SendPicsInfo");
     let pic_md5_sums = info
         .0
@@ -730,7 +725,7 @@ fn parse_pics(f: &Fields<'_>) -> Result<SendPicsInfo, Bad> {
     })
 }
 
-fn parse_card(f: &Fields<'_>) -> TemplateCardEvent {
+fn parse_card(f: &Fields<'_, '_>) -> TemplateCardEvent {
     let selected_items =
         f.0.child("SelectedItems")
             .map(|items| {
@@ -742,7 +737,7 @@ fn parse_card(f: &Fields<'_>) -> TemplateCardEvent {
                             .child("OptionIds")
                             .map(|ids| {
                                 ids.children_named("OptionId")
-                                    .map(|id| id.text.clone())
+                                    .map(|id| id.text.to_string())
                                     .collect()
                             })
                             .unwrap_or_default(),
@@ -786,7 +781,7 @@ const USER_FIELDS: &[&str] = &[
     "ExtAttr",
 ];
 
-fn parse_contact_change(f: &Fields<'_>) -> Result<Option<ContactChange>, Bad> {
+fn parse_contact_change(f: &Fields<'_, '_>) -> Result<Option<ContactChange>, Bad> {
     let user = || -> Result<ContactUser, Bad> {
         Ok(ContactUser {
             user_id: f.str("UserID"),
@@ -804,13 +799,13 @@ fn parse_contact_change(f: &Fields<'_>) -> Result<Option<ContactChange>, Bad> {
             alias: f.opt_str("Alias"),
             telephone: f.opt_str("Telephone"),
             address: f.opt_str("Address"),
-            ext_attr: f.0.child("ExtAttr").cloned(),
+            ext_attr: f.0.child("ExtAttr").map(Node::to_element),
             extra: f
                 .0
                 .children
                 .iter()
-                .filter(|c| !USER_FIELDS.contains(&c.name.as_str()))
-                .cloned()
+                .filter(|c| !USER_FIELDS.contains(&&*c.name))
+                .map(Node::to_element)
                 .collect(),
         })
     };

@@ -215,9 +215,9 @@ async fn deliver(
     let Some((signature, timestamp, nonce)) = params.required() else {
         return missing_params();
     };
-    let (envelope, plaintext) = match shared
+    let (format, plaintext) = match shared
         .crypto
-        .open_delivery_envelope(signature, timestamp, nonce, &body)
+        .open_delivery_with_format(signature, timestamp, nonce, &body)
     {
         Ok(opened) => opened,
         Err(error) => return rejected(&error),
@@ -267,7 +267,7 @@ async fn deliver(
     let timestamp = now.to_string();
     let nonce = (rand::random::<u32>() % 1_000_000_000).to_string();
     let plaintext = reply.to_xml(&to_user, &from_user, i64::try_from(now).unwrap_or(0));
-    match envelope.format {
+    match format {
         Format::Xml => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],

@@ -5,12 +5,10 @@
 //! hostile input can neither expand entities nor exhaust the stack. Attributes are ignored
 //! (WeCom's callback XML has none).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use quick_xml::Reader;
-use quick_xml::events::Event as XmlEvent;
-
-use crate::error::CallbackError;
+use crate::error::{CallbackError, clip};
 
 /// Deepest nesting accepted (WeCom's deepest callback, an approval, nests about 7 levels).
 pub const MAX_DEPTH: usize = 32;
@@ -61,85 +59,7 @@ impl Element {
     /// assert!(Element::parse("<!DOCTYPE x [<!ENTITY e 'boom'>]><xml>&e;</xml>").is_err());
     /// ```
     pub fn parse(xml: &str) -> Result<Element, CallbackError> {
-        let mut reader = Reader::from_str(xml);
-        let mut stack: Vec<Element> = Vec::with_capacity(4);
-        let mut root: Option<Element> = None;
-        loop {
-            let event = reader
-                .read_event()
-                .map_err(|e| CallbackError::parse(format!("malformed XML: {e}")))?;
-            match event {
-                XmlEvent::Start(start) => {
-                    if root.is_some() {
-                        return Err(CallbackError::parse("content after the root element"));
-                    }
-                    if stack.len() >= MAX_DEPTH {
-                        return Err(CallbackError::parse(format!(
-                            "XML nested deeper than {MAX_DEPTH} levels"
-                        )));
-                    }
-                    stack.push(Element {
-                        name: name_of(start.name().as_ref())?,
-                        ..Element::default()
-                    });
-                }
-                XmlEvent::Empty(start) => {
-                    let element = Element {
-                        name: name_of(start.name().as_ref())?,
-                        ..Element::default()
-                    };
-                    attach(&mut stack, &mut root, element)?;
-                }
-                XmlEvent::End(_) => {
-                    // quick-xml checks that end names match their start tags.
-                    let element = stack
-                        .pop()
-                        .ok_or_else(|| CallbackError::parse("unexpected closing tag"))?;
-                    attach(&mut stack, &mut root, element)?;
-                }
-                XmlEvent::Text(text) => {
-                    let text = text
-                        .decode()
-                        .map_err(|e| CallbackError::parse(format!("bad text encoding: {e}")))?;
-                    push_text(&mut stack, &text)?;
-                }
-                XmlEvent::CData(cdata) => {
-                    let text = cdata
-                        .decode()
-                        .map_err(|e| CallbackError::parse(format!("bad CDATA encoding: {e}")))?;
-                    push_text(&mut stack, &text)?;
-                }
-                XmlEvent::GeneralRef(reference) => {
-                    let ch = match reference.resolve_char_ref() {
-                        Ok(Some(ch)) => ch,
-                        Ok(None) => match reference.as_ref() {
-                            b"lt" => '<',
-                            b"gt" => '>',
-                            b"amp" => '&',
-                            b"apos" => '\'',
-                            b"quot" => '"',
-                            _ => {
-                                return Err(CallbackError::parse(
-                                    "entity references are refused (only &lt; &gt; &amp; &apos; &quot; and &#N; are accepted)",
-                                ));
-                            }
-                        },
-                        Err(_) => return Err(CallbackError::parse("invalid character reference")),
-                    };
-                    let mut buf = [0u8; 4];
-                    push_text(&mut stack, ch.encode_utf8(&mut buf))?;
-                }
-                XmlEvent::DocType(_) => {
-                    return Err(CallbackError::parse("DTDs (<!DOCTYPE ...>) are refused"));
-                }
-                XmlEvent::Decl(_) | XmlEvent::PI(_) | XmlEvent::Comment(_) => {}
-                XmlEvent::Eof => break,
-            }
-        }
-        if !stack.is_empty() {
-            return Err(CallbackError::parse("unclosed element at end of input"));
-        }
-        root.ok_or_else(|| CallbackError::parse("no root element"))
+        Node::parse(xml).map(|node| node.to_element())
     }
 
     /// The first child with this name.
@@ -184,28 +104,247 @@ impl Element {
     }
 }
 
-fn name_of(raw: &[u8]) -> Result<String, CallbackError> {
-    std::str::from_utf8(raw)
-        .map(str::to_owned)
-        .map_err(|_| CallbackError::parse("element name is not UTF-8"))
+/// The borrowed tree the parsers work on: names and (usually) texts point into the input, so
+/// parsing a callback allocates little more than the child lists.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Node<'a> {
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) text: Cow<'a, str>,
+    pub(crate) children: Vec<Node<'a>>,
 }
 
-fn attach(
-    stack: &mut [Element],
-    root: &mut Option<Element>,
-    element: Element,
+/// An empty node, returned for absent children.
+pub(crate) static EMPTY: Node<'static> = Node {
+    name: Cow::Borrowed(""),
+    text: Cow::Borrowed(""),
+    children: Vec::new(),
+};
+
+impl<'a> Node<'a> {
+    /// See [`Element::parse`]. Whitespace-only text inside an element that has child
+    /// elements (indentation) is dropped.
+    pub(crate) fn parse(xml: &'a str) -> Result<Node<'a>, CallbackError> {
+        let mut stack: Vec<Node<'a>> = Vec::with_capacity(4);
+        let mut root: Option<Node<'a>> = None;
+        let mut pos = 0;
+        while pos < xml.len() {
+            let rest = &xml[pos..];
+            let Some(lt) = rest.find('<') else {
+                push_text(&mut stack, unescape(rest)?)?;
+                break;
+            };
+            if lt > 0 {
+                push_text(&mut stack, unescape(&rest[..lt])?)?;
+            }
+            let tag = &rest[lt..];
+            pos += lt;
+            if let Some(body) = tag.strip_prefix("<![CDATA[") {
+                let end = find_seq(body, "]]>")
+                    .ok_or_else(|| CallbackError::parse("unterminated CDATA section"))?;
+                if stack.is_empty() {
+                    return Err(CallbackError::parse("CDATA outside the root element"));
+                }
+                push_text(&mut stack, Cow::Borrowed(&body[..end]))?;
+                pos += "<![CDATA[".len() + end + "]]>".len();
+            } else if let Some(body) = tag.strip_prefix("<!--") {
+                let end = find_seq(body, "-->")
+                    .ok_or_else(|| CallbackError::parse("unterminated comment"))?;
+                pos += "<!--".len() + end + "-->".len();
+            } else if tag.starts_with("<!") {
+                return Err(CallbackError::parse(
+                    "DTDs and declarations (<!DOCTYPE ...>, <!ENTITY ...>) are refused",
+                ));
+            } else if let Some(body) = tag.strip_prefix("<?") {
+                let end = find_seq(body, "?>")
+                    .ok_or_else(|| CallbackError::parse("unterminated processing instruction"))?;
+                pos += "<?".len() + end + "?>".len();
+            } else if let Some(body) = tag.strip_prefix("</") {
+                let end = body
+                    .find('>')
+                    .ok_or_else(|| CallbackError::parse("unterminated closing tag"))?;
+                let name = body[..end].trim_end();
+                let mut node = stack
+                    .pop()
+                    .ok_or_else(|| CallbackError::parse("unexpected closing tag"))?;
+                if node.name != name {
+                    return Err(CallbackError::parse(format!(
+                        "closing tag </{}> does not match <{}>",
+                        clip(name, 40),
+                        clip(&node.name, 40)
+                    )));
+                }
+                if !node.children.is_empty() && node.text.trim().is_empty() {
+                    node.text = Cow::Borrowed("");
+                }
+                attach(&mut stack, &mut root, node)?;
+                pos += "</".len() + end + 1;
+            } else {
+                let (name, len, empty) = open_tag_at(tag)?;
+                if root.is_some() {
+                    return Err(CallbackError::parse("content after the root element"));
+                }
+                let node = Node {
+                    name: Cow::Borrowed(name),
+                    ..Node::default()
+                };
+                if empty {
+                    attach(&mut stack, &mut root, node)?;
+                } else {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(CallbackError::parse(format!(
+                            "XML nested deeper than {MAX_DEPTH} levels"
+                        )));
+                    }
+                    stack.push(node);
+                }
+                pos += len;
+            }
+        }
+        if !stack.is_empty() {
+            return Err(CallbackError::parse("unclosed element at end of input"));
+        }
+        root.ok_or_else(|| CallbackError::parse("no root element"))
+    }
+
+    pub(crate) fn child(&self, name: &str) -> Option<&Node<'a>> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub(crate) fn children_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s Node<'a>> + 's {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    pub(crate) fn text_of(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| &*c.text)
+    }
+
+    /// An owned copy (depth is bounded by [`MAX_DEPTH`], so recursion is safe).
+    pub(crate) fn to_element(&self) -> Element {
+        Element {
+            name: self.name.clone().into_owned(),
+            text: self.text.clone().into_owned(),
+            children: self.children.iter().map(Node::to_element).collect(),
+        }
+    }
+}
+
+/// `haystack.find(needle)` for short ASCII needles, via a byte search for the first byte
+/// (cheaper than the general substring searcher's set-up on short inputs).
+fn find_seq(haystack: &str, needle: &str) -> Option<usize> {
+    let first = *needle.as_bytes().first()?;
+    let bytes = haystack.as_bytes();
+    let mut from = 0;
+    while let Some(i) = haystack.get(from..)?.find(char::from(first)) {
+        let at = from + i;
+        if bytes.get(at..at + needle.len()) == Some(needle.as_bytes()) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Parse `<name attr="v" ...>` or `<name/>` at the start of `tag`: the name, the tag's
+/// length and whether it is empty. Attributes are skipped (quoted values may contain `>`).
+fn open_tag_at(tag: &str) -> Result<(&str, usize, bool), CallbackError> {
+    let bytes = tag.as_bytes();
+    let name_end = bytes
+        .iter()
+        .skip(1)
+        .position(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>'))
+        .map(|p| p + 1)
+        .ok_or_else(|| CallbackError::parse("unterminated tag"))?;
+    let name = &tag[1..name_end];
+    if name.is_empty() || name.contains(['<', '&', '"', '\'', '=', '!', '?']) {
+        return Err(CallbackError::parse(format!(
+            "invalid element name {:?}",
+            clip(name, 40)
+        )));
+    }
+    let mut quote: Option<u8> = None;
+    for (i, &b) in bytes.iter().enumerate().skip(name_end) {
+        match (quote, b) {
+            (Some(q), b) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'<') => return Err(CallbackError::parse("'<' inside a tag")),
+            (None, b'>') => return Ok((name, i + 1, bytes[i - 1] == b'/')),
+            (None, _) => {}
+        }
+    }
+    Err(CallbackError::parse("unterminated tag"))
+}
+
+/// Text with XML's five predefined entities and character references resolved; any other
+/// entity is refused (no DTD can define one here).
+fn unescape(text: &str) -> Result<Cow<'_, str>, CallbackError> {
+    let Some(first) = text.find('&') else {
+        return Ok(Cow::Borrowed(text));
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..first]);
+    let mut rest = &text[first..];
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let semi = after
+            .find(';')
+            .filter(|&n| n <= 10)
+            .ok_or_else(|| CallbackError::parse("'&' without a reference (write &amp;)"))?;
+        let entity = &after[..semi];
+        let ch = match entity {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "apos" => '\'',
+            "quot" => '"',
+            _ => {
+                let code = if let Some(hex) = entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                {
+                    u32::from_str_radix(hex, 16).ok()
+                } else if let Some(dec) = entity.strip_prefix('#') {
+                    dec.parse::<u32>().ok()
+                } else {
+                    return Err(CallbackError::parse(
+                        "entity references are refused (only &lt; &gt; &amp; &apos; &quot; and &#N; are accepted)",
+                    ));
+                };
+                code.filter(|&c| c != 0)
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| CallbackError::parse("invalid character reference"))?
+            }
+        };
+        out.push(ch);
+        rest = &after[semi + 1..];
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
+}
+
+fn attach<'a>(
+    stack: &mut [Node<'a>],
+    root: &mut Option<Node<'a>>,
+    node: Node<'a>,
 ) -> Result<(), CallbackError> {
     match stack.last_mut() {
-        Some(parent) => parent.children.push(element),
-        None if root.is_none() => *root = Some(element),
+        Some(parent) => parent.children.push(node),
+        None if root.is_none() => *root = Some(node),
         None => return Err(CallbackError::parse("more than one root element")),
     }
     Ok(())
 }
 
-fn push_text(stack: &mut [Element], text: &str) -> Result<(), CallbackError> {
+fn push_text<'a>(stack: &mut [Node<'a>], text: Cow<'a, str>) -> Result<(), CallbackError> {
     match stack.last_mut() {
-        Some(top) => top.text.push_str(text),
+        Some(top) if top.text.is_empty() => top.text = text,
+        // Indentation between child elements: not content.
+        Some(top) if !top.children.is_empty() && text.trim().is_empty() => {}
+        Some(top) => top.text.to_mut().push_str(&text),
         None if text.trim().is_empty() => {}
         None => return Err(CallbackError::parse("text outside the root element")),
     }

@@ -522,6 +522,25 @@ fn dtds_entities_and_malformed_xml_are_refused() {
     let deep = format!("<xml>{}{}</xml>", "<a>".repeat(100), "</a>".repeat(100));
     let err = Inbound::parse(&deep).unwrap_err();
     assert!(err.to_string().contains("deeper"), "{err}");
+    // Declarations, comments, attributes (even with '>' in quotes) and indentation are fine.
+    let decorated = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- hi -->\n<xml a=\"1>2\" b='x'>\n  <ToUserName>ww1</ToUserName>\n  <FromUserName>u</FromUserName>\n  <CreateTime>1</CreateTime>\n  <MsgType>text</MsgType>\n  <Content>  spaced  </Content>\n  <MsgId>5</MsgId>\n</xml>\n";
+    let Ok(Inbound::Message(m)) = Inbound::parse(decorated) else {
+        panic!("parses: {decorated}")
+    };
+    assert_eq!(
+        m.body,
+        MessageBody::Text {
+            content: "  spaced  ".into()
+        }
+    );
+    for bad in [
+        "<xml a=\"1><Content>x</Content></xml>",
+        "<xml><a<b>x</a<b></xml>",
+        "<xml>&amp</xml>",
+        "<xml>&#xD800;</xml>",
+    ] {
+        assert!(Inbound::parse(bad).is_err(), "{bad:?} must be refused");
+    }
     // Predefined entities and character references are plain text.
     let ok = msg(
         "<Content>a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; &#x4F60;&#22909;</Content>",
