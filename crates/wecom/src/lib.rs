@@ -12,11 +12,13 @@
 //! # async fn run() -> Result<(), wecom::Error> {
 //! let client = Client::builder("ww0123456789abcdef")              // your corpid
 //!     .app(1000002, Secret::new(std::env::var("WECOM_SECRET").unwrap_or_default()))
-//!     .build()?;
-//! let token = client.access_token().await?;                     // cached, refreshed ahead of expiry
-//! assert!(!token.is_empty());                                  // Debug/Display print `***`
-//! let config = client.wx_config("https://app.example.com/page", &["scanQRCode"]).await?;
-//! println!("wx.config signature {}", config.signature);
+//!     .build()?;                                                  // tokens: cached, refreshed ahead
+//! let member = client.contacts().user_get("zhangsan").await?;     // typed answer or typed error
+//! let receipt = Message::text(format!("Hello {}", member.name.unwrap_or_default()))
+//!     .to(Recipients::user(&member.userid))                      // checked before any I/O
+//!     .send(&client)
+//!     .await?;
+//! println!("sent, msgid {:?}, all delivered: {}", receipt.msgid, receipt.is_complete());
 //! # Ok(()) }
 //! ```
 //!
@@ -34,6 +36,8 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `rustls` | yes | HTTPS to `qyapi.weixin.qq.com` (rustls + ring); without it only plain http (the sandbox) |
+//! | `contacts` | yes | [`contacts`]: departments, members, tags, batch jobs, apps, menus, visible scope |
+//! | `messages` | yes | [`messages`]: every message type, recall, template cards, media, app chats, robots |
 //! | `callback` | yes | [`callback`]: crypto, typed inbound messages and events, passive replies |
 //! | `axum` | no | `callback::router`: an axum router for the callback URL, with de-duplication |
 //! | `redis` | no | `auth::RedisTokenStore` (tokens shared by several instances), `callback::RedisDedup` |
@@ -43,6 +47,8 @@
 //! | module | crate | contents |
 //! |---|---|---|
 //! | [`auth`] | `wecom-core-auth` | [`Client`], tokens and tickets, errors, retries, uploads, OAuth2, JS-SDK |
+//! | [`contacts`] | `wecom-contacts` | `client.contacts()`, [`contacts::scope`] (who an app can see, and why) |
+//! | [`messages`] | `wecom-messages` | [`messages::Message`], [`messages::Media`], [`messages::BulkSender`], `client.messages()` |
 //! | [`callback`] | `wecom-callback` | callback crypto, [`callback::Inbound`], [`callback::Reply`], router |
 //!
 //! ## Examples
@@ -53,12 +59,24 @@
 //!
 //! ```text
 //! cargo run -p wecom --example tokens
+//! cargo run -p wecom --example contacts
+//! cargo run -p wecom --example messages
 //! cargo run -p wecom --example callback
 //! ```
 
 /// Transport, credentials, the token and ticket cache, errors, retries, OAuth2 and JS-SDK
 /// (the `wecom-core-auth` crate).
 pub use wecom_core_auth as auth;
+
+/// Departments, members, tags, batch jobs, apps, menus and the visible-scope resolver
+/// (the `wecom-contacts` crate).
+#[cfg(feature = "contacts")]
+pub use wecom_contacts as contacts;
+
+/// Every message type, recall, template cards, media, app chats, group robots and bulk sending
+/// (the `wecom-messages` crate).
+#[cfg(feature = "messages")]
+pub use wecom_messages as messages;
 
 /// Callbacks: crypto, typed inbound messages and events, passive replies and (feature `axum`)
 /// an axum router (the `wecom-callback` crate).
@@ -75,6 +93,16 @@ pub mod prelude {
     pub use wecom_core_auth::jssdk::{WxAgentConfig, WxConfig};
     pub use wecom_core_auth::oauth::OAuthScope;
     pub use wecom_core_auth::{Client, ClientBuilder, Error, RetryPolicy, Secret, Upload};
+
+    #[cfg(feature = "contacts")]
+    pub use wecom_contacts::ContactsExt as _;
+    #[cfg(feature = "contacts")]
+    pub use wecom_contacts::scope::{Directory, ScopeRules, VisibleScope};
+
+    #[cfg(feature = "messages")]
+    pub use wecom_messages::MessagesExt as _;
+    #[cfg(feature = "messages")]
+    pub use wecom_messages::{BulkSender, Media, Message, Receipt, Recipients};
 
     #[cfg(feature = "callback")]
     pub use wecom_callback::{CallbackCrypto, CallbackError, Event, EventKind, Inbound, Reply};

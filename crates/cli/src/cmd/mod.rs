@@ -2,6 +2,7 @@
 
 mod callback;
 mod config_show;
+mod directory;
 mod errcode;
 mod jssdk;
 mod sandbox;
@@ -114,6 +115,10 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Jssdk(cmd) => jssdk::run(&ctx, cmd).await,
         Command::Errcode(args) => errcode::run(&ctx, args),
         Command::Config => config_show::run(&ctx),
+        Command::Department(cmd) => directory::department(&ctx, cmd).await,
+        Command::User(cmd) => directory::user(&ctx, cmd).await,
+        Command::Tag(cmd) => directory::tag(&ctx, cmd).await,
+        Command::Agent(cmd) => directory::agent(&ctx, cmd).await,
         _ => Err(CliError::Failed("not yet".into())),
     }
 }

@@ -1,0 +1,8 @@
+//! Runs the built `wecom` binary: offline commands, against an in-process sandbox, and against
+//! a `wecom sandbox` child process.
+
+mod callback;
+mod common;
+mod config;
+mod offline;
+mod sandbox;

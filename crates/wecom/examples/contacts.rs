@@ -1,0 +1,113 @@
+//! The directory: departments, members, tags, and the app's visible scope.
+//!
+//! Uses the corp in `WECOM_CORP_ID`, `WECOM_AGENT_ID`, `WECOM_SECRET` (and
+//! `WECOM_CONTACT_SECRET`, `WECOM_BASE_URL`); with no corp configured it starts an embedded
+//! sandbox (a local fake WeCom) and uses that.
+//!
+//! ```text
+//! cargo run -p wecom --example contacts
+//! ```
+
+use wecom::contacts::{DepartmentListRequest, UserListRequest};
+use wecom::prelude::*;
+use wecom_sandbox::Sandbox;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (client, _sandbox) = connect().await?;
+    let contacts = client.contacts();
+
+    // The department tree the app can see (the whole corp with the contact-sync secret).
+    let departments = contacts
+        .department_list(DepartmentListRequest::new())
+        .await?;
+    println!("{} departments:", departments.department.len());
+    for d in &departments.department {
+        println!(
+            "  {} {} (parent {:?})",
+            d.id,
+            d.name.as_deref().unwrap_or(""),
+            d.parentid
+        );
+    }
+
+    // Members of the root department and everything below it.
+    let members = contacts
+        .user_list(UserListRequest::new(1u32).fetch_child(true))
+        .await?;
+    println!("{} members, for example:", members.userlist.len());
+    for m in members.userlist.iter().take(3) {
+        println!(
+            "  {} {} in {:?}",
+            m.userid,
+            m.name.as_deref().unwrap_or(""),
+            m.department
+        );
+    }
+
+    // Tags.
+    for t in contacts.tag_list().await?.taglist {
+        let tag = contacts.tag_get(t.tagid).await?;
+        println!(
+            "tag {} {}: {} member(s)",
+            t.tagid,
+            t.tagname,
+            tag.userlist.len()
+        );
+    }
+
+    // The app's visible scope, as configured on agent/get.
+    if let Some(agentid) = client.agentid() {
+        let agent = contacts.agent_get(agentid).await?;
+        let users: Vec<String> = agent
+            .allow_userinfos
+            .map(|u| u.user.into_iter().map(|u| u.userid).collect())
+            .unwrap_or_default();
+        let parties = agent.allow_partys.map(|p| p.partyid).unwrap_or_default();
+        let tags = agent.allow_tags.map(|t| t.tagid).unwrap_or_default();
+        println!(
+            "app {} ({}) sees members {users:?}, departments {parties:?} and tags {tags:?}",
+            agent.name, agent.agentid
+        );
+    }
+
+    // A mistake is caught before any request, with the field, the limit and WeCom's errcode.
+    let bad = contacts
+        .user_get("not a valid userid because of the spaces")
+        .await;
+    if let Err(e) = bad {
+        println!("refused locally: {e}");
+    }
+    Ok(())
+}
+
+/// A client for the configured corp, or for an embedded sandbox (kept alive by the returned
+/// handle) when `WECOM_CORP_ID` is not set.
+async fn connect() -> Result<(Client, Option<Sandbox>), Box<dyn std::error::Error>> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let Some(corpid) = env("WECOM_CORP_ID") {
+        let agentid: u32 = env("WECOM_AGENT_ID")
+            .ok_or("set WECOM_AGENT_ID")?
+            .parse()
+            .map_err(|_| "WECOM_AGENT_ID must be a number")?;
+        let secret = env("WECOM_SECRET").ok_or("set WECOM_SECRET")?;
+        let mut builder = Client::builder(corpid).app(agentid, Secret::new(secret));
+        if let Some(secret) = env("WECOM_CONTACT_SECRET") {
+            builder = builder.contact_secret(Secret::new(secret));
+        }
+        if let Some(url) = env("WECOM_BASE_URL") {
+            builder = builder.base_url(url);
+        }
+        return Ok((builder.build()?, None));
+    }
+    let sandbox = Sandbox::start().await?;
+    let creds = sandbox.credentials();
+    let app = creds.apps.first().ok_or("the sandbox corp has no app")?;
+    println!("no corp configured: using a sandbox at {}", creds.base_url);
+    let client = Client::builder(&creds.corpid)
+        .base_url(&creds.base_url)
+        .app(app.agentid, app.secret.clone())
+        .contact_secret(creds.contact_secret.clone())
+        .build()?;
+    Ok((client, Some(sandbox)))
+}
