@@ -1,0 +1,42 @@
+//! # wecom-contacts
+//!
+//! The corp directory and app management of WeCom (企业微信): departments, members, tags, batch
+//! imports, agent settings, custom menus, and the app's visible scope.
+//!
+//! Every endpoint is generated from `spec/contacts.toml` ([`generated::contacts`], re-exported
+//! here): a request struct checked against the spec's constraints before any I/O, a typed response,
+//! and a method on [`Contacts`], which [`ContactsExt::contacts`] adds to the core client.
+//!
+//! Hand-written code adds what the spec cannot say:
+//! - [`scope`]: the visible-scope resolver (who an app can see, and why), linear in the corp's size;
+//!   [`Contacts::visible_scope`] fetches an app's rules and the directory and resolves them;
+//! - [`Contacts::user_ids`]: `user/list_id` as a stream that follows `next_cursor` to the end;
+//! - [`Contacts::walk`]: the whole directory (departments, then members) with a progress callback;
+//! - [`menu`]: constructors for well-formed menu buttons (`MenuButton::click`, `::view`, `::group` ...).
+//!
+//! ```no_run
+//! use wecom_contacts::{ContactsExt, UserCreateRequest};
+//! # async fn demo(client: &wecom_core_auth::Client) -> Result<(), wecom_core_auth::Error> {
+//! client.contacts().user_create(
+//!     UserCreateRequest::new("zhangsan", "张三", [1]).mobile("13800000000"),
+//! ).await?;
+//! let member = client.contacts().user_get("zhangsan").await?;
+//! assert_eq!(member.userid, "zhangsan");
+//! # Ok(()) }
+//! ```
+//!
+//! Directory writes (members, departments, batch jobs) need the contact-sync secret
+//! (`ClientBuilder::contact_secret`); without it they fail before any request, naming that secret.
+//! Reads use the contact-sync token when the client has it, otherwise the app's token, which only
+//! sees the app's visible scope.
+
+pub mod generated;
+pub mod menu;
+pub mod scope;
+mod walk;
+
+pub use generated::contacts::*;
+pub use scope::{Directory, Explanation, Reason, ScopeRules, Unresolved, VisibleScope};
+pub use walk::{
+    DirectorySnapshot, MAX_LIST_ID_PAGE, MemberDetail, WalkOptions, WalkPhase, WalkProgress,
+};

@@ -1,0 +1,350 @@
+//! Paging and walking the directory: `user/list_id` as a stream, a full-directory walk with
+//! progress, and the visible scope of an app fetched and resolved in one call.
+
+use std::collections::HashMap;
+
+use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
+use wecom_core_auth::Error;
+use wecom_core_auth::error::DecodeError;
+
+use crate::generated::contacts::{
+    Agent, Contacts, Department, DepartmentListRequest, DepartmentSimplelistRequest, DeptUser,
+    Member, TagGetRequest, UserListIdRequest, UserListIdResponse, UserListRequest,
+};
+use crate::scope::{Directory, ScopeRules, VisibleScope};
+
+/// The largest page `user/list_id` serves.
+pub const MAX_LIST_ID_PAGE: u32 = 10_000;
+
+/// WeCom's answer to the contact-sync secret reading details from an IP it has not seen before.
+const NEW_IP_DETAILS_REFUSED: i64 = 48009;
+
+struct Pager<'a> {
+    contacts: Contacts<'a>,
+    limit: u32,
+    cursor: Option<String>,
+    done: bool,
+}
+
+impl<'a> Contacts<'a> {
+    /// Every page of `user/list_id`, following `next_cursor` until WeCom answers an empty one.
+    ///
+    /// `page_size` is clamped to 1..=10,000. The stream ends after the first error (a repeated
+    /// cursor from a misbehaving server is an error too, so the stream never loops).
+    pub fn user_id_pages(
+        self,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<UserListIdResponse, Error>> + Send + 'a {
+        let pager = Pager {
+            contacts: self,
+            limit: page_size.clamp(1, MAX_LIST_ID_PAGE),
+            cursor: None,
+            done: false,
+        };
+        stream::unfold(pager, |mut p| async move {
+            if p.done {
+                return None;
+            }
+            let mut request = UserListIdRequest::new().limit(p.limit);
+            request.cursor = p.cursor.clone();
+            match p.contacts.user_list_id(request).await {
+                Ok(page) => {
+                    let next = page.next_cursor.clone().filter(|c| !c.is_empty());
+                    match next {
+                        Some(c) if p.cursor.as_deref() == Some(c.as_str()) => {
+                            p.done = true;
+                            let e = DecodeError::new(
+                                format!(
+                                    "user/list_id answered the cursor it was given ({c:?}); stopping instead of looping"
+                                ),
+                                b"",
+                            );
+                            return Some((
+                                Err(Error::Decode {
+                                    endpoint: "user_list_id",
+                                    source: e,
+                                }),
+                                p,
+                            ));
+                        }
+                        Some(c) => p.cursor = Some(c),
+                        None => p.done = true,
+                    }
+                    Some((Ok(page), p))
+                }
+                Err(e) => {
+                    p.done = true;
+                    Some((Err(e), p))
+                }
+            }
+        })
+    }
+
+    /// Every (member, department) row of the directory, as `user/list_id` pages them: a member in
+    /// three departments comes three times. Follows `next_cursor` to the end.
+    ///
+    /// ```no_run
+    /// use futures_util::TryStreamExt;
+    /// use wecom_contacts::ContactsExt;
+    /// # async fn demo(client: &wecom_core_auth::Client) -> Result<(), wecom_core_auth::Error> {
+    /// let rows: Vec<_> = client.contacts().user_ids(10_000).try_collect().await?;
+    /// println!("{} rows", rows.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn user_ids(
+        self,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<DeptUser, Error>> + Send + 'a {
+        self.user_id_pages(page_size)
+            .map_ok(|page| stream::iter(page.dept_user.into_iter().map(Ok::<DeptUser, Error>)))
+            .try_flatten()
+    }
+
+    /// Reads the whole directory the credential can see: the departments, then the members,
+    /// calling `progress` after every request (for a progress bar).
+    ///
+    /// With [`MemberDetail::Ids`] members come from `user/list_id` (a few requests for the whole
+    /// corp, and allowed for the contact-sync secret from new IPs); with [`MemberDetail::Full`]
+    /// from `user/list` per department (one request per department, every field). When
+    /// `department/list` is refused with 48009 (contact-sync secret from a new IP), departments
+    /// come from `department/simplelist`, without names.
+    pub async fn walk(
+        self,
+        options: WalkOptions,
+        mut progress: impl FnMut(&WalkProgress) + Send,
+    ) -> Result<DirectorySnapshot, Error> {
+        let mut state = WalkProgress {
+            phase: WalkPhase::Departments,
+            ..WalkProgress::default()
+        };
+        progress(&state);
+        let departments = match self.department_list(DepartmentListRequest::new()).await {
+            Ok(r) => r.department,
+            Err(e) if e.errcode() == Some(NEW_IP_DETAILS_REFUSED) => {
+                state.requests += 1;
+                self.department_simplelist(DepartmentSimplelistRequest::new())
+                    .await?
+                    .department_id
+                    .into_iter()
+                    .map(|d| {
+                        let mut dep = Department::new(d.id);
+                        dep.parentid = d.parentid;
+                        dep.order = d.order;
+                        dep
+                    })
+                    .collect()
+            }
+            Err(e) => return Err(e),
+        };
+        state.requests += 1;
+        state.departments = departments.len();
+        state.phase = WalkPhase::Members;
+        progress(&state);
+
+        let mut members: Vec<Member> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        match options.detail {
+            MemberDetail::Ids => {
+                let mut pages = std::pin::pin!(self.user_id_pages(options.page_size));
+                while let Some(page) = pages.next().await {
+                    let page = page?;
+                    state.requests += 1;
+                    state.rows += page.dept_user.len();
+                    for row in page.dept_user {
+                        let key = row.userid.to_ascii_lowercase();
+                        let i = *index.entry(key).or_insert_with(|| {
+                            members.push(Member::new(row.userid.clone()));
+                            members.len() - 1
+                        });
+                        let m = &mut members[i];
+                        if !m.department.contains(&row.department) {
+                            m.department.push(row.department);
+                        }
+                    }
+                    state.members = members.len();
+                    progress(&state);
+                }
+            }
+            MemberDetail::Full => {
+                for dep in &departments {
+                    let list = self.user_list(UserListRequest::new(dep.id)).await?.userlist;
+                    state.requests += 1;
+                    state.rows += list.len();
+                    state.departments_read += 1;
+                    for m in list {
+                        let key = m.userid.to_ascii_lowercase();
+                        if let std::collections::hash_map::Entry::Vacant(slot) = index.entry(key) {
+                            slot.insert(members.len());
+                            members.push(m);
+                        }
+                    }
+                    state.members = members.len();
+                    progress(&state);
+                }
+            }
+        }
+        state.phase = WalkPhase::Done;
+        progress(&state);
+        Ok(DirectorySnapshot {
+            departments,
+            members,
+        })
+    }
+
+    /// The visible scope of app `agentid`, fetched and expanded: `agent/get` for the rules, then
+    /// `department/simplelist`, `user/list_id` and `tag/get` (for the listed tags) for the
+    /// directory, resolved by [`VisibleScope::resolve`].
+    ///
+    /// `agent/get` needs that app's own token, so select it on the client
+    /// (`client.agent(agentid)?`). With the contact-sync secret configured the directory is the
+    /// whole corp's; without it, the app reads what its own scope shows, which gives the same
+    /// answer for every member of the scope.
+    pub async fn visible_scope(self, agentid: u32) -> Result<VisibleScope, Error> {
+        let agent = self.agent_get(agentid).await?;
+        let rules = ScopeRules::from(&agent);
+        let mut dir = Directory::new();
+        for d in self
+            .department_simplelist(DepartmentSimplelistRequest::new())
+            .await?
+            .department_id
+        {
+            dir.add_department(d.id, d.parentid.unwrap_or(0));
+        }
+        let mut rows = std::pin::pin!(self.user_ids(MAX_LIST_ID_PAGE));
+        while let Some(row) = rows.next().await {
+            let row = row?;
+            dir.add_member(&row.userid, [row.department]);
+        }
+        for &tagid in &rules.tags {
+            let tag = self.tag_get(TagGetRequest::new(tagid)).await?;
+            dir.add_tag(
+                tagid,
+                tag.userlist.iter().map(|u| u.userid.as_str()),
+                tag.partylist.iter().copied(),
+            );
+        }
+        Ok(VisibleScope::resolve(dir, rules))
+    }
+}
+
+/// How much of each member [`Contacts::walk`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MemberDetail {
+    /// Userids and departments only, from `user/list_id` (few requests; allowed from new IPs).
+    #[default]
+    Ids,
+    /// Every field, from `user/list` per department.
+    Full,
+}
+
+/// Options of [`Contacts::walk`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkOptions {
+    /// How much of each member to read.
+    pub detail: MemberDetail,
+    /// Page size of `user/list_id` (1..=10,000).
+    pub page_size: u32,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        Self {
+            detail: MemberDetail::Ids,
+            page_size: MAX_LIST_ID_PAGE,
+        }
+    }
+}
+
+impl WalkOptions {
+    /// Ids only (the default).
+    pub fn ids() -> Self {
+        Self::default()
+    }
+
+    /// Every member field, one `user/list` per department.
+    pub fn full() -> Self {
+        Self {
+            detail: MemberDetail::Full,
+            ..Self::default()
+        }
+    }
+}
+
+/// Which part of the walk is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WalkPhase {
+    /// Not started.
+    #[default]
+    Starting,
+    /// Reading the department tree.
+    Departments,
+    /// Reading members.
+    Members,
+    /// Finished.
+    Done,
+}
+
+/// Where a walk is, passed to the progress callback after every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WalkProgress {
+    /// The current phase.
+    pub phase: WalkPhase,
+    /// Requests made so far.
+    pub requests: usize,
+    /// Departments found.
+    pub departments: usize,
+    /// Departments whose members were read ([`MemberDetail::Full`]).
+    pub departments_read: usize,
+    /// Distinct members found so far.
+    pub members: usize,
+    /// Rows read (`user/list_id` rows, or `user/list` entries, counting a member once per department).
+    pub rows: usize,
+}
+
+/// What [`Contacts::walk`] read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DirectorySnapshot {
+    /// Every department, as `department/list` (or `simplelist`) answered.
+    pub departments: Vec<Department>,
+    /// Every member once, with all its departments. With [`MemberDetail::Ids`] only `userid` and
+    /// `department` are set.
+    pub members: Vec<Member>,
+}
+
+impl DirectorySnapshot {
+    /// The shape the scope resolver needs (tags can be added with [`Directory::add_tag`]).
+    pub fn to_directory(&self) -> Directory {
+        let mut dir = Directory::with_capacity(self.departments.len(), self.members.len());
+        for d in &self.departments {
+            dir.add_department(d.id, d.parentid.unwrap_or(0));
+        }
+        for m in &self.members {
+            dir.add_member(&m.userid, m.department.iter().copied());
+        }
+        dir
+    }
+}
+
+impl From<&Agent> for ScopeRules {
+    /// The rules of an app's visible scope as `agent/get` answers them.
+    fn from(agent: &Agent) -> Self {
+        ScopeRules {
+            whole_corp: false,
+            users: agent
+                .allow_userinfos
+                .iter()
+                .flat_map(|a| a.user.iter().map(|u| u.userid.clone()))
+                .collect(),
+            departments: agent
+                .allow_partys
+                .iter()
+                .flat_map(|a| a.partyid.iter().copied())
+                .collect(),
+            tags: agent
+                .allow_tags
+                .iter()
+                .flat_map(|a| a.tagid.iter().copied())
+                .collect(),
+        }
+    }
+}
