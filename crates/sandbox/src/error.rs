@@ -1,0 +1,87 @@
+//! Errors: the WeCom error a handler answers ([`ApiError`]) and the sandbox's own failures
+//! ([`SandboxError`]).
+
+use std::fmt;
+
+/// An error answered to a WeCom client: HTTP 200 with `{"errcode": N, "errmsg": "..."}`.
+///
+/// `errmsg` is the plain English text; when it is written to the wire the sandbox appends WeCom's
+/// usual tail (`, hint: [..], from ip: 127.0.0.1, more info at ...?e=N`) so clients that keep
+/// the `from ip` hint see the same shape as from qyapi.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// WeCom's error code (never 0).
+    pub errcode: i64,
+    /// What went wrong, in WeCom's wording where known.
+    pub errmsg: String,
+}
+
+impl ApiError {
+    /// A new error with WeCom's code and a message.
+    pub fn new(errcode: i64, errmsg: impl Into<String>) -> Self {
+        Self {
+            errcode,
+            errmsg: errmsg.into(),
+        }
+    }
+
+    /// 40058: a parameter is invalid (the catch-all WeCom uses).
+    pub fn invalid_parameter(what: impl fmt::Display) -> Self {
+        Self::new(40058, format!("invalid Request Parameter, {what}"))
+    }
+
+    /// 60011: the caller's app cannot see this member, department or tag.
+    pub fn no_privilege(what: impl fmt::Display) -> Self {
+        Self::new(
+            60011,
+            format!("no privilege to access/modify contact/party/agent, {what}"),
+        )
+    }
+
+    /// 48002: the credential may not call this API.
+    pub fn api_forbidden(what: impl fmt::Display) -> Self {
+        Self::new(48002, format!("api forbidden, {what}"))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "errcode {}: {}", self.errcode, self.errmsg)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A failure of the sandbox itself (starting, loading or saving a corp).
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}; pick another port (0 = any free port)")]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A corp file could not be read or written.
+    #[error("corp file {path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A corp file could not be parsed.
+    #[error(
+        "corp file {path}: {message}; see the demo corp (`Corp::demo().to_toml()`) for the format"
+    )]
+    Parse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The parser's message (with line and column where known).
+        message: String,
+    },
+    /// A corp file parsed but breaks one of WeCom's rules (a member in a missing department, ...).
+    #[error("corp is not consistent: {0}")]
+    InvalidCorp(#[from] crate::corp::CorpError),
+}

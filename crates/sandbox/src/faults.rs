@@ -1,0 +1,227 @@
+//! Fault injection: make an endpoint fail with an errcode, an HTTP status, a delay or a dropped
+//! connection, always, with a probability, or for the next N calls.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// What an injected fault does to a call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Answer `{"errcode": N, "errmsg": ...}` (HTTP 200) instead of handling the call.
+    /// `errmsg` defaults to WeCom's wording for well-known codes (-1 system busy, 45009, 60020 ...).
+    Errcode {
+        /// The errcode.
+        errcode: i64,
+        /// The message; `None` for WeCom's usual text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        errmsg: Option<String>,
+    },
+    /// Answer with this HTTP status (5xx usually) and a short text body.
+    Http {
+        /// The status code.
+        status: u16,
+    },
+    /// Wait this long before handling the call normally.
+    Delay {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Close the connection without answering.
+    Drop,
+}
+
+/// One injected fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    /// The endpoint: its spec name (`user_get`), its path (`user/get`), or `*` for all.
+    pub endpoint: String,
+    /// What happens.
+    #[serde(flatten)]
+    pub action: FaultAction,
+    /// Chance that a call is hit (0..=1); `None` = every call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// Fire for this many calls and then disappear; `None` = until cleared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+}
+
+impl Fault {
+    /// A fault on `endpoint` (name, path or `*`) firing on every call until cleared.
+    pub fn new(endpoint: impl Into<String>, action: FaultAction) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            action,
+            probability: None,
+            times: None,
+        }
+    }
+
+    /// `errcode` on every call of `endpoint`.
+    pub fn errcode(endpoint: impl Into<String>, errcode: i64) -> Self {
+        Self::new(
+            endpoint,
+            FaultAction::Errcode {
+                errcode,
+                errmsg: None,
+            },
+        )
+    }
+
+    /// HTTP `status` on every call of `endpoint`.
+    pub fn http(endpoint: impl Into<String>, status: u16) -> Self {
+        Self::new(endpoint, FaultAction::Http { status })
+    }
+
+    /// A delay on every call of `endpoint`.
+    pub fn delay(endpoint: impl Into<String>, ms: u64) -> Self {
+        Self::new(endpoint, FaultAction::Delay { ms })
+    }
+
+    /// A dropped connection on every call of `endpoint`.
+    pub fn drop_connection(endpoint: impl Into<String>) -> Self {
+        Self::new(endpoint, FaultAction::Drop)
+    }
+
+    /// Only for the next `n` calls.
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+
+    /// Only with probability `p` (clamped to 0..=1).
+    pub fn probability(mut self, p: f64) -> Self {
+        self.probability = Some(if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) });
+        self
+    }
+
+    fn matches(&self, name: &str, path: &str) -> bool {
+        self.endpoint == "*"
+            || self.endpoint == name
+            || self.endpoint.trim_start_matches('/') == path
+    }
+}
+
+/// WeCom's usual errmsg for codes commonly injected.
+pub fn default_errmsg(errcode: i64) -> &'static str {
+    match errcode {
+        -1 => "system busy",
+        6000 => "data version conflict",
+        45009 => "api freq out of limit",
+        45033 => "api concurrent out of limit",
+        60020 => "not allow to access from your ip",
+        48002 => "api forbidden",
+        40014 => "invalid access_token",
+        42001 => "access_token expired",
+        _ => "injected fault",
+    }
+}
+
+/// The faults in force.
+#[derive(Debug, Default)]
+pub struct Faults {
+    list: Vec<Fault>,
+}
+
+/// What the faults decide for one call.
+#[derive(Debug, Default, PartialEq)]
+pub struct FaultDecision {
+    /// Total delay to apply first, in ms.
+    pub delay_ms: u64,
+    /// The failure to answer with, if any.
+    pub fail: Option<FaultAction>,
+}
+
+impl Faults {
+    /// Adds a fault.
+    pub fn add(&mut self, fault: Fault) {
+        self.list.push(fault);
+    }
+
+    /// Removes every fault (or only those of `endpoint`); returns how many were removed.
+    pub fn clear(&mut self, endpoint: Option<&str>) -> usize {
+        let before = self.list.len();
+        match endpoint {
+            None => self.list.clear(),
+            Some(e) => self.list.retain(|f| f.endpoint != e),
+        }
+        before - self.list.len()
+    }
+
+    /// The faults in force.
+    pub fn list(&self) -> &[Fault] {
+        &self.list
+    }
+
+    /// Decides for one call of `name` (`path`): every matching delay adds up, the first matching
+    /// failure fires. Faults limited to N calls count down and disappear.
+    pub fn decide(&mut self, name: &str, path: &str) -> FaultDecision {
+        if self.list.is_empty() {
+            return FaultDecision::default();
+        }
+        let mut rng = rand::rng();
+        let mut decision = FaultDecision::default();
+        for f in &mut self.list {
+            if !f.matches(name, path) || f.times == Some(0) {
+                continue;
+            }
+            let is_delay = matches!(f.action, FaultAction::Delay { .. });
+            if !is_delay && decision.fail.is_some() {
+                continue;
+            }
+            if let Some(p) = f.probability
+                && !rng.random_bool(p.clamp(0.0, 1.0))
+            {
+                continue;
+            }
+            if let Some(n) = f.times.as_mut() {
+                *n -= 1;
+            }
+            match &f.action {
+                FaultAction::Delay { ms } => {
+                    decision.delay_ms = decision.delay_ms.saturating_add(*ms)
+                }
+                other => decision.fail = Some(other.clone()),
+            }
+        }
+        self.list.retain(|f| f.times != Some(0));
+        decision
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_n_calls_then_gone() {
+        let mut f = Faults::default();
+        f.add(Fault::errcode("user/get", -1).times(2));
+        assert!(f.decide("user_get", "user/get").fail.is_some());
+        assert!(f.decide("gettoken", "gettoken").fail.is_none());
+        assert!(f.decide("x", "user/get").fail.is_some());
+        assert!(f.decide("user_get", "user/get").fail.is_none());
+        assert!(f.list().is_empty());
+    }
+
+    #[test]
+    fn delays_add_and_probability_zero_never_fires() {
+        let mut f = Faults::default();
+        f.add(Fault::delay("*", 5));
+        f.add(Fault::delay("gettoken", 7));
+        f.add(Fault::http("gettoken", 503).probability(0.0));
+        let d = f.decide("gettoken", "gettoken");
+        assert_eq!(d.delay_ms, 12);
+        assert_eq!(d.fail, None);
+    }
+
+    #[test]
+    fn json_form() {
+        let f: Fault = serde_json::from_str(
+            r#"{"endpoint":"message_send","kind":"errcode","errcode":45009,"times":1}"#,
+        )
+        .expect("valid fault JSON");
+        assert_eq!(f, Fault::errcode("message_send", 45009).times(1));
+    }
+}

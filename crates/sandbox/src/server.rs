@@ -1,0 +1,436 @@
+//! The HTTP side: a listener whose connections can be dropped on purpose, the `/cgi-bin/`
+//! dispatcher implementing WeCom's envelope, and the router.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, Request, State as AxState};
+use axum::response::{IntoResponse, Response};
+use axum::serve::{IncomingStream, Listener};
+use http::{HeaderValue, StatusCode, header};
+use rand::Rng;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use wecom_core_auth::CredentialKind;
+
+use crate::error::ApiError;
+use crate::faults::{FaultAction, default_errmsg};
+use crate::registry::{Answer, Caller, Ctx, Registry, Wire, check_kind, method_matches};
+use crate::state::{State, lock};
+use crate::tokens::TokenProblem;
+
+/// Largest request body read (media uploads go up to 20 MB).
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// A per-connection switch: once set, the connection fails its next read or write and closes
+/// without an answer (the "dropped connection" fault).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Kill(Arc<AtomicBool>);
+
+impl Kill {
+    fn fire(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    fn fired(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A TCP stream that can be killed from a handler.
+#[derive(Debug)]
+pub(crate) struct KillableStream {
+    inner: TcpStream,
+    kill: Kill,
+}
+
+fn aborted() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "connection dropped by an injected fault",
+    )
+}
+
+impl AsyncRead for KillableStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.kill.fired() {
+            return Poll::Ready(Err(aborted()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for KillableStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.kill.fired() {
+            return Poll::Ready(Err(aborted()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.kill.fired() {
+            return Poll::Ready(Err(aborted()));
+        }
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The sandbox's listener: TCP with NODELAY and a kill switch per connection.
+#[derive(Debug)]
+pub(crate) struct SandboxListener(pub(crate) TcpListener);
+
+/// What a handler learns about its connection.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnInfo {
+    pub(crate) remote: SocketAddr,
+    kill: Kill,
+}
+
+impl Listener for SandboxListener {
+    type Io = KillableStream;
+    type Addr = ConnInfo;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, remote)) => {
+                    let _ = stream.set_nodelay(true);
+                    let kill = Kill::default();
+                    return (
+                        KillableStream {
+                            inner: stream,
+                            kill: kill.clone(),
+                        },
+                        ConnInfo { remote, kill },
+                    );
+                }
+                Err(e) => {
+                    tracing::debug!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(ConnInfo {
+            remote: self.0.local_addr()?,
+            kill: Kill::default(),
+        })
+    }
+}
+
+impl Connected<IncomingStream<'_, SandboxListener>> for ConnInfo {
+    fn connect_info(stream: IncomingStream<'_, SandboxListener>) -> Self {
+        stream.remote_addr().clone()
+    }
+}
+
+/// Shared by every route.
+#[derive(Clone)]
+pub(crate) struct App {
+    pub(crate) state: Arc<State>,
+    pub(crate) registry: Arc<Registry>,
+}
+
+/// WeCom's errmsg tail: a request hint, the caller's IP and the help link.
+fn errmsg_on_wire(e: &ApiError, remote: &SocketAddr) -> String {
+    let hint: String = {
+        let mut rng = rand::rng();
+        (0..6)
+            .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+            .collect()
+    };
+    format!(
+        "{}, hint: [{}_{hint}], from ip: {}, more info at https://open.work.weixin.qq.com/devtool/query?e={}",
+        e.errmsg,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        remote.ip(),
+        e.errcode
+    )
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>, errcode: i64, errmsg: &str) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&errcode.to_string()) {
+        h.insert("error-code", v);
+    }
+    // Header values must be visible ASCII; keep the English part only.
+    let ascii: String = errmsg
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(200)
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&ascii) {
+        h.insert("error-msg", v);
+    }
+    resp
+}
+
+/// `{"errcode": N, "errmsg": "..."}` with HTTP 200.
+pub(crate) fn error_response(e: &ApiError, remote: &SocketAddr) -> Response {
+    let errmsg = errmsg_on_wire(e, remote);
+    let body = serde_json::to_vec(&serde_json::json!({"errcode": e.errcode, "errmsg": errmsg}))
+        .unwrap_or_default();
+    json_response(StatusCode::OK, body, e.errcode, &errmsg)
+}
+
+/// `{"errcode":0,"errmsg":"ok", ...fields}`.
+fn success_response(fields: &[u8], errmsg: &str) -> Response {
+    let mut body = Vec::with_capacity(fields.len() + 32);
+    body.extend_from_slice(br#"{"errcode":0,"errmsg":"#);
+    body.extend_from_slice(
+        serde_json::to_string(errmsg)
+            .unwrap_or_else(|_| "\"ok\"".into())
+            .as_bytes(),
+    );
+    let rest = fields.trim_ascii();
+    if rest.len() > 2 && rest.first() == Some(&b'{') {
+        body.push(b',');
+        body.extend_from_slice(&rest[1..]);
+    } else {
+        body.push(b'}');
+    }
+    json_response(StatusCode::OK, body, 0, errmsg)
+}
+
+fn binary_response(b: crate::registry::Binary) -> Response {
+    let mut resp = Response::new(Body::from(b.bytes));
+    if let Some((first, last, total)) = b.range {
+        *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {first}-{last}/{total}")) {
+            resp.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+    }
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&b.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    let name: String = b
+        .filename
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '"')
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+fn dropped(info: &ConnInfo) -> Response {
+    info.kill.fire();
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::BAD_GATEWAY;
+    resp
+}
+
+/// Parses a query string into decoded pairs.
+pub(crate) fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+    q.map(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Authenticates the credential of a call.
+fn authenticate(
+    state: &State,
+    kind: CredentialKind,
+    query: &[(String, String)],
+) -> Result<Caller, ApiError> {
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    match kind {
+        CredentialKind::None => Ok(Caller::Anonymous),
+        CredentialKind::RobotKey => {
+            let key = get("key").unwrap_or("");
+            let corp = state.corp();
+            match corp.robot(key) {
+                Some(r) if !key.is_empty() => Ok(Caller::Robot(r.name.clone())),
+                _ => Err(ApiError::new(
+                    93000,
+                    "invalid webhook url, please check the key of the robot",
+                )),
+            }
+        }
+        _ => {
+            let now = state.clock().now_ms();
+            let owner = lock(&state.tokens)
+                .check(get("access_token"), now)
+                .map_err(TokenProblem::to_api_error)?;
+            Ok(match owner {
+                crate::corp::Actor::Contact => Caller::Contact,
+                crate::corp::Actor::App(a) => Caller::App(a),
+            })
+        }
+    }
+}
+
+/// Serves one `/cgi-bin/...` call.
+pub(crate) async fn cgi(
+    AxState(app): AxState<App>,
+    ConnectInfo(info): ConnectInfo<ConnInfo>,
+    req: Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts
+        .uri
+        .path()
+        .trim_start_matches("/cgi-bin")
+        .trim_matches('/')
+        .to_owned();
+    let remote = info.remote;
+    let Some(route) = app.registry.route(&path) else {
+        return error_response(
+            &ApiError::new(
+                48001,
+                format!("api unauthorized, hint: no API /cgi-bin/{path} in the sandbox"),
+            ),
+            &remote,
+        );
+    };
+    let state = &app.state;
+    state.count(route.meta.name);
+
+    let decision = lock(&state.faults).decide(route.meta.name, route.meta.path);
+    if decision.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.delay_ms)).await;
+    }
+    match decision.fail {
+        Some(FaultAction::Drop) => return dropped(&info),
+        Some(FaultAction::Http { status }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut resp = Response::new(Body::from(format!("{} (injected fault)", status)));
+            *resp.status_mut() = status;
+            return resp;
+        }
+        Some(FaultAction::Errcode { errcode, errmsg }) => {
+            let msg = errmsg.unwrap_or_else(|| default_errmsg(errcode).to_owned());
+            return error_response(&ApiError::new(errcode, msg), &remote);
+        }
+        Some(FaultAction::Delay { .. }) | None => {}
+    }
+
+    if !method_matches(route.meta.method, &parts.method) {
+        let e = ApiError::invalid_parameter(format_args!(
+            "/cgi-bin/{path} must be called with {}, not {}",
+            route.meta.method.as_str(),
+            parts.method
+        ));
+        return error_response(&e, &remote);
+    }
+
+    let mut query = parse_query(parts.uri.query());
+    let caller = match authenticate(state, route.meta.credential, &query).and_then(|c| {
+        check_kind(route.meta.credential, &c, route.wrong_credential_errcode).map(|()| c)
+    }) {
+        Ok(c) => c,
+        Err(e) => return error_response(&e, &remote),
+    };
+    query.retain(|(k, _)| {
+        k != "access_token" && k != "debug" && !(k == "key" && matches!(caller, Caller::Robot(_)))
+    });
+
+    if !lock(&state.limiter).admit_api(route.meta.name, state.now_secs()) {
+        return error_response(&ApiError::new(45009, "api freq out of limit"), &remote);
+    }
+
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_response(
+                &ApiError::new(
+                    40006,
+                    format!("invalid file size, hint: the sandbox reads at most {MAX_BODY} bytes"),
+                ),
+                &remote,
+            );
+        }
+    };
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let range = parts
+        .headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    let wire = Wire {
+        query: &query,
+        body: &bytes,
+        content_type,
+        range,
+    };
+    let ctx = Ctx::new(Arc::clone(state), caller, remote, route.meta);
+    match (route.dispatch)(ctx, &wire).await {
+        Ok(Answer::Json(fields)) => success_response(&fields, route.success_errmsg),
+        Ok(Answer::Binary(b)) => binary_response(b),
+        Err(e) => error_response(&e, &remote),
+    }
+}
+
+/// Anything outside `/cgi-bin/`, `/sandbox/` and `/`.
+pub(crate) async fn not_found(ConnectInfo(info): ConnectInfo<ConnInfo>, req: Request) -> Response {
+    let e = ApiError::new(
+        48001,
+        format!("api unauthorized, hint: no API at {}", req.uri().path()),
+    );
+    let mut resp = error_response(&e, &info.remote);
+    *resp.status_mut() = StatusCode::NOT_FOUND;
+    resp
+}
+
+/// The whole router.
+pub(crate) fn router(app: App) -> Router {
+    Router::new()
+        .route("/cgi-bin/{*path}", axum::routing::any(cgi))
+        .route("/cgi-bin", axum::routing::any(cgi))
+        .route("/cgi-bin/", axum::routing::any(cgi))
+        .merge(crate::admin::routes())
+        .merge(crate::web::routes())
+        .fallback(not_found)
+        .with_state(app)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(
+            &serde_json::json!({"errcode": self.errcode, "errmsg": self.errmsg}),
+        )
+        .unwrap_or_default();
+        json_response(StatusCode::OK, body, self.errcode, &self.errmsg)
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the sandbox: one binary, one module per subject.
+
+mod admin_api;
+mod callbacks;
+mod common;
+mod corp_model;
+mod credentials;
+mod faults;
+mod malformed;
+mod page;
+mod scope;
+mod spec_coverage;
