@@ -19,11 +19,20 @@
 //! ```
 //!
 //! ## Adding an area
-//! An area (contacts, messages, ...) lives in `src/areas/<area>.rs` with a
-//! `pub fn register(r: &mut Registry)` that calls [`Registry::add`] once per endpoint with a typed
-//! handler `async fn(Ctx, XRequest) -> Result<XResponse, ApiError>`; `src/areas/mod.rs` calls it.
-//! The registry does credentials, parsing, validation, counting, faults and the envelope; the
-//! handler only implements the endpoint on top of [`corp::Corp`] and [`State`].
+//! An area (contacts, messages, ...) lives in `src/areas/<area>.rs`:
+//! 1. `wecom_sandbox::wire_requests!(XRequest, YRequest, ...)` (or `wire_requests_multipart!`
+//!    for uploads) lets the registry parse the generated request types with their `from_wire`;
+//! 2. `pub fn register(r: &mut Registry)` calls [`Registry::add`] once per endpoint with a typed
+//!    handler `async fn(Ctx, XRequest) -> Result<XResponse, ApiError>` ([`Registry::add_binary`]
+//!    for raw answers; `.errmsg("created")`, `.wrong_credential(code)` tune the envelope);
+//! 3. one line in `src/areas/mod.rs` calls that `register`.
+//!
+//! The registry does method, credential (41001/40014/42001/48002/93000), faults, rate limits,
+//! parsing (47001/41xxx/40058), `validate()` (the spec's errcode), counting and the envelope;
+//! the handler only implements the endpoint on top of [`corp::Corp`] (directory rules and
+//! errcodes, [`corp::Corp::scope`], [`corp::Corp::resolve_recipients`]) and [`State`]
+//! (inboxes, media, duplicate check, per-area state via [`State::extension`]).
+//! `tests/sandbox/spec_coverage.rs` fails while an endpoint of `spec/*.toml` has no handler.
 
 pub mod admin;
 pub mod areas;

@@ -15,6 +15,7 @@ use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State as AxState};
 use axum::response::{IntoResponse, Response};
 use axum::serve::{IncomingStream, Listener};
+use futures_util::FutureExt as _;
 use http::{HeaderValue, StatusCode, header};
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -395,7 +396,27 @@ pub(crate) async fn cgi(
         range,
     };
     let ctx = Ctx::new(Arc::clone(state), caller, remote, route.meta);
-    match (route.dispatch)(ctx, &wire).await {
+    // A bug in a handler must not kill the connection: answer -1 (system busy) instead.
+    let busy = |what: &str| {
+        tracing::error!("handler of {} panicked {what}", route.meta.name);
+        ApiError::new(
+            -1,
+            format!(
+                "system busy, hint: the sandbox's {} handler failed",
+                route.meta.name
+            ),
+        )
+    };
+    let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (route.dispatch)(ctx, &wire)
+    })) {
+        Ok(fut) => std::panic::AssertUnwindSafe(fut)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(busy("while running"))),
+        Err(_) => Err(busy("while parsing")),
+    };
+    match outcome {
         Ok(Answer::Json(fields)) => success_response(&fields, route.success_errmsg),
         Ok(Answer::Binary(b)) => binary_response(b),
         Err(e) => error_response(&e, &remote),

@@ -4,8 +4,10 @@
 use crate::registry::Registry;
 
 pub mod auth;
+pub mod messages;
 
 /// Registers the handlers of every area.
 pub fn register_all(r: &mut Registry) {
     auth::register(r);
+    messages::register(r);
 }

@@ -2,6 +2,7 @@
 
 mod admin_api;
 mod callbacks;
+mod client;
 mod common;
 mod corp_model;
 mod credentials;
