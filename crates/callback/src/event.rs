@@ -804,7 +804,7 @@ fn parse_contact_change(f: &Fields<'_, '_>) -> Result<Option<ContactChange>, Bad
                 .0
                 .children
                 .iter()
-                .filter(|c| !USER_FIELDS.contains(&&*c.name))
+                .filter(|c| !USER_FIELDS.contains(&c.name))
                 .map(Node::to_element)
                 .collect(),
         })

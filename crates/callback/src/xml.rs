@@ -108,14 +108,14 @@ impl Element {
 /// parsing a callback allocates little more than the child lists.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Node<'a> {
-    pub(crate) name: Cow<'a, str>,
+    pub(crate) name: &'a str,
     pub(crate) text: Cow<'a, str>,
     pub(crate) children: Vec<Node<'a>>,
 }
 
 /// An empty node, returned for absent children.
 pub(crate) static EMPTY: Node<'static> = Node {
-    name: Cow::Borrowed(""),
+    name: "",
     text: Cow::Borrowed(""),
     children: Vec::new(),
 };
@@ -170,7 +170,7 @@ impl<'a> Node<'a> {
                     return Err(CallbackError::parse(format!(
                         "closing tag </{}> does not match <{}>",
                         clip(name, 40),
-                        clip(&node.name, 40)
+                        clip(node.name, 40)
                     )));
                 }
                 if !node.children.is_empty() && node.text.trim().is_empty() {
@@ -184,7 +184,7 @@ impl<'a> Node<'a> {
                     return Err(CallbackError::parse("content after the root element"));
                 }
                 let node = Node {
-                    name: Cow::Borrowed(name),
+                    name,
                     ..Node::default()
                 };
                 if empty {
@@ -194,6 +194,12 @@ impl<'a> Node<'a> {
                         return Err(CallbackError::parse(format!(
                             "XML nested deeper than {MAX_DEPTH} levels"
                         )));
+                    }
+                    if let [root_node] = stack.as_mut_slice()
+                        && root_node.children.capacity() == 0
+                    {
+                        // A callback's root has about 6-12 children: one allocation.
+                        root_node.children.reserve(12);
                     }
                     stack.push(node);
                 }
@@ -224,7 +230,7 @@ impl<'a> Node<'a> {
     /// An owned copy (depth is bounded by [`MAX_DEPTH`], so recursion is safe).
     pub(crate) fn to_element(&self) -> Element {
         Element {
-            name: self.name.clone().into_owned(),
+            name: self.name.to_owned(),
             text: self.text.clone().into_owned(),
             children: self.children.iter().map(Node::to_element).collect(),
         }

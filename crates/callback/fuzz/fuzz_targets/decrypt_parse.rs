@@ -30,5 +30,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // Valid encryption of arbitrary text must come back intact.
     let enc = crypto.encrypt(&text);
-    assert_eq!(crypto.decrypt_unverified(&enc).ok().as_deref(), Some(&*text));
+    assert_eq!(
+        crypto.decrypt_unverified(&enc).ok().as_deref(),
+        Some(&*text)
+    );
 });
