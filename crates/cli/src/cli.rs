@@ -362,7 +362,7 @@ pub struct ScopeArgs {
 
 /// `wecom send`
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+#[command(subcommand_negates_reqs = true)]
 pub struct SendArgs {
     /// A complete message/send body as JSON (`-`: stdin); `agentid` defaults to the selected app.
     /// Written `wecom send --json FILE` (the result is then JSON too) or `wecom send FILE`.

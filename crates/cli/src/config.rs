@@ -449,11 +449,6 @@ impl Config {
         })
     }
 
-    /// Whether a corp is configured at all.
-    pub fn has_corp(&self) -> bool {
-        self.corp_id.is_some()
-    }
-
     /// The corp id, or an error saying how to configure one.
     pub fn corp_id(&self) -> Result<&str, CliError> {
         self.corp_id.as_deref().ok_or_else(|| {

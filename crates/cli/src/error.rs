@@ -70,6 +70,8 @@ impl CliError {
     /// The printable form.
     pub fn report(&self) -> Report {
         let errcode = match self {
+            // A limit caught before any request names the errcode WeCom would have answered.
+            CliError::Api(wecom::Error::Invalid(invalid)) => invalid.errcode,
             CliError::Api(e) => e.errcode(),
             CliError::Callback(e) => Some(i64::from(e.code())),
             _ => None,
@@ -107,6 +109,15 @@ impl CliError {
             meaning,
             class,
             fix,
+        }
+    }
+}
+
+impl From<wecom::messages::MediaError> for CliError {
+    fn from(e: wecom::messages::MediaError) -> Self {
+        match e {
+            wecom::messages::MediaError::Wecom(e) => CliError::Api(e),
+            other => CliError::Failed(other.to_string()),
         }
     }
 }

@@ -38,16 +38,6 @@ impl Out {
         line.push('\n');
         write_stdout(&line)
     }
-
-    /// Prints a line of text (not in `--json` mode).
-    pub fn line(&self, text: impl AsRef<str>) -> Result<(), CliError> {
-        if self.json {
-            return Ok(());
-        }
-        let mut t = text.as_ref().to_owned();
-        t.push('\n');
-        write_stdout(&t)
-    }
 }
 
 /// Writes to stdout; a closed pipe (`wecom ... | head`) is not an error.

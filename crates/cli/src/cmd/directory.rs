@@ -472,9 +472,10 @@ pub async fn tag(ctx: &Ctx, cmd: TagCmd) -> Result<(), CliError> {
                 .userlist(items.users.clone())
                 .partylist(items.parties.clone());
             let r = contacts.tag_addtagusers(req).await?;
-            ctx.out.emit(&r, || {
-                items_text("added to", &items, &r.invalidlist, &r.invalidparty)
-            })
+            ctx.out
+                .emit(&items_json(&items, &r.invalidlist, &r.invalidparty), || {
+                    items_text("added to", &items, &r.invalidlist, &r.invalidparty)
+                })
         }
         TagCmd::Remove(items) => {
             check_items(&items)?;
@@ -482,9 +483,10 @@ pub async fn tag(ctx: &Ctx, cmd: TagCmd) -> Result<(), CliError> {
                 .userlist(items.users.clone())
                 .partylist(items.parties.clone());
             let r = contacts.tag_deltagusers(req).await?;
-            ctx.out.emit(&r, || {
-                items_text("removed from", &items, &r.invalidlist, &r.invalidparty)
-            })
+            ctx.out
+                .emit(&items_json(&items, &r.invalidlist, &r.invalidparty), || {
+                    items_text("removed from", &items, &r.invalidlist, &r.invalidparty)
+                })
         }
     }
 }
@@ -494,6 +496,17 @@ fn check_items(items: &TagItems) -> Result<(), CliError> {
         return Err(CliError::Usage("give --users and/or --parties".into()));
     }
     Ok(())
+}
+
+/// The outcome of `tag add` / `tag remove` (lists as arrays, like `send`'s receipt).
+fn items_json(items: &TagItems, bad_users: &[String], bad_parties: &[u32]) -> serde_json::Value {
+    json!({
+        "tagid": items.id,
+        "users": items.users,
+        "parties": items.parties,
+        "invalid_users": bad_users,
+        "invalid_departments": bad_parties,
+    })
 }
 
 fn items_text(verb: &str, items: &TagItems, bad_users: &[String], bad_parties: &[u32]) -> String {
@@ -524,7 +537,13 @@ pub async fn agent(ctx: &Ctx, cmd: AgentCmd) -> Result<(), CliError> {
                 Some(id) => id,
                 None => ctx.agent_id()?,
             };
-            let a = contacts.agent_get(id).await?;
+            // agent/get needs the app's own token: use it when its secret is configured.
+            let own = if client.agentids().contains(&id) {
+                client.agent(id)?
+            } else {
+                client.clone()
+            };
+            let a = own.contacts().agent_get(id).await?;
             ctx.out.emit(&a, || {
                 let users: Vec<String> = a
                     .allow_userinfos

@@ -2,10 +2,15 @@
 
 mod callback;
 mod config_show;
+mod demo;
 mod directory;
 mod errcode;
+mod export;
 mod jssdk;
+mod media;
 mod sandbox;
+mod scope;
+mod send;
 mod token;
 
 use wecom::{Client, Secret};
@@ -84,6 +89,12 @@ impl Ctx {
     }
 }
 
+/// `n` random letters and digits (a callback Token or EncodingAESKey for the demo).
+pub fn random_alnum(n: usize) -> String {
+    use rand::distr::{Alphanumeric, SampleString as _};
+    Alphanumeric.sample_string(&mut rand::rng(), n)
+}
+
 /// Runs the command.
 pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
     let selection = Selection {
@@ -110,6 +121,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
     let ctx = Ctx { out, config };
     match cli.command {
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
+        Command::Demo(args) => demo::run(&ctx, args).await,
         Command::Token(args) => token::run(&ctx, args).await,
         Command::Callback(cmd) => callback::run(&ctx, cmd).await,
         Command::Jssdk(cmd) => jssdk::run(&ctx, cmd).await,
@@ -119,6 +131,9 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::User(cmd) => directory::user(&ctx, cmd).await,
         Command::Tag(cmd) => directory::tag(&ctx, cmd).await,
         Command::Agent(cmd) => directory::agent(&ctx, cmd).await,
-        _ => Err(CliError::Failed("not yet".into())),
+        Command::Send(args) => send::run(&ctx, args).await,
+        Command::Media(cmd) => media::run(&ctx, cmd).await,
+        Command::Scope(args) => scope::run(&ctx, args).await,
+        Command::Contacts(cmd) => export::run(&ctx, cmd).await,
     }
 }

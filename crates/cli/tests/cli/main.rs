@@ -1,6 +1,7 @@
 //! Runs the built `wecom` binary: offline commands, against an in-process sandbox, and against
 //! a `wecom sandbox` child process.
 
+mod api;
 mod callback;
 mod common;
 mod config;
