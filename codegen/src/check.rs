@@ -517,7 +517,9 @@ impl Checker {
             let help = if ep.query.contains_key(ph.as_str()) {
                 format!(
                     "WeCom paths take no parameters: write path = \"{}?{ph}={{{ph}}}\"",
-                    base.replace(&format!("{{{ph}}}"), "").trim_end_matches('/')
+                    base.replace(&format!("{{{ph}}}"), "")
+                        .replace("//", "/")
+                        .trim_end_matches('/')
                 )
             } else {
                 format!(
@@ -595,7 +597,9 @@ impl Checker {
                 }
                 wire.insert(fname.get_ref(), table);
                 let r = rust_ident(fname.get_ref(), field);
-                if let Some(prev) = rust.get(&r) {
+                if let Some(prev) = rust.get(&r)
+                    && *prev != fname.get_ref().as_str()
+                {
                     self.err(src, fname.span(), format!("fields `{prev}` and `{fname}` of {ctx} both become the Rust field `{r}`"), "give one of them another rust_name".to_owned());
                 }
                 rust.insert(r, fname.get_ref());
@@ -627,13 +631,13 @@ impl Checker {
             (_, Some(dc)) => {
                 match ep.body.get(dc.flag.as_str()) {
                     Some(f) if Ty::parse(f.ty.get_ref()) == Ok(Ty::Scalar(Scalar::Flag)) && !f.required => {}
-                    Some(_) => self.err(src, ep.name.span(), format!("duplicate_check flag `{}` of {ctx} must be an optional `flag` body field", dc.flag), format!("declare {} = {{ type = \"flag\" }} under [endpoint.body]", dc.flag)),
-                    None => self.err(src, ep.name.span(), format!("duplicate_check flag `{}` of {ctx} is not a body field", dc.flag), format!("declare {} = {{ type = \"flag\" }} under [endpoint.body]", dc.flag)),
+                    Some(_) => self.err(src, ep.body.get_key_value(dc.flag.as_str()).map_or(ep.name.span(), |(k, _)| k.span()), format!("duplicate_check flag `{}` of {ctx} must be an optional `flag` body field", dc.flag), format!("declare {} = {{ type = \"flag\" }} under [endpoint.body]", dc.flag)),
+                    None => self.err(src, src.find_after(ep.name.span().start, &format!("\"{}\"", dc.flag)).unwrap_or(ep.name.span()), format!("duplicate_check flag `{}` of {ctx} is not a body field", dc.flag), format!("declare {} = {{ type = \"flag\" }} under [endpoint.body]", dc.flag)),
                 }
                 match ep.body.get(dc.interval.as_str()) {
                     Some(f) if Ty::parse(f.ty.get_ref()) == Ok(Ty::Scalar(Scalar::U32)) && !f.required => {}
-                    Some(_) => self.err(src, ep.name.span(), format!("duplicate_check interval `{}` of {ctx} must be an optional `u32` body field", dc.interval), format!("declare {} = {{ type = \"u32\" }} under [endpoint.body]", dc.interval)),
-                    None => self.err(src, ep.name.span(), format!("duplicate_check interval `{}` of {ctx} is not a body field", dc.interval), format!("declare {} = {{ type = \"u32\" }} under [endpoint.body]", dc.interval)),
+                    Some(_) => self.err(src, ep.body.get_key_value(dc.interval.as_str()).map_or(ep.name.span(), |(k, _)| k.span()), format!("duplicate_check interval `{}` of {ctx} must be an optional `u32` body field", dc.interval), format!("declare {} = {{ type = \"u32\" }} under [endpoint.body]", dc.interval)),
+                    None => self.err(src, src.find_after(ep.name.span().start, &format!("\"{}\"", dc.interval)).unwrap_or(ep.name.span()), format!("duplicate_check interval `{}` of {ctx} is not a body field", dc.interval), format!("declare {} = {{ type = \"u32\" }} under [endpoint.body]", dc.interval)),
                 }
             }
             _ => {}
@@ -1164,7 +1168,14 @@ impl Checker {
                                 format!("\"{}\"", value_text(v).trim_matches('"')),
                             ),
                             EnumRepr::Int => {
-                                ("integers", value_text(v).trim_matches('"').to_owned())
+                                let text = value_text(v);
+                                let bare = text.trim_matches('"');
+                                let example = if bare.parse::<i64>().is_ok() {
+                                    bare.to_owned()
+                                } else {
+                                    format!("one of its values: {}", known.join(", "))
+                                };
+                                ("integers", example)
                             }
                         };
                         self.err(src, span.clone(), format!("{what}: value {} does not match enum `{n}`, whose values are {kind}", value_text(v)), format!("write {example}"));
@@ -1287,9 +1298,12 @@ impl Checker {
                             Some(c) => format!("did you mean `{c}`?"),
                             None => format!("fields of {ctx}: {}", all_names.join(", ")),
                         };
+                        let at = src
+                            .find_after(span.start, &format!("\"{f}\""))
+                            .unwrap_or(span.clone());
                         self.err(
                             src,
-                            span.clone(),
+                            at,
                             format!("rule {kind} of {ctx} names unknown field `{f}`"),
                             help,
                         );
@@ -1481,6 +1495,13 @@ impl Checker {
                             self.err(src, m.span(), format!("model `{mname}` of union `{name}` has a field named like the tag `{}`", u.tag), "the tag is written by the union: remove the field from the model".to_owned());
                         }
                     }
+                    Some(TypeKind::Union) if u.style == UnionStyle::Internal && project.union_def(mname).is_some_and(|inner| inner.tag == u.tag) => self.err(
+                        src,
+                        m.span(),
+                        format!("variant `{val}` of union `{name}` holds union `{mname}`, which has the same tag `{}`", u.tag),
+                        "the two tags would collide in one object: give the inner union another tag, or use style = \"named\"".to_owned(),
+                    ),
+                    Some(TypeKind::Union) => {}
                     Some(k) => self.err(
                         src,
                         m.span(),
@@ -1488,7 +1509,7 @@ impl Checker {
                             "variant `{val}` of union `{name}` holds `{mname}`, a {}",
                             k.describe()
                         ),
-                        "a variant's content is a model: declare [model.X] with the fields"
+                        "a variant's content is an object: declare [model.X] with the fields (or name a union)"
                             .to_owned(),
                     ),
                     None => {

@@ -112,6 +112,13 @@ impl Source {
         }
     }
 
+    /// The span of the first `needle` at or after `offset` (to point at a value that has no span
+    /// of its own, like a field name inside `rules`).
+    pub fn find_after(&self, offset: usize, needle: &str) -> Option<Range<usize>> {
+        let start = offset + self.text.get(offset..)?.find(needle)?;
+        Some(start..start + needle.len())
+    }
+
     /// `file:line` of a span, for "first declared at" notes.
     pub fn at(&self, span: Range<usize>) -> String {
         let (line, _) = self.position(span.start);

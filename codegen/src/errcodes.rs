@@ -126,35 +126,25 @@ fn snake(n: &str) -> String {
 
 /// Checks that every named constant's code is listed.
 pub(crate) fn check_named(src: &Source, file: &ErrcodesFile) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for (name, code) in NAMED {
-        if !file.code.iter().any(|c| *c.code.get_ref() == *code) {
-            out.push(src.diag(
-                0..0,
-                format!("code {code} is missing: the generator names it `ErrorCode::{name}`"),
-                Some(format!("add a [[code]] table with code = {code}, or remove it from NAMED in codegen/src/errcodes.rs")),
-            ));
-        }
+    let missing: Vec<String> = NAMED
+        .iter()
+        .filter(|(_, code)| !file.code.iter().any(|c| *c.code.get_ref() == *code))
+        .map(|(name, code)| format!("{code} (ErrorCode::{name})"))
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
     }
-    out
+    vec![src.diag(
+        0..0,
+        format!("{} code{} named by the generator {} missing: {}", missing.len(), if missing.len() == 1 { "" } else { "s" }, if missing.len() == 1 { "is" } else { "are" }, missing.join(", ")),
+        Some("add a [[code]] table for each, or remove the name from NAMED in codegen/src/errcodes.rs".to_owned()),
+    )]
 }
 
 /// The tokens of `errcodes.rs`.
 pub(crate) fn generate(src: &Source, file: &ErrcodesFile) -> TokenStream {
     let mut codes: Vec<_> = file.code.iter().collect();
     codes.sort_by_key(|c| *c.code.get_ref());
-    let n = Literal::usize_unsuffixed(codes.len());
-    let entries = codes.iter().map(|c| {
-        let code = Literal::i64_unsuffixed(*c.code.get_ref());
-        let en = c.en.trim();
-        let zh = c.zh.trim();
-        let class = format_ident!("{}", class_name(c.class));
-        let fix = match c.fix.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-            Some(f) => quote!(::std::option::Option::Some(#f)),
-            None => quote!(::std::option::Option::None),
-        };
-        quote!(Entry(#code, #en, #zh, ErrorClass::#class, #fix),)
-    });
     let consts = NAMED.iter().map(|(name, code)| {
         let id = format_ident!("{}", name);
         let lit = Literal::i64_unsuffixed(*code);
@@ -289,9 +279,30 @@ pub(crate) fn generate(src: &Source, file: &ErrcodesFile) -> TokenStream {
         #[derive(Debug)]
         struct Entry(i64, &'static str, &'static str, ErrorClass, ::std::option::Option<&'static str>);
 
-        /// Sorted by code (binary search).
-        static ENTRIES: [Entry; #n] = [
-            #(#entries)*
-        ];
     }
+}
+
+/// The table of `errcodes.rs`, one line per code (written directly: through prettyplease each
+/// entry would take seven lines, and formatting 1,251 of them is the slowest part of generation).
+pub(crate) fn table(file: &ErrcodesFile) -> String {
+    let mut codes: Vec<_> = file.code.iter().collect();
+    codes.sort_by_key(|c| *c.code.get_ref());
+    let mut out = String::new();
+    out.push_str("/// Sorted by code (binary search).\n");
+    out.push_str(&format!("static ENTRIES: [Entry; {}] = [\n", codes.len()));
+    for c in codes {
+        let fix = match c.fix.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+            Some(f) => format!("Some({f:?})"),
+            None => "None".to_owned(),
+        };
+        out.push_str(&format!(
+            "    Entry({}, {:?}, {:?}, ErrorClass::{}, {fix}),\n",
+            c.code.get_ref(),
+            c.en.trim(),
+            c.zh.trim(),
+            class_name(c.class)
+        ));
+    }
+    out.push_str("];\n");
+    out
 }

@@ -149,8 +149,10 @@ pub fn generate(job: &Job) -> Result<Vec<GeneratedFile>, Diagnostics> {
     if let Some((src, file)) = &project.errcodes {
         let dir = job.errcodes_crate_dir;
         let tokens = errcodes::generate(src, file);
-        let contents = rust::render(&rust::header(&[&src.path]), tokens)
+        let mut contents = rust::render(&rust::header(&[&src.path]), tokens)
             .map_err(|e| internal(&src.path, e))?;
+        contents.push('\n');
+        contents.push_str(&errcodes::table(file));
         out.push(GeneratedFile {
             path: format!("{dir}/src/generated/errcodes.rs"),
             contents,

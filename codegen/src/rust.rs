@@ -297,7 +297,7 @@ impl<'a> Gen<'a> {
     // ----------------------------------------------------------------------------------------
     // Struct fields and serde attributes
 
-    fn struct_field(&self, fi: &FieldInfo, public: bool) -> TokenStream {
+    fn struct_field(&self, fi: &FieldInfo, with_serde: bool) -> TokenStream {
         let doc = self.field_doc(fi);
         let id = &fi.ident;
         let vt = &fi.value_ty;
@@ -347,16 +347,16 @@ impl<'a> Gen<'a> {
                 }
             }
         }
-        let serde_attr = if serde.is_empty() {
+        let serde_attr = if serde.is_empty() || !with_serde {
             quote!()
         } else {
             quote!(#[serde(#(#serde),*)])
         };
-        let vis = if public { quote!(pub) } else { quote!() };
+
         quote! {
             #doc
             #serde_attr
-            #vis #id: #ty,
+            pub #id: #ty,
         }
     }
 
@@ -909,7 +909,10 @@ impl<'a> Gen<'a> {
             .unwrap_or(if is_get { Retry::Idempotent } else { Retry::No });
 
         // The request struct.
-        let fields: Vec<TokenStream> = infos.iter().map(|fi| self.struct_field(fi, true)).collect();
+        let fields: Vec<TokenStream> = infos
+            .iter()
+            .map(|fi| self.struct_field(fi, !multipart))
+            .collect();
         let handle = self.handle();
         let method_id = ident(name);
         let req_doc = docs(&format!(
@@ -1189,7 +1192,21 @@ impl<'a> Gen<'a> {
             Ty::Named(n) => {
                 let e = self.project.enum_def(n)?;
                 let first = e.values.first()?;
-                Some(format!("{n}::{}", first.name))
+                let path = match self.project.types.get(n.as_str()) {
+                    Some(decl)
+                        if self.project.files[decl.file].spec.area.name.get_ref()
+                            != self.area() =>
+                    {
+                        let there = &self.project.files[decl.file].spec.area;
+                        format!(
+                            "{}::generated::{}::{n}",
+                            there.crate_name,
+                            there.name.get_ref()
+                        )
+                    }
+                    _ => n.clone(),
+                };
+                Some(format!("{path}::{}", first.name))
             }
             _ => None,
         }
@@ -1534,6 +1551,9 @@ impl<'a> Gen<'a> {
         } else {
             format!("On the wire: `{{\"{tag}\": \"<value>\", ..content fields..}}`.")
         };
+        let tag_doc = docs(&format!(
+            "The tag value (`{tag}`), also for unknown variants when it is a string."
+        ));
         let style_doc = docs(&format!(
             "\n{style_doc} Unknown tags decode to `Unknown` and re-encode unchanged."
         ));
@@ -1547,7 +1567,7 @@ impl<'a> Gen<'a> {
                 Unknown(::serde_json::Value),
             }
             impl #id {
-                /// The tag value (`#tag`), also for unknown variants when it is a string.
+                #tag_doc
                 pub fn tag(&self) -> ::std::option::Option<&str> {
                     match self {
                         #(#tag_arms)*
@@ -1571,7 +1591,7 @@ impl<'a> Gen<'a> {
             }
             impl<'de> ::serde::Deserialize<'de> for #id {
                 fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                    let (tag, map) = ::wecom_core_auth::rt::union::split::<D>(deserializer, #tag)?;
+                    let (tag, map) = ::wecom_core_auth::rt::union::split(deserializer, #tag)?;
                     ::std::result::Result::Ok(match tag.as_deref() {
                         #(#de_arms)*
                         _ => Self::Unknown(::serde_json::Value::Object(map)),

@@ -2,8 +2,8 @@
 //! crate), or with `--check` verifies that the checked-in files are current, without writing.
 //!
 //! One function does both ([`run`]), so the check can never disagree with the generator. Only
-//! files inside `src/generated/` directories that start with the generated marker are ever
-//! deleted.
+//! files inside a crate's `src/generated/` directory (beside a `Cargo.toml`) that start with the
+//! generated marker are ever deleted.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -228,9 +228,17 @@ pub fn existing_generated(root: &Path) -> Result<BTreeSet<String>, XtaskError> {
     Ok(found)
 }
 
+/// Whether `path` is inside `<crate>/src/generated/` of a crate (a directory with a Cargo.toml),
+/// so that copies elsewhere (snapshot fixtures) are never taken for generated files.
 fn in_generated_dir(path: &Path, root: &Path) -> bool {
     let r = rel(path, root);
-    r.contains("/src/generated/") || r.starts_with("src/generated/")
+    let Some(idx) = r.find("src/generated/") else {
+        return false;
+    };
+    if idx > 0 && !r[..idx].ends_with('/') {
+        return false;
+    }
+    root.join(&r[..idx]).join("Cargo.toml").is_file()
 }
 
 fn starts_with_marker(path: &Path) -> bool {

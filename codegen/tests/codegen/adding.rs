@@ -1,0 +1,109 @@
+//! Adding an endpoint is only a spec edit: the fixture spec's last endpoint (`ping`) is cut and
+//! put back; the generated code gains the request/response types and the client method, nothing
+//! else changes, and the result is exactly the checked-in fixture crate, which the workspace
+//! compiles and whose tests call `client.fixture().ping(..)` through a real `Client`.
+
+use std::collections::HashMap;
+
+use wecom_codegen::{GeneratedFile, Input, Job, generate};
+
+use crate::support::{codegen_dir, read, workspace_root};
+
+const MARKER: &str = "# --- added endpoint (codegen tests: adding_an_endpoint) ---";
+
+fn generate_fixture(extra: &str, fixture: &str) -> Vec<GeneratedFile> {
+    // Same files, same order as `cargo xtask gen` (sorted by name).
+    let job = Job::new(vec![
+        Input {
+            path: "codegen/fixture/spec/extra.toml",
+            text: extra,
+        },
+        Input {
+            path: "codegen/fixture/spec/fixture.toml",
+            text: fixture,
+        },
+    ]);
+    generate(&job).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn area(files: &[GeneratedFile]) -> &str {
+    &files
+        .iter()
+        .find(|f| f.path == "codegen/fixture/src/generated/fixture.rs")
+        .expect("fixture.rs")
+        .contents
+}
+
+#[test]
+fn adding_an_endpoint_is_only_a_spec_edit() {
+    let spec_dir = codegen_dir().join("fixture/spec");
+    let extra = read(&spec_dir.join("extra.toml"));
+    let full = read(&spec_dir.join("fixture.toml"));
+    let (base, _) = full
+        .split_once(MARKER)
+        .expect("the fixture spec marks its last endpoint");
+
+    let before = generate_fixture(&extra, base);
+    let after = generate_fixture(&extra, &full);
+    let (old, new) = (area(&before), area(&after));
+    for absent in [
+        "pub struct PingRequest {",
+        "pub struct PingResponse {",
+        "pub async fn ping(",
+        " for PingRequest ",
+    ] {
+        assert!(
+            !old.contains(absent),
+            "`{absent}` exists before the endpoint is added"
+        );
+    }
+    for present in [
+        "pub struct PingRequest {",
+        "pub struct PingResponse {",
+        "pub async fn ping(",
+        "impl ::wecom_core_auth::Endpoint for PingRequest",
+        "impl ::std::convert::From<&str> for PingRequest",
+        "path: \"ping\"",
+    ] {
+        assert!(
+            new.contains(present),
+            "`{present}` is missing after the endpoint is added"
+        );
+    }
+
+    // Nothing else changed: the only line of the old file that is gone is the endpoint count.
+    let mut counts: HashMap<&str, i64> = HashMap::new();
+    for l in old.lines() {
+        *counts.entry(l).or_default() += 1;
+    }
+    for l in new.lines() {
+        *counts.entry(l).or_default() -= 1;
+    }
+    let removed: Vec<&str> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(l, _)| *l)
+        .collect();
+    assert_eq!(
+        removed.len(),
+        1,
+        "lines removed by adding an endpoint: {removed:#?}"
+    );
+    assert!(
+        removed[0].contains("endpoints. Call them through"),
+        "{}",
+        removed[0]
+    );
+    assert_eq!(before.len(), after.len(), "no file appears or disappears");
+
+    // The checked-in fixture crate is this very output (compiled with the workspace; its tests
+    // call the new method end to end).
+    for f in &after {
+        let on_disk = read(&workspace_root().join(&f.path));
+        assert!(
+            on_disk == f.contents,
+            "{} is not the generator's output: run `cargo xtask gen`",
+            f.path
+        );
+    }
+}
