@@ -149,6 +149,49 @@ fn main() {
         for s in &scenarios {
             run(&c, &base, s, total, conc).await;
         }
+        client_scenario(&sb, total, conc).await;
         println!("messages in lina's inbox: {}", sb.admin().inbox("lina").len());
     });
+}
+
+/// The SDK's own client (token cached by core-auth) calling getcallbackip from concurrent tasks.
+async fn client_scenario(sb: &Sandbox, total: usize, conc: usize) {
+    use wecom_core_auth::generated::auth::AuthExt;
+    let creds = sb.credentials();
+    let Some(app) = creds.app(1000002) else {
+        return;
+    };
+    let client = wecom_core_auth::Client::builder(creds.corpid.clone())
+        .app(app.agentid, app.secret.clone())
+        .base_url(sb.base_url())
+        .build()
+        .expect("client builds");
+    let before = sb.admin().count("gettoken");
+    let per_task = (total / conc).max(1);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conc {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            for _ in 0..per_task {
+                if client.auth().getcallbackip().await.is_ok() {
+                    ok += 1;
+                }
+            }
+            ok
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += t.await.expect("task");
+    }
+    let elapsed = start.elapsed().as_secs_f64().max(f64::EPSILON);
+    let n = per_task * conc;
+    println!(
+        "{:<28} {n:>8} requests in {elapsed:>6.2} s = {:>8.0} req/s  ({ok} ok, {} gettoken calls)",
+        "getcallbackip via Client",
+        n as f64 / elapsed,
+        sb.admin().count("gettoken") - before
+    );
 }

@@ -11,6 +11,9 @@ use serde_json::Value;
 /// How long a temporary media file lives (media/upload): 3 days.
 pub const MEDIA_TTL_SECS: i64 = 3 * 24 * 3600;
 
+/// The most messages kept per inbox (older ones are dropped first).
+pub const INBOX_CAPACITY: usize = 10_000;
+
 /// A message delivered to a member, as the member's client received it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeliveredMessage {
@@ -49,12 +52,18 @@ pub struct Inboxes {
 }
 
 impl Inboxes {
-    /// Stores a delivered message in its member's inbox.
+    /// Stores a delivered message in its member's inbox (the newest [`INBOX_CAPACITY`] are kept,
+    /// so a long load test does not grow memory without bound).
     pub fn deliver(&mut self, message: DeliveredMessage) {
-        self.by_member
+        let inbox = self
+            .by_member
             .entry(message.userid.to_ascii_lowercase())
-            .or_default()
-            .push(message);
+            .or_default();
+        if inbox.len() >= INBOX_CAPACITY {
+            let excess = inbox.len() + 1 - INBOX_CAPACITY;
+            inbox.drain(..excess);
+        }
+        inbox.push(message);
     }
 
     /// A member's inbox, oldest first.
@@ -195,5 +204,35 @@ impl MediaStore {
                 .then(a.media_id.cmp(&b.media_id))
         });
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(i: usize) -> DeliveredMessage {
+        DeliveredMessage {
+            msgid: i.to_string(),
+            agentid: 1,
+            userid: "U".into(),
+            msgtype: "text".into(),
+            message: Value::Null,
+            at: 0,
+            recalled: false,
+        }
+    }
+
+    #[test]
+    fn inbox_keeps_the_newest() {
+        let mut inboxes = Inboxes::default();
+        for i in 0..INBOX_CAPACITY + 5 {
+            inboxes.deliver(msg(i));
+        }
+        let inbox = inboxes.inbox("u");
+        assert_eq!(inbox.len(), INBOX_CAPACITY);
+        assert_eq!(inbox[0].msgid, "5");
+        assert_eq!(inboxes.recall("7"), 1);
+        assert!(inboxes.by_msgid("7")[0].recalled);
     }
 }
