@@ -160,9 +160,9 @@ impl Transport for ReqwestTransport {
             if let Some(t) = request.timeout {
                 builder = builder.timeout(t);
             }
-            let response = builder.send().await.map_err(map_error)?;
+            let mut response = builder.send().await.map_err(map_error)?;
             let status = response.status().as_u16();
-            let headers = response.headers().clone();
+            let headers = std::mem::take(response.headers_mut());
             let body = response.bytes().await.map_err(map_error)?;
             Ok(HttpResponse {
                 status,

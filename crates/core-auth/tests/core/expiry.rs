@@ -65,7 +65,7 @@ async fn in_the_soft_window_one_caller_refreshes_while_the_others_keep_the_valid
     let first = tokens_used(&fake)[0].clone();
 
     clock.advance(Duration::from_secs(6500)); // inside the soft window, before the hard margin
-    fake.set_gettoken_delay(Duration::from_millis(200));
+    fake.set_gettoken_delay(Duration::from_millis(500));
     let results = concurrently(200, |_| {
         let c = client.clone();
         async move { c.execute(Ping::default()).await }

@@ -8,6 +8,7 @@ mod cool_down;
 mod debug_output;
 mod expiry;
 mod jssdk_oauth;
+mod observability;
 mod retries;
 mod storms;
 mod tickets;
