@@ -30,7 +30,39 @@ async fn page_shows_directory_scope_and_inbox() {
         "dot.png",
         false,
     );
-    admin.deliver(1000002, "lina", json!({"msgtype": "text", "text": {"content": "明天上午十点开会 <script>alert(1)</script>"}})).expect("delivered");
+    // The first message goes through the wire, as a client sends it.
+    let c = client();
+    let creds = sb.credentials();
+    let secret = creds.app(1000002).expect("app").secret.expose().to_owned();
+    let tok = c
+        .get(format!(
+            "{}/cgi-bin/gettoken?corpid={}&corpsecret={secret}",
+            sb.base_url(),
+            creds.corpid
+        ))
+        .send()
+        .await
+        .expect("sent")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let sent: serde_json::Value = c
+        .post(format!("{}/cgi-bin/message/send?access_token={tok}", sb.base_url()))
+        .body(json!({"touser": "lina", "msgtype": "text", "agentid": 1000002, "text": {"content": "明天上午十点开会 <script>alert(1)</script>"}}).to_string())
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(sent["errcode"], 0, "{sent}");
+    assert_eq!(
+        admin.inbox("lina")[0].msgid,
+        sent["msgid"].as_str().expect("msgid")
+    );
     admin
         .deliver(1000002, "lina", json!({"msgtype": "markdown", "markdown": {"content": "**周报** 已提交 <font color=\"info\">完成</font>"}}))
         .expect("delivered");
