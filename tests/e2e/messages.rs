@@ -279,27 +279,33 @@ async fn all_five_template_cards_and_card_updates() -> Res {
 
     // Replace the buttons with a label, for everyone; the code is single-use.
     let (msgid, code0) = &codes[0];
-    let agentid = c.agentid().ok_or("agentid")?;
-    let req = MessageUpdateTemplateCardRequest::new(agentid, code0.clone())
-        .atall(true)
-        .button(CardButtonUpdate::new("已处理"));
-    c.messages()
-        .message_update_template_card(req.clone())
-        .await?;
-    let again = c
-        .messages()
-        .message_update_template_card(req)
-        .await
-        .err()
-        .ok_or("second use must fail")?;
+    let update = CardUpdate::replace_buttons(code0.clone(), "已处理").for_everyone();
+    assert!(update.clone().send(c).await?.is_empty());
+    let again = update.send(c).await.err().ok_or("second use must fail")?;
     assert_eq!(code(&again), Some(60140));
-    // Replace a whole card for one member; an unknown member is reported.
+    // Replace a whole card for one member; an unknown member is reported (through the raw
+    // generated endpoint, which needs the agentid spelled out).
     let (_, code1) = &codes[1];
-    let replaced = MessageUpdateTemplateCardRequest::new(agentid, code1.clone())
+    let agentid = c.agentid().ok_or("agentid")?;
+    let replaced = MessageUpdateTemplateCardRequest::new(code1.clone())
+        .agentid(agentid)
         .userids(["lina", "zhouqiang"])
         .template_card(TemplateCard::from(text_card()));
-    let answer = c.messages().message_update_template_card(replaced).await?;
+    let answer = c
+        .messages()
+        .message_update_template_card(replaced.clone())
+        .await?;
     assert_eq!(answer.invaliduser, ["zhouqiang"]);
+    // Without an agentid WeCom answers 40056.
+    let mut no_agent = replaced;
+    no_agent.agentid = None;
+    let err = c
+        .messages()
+        .message_update_template_card(no_agent)
+        .await
+        .err()
+        .ok_or("no agentid")?;
+    assert_eq!(code(&err), Some(40056));
     let updates = wecom_sandbox::areas::messages::card_updates(w.admin().state());
     assert_eq!(updates.len(), 2);
     assert_eq!(&updates[0].msgid, msgid);

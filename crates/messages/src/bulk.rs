@@ -58,9 +58,14 @@ impl MemberLimiter {
         ])
     }
 
-    /// Custom limits: `(at most n, within window)` pairs, all applying at once.
+    /// Custom limits: `(at most n, within window)` pairs, all applying at once (`n` is at
+    /// least 1; a zero window is ignored).
     pub fn new(limits: impl IntoIterator<Item = (usize, Duration)>) -> Self {
-        let limits = limits.into_iter().filter(|(_, w)| !w.is_zero()).collect();
+        let limits = limits
+            .into_iter()
+            .filter(|(_, w)| !w.is_zero())
+            .map(|(n, w)| (n.max(1), w))
+            .collect();
         Self {
             inner: Arc::new(Mutex::new(LimiterState {
                 limits,
@@ -398,4 +403,50 @@ impl<'a> BulkSender<'a> {
 
 fn client_needs_switch(client: &Client, agentid: u32) -> bool {
     client.agentid() != Some(agentid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_windows_slide() {
+        let l = MemberLimiter::new([
+            (2, Duration::from_secs(10)),
+            (3, Duration::from_secs(100)),
+            (0, Duration::ZERO),
+        ]);
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        assert!(l.try_admit(1, "A", at(0)).is_ok());
+        assert!(
+            l.try_admit(1, "a", at(1)).is_ok(),
+            "userids are case-insensitive keys"
+        );
+        assert_eq!(
+            l.try_admit(1, "a", at(2)),
+            Err(at(10)),
+            "the first send leaves the 10 s window at 10 s"
+        );
+        assert!(
+            l.try_admit(2, "a", at(2)).is_ok(),
+            "another app has its own count"
+        );
+        assert!(
+            l.try_admit(1, "b", at(2)).is_ok(),
+            "another member has its own count"
+        );
+        assert!(l.try_admit(1, "a", at(10)).is_ok());
+        // Three within 100 s: the next fits when the first leaves the long window.
+        assert_eq!(l.try_admit(1, "a", at(50)), Err(at(100)));
+        assert!(l.try_admit(1, "a", at(100)).is_ok());
+    }
+
+    #[test]
+    fn zero_limit_is_one() {
+        let l = MemberLimiter::new([(0, Duration::from_secs(1))]);
+        let t0 = Instant::now();
+        assert!(l.try_admit(1, "a", t0).is_ok());
+        assert_eq!(l.try_admit(1, "a", t0), Err(t0 + Duration::from_secs(1)));
+    }
 }

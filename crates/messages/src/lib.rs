@@ -50,6 +50,6 @@ pub mod rules;
 pub use bulk::{BulkProgress, BulkReceipt, BulkSender, ChunkFailure, MemberLimiter};
 pub use generated::messages::*;
 pub use media::{Media, MediaError};
-pub use message::{AppMessage, Message, Receipt};
+pub use message::{AppMessage, CardUpdate, Message, Receipt};
 pub use recipients::Recipients;
 pub use robot::Robot;

@@ -415,6 +415,8 @@ impl<R: AsyncRead + Unpin> AsyncRead for Limited<R> {
             Poll::Ready(Ok(())) => {
                 let n = (buf.filled().len() - before) as u64;
                 if n > self.left {
+                    // An error reports nothing read.
+                    buf.set_filled(before);
                     let max = self.max;
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -429,5 +431,71 @@ impl<R: AsyncRead + Unpin> AsyncRead for Limited<R> {
             }
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_type() {
+        let up = |name: &str, len: usize| Upload::from_bytes(name, vec![0u8; len]);
+        assert!(check_upload(&MediaType::File, &up("a.bin", 6)).is_ok());
+        let e = check_upload(&MediaType::File, &up("a.bin", 5))
+            .err()
+            .map(|e| (e.errcode, e.problem));
+        assert_eq!(e.as_ref().map(|e| e.0), Some(Some(40006)));
+        assert!(e.is_some_and(|e| e.1.contains("larger than 5 bytes")));
+        assert!(check_upload(&MediaType::File, &up("a.bin", 20 * MIB as usize)).is_ok());
+        let e = check_upload(&MediaType::File, &up("a.bin", 20 * MIB as usize + 1)).err();
+        assert_eq!(e.as_ref().and_then(|e| e.errcode), Some(45001));
+        assert!(e.is_some_and(|e| e.problem.contains("at most 20 MB")));
+        assert!(check_upload(&MediaType::Image, &up("a.JPG", 10 * MIB as usize)).is_ok());
+        assert!(check_upload(&MediaType::Image, &up("a.png", 10 * MIB as usize + 1)).is_err());
+        assert!(check_upload(&MediaType::Voice, &up("a.amr", 2 * MIB as usize + 1)).is_err());
+        assert!(check_upload(&MediaType::Video, &up("a.mp4", 10 * MIB as usize + 1)).is_err());
+        assert_eq!(
+            check_upload(&MediaType::Video, &up("a.mov", 100))
+                .err()
+                .and_then(|e| e.errcode),
+            Some(40004)
+        );
+        assert!(
+            check_upload(
+                &MediaType::Image,
+                &up("scan", 100).with_content_type("image/png")
+            )
+            .is_ok()
+        );
+        assert!(check_uploadimg(&up("a.png", 2 * MIB as usize + 1)).is_err());
+        assert!(check_robot_upload(&MediaType::Voice, &up("a.amr", 100)).is_ok());
+        assert!(check_robot_upload(&MediaType::File, &up("a.zip", 20 * MIB as usize + 1)).is_err());
+        assert_eq!(human(21 * MIB), "21 MB");
+        assert_eq!(human(1536 * 1024), "1.5 MB (1572864 bytes)");
+    }
+
+    #[tokio::test]
+    async fn limited_reader_cuts_at_the_limit() {
+        use tokio::io::AsyncReadExt;
+        let mut ok = Limited {
+            inner: &[1u8; 10][..],
+            left: 10,
+            max: 10,
+        };
+        let mut buf = Vec::new();
+        assert_eq!(ok.read_to_end(&mut buf).await.ok(), Some(10));
+        let mut over = Limited {
+            inner: &[1u8; 11][..],
+            left: 10,
+            max: 10,
+        };
+        let err = over
+            .read_to_end(&mut Vec::new())
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("45001"), "{err}");
     }
 }

@@ -5,9 +5,10 @@ use std::time::Duration;
 use wecom_core_auth::{Client, ConfigError, Error};
 
 use crate::generated::messages::{
-    MarkdownMessage, MediaMessage, MessageContent, MessageRecallRequest, MessageSendRequest,
-    MessageSendResponse, MiniprogramNotice, MpNewsArticle, MpNewsMessage, NewsArticle, NewsMessage,
-    Safety, TemplateCard, TemplateCardMessage, TextCardMessage, TextMessage, VideoMessage,
+    CardButtonUpdate, MarkdownMessage, MediaMessage, MessageContent, MessageRecallRequest,
+    MessageSendRequest, MessageSendResponse, MessageUpdateTemplateCardRequest, MiniprogramNotice,
+    MpNewsArticle, MpNewsMessage, NewsArticle, NewsMessage, Safety, TemplateCard,
+    TemplateCardMessage, TextCardMessage, TextMessage, VideoMessage,
 };
 use crate::recipients::Recipients;
 
@@ -288,5 +289,99 @@ impl From<MessageSendResponse> for Receipt {
             invalid_tags: r.invalidtag,
             unlicensed_users: r.unlicenseduser,
         }
+    }
+}
+
+/// An update of an interactive template card already delivered
+/// (`message/update_template_card`): its buttons become a label, or the whole card is replaced.
+/// The `response_code` comes from the [`Receipt`] or the card's callback event; it can be used
+/// once, within 24 hours.
+///
+/// ```no_run
+/// use wecom_messages::CardUpdate;
+/// # async fn demo(client: &wecom_core_auth::Client, receipt: wecom_messages::Receipt) -> Result<(), wecom_core_auth::Error> {
+/// if let Some(code) = receipt.response_code {
+///     CardUpdate::replace_buttons(code, "已处理").for_everyone().send(client).await?;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardUpdate {
+    request: MessageUpdateTemplateCardRequest,
+}
+
+impl CardUpdate {
+    /// Turns the card's buttons into the label `label` (e.g. 已处理).
+    pub fn replace_buttons(response_code: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            request: MessageUpdateTemplateCardRequest::new(response_code)
+                .button(CardButtonUpdate::new(label)),
+        }
+    }
+
+    /// Replaces the whole card.
+    pub fn replace_card(response_code: impl Into<String>, card: impl Into<TemplateCard>) -> Self {
+        Self {
+            request: MessageUpdateTemplateCardRequest::new(response_code).template_card(card),
+        }
+    }
+
+    /// Updates the card of these recipients only (at most 1000).
+    pub fn for_users<I, S>(mut self, userids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.request
+            .userids
+            .extend(userids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Updates the card of recipients in these departments (at most 100).
+    pub fn for_departments(mut self, ids: impl IntoIterator<Item = u32>) -> Self {
+        self.request.partyids.extend(ids);
+        self
+    }
+
+    /// Updates the card of recipients holding these tags (at most 100).
+    pub fn for_tags(mut self, ids: impl IntoIterator<Item = u32>) -> Self {
+        self.request.tagids.extend(ids);
+        self
+    }
+
+    /// Updates the card of every recipient.
+    pub fn for_everyone(mut self) -> Self {
+        self.request.atall = Some(true);
+        self
+    }
+
+    /// The app that sent the card, when it is not the client's selected one.
+    pub fn agentid(mut self, agentid: u32) -> Self {
+        self.request.agentid = Some(agentid);
+        self
+    }
+
+    /// Sends the update (agentid filled from the client's selected app unless set); answers the
+    /// recipients whose card could not be updated.
+    pub async fn send(mut self, client: &Client) -> Result<Vec<String>, Error> {
+        if self.request.agentid.is_none() {
+            let agentid = client.agentid().ok_or_else(|| {
+                ConfigError::new(
+                    "message/update_template_card needs the app's agentid, but the client has no app",
+                    "add the app with `ClientBuilder::app(agentid, secret)`, or call `.agentid(..)`",
+                )
+            })?;
+            self.request.agentid = Some(agentid);
+        }
+        if let Some(card) = &self.request.template_card {
+            crate::rules::check_card(card).map_err(|e| {
+                Error::from(
+                    e.under("template_card")
+                        .in_context("message_update_template_card"),
+                )
+            })?;
+        }
+        Ok(client.execute(self.request).await?.invaliduser)
     }
 }

@@ -132,3 +132,30 @@ impl<S: Into<String>> FromIterator<S> for Recipients {
         Self::users(iter)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generated::messages::TextMessage;
+
+    #[test]
+    fn applies_and_joins_with_pipes() {
+        let mut req = MessageSendRequest::new(TextMessage::new("hi"), 1u32);
+        Recipients::users(["a", "b"])
+            .with_departments([2, 3])
+            .with_tags([7])
+            .apply(&mut req);
+        let v = serde_json::to_value(&req).unwrap_or_default();
+        assert_eq!(v["touser"], "a|b");
+        assert_eq!(v["toparty"], "2|3");
+        assert_eq!(v["totag"], "7");
+        Recipients::everyone().with_departments([9]).apply(&mut req);
+        let v = serde_json::to_value(&req).unwrap_or_default();
+        assert_eq!(v["touser"], "@all");
+        assert!(v.get("toparty").is_none(), "@all ignores departments: {v}");
+        assert!(Recipients::new().is_empty());
+        assert!(!Recipients::everyone().is_empty());
+        let r: Recipients = ["x", "y"].into_iter().collect();
+        assert_eq!(r.user_ids(), ["x", "y"]);
+    }
+}
