@@ -421,3 +421,44 @@ pub(crate) fn method_matches(expected: Method, actual: &http::Method) -> bool {
         Method::Post => actual == http::Method::POST,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_kinds_as_wecom_enforces_them() {
+        let app = Caller::App(1);
+        let contact = Caller::Contact;
+        let robot = Caller::Robot("chat".into());
+        let code =
+            |kind, caller: &Caller, wrong| check_kind(kind, caller, wrong).map_err(|e| e.errcode);
+        assert_eq!(
+            code(CredentialKind::Contact, &app, None),
+            Err(48002),
+            "an app token may not write the directory"
+        );
+        assert_eq!(code(CredentialKind::Contact, &contact, None), Ok(()));
+        assert_eq!(code(CredentialKind::App, &contact, None), Err(48002));
+        assert_eq!(code(CredentialKind::App, &contact, Some(42012)), Err(42012));
+        assert_eq!(code(CredentialKind::AppOrContact, &app, None), Ok(()));
+        assert_eq!(code(CredentialKind::AppOrContact, &contact, None), Ok(()));
+        assert_eq!(code(CredentialKind::AppOrContact, &robot, None), Err(48002));
+        assert_eq!(code(CredentialKind::RobotKey, &robot, None), Ok(()));
+        assert_eq!(code(CredentialKind::None, &Caller::Anonymous, None), Ok(()));
+    }
+
+    #[test]
+    fn methods_and_missing_fields() {
+        assert!(method_matches(Method::Get, &http::Method::GET));
+        assert!(!method_matches(Method::Post, &http::Method::GET));
+        assert!(!method_matches(Method::Get, &http::Method::PUT));
+        assert_eq!(missing_errcode("userid"), 41009);
+        assert_eq!(missing_errcode("agentid"), 41011);
+        assert_eq!(missing_errcode("whatever"), 40058);
+        let e = wire_error(&wecom_core_auth::rt::WireError::MalformedJson {
+            message: "eof".into(),
+        });
+        assert_eq!(e.errcode, 47001);
+    }
+}
