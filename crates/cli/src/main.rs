@@ -58,6 +58,7 @@ fn init_tracing(verbose: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(verbose);
     let _ = if verbose {
         builder.with_span_events(FmtSpan::CLOSE).try_init()

@@ -8,7 +8,7 @@
 //! cargo run -p wecom --example contacts
 //! ```
 
-use wecom::contacts::{DepartmentListRequest, UserListRequest};
+use wecom::contacts::{DepartmentListRequest, UserListRequest, WalkOptions, WalkPhase};
 use wecom::prelude::*;
 use wecom_sandbox::Sandbox;
 
@@ -56,19 +56,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // The app's visible scope, as configured on agent/get.
+    // The whole directory in a few requests (user/list_id pages), with progress.
+    let snapshot = contacts
+        .walk(WalkOptions::ids(), |p| {
+            if p.phase == WalkPhase::Done {
+                println!("walked the directory in {} request(s)", p.requests);
+            }
+        })
+        .await?;
+
+    // The app's visible scope, fetched and expanded: who it can see, and why.
     if let Some(agentid) = client.agentid() {
-        let agent = contacts.agent_get(agentid).await?;
-        let users: Vec<String> = agent
-            .allow_userinfos
-            .map(|u| u.user.into_iter().map(|u| u.userid).collect())
-            .unwrap_or_default();
-        let parties = agent.allow_partys.map(|p| p.partyid).unwrap_or_default();
-        let tags = agent.allow_tags.map(|t| t.tagid).unwrap_or_default();
+        let scope = contacts.visible_scope(agentid).await?;
         println!(
-            "app {} ({}) sees members {users:?}, departments {parties:?} and tags {tags:?}",
-            agent.name, agent.agentid
+            "app {agentid} sees {} of {} members",
+            scope.member_count(),
+            snapshot.members.len()
         );
+        if let Some(m) = snapshot.members.first() {
+            println!("  {}", scope.explain(&m.userid));
+        }
     }
 
     // A mistake is caught before any request, with the field, the limit and WeCom's errcode.

@@ -375,9 +375,7 @@ async fn serve(
         "callback server listening on http://{local}{path} (one JSON line per callback on stdout; Ctrl-C stops)"
     );
     axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(super::shutdown_signal())
         .await
         .map_err(|e| CliError::io("the callback server failed", e))
 }

@@ -430,7 +430,7 @@ async fn story(ctx: &Ctx, sandbox: &Sandbox, keep: bool) -> Result<(), CliError>
             "sandbox kept running at {} — Ctrl-C to stop",
             creds.base_url
         );
-        let _ = tokio::signal::ctrl_c().await;
+        super::shutdown_signal().await;
     } else if !ctx.out.json {
         write_stdout(
             "\n(the sandbox stops now; `wecom demo --keep` keeps it running, `wecom sandbox` runs one for other commands)\n",

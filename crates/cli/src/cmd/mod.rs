@@ -95,6 +95,29 @@ pub fn random_alnum(n: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rng(), n)
 }
 
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM: servers stop cleanly either way.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Runs the command.
 pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
     let selection = Selection {

@@ -58,9 +58,7 @@ pub async fn run(ctx: &Ctx, args: SandboxArgs) -> Result<(), CliError> {
                 eprintln!("{hint}");
             }
         },
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        },
+        super::shutdown_signal(),
     )
     .await?;
     Ok(())

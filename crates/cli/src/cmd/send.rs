@@ -2,7 +2,7 @@
 //! messages crate (which checks every limit before sending) and prints the receipt.
 
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 use wecom::Client;
@@ -200,7 +200,7 @@ async fn build(client: &Client, kind: SendKind, note: bool) -> Result<Message, C
 }
 
 /// A complete message/send body from a file: sent through the same checked path.
-fn from_file(ctx: &Ctx, path: &PathBuf) -> Result<(Message, Recipients, Option<u32>), CliError> {
+fn from_file(ctx: &Ctx, path: &Path) -> Result<(Message, Recipients, Option<u32>), CliError> {
     let text = read_text(path, "the message")?;
     let mut body: Value = serde_json::from_str(&text)
         .map_err(|e| CliError::Usage(format!("{} is not JSON: {e}", path.display())))?;

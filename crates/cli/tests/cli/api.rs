@@ -584,3 +584,25 @@ fn demo_tells_the_whole_story_and_exits_zero() {
     assert_eq!(j["ok"], true);
     assert!(j["steps"].as_array().is_some_and(|s| s.len() >= 8));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_shows_spans_on_stderr_without_tokens() {
+    let sb = start().await;
+    let r = at(&sb, &["--verbose", "token", "--reveal"]).await;
+    let token = r.ok().trim().to_owned();
+    assert!(!token.is_empty());
+    assert!(r.stderr.contains("gettoken"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("close"),
+        "span closes are shown: {}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains(&token),
+        "the token leaks into the logs: {}",
+        r.stderr
+    );
+    // Without --verbose, stderr is quiet.
+    let quiet = at(&sb, &["token"]).await;
+    assert!(quiet.stderr.trim().is_empty(), "{}", quiet.stderr);
+}

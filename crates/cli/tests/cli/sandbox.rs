@@ -92,3 +92,33 @@ fn a_fixed_port_that_is_taken_is_one_clear_error() {
     let line = r.error_line();
     assert!(line.contains(&port), "{line}");
 }
+
+#[test]
+fn other_commands_work_against_it_from_another_process() {
+    let sb = SandboxProcess::start(&[]);
+    let secrets: Vec<&str> = sb.info["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["secret"].as_str().unwrap())
+        .chain([sb.info["contact_secret"].as_str().unwrap()])
+        .collect();
+    let token = crate::common::run(sb.wecom(&["--json", "token"]));
+    assert!(token.json()["length"].as_u64().is_some_and(|n| n > 0));
+    token.assert_no_secret(&secrets);
+
+    let dept = crate::common::run(sb.wecom(&["department", "list"]));
+    assert!(dept.ok().lines().count() >= 2);
+
+    let sent =
+        crate::common::run(sb.wecom(&["--json", "send", "--to", "@all", "text", "hello everyone"]));
+    assert!(sent.json()["msgid"].is_string());
+    sent.assert_no_secret(&secrets);
+
+    let scope = crate::common::run(sb.wecom(&["scope", "--user", "zhangwei"]));
+    assert!(
+        scope.ok().contains("zhangwei is visible"),
+        "{}",
+        scope.stdout
+    );
+}
