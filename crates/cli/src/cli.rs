@@ -59,10 +59,22 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub verbose: bool,
     /// The profile of the profile file to use.
-    #[arg(long, global = true, env = "WECOM_PROFILE", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "WECOM_PROFILE",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
     pub profile: Option<String>,
     /// The app to act as: its name in the profile, or its AgentId.
-    #[arg(long, global = true, env = "WECOM_APP", value_name = "NAME|AGENTID")]
+    #[arg(
+        long,
+        global = true,
+        env = "WECOM_APP",
+        hide_env_values = true,
+        value_name = "NAME|AGENTID"
+    )]
     pub app: Option<String>,
     /// The profile file (default ~/.config/wecom/config.toml; also $WECOM_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
@@ -362,7 +374,10 @@ pub struct ScopeArgs {
 
 /// `wecom send`
 #[derive(Debug, Args)]
-#[command(subcommand_negates_reqs = true)]
+#[command(
+    subcommand_negates_reqs = true,
+    override_usage = "wecom send --to USERIDS [--party IDS] [--tag IDS] <TYPE> ...\n       wecom send --json FILE"
+)]
 pub struct SendArgs {
     /// A complete message/send body as JSON (`-`: stdin); `agentid` defaults to the selected app.
     /// Written `wecom send --json FILE` (the result is then JSON too) or `wecom send FILE`.

@@ -606,3 +606,76 @@ async fn verbose_shows_spans_on_stderr_without_tokens() {
     let quiet = at(&sb, &["token"]).await;
     assert!(quiet.stderr.trim().is_empty(), "{}", quiet.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jssdk_sign_fetches_the_ticket_with_the_configured_app() {
+    let sb = start().await;
+    let v = json(
+        &sb,
+        &[
+            "jssdk",
+            "sign",
+            "--url",
+            "https://app.example.com/page?x=1#top",
+        ],
+    )
+    .await;
+    let sig = v["signature"].as_str().expect("signature");
+    assert_eq!(sig.len(), 40);
+    assert!(sig.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(v["appId"], sb.credentials().corpid.as_str());
+    assert_eq!(v["ticket"], "jsapi_ticket");
+    let agent = json(
+        &sb,
+        &[
+            "jssdk",
+            "sign",
+            "--agent",
+            "--url",
+            "https://app.example.com/",
+        ],
+    )
+    .await;
+    assert_eq!(agent["ticket"], "agent_config ticket");
+    assert_eq!(agent["agentid"], sb.credentials().apps[0].agentid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_outside_the_visible_scope_explains_60011() {
+    let sb = start().await;
+    let creds = sb.credentials();
+    let narrow = creds.apps.iter().max_by_key(|a| a.agentid).unwrap();
+    let scope_members: Vec<String> = {
+        let mut cmd = wecom(&["--json", "scope"]);
+        sandbox_env(&mut cmd, &sb);
+        cmd.env("WECOM_AGENT_ID", narrow.agentid.to_string())
+            .env("WECOM_SECRET", narrow.secret.expose());
+        run_async(cmd).await.json()["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["userid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let outsider = sb
+        .admin()
+        .corp()
+        .members()
+        .map(|m| m.userid.clone())
+        .find(|u| !scope_members.contains(u))
+        .expect("a member outside the narrow app's scope");
+    // Only the app's secret: reads are limited to its scope.
+    let mut cmd = wecom(&["user", "get", &outsider]);
+    cmd.env("WECOM_BASE_URL", sb.base_url())
+        .env("WECOM_CORP_ID", &creds.corpid)
+        .env("WECOM_AGENT_ID", narrow.agentid.to_string())
+        .env("WECOM_SECRET", narrow.secret.expose());
+    let r = run_async(cmd).await;
+    let line = r.error_line();
+    assert!(line.contains("60011"), "{line}");
+    assert!(
+        line.contains("Fix:") && line.contains("visible scope"),
+        "{line}"
+    );
+    r.assert_no_secret(&[narrow.secret.expose()]);
+}
