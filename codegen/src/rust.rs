@@ -234,6 +234,12 @@ impl<'a> Gen<'a> {
                     .join(", ")
             ));
         }
+        if !parts.is_empty()
+            && let Some(c) = f.errcode
+        {
+            let last = parts.len() - 1;
+            parts[last] = format!("{} (errcode {c})", parts[last]);
+        }
         if let Some(e) = &f.each {
             let mut each = Vec::new();
             if let Some(b) = e.bytes {
@@ -259,11 +265,7 @@ impl<'a> Gen<'a> {
         if parts.is_empty() {
             return String::new();
         }
-        let code = f
-            .errcode
-            .map(|c| format!(" (errcode {c})"))
-            .unwrap_or_default();
-        format!("Limits: {}{code}.", parts.join("; "))
+        format!("Limits: {}.", parts.join("; "))
     }
 
     fn field_doc(&self, fi: &FieldInfo) -> TokenStream {

@@ -13,10 +13,24 @@ tasks:
                 spec/openapi.json) and delete generated files the spec no longer produces
   gen --check   change nothing; fail listing stale, missing and obsolete files
   help          this text
+
+options:
+  --root DIR    work on another checkout of the workspace (default: this one)
 ";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut root = workspace_root();
+    if let Some(i) = args.iter().position(|a| a == "--root") {
+        match args.get(i + 1) {
+            Some(dir) => root = dir.into(),
+            None => {
+                eprintln!("error: --root needs a directory\n\n{HELP}");
+                return ExitCode::FAILURE;
+            }
+        }
+        args.drain(i..i + 2);
+    }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mode = match args.as_slice() {
         ["gen"] => Mode::Write,
@@ -35,7 +49,6 @@ fn main() -> ExitCode {
         }
     };
     let started = Instant::now();
-    let root = workspace_root();
     match run(&root, mode) {
         Ok(report) => {
             let ms = started.elapsed().as_millis();

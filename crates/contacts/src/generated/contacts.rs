@@ -1498,7 +1498,7 @@ pub struct UserCreateRequest {
     pub mobile: ::std::option::Option<::std::string::String>,
     /// Departments the member belongs to.
     ///
-    /// Limits: 1 to 20 items; each item from 1 to 4294967295 (errcode 60003) (errcode 60110).
+    /// Limits: 1 to 20 items (errcode 60110); each item from 1 to 4294967295 (errcode 60003).
     #[serde(default)]
     pub department: ::std::vec::Vec<u32>,
     /// Order in each department, same length as `department`.
@@ -1531,7 +1531,7 @@ pub struct UserCreateRequest {
     pub telephone: ::std::option::Option<::std::string::String>,
     /// 1 where the member leads the department, same length as `department`.
     ///
-    /// Limits: at most 20 items; each item from 0 to 1 (errcode 60132).
+    /// Limits: at most 20 items (errcode 60132); each item from 0 to 1.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub is_leader_in_dept: ::std::vec::Vec<u32>,
     /// Direct leaders' userids, at most 5.
@@ -2223,7 +2223,7 @@ pub struct UserUpdateRequest {
     pub mobile: ::std::option::Option<::std::string::String>,
     /// Departments (replaces the list).
     ///
-    /// Limits: 1 to 20 items; each item from 1 to 4294967295 (errcode 60003) (errcode 60110).
+    /// Limits: 1 to 20 items (errcode 60110); each item from 1 to 4294967295 (errcode 60003).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub department: ::std::vec::Vec<u32>,
     /// Order in each department.
@@ -2256,7 +2256,7 @@ pub struct UserUpdateRequest {
     pub telephone: ::std::option::Option<::std::string::String>,
     /// Leader flags per department.
     ///
-    /// Limits: at most 20 items; each item from 0 to 1 (errcode 60132).
+    /// Limits: at most 20 items (errcode 60132); each item from 0 to 1.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub is_leader_in_dept: ::std::vec::Vec<u32>,
     /// Direct leaders' userids, at most 5 (replaces the list).
@@ -2967,7 +2967,7 @@ pub struct UserDeleteResponse {}
 pub struct UserBatchdeleteRequest {
     /// The members.
     ///
-    /// Limits: 1 to 200 items; each item 1 to 64 bytes, matches `^[0-9A-Za-z][0-9A-Za-z_@.\-]*$` (errcode 40031) (errcode 40032).
+    /// Limits: 1 to 200 items (errcode 40032); each item 1 to 64 bytes, matches `^[0-9A-Za-z][0-9A-Za-z_@.\-]*$` (errcode 40031).
     #[serde(default)]
     pub useridlist: ::std::vec::Vec<::std::string::String>,
 }
@@ -4162,7 +4162,7 @@ pub struct TagAddtagusersRequest {
     pub tagid: u32,
     /// Members to add, at most 1,000.
     ///
-    /// Limits: at most 1000 items; each item 1 to 64 bytes (errcode 40032).
+    /// Limits: at most 1000 items (errcode 40032); each item 1 to 64 bytes.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub userlist: ::std::vec::Vec<::std::string::String>,
     /// Departments to add, at most 100.
@@ -4315,7 +4315,7 @@ pub struct TagDeltagusersRequest {
     pub tagid: u32,
     /// Members to remove, at most 1,000.
     ///
-    /// Limits: at most 1000 items; each item 1 to 64 bytes (errcode 40032).
+    /// Limits: at most 1000 items (errcode 40032); each item 1 to 64 bytes.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub userlist: ::std::vec::Vec<::std::string::String>,
     /// Departments to remove, at most 100.

@@ -281,7 +281,7 @@ impl MessagesExt for ::wecom_core_auth::Client {
 pub struct MessageSendRequest {
     /// Members' userids, at most 1000; `@all` alone sends to everyone in the app's visible scope (toparty and totag are then ignored).
     ///
-    /// Sent as one string joined with `|`. Limits: at most 1000 items; each item 1 to 64 bytes, matches `^[^|]+$` (errcode 40031) (errcode 40032).
+    /// Sent as one string joined with `|`. Limits: at most 1000 items (errcode 40032); each item 1 to 64 bytes, matches `^[^|]+$` (errcode 40031).
     #[serde(
         default,
         with = "::wecom_core_auth::rt::pipe",
@@ -697,7 +697,7 @@ pub struct MessageRecallResponse {}
 pub struct MessageUpdateTemplateCardRequest {
     /// Update the card of these recipients only (at most 1000).
     ///
-    /// Limits: at most 1000 items; each item 1 to 64 bytes (errcode 40032).
+    /// Limits: at most 1000 items (errcode 40032); each item 1 to 64 bytes.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub userids: ::std::vec::Vec<::std::string::String>,
     /// Update the card of members of these departments (at most 100).
@@ -1236,7 +1236,7 @@ pub struct AppchatCreateRequest {
     pub owner: ::std::option::Option<::std::string::String>,
     /// Members' userids, 2 to 2000.
     ///
-    /// Limits: 2 to 2000 items; each item 1 to 64 bytes (errcode 86216) (errcode 86216).
+    /// Limits: 2 to 2000 items (errcode 86216); each item 1 to 64 bytes (errcode 86216).
     #[serde(default)]
     pub userlist: ::std::vec::Vec<::std::string::String>,
     /// The chat's id: up to 32 letters and digits, unique (86215); generated when omitted.
@@ -1423,12 +1423,12 @@ pub struct AppchatUpdateRequest {
     pub owner: ::std::option::Option<::std::string::String>,
     /// Members to add.
     ///
-    /// Limits: at most 2000 items; each item 1 to 64 bytes (errcode 86216) (errcode 86216).
+    /// Limits: at most 2000 items (errcode 86216); each item 1 to 64 bytes (errcode 86216).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub add_user_list: ::std::vec::Vec<::std::string::String>,
     /// Members to remove.
     ///
-    /// Limits: at most 2000 items; each item 1 to 64 bytes (errcode 86216) (errcode 86216).
+    /// Limits: at most 2000 items (errcode 86216); each item 1 to 64 bytes (errcode 86216).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub del_user_list: ::std::vec::Vec<::std::string::String>,
 }
