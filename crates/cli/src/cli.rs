@@ -151,6 +151,9 @@ pub struct SandboxArgs {
     /// Lifetime of access tokens in seconds (default 7200).
     #[arg(long, value_name = "SECS")]
     pub token_ttl: Option<u64>,
+    /// Print the demo corp as TOML (a starting point for --corp FILE) and exit.
+    #[arg(long, conflicts_with_all = ["port", "bind", "corp", "token_ttl"])]
+    pub dump_corp: bool,
 }
 
 /// `wecom demo`

@@ -26,6 +26,9 @@ pub fn announce(sandbox: &Sandbox) -> serde_json::Value {
 }
 
 pub async fn run(ctx: &Ctx, args: SandboxArgs) -> Result<(), CliError> {
+    if args.dump_corp {
+        return write_stdout(&wecom_sandbox::Corp::demo().to_toml());
+    }
     let options = ServeOptions {
         port: args.port,
         bind: args.bind,
@@ -60,6 +63,13 @@ pub async fn run(ctx: &Ctx, args: SandboxArgs) -> Result<(), CliError> {
         },
         super::shutdown_signal(),
     )
-    .await?;
-    Ok(())
+    .await
+    .map_err(|e| match e {
+        wecom_sandbox::SandboxError::Parse { .. } | wecom_sandbox::SandboxError::InvalidCorp(_) => {
+            CliError::Sandbox(format!(
+                "{e} (`wecom sandbox --dump-corp > corp.toml` writes the demo corp to start from)"
+            ))
+        }
+        other => other.into(),
+    })
 }

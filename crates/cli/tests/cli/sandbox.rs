@@ -122,3 +122,24 @@ fn other_commands_work_against_it_from_another_process() {
         scope.stdout
     );
 }
+
+#[test]
+fn dump_corp_round_trips_through_corp_file() {
+    let dump = crate::common::run(wecom(&["sandbox", "--dump-corp"]));
+    let toml = dump.ok().to_owned();
+    assert!(toml.contains("[[department]]"), "{toml}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corp.toml");
+    std::fs::write(&path, toml.replace("示例科技", "测试公司")).unwrap();
+    let sb = SandboxProcess::start(&["--corp", path.to_str().unwrap()]);
+    let dept = crate::common::run(sb.wecom(&["department", "list"]));
+    assert!(dept.ok().contains("测试公司"), "{}", dept.stdout);
+
+    std::fs::write(&path, "corpid = 1\n").unwrap();
+    let r = crate::common::run(wecom(&["sandbox", "--corp", path.to_str().unwrap()]));
+    let line = r.error_line();
+    assert!(
+        line.contains("corp.toml") && line.contains("--dump-corp"),
+        "{line}"
+    );
+}
