@@ -101,6 +101,15 @@ fn decrypt_decodes_every_vector_with_its_signature_checked() {
             assert_eq!(j["plaintext"], plaintext.as_str());
             assert_eq!(j["verified"], true);
             assert_eq!(j["input"], "xml");
+            // The JSON variant of the envelope.
+            let body = serde_json::json!({"tousername": set["receive_id"], "encrypt": c("encrypted"), "agentid": 218}).to_string();
+            let r = run_with_stdin(
+                with_keys(set, &["--json", "callback", "decrypt", "--query", &query]),
+                &body,
+            );
+            let jj = r.json();
+            assert_eq!(jj["plaintext"], plaintext.as_str());
+            assert_eq!(jj["input"], "json");
             if case["kind"] == "message" {
                 assert_eq!(j["callback"]["type"], "message");
                 assert_eq!(j["callback"]["msg_type"], "text");
