@@ -13,6 +13,20 @@
 //! A spec with mistakes produces [`Diagnostics`] naming the file, the line, what is wrong and what
 //! to write instead; nothing is generated then.
 //!
+//! ## What generated code expects of its crate
+//! - `pub mod generated;` in `lib.rs` (docs and examples refer to `<crate>::generated::<area>`),
+//!   and dependencies on `wecom-core-auth`, `serde` and `serde_json`. Nothing else: generated code
+//!   uses fully qualified paths only, and calls `wecom_core_auth::rt` for every check and wire
+//!   format, so it stays small.
+//! - Types of another area are referred to as `super::<area>::T` (same crate) or
+//!   `::<crate_name>::generated::<area>::T` (another crate, which must then be a dependency).
+//!
+//! ## What an endpoint becomes
+//! `<Name>Request` (public fields, `new(required..)`, a setter per optional field, `From` a single
+//! required scalar, `from_wire` for servers, `Validate`, `Endpoint`), `<Name>Response` (or a reused
+//! model), and `async fn <name>` on the area handle that `<Area>Ext::<area>()` adds to `Client`.
+//! Enums keep unknown values (`Unknown(..)`), unions keep unknown variants as JSON.
+//!
 //! ```
 //! let spec = r#"
 //! [area]

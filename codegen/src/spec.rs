@@ -48,7 +48,13 @@
 //!   `upload` (a file part of a multipart body; only in `[endpoint.multipart]`);
 //! - the name of a `model`, `enum` or `union` declared in any spec file;
 //! - `[T]`: a JSON array of `T`;
-//! - `pipe[T]`: a list sent as one string joined with `|` (WeCom's `"a|b"` lists), a `Vec<T>` in Rust.
+//! - `pipe[T]`: a list sent as one string joined with `|` (WeCom's `"a|b"` lists), a `Vec<T>` in Rust;
+//!   `T` is `string`, an integer type or an enum.
+//!
+//! Query fields are scalars, enums or `pipe[T]`; `upload` parts live only in `[endpoint.multipart]`;
+//! `flatten` merges a required model or union into its parent object. A required field with a
+//! single allowed value (`values = ["agent_config"]`) is set by the generated `new()` and is not
+//! one of its arguments. `cargo xtask gen` reports every mistake with its file and line.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -165,7 +171,9 @@ pub struct Endpoint {
     pub name: Name,
     /// HTTP method.
     pub method: HttpMethod,
-    /// Path under `/cgi-bin/` (`user/get`). `{field}` placeholders name query fields substituted into the path.
+    /// Path under `/cgi-bin/` (`user/get`). A query part may name query fields as placeholders
+    /// (`media/upload?type={type}`, as WeCom documents it): they are sent with the other query
+    /// fields. WeCom paths have no parameters in their segments, so `user/{id}` is an error.
     #[schemars(with = "String")]
     pub path: Name,
     /// Which credential the call needs.
@@ -391,7 +399,7 @@ pub struct Variant {
     /// The Rust variant name (default: the tag value in PascalCase).
     #[serde(default)]
     pub name: Option<String>,
-    /// The model holding the content; none for a variant without content.
+    /// The model (or union) holding the content; none for a variant without content.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub model: Option<Name>,

@@ -2,7 +2,7 @@
 //! called only by code that `cargo xtask gen` writes.
 //!
 //! Generated request and model types stay small by calling these: each constraint of the spec is
-//! one call here ([`bytes`], [`chars`], [`items`], [`range`], [`pattern`], [`one_of_str`], ...)
+//! one call here ([`bytes()`], [`chars`], [`items`], [`range`], [`pattern`], [`one_of_str`], ...)
 //! producing an [`InvalidInput`] that names the field path, the limit, the actual size and the
 //! errcode WeCom would answer. Servers (the sandbox) read requests with [`WireQuery`] and
 //! [`WireBody`], which report a missing or malformed field by name ([`WireError`]).
