@@ -2,7 +2,8 @@
 # wecom-callback against the official npm package @wecom/crypto: interoperability both ways,
 # then throughput of the same work on one core each, and the raw AES/SHA-1 ceiling.
 #   bash crates/callback/bench/compare.sh          (needs node + npm; installs into a temp dir)
-# Env: MEASURE_SECS (criterion measurement time per benchmark, default 5).
+# Env: ROUNDS (alternating measurement rounds, default 3), ROUND_SECS (seconds per operation
+# per round, default 2), MEASURE_SECS (criterion measurement time per benchmark, default 5).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -26,21 +27,28 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";pro
 node "$tmp/wecom-crypto.cjs" interop "$tmp/ours.json" > "$tmp/theirs.json"
 "$target_dir/release/examples/interop" check < "$tmp/theirs.json"
 
-echo "== @wecom/crypto throughput (node $(node --version))"
-node "$tmp/wecom-crypto.cjs" bench > "$tmp/js.json"
+echo "== throughput, one core each, alternating rounds (best 100 ms window per round)"
+rounds=${ROUNDS:-3}
+mkdir -p "$tmp/rounds"
+for r in $(seq 1 "$rounds"); do
+    ROUND_SECS=${ROUND_SECS:-2} node "$tmp/wecom-crypto.cjs" bench > "$tmp/rounds/$r.js.json"
+    "$target_dir/release/examples/interop" throughput "${ROUND_SECS:-2}" > "$tmp/rounds/$r.rust.json"
+    echo "round $r: @wecom/crypto $(cat "$tmp/rounds/$r.js.json")"
+    echo "round $r: wecom-callback $(cat "$tmp/rounds/$r.rust.json")"
+done
 
-echo "== wecom-callback throughput (criterion)"
+echo "== wecom-callback criterion benchmark (medians; raw AES/SHA-1 ceiling)"
 secs=${MEASURE_SECS:-5}
 cargo bench -q -p wecom-callback --bench crypto -- --warm-up-time 1 --measurement-time "$secs" 2>&1 \
-    | grep -E '^(callback|raw)/|time:|thrpt:' || true
+    | grep -E '^(callback|raw)/|^ +time:|^ +thrpt:' | grep -v '%' || true
 
 echo
 echo "== comparison"
-node "$tmp/wecom-crypto.cjs" report "$target_dir/criterion" "$tmp/js.json"
+node "$tmp/wecom-crypto.cjs" report "$target_dir/criterion" "$tmp/rounds"
 
 if command -v openssl >/dev/null; then
     echo
-    echo "== openssl speed (AES-NI/SHA-NI ceiling of this machine, 16 KiB blocks, 1 s each)"
+    echo "== openssl speed (the machine's AES-NI/SHA-NI ceiling, 16 KiB blocks, 1 s each, KB/s)"
     openssl speed -seconds 1 -bytes 16384 -evp aes-256-cbc 2>/dev/null | tail -1 || true
     openssl speed -seconds 1 -bytes 16384 -evp sha1 2>/dev/null | tail -1 || true
 fi

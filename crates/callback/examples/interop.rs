@@ -3,13 +3,20 @@
 //!
 //! * `interop gen N`: prints JSON with N random messages encrypted and signed by this crate;
 //! * `interop check`: reads such JSON (made by another library) on stdin, verifies and
-//!   decrypts every case with this crate, and exits non-zero on any mismatch.
+//!   decrypts every case with this crate, and exits non-zero on any mismatch;
+//! * `interop throughput SECS`: prints JSON with operations per second on one core (best
+//!   100 ms window within SECS per operation, so a busy shared machine disturbs it less) of
+//!   verify+decrypt, verify+decrypt+parse and encrypt+sign, for the same 300-byte message as
+//!   `benches/crypto.rs`.
 
 use std::io::Read as _;
 use std::process::ExitCode;
 
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
 use rand::Rng as _;
-use wecom_callback::CallbackCrypto;
+use wecom_callback::{CallbackCrypto, Inbound, Reply};
 
 const TOKEN: &str = "QDG6eK";
 const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
@@ -23,6 +30,65 @@ fn random_text(rng: &mut impl rand::Rng) -> String {
     (0..len)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
         .collect()
+}
+
+/// A text message of exactly 300 bytes of XML (as in `benches/crypto.rs`).
+fn message_300() -> String {
+    let head = format!(
+        "<xml><ToUserName><![CDATA[{RECEIVE_ID}]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>1409659813</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA["
+    );
+    let tail = "]]></Content><MsgId>4561255354251345929</MsgId><AgentID>218</AgentID></xml>";
+    let content = "x".repeat(300 - head.len() - tail.len());
+    format!("{head}{content}{tail}")
+}
+
+/// Best operations per second over 100 ms windows during `total`.
+fn best_rate(total: Duration, mut op: impl FnMut() -> bool) -> f64 {
+    let start = Instant::now();
+    let mut best = 0.0f64;
+    while start.elapsed() < total {
+        let window = Instant::now();
+        let mut n = 0u64;
+        while window.elapsed() < Duration::from_millis(100) {
+            for _ in 0..256 {
+                if !op() {
+                    return 0.0;
+                }
+            }
+            n += 256;
+        }
+        best = best.max(n as f64 / window.elapsed().as_secs_f64());
+    }
+    best
+}
+
+fn throughput(crypto: &CallbackCrypto, secs: f64) -> serde_json::Value {
+    let (ts, nonce) = ("1409659813", "1372623149");
+    let message = message_300();
+    let (body, signature) = crypto.seal_delivery(&message, RECEIVE_ID, 218, ts, nonce);
+    let encrypted = match wecom_callback::Envelope::parse(body.as_bytes()) {
+        Ok(envelope) => envelope.encrypt,
+        Err(_) => return serde_json::Value::Null,
+    };
+    let reply = Reply::text("x".repeat(100)).to_xml("zhangsan", RECEIVE_ID, 1_409_659_813);
+    let total = Duration::from_secs_f64(secs);
+    let verify_decrypt = best_rate(total, || {
+        crypto
+            .decrypt(black_box(&signature), ts, nonce, black_box(&encrypted))
+            .is_ok_and(|p| p.len() == 300)
+    });
+    let verify_decrypt_parse = best_rate(total, || {
+        crypto
+            .open_delivery(black_box(&signature), ts, nonce, black_box(body.as_bytes()))
+            .ok()
+            .and_then(|p| Inbound::parse(&p).ok())
+            .is_some_and(|i| matches!(i, Inbound::Message(_)))
+    });
+    let encrypt_sign = best_rate(total, || {
+        !crypto.seal_reply(black_box(&reply), ts, nonce).is_empty()
+    });
+    serde_json::json!({"verify_decrypt": verify_decrypt,
+        "verify_decrypt_parse": verify_decrypt_parse, "encrypt_sign": encrypt_sign})
 }
 
 fn main() -> ExitCode {
@@ -95,8 +161,15 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Some("throughput") => {
+            let secs: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2.0);
+            println!("{}", throughput(&crypto, secs));
+            ExitCode::SUCCESS
+        }
         _ => {
-            eprintln!("usage: interop gen N | interop check < cases.json");
+            eprintln!(
+                "usage: interop gen N | interop check < cases.json | interop throughput SECS"
+            );
             ExitCode::FAILURE
         }
     }

@@ -24,7 +24,7 @@ use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
 use crate::error::{CallbackError, clip};
-use crate::xml::{Node, push_cdata, push_cdata_value};
+use crate::xml::{Doc, push_cdata, push_cdata_value};
 
 /// Standard base64, lenient like the official libraries: padding optional, non-zero trailing
 /// bits accepted (many real EncodingAESKeys have them), always padded on output.
@@ -122,13 +122,8 @@ impl<'a> RawEnvelope<'a> {
         }
         let text = std::str::from_utf8(body)
             .map_err(|_| CallbackError::parse("the body is neither UTF-8 XML nor JSON"))?;
-        let mut root = Node::parse(text)?;
-        let mut take = |name: &str| {
-            root.children
-                .iter_mut()
-                .find(|c| c.name == name)
-                .map(|c| std::mem::take(&mut c.text))
-        };
+        let mut doc = Doc::parse(text)?;
+        let mut take = |name: &str| doc.take_root_child_text(name);
         let encrypt = take("Encrypt")
             .ok_or_else(|| CallbackError::parse("the XML envelope has no <Encrypt> element"))?;
         Ok(RawEnvelope {

@@ -18,7 +18,7 @@
 //! ```
 
 use crate::error::CallbackError;
-use crate::xml::{EMPTY, Element, Node, close_tag, open_tag, push_cdata, push_num};
+use crate::xml::{Doc, Element, Node, close_tag, open_tag, push_cdata, push_num};
 
 /// Fields every message and event carries.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -402,17 +402,24 @@ pub struct Unknown {
 struct Bad;
 
 /// Reads typed fields of one element.
-struct Fields<'a, 'x>(&'a Node<'x>);
+#[derive(Clone, Copy)]
+struct Fields<'d, 'a>(Option<Node<'d, 'a>>);
 
-impl<'a, 'x> Fields<'a, 'x> {
+impl<'d, 'a> Fields<'d, 'a> {
+    fn text_of(&self, name: &str) -> Option<&'d str> {
+        self.0.and_then(|n| n.text_of(name))
+    }
+    fn node(&self, name: &str) -> Option<Node<'d, 'a>> {
+        self.0.and_then(|n| n.child(name))
+    }
     fn opt_str(&self, name: &str) -> Option<String> {
-        self.0.text_of(name).map(str::to_owned)
+        self.text_of(name).map(str::to_owned)
     }
     fn str(&self, name: &str) -> String {
-        self.0.text_of(name).unwrap_or_default().to_owned()
+        self.text_of(name).unwrap_or_default().to_owned()
     }
     fn opt_int(&self, name: &str) -> Result<Option<i64>, Bad> {
-        match self.0.text_of(name).map(str::trim) {
+        match self.text_of(name).map(str::trim) {
             None | Some("") => Ok(None),
             Some(text) => text.parse().map(Some).map_err(|_| Bad),
         }
@@ -421,17 +428,17 @@ impl<'a, 'x> Fields<'a, 'x> {
         self.opt_int(name)?.ok_or(Bad)
     }
     fn float(&self, name: &str) -> Result<f64, Bad> {
-        let text = self.0.text_of(name).map(str::trim).ok_or(Bad)?;
+        let text = self.text_of(name).map(str::trim).ok_or(Bad)?;
         text.parse::<f64>()
             .ok()
             .filter(|f| f.is_finite())
             .ok_or(Bad)
     }
-    fn child(&self, name: &str) -> Fields<'a, 'x> {
-        Fields(self.0.child(name).unwrap_or(&EMPTY))
+    fn child(&self, name: &str) -> Fields<'d, 'a> {
+        Fields(self.node(name))
     }
     fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, Bad> {
-        match self.0.text_of(name) {
+        match self.text_of(name) {
             None => Ok(None),
             Some(text) => split_list(text)
                 .map(|s| s.parse().map_err(|_| Bad))
@@ -440,8 +447,7 @@ impl<'a, 'x> Fields<'a, 'x> {
         }
     }
     fn strs(&self, name: &str) -> Vec<String> {
-        self.0
-            .text_of(name)
+        self.text_of(name)
             .map(|t| split_list(t).map(str::to_owned).collect())
             .unwrap_or_default()
     }
@@ -461,9 +467,9 @@ impl Inbound {
         if plaintext.trim_start().starts_with('{') {
             return parse_json(plaintext);
         }
-        let root = Node::parse(plaintext)?;
-        let fields = Fields(&root);
-        let msg_type = fields.0.text_of("MsgType").unwrap_or_default();
+        let doc = Doc::parse(plaintext)?;
+        let fields = Fields(Some(doc.root()));
+        let msg_type = fields.text_of("MsgType").unwrap_or_default();
         let typed = match msg_type {
             "event" => parse_event(&fields).map(|e| e.map(Inbound::Event)),
             _ => parse_message(&fields, msg_type).map(|m| m.map(Inbound::Message)),
@@ -626,7 +632,7 @@ fn parse_message(f: &Fields<'_, '_>, msg_type: &str) -> Result<Option<Message>, 
 }
 
 fn parse_event(f: &Fields<'_, '_>) -> Result<Option<Event>, Bad> {
-    let event = f.0.text_of("Event").unwrap_or_default();
+    let event = f.text_of("Event").unwrap_or_default();
     let key = || f.str("EventKey");
     let kind = match event {
         "subscribe" => EventKind::Subscribe,
@@ -687,7 +693,7 @@ fn parse_event(f: &Fields<'_, '_>) -> Result<Option<Event>, Bad> {
             }
         }
         "open_approval_change" => EventKind::OpenApprovalChange {
-            approval_info: f.0.child("ApprovalInfo").map(Node::to_element).ok_or(Bad)?,
+            approval_info: f.node("ApprovalInfo").map(|n| n.to_element()).ok_or(Bad)?,
         },
         "share_agent_change" => EventKind::ShareAgentChange,
         "template_card_event" => EventKind::TemplateCardEvent(parse_card(f)),
@@ -711,8 +717,7 @@ fn parse_scan(f: &Fields<'_, '_>) -> ScanCodeInfo {
 fn parse_pics(f: &Fields<'_, '_>) -> Result<SendPicsInfo, Bad> {
     let info = f.child("SendPicsInfo");
     let pic_md5_sums = info
-        .0
-        .child("PicList")
+        .node("PicList")
         .map(|list| {
             list.children_named("item")
                 .map(|item| item.text_of("PicMd5Sum").unwrap_or_default().to_owned())
@@ -726,25 +731,25 @@ fn parse_pics(f: &Fields<'_, '_>) -> Result<SendPicsInfo, Bad> {
 }
 
 fn parse_card(f: &Fields<'_, '_>) -> TemplateCardEvent {
-    let selected_items =
-        f.0.child("SelectedItems")
-            .map(|items| {
-                items
-                    .children_named("SelectedItem")
-                    .map(|item| SelectedItem {
-                        question_key: item.text_of("QuestionKey").unwrap_or_default().to_owned(),
-                        option_ids: item
-                            .child("OptionIds")
-                            .map(|ids| {
-                                ids.children_named("OptionId")
-                                    .map(|id| id.text.to_string())
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+    let selected_items = f
+        .node("SelectedItems")
+        .map(|items| {
+            items
+                .children_named("SelectedItem")
+                .map(|item| SelectedItem {
+                    question_key: item.text_of("QuestionKey").unwrap_or_default().to_owned(),
+                    option_ids: item
+                        .child("OptionIds")
+                        .map(|ids| {
+                            ids.children_named("OptionId")
+                                .map(|id| id.text().to_owned())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     TemplateCardEvent {
         event_key: f.str("EventKey"),
         task_id: f.str("TaskId"),
@@ -799,14 +804,16 @@ fn parse_contact_change(f: &Fields<'_, '_>) -> Result<Option<ContactChange>, Bad
             alias: f.opt_str("Alias"),
             telephone: f.opt_str("Telephone"),
             address: f.opt_str("Address"),
-            ext_attr: f.0.child("ExtAttr").map(Node::to_element),
+            ext_attr: f.node("ExtAttr").map(|n| n.to_element()),
             extra: f
                 .0
-                .children
-                .iter()
-                .filter(|c| !USER_FIELDS.contains(&c.name))
-                .map(Node::to_element)
-                .collect(),
+                .map(|root| {
+                    root.children()
+                        .filter(|c| !USER_FIELDS.contains(&c.name()))
+                        .map(|c| c.to_element())
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     };
     let party = || -> Result<Party, Bad> {
@@ -817,7 +824,7 @@ fn parse_contact_change(f: &Fields<'_, '_>) -> Result<Option<ContactChange>, Bad
             order: f.opt_int("Order")?,
         })
     };
-    Ok(Some(match f.0.text_of("ChangeType").unwrap_or_default() {
+    Ok(Some(match f.text_of("ChangeType").unwrap_or_default() {
         "create_user" => ContactChange::CreateUser(Box::new(user()?)),
         "update_user" => ContactChange::UpdateUser(Box::new(user()?)),
         "delete_user" => ContactChange::DeleteUser {

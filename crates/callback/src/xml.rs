@@ -1,9 +1,11 @@
 //! A small, safe XML tree: what WeCom's callback XML needs and nothing more.
 //!
+//! One forward pass over the text, borrowing names and (usually) texts from the input.
 //! Parsing refuses DTDs (`<!DOCTYPE ...>`) and every entity reference other than XML's five
 //! predefined ones and character references, limits nesting depth, and never recurses, so
-//! hostile input can neither expand entities nor exhaust the stack. Attributes are ignored
-//! (WeCom's callback XML has none).
+//! hostile input can neither expand entities nor exhaust the stack. Attributes are skipped
+//! (WeCom's callback XML has none); whitespace-only text inside an element that has child
+//! elements (indentation) is dropped.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -59,7 +61,7 @@ impl Element {
     /// assert!(Element::parse("<!DOCTYPE x [<!ENTITY e 'boom'>]><xml>&e;</xml>").is_err());
     /// ```
     pub fn parse(xml: &str) -> Result<Element, CallbackError> {
-        Node::parse(xml).map(|node| node.to_element())
+        Doc::parse(xml).map(|doc| doc.root().to_element())
     }
 
     /// The first child with this name.
@@ -104,137 +106,236 @@ impl Element {
     }
 }
 
-/// The borrowed tree the parsers work on: names and (usually) texts point into the input, so
-/// parsing a callback allocates little more than the child lists.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Node<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) text: Cow<'a, str>,
-    pub(crate) children: Vec<Node<'a>>,
+/// No node (end of a sibling or child list).
+const NONE: u32 = u32::MAX;
+
+/// The borrowed tree the parsers work on: every node in one vector, linked by index, names
+/// and (usually) texts pointing into the input. Parsing a callback allocates once.
+#[derive(Debug)]
+pub(crate) struct Doc<'a> {
+    nodes: Vec<NodeData<'a>>,
 }
 
-/// An empty node, returned for absent children.
-pub(crate) static EMPTY: Node<'static> = Node {
-    name: "",
-    text: Cow::Borrowed(""),
-    children: Vec::new(),
-};
+#[derive(Debug)]
+struct NodeData<'a> {
+    name: &'a str,
+    text: Cow<'a, str>,
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
+}
 
-impl<'a> Node<'a> {
-    /// See [`Element::parse`]. Whitespace-only text inside an element that has child
-    /// elements (indentation) is dropped.
-    pub(crate) fn parse(xml: &'a str) -> Result<Node<'a>, CallbackError> {
-        let mut stack: Vec<Node<'a>> = Vec::with_capacity(4);
-        let mut root: Option<Node<'a>> = None;
+/// A node of a [`Doc`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node<'d, 'a> {
+    doc: &'d Doc<'a>,
+    index: u32,
+}
+
+impl<'a> Doc<'a> {
+    /// See [`Element::parse`].
+    pub(crate) fn parse(xml: &'a str) -> Result<Doc<'a>, CallbackError> {
+        // About one node per two tags.
+        let mut nodes: Vec<NodeData<'a>> = Vec::with_capacity(xml.len() / 40 + 4);
+        // Open elements (indices), innermost last; fixed size: no allocation.
+        let mut stack = [0u32; MAX_DEPTH];
+        let mut depth = 0usize;
+        let mut closed_root = false;
         let mut pos = 0;
         while pos < xml.len() {
             let rest = &xml[pos..];
-            let Some(lt) = rest.find('<') else {
-                push_text(&mut stack, unescape(rest)?)?;
-                break;
+            let lt = if rest.as_bytes()[0] == b'<' {
+                0
+            } else {
+                let Some(lt) = find_byte(rest, b'<') else {
+                    push_text(&mut nodes, &stack[..depth], unescape(rest)?)?;
+                    break;
+                };
+                push_text(&mut nodes, &stack[..depth], unescape(&rest[..lt])?)?;
+                lt
             };
-            if lt > 0 {
-                push_text(&mut stack, unescape(&rest[..lt])?)?;
-            }
             let tag = &rest[lt..];
             pos += lt;
-            if let Some(body) = tag.strip_prefix("<![CDATA[") {
-                let end = find_seq(body, "]]>")
-                    .ok_or_else(|| CallbackError::parse("unterminated CDATA section"))?;
-                if stack.is_empty() {
-                    return Err(CallbackError::parse("CDATA outside the root element"));
+            match tag.as_bytes().get(1) {
+                Some(b'/') => {
+                    let body = &tag[2..];
+                    let end = find_byte(body, b'>')
+                        .ok_or_else(|| CallbackError::parse("unterminated closing tag"))?;
+                    let name = body[..end].trim_end();
+                    let Some(open) = depth.checked_sub(1) else {
+                        return Err(CallbackError::parse("unexpected closing tag"));
+                    };
+                    let node = &mut nodes[stack[open] as usize];
+                    if node.name != name {
+                        return Err(CallbackError::parse(format!(
+                            "closing tag </{}> does not match <{}>",
+                            clip(name, 40),
+                            clip(node.name, 40)
+                        )));
+                    }
+                    if node.first_child != NONE && node.text.trim().is_empty() {
+                        node.text = Cow::Borrowed("");
+                    }
+                    depth = open;
+                    closed_root |= depth == 0;
+                    pos += 2 + end + 1;
                 }
-                push_text(&mut stack, Cow::Borrowed(&body[..end]))?;
-                pos += "<![CDATA[".len() + end + "]]>".len();
-            } else if let Some(body) = tag.strip_prefix("<!--") {
-                let end = find_seq(body, "-->")
-                    .ok_or_else(|| CallbackError::parse("unterminated comment"))?;
-                pos += "<!--".len() + end + "-->".len();
-            } else if tag.starts_with("<!") {
-                return Err(CallbackError::parse(
-                    "DTDs and declarations (<!DOCTYPE ...>, <!ENTITY ...>) are refused",
-                ));
-            } else if let Some(body) = tag.strip_prefix("<?") {
-                let end = find_seq(body, "?>")
-                    .ok_or_else(|| CallbackError::parse("unterminated processing instruction"))?;
-                pos += "<?".len() + end + "?>".len();
-            } else if let Some(body) = tag.strip_prefix("</") {
-                let end = body
-                    .find('>')
-                    .ok_or_else(|| CallbackError::parse("unterminated closing tag"))?;
-                let name = body[..end].trim_end();
-                let mut node = stack
-                    .pop()
-                    .ok_or_else(|| CallbackError::parse("unexpected closing tag"))?;
-                if node.name != name {
-                    return Err(CallbackError::parse(format!(
-                        "closing tag </{}> does not match <{}>",
-                        clip(name, 40),
-                        clip(node.name, 40)
-                    )));
+                Some(b'!') => {
+                    if let Some(body) = tag.strip_prefix("<![CDATA[") {
+                        let end = find_seq(body, "]]>")
+                            .ok_or_else(|| CallbackError::parse("unterminated CDATA section"))?;
+                        if depth == 0 {
+                            return Err(CallbackError::parse("CDATA outside the root element"));
+                        }
+                        push_text(&mut nodes, &stack[..depth], Cow::Borrowed(&body[..end]))?;
+                        pos += "<![CDATA[".len() + end + "]]>".len();
+                    } else if let Some(body) = tag.strip_prefix("<!--") {
+                        let end = find_seq(body, "-->")
+                            .ok_or_else(|| CallbackError::parse("unterminated comment"))?;
+                        pos += "<!--".len() + end + "-->".len();
+                    } else {
+                        return Err(CallbackError::parse(
+                            "DTDs and declarations (<!DOCTYPE ...>, <!ENTITY ...>) are refused",
+                        ));
+                    }
                 }
-                if !node.children.is_empty() && node.text.trim().is_empty() {
-                    node.text = Cow::Borrowed("");
+                Some(b'?') => {
+                    let end = find_seq(&tag[2..], "?>").ok_or_else(|| {
+                        CallbackError::parse("unterminated processing instruction")
+                    })?;
+                    pos += 2 + end + 2;
                 }
-                attach(&mut stack, &mut root, node)?;
-                pos += "</".len() + end + 1;
-            } else {
-                let (name, len, empty) = open_tag_at(tag)?;
-                if root.is_some() {
-                    return Err(CallbackError::parse("content after the root element"));
-                }
-                let node = Node {
-                    name,
-                    ..Node::default()
-                };
-                if empty {
-                    attach(&mut stack, &mut root, node)?;
-                } else {
-                    if stack.len() >= MAX_DEPTH {
+                _ => {
+                    let (name, len, empty) = open_tag_at(tag)?;
+                    if closed_root {
+                        return Err(CallbackError::parse("content after the root element"));
+                    }
+                    if !empty && depth >= MAX_DEPTH {
                         return Err(CallbackError::parse(format!(
                             "XML nested deeper than {MAX_DEPTH} levels"
                         )));
                     }
-                    if let [root_node] = stack.as_mut_slice()
-                        && root_node.children.capacity() == 0
-                    {
-                        // A callback's root has about 6-12 children: one allocation.
-                        root_node.children.reserve(12);
+                    let index = u32::try_from(nodes.len())
+                        .map_err(|_| CallbackError::parse("too many elements"))?;
+                    nodes.push(NodeData {
+                        name,
+                        text: Cow::Borrowed(""),
+                        first_child: NONE,
+                        last_child: NONE,
+                        next_sibling: NONE,
+                    });
+                    if let Some(&parent) = stack[..depth].last() {
+                        let previous = nodes[parent as usize].last_child;
+                        if previous == NONE {
+                            nodes[parent as usize].first_child = index;
+                        } else {
+                            nodes[previous as usize].next_sibling = index;
+                        }
+                        nodes[parent as usize].last_child = index;
                     }
-                    stack.push(node);
+                    if empty {
+                        closed_root |= depth == 0;
+                    } else {
+                        stack[depth] = index;
+                        depth += 1;
+                    }
+                    pos += len;
                 }
-                pos += len;
             }
         }
-        if !stack.is_empty() {
+        if depth != 0 {
             return Err(CallbackError::parse("unclosed element at end of input"));
         }
-        root.ok_or_else(|| CallbackError::parse("no root element"))
+        if nodes.is_empty() {
+            return Err(CallbackError::parse("no root element"));
+        }
+        Ok(Doc { nodes })
     }
 
-    pub(crate) fn child(&self, name: &str) -> Option<&Node<'a>> {
-        self.children.iter().find(|c| c.name == name)
+    /// The root element (a parsed `Doc` always has one).
+    pub(crate) fn root(&self) -> Node<'_, 'a> {
+        Node {
+            doc: self,
+            index: 0,
+        }
     }
 
-    pub(crate) fn children_named<'s>(
-        &'s self,
-        name: &'s str,
-    ) -> impl Iterator<Item = &'s Node<'a>> + 's {
-        self.children.iter().filter(move |c| c.name == name)
+    /// Move out the text of the root's first child named `name`.
+    pub(crate) fn take_root_child_text(&mut self, name: &str) -> Option<Cow<'a, str>> {
+        let index = self.root().child(name)?.index;
+        Some(std::mem::take(&mut self.nodes[index as usize].text))
+    }
+}
+
+impl<'d, 'a> Node<'d, 'a> {
+    fn data(self) -> &'d NodeData<'a> {
+        &self.doc.nodes[self.index as usize]
     }
 
-    pub(crate) fn text_of(&self, name: &str) -> Option<&str> {
-        self.child(name).map(|c| &*c.text)
+    pub(crate) fn name(self) -> &'d str {
+        self.data().name
+    }
+
+    pub(crate) fn text(self) -> &'d str {
+        &self.data().text
+    }
+
+    /// Child elements in order.
+    pub(crate) fn children(self) -> impl Iterator<Item = Node<'d, 'a>> + use<'d, 'a> {
+        let doc = self.doc;
+        let mut next = self.data().first_child;
+        std::iter::from_fn(move || {
+            let index = next;
+            let node = doc.nodes.get(index as usize)?;
+            next = node.next_sibling;
+            Some(Node { doc, index })
+        })
+    }
+
+    pub(crate) fn child(&self, name: &str) -> Option<Node<'d, 'a>> {
+        self.children().find(|c| c.name() == name)
+    }
+
+    pub(crate) fn children_named<'n>(
+        self,
+        name: &'n str,
+    ) -> impl Iterator<Item = Node<'d, 'a>> + use<'d, 'a, 'n> {
+        self.children().filter(move |c| c.name() == name)
+    }
+
+    pub(crate) fn text_of(&self, name: &str) -> Option<&'d str> {
+        self.child(name).map(|c| c.text())
     }
 
     /// An owned copy (depth is bounded by [`MAX_DEPTH`], so recursion is safe).
-    pub(crate) fn to_element(&self) -> Element {
+    pub(crate) fn to_element(self) -> Element {
         Element {
-            name: self.name.to_owned(),
-            text: self.text.clone().into_owned(),
-            children: self.children.iter().map(Node::to_element).collect(),
+            name: self.name().to_owned(),
+            text: self.text().to_owned(),
+            children: self.children().map(|c| c.to_element()).collect(),
         }
     }
+}
+
+/// Position of an ASCII byte: a plain loop over the first 32 bytes (what separates tags is
+/// usually short), then the standard library's word-at-a-time search.
+fn find_byte(haystack: &str, byte: u8) -> Option<usize> {
+    const NEAR: usize = 32;
+    let bytes = haystack.as_bytes();
+    let near = bytes.len().min(NEAR);
+    if let Some(i) = bytes[..near].iter().position(|&b| b == byte) {
+        return Some(i);
+    }
+    // Continue from the next character boundary (an ASCII byte never sits inside a
+    // multi-byte character, so nothing is skipped).
+    let mut from = near;
+    while !haystack.is_char_boundary(from) {
+        from += 1;
+    }
+    haystack
+        .get(from..)?
+        .find(char::from(byte))
+        .map(|i| i + from)
 }
 
 /// `haystack.find(needle)` for short ASCII needles, via a byte search for the first byte
@@ -243,7 +344,7 @@ fn find_seq(haystack: &str, needle: &str) -> Option<usize> {
     let first = *needle.as_bytes().first()?;
     let bytes = haystack.as_bytes();
     let mut from = 0;
-    while let Some(i) = haystack.get(from..)?.find(char::from(first)) {
+    while let Some(i) = find_byte(haystack.get(from..)?, first) {
         let at = from + i;
         if bytes.get(at..at + needle.len()) == Some(needle.as_bytes()) {
             return Some(at);
@@ -287,7 +388,7 @@ fn open_tag_at(tag: &str) -> Result<(&str, usize, bool), CallbackError> {
 /// Text with XML's five predefined entities and character references resolved; any other
 /// entity is refused (no DTD can define one here).
 fn unescape(text: &str) -> Result<Cow<'_, str>, CallbackError> {
-    let Some(first) = text.find('&') else {
+    let Some(first) = find_byte(text, b'&') else {
         return Ok(Cow::Borrowed(text));
     };
     let mut out = String::with_capacity(text.len());
@@ -332,24 +433,15 @@ fn unescape(text: &str) -> Result<Cow<'_, str>, CallbackError> {
     Ok(Cow::Owned(out))
 }
 
-fn attach<'a>(
-    stack: &mut [Node<'a>],
-    root: &mut Option<Node<'a>>,
-    node: Node<'a>,
+fn push_text<'a>(
+    nodes: &mut [NodeData<'a>],
+    open: &[u32],
+    text: Cow<'a, str>,
 ) -> Result<(), CallbackError> {
-    match stack.last_mut() {
-        Some(parent) => parent.children.push(node),
-        None if root.is_none() => *root = Some(node),
-        None => return Err(CallbackError::parse("more than one root element")),
-    }
-    Ok(())
-}
-
-fn push_text<'a>(stack: &mut [Node<'a>], text: Cow<'a, str>) -> Result<(), CallbackError> {
-    match stack.last_mut() {
+    match open.last().and_then(|&i| nodes.get_mut(i as usize)) {
         Some(top) if top.text.is_empty() => top.text = text,
         // Indentation between child elements: not content.
-        Some(top) if !top.children.is_empty() && text.trim().is_empty() => {}
+        Some(top) if top.first_child != NONE && text.trim().is_empty() => {}
         Some(top) => top.text.to_mut().push_str(&text),
         None if text.trim().is_empty() => {}
         None => return Err(CallbackError::parse("text outside the root element")),
