@@ -31,6 +31,7 @@ pub use error::{
     ApiError, ConfigError, CoolDownError, DecodeError, Error, ErrorClass, ErrorCode, InvalidInput,
     TransportError, TransportErrorKind,
 };
+pub use generated::auth::{Auth, AuthExt};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 #[cfg(feature = "redis")]
