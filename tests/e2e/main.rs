@@ -1,3 +1,4 @@
 //! Cross-crate integration tests: one binary, one module per area.
 
+mod contacts;
 mod messages;

@@ -12,6 +12,7 @@
 //!   [`Contacts::visible_scope`] fetches an app's rules and the directory and resolves them;
 //! - [`Contacts::user_ids`]: `user/list_id` as a stream that follows `next_cursor` to the end;
 //! - [`Contacts::walk`]: the whole directory (departments, then members) with a progress callback;
+//! - [`Contacts::department_move`]: a move refused before it is sent when it would make a cycle;
 //! - [`menu`]: constructors for well-formed menu buttons (`MenuButton::click`, `::view`, `::group` ...).
 //!
 //! ```no_run
@@ -30,6 +31,7 @@
 //! Reads use the contact-sync token when the client has it, otherwise the app's token, which only
 //! sees the app's visible scope.
 
+pub mod departments;
 pub mod generated;
 pub mod menu;
 pub mod scope;

@@ -2221,9 +2221,9 @@ pub struct UserUpdateRequest {
     /// Limits: 1 to 32 characters; matches `^[0-9+\-]*[0-9][0-9+\-]*$` (errcode 60103).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub mobile: ::std::option::Option<::std::string::String>,
-    /// Departments (replaces the list).
+    /// Departments, at most 20 (replaces the list; empty leaves it unchanged).
     ///
-    /// Limits: 1 to 20 items (errcode 60110); each item from 1 to 4294967295 (errcode 60003).
+    /// Limits: at most 20 items (errcode 60110); each item from 1 to 4294967295 (errcode 60003).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub department: ::std::vec::Vec<u32>,
     /// Order in each department.
@@ -2359,7 +2359,7 @@ impl UserUpdateRequest {
         self.mobile = ::std::option::Option::Some(mobile.into());
         self
     }
-    /// Sets `department`: Departments (replaces the list).
+    /// Sets `department`: Departments, at most 20 (replaces the list; empty leaves it unchanged).
     pub fn department(
         mut self,
         department: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
@@ -2647,7 +2647,7 @@ impl ::wecom_core_auth::rt::Validate for UserUpdateRequest {
         ::wecom_core_auth::rt::items(
             "department",
             self.department.len(),
-            [1, 20],
+            [0, 20],
             ::std::option::Option::Some(60110),
         )?;
         ::wecom_core_auth::rt::each(

@@ -4,10 +4,12 @@
 use crate::registry::Registry;
 
 pub mod auth;
+pub mod contacts;
 pub mod messages;
 
 /// Registers the handlers of every area.
 pub fn register_all(r: &mut Registry) {
     auth::register(r);
+    contacts::register(r);
     messages::register(r);
 }

@@ -51,6 +51,14 @@ impl Corp {
         self.members.values()
     }
 
+    /// The members whose lowercase userid is `key` or sorts after it, by userid (for paging, as
+    /// user/list_id does: resuming after a key costs no scan of the members before it).
+    pub fn members_from(&self, key: &str) -> impl Iterator<Item = &Member> {
+        self.members
+            .range::<str, _>((std::ops::Bound::Included(key), std::ops::Bound::Unbounded))
+            .map(|(_, m)| m)
+    }
+
     /// The members of a department; with `recursive`, those of its whole subtree too (each once).
     pub fn members_of(&self, department: u32, recursive: bool) -> Result<Vec<&Member>, CorpError> {
         let ids: Vec<u32> = if recursive {
@@ -347,6 +355,24 @@ mod tests {
         assert!(!is_valid_userid("张三"));
         assert!(!is_valid_userid(&"a".repeat(65)));
         assert!(is_valid_userid(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn members_from_resumes_at_a_key() {
+        let mut c = Corp::new("ww", "C", "s");
+        for id in ["b", "A", "c"] {
+            c.create_member(Member::new(id, id, vec![1]).with_email(format!("{id}@example.com")))
+                .unwrap();
+        }
+        let ids = |from: &str| {
+            c.members_from(from)
+                .map(|m| m.userid.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(""), vec!["A", "b", "c"]);
+        assert_eq!(ids("b"), vec!["b", "c"]);
+        assert_eq!(ids("bb"), vec!["c"]);
+        assert!(ids("d").is_empty());
     }
 
     #[test]
