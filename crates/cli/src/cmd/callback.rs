@@ -140,6 +140,9 @@ fn need_token(token: Option<Secret>) -> Result<Secret, CliError> {
 
 fn read_input(path: &Path) -> Result<String, CliError> {
     if path == Path::new("-") {
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            eprintln!("reading the input from stdin (end it with Ctrl-D; or give a FILE)");
+        }
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)

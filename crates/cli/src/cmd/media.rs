@@ -30,6 +30,9 @@ pub async fn run(ctx: &Ctx, cmd: MediaCmd) -> Result<(), CliError> {
             if output == Path::new("-") {
                 let mut stdout = tokio::io::stdout();
                 let n = media.download(&media_id, &mut stdout).await?;
+                tokio::io::AsyncWriteExt::flush(&mut stdout)
+                    .await
+                    .map_err(|e| CliError::io("cannot write to stdout", e))?;
                 eprintln!("wrote {n} bytes of media {media_id} to stdout");
                 return Ok(());
             }
