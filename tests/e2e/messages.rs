@@ -900,6 +900,35 @@ async fn duplicate_check_suppresses_identical_sends() -> Res {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliberate_repeats_need_no_duplicate_check() -> Res {
+    // With retries on, the client sends every message/send with WeCom's duplicate check, so an
+    // identical repeat inside the window is answered but not delivered...
+    let w = demo().await?;
+    let m = Message::text("build failed").to(Recipients::user("lina"));
+    let a = m.send(&w.client).await?;
+    let b = m.send(&w.client).await?;
+    assert_eq!(a.msgid, b.msgid);
+    assert_eq!(w.admin().inbox("lina").len(), 1);
+    // ...unless the check is switched off for that send.
+    let c = m.clone().no_duplicate_check().send(&w.client).await?;
+    assert_ne!(c.msgid, a.msgid);
+    assert_eq!(w.admin().inbox("lina").len(), 2);
+    // Without retries the client leaves the check off: repeats are delivered.
+    let plain = wecom_tests::client_for(
+        &w.sandbox,
+        &[(
+            wecom_tests::DEMO_APPROVAL_AGENTID,
+            wecom_tests::DEMO_APPROVAL_SECRET,
+        )],
+        wecom_core_auth::RetryPolicy::none(),
+    )?;
+    m.send(&plain).await?;
+    m.send(&plain).await?;
+    assert_eq!(w.admin().inbox("lina").len(), 4);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn media_round_trips_byte_for_byte_with_ranges() -> Res {
     let w = demo().await?;
     let dir = tempfile::tempdir()?;

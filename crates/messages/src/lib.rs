@@ -17,7 +17,8 @@
 //!   names the field, the limit and the errcode WeCom would answer;
 //! - a [`Receipt`] with the rejected recipients as lists and the `msgid` for recall;
 //! - retries that never deliver twice: the client turns on WeCom's duplicate check for
-//!   `message/send`;
+//!   `message/send` (so an identical repeat inside the window is not delivered either; send
+//!   deliberate repeats with [`AppMessage::no_duplicate_check`]);
 //! - [`Media`]: uploads streamed from a file or any `AsyncRead` (never loaded whole), checked
 //!   against WeCom's type and size limits first; downloads in ranges into any `AsyncWrite`;
 //! - [`BulkSender`]: any number of members in chunks of 1000, with an optional client-side

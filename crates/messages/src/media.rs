@@ -3,7 +3,7 @@
 //! WeCom's limits (checked before any byte is sent): every file is larger than 5 bytes; images
 //! at most 10 MB (JPG or PNG), voice 2 MB (AMR), video 10 MB (MP4), other files 20 MB; images for
 //! `media/uploadimg` at most 2 MB (JPG or PNG). Uploads stream from their source in 64 KiB chunks;
-//! downloads fetch the file in ranges (4 MiB by default) and write each to your writer, so memory
+//! downloads fetch the file in ranges (1 MiB by default) and write each to your writer, so memory
 //! stays bounded whatever the file's size (WeCom refuses whole downloads above 20 MB: 830002).
 
 use std::io;
@@ -30,7 +30,7 @@ pub const MIN_EXCLUSIVE: u64 = 5;
 /// Largest image for `media/uploadimg`.
 pub const UPLOADIMG_MAX: u64 = 2 * MIB;
 /// Default size of one download range.
-pub const DEFAULT_CHUNK: u64 = 4 * MIB;
+pub const DEFAULT_CHUNK: u64 = MIB;
 
 /// The largest file WeCom accepts for a media type (`None` for a type this SDK does not know).
 pub fn max_len(kind: &MediaType) -> Option<u64> {
@@ -233,7 +233,7 @@ impl Endpoint for RangeGet {
 /// let media = Media::new(client);
 /// let uploaded = media.upload_path(MediaType::File, "report.pdf").await?; // streamed, checked first
 /// Message::file(&uploaded.media_id).to(Recipients::user("zhangsan")).send(client).await?;
-/// let n = media.download_to_path(&uploaded.media_id, "copy.pdf").await?;   // in 4 MiB ranges
+/// let n = media.download_to_path(&uploaded.media_id, "copy.pdf").await?;   // in 1 MiB ranges
 /// # let _ = n; Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy)]
@@ -251,7 +251,8 @@ impl<'a> Media<'a> {
         }
     }
 
-    /// Size of one download range (default 4 MiB; WeCom serves at most 20 MB at once).
+    /// Size of one download range (default 1 MiB; WeCom serves at most 20 MB at once). The
+    /// transport holds one range in memory at a time (about three times its size at peak).
     pub fn chunk_size(mut self, bytes: u64) -> Self {
         self.chunk = bytes.clamp(1, 20 * MIB);
         self

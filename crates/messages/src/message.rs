@@ -171,10 +171,23 @@ impl AppMessage {
         self
     }
 
-    /// Asks WeCom not to deliver an identical message again within `window` (at most 4 hours),
+    /// Asks WeCom not to deliver an identical message again within `window` (1 s to 4 hours),
     /// even across separate calls. Retries of one call are protected without it.
     pub fn duplicate_check(mut self, window: Duration) -> Self {
         self.duplicate_check = Some(window);
+        self
+    }
+
+    /// Delivers this message even when an identical one (same body and recipients) was sent
+    /// within the client's duplicate-check window.
+    ///
+    /// With retries enabled (the default) the client turns WeCom's duplicate check on for every
+    /// `message/send`, so that a retried send is never delivered twice; a side effect is that a
+    /// deliberate repeat of the same message within the window (30 minutes unless
+    /// `ClientBuilder::duplicate_check_interval` says otherwise) is answered but not delivered.
+    /// This switch turns the check off for this send; a retry of it may then deliver twice.
+    pub fn no_duplicate_check(mut self) -> Self {
+        self.duplicate_check = Some(Duration::ZERO);
         self
     }
 
@@ -202,10 +215,14 @@ impl AppMessage {
             }
         };
         let mut request = self.message.request(&self.recipients, agentid);
-        if let Some(window) = self.duplicate_check {
-            request.enable_duplicate_check = Some(true);
-            request.duplicate_check_interval =
-                Some(u32::try_from(window.as_secs().clamp(1, 14_400)).unwrap_or(14_400));
+        match self.duplicate_check {
+            Some(Duration::ZERO) => request.enable_duplicate_check = Some(false),
+            Some(window) => {
+                request.enable_duplicate_check = Some(true);
+                request.duplicate_check_interval =
+                    Some(u32::try_from(window.as_secs().clamp(1, 14_400)).unwrap_or(14_400));
+            }
+            None => {}
         }
         Ok(request)
     }
