@@ -27,7 +27,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cmd::run(cli, out)) {
+    let result = runtime.block_on(cmd::run(cli, out));
+    // Do not wait for idle connection tasks: the work is done.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let report = e.report();
