@@ -717,6 +717,7 @@ impl Inner {
                 }
                 Credential::None => {}
             }
+            tracing::trace!(url = %crate::redact::mask_url(&full_url), "sending");
             let mut attempt_headers = headers.clone();
             let http_body = match &body {
                 RequestBody::Empty => HttpBody::Empty,

@@ -277,3 +277,29 @@ async fn access_tokens_can_be_read_for_other_tools() {
         Err(Error::Config(_))
     ));
 }
+
+#[tokio::test]
+async fn requests_go_through_the_egress_proxy_with_the_user_agent() {
+    let fake = Fake::start().await;
+    // `wecom.invalid` cannot resolve: only the proxy (here the fake itself, which accepts
+    // absolute-form requests) can answer.
+    let client = Client::builder(CORPID)
+        .app(1000002, SECRET_A)
+        .base_url("http://wecom.invalid")
+        .proxy(format!("http://user:hunter2@{}", fake.addr))
+        .user_agent("my-service/1.2")
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.execute(Ping::default()).await.unwrap().owner,
+        "app1000002"
+    );
+    let seen = fake.seen();
+    assert_eq!(seen[0].headers.get("host").unwrap(), "wecom.invalid");
+    assert_eq!(seen[0].headers.get("user-agent").unwrap(), "my-service/1.2");
+    assert!(
+        seen[0].headers.get("proxy-authorization").is_some(),
+        "proxy credentials are sent"
+    );
+    assert!(!format!("{client:?}").contains("hunter2"));
+}

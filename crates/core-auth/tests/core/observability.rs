@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::dynamic_filter_fn;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt;
@@ -98,12 +98,13 @@ async fn capture_logs<F: std::future::Future<Output = ()>>(f: F) -> String {
             .with_writer(ThreadWriter)
             .with_span_events(FmtSpan::CLOSE)
             .with_ansi(false)
-            .with_filter(filter_fn(|_| CAPTURE.with(|c| c.borrow().is_some())));
+            // Dynamic: the answer depends on the thread, so it must not be cached per callsite
+            // (a plain `filter_fn` is, and would stay "never" for callsites first hit elsewhere).
+            .with_filter(dynamic_filter_fn(|_, _| {
+                CAPTURE.with(|c| c.borrow().is_some())
+            }));
         tracing_subscriber::registry().with(layer).init();
     });
-    // Callsites other tests registered while the subscriber was being installed may have cached
-    // "not interested"; recompute.
-    tracing::callsite::rebuild_interest_cache();
     let buffer = Arc::new(Mutex::new(Vec::new()));
     CAPTURE.with(|c| *c.borrow_mut() = Some(Arc::clone(&buffer)));
     f.await;
@@ -152,6 +153,10 @@ async fn spans_describe_each_call_and_logs_hold_no_secret() {
         "{logs}"
     );
     assert!(logs.contains("duration_ms="), "{logs}");
+    assert!(
+        logs.contains("access_token=***") && logs.contains("corpsecret=***"),
+        "masked URLs at trace level:\n{logs}"
+    );
     assert!(logs.contains("transient failure; retrying"), "{logs}");
     assert!(logs.contains("token rejected by WeCom"), "{logs}");
     assert!(logs.contains("cool-down"), "{logs}");
