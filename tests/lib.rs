@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use wecom_core_auth::{Client, RetryPolicy, Secret};
+use wecom_sandbox::Sandbox;
 use wecom_sandbox::corp::{App, Corp, Member, Robot};
-use wecom_sandbox::{Sandbox, SandboxError};
 
 pub use wecom_sandbox::corp::{
     DEMO_APPROVAL_AGENTID, DEMO_APPROVAL_SECRET, DEMO_ROBOT_KEY, DEMO_WEEKLY_AGENTID,
@@ -104,13 +104,15 @@ pub fn member_id(i: usize) -> String {
     format!("u{i:05}")
 }
 
-/// A sandbox serving a [`big_corp`] and a client for its app with `retry`.
+/// A sandbox serving a [`big_corp`] and a client for its app with `retry`. The sandbox clock is
+/// frozen (2026-01-05 09:00:00 UTC; move it with `Admin::advance_time`), so per-minute limits
+/// never reset in the middle of a test.
 pub async fn big(members: usize, retry: RetryPolicy) -> Result<World, Box<dyn std::error::Error>> {
-    let sandbox = start_with(big_corp(members)?).await?;
+    let sandbox = Sandbox::builder()
+        .corp(big_corp(members)?)
+        .clock(wecom_sandbox::SandboxClock::frozen_at(1_767_603_600_000))
+        .start()
+        .await?;
     let client = client_for(&sandbox, &[(BIG_AGENTID, BIG_SECRET)], retry)?;
     Ok(World { sandbox, client })
-}
-
-async fn start_with(corp: Corp) -> Result<Sandbox, SandboxError> {
-    Sandbox::builder().corp(corp).start().await
 }

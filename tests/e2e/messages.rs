@@ -1417,3 +1417,41 @@ async fn transient_faults_lose_and_duplicate_nothing() -> Res {
     assert_eq!(delivered, sends);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_limiter_prevents_silent_drops() -> Res {
+    let w = big(3, fast_retries(3)).await?;
+    w.admin().set_rate_limits(wecom_sandbox::RateLimits {
+        enabled: true,
+        ..wecom_sandbox::RateLimits::default()
+    });
+    // Without a limiter WeCom (here the sandbox) answers ok but drops past 30 a minute.
+    for i in 0..35 {
+        let r = BulkSender::new(&w.client, Message::text(format!("unlimited {i}")))
+            .members([member_id(0)])
+            .send()
+            .await?;
+        assert!(r.is_complete(), "WeCom says nothing about the drop");
+    }
+    assert_eq!(
+        w.admin().inbox(&member_id(0)).len(),
+        30,
+        "5 dropped silently"
+    );
+    // With WeCom's limits applied client-side nothing disappears: the excess is reported.
+    let limiter = MemberLimiter::wecom();
+    let (mut delivered, mut held) = (0, 0);
+    for i in 0..35 {
+        let r = BulkSender::new(&w.client, Message::text(format!("limited {i}")))
+            .members([member_id(1)])
+            .limiter(limiter.clone())
+            .over_limit(OverLimit::Skip)
+            .send()
+            .await?;
+        delivered += r.msgids.len();
+        held += r.rate_limited.len();
+    }
+    assert_eq!((delivered, held), (30, 5));
+    assert_eq!(w.admin().inbox(&member_id(1)).len(), 30);
+    Ok(())
+}
