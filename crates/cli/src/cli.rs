@@ -398,6 +398,13 @@ pub struct SendArgs {
     /// 1: no sharing and a watermark; 2: in-corp sharing only (mpnews).
     #[arg(long, global = true)]
     pub safe: Option<u8>,
+    /// Deliver even if the same message went to the same recipients recently (by default WeCom's
+    /// duplicate check answers such a repeat without delivering it, 30 minutes).
+    #[arg(long, global = true, conflicts_with = "duplicate_window")]
+    pub no_duplicate_check: bool,
+    /// The duplicate-check window in seconds (at most 14400).
+    #[arg(long, global = true, value_name = "SECS")]
+    pub duplicate_window: Option<u64>,
     /// The message type and its content.
     #[command(subcommand)]
     pub kind: Option<SendKind>,

@@ -312,6 +312,11 @@ pub async fn run(ctx: &Ctx, mut args: SendArgs) -> Result<(), CliError> {
     if let Some(a) = agent {
         app_message = app_message.agentid(a);
     }
+    if args.no_duplicate_check {
+        app_message = app_message.no_duplicate_check();
+    } else if let Some(secs) = args.duplicate_window {
+        app_message = app_message.duplicate_check(std::time::Duration::from_secs(secs));
+    }
     let receipt = app_message.send(&client).await?;
     ctx.out.emit(&receipt_json(&receipt, &msgtype), || {
         receipt_text(&receipt, &msgtype)

@@ -421,6 +421,26 @@ async fn send_every_kind_lands_in_the_inbox() {
     let inbox = sb.admin().inbox("zhangwei");
     assert_eq!(inbox.len(), cases.len());
 
+    // The same text again is answered but not delivered (WeCom's duplicate check), unless asked.
+    at(&sb, &["send", "--to", "zhangwei", "text", "hello"])
+        .await
+        .ok();
+    assert_eq!(sb.admin().inbox("zhangwei").len(), cases.len());
+    at(
+        &sb,
+        &[
+            "send",
+            "--to",
+            "zhangwei",
+            "--no-duplicate-check",
+            "text",
+            "hello",
+        ],
+    )
+    .await
+    .ok();
+    assert_eq!(sb.admin().inbox("zhangwei").len(), cases.len() + 1);
+
     // A whole message/send body from a file; agentid filled in.
     let body = dir.path().join("message.json");
     std::fs::write(
