@@ -368,6 +368,17 @@ impl<'a> Gen<'a> {
     /// Parameter type and conversion of a value for `new()` and setters.
     fn param(&self, fi: &FieldInfo) -> (TokenStream, TokenStream) {
         let id = &fi.ident;
+        // Numbers and booleans are taken as they are: with `impl Into<u32>` a bare literal
+        // (`new(1000002)`) would not compile, since `u32: From<i32>` does not hold.
+        let plain = matches!(fi.ty.item(), Ty::Scalar(k) if k.is_numeric() || matches!(k, Scalar::Bool | Scalar::Flag));
+        if plain {
+            let item = self.rust_ty(fi.ty.item());
+            return if fi.ty.is_list() {
+                (quote!(impl ::std::iter::IntoIterator<Item = #item>), quote!(#id.into_iter().collect()))
+            } else {
+                (quote!(#item), quote!(#id))
+            };
+        }
         if fi.ty.is_list() {
             let item = self.rust_ty(fi.ty.item());
             (

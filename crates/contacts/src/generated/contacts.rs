@@ -780,12 +780,12 @@ impl DepartmentCreateRequest {
     /// A request with its required fields (`name`, `parentid`); set optional ones with the methods below.
     pub fn new(
         name: impl ::std::convert::Into<::std::string::String>,
-        parentid: impl ::std::convert::Into<u32>,
+        parentid: u32,
     ) -> Self {
         Self {
             name: name.into(),
             name_en: ::std::option::Option::None,
-            parentid: parentid.into(),
+            parentid: parentid,
             order: ::std::option::Option::None,
             id: ::std::option::Option::None,
         }
@@ -799,13 +799,13 @@ impl DepartmentCreateRequest {
         self
     }
     /// Sets `order`: Order among siblings, 0 to 2^32-1; larger comes first.
-    pub fn order(mut self, order: impl ::std::convert::Into<u32>) -> Self {
-        self.order = ::std::option::Option::Some(order.into());
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = ::std::option::Option::Some(order);
         self
     }
     /// Sets `id`: The new department's id, greater than 1; chosen by WeCom when omitted (60008 when taken).
-    pub fn id(mut self, id: impl ::std::convert::Into<u32>) -> Self {
-        self.id = ::std::option::Option::Some(id.into());
+    pub fn id(mut self, id: u32) -> Self {
+        self.id = ::std::option::Option::Some(id);
         self
     }
 }
@@ -955,9 +955,9 @@ pub struct DepartmentUpdateRequest {
 }
 impl DepartmentUpdateRequest {
     /// A request with its required fields (`id`); set optional ones with the methods below.
-    pub fn new(id: impl ::std::convert::Into<u32>) -> Self {
+    pub fn new(id: u32) -> Self {
         Self {
-            id: id.into(),
+            id: id,
             name: ::std::option::Option::None,
             name_en: ::std::option::Option::None,
             parentid: ::std::option::Option::None,
@@ -981,13 +981,13 @@ impl DepartmentUpdateRequest {
         self
     }
     /// Sets `parentid`: New parent; not the department itself or one below it (60010).
-    pub fn parentid(mut self, parentid: impl ::std::convert::Into<u32>) -> Self {
-        self.parentid = ::std::option::Option::Some(parentid.into());
+    pub fn parentid(mut self, parentid: u32) -> Self {
+        self.parentid = ::std::option::Option::Some(parentid);
         self
     }
     /// Sets `order`: New order among siblings.
-    pub fn order(mut self, order: impl ::std::convert::Into<u32>) -> Self {
-        self.order = ::std::option::Option::Some(order.into());
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = ::std::option::Option::Some(order);
         self
     }
 }
@@ -1124,8 +1124,8 @@ pub struct DepartmentDeleteRequest {
 }
 impl DepartmentDeleteRequest {
     /// A request with its required fields (`id`); set optional ones with the methods below.
-    pub fn new(id: impl ::std::convert::Into<u32>) -> Self {
-        Self { id: id.into() }
+    pub fn new(id: u32) -> Self {
+        Self { id: id }
     }
 }
 impl ::std::convert::From<u32> for DepartmentDeleteRequest {
@@ -1214,8 +1214,8 @@ impl DepartmentListRequest {
         }
     }
     /// Sets `id`: Root of the subtree; all visible departments when omitted.
-    pub fn id(mut self, id: impl ::std::convert::Into<u32>) -> Self {
-        self.id = ::std::option::Option::Some(id.into());
+    pub fn id(mut self, id: u32) -> Self {
+        self.id = ::std::option::Option::Some(id);
         self
     }
 }
@@ -1310,8 +1310,8 @@ impl DepartmentSimplelistRequest {
         }
     }
     /// Sets `id`: Root of the subtree; all visible departments when omitted.
-    pub fn id(mut self, id: impl ::std::convert::Into<u32>) -> Self {
-        self.id = ::std::option::Option::Some(id.into());
+    pub fn id(mut self, id: u32) -> Self {
+        self.id = ::std::option::Option::Some(id);
         self
     }
 }
@@ -1399,8 +1399,8 @@ pub struct DepartmentGetRequest {
 }
 impl DepartmentGetRequest {
     /// A request with its required fields (`id`); set optional ones with the methods below.
-    pub fn new(id: impl ::std::convert::Into<u32>) -> Self {
-        Self { id: id.into() }
+    pub fn new(id: u32) -> Self {
+        Self { id: id }
     }
 }
 impl ::std::convert::From<u32> for DepartmentGetRequest {
@@ -1582,14 +1582,14 @@ impl UserCreateRequest {
     pub fn new(
         userid: impl ::std::convert::Into<::std::string::String>,
         name: impl ::std::convert::Into<::std::string::String>,
-        department: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
+        department: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
         Self {
             userid: userid.into(),
             name: name.into(),
             alias: ::std::option::Option::None,
             mobile: ::std::option::Option::None,
-            department: department.into_iter().map(::std::convert::Into::into).collect(),
+            department: department.into_iter().collect(),
             order: ::std::vec::Vec::new(),
             position: ::std::option::Option::None,
             gender: ::std::option::Option::None,
@@ -1626,11 +1626,8 @@ impl UserCreateRequest {
         self
     }
     /// Sets `order`: Order in each department, same length as `department`.
-    pub fn order(
-        mut self,
-        order: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
-    ) -> Self {
-        self.order = order.into_iter().map(::std::convert::Into::into).collect();
+    pub fn order(mut self, order: impl ::std::iter::IntoIterator<Item = u32>) -> Self {
+        self.order = order.into_iter().collect();
         self
     }
     /// Sets `position`: Job title.
@@ -1673,14 +1670,9 @@ impl UserCreateRequest {
     /// Sets `is_leader_in_dept`: 1 where the member leads the department, same length as `department`.
     pub fn is_leader_in_dept(
         mut self,
-        is_leader_in_dept: impl ::std::iter::IntoIterator<
-            Item = impl ::std::convert::Into<u32>,
-        >,
+        is_leader_in_dept: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.is_leader_in_dept = is_leader_in_dept
-            .into_iter()
-            .map(::std::convert::Into::into)
-            .collect();
+        self.is_leader_in_dept = is_leader_in_dept.into_iter().collect();
         self
     }
     /// Sets `direct_leader`: Direct leaders' userids, at most 5.
@@ -1705,8 +1697,8 @@ impl UserCreateRequest {
         self
     }
     /// Sets `enable`: Enabled (default) or disabled.
-    pub fn enable(mut self, enable: impl ::std::convert::Into<bool>) -> Self {
-        self.enable = ::std::option::Option::Some(enable.into());
+    pub fn enable(mut self, enable: bool) -> Self {
+        self.enable = ::std::option::Option::Some(enable);
         self
     }
     /// Sets `extattr`: Custom fields.
@@ -1715,8 +1707,8 @@ impl UserCreateRequest {
         self
     }
     /// Sets `to_invite`: Send an invitation (default true).
-    pub fn to_invite(mut self, to_invite: impl ::std::convert::Into<bool>) -> Self {
-        self.to_invite = ::std::option::Option::Some(to_invite.into());
+    pub fn to_invite(mut self, to_invite: bool) -> Self {
+        self.to_invite = ::std::option::Option::Some(to_invite);
         self
     }
     /// Sets `external_position`: Title shown to external contacts.
@@ -1744,11 +1736,8 @@ impl UserCreateRequest {
         self
     }
     /// Sets `main_department`: Main department; one of `department` (the first one when omitted).
-    pub fn main_department(
-        mut self,
-        main_department: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.main_department = ::std::option::Option::Some(main_department.into());
+    pub fn main_department(mut self, main_department: u32) -> Self {
+        self.main_department = ::std::option::Option::Some(main_department);
         self
     }
     /// Sets `nickname`: Nickname shown in the directory.
@@ -2362,20 +2351,14 @@ impl UserUpdateRequest {
     /// Sets `department`: Departments, at most 20 (replaces the list; empty leaves it unchanged).
     pub fn department(
         mut self,
-        department: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
+        department: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.department = department
-            .into_iter()
-            .map(::std::convert::Into::into)
-            .collect();
+        self.department = department.into_iter().collect();
         self
     }
     /// Sets `order`: Order in each department.
-    pub fn order(
-        mut self,
-        order: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
-    ) -> Self {
-        self.order = order.into_iter().map(::std::convert::Into::into).collect();
+    pub fn order(mut self, order: impl ::std::iter::IntoIterator<Item = u32>) -> Self {
+        self.order = order.into_iter().collect();
         self
     }
     /// Sets `position`: Job title.
@@ -2418,14 +2401,9 @@ impl UserUpdateRequest {
     /// Sets `is_leader_in_dept`: Leader flags per department.
     pub fn is_leader_in_dept(
         mut self,
-        is_leader_in_dept: impl ::std::iter::IntoIterator<
-            Item = impl ::std::convert::Into<u32>,
-        >,
+        is_leader_in_dept: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.is_leader_in_dept = is_leader_in_dept
-            .into_iter()
-            .map(::std::convert::Into::into)
-            .collect();
+        self.is_leader_in_dept = is_leader_in_dept.into_iter().collect();
         self
     }
     /// Sets `direct_leader`: Direct leaders' userids, at most 5 (replaces the list).
@@ -2450,8 +2428,8 @@ impl UserUpdateRequest {
         self
     }
     /// Sets `enable`: Enable or disable the account.
-    pub fn enable(mut self, enable: impl ::std::convert::Into<bool>) -> Self {
-        self.enable = ::std::option::Option::Some(enable.into());
+    pub fn enable(mut self, enable: bool) -> Self {
+        self.enable = ::std::option::Option::Some(enable);
         self
     }
     /// Sets `extattr`: Custom fields.
@@ -2484,11 +2462,8 @@ impl UserUpdateRequest {
         self
     }
     /// Sets `main_department`: Main department; one of the member's departments.
-    pub fn main_department(
-        mut self,
-        main_department: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.main_department = ::std::option::Option::Some(main_department.into());
+    pub fn main_department(mut self, main_department: u32) -> Self {
+        self.main_department = ::std::option::Option::Some(main_department);
         self
     }
     /// Sets `nickname`: Nickname.
@@ -3087,15 +3062,15 @@ pub struct UserSimplelistRequest {
 }
 impl UserSimplelistRequest {
     /// A request with its required fields (`department_id`); set optional ones with the methods below.
-    pub fn new(department_id: impl ::std::convert::Into<u32>) -> Self {
+    pub fn new(department_id: u32) -> Self {
         Self {
-            department_id: department_id.into(),
+            department_id: department_id,
             fetch_child: ::std::option::Option::None,
         }
     }
     /// Sets `fetch_child`: Include sub-departments' members (deprecated by WeCom; still honoured).
-    pub fn fetch_child(mut self, fetch_child: impl ::std::convert::Into<bool>) -> Self {
-        self.fetch_child = ::std::option::Option::Some(fetch_child.into());
+    pub fn fetch_child(mut self, fetch_child: bool) -> Self {
+        self.fetch_child = ::std::option::Option::Some(fetch_child);
         self
     }
 }
@@ -3197,15 +3172,15 @@ pub struct UserListRequest {
 }
 impl UserListRequest {
     /// A request with its required fields (`department_id`); set optional ones with the methods below.
-    pub fn new(department_id: impl ::std::convert::Into<u32>) -> Self {
+    pub fn new(department_id: u32) -> Self {
         Self {
-            department_id: department_id.into(),
+            department_id: department_id,
             fetch_child: ::std::option::Option::None,
         }
     }
     /// Sets `fetch_child`: Include sub-departments' members (deprecated by WeCom; still honoured).
-    pub fn fetch_child(mut self, fetch_child: impl ::std::convert::Into<bool>) -> Self {
-        self.fetch_child = ::std::option::Option::Some(fetch_child.into());
+    pub fn fetch_child(mut self, fetch_child: bool) -> Self {
+        self.fetch_child = ::std::option::Option::Some(fetch_child);
         self
     }
 }
@@ -3317,8 +3292,8 @@ impl UserListIdRequest {
         self
     }
     /// Sets `limit`: Page size, 1 to 10,000 (default 50).
-    pub fn limit(mut self, limit: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(limit.into());
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = ::std::option::Option::Some(limit);
         self
     }
 }
@@ -3826,8 +3801,8 @@ impl TagCreateRequest {
         }
     }
     /// Sets `tagid`: The new tag's id; chosen by WeCom when omitted.
-    pub fn tagid(mut self, tagid: impl ::std::convert::Into<u32>) -> Self {
-        self.tagid = ::std::option::Option::Some(tagid.into());
+    pub fn tagid(mut self, tagid: u32) -> Self {
+        self.tagid = ::std::option::Option::Some(tagid);
         self
     }
 }
@@ -3921,11 +3896,11 @@ pub struct TagUpdateRequest {
 impl TagUpdateRequest {
     /// A request with its required fields (`tagid`, `tagname`); set optional ones with the methods below.
     pub fn new(
-        tagid: impl ::std::convert::Into<u32>,
+        tagid: u32,
         tagname: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            tagid: tagid.into(),
+            tagid: tagid,
             tagname: tagname.into(),
         }
     }
@@ -4002,8 +3977,8 @@ pub struct TagDeleteRequest {
 }
 impl TagDeleteRequest {
     /// A request with its required fields (`tagid`); set optional ones with the methods below.
-    pub fn new(tagid: impl ::std::convert::Into<u32>) -> Self {
-        Self { tagid: tagid.into() }
+    pub fn new(tagid: u32) -> Self {
+        Self { tagid: tagid }
     }
 }
 impl ::std::convert::From<u32> for TagDeleteRequest {
@@ -4079,8 +4054,8 @@ pub struct TagGetRequest {
 }
 impl TagGetRequest {
     /// A request with its required fields (`tagid`); set optional ones with the methods below.
-    pub fn new(tagid: impl ::std::convert::Into<u32>) -> Self {
-        Self { tagid: tagid.into() }
+    pub fn new(tagid: u32) -> Self {
+        Self { tagid: tagid }
     }
 }
 impl ::std::convert::From<u32> for TagGetRequest {
@@ -4173,9 +4148,9 @@ pub struct TagAddtagusersRequest {
 }
 impl TagAddtagusersRequest {
     /// A request with its required fields (`tagid`); set optional ones with the methods below.
-    pub fn new(tagid: impl ::std::convert::Into<u32>) -> Self {
+    pub fn new(tagid: u32) -> Self {
         Self {
-            tagid: tagid.into(),
+            tagid: tagid,
             userlist: ::std::vec::Vec::new(),
             partylist: ::std::vec::Vec::new(),
         }
@@ -4193,9 +4168,9 @@ impl TagAddtagusersRequest {
     /// Sets `partylist`: Departments to add, at most 100.
     pub fn partylist(
         mut self,
-        partylist: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
+        partylist: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.partylist = partylist.into_iter().map(::std::convert::Into::into).collect();
+        self.partylist = partylist.into_iter().collect();
         self
     }
 }
@@ -4326,9 +4301,9 @@ pub struct TagDeltagusersRequest {
 }
 impl TagDeltagusersRequest {
     /// A request with its required fields (`tagid`); set optional ones with the methods below.
-    pub fn new(tagid: impl ::std::convert::Into<u32>) -> Self {
+    pub fn new(tagid: u32) -> Self {
         Self {
-            tagid: tagid.into(),
+            tagid: tagid,
             userlist: ::std::vec::Vec::new(),
             partylist: ::std::vec::Vec::new(),
         }
@@ -4346,9 +4321,9 @@ impl TagDeltagusersRequest {
     /// Sets `partylist`: Departments to remove, at most 100.
     pub fn partylist(
         mut self,
-        partylist: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
+        partylist: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.partylist = partylist.into_iter().map(::std::convert::Into::into).collect();
+        self.partylist = partylist.into_iter().collect();
         self
     }
 }
@@ -4558,8 +4533,8 @@ impl BatchSyncuserRequest {
         }
     }
     /// Sets `to_invite`: Invite new members (default true).
-    pub fn to_invite(mut self, to_invite: impl ::std::convert::Into<bool>) -> Self {
-        self.to_invite = ::std::option::Option::Some(to_invite.into());
+    pub fn to_invite(mut self, to_invite: bool) -> Self {
+        self.to_invite = ::std::option::Option::Some(to_invite);
         self
     }
     /// Sets `callback`: Where to send the batch_job_result event.
@@ -4680,8 +4655,8 @@ impl BatchReplaceuserRequest {
         }
     }
     /// Sets `to_invite`: Invite new members (default true).
-    pub fn to_invite(mut self, to_invite: impl ::std::convert::Into<bool>) -> Self {
-        self.to_invite = ::std::option::Option::Some(to_invite.into());
+    pub fn to_invite(mut self, to_invite: bool) -> Self {
+        self.to_invite = ::std::option::Option::Some(to_invite);
         self
     }
     /// Sets `callback`: Where to send the batch_job_result event.
@@ -5035,19 +5010,13 @@ impl BatchInviteRequest {
         self
     }
     /// Sets `party`: Departments.
-    pub fn party(
-        mut self,
-        party: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
-    ) -> Self {
-        self.party = party.into_iter().map(::std::convert::Into::into).collect();
+    pub fn party(mut self, party: impl ::std::iter::IntoIterator<Item = u32>) -> Self {
+        self.party = party.into_iter().collect();
         self
     }
     /// Sets `tag`: Tags.
-    pub fn tag(
-        mut self,
-        tag: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
-    ) -> Self {
-        self.tag = tag.into_iter().map(::std::convert::Into::into).collect();
+    pub fn tag(mut self, tag: impl ::std::iter::IntoIterator<Item = u32>) -> Self {
+        self.tag = tag.into_iter().collect();
         self
     }
 }
@@ -5160,8 +5129,8 @@ pub struct AgentGetRequest {
 }
 impl AgentGetRequest {
     /// A request with its required fields (`agentid`); set optional ones with the methods below.
-    pub fn new(agentid: impl ::std::convert::Into<u32>) -> Self {
-        Self { agentid: agentid.into() }
+    pub fn new(agentid: u32) -> Self {
+        Self { agentid: agentid }
     }
 }
 impl ::std::convert::From<u32> for AgentGetRequest {
@@ -5340,9 +5309,9 @@ pub struct AgentSetRequest {
 }
 impl AgentSetRequest {
     /// A request with its required fields (`agentid`); set optional ones with the methods below.
-    pub fn new(agentid: impl ::std::convert::Into<u32>) -> Self {
+    pub fn new(agentid: u32) -> Self {
         Self {
-            agentid: agentid.into(),
+            agentid: agentid,
             report_location_flag: ::std::option::Option::None,
             logo_mediaid: ::std::option::Option::None,
             name: ::std::option::Option::None,
@@ -5353,13 +5322,8 @@ impl AgentSetRequest {
         }
     }
     /// Sets `report_location_flag`: Report members' location when they enter a session.
-    pub fn report_location_flag(
-        mut self,
-        report_location_flag: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.report_location_flag = ::std::option::Option::Some(
-            report_location_flag.into(),
-        );
+    pub fn report_location_flag(mut self, report_location_flag: bool) -> Self {
+        self.report_location_flag = ::std::option::Option::Some(report_location_flag);
         self
     }
     /// Sets `logo_mediaid`: media_id of the new logo.
@@ -5395,11 +5359,8 @@ impl AgentSetRequest {
         self
     }
     /// Sets `isreportenter`: Report the enter_agent event.
-    pub fn isreportenter(
-        mut self,
-        isreportenter: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.isreportenter = ::std::option::Option::Some(isreportenter.into());
+    pub fn isreportenter(mut self, isreportenter: bool) -> Self {
+        self.isreportenter = ::std::option::Option::Some(isreportenter);
         self
     }
     /// Sets `home_url`: Home page URL.
@@ -5552,13 +5513,13 @@ pub struct MenuCreateRequest {
 impl MenuCreateRequest {
     /// A request with its required fields (`agentid`, `button`); set optional ones with the methods below.
     pub fn new(
-        agentid: impl ::std::convert::Into<u32>,
+        agentid: u32,
         button: impl ::std::iter::IntoIterator<
             Item = impl ::std::convert::Into<MenuButton>,
         >,
     ) -> Self {
         Self {
-            agentid: agentid.into(),
+            agentid: agentid,
             button: button.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
@@ -5639,8 +5600,8 @@ pub struct MenuGetRequest {
 }
 impl MenuGetRequest {
     /// A request with its required fields (`agentid`); set optional ones with the methods below.
-    pub fn new(agentid: impl ::std::convert::Into<u32>) -> Self {
-        Self { agentid: agentid.into() }
+    pub fn new(agentid: u32) -> Self {
+        Self { agentid: agentid }
     }
 }
 impl ::std::convert::From<u32> for MenuGetRequest {
@@ -5720,8 +5681,8 @@ pub struct MenuDeleteRequest {
 }
 impl MenuDeleteRequest {
     /// A request with its required fields (`agentid`); set optional ones with the methods below.
-    pub fn new(agentid: impl ::std::convert::Into<u32>) -> Self {
-        Self { agentid: agentid.into() }
+    pub fn new(agentid: u32) -> Self {
+        Self { agentid: agentid }
     }
 }
 impl ::std::convert::From<u32> for MenuDeleteRequest {
@@ -5808,9 +5769,9 @@ pub struct Department {
 }
 impl Department {
     /// A value with its required fields (`id`); set optional ones with the methods below.
-    pub fn new(id: impl ::std::convert::Into<u32>) -> Self {
+    pub fn new(id: u32) -> Self {
         Self {
-            id: id.into(),
+            id: id,
             name: ::std::option::Option::None,
             name_en: ::std::option::Option::None,
             department_leader: ::std::vec::Vec::new(),
@@ -5848,13 +5809,13 @@ impl Department {
         self
     }
     /// Sets `parentid`: Parent id (0 for the root).
-    pub fn parentid(mut self, parentid: impl ::std::convert::Into<u32>) -> Self {
-        self.parentid = ::std::option::Option::Some(parentid.into());
+    pub fn parentid(mut self, parentid: u32) -> Self {
+        self.parentid = ::std::option::Option::Some(parentid);
         self
     }
     /// Sets `order`: Order among siblings.
-    pub fn order(mut self, order: impl ::std::convert::Into<u32>) -> Self {
-        self.order = ::std::option::Option::Some(order.into());
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = ::std::option::Option::Some(order);
         self
     }
 }
@@ -5877,21 +5838,21 @@ pub struct DepartmentRef {
 }
 impl DepartmentRef {
     /// A value with its required fields (`id`); set optional ones with the methods below.
-    pub fn new(id: impl ::std::convert::Into<u32>) -> Self {
+    pub fn new(id: u32) -> Self {
         Self {
-            id: id.into(),
+            id: id,
             parentid: ::std::option::Option::None,
             order: ::std::option::Option::None,
         }
     }
     /// Sets `parentid`: Parent id.
-    pub fn parentid(mut self, parentid: impl ::std::convert::Into<u32>) -> Self {
-        self.parentid = ::std::option::Option::Some(parentid.into());
+    pub fn parentid(mut self, parentid: u32) -> Self {
+        self.parentid = ::std::option::Option::Some(parentid);
         self
     }
     /// Sets `order`: Order among siblings.
-    pub fn order(mut self, order: impl ::std::convert::Into<u32>) -> Self {
-        self.order = ::std::option::Option::Some(order.into());
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = ::std::option::Option::Some(order);
         self
     }
 }
@@ -6020,20 +5981,14 @@ impl Member {
     /// Sets `department`: Departments.
     pub fn department(
         mut self,
-        department: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
+        department: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.department = department
-            .into_iter()
-            .map(::std::convert::Into::into)
-            .collect();
+        self.department = department.into_iter().collect();
         self
     }
     /// Sets `order`: Order in each department.
-    pub fn order(
-        mut self,
-        order: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
-    ) -> Self {
-        self.order = order.into_iter().map(::std::convert::Into::into).collect();
+    pub fn order(mut self, order: impl ::std::iter::IntoIterator<Item = u32>) -> Self {
+        self.order = order.into_iter().collect();
         self
     }
     /// Sets `position`: Job title.
@@ -6076,14 +6031,9 @@ impl Member {
     /// Sets `is_leader_in_dept`: Leader flags per department.
     pub fn is_leader_in_dept(
         mut self,
-        is_leader_in_dept: impl ::std::iter::IntoIterator<
-            Item = impl ::std::convert::Into<u32>,
-        >,
+        is_leader_in_dept: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.is_leader_in_dept = is_leader_in_dept
-            .into_iter()
-            .map(::std::convert::Into::into)
-            .collect();
+        self.is_leader_in_dept = is_leader_in_dept.into_iter().collect();
         self
     }
     /// Sets `direct_leader`: Direct leaders.
@@ -6148,11 +6098,8 @@ impl Member {
         self
     }
     /// Sets `main_department`: Main department.
-    pub fn main_department(
-        mut self,
-        main_department: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.main_department = ::std::option::Option::Some(main_department.into());
+    pub fn main_department(mut self, main_department: u32) -> Self {
+        self.main_department = ::std::option::Option::Some(main_department);
         self
     }
     /// Sets `extattr`: Custom fields.
@@ -6190,8 +6137,8 @@ impl Member {
         self
     }
     /// Sets `enable`: Whether the account is enabled.
-    pub fn enable(mut self, enable: impl ::std::convert::Into<bool>) -> Self {
-        self.enable = ::std::option::Option::Some(enable.into());
+    pub fn enable(mut self, enable: bool) -> Self {
+        self.enable = ::std::option::Option::Some(enable);
         self
     }
 }
@@ -6239,12 +6186,9 @@ impl MemberBrief {
     /// Sets `department`: Departments.
     pub fn department(
         mut self,
-        department: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
+        department: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.department = department
-            .into_iter()
-            .map(::std::convert::Into::into)
-            .collect();
+        self.department = department.into_iter().collect();
         self
     }
     /// Sets `open_userid`: Userid as seen by service providers.
@@ -6273,11 +6217,11 @@ impl DeptUser {
     /// A value with its required fields (`userid`, `department`); set optional ones with the methods below.
     pub fn new(
         userid: impl ::std::convert::Into<::std::string::String>,
-        department: impl ::std::convert::Into<u32>,
+        department: u32,
     ) -> Self {
         Self {
             userid: userid.into(),
-            department: department.into(),
+            department: department,
         }
     }
 }
@@ -6550,11 +6494,11 @@ pub struct Tag {
 impl Tag {
     /// A value with its required fields (`tagid`, `tagname`); set optional ones with the methods below.
     pub fn new(
-        tagid: impl ::std::convert::Into<u32>,
+        tagid: u32,
         tagname: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            tagid: tagid.into(),
+            tagid: tagid,
             tagname: tagname.into(),
         }
     }
@@ -6648,12 +6592,12 @@ pub struct BatchResultRow {
 }
 impl BatchResultRow {
     /// A value with its required fields (`errcode`); set optional ones with the methods below.
-    pub fn new(errcode: impl ::std::convert::Into<i64>) -> Self {
+    pub fn new(errcode: i64) -> Self {
         Self {
             userid: ::std::option::Option::None,
             action: ::std::option::Option::None,
             partyid: ::std::option::Option::None,
-            errcode: errcode.into(),
+            errcode: errcode,
             errmsg: ::std::option::Option::None,
         }
     }
@@ -6666,13 +6610,13 @@ impl BatchResultRow {
         self
     }
     /// Sets `action`: What replace_party did, bits or-ed: 1 created, 2 renamed, 4 moved, 8 reordered.
-    pub fn action(mut self, action: impl ::std::convert::Into<u32>) -> Self {
-        self.action = ::std::option::Option::Some(action.into());
+    pub fn action(mut self, action: u32) -> Self {
+        self.action = ::std::option::Option::Some(action);
         self
     }
     /// Sets `partyid`: The department (department jobs).
-    pub fn partyid(mut self, partyid: impl ::std::convert::Into<u32>) -> Self {
-        self.partyid = ::std::option::Option::Some(partyid.into());
+    pub fn partyid(mut self, partyid: u32) -> Self {
+        self.partyid = ::std::option::Option::Some(partyid);
         self
     }
     /// Sets `errmsg`: What went wrong.
@@ -6745,11 +6689,11 @@ pub struct Agent {
 impl Agent {
     /// A value with its required fields (`agentid`, `name`); set optional ones with the methods below.
     pub fn new(
-        agentid: impl ::std::convert::Into<u32>,
+        agentid: u32,
         name: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            agentid: agentid.into(),
+            agentid: agentid,
             name: name.into(),
             square_logo_url: ::std::option::Option::None,
             description: ::std::option::Option::None,
@@ -6805,8 +6749,8 @@ impl Agent {
         self
     }
     /// Sets `close`: Whether the app is disabled.
-    pub fn close(mut self, close: impl ::std::convert::Into<bool>) -> Self {
-        self.close = ::std::option::Option::Some(close.into());
+    pub fn close(mut self, close: bool) -> Self {
+        self.close = ::std::option::Option::Some(close);
         self
     }
     /// Sets `redirect_domain`: Trusted domain.
@@ -6818,21 +6762,13 @@ impl Agent {
         self
     }
     /// Sets `report_location_flag`: Whether members' locations are reported when they enter a session.
-    pub fn report_location_flag(
-        mut self,
-        report_location_flag: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.report_location_flag = ::std::option::Option::Some(
-            report_location_flag.into(),
-        );
+    pub fn report_location_flag(mut self, report_location_flag: bool) -> Self {
+        self.report_location_flag = ::std::option::Option::Some(report_location_flag);
         self
     }
     /// Sets `isreportenter`: Whether entering the app is reported (enter_agent events).
-    pub fn isreportenter(
-        mut self,
-        isreportenter: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.isreportenter = ::std::option::Option::Some(isreportenter.into());
+    pub fn isreportenter(mut self, isreportenter: bool) -> Self {
+        self.isreportenter = ::std::option::Option::Some(isreportenter);
         self
     }
     /// Sets `home_url`: Home page.
@@ -6844,12 +6780,9 @@ impl Agent {
         self
     }
     /// Sets `customized_publish_status`: Publish status of a customized app.
-    pub fn customized_publish_status(
-        mut self,
-        customized_publish_status: impl ::std::convert::Into<u32>,
-    ) -> Self {
+    pub fn customized_publish_status(mut self, customized_publish_status: u32) -> Self {
         self.customized_publish_status = ::std::option::Option::Some(
-            customized_publish_status.into(),
+            customized_publish_status,
         );
         self
     }
@@ -6907,11 +6840,9 @@ pub struct AllowParties {
 }
 impl AllowParties {
     /// A value with its required fields (`partyid`); set optional ones with the methods below.
-    pub fn new(
-        partyid: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
-    ) -> Self {
+    pub fn new(partyid: impl ::std::iter::IntoIterator<Item = u32>) -> Self {
         Self {
-            partyid: partyid.into_iter().map(::std::convert::Into::into).collect(),
+            partyid: partyid.into_iter().collect(),
         }
     }
 }
@@ -6929,11 +6860,9 @@ pub struct AllowTags {
 }
 impl AllowTags {
     /// A value with its required fields (`tagid`); set optional ones with the methods below.
-    pub fn new(
-        tagid: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
-    ) -> Self {
+    pub fn new(tagid: impl ::std::iter::IntoIterator<Item = u32>) -> Self {
         Self {
-            tagid: tagid.into_iter().map(::std::convert::Into::into).collect(),
+            tagid: tagid.into_iter().collect(),
         }
     }
 }
@@ -6956,9 +6885,9 @@ pub struct AgentBrief {
 }
 impl AgentBrief {
     /// A value with its required fields (`agentid`); set optional ones with the methods below.
-    pub fn new(agentid: impl ::std::convert::Into<u32>) -> Self {
+    pub fn new(agentid: u32) -> Self {
         Self {
-            agentid: agentid.into(),
+            agentid: agentid,
             name: ::std::option::Option::None,
             square_logo_url: ::std::option::Option::None,
         }

@@ -338,14 +338,14 @@ impl MessageSendRequest {
     /// A request with its required fields (`content`, `agentid`); set optional ones with the methods below.
     pub fn new(
         content: impl ::std::convert::Into<MessageContent>,
-        agentid: impl ::std::convert::Into<u32>,
+        agentid: u32,
     ) -> Self {
         Self {
             touser: ::std::vec::Vec::new(),
             toparty: ::std::vec::Vec::new(),
             totag: ::std::vec::Vec::new(),
             content: content.into(),
-            agentid: agentid.into(),
+            agentid: agentid,
             safe: ::std::option::Option::None,
             enable_id_trans: ::std::option::Option::None,
             enable_duplicate_check: ::std::option::Option::None,
@@ -365,17 +365,14 @@ impl MessageSendRequest {
     /// Sets `toparty`: Department ids, at most 100 (members of their subtrees receive it).
     pub fn toparty(
         mut self,
-        toparty: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
+        toparty: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.toparty = toparty.into_iter().map(::std::convert::Into::into).collect();
+        self.toparty = toparty.into_iter().collect();
         self
     }
     /// Sets `totag`: Tag ids, at most 100.
-    pub fn totag(
-        mut self,
-        totag: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
-    ) -> Self {
-        self.totag = totag.into_iter().map(::std::convert::Into::into).collect();
+    pub fn totag(mut self, totag: impl ::std::iter::IntoIterator<Item = u32>) -> Self {
+        self.totag = totag.into_iter().collect();
         self
     }
     /// Sets `safe`: 0 shareable (default), 1 not shareable with a watermark, 2 shareable inside the corp only (mpnews only).
@@ -384,30 +381,21 @@ impl MessageSendRequest {
         self
     }
     /// Sets `enable_id_trans`: Translate `$userName=ID$` / `$departmentName=ID$` placeholders (default off).
-    pub fn enable_id_trans(
-        mut self,
-        enable_id_trans: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.enable_id_trans = ::std::option::Option::Some(enable_id_trans.into());
+    pub fn enable_id_trans(mut self, enable_id_trans: bool) -> Self {
+        self.enable_id_trans = ::std::option::Option::Some(enable_id_trans);
         self
     }
     /// Sets `enable_duplicate_check`: Do not deliver an identical message again within `duplicate_check_interval` (the client turns it on when retries are enabled).
-    pub fn enable_duplicate_check(
-        mut self,
-        enable_duplicate_check: impl ::std::convert::Into<bool>,
-    ) -> Self {
+    pub fn enable_duplicate_check(mut self, enable_duplicate_check: bool) -> Self {
         self.enable_duplicate_check = ::std::option::Option::Some(
-            enable_duplicate_check.into(),
+            enable_duplicate_check,
         );
         self
     }
     /// Sets `duplicate_check_interval`: Duplicate-check window in seconds (default 1800, at most 14400 = 4 h).
-    pub fn duplicate_check_interval(
-        mut self,
-        duplicate_check_interval: impl ::std::convert::Into<u32>,
-    ) -> Self {
+    pub fn duplicate_check_interval(mut self, duplicate_check_interval: u32) -> Self {
         self.duplicate_check_interval = ::std::option::Option::Some(
-            duplicate_check_interval.into(),
+            duplicate_check_interval,
         );
         self
     }
@@ -766,35 +754,29 @@ impl MessageUpdateTemplateCardRequest {
     /// Sets `partyids`: Update the card of members of these departments (at most 100).
     pub fn partyids(
         mut self,
-        partyids: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
+        partyids: impl ::std::iter::IntoIterator<Item = u32>,
     ) -> Self {
-        self.partyids = partyids.into_iter().map(::std::convert::Into::into).collect();
+        self.partyids = partyids.into_iter().collect();
         self
     }
     /// Sets `tagids`: Update the card of members with these tags (at most 100).
-    pub fn tagids(
-        mut self,
-        tagids: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
-    ) -> Self {
-        self.tagids = tagids.into_iter().map(::std::convert::Into::into).collect();
+    pub fn tagids(mut self, tagids: impl ::std::iter::IntoIterator<Item = u32>) -> Self {
+        self.tagids = tagids.into_iter().collect();
         self
     }
     /// Sets `atall`: Update the card of every recipient.
-    pub fn atall(mut self, atall: impl ::std::convert::Into<bool>) -> Self {
-        self.atall = ::std::option::Option::Some(atall.into());
+    pub fn atall(mut self, atall: bool) -> Self {
+        self.atall = ::std::option::Option::Some(atall);
         self
     }
     /// Sets `agentid`: The app that sent the card; WeCom requires it (40056).
-    pub fn agentid(mut self, agentid: impl ::std::convert::Into<u32>) -> Self {
-        self.agentid = ::std::option::Option::Some(agentid.into());
+    pub fn agentid(mut self, agentid: u32) -> Self {
+        self.agentid = ::std::option::Option::Some(agentid);
         self
     }
     /// Sets `enable_id_trans`: Translate id placeholders.
-    pub fn enable_id_trans(
-        mut self,
-        enable_id_trans: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.enable_id_trans = ::std::option::Option::Some(enable_id_trans.into());
+    pub fn enable_id_trans(mut self, enable_id_trans: bool) -> Self {
+        self.enable_id_trans = ::std::option::Option::Some(enable_id_trans);
         self
     }
     /// Sets `button`: Replace the card's buttons with a label.
@@ -2650,13 +2632,8 @@ impl MiniprogramNotice {
         self
     }
     /// Sets `emphasis_first_item`: Show the first content item enlarged.
-    pub fn emphasis_first_item(
-        mut self,
-        emphasis_first_item: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.emphasis_first_item = ::std::option::Option::Some(
-            emphasis_first_item.into(),
-        );
+    pub fn emphasis_first_item(mut self, emphasis_first_item: bool) -> Self {
+        self.emphasis_first_item = ::std::option::Option::Some(emphasis_first_item);
         self
     }
     /// Sets `content_item`: At most 10 key/value lines.
@@ -4075,8 +4052,8 @@ impl CardImage {
         }
     }
     /// Sets `aspect_ratio`: Width / height, 1.3 to 2.25 (default 1.3).
-    pub fn aspect_ratio(mut self, aspect_ratio: impl ::std::convert::Into<f64>) -> Self {
-        self.aspect_ratio = ::std::option::Option::Some(aspect_ratio.into());
+    pub fn aspect_ratio(mut self, aspect_ratio: f64) -> Self {
+        self.aspect_ratio = ::std::option::Option::Some(aspect_ratio);
         self
     }
 }
@@ -4292,8 +4269,8 @@ impl CardButton {
         self
     }
     /// Sets `style`: Style 1 to 4 (default 1).
-    pub fn style(mut self, style: impl ::std::convert::Into<u32>) -> Self {
-        self.style = ::std::option::Option::Some(style.into());
+    pub fn style(mut self, style: u32) -> Self {
+        self.style = ::std::option::Option::Some(style);
         self
     }
     /// Sets `key`: EventKey of the callback, unique in the card.
@@ -4524,8 +4501,8 @@ impl CardCheckboxOption {
         }
     }
     /// Sets `is_checked`: Checked at first.
-    pub fn is_checked(mut self, is_checked: impl ::std::convert::Into<bool>) -> Self {
-        self.is_checked = ::std::option::Option::Some(is_checked.into());
+    pub fn is_checked(mut self, is_checked: bool) -> Self {
+        self.is_checked = ::std::option::Option::Some(is_checked);
         self
     }
 }
@@ -4656,8 +4633,8 @@ impl AppChat {
         self
     }
     /// Sets `chat_type`: 0 ordinary chat, 1 external chat.
-    pub fn chat_type(mut self, chat_type: impl ::std::convert::Into<u32>) -> Self {
-        self.chat_type = ::std::option::Option::Some(chat_type.into());
+    pub fn chat_type(mut self, chat_type: u32) -> Self {
+        self.chat_type = ::std::option::Option::Some(chat_type);
         self
     }
 }
