@@ -13,6 +13,9 @@ Configuration (secrets are never accepted as command-line values and never print
   WECOM_CONTACT_SECRET   the contact-sync (通讯录同步) secret, for directory writes
   WECOM_BASE_URL         another API host, e.g. the sandbox's http://127.0.0.1:PORT
   WECOM_PROFILE, WECOM_APP, WECOM_CONFIG   same as --profile, --app, --config
+  WECOM_CALLBACK_TOKEN, WECOM_CALLBACK_AES_KEY   the callback Token and EncodingAESKey
+  WECOM_CALLBACK_RECEIVE_ID                      the callbacks' receive id (default: the corp id)
+  WECOM_JSAPI_TICKET     a ticket for `wecom jssdk sign` (else fetched with the app)
   or a profile file (~/.config/wecom/config.toml; see `wecom config --help`),
   or --secret-file FILE / --contact-secret-file FILE (`-` reads stdin).
 
