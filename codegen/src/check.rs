@@ -381,6 +381,14 @@ impl Checker {
                         ),
                     );
                 }
+                if name == "new" {
+                    self.err(
+                        src,
+                        ep.name.span(),
+                        "endpoint name `new` is taken by the area handle's constructor".to_owned(),
+                        "name it after its path, e.g. `user_new`".to_owned(),
+                    );
+                }
                 if let Some((pf, pspan)) = endpoints.get(name) {
                     let at = project.files[*pf].src.at(pspan.clone());
                     self.err(src, ep.name.span(), format!("duplicate endpoint name `{name}`: already declared at {at}"), "endpoint names are unique across all spec files: rename one (e.g. prefix it with its path's first segment)".to_owned());

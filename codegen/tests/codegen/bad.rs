@@ -44,6 +44,7 @@ const CASES: &[&str] = &[
     "credential_in_query",
     "errcodes_missing_named_code",
     "unknown_errcode",
+    "reserved_endpoint_name",
 ];
 
 fn run(case: &str) -> (String, Vec<String>) {
