@@ -800,6 +800,9 @@ impl Inner {
                 && transient_attempts < self.retry.attempts()
             {
                 transient_attempts += 1;
+                // A token rejected after this transient failure is a new event (the token was
+                // revoked again meanwhile): it may be retried once more. Bounded by the attempts.
+                token_retried = false;
                 let pause = self.retry.backoff(transient_attempts);
                 tracing::warn!(error = %err, retry_in_ms = pause.as_millis() as u64, "transient failure; retrying");
                 tokio::time::sleep(pause).await;

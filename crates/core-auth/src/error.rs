@@ -254,6 +254,9 @@ pub enum TransportErrorKind {
     Status(u16),
     /// The request or response body failed mid-way (including reading an upload's file).
     Body,
+    /// The connection closed (or was reset) before a complete answer arrived: like a timeout,
+    /// the server may or may not have handled the request.
+    Closed,
     /// Anything else the HTTP stack reported.
     Other,
 }
@@ -280,6 +283,7 @@ fn describe_transport(kind: TransportErrorKind, message: &str) -> String {
         TransportErrorKind::Timeout => "timed out".to_owned(),
         TransportErrorKind::Status(code) => format!("HTTP status {code}"),
         TransportErrorKind::Body => "the body failed".to_owned(),
+        TransportErrorKind::Closed => "the connection closed before an answer".to_owned(),
         TransportErrorKind::Other => "HTTP error".to_owned(),
     };
     if message.is_empty() {
@@ -298,10 +302,13 @@ fn hint_transport(kind: TransportErrorKind) -> &'static str {
 }
 
 impl TransportError {
-    /// Connect errors, timeouts and HTTP 5xx are [`ErrorClass::Transient`]; the rest are `Other`.
+    /// Connect errors, timeouts, connections closed before the answer and HTTP 5xx are
+    /// [`ErrorClass::Transient`]; the rest are `Other`.
     pub fn class(&self) -> ErrorClass {
         match self.kind {
-            TransportErrorKind::Connect | TransportErrorKind::Timeout => ErrorClass::Transient,
+            TransportErrorKind::Connect
+            | TransportErrorKind::Timeout
+            | TransportErrorKind::Closed => ErrorClass::Transient,
             TransportErrorKind::Status(s) if (500..600).contains(&s) => ErrorClass::Transient,
             _ => ErrorClass::Other,
         }

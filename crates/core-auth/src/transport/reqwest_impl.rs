@@ -123,6 +123,9 @@ fn map_error(e: reqwest::Error) -> SendError {
         TransportErrorKind::Connect
     } else if e.is_body() || e.is_decode() {
         TransportErrorKind::Body
+    } else if e.is_request() {
+        // Sending failed after the connection was made: closed or reset before the answer.
+        TransportErrorKind::Closed
     } else {
         TransportErrorKind::Other
     };
@@ -170,5 +173,50 @@ impl Transport for ReqwestTransport {
                 body,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    /// A server that reads the request and closes the connection without answering: the error
+    /// is `Closed`, which is transient (retried like a timeout).
+    #[tokio::test]
+    async fn a_connection_closed_before_the_answer_is_transient() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let server = tokio::spawn(async move {
+            for _ in 0..4 {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                drop(socket);
+            }
+        });
+        let transport = ReqwestTransport::new(&ReqwestConfig::default()).expect("transport");
+        let request = HttpRequest {
+            method: crate::Method::Post,
+            url: format!("http://{addr}/cgi-bin/message/send?access_token=t"),
+            headers: http::HeaderMap::new(),
+            body: HttpBody::Empty,
+            timeout: Some(std::time::Duration::from_secs(30)),
+        };
+        let err = transport.send(request).await.expect_err("no answer");
+        assert_eq!(err.kind, TransportErrorKind::Closed, "{}", err.message);
+        let e = crate::error::TransportError {
+            endpoint: "message_send",
+            method: "POST",
+            url: String::new(),
+            kind: err.kind,
+            message: err.message,
+        };
+        assert_eq!(e.class(), crate::ErrorClass::Transient);
+        server.abort();
     }
 }
