@@ -2,3 +2,4 @@
 
 mod contacts;
 mod messages;
+mod reliability;
