@@ -5,6 +5,8 @@
 //! files inside a crate's `src/generated/` directory (beside a `Cargo.toml`) that start with the
 //! generated marker are ever deleted.
 
+pub mod bench;
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -12,6 +12,10 @@ tasks:
   gen           regenerate every file derived from spec/ (Rust code, spec/schema.json,
                 spec/openapi.json) and delete generated files the spec no longer produces
   gen --check   change nothing; fail listing stale, missing and obsolete files
+  bench         run the other crates' benchmarks (a few minutes) and write one table to
+                bench/RESULTS.md and bench/results.json
+  bench --with-build-time
+                also time a clean build of the workspace (in a temporary target dir)
   help          this text
 
 options:
@@ -33,6 +37,34 @@ fn main() -> ExitCode {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mode = match args.as_slice() {
+        ["bench", rest @ ..] => {
+            let with_build_time = match rest {
+                [] => false,
+                ["--with-build-time"] => true,
+                other => {
+                    eprintln!(
+                        "error: unknown bench option `{}`\n\n{HELP}",
+                        other.join(" ")
+                    );
+                    return ExitCode::FAILURE;
+                }
+            };
+            let opts = xtask::bench::BenchOptions { with_build_time };
+            return match xtask::bench::run_bench(&root, &opts) {
+                Ok(rows) => {
+                    let missing = rows.iter().filter(|r| r.value.is_none()).count();
+                    println!(
+                        "cargo xtask bench: {} results ({missing} without a number) written to bench/RESULTS.md and bench/results.json",
+                        rows.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         ["gen"] => Mode::Write,
         ["gen", "--check"] | ["gen", "check"] => Mode::Check,
         ["help" | "--help" | "-h"] | [] => {

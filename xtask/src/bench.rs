@@ -1,0 +1,610 @@
+//! `cargo xtask bench`: runs the other crates' benchmarks and writes one table,
+//! `bench/RESULTS.md` and `bench/results.json`.
+//!
+//! Numbers come from criterion's `target/criterion/<group>/<bench>/new/estimates.json` (medians)
+//! where a benchmark is a criterion one, and from the summary lines the bench binaries print
+//! otherwise. Each step runs as a child `cargo bench`; a step that fails is recorded as such and
+//! the others still run.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::{Mode, XtaskError};
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Clone, Default)]
+pub struct BenchOptions {
+    /// Also measure a clean build of the workspace (in a temporary target dir).
+    pub with_build_time: bool,
+}
+
+static RUN_STARTED: std::sync::OnceLock<std::time::SystemTime> = std::sync::OnceLock::new();
+
+/// One line of the table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// What was measured.
+    pub metric: String,
+    /// The number, when there is one.
+    pub value: Option<f64>,
+    /// Its unit (`ns`, `ratio`, `sends/s` ...).
+    pub unit: String,
+    /// How it was measured, or why it is missing.
+    pub note: String,
+}
+
+fn row(metric: &str, value: Option<f64>, unit: &str, note: impl Into<String>) -> Row {
+    Row {
+        metric: metric.to_owned(),
+        value,
+        unit: unit.to_owned(),
+        note: note.into(),
+    }
+}
+
+/// Output of one child command.
+struct Run {
+    ok: bool,
+    stdout: String,
+    secs: f64,
+}
+
+fn run_cmd(root: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    eprintln!("== {program} {}", args.join(" "));
+    let started = Instant::now();
+    let mut cmd = Command::new(program);
+    cmd.current_dir(root).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    match cmd.output() {
+        Ok(out) => {
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            eprint!("{stdout}");
+            if !out.status.success() {
+                eprintln!("{stderr}");
+                eprintln!("   (failed: {})", out.status);
+            }
+            Run {
+                ok: out.status.success(),
+                stdout,
+                secs: started.elapsed().as_secs_f64(),
+            }
+        }
+        Err(e) => {
+            eprintln!("   (could not start {program}: {e})");
+            Run {
+                ok: false,
+                stdout: String::new(),
+                secs: started.elapsed().as_secs_f64(),
+            }
+        }
+    }
+}
+
+/// Criterion's median (ns) of `group/bench`, from its estimates.json, if written by this run.
+fn criterion_median_ns(target: &Path, group: &str, bench: &str) -> Option<f64> {
+    let path = target
+        .join("criterion")
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
+    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+    if modified < *RUN_STARTED.get()? {
+        return None; // left over from an earlier run
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+/// The first number after `marker` on the first line containing it.
+fn number_after(text: &str, marker: &str) -> Option<f64> {
+    let line = text.lines().find(|l| l.contains(marker))?;
+    let rest = &line[line.find(marker)? + marker.len()..];
+    first_number(rest)
+}
+
+fn first_number(s: &str) -> Option<f64> {
+    let start = s.find(|c: char| c.is_ascii_digit())?;
+    let tail = &s[start..];
+    let end = tail
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(tail.len());
+    tail[..end]
+        .replace(',', "")
+        .trim_end_matches('.')
+        .parse()
+        .ok()
+}
+
+/// The cells of the first markdown row starting with `| first |` that has `cols` cells.
+fn table_row(text: &str, first: &str, cols: usize, contains: &str) -> Option<Vec<String>> {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("| {first} |")) && l.contains(contains))
+        .map(|l| {
+            l.trim()
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .find(|cells| cells.len() == cols)
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+fn read_first(path: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    Some(line.split_once(':')?.1.trim().to_owned())
+}
+
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn machine(root: &Path) -> Value {
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .current_dir(root)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let mem_gib = read_first("/proc/meminfo", "MemTotal")
+        .and_then(|v| first_number(&v))
+        .map(|kib| (kib / 1024.0 / 1024.0 * 10.0).round() / 10.0);
+    json!({
+        "nproc": nproc,
+        "cpu": read_first("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".into()),
+        "memory_gib": mem_gib,
+        "rustc": rustc,
+        "os": std::env::consts::OS,
+    })
+}
+
+fn core_auth(root: &Path, target: &Path, rows: &mut Vec<Row>) {
+    let r = run_cmd(
+        root,
+        "cargo",
+        &[
+            "bench",
+            "-p",
+            "wecom-core-auth",
+            "--bench",
+            "client",
+            "--",
+            "--warm-up-time",
+            "1",
+            "--measurement-time",
+            "3",
+        ],
+        &[],
+    );
+    let note = if r.ok { "" } else { "benchmark failed" };
+    let through = criterion_median_ns(target, "call", "through_client");
+    let direct = criterion_median_ns(target, "call", "direct_reqwest");
+    let ab = number_after(&r.stdout, "median     client/direct =");
+    rows.push(row(
+        "client overhead vs direct reqwest (call through Client / same call with reqwest)",
+        ab.or(through.zip(direct).map(|(t, d)| t / d)),
+        "ratio",
+        format!(
+            "median of alternating A/B rounds on loopback; criterion medians {} vs {} µs/call {note}",
+            through.map_or("-".into(), |v| format!("{:.1}", v / 1000.0)),
+            direct.map_or("-".into(), |v| format!("{:.1}", v / 1000.0)),
+        ),
+    ));
+    rows.push(row(
+        "cached token lookup, 1 thread",
+        criterion_median_ns(target, "cached_token_lookup", "one_thread"),
+        "ns",
+        "criterion median",
+    ));
+    rows.push(row(
+        "cached token lookup, 2 threads contending",
+        criterion_median_ns(target, "cached_token_lookup", "two_threads_contending"),
+        "ns",
+        "criterion median, per lookup on one of the two threads",
+    ));
+}
+
+fn sandbox(root: &Path, rows: &mut Vec<Row>) {
+    let r = run_cmd(
+        root,
+        "cargo",
+        &["bench", "-p", "wecom-sandbox", "--bench", "throughput"],
+        &[
+            ("SANDBOX_BENCH_REQUESTS", "5000"),
+            ("SANDBOX_BENCH_CONCURRENCY", "32"),
+        ],
+    );
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("getcallbackip via Client"))
+        .unwrap_or_default();
+    rows.push(row(
+        "cold-start storm: gettoken calls for 32 concurrent first calls",
+        number_after(line, "ok, "),
+        "calls",
+        if r.ok {
+            "sandbox bench: a cold Client, 32 tasks calling at once (single flight: 1 expected)"
+        } else {
+            "benchmark failed"
+        },
+    ));
+    rows.push(row(
+        "sandbox message/send throughput (raw HTTP, 32 tasks)",
+        number_after(
+            r.stdout
+                .lines()
+                .find(|l| l.starts_with("message/send"))
+                .unwrap_or_default(),
+            "s = ",
+        ),
+        "req/s",
+        "the sandbox's own ceiling, 5,000 requests",
+    ));
+}
+
+fn messages(root: &Path, rows: &mut Vec<Row>) {
+    let r = run_cmd(
+        root,
+        "cargo",
+        &["bench", "-p", "wecom-tests", "--bench", "messages"],
+        &[],
+    );
+    rows.push(row(
+        "sends per second against the sandbox (Message::send, 64 tasks)",
+        number_after(&r.stdout, "concurrent tasks: "),
+        "sends/s",
+        if r.ok {
+            "wecom-tests bench, sandbox in a child process, 1,000-member corp"
+        } else {
+            "benchmark failed"
+        },
+    ));
+}
+
+fn callback(root: &Path, target: &Path, rows: &mut Vec<Row>) {
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let (stdout, ok) = if node {
+        let r = run_cmd(
+            root,
+            "bash",
+            &["crates/callback/bench/compare.sh"],
+            &[("ROUNDS", "2"), ("ROUND_SECS", "1"), ("MEASURE_SECS", "2")],
+        );
+        (r.stdout, r.ok)
+    } else {
+        let r = run_cmd(
+            root,
+            "cargo",
+            &[
+                "bench",
+                "-p",
+                "wecom-callback",
+                "--bench",
+                "crypto",
+                "--",
+                "--warm-up-time",
+                "1",
+                "--measurement-time",
+                "2",
+            ],
+            &[],
+        );
+        (r.stdout, r.ok)
+    };
+    let ns = criterion_median_ns(target, "callback", "verify_decrypt_parse");
+    rows.push(row(
+        "callback messages per second (verify + decrypt + parse, one core)",
+        ns.map(|ns| 1e9 / ns),
+        "msgs/s",
+        "from the criterion median of callback/verify_decrypt_parse",
+    ));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("verify+decrypt ") && !l.contains("parse"));
+    let ratio = line.and_then(|l| {
+        l.split_whitespace()
+            .filter_map(|t| t.strip_suffix('x'))
+            .find_map(|t| t.parse::<f64>().ok())
+    });
+    let note = match (node, ok, line) {
+        (false, _, _) => "skipped: node is not installed".to_owned(),
+        (true, _, Some(l)) => format!(
+            "compare.sh (best 100 ms windows, 2 rounds): {}",
+            l.split_whitespace().collect::<Vec<_>>().join(" ")
+        ),
+        (true, false, None) => "compare.sh failed".to_owned(),
+        (true, true, None) => "compare.sh printed no comparison".to_owned(),
+    };
+    rows.push(row(
+        "callback verify+decrypt vs @wecom/crypto (ours / theirs, ops/s)",
+        ratio,
+        "ratio",
+        note,
+    ));
+}
+
+fn directory(root: &Path, rows: &mut Vec<Row>) {
+    let r = run_cmd(
+        root,
+        "cargo",
+        &["bench", "-p", "wecom-contacts", "--bench", "directory"],
+        &[],
+    );
+    let failed = if r.ok { "" } else { " (benchmark failed)" };
+    // Resolver table: members, departments, rows, build, first resolve, ns/member, again,
+    // explain, visible members, visible departments, peak memory.
+    if let Some(cells) = table_row(&r.stdout, "50000", 11, "") {
+        rows.push(row(
+            "scope resolution, 50,000 members: time (first resolve, builds the index)",
+            first_number(&cells[4]),
+            "ms",
+            format!("median of runs; resolve again {}{failed}", cells[6]),
+        ));
+        rows.push(row(
+            "scope resolution, 50,000 members: peak memory growth",
+            first_number(&cells[10]),
+            "MiB",
+            format!("directory build {}{failed}", cells[3]),
+        ));
+    } else {
+        rows.push(row(
+            "scope resolution, 50,000 members",
+            None,
+            "ms",
+            format!("no 50,000-member row in the output{failed}"),
+        ));
+    }
+    // Walk table: members, departments, walk, requests, time, client peak memory.
+    match table_row(&r.stdout, "50000", 6, "") {
+        Some(cells) => {
+            rows.push(row(
+                "directory walk, 50,000 members: time",
+                first_number(&cells[4]),
+                "ms",
+                format!(
+                    "{} ({} requests) through the client against a sandbox child{failed}",
+                    cells[2], cells[3]
+                ),
+            ));
+            rows.push(row(
+                "directory walk, 50,000 members: client peak memory growth",
+                first_number(&cells[5]),
+                "MiB",
+                failed.trim().to_owned(),
+            ));
+        }
+        None => rows.push(row(
+            "directory walk, 50,000 members",
+            None,
+            "ms",
+            format!("no 50,000-member walk row in the output{failed}"),
+        )),
+    }
+    if let Some(cells) = table_row(&r.stdout, "50000", 6, "visible_scope") {
+        rows.push(row(
+            "visible_scope through the client, 50,000 members: time",
+            first_number(&cells[4]),
+            "ms",
+            format!("{}; peak memory {}", cells[2], cells[5]),
+        ));
+    }
+}
+
+fn gen_time(root: &Path, rows: &mut Vec<Row>) {
+    let mut best: Option<Duration> = None;
+    let mut err = None;
+    for _ in 0..3 {
+        let started = Instant::now();
+        match crate::run(root, Mode::Check) {
+            Ok(_) => {}
+            Err(XtaskError::Stale(_)) => {}
+            Err(e) => {
+                err = Some(e.to_string());
+                break;
+            }
+        }
+        let took = started.elapsed();
+        best = Some(best.map_or(took, |b| b.min(took)));
+    }
+    rows.push(row(
+        "cargo xtask gen (parse spec, generate every file, compare)",
+        best.map(|d| d.as_secs_f64() * 1000.0),
+        "ms",
+        err.unwrap_or_else(|| "best of 3, in process (check mode: writes nothing)".into()),
+    ));
+}
+
+fn build_time(root: &Path, opts: &BenchOptions, rows: &mut Vec<Row>) {
+    if !opts.with_build_time {
+        rows.push(row(
+            "clean build of the workspace",
+            None,
+            "s",
+            "skipped (run `cargo xtask bench --with-build-time`)",
+        ));
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("wecom-build-time-{}", std::process::id()));
+    let dir_s = dir.to_string_lossy().into_owned();
+    let r = run_cmd(
+        root,
+        "cargo",
+        &["build", "--workspace", "--all-features"],
+        &[("CARGO_TARGET_DIR", &dir_s)],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    rows.push(row(
+        "clean build of the workspace (debug, all features)",
+        r.ok.then_some(r.secs),
+        "s",
+        if r.ok {
+            "fresh temporary target dir, dependencies included"
+        } else {
+            "build failed"
+        },
+    ));
+}
+
+fn fmt_value(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) if v >= 10.0 => format!("{v:.1}"),
+        Some(v) => format!("{v:.3}"),
+    }
+}
+
+/// Runs every step and writes `bench/RESULTS.md` and `bench/results.json` under `root`.
+pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskError> {
+    let started = Instant::now();
+    let _ = RUN_STARTED.set(std::time::SystemTime::now());
+    let target = target_dir(root);
+    let load_before = load_average();
+    let mut rows = Vec::new();
+    core_auth(root, &target, &mut rows);
+    sandbox(root, &mut rows);
+    messages(root, &mut rows);
+    callback(root, &target, &mut rows);
+    directory(root, &mut rows);
+    gen_time(root, &mut rows);
+    build_time(root, opts, &mut rows);
+    let load_after = load_average();
+    let machine = machine(root);
+    let nproc = machine["nproc"].as_f64().unwrap_or(1.0);
+    let busy = [load_before, load_after]
+        .iter()
+        .flatten()
+        .any(|l| *l > nproc * 0.75);
+    let when = Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let load_text = format!(
+        "load average {} before, {} after",
+        load_before.map_or("?".into(), |l| format!("{l:.2}")),
+        load_after.map_or("?".into(), |l| format!("{l:.2}")),
+    );
+    let noise = if busy {
+        format!(
+            "NOISY: the machine was shared with other builds during the run ({load_text}); \
+             expect differences of tens of percent between runs"
+        )
+    } else {
+        format!("quiet machine ({load_text})")
+    };
+
+    let mut md = String::new();
+    let _ = writeln!(md, "# Benchmark results\n");
+    let _ = writeln!(
+        md,
+        "Written by `cargo xtask bench` on {when} in {:.0} s. {noise}.\n",
+        started.elapsed().as_secs_f64()
+    );
+    let _ = writeln!(
+        md,
+        "Machine: {} × {}, {} GiB memory, {}, {}.\n",
+        machine["nproc"],
+        machine["cpu"].as_str().unwrap_or("?"),
+        machine["memory_gib"],
+        machine["rustc"].as_str().unwrap_or("?"),
+        machine["os"].as_str().unwrap_or("?"),
+    );
+    let _ = writeln!(md, "| metric | value | unit | how |");
+    let _ = writeln!(md, "|---|---:|---|---|");
+    for r in &rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            r.metric,
+            fmt_value(r.value),
+            r.unit,
+            r.note.replace('|', "/")
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nSources: crates/core-auth/benches/client.rs, crates/sandbox/benches/throughput.rs, \
+         tests/benches/messages.rs, crates/callback/benches/crypto.rs + crates/callback/bench/compare.sh, \
+         crates/contacts/benches/directory.rs; criterion medians from target/criterion/*/new/estimates.json."
+    );
+    let json = json!({
+        "generated_at": when,
+        "duration_secs": started.elapsed().as_secs_f64(),
+        "machine": machine,
+        "load_average": {"before": load_before, "after": load_after},
+        "noisy": busy,
+        "results": rows.iter().map(|r| json!({
+            "metric": r.metric, "value": r.value, "unit": r.unit, "note": r.note,
+        })).collect::<Vec<_>>(),
+    });
+    let dir = root.join("bench");
+    std::fs::create_dir_all(&dir).map_err(|source| XtaskError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    for (name, text) in [
+        ("RESULTS.md", md),
+        (
+            "results.json",
+            serde_json::to_string_pretty(&json).unwrap_or_default() + "\n",
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|source| XtaskError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_numbers_and_rows() {
+        assert_eq!(
+            number_after(
+                "  median     client/direct = 1.042  (x)",
+                "median     client/direct ="
+            ),
+            Some(1.042)
+        );
+        assert_eq!(first_number("12,345 sends/s"), Some(12345.0));
+        let t = "| 50000 | 2001 | 50000 | 12.0 ms | 30.5 ms | 610 | 2.00 ms | 1.00 µs | 50000 | 2001 | 7 MiB |\n\
+                 | 50000 | 2001 | list_id | 60 | 900 ms | 40 MiB |";
+        let r = table_row(t, "50000", 11, "").expect("resolver row");
+        assert_eq!(first_number(&r[4]), Some(30.5));
+        let w = table_row(t, "50000", 6, "").expect("walk row");
+        assert_eq!(w[2], "list_id");
+        assert!(table_row(t, "10000", 6, "").is_none());
+    }
+}
