@@ -287,8 +287,7 @@ async fn all_five_template_cards_and_card_updates() -> Res {
     // generated endpoint, which needs the agentid spelled out).
     let (_, code1) = &codes[1];
     let agentid = c.agentid().ok_or("agentid")?;
-    let replaced = MessageUpdateTemplateCardRequest::new(code1.clone())
-        .agentid(agentid)
+    let replaced = MessageUpdateTemplateCardRequest::new(agentid, code1.clone())
         .userids(["lina", "zhouqiang"])
         .template_card(TemplateCard::from(text_card()));
     let answer = c
@@ -296,16 +295,16 @@ async fn all_five_template_cards_and_card_updates() -> Res {
         .message_update_template_card(replaced.clone())
         .await?;
     assert_eq!(answer.invaliduser, ["zhouqiang"]);
-    // Without an agentid WeCom answers 40056.
-    let mut no_agent = replaced;
-    no_agent.agentid = None;
+    // Another app may not update it.
+    let mut other = replaced;
+    other.agentid = DEMO_WEEKLY_AGENTID;
     let err = c
         .messages()
-        .message_update_template_card(no_agent)
+        .message_update_template_card(other)
         .await
         .err()
-        .ok_or("no agentid")?;
-    assert_eq!(code(&err), Some(40056));
+        .ok_or("other app")?;
+    assert_eq!(code(&err), Some(301002));
     let updates = wecom_sandbox::areas::messages::card_updates(w.admin().state());
     assert_eq!(updates.len(), 2);
     assert_eq!(&updates[0].msgid, msgid);
@@ -1324,19 +1323,15 @@ impl Transport for LossyTransport {
 async fn transient_faults_lose_and_duplicate_nothing() -> Res {
     let members = 50;
     let w = big(members, fast_retries(10)).await?;
-    // 20% of sends fail before WeCom handles them (-1 busy, HTTP 503)...
+    // 20% of sends fail before WeCom handles them (-1 busy, HTTP 503, dropped connection)...
     let admin = w.admin();
-    admin.add_fault(
-        Fault::new(
-            "message_send",
-            FaultAction::Errcode {
-                errcode: -1,
-                errmsg: None,
-            },
-        )
-        .probability(0.1),
-    );
-    admin.add_fault(Fault::http("message_send", 503).probability(0.1));
+    let busy = FaultAction::Errcode {
+        errcode: -1,
+        errmsg: None,
+    };
+    admin.add_fault(Fault::new("message_send", busy).probability(0.08));
+    admin.add_fault(Fault::http("message_send", 503).probability(0.07));
+    admin.add_fault(Fault::drop_connection("message_send").probability(0.05));
     // ...and one answer in ten is lost after it was handled.
     let transport = Arc::new(LossyTransport {
         inner: ReqwestTransport::new(&ReqwestConfig::default())?,

@@ -324,22 +324,26 @@ impl From<MessageSendResponse> for Receipt {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CardUpdate {
+    /// The request, its `agentid` set at [`CardUpdate::send`] unless given.
     request: MessageUpdateTemplateCardRequest,
+    agentid: Option<u32>,
 }
 
 impl CardUpdate {
     /// Turns the card's buttons into the label `label` (e.g. 已处理).
     pub fn replace_buttons(response_code: impl Into<String>, label: impl Into<String>) -> Self {
         Self {
-            request: MessageUpdateTemplateCardRequest::new(response_code)
+            request: MessageUpdateTemplateCardRequest::new(0, response_code)
                 .button(CardButtonUpdate::new(label)),
+            agentid: None,
         }
     }
 
     /// Replaces the whole card.
     pub fn replace_card(response_code: impl Into<String>, card: impl Into<TemplateCard>) -> Self {
         Self {
-            request: MessageUpdateTemplateCardRequest::new(response_code).template_card(card),
+            request: MessageUpdateTemplateCardRequest::new(0, response_code).template_card(card),
+            agentid: None,
         }
     }
 
@@ -375,22 +379,23 @@ impl CardUpdate {
 
     /// The app that sent the card, when it is not the client's selected one.
     pub fn agentid(mut self, agentid: u32) -> Self {
-        self.request.agentid = Some(agentid);
+        self.agentid = Some(agentid);
         self
     }
 
     /// Sends the update (agentid filled from the client's selected app unless set); answers the
     /// recipients whose card could not be updated.
     pub async fn send(mut self, client: &Client) -> Result<Vec<String>, Error> {
-        if self.request.agentid.is_none() {
-            let agentid = client.agentid().ok_or_else(|| {
-                ConfigError::new(
+        self.request.agentid = match self.agentid.or_else(|| client.agentid()) {
+            Some(a) => a,
+            None => {
+                return Err(ConfigError::new(
                     "message/update_template_card needs the app's agentid, but the client has no app",
                     "add the app with `ClientBuilder::app(agentid, secret)`, or call `.agentid(..)`",
                 )
-            })?;
-            self.request.agentid = Some(agentid);
-        }
+                .into());
+            }
+        };
         if let Some(card) = &self.request.template_card {
             crate::rules::check_card(card).map_err(|e| {
                 Error::from(

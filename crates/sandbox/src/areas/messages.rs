@@ -320,10 +320,7 @@ async fn message_update_template_card(
     ctx: Ctx,
     req: MessageUpdateTemplateCardRequest,
 ) -> Result<MessageUpdateTemplateCardResponse, ApiError> {
-    let agentid = req
-        .agentid
-        .ok_or_else(|| ApiError::new(40056, "invalid agentid: `agentid` is required"))?;
-    let agentid = sender(&ctx, agentid)?;
+    let agentid = sender(&ctx, req.agentid)?;
     if let Some(card) = &req.template_card {
         rules::check_card(card).map_err(|e| rule_error(e.under("template_card")))?;
     }
