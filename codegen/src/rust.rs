@@ -374,7 +374,10 @@ impl<'a> Gen<'a> {
         if plain {
             let item = self.rust_ty(fi.ty.item());
             return if fi.ty.is_list() {
-                (quote!(impl ::std::iter::IntoIterator<Item = #item>), quote!(#id.into_iter().collect()))
+                (
+                    quote!(impl ::std::iter::IntoIterator<Item = #item>),
+                    quote!(#id.into_iter().collect()),
+                )
             } else {
                 (quote!(#item), quote!(#id))
             };
@@ -425,7 +428,11 @@ impl<'a> Gen<'a> {
             } else if fi.field.required {
                 let (pt, conv) = self.param(fi);
                 params.push(quote!(#id: #pt));
-                inits.push(quote!(#id: #conv));
+                if conv.to_string() == *id.to_string() {
+                    inits.push(quote!(#id));
+                } else {
+                    inits.push(quote!(#id: #conv));
+                }
             } else if fi.ty.is_list() {
                 inits.push(quote!(#id: ::std::vec::Vec::new()));
             } else {

@@ -785,7 +785,7 @@ impl DepartmentCreateRequest {
         Self {
             name: name.into(),
             name_en: ::std::option::Option::None,
-            parentid: parentid,
+            parentid,
             order: ::std::option::Option::None,
             id: ::std::option::Option::None,
         }
@@ -957,7 +957,7 @@ impl DepartmentUpdateRequest {
     /// A request with its required fields (`id`); set optional ones with the methods below.
     pub fn new(id: u32) -> Self {
         Self {
-            id: id,
+            id,
             name: ::std::option::Option::None,
             name_en: ::std::option::Option::None,
             parentid: ::std::option::Option::None,
@@ -1125,7 +1125,7 @@ pub struct DepartmentDeleteRequest {
 impl DepartmentDeleteRequest {
     /// A request with its required fields (`id`); set optional ones with the methods below.
     pub fn new(id: u32) -> Self {
-        Self { id: id }
+        Self { id }
     }
 }
 impl ::std::convert::From<u32> for DepartmentDeleteRequest {
@@ -1400,7 +1400,7 @@ pub struct DepartmentGetRequest {
 impl DepartmentGetRequest {
     /// A request with its required fields (`id`); set optional ones with the methods below.
     pub fn new(id: u32) -> Self {
-        Self { id: id }
+        Self { id }
     }
 }
 impl ::std::convert::From<u32> for DepartmentGetRequest {
@@ -3064,7 +3064,7 @@ impl UserSimplelistRequest {
     /// A request with its required fields (`department_id`); set optional ones with the methods below.
     pub fn new(department_id: u32) -> Self {
         Self {
-            department_id: department_id,
+            department_id,
             fetch_child: ::std::option::Option::None,
         }
     }
@@ -3174,7 +3174,7 @@ impl UserListRequest {
     /// A request with its required fields (`department_id`); set optional ones with the methods below.
     pub fn new(department_id: u32) -> Self {
         Self {
-            department_id: department_id,
+            department_id,
             fetch_child: ::std::option::Option::None,
         }
     }
@@ -3900,7 +3900,7 @@ impl TagUpdateRequest {
         tagname: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            tagid: tagid,
+            tagid,
             tagname: tagname.into(),
         }
     }
@@ -3978,7 +3978,7 @@ pub struct TagDeleteRequest {
 impl TagDeleteRequest {
     /// A request with its required fields (`tagid`); set optional ones with the methods below.
     pub fn new(tagid: u32) -> Self {
-        Self { tagid: tagid }
+        Self { tagid }
     }
 }
 impl ::std::convert::From<u32> for TagDeleteRequest {
@@ -4055,7 +4055,7 @@ pub struct TagGetRequest {
 impl TagGetRequest {
     /// A request with its required fields (`tagid`); set optional ones with the methods below.
     pub fn new(tagid: u32) -> Self {
-        Self { tagid: tagid }
+        Self { tagid }
     }
 }
 impl ::std::convert::From<u32> for TagGetRequest {
@@ -4150,7 +4150,7 @@ impl TagAddtagusersRequest {
     /// A request with its required fields (`tagid`); set optional ones with the methods below.
     pub fn new(tagid: u32) -> Self {
         Self {
-            tagid: tagid,
+            tagid,
             userlist: ::std::vec::Vec::new(),
             partylist: ::std::vec::Vec::new(),
         }
@@ -4303,7 +4303,7 @@ impl TagDeltagusersRequest {
     /// A request with its required fields (`tagid`); set optional ones with the methods below.
     pub fn new(tagid: u32) -> Self {
         Self {
-            tagid: tagid,
+            tagid,
             userlist: ::std::vec::Vec::new(),
             partylist: ::std::vec::Vec::new(),
         }
@@ -5130,7 +5130,7 @@ pub struct AgentGetRequest {
 impl AgentGetRequest {
     /// A request with its required fields (`agentid`); set optional ones with the methods below.
     pub fn new(agentid: u32) -> Self {
-        Self { agentid: agentid }
+        Self { agentid }
     }
 }
 impl ::std::convert::From<u32> for AgentGetRequest {
@@ -5311,7 +5311,7 @@ impl AgentSetRequest {
     /// A request with its required fields (`agentid`); set optional ones with the methods below.
     pub fn new(agentid: u32) -> Self {
         Self {
-            agentid: agentid,
+            agentid,
             report_location_flag: ::std::option::Option::None,
             logo_mediaid: ::std::option::Option::None,
             name: ::std::option::Option::None,
@@ -5519,7 +5519,7 @@ impl MenuCreateRequest {
         >,
     ) -> Self {
         Self {
-            agentid: agentid,
+            agentid,
             button: button.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
@@ -5601,7 +5601,7 @@ pub struct MenuGetRequest {
 impl MenuGetRequest {
     /// A request with its required fields (`agentid`); set optional ones with the methods below.
     pub fn new(agentid: u32) -> Self {
-        Self { agentid: agentid }
+        Self { agentid }
     }
 }
 impl ::std::convert::From<u32> for MenuGetRequest {
@@ -5682,7 +5682,7 @@ pub struct MenuDeleteRequest {
 impl MenuDeleteRequest {
     /// A request with its required fields (`agentid`); set optional ones with the methods below.
     pub fn new(agentid: u32) -> Self {
-        Self { agentid: agentid }
+        Self { agentid }
     }
 }
 impl ::std::convert::From<u32> for MenuDeleteRequest {
@@ -5771,7 +5771,7 @@ impl Department {
     /// A value with its required fields (`id`); set optional ones with the methods below.
     pub fn new(id: u32) -> Self {
         Self {
-            id: id,
+            id,
             name: ::std::option::Option::None,
             name_en: ::std::option::Option::None,
             department_leader: ::std::vec::Vec::new(),
@@ -5840,7 +5840,7 @@ impl DepartmentRef {
     /// A value with its required fields (`id`); set optional ones with the methods below.
     pub fn new(id: u32) -> Self {
         Self {
-            id: id,
+            id,
             parentid: ::std::option::Option::None,
             order: ::std::option::Option::None,
         }
@@ -6221,7 +6221,7 @@ impl DeptUser {
     ) -> Self {
         Self {
             userid: userid.into(),
-            department: department,
+            department,
         }
     }
 }
@@ -6498,7 +6498,7 @@ impl Tag {
         tagname: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            tagid: tagid,
+            tagid,
             tagname: tagname.into(),
         }
     }
@@ -6597,7 +6597,7 @@ impl BatchResultRow {
             userid: ::std::option::Option::None,
             action: ::std::option::Option::None,
             partyid: ::std::option::Option::None,
-            errcode: errcode,
+            errcode,
             errmsg: ::std::option::Option::None,
         }
     }
@@ -6693,7 +6693,7 @@ impl Agent {
         name: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            agentid: agentid,
+            agentid,
             name: name.into(),
             square_logo_url: ::std::option::Option::None,
             description: ::std::option::Option::None,
@@ -6887,7 +6887,7 @@ impl AgentBrief {
     /// A value with its required fields (`agentid`); set optional ones with the methods below.
     pub fn new(agentid: u32) -> Self {
         Self {
-            agentid: agentid,
+            agentid,
             name: ::std::option::Option::None,
             square_logo_url: ::std::option::Option::None,
         }
