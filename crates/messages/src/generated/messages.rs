@@ -69,7 +69,7 @@ impl<'a> Messages<'a> {
     /// ```no_run
     /// # use wecom_messages::generated::messages::*;
     /// # async fn example(client: &::wecom_core_auth::Client) -> Result<(), ::wecom_core_auth::Error> {
-    /// let response = client.messages().message_update_template_card("RESPONSE_CODE").await?;
+    /// let response = client.messages().message_update_template_card(MessageUpdateTemplateCardRequest::new(1, "RESPONSE_CODE")).await?;
     /// # let _ = response;
     /// # Ok(())
     /// # }
@@ -705,9 +705,8 @@ pub struct MessageUpdateTemplateCardRequest {
         with = "::wecom_core_auth::rt::flag::option"
     )]
     pub atall: ::std::option::Option<bool>,
-    /// The app that sent the card; WeCom requires it (40056). `CardUpdate` fills it from the client's selected app. (Optional here only because the generator's doc example writes an untyped `1` for a required `impl Into<u32>` argument, which does not compile.)
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub agentid: ::std::option::Option<u32>,
+    /// The app that sent the card (`CardUpdate` fills it from the client's selected app).
+    pub agentid: u32,
     /// From message/send or the card's callback event; single use, valid 24 hours.
     ///
     /// Limits: 1 to 512 bytes (errcode 60140).
@@ -727,14 +726,17 @@ pub struct MessageUpdateTemplateCardRequest {
     pub template_card: ::std::option::Option<TemplateCard>,
 }
 impl MessageUpdateTemplateCardRequest {
-    /// A request with its required fields (`response_code`); set optional ones with the methods below.
-    pub fn new(response_code: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// A request with its required fields (`agentid`, `response_code`); set optional ones with the methods below.
+    pub fn new(
+        agentid: u32,
+        response_code: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
         Self {
             userids: ::std::vec::Vec::new(),
             partyids: ::std::vec::Vec::new(),
             tagids: ::std::vec::Vec::new(),
             atall: ::std::option::Option::None,
-            agentid: ::std::option::Option::None,
+            agentid,
             response_code: response_code.into(),
             enable_id_trans: ::std::option::Option::None,
             button: ::std::option::Option::None,
@@ -769,11 +771,6 @@ impl MessageUpdateTemplateCardRequest {
         self.atall = ::std::option::Option::Some(atall);
         self
     }
-    /// Sets `agentid`: The app that sent the card; WeCom requires it (40056).
-    pub fn agentid(mut self, agentid: u32) -> Self {
-        self.agentid = ::std::option::Option::Some(agentid);
-        self
-    }
     /// Sets `enable_id_trans`: Translate id placeholders.
     pub fn enable_id_trans(mut self, enable_id_trans: bool) -> Self {
         self.enable_id_trans = ::std::option::Option::Some(enable_id_trans);
@@ -796,18 +793,6 @@ impl MessageUpdateTemplateCardRequest {
         self
     }
 }
-impl ::std::convert::From<&str> for MessageUpdateTemplateCardRequest {
-    /// A request for this `response_code`.
-    fn from(value: &str) -> Self {
-        Self::new(value)
-    }
-}
-impl ::std::convert::From<::std::string::String> for MessageUpdateTemplateCardRequest {
-    /// A request for this `response_code`.
-    fn from(value: ::std::string::String) -> Self {
-        Self::new(value)
-    }
-}
 impl MessageUpdateTemplateCardRequest {
     /// Reads the request as a server receives it: the query pairs (without the credential) and the
     /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
@@ -823,7 +808,7 @@ impl MessageUpdateTemplateCardRequest {
         let tagids = body.list("tagids", false)?;
         let atall = body
             .optional_with("atall", ::wecom_core_auth::rt::flag::deserialize)?;
-        let agentid = body.optional("agentid")?;
+        let agentid = body.required("agentid")?;
         let response_code = body.required("response_code")?;
         let enable_id_trans = body
             .optional_with("enable_id_trans", ::wecom_core_auth::rt::flag::deserialize)?;
