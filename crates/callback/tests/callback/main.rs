@@ -17,12 +17,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use wecom_callback::CallbackCrypto;
 
-/// The shared vectors file (`shared/` lives beside the repository's root).
+/// The official callback vectors (a copy of shared/vectors/callback-crypto.json kept in tests/vectors/).
 pub fn vectors() -> serde_json::Value {
     let path = std::env::var("WECOM_CALLBACK_VECTORS").unwrap_or_else(|_| {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/callback-crypto.json"
+            "/../../tests/vectors/callback-crypto.json"
         )
         .to_owned()
     });

@@ -1,4 +1,4 @@
-//! Every case of shared/vectors/callback-crypto.json (except the JS-SDK signature, which is
+//! Every case of tests/vectors/callback-crypto.json (except the JS-SDK signature, which is
 //! core-auth's).
 
 use wecom_callback::{CallbackCrypto, Inbound, MessageBody};

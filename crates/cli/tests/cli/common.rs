@@ -27,7 +27,7 @@ pub fn vectors() -> serde_json::Value {
     let path = std::env::var("WECOM_CALLBACK_VECTORS").unwrap_or_else(|_| {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/callback-crypto.json"
+            "/../../tests/vectors/callback-crypto.json"
         )
         .to_owned()
     });
