@@ -162,7 +162,11 @@ impl Corp {
             dir.add_member(key, m.department.iter().copied());
         }
         for t in self.tags.values() {
-            dir.add_tag(t.tagid, t.users.iter().map(|u| u.to_ascii_lowercase()), t.parties.iter().copied());
+            dir.add_tag(
+                t.tagid,
+                t.users.iter().map(|u| u.to_ascii_lowercase()),
+                t.parties.iter().copied(),
+            );
         }
         dir
     }
