@@ -501,6 +501,65 @@ impl CallbackCrypto {
         out
     }
 
+    /// What WeCom does with a passive reply: parses the reply envelope
+    /// (`<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>`, or the JSON variant
+    /// `{"encrypt", "msgsignature", "timestamp", "nonce"}`), checks its signature and
+    /// decrypts it. Used by the sandbox to read what an app answered, and by tests.
+    ///
+    /// ```
+    /// use wecom_callback::CallbackCrypto;
+    /// let c = CallbackCrypto::new("T", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wwcorp")?;
+    /// let reply = c.seal_reply("<xml><MsgType>text</MsgType></xml>", "1700000000", "n1");
+    /// assert_eq!(c.open_reply(&reply)?, "<xml><MsgType>text</MsgType></xml>");
+    /// let json = c.seal_reply_json("{}", "1700000000", "n2");
+    /// assert_eq!(c.open_reply(&json)?, "{}");
+    /// # Ok::<(), wecom_callback::CallbackError>(())
+    /// ```
+    pub fn open_reply(&self, body: impl AsRef<[u8]>) -> Result<String, CallbackError> {
+        let body = body.as_ref();
+        if body.len() > self.max_body {
+            return Err(CallbackError::BodyTooLarge {
+                len: body.len(),
+                limit: self.max_body,
+            });
+        }
+        let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+        if first == Some(b'{') {
+            #[derive(serde::Deserialize)]
+            struct Json {
+                encrypt: String,
+                msgsignature: String,
+                timestamp: serde_json::Value,
+                nonce: String,
+            }
+            let json: Json = serde_json::from_slice(body)
+                .map_err(|e| CallbackError::parse(format!("bad JSON reply: {e}")))?;
+            let timestamp = match json.timestamp {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(CallbackError::parse(
+                        "JSON reply: timestamp is not a number",
+                    ));
+                }
+            };
+            return self.decrypt(&json.msgsignature, &timestamp, &json.nonce, &json.encrypt);
+        }
+        let text = std::str::from_utf8(body)
+            .map_err(|_| CallbackError::parse("the reply is neither UTF-8 XML nor JSON"))?;
+        let mut doc = Doc::parse(text)?;
+        let mut take = |name: &'static str| {
+            doc.take_root_child_text(name).ok_or_else(|| {
+                CallbackError::parse(format!("the reply XML has no <{name}> element"))
+            })
+        };
+        let encrypt = take("Encrypt")?;
+        let signature = take("MsgSignature")?;
+        let timestamp = take("TimeStamp")?;
+        let nonce = take("Nonce")?;
+        self.decrypt(&signature, &timestamp, &nonce, &encrypt)
+    }
+
     /// A passive reply for the JSON variant: `{"encrypt", "msgsignature", "timestamp", "nonce"}`.
     pub fn seal_reply_json(&self, plaintext: &str, timestamp: &str, nonce: &str) -> String {
         let encrypted = self.encrypt(plaintext);

@@ -1,0 +1,118 @@
+//! Callbacks end to end: the sandbox pushes encrypted messages and menu clicks to a callback
+//! server built with `wecom-callback`'s router, the user's handler answers with a passive
+//! reply, and the reply decrypts (with its signature checked) the way WeCom reads it.
+
+use std::sync::{Arc, Mutex};
+
+use wecom_callback::router::CallbackRouter;
+use wecom_callback::{CallbackCrypto, EventKind, Inbound, MessageBody, Reply};
+use wecom_contacts::{ContactsExt, MenuButton, MenuCreateRequest};
+use wecom_core_auth::Secret;
+use wecom_sandbox::corp::CallbackConfig;
+use wecom_tests::{DEMO_APPROVAL_AGENTID, demo};
+
+type Res = Result<(), Box<dyn std::error::Error>>;
+
+const TOKEN: &str = "e2eCallbackToken";
+const AES_KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_pushes_handler_replies_reply_decrypts() -> Res {
+    let w = demo().await?;
+    let admin = w.admin();
+    let corpid = w.sandbox.credentials().corpid;
+
+    // What the handler saw, in order.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let crypto = CallbackCrypto::new(TOKEN, AES_KEY, corpid.clone())?;
+    let app = CallbackRouter::new(crypto, move |inbound: Inbound| {
+        let log = Arc::clone(&log);
+        async move {
+            let (line, reply) = match &inbound {
+                Inbound::Message(m) => match &m.body {
+                    MessageBody::Text { content } => (
+                        format!("text from {}: {content}", m.header.from_user_name),
+                        Some(Reply::text(format!("echo: {content}"))),
+                    ),
+                    _ => ("other message".to_owned(), None),
+                },
+                Inbound::Event(e) => match &e.kind {
+                    EventKind::Click { event_key } => (
+                        format!("click {event_key} by {}", e.header.from_user_name),
+                        Some(Reply::text(format!("you clicked {event_key}"))),
+                    ),
+                    _ => ("other event".to_owned(), None),
+                },
+                _ => ("unknown".to_owned(), None),
+            };
+            if let Ok(mut log) = log.lock() {
+                log.push(line);
+            }
+            reply
+        }
+    })
+    .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // Configuring the callback makes the sandbox verify the URL first (the echostr GET).
+    admin
+        .set_app_callback(
+            DEMO_APPROVAL_AGENTID,
+            Some(CallbackConfig {
+                url: url.clone(),
+                token: Secret::new(TOKEN.to_owned()),
+                encoding_aes_key: Secret::new(AES_KEY.to_owned()),
+            }),
+        )
+        .await?;
+
+    // A member writes to the app: the reply decrypts to the handler's answer.
+    let wecom_side = CallbackCrypto::new(TOKEN, AES_KEY, corpid.clone())?;
+    let records = admin
+        .member_sends_text("lina", DEMO_APPROVAL_AGENTID, "hi 你好")
+        .await?;
+    let record = records.first().ok_or("nothing was pushed")?;
+    assert!(record.delivered, "{record:?}");
+    let reply = wecom_side.open_reply(&record.reply)?;
+    assert!(reply.contains("echo: hi 你好"), "{reply}");
+    assert!(
+        reply.contains("lina"),
+        "the reply goes back to the sender: {reply}"
+    );
+
+    // A tampered reply is refused, as WeCom would.
+    let tampered = record
+        .reply
+        .replacen("<Nonce><![CDATA[", "<Nonce><![CDATA[x", 1);
+    assert!(wecom_side.open_reply(&tampered).is_err());
+
+    // A menu click: the app sets its menu through the client, the member taps it.
+    w.client
+        .contacts()
+        .menu_create(MenuCreateRequest::new(
+            DEMO_APPROVAL_AGENTID,
+            [MenuButton::click("报表", "REPORT_TODAY")],
+        ))
+        .await?;
+    let records = admin
+        .member_clicks("lina", DEMO_APPROVAL_AGENTID, "REPORT_TODAY")
+        .await?;
+    let record = records.first().ok_or("the click was not pushed")?;
+    assert_eq!(record.what, "event:click");
+    let reply = wecom_side.open_reply(&record.reply)?;
+    assert!(reply.contains("you clicked REPORT_TODAY"), "{reply}");
+
+    let seen = seen.lock().map_err(|_| "poisoned")?.clone();
+    assert_eq!(
+        seen,
+        vec![
+            "text from lina: hi 你好".to_owned(),
+            "click REPORT_TODAY by lina".to_owned()
+        ]
+    );
+    server.abort();
+    Ok(())
+}
