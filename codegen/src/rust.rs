@@ -413,7 +413,13 @@ impl<'a> Gen<'a> {
     }
 
     /// `new(required...)`, setters, and (for requests) `From` for a single scalar.
-    fn constructors(&self, type_name: &Ident, infos: &[FieldInfo], what: &str) -> TokenStream {
+    fn constructors(
+        &self,
+        type_name: &Ident,
+        infos: &[FieldInfo],
+        what: &str,
+        derives_default: bool,
+    ) -> TokenStream {
         let args: Vec<&FieldInfo> = infos
             .iter()
             .filter(|f| f.field.required && f.fixed.is_none())
@@ -484,7 +490,7 @@ impl<'a> Gen<'a> {
                 }
             });
         }
-        let default_impl = if params.is_empty() {
+        let default_impl = if params.is_empty() && !derives_default {
             quote! {
                 impl ::std::default::Default for #type_name {
                     fn default() -> Self {
@@ -945,7 +951,7 @@ impl<'a> Gen<'a> {
         } else {
             quote!(#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)])
         };
-        let ctors = self.constructors(&req_name, &infos, "A request");
+        let ctors = self.constructors(&req_name, &infos, "A request", false);
         let from = self.single_from(&req_name, &infos);
         let validate = self.validate_impl(&req_name, &infos, &ep.rules);
         let wire = if multipart {
@@ -1315,7 +1321,7 @@ impl<'a> Gen<'a> {
         } else {
             m.doc.trim()
         });
-        let ctors = self.constructors(&id, &infos, "A value");
+        let ctors = self.constructors(&id, &infos, "A value", true);
         let validate = self.validate_impl(&id, &infos, &m.rules);
         quote! {
             #doc
