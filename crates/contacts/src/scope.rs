@@ -41,7 +41,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Lowercases a userid the way WeCom compares them (ASCII only: userids are ASCII).
 fn key(userid: &str) -> String {
@@ -77,7 +77,11 @@ struct TagNode {
 /// the lists (`user/list_id` answers one row per member and department); adding a department twice
 /// keeps the last parent. Ids that refer to nothing (a parent or a member's department that was
 /// never added) are tolerated: they simply connect to nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// The first resolve builds a compact index (children of each department, each member's
+/// departments as positions in a flat array) that later resolves against the same directory
+/// reuse; changing the directory drops it.
+#[derive(Debug, Clone, Default)]
 pub struct Directory {
     departments: Vec<DeptNode>,
     dept_index: HashMap<u32, u32>,
@@ -86,6 +90,31 @@ pub struct Directory {
     tags: Vec<TagNode>,
     tag_ids: Vec<u32>,
     tag_index: HashMap<u32, u32>,
+    index: OnceLock<Index>,
+}
+
+impl PartialEq for Directory {
+    /// The same departments, members and tags, added in the same order (the cached index does
+    /// not count).
+    fn eq(&self, other: &Self) -> bool {
+        self.departments == other.departments
+            && self.members == other.members
+            && self.tags == other.tags
+            && self.tag_ids == other.tag_ids
+    }
+}
+
+impl Eq for Directory {}
+
+/// Positions instead of ids, built in one linear pass: what resolving walks.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// Children of department `i`: `children[child_start[i]..child_start[i + 1]]`.
+    child_start: Vec<u32>,
+    children: Vec<u32>,
+    /// Departments of member `i` (known ones only): `member_depts[member_start[i]..member_start[i + 1]]`.
+    member_start: Vec<u32>,
+    member_depts: Vec<u32>,
 }
 
 impl Directory {
@@ -107,6 +136,7 @@ impl Directory {
 
     /// Adds a department under `parentid` (0 for the root). Adding it again moves it.
     pub fn add_department(&mut self, id: u32, parentid: u32) {
+        self.index.take();
         match self.dept_index.get(&id) {
             Some(&i) => self.departments[i as usize].parent = parentid,
             None => {
@@ -126,6 +156,7 @@ impl Directory {
         userid: impl AsRef<str>,
         departments: impl IntoIterator<Item = u32>,
     ) {
+        self.index.take();
         let userid = userid.as_ref();
         let k = key(userid);
         let i = match self.member_index.get(&k) {
@@ -242,8 +273,12 @@ impl Directory {
         path
     }
 
-    /// Children of each department as index ranges (compressed adjacency: linear to build).
-    fn children(&self) -> (Vec<u32>, Vec<u32>) {
+    /// The index resolving walks, built on first use in one linear pass.
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| self.build_index())
+    }
+
+    fn build_index(&self) -> Index {
         let n = self.departments.len();
         let parent_idx: Vec<Option<u32>> = self
             .departments
@@ -255,22 +290,38 @@ impl Directory {
                     .filter(|&p| self.departments[p as usize].id != d.id)
             })
             .collect();
-        let mut start = vec![0u32; n + 1];
+        let mut child_start = vec![0u32; n + 1];
         for p in parent_idx.iter().flatten() {
-            start[*p as usize + 1] += 1;
+            child_start[*p as usize + 1] += 1;
         }
         for i in 0..n {
-            start[i + 1] += start[i];
+            child_start[i + 1] += child_start[i];
         }
-        let mut fill = start.clone();
-        let mut list = vec![0u32; start[n] as usize];
+        let mut fill = child_start.clone();
+        let mut children = vec![0u32; child_start[n] as usize];
         for (child, p) in parent_idx.iter().enumerate() {
             if let Some(p) = p {
-                list[fill[*p as usize] as usize] = child as u32;
+                children[fill[*p as usize] as usize] = child as u32;
                 fill[*p as usize] += 1;
             }
         }
-        (start, list)
+        let mut member_start = Vec::with_capacity(self.members.len() + 1);
+        let mut member_depts = Vec::with_capacity(self.members.len());
+        member_start.push(0);
+        for m in &self.members {
+            member_depts.extend(
+                m.departments
+                    .iter()
+                    .filter_map(|d| self.dept_index.get(d).copied()),
+            );
+            member_start.push(member_depts.len() as u32);
+        }
+        Index {
+            child_start,
+            children,
+            member_start,
+            member_depts,
+        }
     }
 }
 
@@ -608,7 +659,8 @@ impl VisibleScope {
             }
         }
         // Subtrees: each department is visited once.
-        let (start, children) = dir.children();
+        let index = dir.index();
+        let (start, children) = (&index.child_start, &index.children);
         while let Some(i) = stack.pop() {
             let i = i as usize;
             if scope.dept_visible[i] {
@@ -618,13 +670,12 @@ impl VisibleScope {
             stack.extend_from_slice(&children[start[i] as usize..start[i + 1] as usize]);
         }
         // Members of visible departments: each (member, department) pair once.
-        for (i, m) in dir.members.iter().enumerate() {
-            if !scope.member_visible[i] {
-                scope.member_visible[i] = m.departments.iter().any(|d| {
-                    dir.dept_index
-                        .get(d)
-                        .is_some_and(|&di| scope.dept_visible[di as usize])
-                });
+        let (start, depts) = (&index.member_start, &index.member_depts);
+        for (i, visible) in scope.member_visible.iter_mut().enumerate() {
+            if !*visible {
+                *visible = depts[start[i] as usize..start[i + 1] as usize]
+                    .iter()
+                    .any(|&d| scope.dept_visible[d as usize]);
             }
         }
         scope.visible_members = scope.member_visible.iter().filter(|v| **v).count();
@@ -974,6 +1025,18 @@ mod tests {
             }]
         );
         assert_eq!(s.directory().path(3), vec![2, 3]);
+    }
+
+    #[test]
+    fn changes_after_a_resolve_are_seen() {
+        let mut d = tree();
+        assert_eq!(d.index().member_start.len(), 6);
+        d.add_member("late", [3]);
+        d.add_department(8, 3);
+        d.add_member("later", [8]);
+        assert_eq!(d.index().member_start.len(), 8, "the index was rebuilt");
+        let s = VisibleScope::resolve(d, ScopeRules::new().with_departments([3]));
+        assert!(s.is_visible("late") && s.is_visible("later") && s.is_department_visible(8));
     }
 
     #[test]
