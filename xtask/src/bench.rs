@@ -406,6 +406,17 @@ fn directory(root: &Path, rows: &mut Vec<Row>) {
             format!("no 50,000-member walk row in the output{failed}"),
         )),
     }
+    if let Some(cells) = table_row(&r.stdout, "50000", 6, "full (") {
+        rows.push(row(
+            "directory walk with full member details, 50,000 members: time",
+            first_number(&cells[4]),
+            "ms",
+            format!(
+                "{} ({} requests); client peak memory {}",
+                cells[2], cells[3], cells[5]
+            ),
+        ));
+    }
     if let Some(cells) = table_row(&r.stdout, "50000", 6, "visible_scope") {
         rows.push(row(
             "visible_scope through the client, 50,000 members: time",
@@ -474,6 +485,7 @@ fn build_time(root: &Path, opts: &BenchOptions, rows: &mut Vec<Row>) {
 fn fmt_value(v: Option<f64>) -> String {
     match v {
         None => "-".into(),
+        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
         Some(v) if v >= 100.0 => format!("{v:.0}"),
         Some(v) if v >= 10.0 => format!("{v:.1}"),
         Some(v) => format!("{v:.3}"),
