@@ -1,6 +1,6 @@
 //! Callbacks end to end: the sandbox pushes encrypted messages and menu clicks to a callback
 //! server built with `wecom-callback`'s router, the user's handler answers with a passive
-//! reply, and the reply decrypts (with its signature checked) the way WeCom reads it.
+//! reply, and the reply decrypts on the sandbox side (signature checked), the way WeCom reads it.
 
 use std::sync::{Arc, Mutex};
 
@@ -78,6 +78,13 @@ async fn sandbox_pushes_handler_replies_reply_decrypts() -> Res {
     assert!(record.delivered, "{record:?}");
     let reply = wecom_side.open_reply(&record.reply)?;
     assert!(reply.contains("echo: hi 你好"), "{reply}");
+    // The sandbox read the reply the same way, as WeCom would.
+    assert_eq!(
+        record.reply_plaintext.as_deref(),
+        Some(reply.as_str()),
+        "{record:?}"
+    );
+    assert_eq!(record.reply_error, None);
     assert!(
         reply.contains("lina"),
         "the reply goes back to the sender: {reply}"
@@ -102,7 +109,10 @@ async fn sandbox_pushes_handler_replies_reply_decrypts() -> Res {
         .await?;
     let record = records.first().ok_or("the click was not pushed")?;
     assert_eq!(record.what, "event:click");
-    let reply = wecom_side.open_reply(&record.reply)?;
+    let reply = record
+        .reply_plaintext
+        .clone()
+        .ok_or("the sandbox could not read the click's reply")?;
     assert!(reply.contains("you clicked REPORT_TODAY"), "{reply}");
 
     let seen = seen.lock().map_err(|_| "poisoned")?.clone();

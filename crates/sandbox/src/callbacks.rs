@@ -50,6 +50,11 @@ pub struct CallbackRecord {
     pub last_error: Option<String>,
     /// The body of the 200 answer (a passive reply, or empty).
     pub reply: String,
+    /// The passive reply decrypted, as WeCom reads it (signature checked), when there was one.
+    pub reply_plaintext: Option<String>,
+    /// Why a non-empty answer is not a passive reply WeCom would accept (bad signature, not
+    /// encrypted with the app's key, not a reply envelope).
+    pub reply_error: Option<String>,
 }
 
 /// Why a callback URL could not be verified.
@@ -167,6 +172,8 @@ impl Pusher {
             delivered: false,
             last_error: None,
             reply: String::new(),
+            reply_plaintext: None,
+            reply_error: None,
         };
         let crypto = match CallbackCrypto::new(
             config.token.expose(),
@@ -210,6 +217,12 @@ impl Pusher {
                     record.delivered = true;
                     record.last_error = None;
                     record.reply = resp.text().await.unwrap_or_default();
+                    if !record.reply.trim().is_empty() {
+                        match crypto.open_reply(&record.reply) {
+                            Ok(plain) => record.reply_plaintext = Some(plain),
+                            Err(e) => record.reply_error = Some(e.to_string()),
+                        }
+                    }
                     break;
                 }
                 Ok(resp) => record.last_error = Some(format!("HTTP {}", resp.status().as_u16())),
