@@ -278,9 +278,8 @@ async fn a_second_revocation_after_a_transient_failure_is_retried_too() -> Res {
 
 #[cfg(feature = "redis")]
 mod redis_shared {
-    use std::process::{Child, Command, Stdio};
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use wecom_core_auth::{Client, RedisTokenStore, Secret, TokenPolicy};
     use wecom_messages::{Message, Recipients};
@@ -289,84 +288,7 @@ mod redis_shared {
 
     use super::Res;
 
-    /// A `redis-server` on a free loopback port, owned by one test and killed when dropped.
-    struct RedisServer {
-        child: Option<Child>,
-        port: u16,
-        _dir: tempfile::TempDir,
-    }
-
-    impl RedisServer {
-        /// `None` (after saying so) when redis-server is not installed, unless `CI` is set.
-        fn start() -> Result<Option<RedisServer>, Box<dyn std::error::Error>> {
-            let installed = Command::new("redis-server")
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !installed {
-                if std::env::var_os("CI").is_some() {
-                    return Err("redis-server is not installed; CI must install it \
-                                (apt-get install redis-server)"
-                        .into());
-                }
-                eprintln!(
-                    "SKIPPED: redis-server is not installed (apt-get install redis-server); \
-                     the Redis reliability tests did not run"
-                );
-                return Ok(None);
-            }
-            let dir = tempfile::tempdir()?;
-            for _ in 0..5 {
-                let port = std::net::TcpListener::bind("127.0.0.1:0")?
-                    .local_addr()?
-                    .port();
-                let mut child = Command::new("redis-server")
-                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                    .args(["--save", "", "--appendonly", "no"])
-                    .arg("--dir")
-                    .arg(dir.path())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()?;
-                let deadline = Instant::now() + Duration::from_secs(10);
-                while Instant::now() < deadline {
-                    if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                        return Ok(Some(RedisServer {
-                            child: Some(child),
-                            port,
-                            _dir: dir,
-                        }));
-                    }
-                    if let Ok(Some(_)) = child.try_wait() {
-                        break; // the port was taken meanwhile: try another
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            Err("redis-server did not start on a free loopback port".into())
-        }
-
-        fn url(&self) -> String {
-            format!("redis://127.0.0.1:{}/0", self.port)
-        }
-
-        fn kill(&mut self) {
-            if let Some(mut child) = self.child.take() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
-
-    impl Drop for RedisServer {
-        fn drop(&mut self) {
-            self.kill();
-        }
-    }
+    use wecom_testkit::RedisServer;
 
     fn instance(
         w: &World,
@@ -417,7 +339,7 @@ mod redis_shared {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_instances_sharing_redis_refresh_once_per_revocation() -> Res {
-        let Some(redis) = RedisServer::start()? else {
+        let Some(redis) = RedisServer::start() else {
             return Ok(());
         };
         let w = big(10, fast_retries(5)).await?;
@@ -447,7 +369,7 @@ mod redis_shared {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn redis_killed_mid_run_calls_keep_succeeding() -> Res {
-        let Some(mut redis) = RedisServer::start()? else {
+        let Some(mut redis) = RedisServer::start() else {
             return Ok(());
         };
         let w = big(10, fast_retries(5)).await?;

@@ -17,19 +17,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use wecom_callback::CallbackCrypto;
 
-/// The official callback vectors (a copy of shared/vectors/callback-crypto.json kept in tests/vectors/).
-pub fn vectors() -> serde_json::Value {
-    let path = std::env::var("WECOM_CALLBACK_VECTORS").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/vectors/callback-crypto.json"
-        )
-        .to_owned()
-    });
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read the callback vectors at {path}: {e}"));
-    serde_json::from_str(&text).expect("vectors file is JSON")
-}
+/// The official callback vectors (`tests/vectors/callback-crypto.json`).
+pub use wecom_testkit::callback_vectors as vectors;
 
 pub const TOKEN_A: &str = "QDG6eK";
 pub const KEY_A: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";

@@ -1,61 +1,17 @@
-//! RedisDedup against a real redis-server on loopback. Skipped (with a note) when
+//! RedisDedup against a real redis-server on loopback (wecom-testkit). Skipped (with a note) when
 //! redis-server is not on PATH, unless the env var CI is set: then it fails.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use wecom_callback::{Dedup, RedisDedup};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn redis_server_path() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("redis-server"))
-        .find(|p| p.is_file())
-}
+use wecom_testkit::RedisServer;
 
 #[tokio::test]
 async fn redis_dedup_uses_set_nx_ex() {
-    let Some(binary) = redis_server_path() else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "redis-server is not on PATH but CI is set: install it (apt-get install redis-server)"
-            );
-        }
-        eprintln!("SKIPPED redis_dedup_uses_set_nx_ex: no redis-server on PATH");
+    let Some(server) = RedisServer::start() else {
         return;
     };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let _server = Server(
-        Command::new(binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server"),
-    );
-    let url = format!("redis://127.0.0.1:{port}/");
+    let url = server.url();
     let mut dedup = None;
     for _ in 0..100 {
         match RedisDedup::connect(&url, Duration::from_secs(60)).await {

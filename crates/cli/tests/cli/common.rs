@@ -22,19 +22,8 @@ const VARS: &[&str] = &[
     "RUST_LOG",
 ];
 
-/// The callback test vectors shared by the project (`$WECOM_CALLBACK_VECTORS` overrides the path).
-pub fn vectors() -> serde_json::Value {
-    let path = std::env::var("WECOM_CALLBACK_VECTORS").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/vectors/callback-crypto.json"
-        )
-        .to_owned()
-    });
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read the callback vectors at {path}: {e}"));
-    serde_json::from_str(&text).expect("callback-crypto.json is JSON")
-}
+/// The official callback vectors (`tests/vectors/callback-crypto.json`).
+pub use wecom_testkit::callback_vectors as vectors;
 
 /// A `wecom` command with a clean environment (no WECOM_* variable, no profile file).
 pub fn wecom(args: &[&str]) -> Command {

@@ -51,16 +51,5 @@ where
     out
 }
 
-/// The shared vectors file (`shared/` lives beside the repository's root).
-pub fn vectors() -> serde_json::Value {
-    let path = std::env::var("WECOM_CALLBACK_VECTORS").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/vectors/callback-crypto.json"
-        )
-        .to_owned()
-    });
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read the vectors at {path}: {e}"));
-    serde_json::from_str(&text).expect("vectors file is JSON")
-}
+/// The official callback vectors (`tests/vectors/callback-crypto.json`).
+pub use wecom_testkit::callback_vectors as vectors;

@@ -1,107 +1,16 @@
 //! Redis-backed sharing against a real `redis-server` started here on a free loopback port.
 //! Without redis-server installed these tests are skipped with a message, unless `CI` is set.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wecom_core_auth::token::TokenStore;
 use wecom_core_auth::{Client, RedisTokenStore, TokenPolicy};
+use wecom_testkit::RedisServer;
 
 use crate::endpoints::{ContactPing, Ping};
 use crate::server::{CORPID, Fake, SECRET_CONTACT};
 use crate::{builder, concurrently};
-
-/// A redis-server process owned by one test; killed when dropped.
-pub struct RedisServer {
-    child: Option<Child>,
-    pub port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl RedisServer {
-    /// Starts redis-server, or returns `None` (after saying why) when it is not installed and
-    /// this is not CI.
-    pub fn start() -> Option<RedisServer> {
-        let installed = Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !installed {
-            if std::env::var_os("CI").is_some() {
-                panic!(
-                    "redis-server is not installed; CI must install it (apt-get install redis-server)"
-                );
-            }
-            eprintln!(
-                "SKIPPED: redis-server is not installed (apt-get install redis-server); the Redis tests did not run"
-            );
-            return None;
-        }
-        let dir = tempfile::tempdir().expect("temp dir");
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .arg("--dir")
-                .arg(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server");
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Some(RedisServer {
-                        child: Some(child),
-                        port,
-                        _dir: dir,
-                    });
-                }
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // exited (port taken meanwhile?): try another port
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("redis-server did not start on a free loopback port");
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    /// Kills the server (Redis going down mid-run).
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// Client settings for a healthy Redis on a possibly saturated machine: the dedup assertions
 /// below are about a working store, so a slow answer must not count as "Redis is down" (which
