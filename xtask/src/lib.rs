@@ -35,6 +35,14 @@ pub enum XtaskError {
         "`{0}` would be generated twice (by the workspace spec and the codegen fixture spec): give them different crate_dir"
     )]
     Conflict(String),
+    /// No directory from the current one upwards is this workspace.
+    #[error(
+        "no wecom-rs workspace at or above `{start}`: run `cargo xtask` inside a checkout, or pass `--root DIR`"
+    )]
+    NoWorkspace {
+        /// Where the search started.
+        start: String,
+    },
 }
 
 /// Whether to write or only compare.
@@ -109,10 +117,34 @@ pub struct Report {
     pub deleted: Vec<String>,
 }
 
-/// The workspace root (the parent of this crate's directory).
-pub fn workspace_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.parent().unwrap_or(here).to_path_buf()
+/// The workspace root, found at run time: the nearest directory, from the current one upwards,
+/// that holds this workspace (a `Cargo.toml` with `[workspace]` next to `spec/` and `xtask/`).
+///
+/// Not the compile-time `CARGO_MANIFEST_DIR`: with one target directory shared by two checkouts
+/// (a global `CARGO_TARGET_DIR`), `cargo xtask` in one checkout may run the binary built in the
+/// other, which would then read and write that other tree. `cargo run` keeps the caller's
+/// working directory, so the tree the user stands in is the one worked on.
+pub fn workspace_root() -> Result<PathBuf, XtaskError> {
+    let start = std::env::current_dir().map_err(|source| XtaskError::Io {
+        path: ".".to_string(),
+        source,
+    })?;
+    find_workspace_root(&start).ok_or_else(|| XtaskError::NoWorkspace {
+        start: start.to_string_lossy().into_owned(),
+    })
+}
+
+/// The nearest ancestor of `start` (itself included) that is this workspace's root.
+pub fn find_workspace_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|dir| is_workspace_root(dir)).map(Path::to_path_buf)
+}
+
+fn is_workspace_root(dir: &Path) -> bool {
+    dir.join("spec").is_dir()
+        && dir.join("xtask").join("Cargo.toml").is_file()
+        && std::fs::read_to_string(dir.join("Cargo.toml"))
+            .map(|text| text.lines().any(|l| l.trim() == "[workspace]"))
+            .unwrap_or(false)
 }
 
 fn io_err(path: &Path, root: &Path, source: std::io::Error) -> XtaskError {

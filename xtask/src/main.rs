@@ -24,17 +24,22 @@ options:
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut root = workspace_root();
-    if let Some(i) = args.iter().position(|a| a == "--root") {
-        match args.get(i + 1) {
-            Some(dir) => root = dir.into(),
-            None => {
-                eprintln!("error: --root needs a directory\n\n{HELP}");
+    let root = if let Some(i) = args.iter().position(|a| a == "--root") {
+        let Some(dir) = args.get(i + 1).map(std::path::PathBuf::from) else {
+            eprintln!("error: --root needs a directory\n\n{HELP}");
+            return ExitCode::FAILURE;
+        };
+        args.drain(i..i + 2);
+        dir
+    } else {
+        match workspace_root() {
+            Ok(root) => root,
+            Err(e) => {
+                eprintln!("error: {e}");
                 return ExitCode::FAILURE;
             }
         }
-        args.drain(i..i + 2);
-    }
+    };
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mode = match args.as_slice() {
         ["bench", rest @ ..] => {

@@ -3,16 +3,41 @@
 
 use std::path::Path;
 
-use xtask::{Change, Mode, XtaskError, run, workspace_root};
+use xtask::{Change, Mode, XtaskError, find_workspace_root, run, workspace_root};
 
 /// The check every `cargo test` runs: a checkout whose generated files differ from the spec fails
 /// here, naming `cargo xtask gen`.
 #[test]
 fn generated_files_are_current() {
-    match run(&workspace_root(), Mode::Check) {
+    let root = workspace_root().expect("cargo test runs inside the workspace");
+    match run(&root, Mode::Check) {
         Ok(report) => assert!(report.produced > 0, "the workspace spec produced no files"),
         Err(e) => panic!("\n{e}\n"),
     }
+}
+
+/// The root is found from where the command runs, not from where the binary was built: a tree
+/// that looks like this workspace is found from any folder inside it, and nothing above a
+/// folder that is not inside one.
+#[test]
+fn workspace_root_is_found_at_run_time_from_the_current_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("checkout");
+    std::fs::create_dir_all(root.join("spec")).unwrap();
+    std::fs::create_dir_all(root.join("xtask")).unwrap();
+    std::fs::create_dir_all(root.join("crates/contacts/src")).unwrap();
+    std::fs::write(root.join("xtask/Cargo.toml"), "[package]\nname = \"xtask\"\n").unwrap();
+    std::fs::write(root.join("Cargo.toml"), "[workspace]\nmembers = [\"xtask\"]\n").unwrap();
+    assert_eq!(find_workspace_root(&root), Some(root.clone()));
+    assert_eq!(find_workspace_root(&root.join("crates/contacts/src")), Some(root.clone()));
+    let outside = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    assert_eq!(find_workspace_root(&outside), None);
+    // A member crate's own Cargo.toml (no [workspace]) is not mistaken for the root.
+    std::fs::write(root.join("xtask/Cargo.toml"), "[package]\nname = \"xtask\"\n").unwrap();
+    std::fs::create_dir_all(root.join("xtask/spec")).unwrap();
+    std::fs::create_dir_all(root.join("xtask/xtask")).unwrap();
+    assert_eq!(find_workspace_root(&root.join("xtask")), Some(root));
 }
 
 const SPEC: &str = r#"
