@@ -37,10 +37,10 @@ pub mod reply;
 pub mod router;
 pub mod xml;
 
-pub use crypto::{CallbackCrypto, DEFAULT_MAX_BODY, Envelope, Format};
+pub use crypto::{CallbackCrypto, DEFAULT_MAX_BODY, Delivery, Envelope, Format, MAX_ECHOSTR};
 #[cfg(feature = "redis")]
 pub use dedup::RedisDedup;
-pub use dedup::{Dedup, MemoryDedup};
+pub use dedup::{Claim, Dedup, MemoryDedup, Ticket, retry_key};
 pub use error::CallbackError;
 pub use event::{
     BatchJob, ContactChange, ContactUser, Event, EventKind, Header, Inbound, Message, MessageBody,

@@ -3,11 +3,14 @@
 
 use std::time::Duration;
 
-use wecom_callback::{Dedup, RedisDedup};
+use wecom_callback::RedisDedup;
+use wecom_callback::dedup::{Claim, Dedup};
 use wecom_testkit::RedisServer;
 
+const LEASE: Duration = Duration::from_secs(10);
+
 #[tokio::test]
-async fn redis_dedup_uses_set_nx_ex() {
+async fn redis_dedup_claims_completes_and_releases() {
     let Some(server) = RedisServer::start() else {
         return;
     };
@@ -27,32 +30,42 @@ async fn redis_dedup_uses_set_nx_ex() {
         !format!("{dedup:?}").contains("redis://"),
         "no URL (maybe with a password) in Debug"
     );
-    assert!(dedup.first_seen("msg:1").await, "first time");
-    assert!(!dedup.first_seen("msg:1").await, "a retry");
-    assert!(dedup.first_seen("msg:2").await, "another message");
-    let other_app = dedup.clone().with_prefix("other:");
+    let Claim::New(ticket) = dedup.claim("k1", LEASE).await else {
+        panic!("first time")
+    };
+    assert_eq!(dedup.claim("k1", LEASE).await, Claim::InProgress, "running");
+    // Another instance's stale ticket cannot release it.
+    let other = wecom_callback::Ticket::new("k1");
+    dedup.release(&other).await;
+    assert_eq!(dedup.claim("k1", LEASE).await, Claim::InProgress);
+    // A failure releases it: the retry runs.
+    dedup.release(&ticket).await;
+    let Claim::New(ticket) = dedup.claim("k1", LEASE).await else {
+        panic!("released")
+    };
+    dedup.extend(&ticket, LEASE).await;
+    dedup.complete(&ticket, Duration::from_secs(600)).await;
+    assert_eq!(dedup.claim("k1", LEASE).await, Claim::Done, "a retry");
+    assert!(matches!(dedup.claim("k2", LEASE).await, Claim::New(_)));
+    let other_env = dedup.clone().with_prefix("other:");
     assert!(
-        other_app.first_seen("msg:1").await,
-        "prefixes separate apps"
+        matches!(other_env.claim("k1", LEASE).await, Claim::New(_)),
+        "prefixes separate environments"
     );
 
-    // Keys expire: a 1-second TTL, observed through Redis' own TTL.
-    let short = RedisDedup::connect(&url, Duration::from_millis(10))
-        .await
-        .expect("connect");
-    assert!(short.first_seen("msg:ttl").await);
+    // Done keys live for max(ttl, keep), observed through Redis' own TTL.
     let client = redis::Client::open(url.as_str()).expect("url");
     let mut conn = client
         .get_multiplexed_async_connection()
         .await
         .expect("conn");
     let ttl: i64 = redis::cmd("TTL")
-        .arg("wecom:callback:dedup:msg:ttl")
+        .arg("wecom:callback:dedup:k1")
         .query_async(&mut conn)
         .await
         .expect("TTL");
     assert!(
-        (0..=1).contains(&ttl),
-        "TTL is the configured 1 s minimum, got {ttl}"
+        (590..=600).contains(&ttl),
+        "kept for the keep time, got {ttl}"
     );
 }
