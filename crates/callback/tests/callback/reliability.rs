@@ -5,13 +5,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt as _;
+use wecom_callback::dedup::{Claim, Dedup};
 use wecom_callback::router::CallbackRouter;
-use wecom_callback::{CallbackCrypto, Inbound, Reply};
+use wecom_callback::{CallbackCrypto, Inbound, MemoryDedup, Reply};
 
 use crate::{KEY_A, RECEIVE_ID_A, TOKEN_A, xml_field};
 
@@ -341,4 +343,195 @@ async fn a_json_delivery_gets_a_json_reply_plaintext() {
         value,
         serde_json::json!({"msgtype": "text", "text": {"content": "hello\nI'm the bot"}})
     );
+}
+
+/// A clock (seconds from `NOW`) shared by a crypto and a `MemoryDedup`, moved by the test.
+#[derive(Clone, Default)]
+struct TestClock(Arc<std::sync::atomic::AtomicI64>);
+
+impl TestClock {
+    fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+    fn crypto(&self, receive_id: &str) -> CallbackCrypto {
+        let offset = self.0.clone();
+        CallbackCrypto::new(TOKEN_A, KEY_A, receive_id)
+            .expect("valid key")
+            .with_clock(move || NOW + offset.load(Ordering::SeqCst))
+    }
+    fn dedup(&self) -> MemoryDedup {
+        let offset = self.0.clone();
+        let base = std::time::Instant::now();
+        MemoryDedup::new(1000, Duration::ZERO).with_clock(move || {
+            base + Duration::from_secs(u64::try_from(offset.load(Ordering::SeqCst)).unwrap_or(0))
+        })
+    }
+}
+
+#[tokio::test]
+async fn apps_and_corps_sharing_one_store_all_get_their_callbacks() {
+    let store = Arc::new(MemoryDedup::default());
+    // Same plaintext (a contact change has no AgentID) for two corps.
+    let corp_a = crypto(RECEIVE_ID_A);
+    let corp_b = crypto("wwcorpB");
+    let (router_a, seen_a) = recording(corp_a.clone());
+    let (router_b, seen_b) = recording(corp_b.clone());
+    let app_a = router_a.dedup(store.clone()).into_router();
+    let app_b = router_b.dedup(store.clone()).into_router();
+    let change = update_user("<Mobile>1</Mobile>");
+    assert_eq!(
+        call(&app_a, post(&corp_a, &change, "a")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app_b, post(&corp_b, &change, "b")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!((count(&seen_a), count(&seen_b)), (1, 1), "two corps");
+
+    // Two apps of one corp: the envelope's AgentID tells them apart when the plaintext has none.
+    let (router_c, seen_c) = recording(corp_a.clone());
+    let app_c = router_c.dedup(store.clone()).into_router();
+    let other_app = call(&app_c, post_at(&corp_a, &change, "1000003", TS, "c")).await;
+    assert_eq!(other_app.0, StatusCode::OK);
+    assert_eq!(count(&seen_c), 1, "another app of the same corp");
+    // ... and the plaintext's own AgentID when it has one.
+    let for_app = |agent: &str| {
+        format!(
+            "<xml><ToUserName>{RECEIVE_ID_A}</ToUserName><FromUserName>lisi</FromUserName><CreateTime>{TS}</CreateTime>\
+             <MsgType>event</MsgType><Event>enter_agent</Event><EventKey></EventKey><AgentID>{agent}</AgentID></xml>"
+        )
+    };
+    call(&app_a, post(&corp_a, &for_app("1000002"), "d")).await;
+    call(
+        &app_c,
+        post_at(&corp_a, &for_app("1000003"), "1000003", TS, "e"),
+    )
+    .await;
+    assert_eq!((count(&seen_a), count(&seen_c)), (2, 2));
+    // Retries are still recognised across the shared store.
+    call(&app_b, post(&corp_b, &change, "f")).await;
+    assert_eq!(count(&seen_b), 1);
+}
+
+#[tokio::test]
+async fn a_replay_is_de_duplicated_while_its_timestamp_is_accepted_then_refused() {
+    let clock = TestClock::default();
+    let crypto = clock.crypto(RECEIVE_ID_A);
+    let (router, seen) = recording(crypto.clone());
+    let app = router.dedup(clock.dedup()).into_router();
+    // A timestamp 299 s ahead of this server's clock is accepted (window 300 s) ...
+    let ts = (NOW + 299).to_string();
+    let plaintext = untyped("x", "captured");
+    let first = call(&app, post_at(&crypto, &plaintext, "1000002", &ts, "r0")).await;
+    assert_eq!(first.0, StatusCode::OK);
+    // ... and still 598 s later (299 s behind): the replay is recognised as handled.
+    clock.advance(598);
+    let replay = call(&app, post_at(&crypto, &plaintext, "1000002", &ts, "r1")).await;
+    assert_eq!((replay.0, replay.1.as_str()), (StatusCode::OK, ""));
+    assert_eq!(count(&seen), 1, "the replay did not reach the handler");
+    // Past the window it is refused outright.
+    clock.advance(3);
+    let replay = call(&app, post_at(&crypto, &plaintext, "1000002", &ts, "r2")).await;
+    assert_eq!(replay.0, StatusCode::FORBIDDEN);
+    assert_eq!(count(&seen), 1);
+
+    // The window is configurable, and can be turned off explicitly.
+    let (router, seen) = recording(crypto.clone());
+    let app = router
+        .timestamp_window(Duration::from_secs(30))
+        .into_router();
+    let ts = (NOW + 598 + 3 - 31).to_string();
+    assert_eq!(
+        call(&app, post_at(&crypto, &plaintext, "1000002", &ts, "w1"))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (router, _) = recording(crypto.clone());
+    let app = router.no_timestamp_window().into_router();
+    assert_eq!(
+        call(&app, post_at(&crypto, &plaintext, "1000002", "1", "w2"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(count(&seen), 0);
+}
+
+#[tokio::test]
+async fn a_callback_running_on_another_instance_is_waited_for_and_a_dead_instance_is_taken_over() {
+    let clock = TestClock::default();
+    let store = Arc::new(clock.dedup());
+    let crypto = clock.crypto(RECEIVE_ID_A);
+    let plaintext = untyped("x", "shared");
+
+    // Instance A: its handler blocks until released.
+    let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+    let release_rx = Arc::new(tokio::sync::Mutex::new(Some(release_rx)));
+    let calls_a = Arc::new(AtomicUsize::new(0));
+    let counter = calls_a.clone();
+    let app_a = CallbackRouter::new(crypto.clone(), move |_: Inbound| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let release_rx = release_rx.clone();
+        async move {
+            if let Some(rx) = release_rx.lock().await.take() {
+                let _ = rx.await;
+            }
+            None
+        }
+    })
+    .dedup(store.clone())
+    .ack_within(Duration::from_millis(20))
+    .into_router();
+    let (router_b, seen_b) = recording(crypto.clone());
+    let app_b = router_b
+        .dedup(store.clone())
+        .ack_within(Duration::from_millis(20))
+        .into_router();
+
+    assert_eq!(
+        call(&app_a, post(&crypto, &plaintext, "a1")).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    // WeCom's retry lands on B while A still runs: B does not run it, and does not ack it.
+    assert_eq!(
+        call(&app_b, post(&crypto, &plaintext, "b1")).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(count(&seen_b), 0);
+    release_tx.send(()).expect("A still running");
+    let mut acked = false;
+    for i in 0..50 {
+        let (status, _, _) = call(&app_b, post(&crypto, &plaintext, &format!("b{i}x"))).await;
+        if status == StatusCode::OK {
+            acked = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(acked, "once A recorded it, B acknowledges the retry");
+    assert_eq!((calls_a.load(Ordering::SeqCst), count(&seen_b)), (1, 0));
+
+    // An instance that died mid-handler (a claim never completed): once its lease runs out,
+    // a retry on B runs the handler.
+    let dead = untyped("x", "dead instance");
+    let key = wecom_callback::retry_key(RECEIVE_ID_A, Some("1000002"), &dead);
+    let Claim::New(_abandoned) = store.claim(&key, Duration::from_secs(10)).await else {
+        panic!("free key")
+    };
+    assert_eq!(
+        call(&app_b, post(&crypto, &dead, "d1")).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    clock.advance(11);
+    // The crypto clock moved too: sign with the new time.
+    let ts = (NOW + 11).to_string();
+    assert_eq!(
+        call(&app_b, post_at(&crypto, &dead, "1000002", &ts, "d2"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(count(&seen_b), 1, "taken over after the lease");
 }
