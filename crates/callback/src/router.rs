@@ -37,6 +37,12 @@
 //!   (10 s by default, extended while the handler runs), so a crashed instance's callback is
 //!   run again by a later retry.
 //!
+//! Why non-200 answers make WeCom retry: the current page (path/90238, "接收消息与事件") says
+//! WeCom retries when it gets no answer within 5 s; the earlier version of the same page said
+//! that only an HTTP 200 counts as received and that any other status is treated as a failure
+//! and retried. The current page is silent on non-200 statuses; this router relies on the
+//! earlier statement rather than holding a failed request open until WeCom's 5 s run out.
+//!
 //! A handler can therefore run twice for one callback (a crash after its work but before the
 //! outcome was recorded, a Redis outage); make it idempotent. If it needs longer than WeCom's
 //! retries last (about 20 s in all), it should record the callback durably and return, and do
