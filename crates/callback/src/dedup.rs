@@ -32,6 +32,10 @@ use std::time::{Duration, Instant};
 
 use sha1::{Digest, Sha1};
 
+// SHA-1 is enough here: two callbacks share a key only if their plaintexts collide, and WeCom
+// composes the plaintexts (a sender controls at most a message's content, and a collision would
+// only hide that sender's own second message). It is the digest already used by the protocol.
+
 /// A boxed, sendable future (keeps [`Dedup`] object-safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -159,6 +163,14 @@ impl<D: Dedup> Dedup for Arc<D> {
 }
 
 type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// Longer than any callback needs to be remembered; keeps `Instant` arithmetic in range.
+const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `now + d`, with `d` capped at a century (never overflows on a real clock).
+fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d.min(CENTURY)).unwrap_or(now)
+}
 
 /// In-memory de-duplication for one instance: at most `capacity` keys (past that, the oldest
 /// is forgotten first); a done key is kept for `ttl` or the router's keep time, whichever is
@@ -315,7 +327,7 @@ impl MemoryDedup {
             Some(Mark::InProgress(_)) => Claim::InProgress,
             None => {
                 let ticket = Ticket::new(key);
-                state.put(key, Mark::InProgress(ticket.id), now + lease);
+                state.put(key, Mark::InProgress(ticket.id), after(now, lease));
                 state.enforce(self.capacity, now);
                 Claim::New(ticket)
             }
@@ -325,7 +337,7 @@ impl MemoryDedup {
     fn complete_now(&self, ticket: &Ticket, keep: Duration) {
         let now = self.now();
         let mut state = self.lock();
-        state.put(&ticket.key, Mark::Done, now + keep.max(self.ttl));
+        state.put(&ticket.key, Mark::Done, after(now, keep.max(self.ttl)));
         state.enforce(self.capacity, now);
     }
 
@@ -346,7 +358,7 @@ impl MemoryDedup {
         if let Some(entry) = state.entries.get_mut(&ticket.key)
             && entry.mark == Mark::InProgress(ticket.id)
         {
-            entry.until = now + lease;
+            entry.until = after(now, lease);
         }
     }
 }
@@ -406,8 +418,11 @@ mod redis_dedup {
         }
     }
 
+    /// Milliseconds for `PX`, between 1 and a century (Redis refuses expiries that overflow).
     fn millis(d: Duration) -> u64 {
-        u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+        u64::try_from(d.min(super::CENTURY).as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
     }
 
     impl RedisDedup {

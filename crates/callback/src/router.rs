@@ -474,7 +474,11 @@ async fn deliver(
     Query(params): Query<Params>,
     body: Bytes,
 ) -> Response {
-    let deadline = Instant::now() + shared.ack_within;
+    let now = Instant::now();
+    // Capped at a day: a larger setting means "wait for the handler", and must not overflow.
+    let deadline = now
+        .checked_add(shared.ack_within.min(Duration::from_secs(86_400)))
+        .unwrap_or(now);
     let Some((signature, timestamp, nonce)) = params.required() else {
         return missing_params();
     };

@@ -535,3 +535,31 @@ async fn a_callback_running_on_another_instance_is_waited_for_and_a_dead_instanc
     );
     assert_eq!(count(&seen_b), 1, "taken over after the lease");
 }
+
+#[tokio::test]
+async fn huge_settings_do_not_overflow() {
+    let crypto = crypto(RECEIVE_ID_A);
+    let (router, seen) = recording(crypto.clone());
+    let app = router
+        .timestamp_window(Duration::MAX)
+        .ack_within(Duration::MAX)
+        .lease(Duration::MAX)
+        .into_router();
+    let plaintext = untyped("x", "huge");
+    assert_eq!(
+        call(&app, post(&crypto, &plaintext, "h1")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, post(&crypto, &plaintext, "h2")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(count(&seen), 1);
+    let dedup = MemoryDedup::new(10, Duration::MAX);
+    let Claim::New(ticket) = dedup.claim("k", Duration::MAX).await else {
+        panic!("free")
+    };
+    dedup.extend(&ticket, Duration::MAX).await;
+    dedup.complete(&ticket, Duration::MAX).await;
+    assert_eq!(dedup.claim("k", Duration::MAX).await, Claim::Done);
+}
