@@ -43,6 +43,23 @@ const HEADER: usize = 20;
 /// Default limit on a body or an encrypted text: 1 MiB (WeCom's callbacks are a few KiB).
 pub const DEFAULT_MAX_BODY: usize = 1 << 20;
 
+/// The longest decrypted echostr [`CallbackCrypto::verify_url`] answers.
+///
+/// WeCom's pages describe the echostr only as "加密的字符串" (an encrypted string) whose `msg`
+/// is to be answered as is; they say nothing of its length or alphabet. The ones WeCom sends
+/// (and the official test vector, `1616140317555161061`) are 18-20 decimal digits. This crate
+/// answers only a short random-looking string: 1 to 128 bytes, each an ASCII letter, digit or
+/// one of `-_.~+/=`. A decrypted callback (an XML or JSON document) can never pass.
+pub const MAX_ECHOSTR: usize = 128;
+
+/// Whether a decrypted echostr is shaped like one; see [`MAX_ECHOSTR`].
+fn is_echostr(text: &str) -> bool {
+    (1..=MAX_ECHOSTR).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.~+/=".contains(&b))
+}
+
 type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// The format of a delivery: XML (the default for apps) or JSON (robots, some newer callbacks).
@@ -77,6 +94,29 @@ impl Envelope {
             encrypt: raw.encrypt.into_owned(),
             format: raw.format,
         })
+    }
+}
+
+/// A verified, decrypted delivery: see [`CallbackCrypto::open_delivery_detailed`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Which variant the body used (answer in the same one).
+    pub format: Format,
+    /// The envelope's `AgentID` / `agentid`, as text. Not signed: see
+    /// [`CallbackCrypto::open_delivery_detailed`].
+    pub envelope_agent_id: Option<String>,
+    /// The decrypted message.
+    pub plaintext: String,
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The plaintext may carry personal data: only its size is shown.
+        f.debug_struct("Delivery")
+            .field("format", &self.format)
+            .field("envelope_agent_id", &self.envelope_agent_id)
+            .field("plaintext_len", &self.plaintext.len())
+            .finish()
     }
 }
 
@@ -230,10 +270,32 @@ impl CallbackCrypto {
     }
 
     /// Refuse requests whose `timestamp` is further than `window` from now (replays).
-    /// Off by default, like WeCom's sample library; 5 minutes is a sensible value.
+    /// Off by default here, like WeCom's sample library (so tools can open old captures); the
+    /// [router](crate::router) turns on a 5-minute window unless told otherwise.
     pub fn with_timestamp_window(mut self, window: Duration) -> Self {
         self.window = Some(window);
         self
+    }
+
+    /// No timestamp window (the default of `CallbackCrypto::new`).
+    pub fn without_timestamp_window(mut self) -> Self {
+        self.window = None;
+        self
+    }
+
+    /// The timestamp window, if any.
+    pub fn timestamp_window(&self) -> Option<Duration> {
+        self.window
+    }
+
+    /// Now, in Unix seconds, by this crypto's clock (see [`with_clock`](Self::with_clock)).
+    pub fn now(&self) -> i64 {
+        match &self.clock {
+            Some(clock) => clock(),
+            None => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        }
     }
 
     /// Replace the clock used by the timestamp window (Unix seconds); for tests.
@@ -309,12 +371,7 @@ impl CallbackCrypto {
             return Err(CallbackError::ValidateSignature);
         }
         if let Some(window) = self.window {
-            let now = match &self.clock {
-                Some(clock) => clock(),
-                None => SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
-            };
+            let now = self.now();
             let within = timestamp
                 .parse::<i64>()
                 .ok()
@@ -331,6 +388,11 @@ impl CallbackCrypto {
 
     /// Answer WeCom's URL check: verify the `echostr` and return its plaintext, which is the
     /// exact body to send back (no quotes, newline or BOM).
+    ///
+    /// Only a plaintext shaped like an echostr is returned (see [`MAX_ECHOSTR`]): anything
+    /// else is refused with [`CallbackError::NotAnEchostr`], so a captured delivery's
+    /// `Encrypt` replayed as `?echostr=` (its signature is valid) never gets its plaintext
+    /// answered.
     pub fn verify_url(
         &self,
         msg_signature: &str,
@@ -338,7 +400,15 @@ impl CallbackCrypto {
         nonce: &str,
         echostr: &str,
     ) -> Result<String, CallbackError> {
-        self.decrypt(msg_signature, timestamp, nonce, echostr)
+        let plaintext = self.decrypt(msg_signature, timestamp, nonce, echostr)?;
+        if is_echostr(&plaintext) {
+            Ok(plaintext)
+        } else {
+            Err(CallbackError::NotAnEchostr {
+                len: plaintext.len(),
+                max: MAX_ECHOSTR,
+            })
+        }
     }
 
     /// Verify and decrypt one encrypted text (the `Encrypt` field or the `echostr`).
@@ -384,6 +454,33 @@ impl CallbackCrypto {
         let envelope = RawEnvelope::parse(body)?;
         let plaintext = self.decrypt(msg_signature, timestamp, nonce, &envelope.encrypt)?;
         Ok((envelope.format, plaintext))
+    }
+
+    /// Like [`open_delivery`](Self::open_delivery), also returning what the envelope said
+    /// outside the ciphertext (its format and `AgentID`).
+    ///
+    /// The envelope's `AgentID` is **not** covered by the signature (only the `Encrypt` text
+    /// is): trust the plaintext's own `AgentID` first.
+    pub fn open_delivery_detailed(
+        &self,
+        msg_signature: &str,
+        timestamp: &str,
+        nonce: &str,
+        body: &[u8],
+    ) -> Result<Delivery, CallbackError> {
+        if body.len() > self.max_body {
+            return Err(CallbackError::BodyTooLarge {
+                len: body.len(),
+                limit: self.max_body,
+            });
+        }
+        let envelope = RawEnvelope::parse(body)?;
+        let plaintext = self.decrypt(msg_signature, timestamp, nonce, &envelope.encrypt)?;
+        Ok(Delivery {
+            format: envelope.format,
+            envelope_agent_id: envelope.agent_id.map(Cow::into_owned),
+            plaintext,
+        })
     }
 
     /// Decrypt **without checking the signature**: for tools that inspect a captured

@@ -95,6 +95,22 @@ pub enum CallbackError {
         reason: &'static str,
     },
 
+    /// A URL check's `echostr` decrypted to something that is not an echostr (WeCom's echostr is
+    /// a short random string; a captured delivery replayed as a URL check decrypts to an XML or
+    /// JSON document). Refused so that the URL check cannot be used to decrypt captured
+    /// callbacks. Carries nothing of the decrypted text but its length.
+    #[error(
+        "URL check refused (-40002): the echostr decrypted to {len} bytes that are not a short \
+         random string (1 to {max} letters, digits or -_.~+/=); a captured callback replayed as \
+         a URL check is never answered"
+    )]
+    NotAnEchostr {
+        /// Length of the decrypted text in bytes.
+        len: usize,
+        /// The longest echostr accepted.
+        max: usize,
+    },
+
     /// The encrypted text is not valid base64.
     #[error("base64 decoding of the encrypted text failed (-40010): {reason}")]
     DecodeBase64 {
@@ -109,7 +125,7 @@ impl CallbackError {
     /// | code | case |
     /// |---|---|
     /// | -40001 | signature mismatch (also a timestamp outside the window) |
-    /// | -40002 | parse error (also a body over the size limit) |
+    /// | -40002 | parse error (also a body over the size limit, and an echostr that is not one) |
     /// | -40004 | illegal EncodingAESKey |
     /// | -40005 | receive id mismatch |
     /// | -40006 | encryption failed |
@@ -124,7 +140,9 @@ impl CallbackError {
     pub fn code(&self) -> i32 {
         match self {
             CallbackError::ValidateSignature | CallbackError::TimestampOutOfWindow { .. } => -40001,
-            CallbackError::ParseXml { .. } | CallbackError::BodyTooLarge { .. } => -40002,
+            CallbackError::ParseXml { .. }
+            | CallbackError::BodyTooLarge { .. }
+            | CallbackError::NotAnEchostr { .. } => -40002,
             CallbackError::IllegalAesKey { .. } => -40004,
             CallbackError::ValidateReceiveId { .. } => -40005,
             CallbackError::Encrypt { .. } => -40006,

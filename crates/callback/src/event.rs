@@ -50,7 +50,7 @@ pub enum Inbound {
 pub struct Message {
     /// Common fields.
     pub header: Header,
-    /// `MsgId`: unique per message (64-bit, kept as text); the de-duplication key.
+    /// `MsgId`: unique per message (64-bit, kept as text).
     pub msg_id: String,
     /// What was sent.
     pub body: MessageBody,
@@ -497,57 +497,27 @@ impl Inbound {
         }
     }
 
-    /// The key under which WeCom's retries of this callback are recognised:
-    /// `msg:<MsgId>` for messages, and for events the sender, `CreateTime` and event name plus
-    /// what tells two events of the same second apart (contact change type and subject, job
-    /// id, event key, card task id).
-    pub fn dedup_key(&self) -> String {
+    /// The callback's `AgentID` (`agentid` in a JSON callback), when it has one: the app it is
+    /// for. Used with the receive id to scope [`retry_key`](crate::dedup::retry_key).
+    pub fn agent_id(&self) -> Option<String> {
         match self {
-            Inbound::Message(m) => format!("msg:{}", m.msg_id),
-            Inbound::Event(e) => {
-                let h = &e.header;
-                let detail = match &e.kind {
-                    EventKind::ChangeContact(change) => match change {
-                        ContactChange::CreateUser(u) | ContactChange::UpdateUser(u) => {
-                            format!("user:{}", u.user_id)
-                        }
-                        ContactChange::DeleteUser { user_id } => format!("user:{user_id}"),
-                        ContactChange::CreateParty(p) | ContactChange::UpdateParty(p) => {
-                            format!("party:{}", p.id)
-                        }
-                        ContactChange::DeleteParty { id } => format!("party:{id}"),
-                        ContactChange::UpdateTag(t) => format!("tag:{}", t.tag_id),
-                    },
-                    EventKind::BatchJobResult(job) => job.job_id.clone(),
-                    EventKind::TemplateCardEvent(c) | EventKind::TemplateCardMenuEvent(c) => {
-                        format!("{}:{}", c.task_id, c.event_key)
-                    }
-                    other => other.event_key().unwrap_or_default().to_owned(),
-                };
-                let change = match &e.kind {
-                    EventKind::ChangeContact(c) => c.change_type(),
-                    _ => "",
-                };
-                format!(
-                    "evt:{}:{}:{}:{}:{}:{}",
-                    h.from_user_name,
-                    h.create_time,
-                    h.agent_id.unwrap_or(0),
-                    e.kind.name(),
-                    change,
-                    detail
-                )
+            Inbound::Message(m) => m.header.agent_id.map(|a| a.to_string()),
+            Inbound::Event(e) => e.header.agent_id.map(|a| a.to_string()),
+            Inbound::Unknown(u) => {
+                if u.raw.trim_start().starts_with('{') {
+                    let value: serde_json::Value = serde_json::from_str(&u.raw).ok()?;
+                    ["agentid", "AgentID"]
+                        .iter()
+                        .find_map(|k| match value.get(*k) {
+                            Some(serde_json::Value::String(s)) => Some(s.clone()),
+                            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                            _ => None,
+                        })
+                } else {
+                    let doc = Doc::parse(&u.raw).ok()?;
+                    doc.root().text_of("AgentID").map(|a| a.trim().to_owned())
+                }
             }
-            Inbound::Unknown(u) => match &u.msg_id {
-                Some(id) => format!("msg:{id}"),
-                None => format!(
-                    "unk:{}:{}:{}:{}",
-                    u.from_user_name,
-                    u.create_time,
-                    u.msg_type,
-                    u.event.as_deref().unwrap_or_default()
-                ),
-            },
         }
     }
 

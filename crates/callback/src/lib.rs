@@ -10,6 +10,22 @@
 //! * [`router`] (feature `axum`, on by default): an axum router for the callback URL, with
 //!   de-duplication of WeCom's retries ([`MemoryDedup`], or `RedisDedup` with feature `redis`).
 //!
+//! # Delivery contract of the router: at-least-once
+//!
+//! * A retry is recognised by what is identical across WeCom's retries: the decrypted
+//!   plaintext (hashed, [`retry_key`]), scoped by receive id and agent id. Two different
+//!   callbacks of the same second are two callbacks.
+//! * WeCom gets its HTTP 200 only after the handler returned (`Ok`, with
+//!   [`CallbackRouter::try_new`](router::CallbackRouter::try_new)). A handler that panics or
+//!   fails is answered 500 and its callback is not recorded, so WeCom's retry runs it again; a
+//!   handler still running at the acknowledgement deadline is answered 503 and WeCom's retry
+//!   waits for it. The handler may therefore run more than once for one callback: make it
+//!   idempotent. Details in the [`router`] docs.
+//! * Requests more than 5 minutes from now are refused by default (replays), and handled
+//!   callbacks are remembered for longer than a timestamp stays acceptable.
+//! * The URL check answers only a plaintext shaped like an echostr ([`MAX_ECHOSTR`]): it
+//!   cannot be used to decrypt captured deliveries.
+//!
 //! ```
 //! use wecom_callback::{CallbackCrypto, Inbound, Reply};
 //! let crypto = CallbackCrypto::new("Token", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wwcorp")?;
@@ -37,10 +53,10 @@ pub mod reply;
 pub mod router;
 pub mod xml;
 
-pub use crypto::{CallbackCrypto, DEFAULT_MAX_BODY, Envelope, Format};
+pub use crypto::{CallbackCrypto, DEFAULT_MAX_BODY, Delivery, Envelope, Format, MAX_ECHOSTR};
 #[cfg(feature = "redis")]
 pub use dedup::RedisDedup;
-pub use dedup::{Dedup, MemoryDedup};
+pub use dedup::{Claim, Dedup, MemoryDedup, Ticket, retry_key};
 pub use error::CallbackError;
 pub use event::{
     BatchJob, ContactChange, ContactUser, Event, EventKind, Header, Inbound, Message, MessageBody,

@@ -147,6 +147,37 @@ impl Reply {
         out
     }
 
+    /// The plaintext JSON of this reply, for a callback that came in WeCom's JSON format (the
+    /// intelligent robot's callbacks, path/101031 "被动回复消息"), or `None` when that page
+    /// defines no JSON form for this reply.
+    ///
+    /// Only [`Reply::Text`] has one: `{"msgtype":"text","text":{"content":..}}`. The page
+    /// lists JSON replies for text, stream and template cards only; it has no JSON image, voice,
+    /// video, news or update_button reply, so none is invented here. The page also says a text
+    /// reply is accepted only for the "enter chat" event; it says nothing of what WeCom does with
+    /// one sent to another callback, so this crate does not enforce it.
+    ///
+    /// ```
+    /// use wecom_callback::Reply;
+    /// assert_eq!(
+    ///     Reply::text("hi").to_json().as_deref(),
+    ///     Some(r#"{"msgtype":"text","text":{"content":"hi"}}"#)
+    /// );
+    /// ```
+    pub fn to_json(&self) -> Option<String> {
+        match self {
+            Reply::Text { content } => Some(
+                serde_json::json!({ "msgtype": "text", "text": { "content": content } })
+                    .to_string(),
+            ),
+            Reply::Image { .. }
+            | Reply::Voice { .. }
+            | Reply::Video { .. }
+            | Reply::News { .. }
+            | Reply::UpdateButton { .. } => None,
+        }
+    }
+
     /// Render this reply to `inbound` (addressed back to its sender) and seal it: the
     /// encrypted, signed XML body to send in the HTTP response.
     pub fn seal(

@@ -353,3 +353,40 @@ fn error_codes_cover_the_sample_library() {
         assert!(err.to_string().contains(&code.to_string()), "{err}");
     }
 }
+
+#[test]
+fn the_url_check_answers_only_echostr_shaped_plaintexts() {
+    let crypto = crypto_a();
+    let check = |plaintext: &str| {
+        let enc = crypto.encrypt(plaintext);
+        let sig = crypto.sign(TS, NONCE, &enc);
+        crypto.verify_url(&sig, TS, NONCE, &enc)
+    };
+    for good in [
+        "1616140317555161061",
+        "7",
+        "AbC-_.~+/=9",
+        &"9".repeat(wecom_callback::MAX_ECHOSTR),
+    ] {
+        assert_eq!(check(good).as_deref(), Ok(good), "{good:?} is an echostr");
+    }
+    let delivery =
+        "<xml><ToUserName><![CDATA[ww]]></ToUserName><Content><![CDATA[secret]]></Content></xml>";
+    for bad in [
+        delivery,
+        r#"{"msgtype":"text","text":{"content":"secret"}}"#,
+        "",
+        "two words",
+        "line\nbreak",
+        "你好",
+        &"9".repeat(wecom_callback::MAX_ECHOSTR + 1),
+    ] {
+        let error = check(bad).expect_err("not an echostr");
+        assert!(
+            matches!(error, CallbackError::NotAnEchostr { len, .. } if len == bad.len()),
+            "{bad:?}: {error:?}"
+        );
+        assert_eq!(error.code(), -40002);
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+}

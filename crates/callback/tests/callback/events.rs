@@ -464,7 +464,7 @@ fn unknown_types_keep_the_raw_xml() {
         panic!("unknown message type")
     };
     assert_eq!(u.msg_id.as_deref(), Some("7290000000000000001"));
-    assert_eq!(Inbound::Unknown(u).dedup_key(), "msg:7290000000000000001");
+    assert_eq!(Inbound::Unknown(u).agent_id().as_deref(), Some("1000002"));
 
     let unknown_change = contact("<ChangeType>merge_party</ChangeType>");
     assert!(matches!(
@@ -558,28 +558,34 @@ fn dtds_entities_and_malformed_xml_are_refused() {
 }
 
 #[test]
-fn dedup_keys_tell_retries_from_new_callbacks() {
-    let cases = cases();
-    let keys: Vec<String> = cases.iter().map(|(_, _, v)| v.dedup_key()).collect();
-    let unique: std::collections::HashSet<&String> = keys.iter().collect();
-    // The six messages share one MsgId in these samples; every event differs.
-    assert_eq!(unique.len(), keys.len() - 5, "{keys:#?}");
-    assert_eq!(keys[0], "msg:7290000000000000001");
-    // Two contact changes in the same second stay distinct.
-    let a = Inbound::parse(&contact(
+fn agent_ids_are_read_from_every_kind_of_callback() {
+    // Typed messages and events: the header's AgentID.
+    let typed = Inbound::parse(
+        "<xml><ToUserName>ww</ToUserName><FromUserName>u</FromUserName><CreateTime>1</CreateTime>\
+         <MsgType>event</MsgType><Event>click</Event><EventKey>k</EventKey><AgentID>1000002</AgentID></xml>",
+    )
+    .expect("ok");
+    assert_eq!(typed.agent_id().as_deref(), Some("1000002"));
+    // Untyped XML: read from the raw text.
+    let untyped = Inbound::parse(
+        "<xml><MsgType>event</MsgType><Event>new_one</Event><AgentID> 42 </AgentID></xml>",
+    )
+    .expect("ok");
+    assert!(matches!(untyped, Inbound::Unknown(_)));
+    assert_eq!(untyped.agent_id().as_deref(), Some("42"));
+    // Contact changes carry none.
+    let change = Inbound::parse(&contact(
         "<ChangeType>delete_user</ChangeType><UserID>a</UserID>",
     ))
     .expect("ok");
-    let b = Inbound::parse(&contact(
-        "<ChangeType>delete_user</ChangeType><UserID>b</UserID>",
-    ))
-    .expect("ok");
-    assert_ne!(a.dedup_key(), b.dedup_key());
-    assert!(
-        a.dedup_key().starts_with("evt:sys:1700000000:"),
-        "{}",
-        a.dedup_key()
-    );
+    assert_eq!(change.agent_id(), None);
+    // JSON: agentid as a number or a string.
+    let json = Inbound::parse(r#"{"msgtype":"event","agentid":7}"#).expect("ok");
+    assert_eq!(json.agent_id().as_deref(), Some("7"));
+    let json = Inbound::parse(r#"{"msgtype":"event","agentid":"8"}"#).expect("ok");
+    assert_eq!(json.agent_id().as_deref(), Some("8"));
+    let json = Inbound::parse(r#"{"msgtype":"event"}"#).expect("ok");
+    assert_eq!(json.agent_id(), None);
 }
 
 #[test]

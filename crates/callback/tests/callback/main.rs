@@ -5,6 +5,8 @@ mod events;
 mod proptests;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "axum")]
+mod reliability;
 mod replies;
 #[cfg(feature = "axum")]
 mod router;

@@ -31,6 +31,12 @@ async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String, Option<S
     )
 }
 
+/// Set A's crypto on the server side, its clock at the vectors' time (the router checks
+/// timestamps within 5 minutes by default).
+fn server_crypto() -> CallbackCrypto {
+    crypto_a().with_clock(|| 1_409_659_813)
+}
+
 fn enc(s: &str) -> String {
     s.replace('+', "%2B")
         .replace('/', "%2F")
@@ -55,7 +61,7 @@ fn text_msg(msg_id: &str, content: &str) -> String {
 fn echo_router() -> (Router, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
-    let app = router(crypto_a(), move |inbound: Inbound| {
+    let app = router(server_crypto(), move |inbound: Inbound| {
         let counter = counter.clone();
         async move {
             counter.fetch_add(1, Ordering::SeqCst);
@@ -190,8 +196,10 @@ async fn bad_requests_are_refused_without_calling_the_handler() {
         StatusCode::FORBIDDEN
     );
 
-    let small = CallbackRouter::new(crypto_a().with_max_body(64), |_: Inbound| async { None })
-        .into_router();
+    let small = CallbackRouter::new(server_crypto().with_max_body(64), |_: Inbound| async {
+        None
+    })
+    .into_router();
     assert_eq!(
         call(&small, post(&crypto, &text_msg("3", "x"), "n"))
             .await
@@ -205,59 +213,98 @@ async fn bad_requests_are_refused_without_calling_the_handler() {
 }
 
 #[tokio::test]
-async fn slow_handlers_are_acknowledged_and_finish_in_the_background() {
+async fn a_slow_handler_is_not_acknowledged_until_it_returns_and_the_retry_gets_its_reply() {
     let crypto = crypto_a();
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<String>();
-    let done_tx = Arc::new(std::sync::Mutex::new(Some(done_tx)));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
     let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
     let release_rx = Arc::new(tokio::sync::Mutex::new(Some(release_rx)));
-    let app = CallbackRouter::new(crypto_a(), move |inbound: Inbound| {
-        let done_tx = done_tx.clone();
+    let app = CallbackRouter::new(server_crypto(), move |_: Inbound| {
+        counter.fetch_add(1, Ordering::SeqCst);
         let release_rx = release_rx.clone();
         async move {
-            // Wait until the test has seen the acknowledgement.
+            // Wait until the test has seen the first answer.
             if let Some(rx) = release_rx.lock().await.take() {
                 let _ = rx.await;
             }
-            if let Some(tx) = done_tx.lock().expect("lock").take() {
-                let _ = tx.send(inbound.dedup_key());
-            }
-            Some(Reply::text("too late"))
+            Some(Reply::text("worth the wait"))
         }
     })
     .ack_within(Duration::from_millis(50))
     .into_router();
-    let (status, body, _) = call(&app, post(&crypto, &text_msg("77", "slow"), "n")).await;
+    let (status, _, _) = call(&app, post(&crypto, &text_msg("77", "slow"), "n1")).await;
     assert_eq!(
-        (status, body.as_str()),
-        (StatusCode::OK, ""),
-        "acknowledged empty"
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not acknowledged while the handler runs: WeCom retries"
     );
     release_tx.send(()).expect("handler still running");
-    let key = tokio::time::timeout(Duration::from_secs(10), done_rx)
-        .await
-        .expect("the handler finishes in the background")
-        .expect("sent");
-    assert_eq!(key, "msg:77");
+    // WeCom's retry waits for the running handler (up to ack_within: give it room here).
+    let mut answer = None;
+    for nonce in ["n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9"] {
+        let (status, body, _) = call(&app, post(&crypto, &text_msg("77", "slow"), nonce)).await;
+        if status == StatusCode::OK {
+            answer = Some(body);
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+    let body = answer.expect("a retry got the handler's answer");
+    let reply = crypto.open_reply(&body).expect("sealed reply");
+    assert_eq!(
+        xml_field(&reply, "Content").as_deref(),
+        Some("worth the wait")
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the handler ran once");
+    // Later retries are acknowledged empty.
+    let (status, body, _) = call(&app, post(&crypto, &text_msg("77", "slow"), "n10")).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
-async fn a_panicking_handler_is_acknowledged() {
+async fn a_panicking_handler_is_not_acknowledged() {
     let crypto = crypto_a();
-    let app = router(crypto_a(), |inbound: Inbound| async move {
+    let app = router(server_crypto(), |inbound: Inbound| async move {
         if matches!(inbound, Inbound::Message(_)) {
             panic!("handler bug");
         }
         None
     });
-    let (status, body, _) = call(&app, post(&crypto, &text_msg("9", "boom"), "n")).await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+    let (status, _, _) = call(&app, post(&crypto, &text_msg("9", "boom"), "n")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn a_failing_handler_is_not_acknowledged_and_its_retry_runs_it_again() {
+    let crypto = crypto_a();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let app = CallbackRouter::try_new(server_crypto(), move |_: Inbound| {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n == 0 {
+                Err("the database is down")
+            } else {
+                Ok(None)
+            }
+        }
+    })
+    .into_router();
+    let (status, body, _) = call(&app, post(&crypto, &text_msg("10", "x"), "a")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body.contains("database"), "the error stays in the logs");
+    let (status, _, _) = call(&app, post(&crypto, &text_msg("10", "x"), "b")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call(&app, post(&crypto, &text_msg("10", "x"), "c")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "failed once, then done");
 }
 
 #[tokio::test]
 async fn json_deliveries_get_json_replies() {
     let crypto = crypto_a();
-    let app = CallbackRouter::new(crypto_a(), |_: Inbound| async {
+    let app = CallbackRouter::new(server_crypto(), |_: Inbound| async {
         Some(Reply::text("json ok"))
     })
     .dedup(MemoryDedup::new(10, Duration::from_secs(60)))
@@ -283,7 +330,26 @@ async fn json_deliveries_get_json_replies() {
             v["encrypt"].as_str().expect("encrypt"),
         )
         .expect("reply verifies");
-    assert_eq!(xml_field(&plain, "Content").as_deref(), Some("json ok"));
+    let plain: serde_json::Value = serde_json::from_str(&plain).expect("JSON plaintext");
+    assert_eq!(plain["text"]["content"], "json ok");
+
+    // A reply WeCom defines no JSON form for is not sent (an empty 200).
+    let app = CallbackRouter::new(server_crypto(), |_: Inbound| async {
+        Some(Reply::Image {
+            media_id: "m".into(),
+        })
+    })
+    .path("/cb")
+    .into_router();
+    let (body, sig) =
+        crypto.seal_delivery_json(&text_msg("6", "j"), RECEIVE_ID_A, 218, "1409659813", "jn");
+    let req = Request::post(format!(
+        "/cb?msg_signature={sig}&timestamp=1409659813&nonce=jn"
+    ))
+    .body(Body::from(body))
+    .expect("req");
+    let (status, reply, _) = call(&app, req).await;
+    assert_eq!((status, reply.as_str()), (StatusCode::OK, ""));
 }
 
 #[tokio::test]

@@ -422,7 +422,6 @@ pub fn inbound_json(inbound: &Inbound, plaintext: &str) -> Value {
             v.insert("agent_id".into(), json!(agent));
         }
     }
-    v.insert("dedup_key".into(), json!(inbound.dedup_key()));
     let fields = if plaintext.trim_start().starts_with('{') {
         serde_json::from_str(plaintext).unwrap_or(Value::Null)
     } else {
