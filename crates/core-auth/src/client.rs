@@ -15,11 +15,14 @@ use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::endpoint::{CredentialKind, Endpoint, RequestBody, ResponseKind, RetrySafety};
-use crate::error::{ApiError, ConfigError, DecodeError, Error, TransportError, TransportErrorKind};
+use crate::error::{
+    ApiError, ConfigError, DecodeError, Error, ErrorClass, TransportError, TransportErrorKind,
+};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::token::{
-    AppRef, MemoryTokenStore, Slot, SlotSource, TokenKind, TokenPolicy, TokenStore,
+    AppRef, MemoryTokenStore, Slot, SlotId, SlotSource, TokenKind, TokenPolicy, TokenStore,
+    TokenUse,
 };
 use crate::transport::{HttpBody, HttpRequest, ReqwestConfig, ReqwestTransport, Transport};
 
@@ -72,6 +75,8 @@ pub(crate) struct AppSlots {
 }
 
 pub(crate) struct Inner {
+    /// This client itself, for token refreshes that run as tasks of their own.
+    pub(crate) me: std::sync::Weak<Inner>,
     pub(crate) corpid: String,
     /// `{base}/cgi-bin/`
     pub(crate) api_base: String,
@@ -79,9 +84,9 @@ pub(crate) struct Inner {
     pub(crate) apps: Vec<AppSlots>,
     pub(crate) contact: Option<Slot>,
     transport: Arc<dyn Transport>,
-    timeout: Duration,
+    pub(crate) timeout: Duration,
     upload_timeout: Duration,
-    retry: RetryPolicy,
+    pub(crate) retry: RetryPolicy,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) store: Arc<dyn TokenStore>,
     pub(crate) policy: TokenPolicy,
@@ -180,7 +185,8 @@ impl Client {
         self.inner.contact.is_some()
     }
 
-    /// The base URL (`https://qyapi.weixin.qq.com` unless overridden).
+    /// The base URL (`https://qyapi.weixin.qq.com` unless overridden), as given: it may carry
+    /// credentials (`user:password@`); show it with [`redact::mask_userinfo`](crate::redact::mask_userinfo).
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
@@ -243,7 +249,7 @@ impl fmt::Debug for Client {
             .field("apps", &i.apps.iter().map(|a| &a.token).collect::<Vec<_>>())
             .field("contact", &i.contact)
             .field("robot_key", &self.robot.as_ref().map(|_| "***"))
-            .field("base_url", &i.base_url)
+            .field("base_url", &crate::redact::mask_userinfo(&i.base_url))
             .field("proxy", &i.proxy_display)
             .field("user_agent", &i.user_agent)
             .field("timeout", &i.timeout)
@@ -390,7 +396,10 @@ impl ClientBuilder {
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         let parsed = url::Url::parse(&base_url).map_err(|e| {
             ConfigError::new(
-                format!("the base URL `{base_url}` is not a URL: {e}"),
+                format!(
+                    "the base URL `{}` is not a URL: {e}",
+                    crate::redact::mask_userinfo(&base_url)
+                ),
                 "pass e.g. `https://qyapi.weixin.qq.com` or `http://127.0.0.1:8080`",
             )
         })?;
@@ -399,7 +408,10 @@ impl ClientBuilder {
             "https" if cfg!(feature = "rustls") || self.transport.is_some() => {}
             "https" => {
                 return Err(ConfigError::new(
-                    format!("the base URL `{base_url}` is https but this build has no TLS"),
+                    format!(
+                        "the base URL `{}` is https but this build has no TLS",
+                        crate::redact::mask_userinfo(&base_url)
+                    ),
                     "enable wecom-core-auth's `rustls` feature (on by default)",
                 )
                 .into());
@@ -439,6 +451,7 @@ impl ClientBuilder {
             .map(|(i, (agentid, secret))| AppSlots {
                 agentid,
                 token: Slot::new(
+                    SlotId::AppToken(i),
                     TokenKind::AccessToken,
                     &corpid,
                     AppRef::Agent(agentid),
@@ -446,6 +459,7 @@ impl ClientBuilder {
                     SlotSource::AccessToken(secret),
                 ),
                 jsapi: Slot::new(
+                    SlotId::Jsapi(i),
                     TokenKind::JsapiTicket,
                     &corpid,
                     AppRef::Agent(agentid),
@@ -453,6 +467,7 @@ impl ClientBuilder {
                     SlotSource::JsapiTicket(i),
                 ),
                 agent_config: Slot::new(
+                    SlotId::AgentConfig(i),
                     TokenKind::AgentConfigTicket,
                     &corpid,
                     AppRef::Agent(agentid),
@@ -463,6 +478,7 @@ impl ClientBuilder {
             .collect();
         let contact = self.contact.map(|secret| {
             Slot::new(
+                SlotId::Contact,
                 TokenKind::AccessToken,
                 &corpid,
                 AppRef::Contact,
@@ -473,7 +489,8 @@ impl ClientBuilder {
         let agent = if apps.is_empty() { None } else { Some(0) };
         let duplicate_check_secs =
             u32::try_from(self.duplicate_check.as_secs().clamp(1, 14_400)).unwrap_or(1800);
-        let inner = Inner {
+        let inner = Arc::new_cyclic(|me| Inner {
+            me: me.clone(),
             api_base: format!("{base_url}/cgi-bin/"),
             base_url,
             corpid,
@@ -491,9 +508,9 @@ impl ClientBuilder {
             duplicate_check_secs,
             proxy_display: self.proxy.as_deref().map(crate::transport::mask_proxy),
             user_agent: self.user_agent,
-        };
+        });
         Ok(Client {
-            inner: Arc::new(inner),
+            inner,
             agent,
             robot: None,
         })
@@ -509,7 +526,7 @@ impl fmt::Debug for ClientBuilder {
                 &self.apps.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
             )
             .field("contact_secret", &self.contact.as_ref().map(|_| "***"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &crate::redact::mask_userinfo(&self.base_url))
             .field(
                 "proxy",
                 &self.proxy.as_deref().map(crate::transport::mask_proxy),
@@ -540,6 +557,26 @@ struct Envelope<'a> {
     errcode: i64,
     #[serde(default, borrow)]
     errmsg: Cow<'a, str>,
+}
+
+/// Whether a JSON body turns WeCom's duplicate check on (`"enable_duplicate_check": 1`; WeCom
+/// names the flag so on every endpoint that has one).
+fn duplicate_check_on(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Flag {
+        #[serde(default)]
+        enable_duplicate_check: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<Flag>(body) {
+        Ok(Flag {
+            enable_duplicate_check: Some(v),
+        }) => {
+            matches!(&v, serde_json::Value::Bool(true))
+                || v.as_i64() == Some(1)
+                || v.as_str() == Some("1")
+        }
+        _ => false,
+    }
 }
 
 /// The URL of a call as errors show it: the credential's place marked, its value masked.
@@ -643,10 +680,6 @@ impl Inner {
             .validate()
             .map_err(|e| Error::from(e).with_endpoint(meta.name))?;
         let credential = self.credential(meta.credential, sel, meta.name)?;
-        let retry_safe = matches!(
-            meta.retry,
-            RetrySafety::Idempotent | RetrySafety::DuplicateCheck
-        );
         if meta.retry == RetrySafety::DuplicateCheck && self.retry.enabled() {
             // Before the first attempt, so that every attempt carries the same flag.
             request.enable_duplicate_check(self.duplicate_check_secs);
@@ -679,6 +712,15 @@ impl Inner {
             headers.insert(name, value);
         }
         let body = request.body().map_err(|e| e.with_endpoint(meta.name))?;
+        let retry_safe = match meta.retry {
+            RetrySafety::Idempotent => true,
+            RetrySafety::NotIdempotent => false,
+            // Only when the check is on in what is sent: a caller may have turned it off
+            // (`no_duplicate_check()`), and a resend could then deliver twice.
+            RetrySafety::DuplicateCheck => {
+                matches!(&body, RequestBody::Json(b) if duplicate_check_on(b))
+            }
+        };
         let replayable = match &body {
             RequestBody::Multipart(parts) => crate::upload::parts_replayable(parts),
             _ => true,
@@ -695,13 +737,15 @@ impl Inner {
         let mut attempt: u32 = 0;
         let mut transient_attempts: u32 = 1;
         let mut token_retried = false;
+        // An earlier attempt failed without an answer and may have been carried out.
+        let mut unanswered = false;
         loop {
             attempt += 1;
             tracing::Span::current().record("attempt", attempt);
             let mut full_url = String::with_capacity(url.len() + 160);
             full_url.push_str(&url);
             // The serial of the token used, for invalidate-if-same.
-            let mut token: Option<u64> = None;
+            let mut token: Option<TokenUse> = None;
             match &credential {
                 Credential::Token(slot) => {
                     full_url.push(sep);
@@ -800,6 +844,10 @@ impl Inner {
                 && transient_attempts < self.retry.attempts()
             {
                 transient_attempts += 1;
+                unanswered |= !matches!(
+                    &err,
+                    Error::Transport(t) if t.kind == TransportErrorKind::Connect
+                );
                 // A token rejected after this transient failure is a new event (the token was
                 // revoked again meanwhile): it may be retried once more. Bounded by the attempts.
                 token_retried = false;
@@ -808,7 +856,16 @@ impl Inner {
                 tokio::time::sleep(pause).await;
                 continue;
             }
-            return Err(err);
+            return Err(match err {
+                Error::Api(mut api)
+                    if unanswered
+                        && matches!(api.class(), ErrorClass::NotFound | ErrorClass::Conflict) =>
+                {
+                    api.after_unanswered_attempt = true;
+                    Error::Api(api)
+                }
+                other => other,
+            });
         }
     }
 

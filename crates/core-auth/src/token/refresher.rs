@@ -7,8 +7,26 @@ use crate::client::{Client, Inner};
 
 /// Keeps tokens (and tickets already in use) fresh in the background, so no call ever waits for a
 /// fetch. Not needed for correctness: without it the first caller in the soft window refreshes.
-/// Stops when dropped (or with [`RefresherHandle::stop`]).
+/// Stops when dropped (or with [`RefresherHandle::stop`]): keep it for as long as the refresher
+/// should run.
+///
+/// Dropping the handle at once is almost certainly a mistake, so it is `#[must_use]`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// # async fn demo(client: wecom_core_auth::Client) {
+/// client.spawn_refresher(std::time::Duration::from_secs(60)); // stopped right away
+/// # }
+/// ```
+///
+/// ```
+/// # async fn demo(client: wecom_core_auth::Client) {
+/// let _refresher = client.spawn_refresher(std::time::Duration::from_secs(60));
+/// // ... serve requests; the refresher stops when `_refresher` goes out of scope.
+/// # }
+/// ```
 #[derive(Debug)]
+#[must_use = "the refresher stops when its handle is dropped; keep the handle"]
 pub struct RefresherHandle {
     task: tokio::task::JoinHandle<()>,
 }
@@ -30,6 +48,7 @@ impl Client {
     /// Starts a task (on the current tokio runtime) that every `every` fetches missing tokens and
     /// refreshes those in their soft window, for every app and the contact-sync secret; tickets
     /// are kept fresh once they have been used. Failures are logged; calls handle them as usual.
+    #[must_use = "the refresher stops when its handle is dropped; keep the handle"]
     pub fn spawn_refresher(&self, every: Duration) -> RefresherHandle {
         let inner: Arc<Inner> = Arc::clone(&self.inner);
         let every = every.max(Duration::from_millis(10));

@@ -12,6 +12,7 @@ mod observability;
 mod retries;
 mod storms;
 mod tickets;
+mod token_life;
 mod uploads;
 
 #[cfg(feature = "redis")]
