@@ -13,17 +13,19 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tracing::Instrument;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, Sleep, SystemClock, TokioSleep};
 use crate::endpoint::{CredentialKind, Endpoint, RequestBody, ResponseKind, RetrySafety};
 use crate::error::{
     ApiError, ConfigError, DecodeError, Error, ErrorClass, TransportError, TransportErrorKind,
 };
+use crate::generated::auth::{GetJsapiTicketRequest, GettokenRequest, TicketGetRequest};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::token::{
-    AppRef, MemoryTokenStore, Slot, SlotId, SlotSource, TokenKind, TokenPolicy, TokenStore,
-    TokenUse,
+    AppRef, Fetch, MemoryTokenStore, RefresherHandle, Slot, SlotSource, TokenCache, TokenKind,
+    TokenPolicy, TokenStore, TokenUse,
 };
+use crate::transport::BoxFuture;
 use crate::transport::{HttpBody, HttpRequest, ReqwestConfig, ReqwestTransport, Transport};
 
 /// The User-Agent sent by default.
@@ -69,27 +71,26 @@ pub struct Client {
 
 pub(crate) struct AppSlots {
     pub(crate) agentid: u32,
-    pub(crate) token: Slot,
-    pub(crate) jsapi: Slot,
-    pub(crate) agent_config: Slot,
+    pub(crate) token: Arc<Slot>,
+    pub(crate) jsapi: Arc<Slot>,
+    pub(crate) agent_config: Arc<Slot>,
 }
 
 pub(crate) struct Inner {
-    /// This client itself, for token refreshes that run as tasks of their own.
-    pub(crate) me: std::sync::Weak<Inner>,
     pub(crate) corpid: String,
     /// `{base}/cgi-bin/`
     pub(crate) api_base: String,
     base_url: String,
     pub(crate) apps: Vec<AppSlots>,
-    pub(crate) contact: Option<Slot>,
+    pub(crate) contact: Option<Arc<Slot>>,
+    /// The token and ticket cache; it fetches through this `Inner` (as its [`Fetch`]).
+    pub(crate) cache: Arc<TokenCache>,
     transport: Arc<dyn Transport>,
-    pub(crate) timeout: Duration,
+    timeout: Duration,
     upload_timeout: Duration,
-    pub(crate) retry: RetryPolicy,
+    retry: RetryPolicy,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) store: Arc<dyn TokenStore>,
-    pub(crate) policy: TokenPolicy,
+    sleep: Arc<dyn Sleep>,
     duplicate_check_secs: u32,
     proxy_display: Option<String>,
     user_agent: String,
@@ -108,6 +109,7 @@ pub struct ClientBuilder {
     user_agent: String,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    sleep: Arc<dyn Sleep>,
     store: Option<Arc<dyn TokenStore>>,
     policy: TokenPolicy,
     duplicate_check: Duration,
@@ -129,6 +131,7 @@ impl Client {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock),
+            sleep: Arc::new(TokioSleep),
             store: None,
             policy: TokenPolicy::default(),
             duplicate_check: Duration::from_secs(1800),
@@ -216,13 +219,13 @@ impl Client {
     /// You rarely need it: [`Client::execute`] adds it for you. Never log it.
     pub async fn access_token(&self) -> Result<Secret, Error> {
         let slot = self.inner.app_slot(self.agent, "access_token")?;
-        Ok(self.inner.token(&slot.token).await?.value.clone())
+        Ok(self.inner.cache.token(&slot.token).await?.value.clone())
     }
 
     /// The contact-sync secret's access_token (cached). Never log it.
     pub async fn contact_access_token(&self) -> Result<Secret, Error> {
         let slot = self.inner.contact_slot("contact_access_token")?;
-        Ok(self.inner.token(slot).await?.value.clone())
+        Ok(self.inner.cache.token(slot).await?.value.clone())
     }
 
     /// When the selected app's cached access_token expires, if one is cached and outside its
@@ -237,6 +240,34 @@ impl Client {
 
     pub(crate) fn selected(&self) -> Option<usize> {
         self.agent
+    }
+}
+
+impl Client {
+    /// Starts a task (on the current tokio runtime) that every `every` fetches missing tokens and
+    /// refreshes those in their soft window, for every app and the contact-sync secret; tickets
+    /// are kept fresh once they have been used. Failures are logged; calls handle them as usual.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wecom_core_auth::Client) {
+    /// let _refresher = client.spawn_refresher(std::time::Duration::from_secs(60));
+    /// # }
+    /// ```
+    #[must_use = "the refresher stops when its handle is dropped; keep the handle"]
+    pub fn spawn_refresher(&self, every: Duration) -> RefresherHandle {
+        let inner = &self.inner;
+        let always = inner
+            .apps
+            .iter()
+            .map(|a| Arc::clone(&a.token))
+            .chain(inner.contact.iter().cloned())
+            .collect();
+        let when_used = inner
+            .apps
+            .iter()
+            .flat_map(|a| [Arc::clone(&a.jsapi), Arc::clone(&a.agent_config)])
+            .collect();
+        crate::token::spawn_refresher(Arc::clone(&inner.cache), always, when_used, every)
     }
 }
 
@@ -255,11 +286,12 @@ impl fmt::Debug for Client {
             .field("timeout", &i.timeout)
             .field("upload_timeout", &i.upload_timeout)
             .field("retry", &i.retry)
-            .field("token_policy", &i.policy)
+            .field("token_policy", &i.cache.policy)
             .field("duplicate_check_secs", &i.duplicate_check_secs)
-            .field("store", &i.store)
+            .field("store", &i.cache.store)
             .field("transport", &i.transport)
             .field("clock", &i.clock)
+            .field("sleep", &i.sleep)
             .finish()
     }
 }
@@ -324,6 +356,14 @@ impl ClientBuilder {
     /// Sets the clock the cache reads (tests: [`ManualClock`](crate::clock::ManualClock)).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets how the client waits between retries and for another instance's token fetch (default:
+    /// tokio's timer). Tests pass the [`ManualClock`](crate::clock::ManualClock) they gave to
+    /// [`ClientBuilder::clock`], so that those waits move test time instead of taking real time.
+    pub fn sleep(mut self, sleep: impl Sleep) -> Self {
+        self.sleep = Arc::new(sleep);
         self
     }
 
@@ -450,47 +490,57 @@ impl ClientBuilder {
             .enumerate()
             .map(|(i, (agentid, secret))| AppSlots {
                 agentid,
-                token: Slot::new(
-                    SlotId::AppToken(i),
+                token: Arc::new(Slot::new(
                     TokenKind::AccessToken,
                     &corpid,
                     AppRef::Agent(agentid),
                     format!("app {agentid} of corp {corpid}"),
                     SlotSource::AccessToken(secret),
-                ),
-                jsapi: Slot::new(
-                    SlotId::Jsapi(i),
+                )),
+                jsapi: Arc::new(Slot::new(
                     TokenKind::JsapiTicket,
                     &corpid,
                     AppRef::Agent(agentid),
                     format!("the jsapi_ticket of corp {corpid} (via app {agentid})"),
                     SlotSource::JsapiTicket(i),
-                ),
-                agent_config: Slot::new(
-                    SlotId::AgentConfig(i),
+                )),
+                agent_config: Arc::new(Slot::new(
                     TokenKind::AgentConfigTicket,
                     &corpid,
                     AppRef::Agent(agentid),
                     format!("the agent_config ticket of app {agentid} of corp {corpid}"),
                     SlotSource::AgentConfigTicket(i),
-                ),
+                )),
             })
             .collect();
         let contact = self.contact.map(|secret| {
-            Slot::new(
-                SlotId::Contact,
+            Arc::new(Slot::new(
                 TokenKind::AccessToken,
                 &corpid,
                 AppRef::Contact,
                 format!("the contact-sync secret of corp {corpid}"),
                 SlotSource::AccessToken(secret),
-            )
+            ))
         });
         let agent = if apps.is_empty() { None } else { Some(0) };
         let duplicate_check_secs =
             u32::try_from(self.duplicate_check.as_secs().clamp(1, 14_400)).unwrap_or(1800);
-        let inner = Arc::new_cyclic(|me| Inner {
-            me: me.clone(),
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
+        // One fetch with its retries: the client's timeout per attempt (gettoken is no upload).
+        let fetch_budget = self.timeout.saturating_mul(self.retry.attempts());
+        let clock = self.clock;
+        let sleep = self.sleep;
+        let inner = Arc::new_cyclic(|me: &std::sync::Weak<Inner>| Inner {
+            cache: TokenCache::new(
+                me.clone(),
+                Arc::clone(&clock),
+                Arc::clone(&sleep),
+                store,
+                policy,
+                fetch_budget,
+            ),
             api_base: format!("{base_url}/cgi-bin/"),
             base_url,
             corpid,
@@ -500,11 +550,8 @@ impl ClientBuilder {
             timeout: self.timeout,
             upload_timeout: self.upload_timeout,
             retry: self.retry,
-            clock: self.clock,
-            store: self
-                .store
-                .unwrap_or_else(|| Arc::new(MemoryTokenStore::new())),
-            policy,
+            clock,
+            sleep,
             duplicate_check_secs,
             proxy_display: self.proxy.as_deref().map(crate::transport::mask_proxy),
             user_agent: self.user_agent,
@@ -547,7 +594,7 @@ pub(crate) struct Selection {
 
 enum Credential<'a> {
     None,
-    Token(&'a Slot),
+    Token(&'a Arc<Slot>),
     Robot(&'a Secret),
 }
 
@@ -588,6 +635,38 @@ fn shown_url(url: &str, sep: char, credential: &Credential<'_>) -> String {
     }
 }
 
+/// The cache fetches through the call pipeline: `gettoken` and the ticket endpoints get the
+/// same transport, retries and errors as every call.
+impl Fetch for Inner {
+    fn fetch<'a>(&'a self, source: &'a SlotSource) -> BoxFuture<'a, Result<(Secret, u64), Error>> {
+        Box::pin(async move {
+            match source {
+                SlotSource::AccessToken(secret) => {
+                    let request = GettokenRequest::new(self.corpid.clone(), secret.clone());
+                    let r = self.call(&Selection::default(), request).await?;
+                    Ok((r.access_token, r.expires_in))
+                }
+                SlotSource::JsapiTicket(app) => {
+                    let sel = Selection {
+                        agent: Some(*app),
+                        robot: None,
+                    };
+                    let r = self.call(&sel, GetJsapiTicketRequest::new()).await?;
+                    Ok((r.ticket, r.expires_in))
+                }
+                SlotSource::AgentConfigTicket(app) => {
+                    let sel = Selection {
+                        agent: Some(*app),
+                        robot: None,
+                    };
+                    let r = self.call(&sel, TicketGetRequest::new()).await?;
+                    Ok((r.ticket, r.expires_in))
+                }
+            }
+        })
+    }
+}
+
 impl Inner {
     pub(crate) fn app_slot(&self, agent: Option<usize>, what: &str) -> Result<&AppSlots, Error> {
         match agent.and_then(|i| self.apps.get(i)) {
@@ -600,7 +679,7 @@ impl Inner {
         }
     }
 
-    pub(crate) fn contact_slot(&self, what: &str) -> Result<&Slot, Error> {
+    pub(crate) fn contact_slot(&self, what: &str) -> Result<&Arc<Slot>, Error> {
         self.contact.as_ref().ok_or_else(|| {
             ConfigError::new(
                 format!("`{what}` needs the contact-sync secret (通讯录同步), but this client was built without it"),
@@ -752,7 +831,7 @@ impl Inner {
                     full_url.push_str("access_token=");
                     let encode =
                         |v: &str, out: &mut String| out.extend(utf8_percent_encode(v, QUERY_VALUE));
-                    token = Some(self.token_into(slot, &mut full_url, encode).await?);
+                    token = Some(self.cache.token_into(slot, &mut full_url, encode).await?);
                 }
                 Credential::Robot(key) => {
                     full_url.push(sep);
@@ -831,7 +910,7 @@ impl Inner {
                 && TOKEN_REJECTED.contains(&api.code().code())
             {
                 // Dropped only if still cached: a wave of such failures causes one refresh.
-                self.invalidate(slot, *used);
+                self.cache.invalidate(slot, *used);
                 if !token_retried && replayable {
                     token_retried = true;
                     tracing::info!(errcode = api.code().code(), credential = %slot.label, "token rejected by WeCom; sending the call once more with a fresh one");
@@ -853,7 +932,7 @@ impl Inner {
                 token_retried = false;
                 let pause = self.retry.backoff(transient_attempts);
                 tracing::warn!(error = %err, retry_in_ms = pause.as_millis() as u64, "transient failure; retrying");
-                tokio::time::sleep(pause).await;
+                self.sleep.sleep(pause).await;
                 continue;
             }
             return Err(match err {

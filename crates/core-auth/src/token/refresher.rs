@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{Client, Inner};
+use super::{Slot, TokenCache};
 
 /// Keeps tokens (and tickets already in use) fresh in the background, so no call ever waits for a
 /// fetch. Not needed for correctness: without it the first caller in the soft window refreshes.
@@ -44,36 +44,31 @@ impl Drop for RefresherHandle {
     }
 }
 
-impl Client {
-    /// Starts a task (on the current tokio runtime) that every `every` fetches missing tokens and
-    /// refreshes those in their soft window, for every app and the contact-sync secret; tickets
-    /// are kept fresh once they have been used. Failures are logged; calls handle them as usual.
-    #[must_use = "the refresher stops when its handle is dropped; keep the handle"]
-    pub fn spawn_refresher(&self, every: Duration) -> RefresherHandle {
-        let inner: Arc<Inner> = Arc::clone(&self.inner);
-        let every = every.max(Duration::from_millis(10));
-        let task = tokio::spawn(async move {
-            loop {
-                for app in &inner.apps {
-                    if let Err(e) = inner.token(&app.token).await {
-                        tracing::warn!(credential = %app.token.label, error = %e, "background refresh failed");
-                    }
-                    for ticket in [&app.jsapi, &app.agent_config] {
-                        if ticket.has_value()
-                            && let Err(e) = inner.token(ticket).await
-                        {
-                            tracing::warn!(credential = %ticket.label, error = %e, "background refresh failed");
-                        }
-                    }
+/// Starts the refresher task: every `every`, the `always` slots are fetched or refreshed as
+/// needed, and the `when_used` ones (tickets) too once they hold a value.
+pub(crate) fn spawn_refresher(
+    cache: Arc<TokenCache>,
+    always: Vec<Arc<Slot>>,
+    when_used: Vec<Arc<Slot>>,
+    every: Duration,
+) -> RefresherHandle {
+    let every = every.max(Duration::from_millis(10));
+    let task = tokio::spawn(async move {
+        loop {
+            for slot in &always {
+                if let Err(e) = cache.token(slot).await {
+                    tracing::warn!(credential = %slot.label, error = %e, "background refresh failed");
                 }
-                if let Some(contact) = &inner.contact
-                    && let Err(e) = inner.token(contact).await
-                {
-                    tracing::warn!(credential = %contact.label, error = %e, "background refresh failed");
-                }
-                tokio::time::sleep(every).await;
             }
-        });
-        RefresherHandle { task }
-    }
+            for slot in &when_used {
+                if slot.has_value()
+                    && let Err(e) = cache.token(slot).await
+                {
+                    tracing::warn!(credential = %slot.label, error = %e, "background refresh failed");
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+    RefresherHandle { task }
 }
