@@ -606,6 +606,57 @@ struct Envelope<'a> {
     errmsg: Cow<'a, str>,
 }
 
+/// A request made ready to send (stage 1): everything that stays the same across attempts.
+struct Prepared<'a> {
+    name: &'static str,
+    method: crate::endpoint::Method,
+    credential: Credential<'a>,
+    /// `{api_base}{path}` and the query, without the credential.
+    url: String,
+    /// What goes before the credential: `?` or `&`.
+    sep: char,
+    headers: HeaderMap,
+    body: RequestBody,
+    timeout: Duration,
+    /// Whether resending after a transient failure is safe (the endpoint and this body say so).
+    retry_safe: bool,
+    /// Whether the body can be sent again (a multipart part read from a stream cannot).
+    replayable: bool,
+}
+
+/// What [`Inner::classify`] remembers between attempts.
+struct Tries {
+    /// Attempts so far.
+    attempt: u32,
+    /// Attempts counted against the retry policy (the first included).
+    transient: u32,
+    /// Whether the token has been refreshed for this call since the last transient failure.
+    token_retried: bool,
+    /// Whether an earlier attempt got no answer (and so may have been carried out).
+    unanswered: bool,
+}
+
+impl Default for Tries {
+    fn default() -> Self {
+        Self {
+            attempt: 0,
+            transient: 1,
+            token_retried: false,
+            unanswered: false,
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+enum Next {
+    /// Send again now (the token was rejected; a fresh one is fetched).
+    SendAgain,
+    /// Send again after this pause (a transient failure).
+    After(Duration),
+    /// Give up with this error.
+    Fail(Error),
+}
+
 /// Whether a JSON body turns WeCom's duplicate check on (`"enable_duplicate_check": 1`; WeCom
 /// names the flag so on every endpoint that has one).
 fn duplicate_check_on(body: &[u8]) -> bool {
@@ -749,11 +800,41 @@ impl Inner {
         result
     }
 
+    /// The pipeline, in four named stages: [`prepare`](Inner::prepare) once, then per attempt
+    /// [`credential`](Inner::add_credential), [`attempt`](Inner::attempt) and
+    /// [`classify`](Inner::classify) (which decides between a token retry, a transient retry
+    /// after a pause, and giving up).
     async fn call_inner<E: Endpoint>(
         &self,
         sel: &Selection,
-        mut request: E,
+        request: E,
     ) -> Result<E::Response, Error> {
+        let prepared = self.prepare(sel, request)?;
+        let mut tries = Tries::default();
+        loop {
+            tries.attempt += 1;
+            tracing::Span::current().record("attempt", tries.attempt);
+            let (url, used) = self.add_credential(&prepared).await?;
+            let err = match self.attempt::<E>(&prepared, url).await {
+                Ok(answer) => return Ok(answer),
+                Err(e) => e,
+            };
+            match self.classify(&prepared, err, used, &mut tries) {
+                Next::SendAgain => {}
+                Next::After(pause) => self.sleep.sleep(pause).await,
+                Next::Fail(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Stage 1, once per call and before any I/O: validates the request, resolves the credential
+    /// it needs, turns WeCom's duplicate check on where that makes resending safe, and builds the
+    /// URL (without the credential), headers and body.
+    fn prepare<'a, E: Endpoint>(
+        &'a self,
+        sel: &'a Selection,
+        mut request: E,
+    ) -> Result<Prepared<'a>, Error> {
         let meta = E::META;
         request
             .validate()
@@ -812,154 +893,167 @@ impl Inner {
         if let RequestBody::Json(_) = body {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
+        Ok(Prepared {
+            name: meta.name,
+            method: meta.method,
+            credential,
+            url,
+            sep,
+            headers,
+            body,
+            timeout,
+            retry_safe,
+            replayable,
+        })
+    }
 
-        let mut attempt: u32 = 0;
-        let mut transient_attempts: u32 = 1;
-        let mut token_retried = false;
-        // An earlier attempt failed without an answer and may have been carried out.
-        let mut unanswered = false;
-        loop {
-            attempt += 1;
-            tracing::Span::current().record("attempt", attempt);
-            let mut full_url = String::with_capacity(url.len() + 160);
-            full_url.push_str(&url);
-            // The serial of the token used, for invalidate-if-same.
-            let mut token: Option<TokenUse> = None;
-            match &credential {
-                Credential::Token(slot) => {
-                    full_url.push(sep);
-                    full_url.push_str("access_token=");
-                    let encode =
-                        |v: &str, out: &mut String| out.extend(utf8_percent_encode(v, QUERY_VALUE));
-                    token = Some(self.cache.token_into(slot, &mut full_url, encode).await?);
-                }
-                Credential::Robot(key) => {
-                    full_url.push(sep);
-                    full_url.push_str("key=");
-                    full_url.extend(utf8_percent_encode(key.expose(), QUERY_VALUE));
-                }
-                Credential::None => {}
+    /// Stage 2, per attempt: the URL with the credential (the cached token, fetched or refreshed
+    /// when needed, or the robot key), and which token value it was.
+    async fn add_credential(
+        &self,
+        prepared: &Prepared<'_>,
+    ) -> Result<(String, Option<TokenUse>), Error> {
+        let mut url = String::with_capacity(prepared.url.len() + 160);
+        url.push_str(&prepared.url);
+        let mut used = None;
+        match &prepared.credential {
+            Credential::Token(slot) => {
+                url.push(prepared.sep);
+                url.push_str("access_token=");
+                let encode =
+                    |v: &str, out: &mut String| out.extend(utf8_percent_encode(v, QUERY_VALUE));
+                used = Some(self.cache.token_into(slot, &mut url, encode).await?);
             }
-            tracing::trace!(url = %crate::redact::mask_url(&full_url), "sending");
-            let mut attempt_headers = headers.clone();
-            let http_body = match &body {
-                RequestBody::Empty => HttpBody::Empty,
-                RequestBody::Json(b) => HttpBody::Bytes(b.clone()),
-                RequestBody::Multipart(parts) => match crate::upload::encode_multipart(parts).await
-                {
-                    Ok((content_type, body)) => {
-                        if let Ok(v) = HeaderValue::from_str(&content_type) {
-                            attempt_headers.insert(CONTENT_TYPE, v);
-                        }
-                        body
-                    }
-                    Err(e) => {
-                        return Err(self
-                            .transport_error(
-                                meta.name,
-                                meta.method.as_str(),
-                                &shown_url(&url, sep, &credential),
-                                TransportErrorKind::Body,
-                                e.to_string(),
-                            )
-                            .into());
-                    }
-                },
-            };
-            let sent = self
-                .transport
-                .send(HttpRequest {
-                    method: meta.method,
-                    url: full_url,
-                    headers: attempt_headers,
-                    body: http_body,
-                    timeout: Some(timeout),
-                })
-                .await;
-            let err: Error = match sent {
-                Ok(resp) if (200..300).contains(&resp.status) => {
-                    match self.read_answer::<E>(resp.body, &resp.headers) {
-                        Ok(v) => return Ok(v),
-                        Err(e) => e,
-                    }
-                }
-                Ok(resp) => {
-                    let excerpt = crate::redact::body_excerpt(&resp.body, 200);
-                    self.transport_error(
-                        meta.name,
-                        meta.method.as_str(),
-                        &shown_url(&url, sep, &credential),
-                        TransportErrorKind::Status(resp.status),
-                        excerpt,
-                    )
-                    .into()
-                }
-                Err(e) => self
-                    .transport_error(
-                        meta.name,
-                        meta.method.as_str(),
-                        &shown_url(&url, sep, &credential),
-                        e.kind,
-                        e.message,
-                    )
-                    .into(),
-            };
-
-            if let (Error::Api(api), Credential::Token(slot), Some(used)) =
-                (&err, &credential, &token)
-                && TOKEN_REJECTED.contains(&api.code().code())
-            {
-                // Dropped only if still cached: a wave of such failures causes one refresh.
-                self.cache.invalidate(slot, *used);
-                if !token_retried && replayable {
-                    token_retried = true;
-                    tracing::info!(errcode = api.code().code(), credential = %slot.label, "token rejected by WeCom; sending the call once more with a fresh one");
-                    continue;
-                }
+            Credential::Robot(key) => {
+                url.push(prepared.sep);
+                url.push_str("key=");
+                url.extend(utf8_percent_encode(key.expose(), QUERY_VALUE));
             }
-            if err.is_retryable()
-                && retry_safe
-                && replayable
-                && transient_attempts < self.retry.attempts()
-            {
-                transient_attempts += 1;
-                unanswered |= !matches!(
-                    &err,
-                    Error::Transport(t) if t.kind == TransportErrorKind::Connect
-                );
-                // A token rejected after this transient failure is a new event (the token was
-                // revoked again meanwhile): it may be retried once more. Bounded by the attempts.
-                token_retried = false;
-                let pause = self.retry.backoff(transient_attempts);
-                tracing::warn!(error = %err, retry_in_ms = pause.as_millis() as u64, "transient failure; retrying");
-                self.sleep.sleep(pause).await;
-                continue;
-            }
-            return Err(match err {
-                Error::Api(mut api)
-                    if unanswered
-                        && matches!(api.class(), ErrorClass::NotFound | ErrorClass::Conflict) =>
-                {
-                    api.after_unanswered_attempt = true;
-                    Error::Api(api)
-                }
-                other => other,
-            });
+            Credential::None => {}
         }
+        Ok((url, used))
+    }
+
+    /// Stage 3, per attempt: one HTTP exchange, its answer checked (`errcode`) and decoded.
+    async fn attempt<E: Endpoint>(
+        &self,
+        prepared: &Prepared<'_>,
+        url: String,
+    ) -> Result<E::Response, Error> {
+        tracing::trace!(url = %crate::redact::mask_url(&url), "sending");
+        let mut headers = prepared.headers.clone();
+        let body = match &prepared.body {
+            RequestBody::Empty => HttpBody::Empty,
+            RequestBody::Json(b) => HttpBody::Bytes(b.clone()),
+            RequestBody::Multipart(parts) => match crate::upload::encode_multipart(parts).await {
+                Ok((content_type, body)) => {
+                    if let Ok(v) = HeaderValue::from_str(&content_type) {
+                        headers.insert(CONTENT_TYPE, v);
+                    }
+                    body
+                }
+                Err(e) => {
+                    return Err(self
+                        .transport_error(prepared, TransportErrorKind::Body, e.to_string())
+                        .into());
+                }
+            },
+        };
+        let sent = self
+            .transport
+            .send(HttpRequest {
+                method: prepared.method,
+                url,
+                headers,
+                body,
+                timeout: Some(prepared.timeout),
+            })
+            .await;
+        match sent {
+            Ok(resp) if (200..300).contains(&resp.status) => {
+                self.read_answer::<E>(resp.body, &resp.headers)
+            }
+            Ok(resp) => {
+                let excerpt = crate::redact::body_excerpt(&resp.body, 200);
+                Err(self
+                    .transport_error(prepared, TransportErrorKind::Status(resp.status), excerpt)
+                    .into())
+            }
+            Err(e) => Err(self.transport_error(prepared, e.kind, e.message).into()),
+        }
+    }
+
+    /// Stage 4, after a failed attempt: what to do next.
+    ///
+    /// - A token error (40001/40014/42001) drops the token used if it is still cached (so a wave
+    ///   of them causes one refresh) and sends the call once more: WeCom did not run it.
+    /// - A transient failure (-1, 6000, timeouts, HTTP 5xx...) is resent after a backoff, within
+    ///   the retry policy, when the call is safe to resend (idempotent, or made safe by WeCom's
+    ///   duplicate check) and its body can be sent again.
+    /// - Anything else is final. A "not found"/"already exists" answer to a resend after an
+    ///   attempt that got no answer says that the first attempt may have succeeded.
+    fn classify(
+        &self,
+        prepared: &Prepared<'_>,
+        err: Error,
+        used: Option<TokenUse>,
+        tries: &mut Tries,
+    ) -> Next {
+        if let (Error::Api(api), Credential::Token(slot), Some(used)) =
+            (&err, &prepared.credential, used)
+            && TOKEN_REJECTED.contains(&api.code().code())
+        {
+            // Dropped only if still cached: a wave of such failures causes one refresh.
+            self.cache.invalidate(slot, used);
+            if !tries.token_retried && prepared.replayable {
+                tries.token_retried = true;
+                tracing::info!(errcode = api.code().code(), credential = %slot.label, "token rejected by WeCom; sending the call once more with a fresh one");
+                return Next::SendAgain;
+            }
+        }
+        if err.is_retryable()
+            && prepared.retry_safe
+            && prepared.replayable
+            && tries.transient < self.retry.attempts()
+        {
+            tries.transient += 1;
+            tries.unanswered |= !matches!(
+                &err,
+                Error::Transport(t) if t.kind == TransportErrorKind::Connect
+            );
+            // A token rejected after this transient failure is a new event (the token was
+            // revoked again meanwhile): it may be retried once more. Bounded by the attempts.
+            tries.token_retried = false;
+            let pause = self.retry.backoff(tries.transient);
+            tracing::warn!(error = %err, retry_in_ms = pause.as_millis() as u64, "transient failure; retrying");
+            return Next::After(pause);
+        }
+        Next::Fail(match err {
+            Error::Api(mut api)
+                if tries.unanswered
+                    && matches!(api.class(), ErrorClass::NotFound | ErrorClass::Conflict) =>
+            {
+                api.after_unanswered_attempt = true;
+                Error::Api(api)
+            }
+            other => other,
+        })
     }
 
     fn transport_error(
         &self,
-        endpoint: &'static str,
-        method: &'static str,
-        url: &str,
+        prepared: &Prepared<'_>,
         kind: TransportErrorKind,
         message: String,
     ) -> TransportError {
         TransportError {
-            endpoint,
-            method,
-            url: crate::redact::mask_url(url),
+            endpoint: prepared.name,
+            method: prepared.method.as_str(),
+            url: crate::redact::mask_url(&shown_url(
+                &prepared.url,
+                prepared.sep,
+                &prepared.credential,
+            )),
             kind,
             message: crate::redact::mask_text(&message),
         }

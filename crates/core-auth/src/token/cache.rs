@@ -644,3 +644,101 @@ impl TokenCache {
         cached
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::clock::{ManualClock, TokioSleep};
+    use crate::token::{AppRef, MemoryTokenStore, TokenKind};
+
+    /// A fetcher that counts, answers after a pause, and fails when told to.
+    #[derive(Default)]
+    struct Counting {
+        calls: AtomicUsize,
+        fail: std::sync::atomic::AtomicBool,
+    }
+
+    impl Fetch for Counting {
+        fn fetch<'a>(
+            &'a self,
+            _source: &'a SlotSource,
+        ) -> BoxFuture<'a, Result<(Secret, u64), Error>> {
+            Box::pin(async move {
+                let n = self.calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if self.fail.load(Ordering::SeqCst) {
+                    return Err(ApiError::new("gettoken", -1, "system busy").into());
+                }
+                Ok((Secret::new(format!("token-{n}")), 7200))
+            })
+        }
+    }
+
+    fn cache(fetcher: &Arc<Counting>) -> Arc<TokenCache> {
+        let weak: Weak<Counting> = Arc::downgrade(fetcher);
+        TokenCache::new(
+            weak,
+            Arc::new(ManualClock::new()),
+            Arc::new(TokioSleep),
+            Arc::new(MemoryTokenStore::new()),
+            TokenPolicy::default(),
+            Duration::from_secs(30),
+        )
+    }
+
+    fn slot() -> Arc<Slot> {
+        Arc::new(Slot::new(
+            TokenKind::AccessToken,
+            "wwcorp",
+            AppRef::Agent(1),
+            "app 1 of corp wwcorp".to_owned(),
+            SlotSource::AccessToken(Secret::new("secret")),
+        ))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_callers_on_a_cold_cache_share_one_fetch() {
+        let fetcher = Arc::new(Counting::default());
+        let (cache, slot) = (cache(&fetcher), slot());
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let (cache, slot) = (Arc::clone(&cache), Arc::clone(&slot));
+                tokio::spawn(async move { cache.token(&slot).await.map(|c| c.value.clone()) })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap().expose(), "token-0");
+        }
+        assert_eq!(fetcher.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_that_waited_on_a_failed_fetch_share_its_error() {
+        let fetcher = Arc::new(Counting::default());
+        fetcher.fail.store(true, Ordering::SeqCst);
+        let (cache, slot) = (cache(&fetcher), slot());
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (cache, slot) = (Arc::clone(&cache), Arc::clone(&slot));
+                tokio::spawn(async move { cache.token(&slot).await.map(|_| ()) })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap_err().errcode(), Some(-1));
+        }
+        // The first fetch fails; callers that were waiting share its error. Callers that
+        // arrived after it ended may start one more.
+        assert!(fetcher.calls.load(Ordering::SeqCst) <= 2);
+    }
+
+    #[tokio::test]
+    async fn a_fetch_needs_the_client() {
+        let fetcher = Arc::new(Counting::default());
+        let (cache, slot) = (cache(&fetcher), slot());
+        drop(fetcher);
+        let e = cache.token(&slot).await.unwrap_err();
+        assert!(e.to_string().contains("client was dropped"), "{e}");
+    }
+}

@@ -10,6 +10,7 @@ mod expiry;
 mod jssdk_oauth;
 mod observability;
 mod retries;
+mod seams;
 mod storms;
 mod tickets;
 mod token_life;
