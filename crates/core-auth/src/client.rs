@@ -13,14 +13,19 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tracing::Instrument;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, Sleep, SystemClock, TokioSleep};
 use crate::endpoint::{CredentialKind, Endpoint, RequestBody, ResponseKind, RetrySafety};
-use crate::error::{ApiError, ConfigError, DecodeError, Error, TransportError, TransportErrorKind};
+use crate::error::{
+    ApiError, ConfigError, DecodeError, Error, ErrorClass, TransportError, TransportErrorKind,
+};
+use crate::generated::auth::{GetJsapiTicketRequest, GettokenRequest, TicketGetRequest};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::token::{
-    AppRef, MemoryTokenStore, Slot, SlotSource, TokenKind, TokenPolicy, TokenStore,
+    AppRef, Fetch, MemoryTokenStore, RefresherHandle, Slot, SlotSource, TokenCache, TokenKind,
+    TokenPolicy, TokenStore, TokenUse,
 };
+use crate::transport::BoxFuture;
 use crate::transport::{HttpBody, HttpRequest, ReqwestConfig, ReqwestTransport, Transport};
 
 /// The User-Agent sent by default.
@@ -66,9 +71,9 @@ pub struct Client {
 
 pub(crate) struct AppSlots {
     pub(crate) agentid: u32,
-    pub(crate) token: Slot,
-    pub(crate) jsapi: Slot,
-    pub(crate) agent_config: Slot,
+    pub(crate) token: Arc<Slot>,
+    pub(crate) jsapi: Arc<Slot>,
+    pub(crate) agent_config: Arc<Slot>,
 }
 
 pub(crate) struct Inner {
@@ -77,14 +82,15 @@ pub(crate) struct Inner {
     pub(crate) api_base: String,
     base_url: String,
     pub(crate) apps: Vec<AppSlots>,
-    pub(crate) contact: Option<Slot>,
+    pub(crate) contact: Option<Arc<Slot>>,
+    /// The token and ticket cache; it fetches through this `Inner` (as its [`Fetch`]).
+    pub(crate) cache: Arc<TokenCache>,
     transport: Arc<dyn Transport>,
     timeout: Duration,
     upload_timeout: Duration,
     retry: RetryPolicy,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) store: Arc<dyn TokenStore>,
-    pub(crate) policy: TokenPolicy,
+    sleep: Arc<dyn Sleep>,
     duplicate_check_secs: u32,
     proxy_display: Option<String>,
     user_agent: String,
@@ -103,6 +109,7 @@ pub struct ClientBuilder {
     user_agent: String,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    sleep: Arc<dyn Sleep>,
     store: Option<Arc<dyn TokenStore>>,
     policy: TokenPolicy,
     duplicate_check: Duration,
@@ -124,6 +131,7 @@ impl Client {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock),
+            sleep: Arc::new(TokioSleep),
             store: None,
             policy: TokenPolicy::default(),
             duplicate_check: Duration::from_secs(1800),
@@ -180,7 +188,8 @@ impl Client {
         self.inner.contact.is_some()
     }
 
-    /// The base URL (`https://qyapi.weixin.qq.com` unless overridden).
+    /// The base URL (`https://qyapi.weixin.qq.com` unless overridden), as given: it may carry
+    /// credentials (`user:password@`); show it with [`redact::mask_userinfo`](crate::redact::mask_userinfo).
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
@@ -210,13 +219,13 @@ impl Client {
     /// You rarely need it: [`Client::execute`] adds it for you. Never log it.
     pub async fn access_token(&self) -> Result<Secret, Error> {
         let slot = self.inner.app_slot(self.agent, "access_token")?;
-        Ok(self.inner.token(&slot.token).await?.value.clone())
+        Ok(self.inner.cache.token(&slot.token).await?.value.clone())
     }
 
     /// The contact-sync secret's access_token (cached). Never log it.
     pub async fn contact_access_token(&self) -> Result<Secret, Error> {
         let slot = self.inner.contact_slot("contact_access_token")?;
-        Ok(self.inner.token(slot).await?.value.clone())
+        Ok(self.inner.cache.token(slot).await?.value.clone())
     }
 
     /// When the selected app's cached access_token expires, if one is cached and outside its
@@ -234,6 +243,34 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Starts a task (on the current tokio runtime) that every `every` fetches missing tokens and
+    /// refreshes those in their soft window, for every app and the contact-sync secret; tickets
+    /// are kept fresh once they have been used. Failures are logged; calls handle them as usual.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wecom_core_auth::Client) {
+    /// let _refresher = client.spawn_refresher(std::time::Duration::from_secs(60));
+    /// # }
+    /// ```
+    #[must_use = "the refresher stops when its handle is dropped; keep the handle"]
+    pub fn spawn_refresher(&self, every: Duration) -> RefresherHandle {
+        let inner = &self.inner;
+        let always = inner
+            .apps
+            .iter()
+            .map(|a| Arc::clone(&a.token))
+            .chain(inner.contact.iter().cloned())
+            .collect();
+        let when_used = inner
+            .apps
+            .iter()
+            .flat_map(|a| [Arc::clone(&a.jsapi), Arc::clone(&a.agent_config)])
+            .collect();
+        crate::token::spawn_refresher(Arc::clone(&inner.cache), always, when_used, every)
+    }
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
@@ -243,17 +280,18 @@ impl fmt::Debug for Client {
             .field("apps", &i.apps.iter().map(|a| &a.token).collect::<Vec<_>>())
             .field("contact", &i.contact)
             .field("robot_key", &self.robot.as_ref().map(|_| "***"))
-            .field("base_url", &i.base_url)
+            .field("base_url", &crate::redact::mask_userinfo(&i.base_url))
             .field("proxy", &i.proxy_display)
             .field("user_agent", &i.user_agent)
             .field("timeout", &i.timeout)
             .field("upload_timeout", &i.upload_timeout)
             .field("retry", &i.retry)
-            .field("token_policy", &i.policy)
+            .field("token_policy", &i.cache.policy)
             .field("duplicate_check_secs", &i.duplicate_check_secs)
-            .field("store", &i.store)
+            .field("store", &i.cache.store)
             .field("transport", &i.transport)
             .field("clock", &i.clock)
+            .field("sleep", &i.sleep)
             .finish()
     }
 }
@@ -318,6 +356,14 @@ impl ClientBuilder {
     /// Sets the clock the cache reads (tests: [`ManualClock`](crate::clock::ManualClock)).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets how the client waits between retries and for another instance's token fetch (default:
+    /// tokio's timer). Tests pass the [`ManualClock`](crate::clock::ManualClock) they gave to
+    /// [`ClientBuilder::clock`], so that those waits move test time instead of taking real time.
+    pub fn sleep(mut self, sleep: impl Sleep) -> Self {
+        self.sleep = Arc::new(sleep);
         self
     }
 
@@ -390,7 +436,10 @@ impl ClientBuilder {
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         let parsed = url::Url::parse(&base_url).map_err(|e| {
             ConfigError::new(
-                format!("the base URL `{base_url}` is not a URL: {e}"),
+                format!(
+                    "the base URL `{}` is not a URL: {e}",
+                    crate::redact::mask_userinfo(&base_url)
+                ),
                 "pass e.g. `https://qyapi.weixin.qq.com` or `http://127.0.0.1:8080`",
             )
         })?;
@@ -399,7 +448,10 @@ impl ClientBuilder {
             "https" if cfg!(feature = "rustls") || self.transport.is_some() => {}
             "https" => {
                 return Err(ConfigError::new(
-                    format!("the base URL `{base_url}` is https but this build has no TLS"),
+                    format!(
+                        "the base URL `{}` is https but this build has no TLS",
+                        crate::redact::mask_userinfo(&base_url)
+                    ),
                     "enable wecom-core-auth's `rustls` feature (on by default)",
                 )
                 .into());
@@ -438,42 +490,57 @@ impl ClientBuilder {
             .enumerate()
             .map(|(i, (agentid, secret))| AppSlots {
                 agentid,
-                token: Slot::new(
+                token: Arc::new(Slot::new(
                     TokenKind::AccessToken,
                     &corpid,
                     AppRef::Agent(agentid),
                     format!("app {agentid} of corp {corpid}"),
                     SlotSource::AccessToken(secret),
-                ),
-                jsapi: Slot::new(
+                )),
+                jsapi: Arc::new(Slot::new(
                     TokenKind::JsapiTicket,
                     &corpid,
                     AppRef::Agent(agentid),
                     format!("the jsapi_ticket of corp {corpid} (via app {agentid})"),
                     SlotSource::JsapiTicket(i),
-                ),
-                agent_config: Slot::new(
+                )),
+                agent_config: Arc::new(Slot::new(
                     TokenKind::AgentConfigTicket,
                     &corpid,
                     AppRef::Agent(agentid),
                     format!("the agent_config ticket of app {agentid} of corp {corpid}"),
                     SlotSource::AgentConfigTicket(i),
-                ),
+                )),
             })
             .collect();
         let contact = self.contact.map(|secret| {
-            Slot::new(
+            Arc::new(Slot::new(
                 TokenKind::AccessToken,
                 &corpid,
                 AppRef::Contact,
                 format!("the contact-sync secret of corp {corpid}"),
                 SlotSource::AccessToken(secret),
-            )
+            ))
         });
         let agent = if apps.is_empty() { None } else { Some(0) };
         let duplicate_check_secs =
             u32::try_from(self.duplicate_check.as_secs().clamp(1, 14_400)).unwrap_or(1800);
-        let inner = Inner {
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
+        // One fetch with its retries: the client's timeout per attempt (gettoken is no upload).
+        let fetch_budget = self.timeout.saturating_mul(self.retry.attempts());
+        let clock = self.clock;
+        let sleep = self.sleep;
+        let inner = Arc::new_cyclic(|me: &std::sync::Weak<Inner>| Inner {
+            cache: TokenCache::new(
+                me.clone(),
+                Arc::clone(&clock),
+                Arc::clone(&sleep),
+                store,
+                policy,
+                fetch_budget,
+            ),
             api_base: format!("{base_url}/cgi-bin/"),
             base_url,
             corpid,
@@ -483,17 +550,14 @@ impl ClientBuilder {
             timeout: self.timeout,
             upload_timeout: self.upload_timeout,
             retry: self.retry,
-            clock: self.clock,
-            store: self
-                .store
-                .unwrap_or_else(|| Arc::new(MemoryTokenStore::new())),
-            policy,
+            clock,
+            sleep,
             duplicate_check_secs,
             proxy_display: self.proxy.as_deref().map(crate::transport::mask_proxy),
             user_agent: self.user_agent,
-        };
+        });
         Ok(Client {
-            inner: Arc::new(inner),
+            inner,
             agent,
             robot: None,
         })
@@ -509,7 +573,7 @@ impl fmt::Debug for ClientBuilder {
                 &self.apps.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
             )
             .field("contact_secret", &self.contact.as_ref().map(|_| "***"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &crate::redact::mask_userinfo(&self.base_url))
             .field(
                 "proxy",
                 &self.proxy.as_deref().map(crate::transport::mask_proxy),
@@ -530,7 +594,7 @@ pub(crate) struct Selection {
 
 enum Credential<'a> {
     None,
-    Token(&'a Slot),
+    Token(&'a Arc<Slot>),
     Robot(&'a Secret),
 }
 
@@ -542,12 +606,115 @@ struct Envelope<'a> {
     errmsg: Cow<'a, str>,
 }
 
+/// A request made ready to send (stage 1): everything that stays the same across attempts.
+struct Prepared<'a> {
+    name: &'static str,
+    method: crate::endpoint::Method,
+    credential: Credential<'a>,
+    /// `{api_base}{path}` and the query, without the credential.
+    url: String,
+    /// What goes before the credential: `?` or `&`.
+    sep: char,
+    headers: HeaderMap,
+    body: RequestBody,
+    timeout: Duration,
+    /// Whether resending after a transient failure is safe (the endpoint and this body say so).
+    retry_safe: bool,
+    /// Whether the body can be sent again (a multipart part read from a stream cannot).
+    replayable: bool,
+}
+
+/// What [`Inner::classify`] remembers between attempts.
+struct Tries {
+    /// Attempts so far.
+    attempt: u32,
+    /// Attempts counted against the retry policy (the first included).
+    transient: u32,
+    /// Whether the token has been refreshed for this call since the last transient failure.
+    token_retried: bool,
+    /// Whether an earlier attempt got no answer (and so may have been carried out).
+    unanswered: bool,
+}
+
+impl Default for Tries {
+    fn default() -> Self {
+        Self {
+            attempt: 0,
+            transient: 1,
+            token_retried: false,
+            unanswered: false,
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+enum Next {
+    /// Send again now (the token was rejected; a fresh one is fetched).
+    SendAgain,
+    /// Send again after this pause (a transient failure).
+    After(Duration),
+    /// Give up with this error.
+    Fail(Error),
+}
+
+/// Whether a JSON body turns WeCom's duplicate check on (`"enable_duplicate_check": 1`; WeCom
+/// names the flag so on every endpoint that has one).
+fn duplicate_check_on(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Flag {
+        #[serde(default)]
+        enable_duplicate_check: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<Flag>(body) {
+        Ok(Flag {
+            enable_duplicate_check: Some(v),
+        }) => {
+            matches!(&v, serde_json::Value::Bool(true))
+                || v.as_i64() == Some(1)
+                || v.as_str() == Some("1")
+        }
+        _ => false,
+    }
+}
+
 /// The URL of a call as errors show it: the credential's place marked, its value masked.
 fn shown_url(url: &str, sep: char, credential: &Credential<'_>) -> String {
     match credential {
         Credential::None => url.to_owned(),
         Credential::Token(_) => format!("{url}{sep}access_token=***"),
         Credential::Robot(_) => format!("{url}{sep}key=***"),
+    }
+}
+
+/// The cache fetches through the call pipeline: `gettoken` and the ticket endpoints get the
+/// same transport, retries and errors as every call.
+impl Fetch for Inner {
+    fn fetch<'a>(&'a self, source: &'a SlotSource) -> BoxFuture<'a, Result<(Secret, u64), Error>> {
+        Box::pin(async move {
+            match source {
+                SlotSource::AccessToken(secret) => {
+                    let request = GettokenRequest::new(self.corpid.clone(), secret.clone());
+                    let r = self.call(&Selection::default(), request).await?;
+                    Ok((r.access_token, r.expires_in))
+                }
+                SlotSource::JsapiTicket(app) => {
+                    let sel = Selection {
+                        agent: Some(*app),
+                        robot: None,
+                    };
+                    let r = self.call(&sel, GetJsapiTicketRequest::new()).await?;
+                    Ok((r.ticket, r.expires_in))
+                }
+                SlotSource::AgentConfigTicket(app) => {
+                    let sel = Selection {
+                        agent: Some(*app),
+                        robot: None,
+                    };
+                    let r = self.call(&sel, TicketGetRequest::new()).await?;
+                    Ok((r.ticket, r.expires_in))
+                }
+            }
+        })
     }
 }
 
@@ -563,7 +730,7 @@ impl Inner {
         }
     }
 
-    pub(crate) fn contact_slot(&self, what: &str) -> Result<&Slot, Error> {
+    pub(crate) fn contact_slot(&self, what: &str) -> Result<&Arc<Slot>, Error> {
         self.contact.as_ref().ok_or_else(|| {
             ConfigError::new(
                 format!("`{what}` needs the contact-sync secret (通讯录同步), but this client was built without it"),
@@ -633,20 +800,46 @@ impl Inner {
         result
     }
 
+    /// The pipeline, in four named stages: [`prepare`](Inner::prepare) once, then per attempt
+    /// [`credential`](Inner::add_credential), [`attempt`](Inner::attempt) and
+    /// [`classify`](Inner::classify) (which decides between a token retry, a transient retry
+    /// after a pause, and giving up).
     async fn call_inner<E: Endpoint>(
         &self,
         sel: &Selection,
-        mut request: E,
+        request: E,
     ) -> Result<E::Response, Error> {
+        let prepared = self.prepare(sel, request)?;
+        let mut tries = Tries::default();
+        loop {
+            tries.attempt += 1;
+            tracing::Span::current().record("attempt", tries.attempt);
+            let (url, used) = self.add_credential(&prepared).await?;
+            let err = match self.attempt::<E>(&prepared, url).await {
+                Ok(answer) => return Ok(answer),
+                Err(e) => e,
+            };
+            match self.classify(&prepared, err, used, &mut tries) {
+                Next::SendAgain => {}
+                Next::After(pause) => self.sleep.sleep(pause).await,
+                Next::Fail(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Stage 1, once per call and before any I/O: validates the request, resolves the credential
+    /// it needs, turns WeCom's duplicate check on where that makes resending safe, and builds the
+    /// URL (without the credential), headers and body.
+    fn prepare<'a, E: Endpoint>(
+        &'a self,
+        sel: &'a Selection,
+        mut request: E,
+    ) -> Result<Prepared<'a>, Error> {
         let meta = E::META;
         request
             .validate()
             .map_err(|e| Error::from(e).with_endpoint(meta.name))?;
         let credential = self.credential(meta.credential, sel, meta.name)?;
-        let retry_safe = matches!(
-            meta.retry,
-            RetrySafety::Idempotent | RetrySafety::DuplicateCheck
-        );
         if meta.retry == RetrySafety::DuplicateCheck && self.retry.enabled() {
             // Before the first attempt, so that every attempt carries the same flag.
             request.enable_duplicate_check(self.duplicate_check_secs);
@@ -679,6 +872,15 @@ impl Inner {
             headers.insert(name, value);
         }
         let body = request.body().map_err(|e| e.with_endpoint(meta.name))?;
+        let retry_safe = match meta.retry {
+            RetrySafety::Idempotent => true,
+            RetrySafety::NotIdempotent => false,
+            // Only when the check is on in what is sent: a caller may have turned it off
+            // (`no_duplicate_check()`), and a resend could then deliver twice.
+            RetrySafety::DuplicateCheck => {
+                matches!(&body, RequestBody::Json(b) if duplicate_check_on(b))
+            }
+        };
         let replayable = match &body {
             RequestBody::Multipart(parts) => crate::upload::parts_replayable(parts),
             _ => true,
@@ -691,139 +893,167 @@ impl Inner {
         if let RequestBody::Json(_) = body {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
+        Ok(Prepared {
+            name: meta.name,
+            method: meta.method,
+            credential,
+            url,
+            sep,
+            headers,
+            body,
+            timeout,
+            retry_safe,
+            replayable,
+        })
+    }
 
-        let mut attempt: u32 = 0;
-        let mut transient_attempts: u32 = 1;
-        let mut token_retried = false;
-        loop {
-            attempt += 1;
-            tracing::Span::current().record("attempt", attempt);
-            let mut full_url = String::with_capacity(url.len() + 160);
-            full_url.push_str(&url);
-            // The serial of the token used, for invalidate-if-same.
-            let mut token: Option<u64> = None;
-            match &credential {
-                Credential::Token(slot) => {
-                    full_url.push(sep);
-                    full_url.push_str("access_token=");
-                    let encode =
-                        |v: &str, out: &mut String| out.extend(utf8_percent_encode(v, QUERY_VALUE));
-                    token = Some(self.token_into(slot, &mut full_url, encode).await?);
-                }
-                Credential::Robot(key) => {
-                    full_url.push(sep);
-                    full_url.push_str("key=");
-                    full_url.extend(utf8_percent_encode(key.expose(), QUERY_VALUE));
-                }
-                Credential::None => {}
+    /// Stage 2, per attempt: the URL with the credential (the cached token, fetched or refreshed
+    /// when needed, or the robot key), and which token value it was.
+    async fn add_credential(
+        &self,
+        prepared: &Prepared<'_>,
+    ) -> Result<(String, Option<TokenUse>), Error> {
+        let mut url = String::with_capacity(prepared.url.len() + 160);
+        url.push_str(&prepared.url);
+        let mut used = None;
+        match &prepared.credential {
+            Credential::Token(slot) => {
+                url.push(prepared.sep);
+                url.push_str("access_token=");
+                let encode =
+                    |v: &str, out: &mut String| out.extend(utf8_percent_encode(v, QUERY_VALUE));
+                used = Some(self.cache.token_into(slot, &mut url, encode).await?);
             }
-            tracing::trace!(url = %crate::redact::mask_url(&full_url), "sending");
-            let mut attempt_headers = headers.clone();
-            let http_body = match &body {
-                RequestBody::Empty => HttpBody::Empty,
-                RequestBody::Json(b) => HttpBody::Bytes(b.clone()),
-                RequestBody::Multipart(parts) => match crate::upload::encode_multipart(parts).await
-                {
-                    Ok((content_type, body)) => {
-                        if let Ok(v) = HeaderValue::from_str(&content_type) {
-                            attempt_headers.insert(CONTENT_TYPE, v);
-                        }
-                        body
-                    }
-                    Err(e) => {
-                        return Err(self
-                            .transport_error(
-                                meta.name,
-                                meta.method.as_str(),
-                                &shown_url(&url, sep, &credential),
-                                TransportErrorKind::Body,
-                                e.to_string(),
-                            )
-                            .into());
-                    }
-                },
-            };
-            let sent = self
-                .transport
-                .send(HttpRequest {
-                    method: meta.method,
-                    url: full_url,
-                    headers: attempt_headers,
-                    body: http_body,
-                    timeout: Some(timeout),
-                })
-                .await;
-            let err: Error = match sent {
-                Ok(resp) if (200..300).contains(&resp.status) => {
-                    match self.read_answer::<E>(resp.body, &resp.headers) {
-                        Ok(v) => return Ok(v),
-                        Err(e) => e,
-                    }
-                }
-                Ok(resp) => {
-                    let excerpt = crate::redact::body_excerpt(&resp.body, 200);
-                    self.transport_error(
-                        meta.name,
-                        meta.method.as_str(),
-                        &shown_url(&url, sep, &credential),
-                        TransportErrorKind::Status(resp.status),
-                        excerpt,
-                    )
-                    .into()
-                }
-                Err(e) => self
-                    .transport_error(
-                        meta.name,
-                        meta.method.as_str(),
-                        &shown_url(&url, sep, &credential),
-                        e.kind,
-                        e.message,
-                    )
-                    .into(),
-            };
-
-            if let (Error::Api(api), Credential::Token(slot), Some(used)) =
-                (&err, &credential, &token)
-                && TOKEN_REJECTED.contains(&api.code().code())
-            {
-                // Dropped only if still cached: a wave of such failures causes one refresh.
-                self.invalidate(slot, *used);
-                if !token_retried && replayable {
-                    token_retried = true;
-                    tracing::info!(errcode = api.code().code(), credential = %slot.label, "token rejected by WeCom; sending the call once more with a fresh one");
-                    continue;
-                }
+            Credential::Robot(key) => {
+                url.push(prepared.sep);
+                url.push_str("key=");
+                url.extend(utf8_percent_encode(key.expose(), QUERY_VALUE));
             }
-            if err.is_retryable()
-                && retry_safe
-                && replayable
-                && transient_attempts < self.retry.attempts()
-            {
-                transient_attempts += 1;
-                // A token rejected after this transient failure is a new event (the token was
-                // revoked again meanwhile): it may be retried once more. Bounded by the attempts.
-                token_retried = false;
-                let pause = self.retry.backoff(transient_attempts);
-                tracing::warn!(error = %err, retry_in_ms = pause.as_millis() as u64, "transient failure; retrying");
-                tokio::time::sleep(pause).await;
-                continue;
-            }
-            return Err(err);
+            Credential::None => {}
         }
+        Ok((url, used))
+    }
+
+    /// Stage 3, per attempt: one HTTP exchange, its answer checked (`errcode`) and decoded.
+    async fn attempt<E: Endpoint>(
+        &self,
+        prepared: &Prepared<'_>,
+        url: String,
+    ) -> Result<E::Response, Error> {
+        tracing::trace!(url = %crate::redact::mask_url(&url), "sending");
+        let mut headers = prepared.headers.clone();
+        let body = match &prepared.body {
+            RequestBody::Empty => HttpBody::Empty,
+            RequestBody::Json(b) => HttpBody::Bytes(b.clone()),
+            RequestBody::Multipart(parts) => match crate::upload::encode_multipart(parts).await {
+                Ok((content_type, body)) => {
+                    if let Ok(v) = HeaderValue::from_str(&content_type) {
+                        headers.insert(CONTENT_TYPE, v);
+                    }
+                    body
+                }
+                Err(e) => {
+                    return Err(self
+                        .transport_error(prepared, TransportErrorKind::Body, e.to_string())
+                        .into());
+                }
+            },
+        };
+        let sent = self
+            .transport
+            .send(HttpRequest {
+                method: prepared.method,
+                url,
+                headers,
+                body,
+                timeout: Some(prepared.timeout),
+            })
+            .await;
+        match sent {
+            Ok(resp) if (200..300).contains(&resp.status) => {
+                self.read_answer::<E>(resp.body, &resp.headers)
+            }
+            Ok(resp) => {
+                let excerpt = crate::redact::body_excerpt(&resp.body, 200);
+                Err(self
+                    .transport_error(prepared, TransportErrorKind::Status(resp.status), excerpt)
+                    .into())
+            }
+            Err(e) => Err(self.transport_error(prepared, e.kind, e.message).into()),
+        }
+    }
+
+    /// Stage 4, after a failed attempt: what to do next.
+    ///
+    /// - A token error (40001/40014/42001) drops the token used if it is still cached (so a wave
+    ///   of them causes one refresh) and sends the call once more: WeCom did not run it.
+    /// - A transient failure (-1, 6000, timeouts, HTTP 5xx...) is resent after a backoff, within
+    ///   the retry policy, when the call is safe to resend (idempotent, or made safe by WeCom's
+    ///   duplicate check) and its body can be sent again.
+    /// - Anything else is final. A "not found"/"already exists" answer to a resend after an
+    ///   attempt that got no answer says that the first attempt may have succeeded.
+    fn classify(
+        &self,
+        prepared: &Prepared<'_>,
+        err: Error,
+        used: Option<TokenUse>,
+        tries: &mut Tries,
+    ) -> Next {
+        if let (Error::Api(api), Credential::Token(slot), Some(used)) =
+            (&err, &prepared.credential, used)
+            && TOKEN_REJECTED.contains(&api.code().code())
+        {
+            // Dropped only if still cached: a wave of such failures causes one refresh.
+            self.cache.invalidate(slot, used);
+            if !tries.token_retried && prepared.replayable {
+                tries.token_retried = true;
+                tracing::info!(errcode = api.code().code(), credential = %slot.label, "token rejected by WeCom; sending the call once more with a fresh one");
+                return Next::SendAgain;
+            }
+        }
+        if err.is_retryable()
+            && prepared.retry_safe
+            && prepared.replayable
+            && tries.transient < self.retry.attempts()
+        {
+            tries.transient += 1;
+            tries.unanswered |= !matches!(
+                &err,
+                Error::Transport(t) if t.kind == TransportErrorKind::Connect
+            );
+            // A token rejected after this transient failure is a new event (the token was
+            // revoked again meanwhile): it may be retried once more. Bounded by the attempts.
+            tries.token_retried = false;
+            let pause = self.retry.backoff(tries.transient);
+            tracing::warn!(error = %err, retry_in_ms = pause.as_millis() as u64, "transient failure; retrying");
+            return Next::After(pause);
+        }
+        Next::Fail(match err {
+            Error::Api(mut api)
+                if tries.unanswered
+                    && matches!(api.class(), ErrorClass::NotFound | ErrorClass::Conflict) =>
+            {
+                api.after_unanswered_attempt = true;
+                Error::Api(api)
+            }
+            other => other,
+        })
     }
 
     fn transport_error(
         &self,
-        endpoint: &'static str,
-        method: &'static str,
-        url: &str,
+        prepared: &Prepared<'_>,
         kind: TransportErrorKind,
         message: String,
     ) -> TransportError {
         TransportError {
-            endpoint,
-            method,
-            url: crate::redact::mask_url(url),
+            endpoint: prepared.name,
+            method: prepared.method.as_str(),
+            url: crate::redact::mask_url(&shown_url(
+                &prepared.url,
+                prepared.sep,
+                &prepared.credential,
+            )),
             kind,
             message: crate::redact::mask_text(&message),
         }

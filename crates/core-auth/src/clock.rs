@@ -1,9 +1,12 @@
-//! Time, injectable so that token expiry can be tested without sleeping.
+//! Time, injectable so that token expiry can be tested without sleeping: a [`Clock`] for reading
+//! the time and a [`Sleep`] for waiting (retry backoff, waiting for another instance's fetch).
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::transport::BoxFuture;
 
 /// A source of wall-clock time. The token cache reads expiry against it.
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
@@ -21,7 +24,36 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to; for tests.
+/// Waiting, injectable next to the [`Clock`]: the client waits through it between retries and
+/// while another instance fetches a token, so tests can make those waits follow test time.
+///
+/// ```
+/// use std::time::Duration;
+/// use wecom_core_auth::clock::{Clock, ManualClock, Sleep};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let clock = ManualClock::new();
+/// let t0 = clock.now();
+/// clock.sleep(Duration::from_secs(30)).await; // returns at once, the clock moved
+/// assert_eq!(clock.now().duration_since(t0).unwrap(), Duration::from_secs(30));
+/// # });
+/// ```
+pub trait Sleep: Send + Sync + fmt::Debug + 'static {
+    /// Completes after `duration` (of this sleeper's time).
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}
+
+/// Tokio's timer (default).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TokioSleep;
+
+impl Sleep for TokioSleep {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// A clock that moves only when told to; for tests. As a [`Sleep`] it moves itself forward by
+/// the duration and returns at once (after yielding to other tasks).
 ///
 /// ```
 /// use std::time::Duration;
@@ -72,6 +104,13 @@ impl Default for ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.millis.load(Ordering::SeqCst))
+    }
+}
+
+impl Sleep for ManualClock {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        self.advance(duration);
+        Box::pin(tokio::task::yield_now())
     }
 }
 

@@ -317,7 +317,7 @@ impl TransportError {
 
 /// WeCom answered with a non-zero `errcode`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: WeCom errcode {code}: {}{}", if endpoint.is_empty() { "wecom" } else { endpoint }, errmsg, fix_suffix(*code))]
+#[error("{}: WeCom errcode {code}: {}{}{}", if endpoint.is_empty() { "wecom" } else { endpoint }, errmsg, fix_suffix(*code), retry_suffix(*after_unanswered_attempt))]
 pub struct ApiError {
     /// The endpoint (spec name); empty when unknown.
     pub endpoint: &'static str,
@@ -325,6 +325,19 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// WeCom's `errmsg`, kept whole (its `from ip: ...` hint and help link included).
     pub errmsg: String,
+    /// This answer came to a retry, after an attempt that got no answer (a timeout, a dropped
+    /// connection, HTTP 5xx, errcode -1) and may have been carried out. Set on "not found" and
+    /// "already exists" answers ([`ErrorClass::NotFound`], [`ErrorClass::Conflict`]): for a
+    /// retried delete, "not found" may mean that the first attempt deleted it.
+    pub after_unanswered_attempt: bool,
+}
+
+fn retry_suffix(after_unanswered_attempt: bool) -> &'static str {
+    if after_unanswered_attempt {
+        "; note: this answered a retry after an attempt that got no answer, and the first attempt may have succeeded (check whether the change is already done)"
+    } else {
+        ""
+    }
 }
 
 fn fix_suffix(code: ErrorCode) -> String {
@@ -341,6 +354,7 @@ impl ApiError {
             endpoint,
             code: ErrorCode::from(code),
             errmsg: crate::redact::mask_text(errmsg),
+            after_unanswered_attempt: false,
         }
     }
 

@@ -129,13 +129,19 @@ impl Client {
     /// cached. Never log it.
     pub async fn jsapi_ticket(&self) -> Result<Secret, Error> {
         let app = self.inner.app_slot(self.selected(), "get_jsapi_ticket")?;
-        Ok(self.inner.token(&app.jsapi).await?.value.clone())
+        Ok(self.inner.cache.token(&app.jsapi).await?.value.clone())
     }
 
     /// The selected app's agent_config ticket (for `wx.agentConfig`), cached. Never log it.
     pub async fn agent_config_ticket(&self) -> Result<Secret, Error> {
         let app = self.inner.app_slot(self.selected(), "ticket_get")?;
-        Ok(self.inner.token(&app.agent_config).await?.value.clone())
+        Ok(self
+            .inner
+            .cache
+            .token(&app.agent_config)
+            .await?
+            .value
+            .clone())
     }
 
     /// Signed `wx.config` parameters for the page at `url` (its `#fragment` is ignored).

@@ -29,8 +29,9 @@ const SECRET_JSON_KEYS: &[&str] = &[
 /// assert_eq!(mask_url(url), "https://qyapi.weixin.qq.com/cgi-bin/user/get?access_token=***&userid=zhangsan");
 /// ```
 pub fn mask_url(url: &str) -> String {
+    let url = mask_userinfo(url);
     let Some((base, rest)) = url.split_once('?') else {
-        return url.to_owned();
+        return url;
     };
     let (query, fragment) = match rest.split_once('#') {
         Some((q, f)) => (q, Some(f)),
@@ -55,6 +56,37 @@ pub fn mask_url(url: &str) -> String {
         out.push('#');
         out.push_str(f);
     }
+    out
+}
+
+/// Replaces the userinfo of every URL in `text` (`scheme://user:password@host`) by `***`, so a
+/// base URL or proxy with credentials in it can be shown.
+///
+/// ```
+/// use wecom_core_auth::redact::mask_userinfo;
+/// assert_eq!(mask_userinfo("see http://bob:hunter2@proxy:3128/x"), "see http://***@proxy:3128/x");
+/// assert_eq!(mask_userinfo("http://h/a@b"), "http://h/a@b");
+/// ```
+pub fn mask_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let authority_start = pos + 3;
+        out.push_str(&rest[..authority_start]);
+        let after = &rest[authority_start..];
+        let authority_len = after
+            .find(['/', '?', '#', ' ', ')', '"', '\'', '\n', '\t'])
+            .unwrap_or(after.len());
+        match after[..authority_len].rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&after[at..authority_len]);
+            }
+            None => out.push_str(&after[..authority_len]),
+        }
+        rest = &after[authority_len..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -113,6 +145,8 @@ pub fn mask_json_secrets(text: &str) -> String {
 ///            "error sending request for url (http://h/x?a=1&access_token=***): closed");
 /// ```
 pub fn mask_text(text: &str) -> String {
+    let owned = mask_userinfo(text);
+    let text = owned.as_str();
     let mut out = String::with_capacity(text.len());
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -174,6 +208,14 @@ mod tests {
             "http://h/cgi-bin/webhook/send?key=***#x"
         );
         assert_eq!(mask_url("http://h/no-query"), "http://h/no-query");
+        assert_eq!(
+            mask_url("http://user:pa55@h:8080/cgi-bin/x?access_token=t"),
+            "http://***@h:8080/cgi-bin/x?access_token=***"
+        );
+        assert_eq!(
+            mask_text("error sending request for url (http://u:pa55@h/x): refused"),
+            "error sending request for url (http://***@h/x): refused"
+        );
     }
 
     #[test]

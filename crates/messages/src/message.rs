@@ -185,7 +185,8 @@ impl AppMessage {
     /// `message/send`, so that a retried send is never delivered twice; a side effect is that a
     /// deliberate repeat of the same message within the window (30 minutes unless
     /// `ClientBuilder::duplicate_check_interval` says otherwise) is answered but not delivered.
-    /// This switch turns the check off for this send; a retry of it may then deliver twice.
+    /// This switch turns the check off for this send; the client then does not resend it after
+    /// a transient failure (a resend could deliver twice), and the error is returned instead.
     pub fn no_duplicate_check(mut self) -> Self {
         self.duplicate_check = Some(Duration::ZERO);
         self

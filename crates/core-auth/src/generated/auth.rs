@@ -80,7 +80,7 @@ impl<'a> Auth<'a> {
     }
     /// Exchanges an OAuth2 `code` (single use, valid 5 minutes) for who signed in: a member (`userid`, `user_ticket`) or a non-member (`openid`, `external_userid`).
     ///
-    /// `GET /cgi-bin/auth/getuserinfo` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91023)
+    /// `GET /cgi-bin/auth/getuserinfo` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91023)
     ///
     /// The request is checked against the spec's constraints before any I/O.
     ///
@@ -139,7 +139,7 @@ impl<'a> Auth<'a> {
     }
     /// WeCom mini-program login: exchanges the `js_code` from `wx.qy.login` for the member and a session key.
     ///
-    /// `GET /cgi-bin/miniprogram/jscode2session` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91507)
+    /// `GET /cgi-bin/miniprogram/jscode2session` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91507)
     ///
     /// The request is checked against the spec's constraints before any I/O.
     ///
@@ -493,7 +493,7 @@ impl ::wecom_core_auth::Endpoint for AuthGetuserinfoRequest {
         method: ::wecom_core_auth::Method::Get,
         path: "auth/getuserinfo",
         credential: ::wecom_core_auth::CredentialKind::App,
-        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/91023",
     };
@@ -801,7 +801,7 @@ impl ::wecom_core_auth::Endpoint for MiniprogramJscode2SessionRequest {
         method: ::wecom_core_auth::Method::Get,
         path: "miniprogram/jscode2session",
         credential: ::wecom_core_auth::CredentialKind::App,
-        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/91507",
     };

@@ -10,39 +10,51 @@
 //! - **hard margin**: past `expires_at - hard_margin` nobody uses the value; callers wait for a
 //!   refresh;
 //! - **single flight**: refreshes are serialized per slot; callers that waited on a refresh take
-//!   its result (its value, or its error) instead of starting another;
+//!   its result (its value, or its error) instead of starting another. A refresh runs as a task
+//!   of its own, so a caller that gives up (a timeout around the call, a dropped request) does
+//!   not abandon it: whoever waits behind it gets its value, and its store lease is released;
+//! - **same value until expiry**: WeCom answers `gettoken` (and the ticket endpoints) with the
+//!   value it already gave until that expires, with `expires_in` = what is left. Such an answer
+//!   keeps the value's original lifetime, and the slot learns that refreshing ahead is useless:
+//!   from then on values are used until they expire and fetched once after (one fetch per
+//!   lifetime). `expires_in` is kept within [`MIN_LIFETIME`]..=[`MAX_LIFETIME`] for new values;
 //! - **invalidate-if-same**: a business call rejected with 40001/40014/42001 drops the value only
-//!   if it is still the one that failed, so a wave of failures causes one refresh;
+//!   if it is still the one that failed (by serial, or by value for a re-installed copy), so a
+//!   wave of failures causes one refresh;
 //! - **cool-down**: when `gettoken` says the secret or corpid is wrong (or a fetch is rate
-//!   limited), further fetches for that slot are refused locally, with the same error, for a while;
+//!   limited), further fetches for that slot are refused, with the same error, for a while: here,
+//!   and through the store in every instance sharing it (restarted ones included);
 //! - **shared store** ([`TokenStore`]): read on a miss, written after a fetch; a lease makes one
-//!   instance fetch while the others poll briefly and read its result; a store failure is
-//!   logged and the slot carries on with its in-process value.
+//!   instance fetch (renewing the lease while its fetch runs) while the others wait for its
+//!   result as long as the lease lives; a store failure is logged and the slot carries on with
+//!   its in-process value.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, UNIX_EPOCH};
 
 use arc_swap::ArcSwapOption;
 
-use crate::client::{Inner, Selection};
-use crate::clock::now_millis;
-use crate::error::{CoolDownError, Error, ErrorClass};
-use crate::generated::auth::{GetJsapiTicketRequest, GettokenRequest, TicketGetRequest};
+use crate::error::Error;
 use crate::secret::Secret;
 use crate::transport::BoxFuture;
 
+mod cache;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod refresher;
 mod store;
 
+pub(crate) use cache::{Fetch, TokenCache};
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisTokenStore, RedisTokenStoreBuilder};
 pub use refresher::RefresherHandle;
+pub(crate) use refresher::spawn_refresher;
 pub use store::{
-    AppRef, LeaseId, MemoryTokenStore, StoreError, StoredToken, TokenKey, TokenKind, TokenStore,
+    AppRef, CoolDownMarker, LeaseId, MemoryTokenStore, StoreError, StoredToken, TokenKey,
+    TokenKind, TokenStore,
 };
 
 /// Serial numbers of cached values.
@@ -51,6 +63,12 @@ static SERIAL: AtomicU64 = AtomicU64::new(1);
 /// Errcodes from `gettoken` that mean the secret or corpid is wrong: retrying cannot help and
 /// repeated attempts get the caller's IP banned, so the slot cools down.
 const BAD_CREDENTIAL: &[i64] = &[40001, 40013, 40091, 41002, 41004];
+
+/// The shortest lifetime accepted from the server for a new value: `expires_in: 0` would make
+/// every call fetch. WeCom's documented lifetime is 7200 s.
+pub const MIN_LIFETIME: Duration = Duration::from_secs(60);
+/// The longest lifetime accepted from the server (a huge `expires_in` is cut to this).
+pub const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
 
 /// Timings of the token and ticket cache.
 ///
@@ -85,7 +103,7 @@ impl Default for TokenPolicy {
             rate_limit_cool_down: Duration::from_secs(60),
             early_retry_interval: Duration::from_secs(30),
             lease_ttl: Duration::from_secs(10),
-            lease_wait: Duration::from_secs(5),
+            lease_wait: Duration::from_secs(30),
             poll_interval: Duration::from_millis(25),
             store_timeout: Duration::from_millis(500),
         }
@@ -127,12 +145,17 @@ impl TokenPolicy {
         self.early_retry_interval = d;
         self
     }
-    /// How long a store lease lasts (the holder should finish its fetch within it). Default 10 s.
+    /// How long a store lease lasts without renewal. The holder renews it every third of this
+    /// while its fetch runs, so a slow fetch keeps it; a holder that died loses it after this.
+    /// Default 10 s.
     pub fn lease_ttl(mut self, d: Duration) -> Self {
         self.lease_ttl = d;
         self
     }
-    /// How long an instance waits for another's fetch before fetching itself. Default 5 s.
+    /// How long an instance waits, at most, for another instance's fetch while that one's lease
+    /// is alive (at least as long as one fetch with its retries may take: the client's timeout
+    /// times the retry attempts). When the lease ends without a value (the holder failed or
+    /// died), a waiting instance fetches at once. Default 30 s.
     pub fn lease_wait(mut self, d: Duration) -> Self {
         self.lease_wait = d;
         self
@@ -153,6 +176,8 @@ impl TokenPolicy {
 pub(crate) struct Cached {
     /// Identifies this value for invalidate-if-same (unique per process).
     pub(crate) serial: u64,
+    /// A keyed hash of the value: invalidate-by-value without keeping a copy per call.
+    pub(crate) fingerprint: u64,
     pub(crate) value: Secret,
     pub(crate) issued_at: u64,
     pub(crate) expires_at: u64,
@@ -168,6 +193,27 @@ impl fmt::Debug for Cached {
             .field("expires_at_ms", &self.expires_at)
             .finish()
     }
+}
+
+/// Which value a call used: what a token error invalidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TokenUse {
+    serial: u64,
+    fingerprint: u64,
+}
+
+impl Cached {
+    pub(crate) fn token_use(&self) -> TokenUse {
+        TokenUse {
+            serial: self.serial,
+            fingerprint: self.fingerprint,
+        }
+    }
+}
+
+fn fingerprint(value: &Secret) -> u64 {
+    static KEY: OnceLock<RandomState> = OnceLock::new();
+    KEY.get_or_init(RandomState::new).hash_one(value.expose())
 }
 
 /// How a slot's value is fetched.
@@ -190,6 +236,10 @@ struct SlotState {
     revoked: Option<Secret>,
     /// No early refresh before then (after a failed one).
     next_early: u64,
+    /// The server answered a refresh with the value it had already given (WeCom's rule for
+    /// gettoken and tickets: the same value until it expires). Refreshing ahead cannot get a new
+    /// value then, so values are used until they expire and fetched once after.
+    pins: bool,
 }
 
 /// One cached credential.
@@ -198,7 +248,8 @@ pub(crate) struct Slot {
     pub(crate) label: String,
     source: SlotSource,
     current: ArcSwapOption<Cached>,
-    refresh: tokio::sync::Mutex<()>,
+    /// Held by whoever refreshes (owned, so a detached refresh task can hold it).
+    refresh: Arc<tokio::sync::Mutex<()>>,
     state: Mutex<SlotState>,
     /// Completed fetch attempts.
     epoch: AtomicU64,
@@ -240,7 +291,7 @@ impl Slot {
             label,
             source,
             current: ArcSwapOption::empty(),
-            refresh: tokio::sync::Mutex::new(()),
+            refresh: Arc::new(tokio::sync::Mutex::new(())),
             state: Mutex::new(SlotState::default()),
             epoch: AtomicU64::new(0),
         }
@@ -275,413 +326,6 @@ impl Slot {
             SlotSource::JsapiTicket(_) => "get_jsapi_ticket",
             SlotSource::AgentConfigTicket(_) => "ticket/get (agent_config)",
         }
-    }
-}
-
-impl Inner {
-    /// The value of `slot`, fetching or refreshing it as needed.
-    pub(crate) async fn token(&self, slot: &Slot) -> Result<Arc<Cached>, Error> {
-        let now = now_millis(&*self.clock);
-        if let Some(c) = slot.current.load_full() {
-            if now < c.soft_at {
-                return Ok(c);
-            }
-            if now < c.hard_at {
-                return Ok(self.refresh_early(slot, c, now).await);
-            }
-        }
-        self.refresh_needed(slot).await
-    }
-
-    /// Writes the slot's value into `out` (percent-encoded) and returns its serial: the
-    /// call pipeline's lookup. The fresh case touches no reference count.
-    pub(crate) async fn token_into(
-        &self,
-        slot: &Slot,
-        out: &mut String,
-        encode: impl Fn(&str, &mut String),
-    ) -> Result<u64, Error> {
-        let now = now_millis(&*self.clock);
-        if let Some(serial) = slot.with_fresh(now, |c| {
-            encode(c.value.expose(), out);
-            c.serial
-        }) {
-            return Ok(serial);
-        }
-        let c = self.token(slot).await?;
-        encode(c.value.expose(), out);
-        Ok(c.serial)
-    }
-
-    /// Drops the value with `serial` if it is still the slot's value (a business call was
-    /// rejected with it), so a wave of such failures causes one refresh.
-    pub(crate) fn invalidate(&self, slot: &Slot, serial: u64) {
-        let current = slot.current.load();
-        let Some(failed) = current.as_ref().filter(|c| c.serial == serial) else {
-            return;
-        };
-        let value = failed.value.clone();
-        let previous = slot.current.compare_and_swap(&*current, None);
-        let swapped = previous.as_ref().is_some_and(|p| p.serial == serial);
-        if swapped {
-            slot.state().revoked = Some(value);
-            tracing::info!(credential = %slot.label, "dropped a token WeCom rejected");
-        }
-    }
-
-    async fn refresh_early(&self, slot: &Slot, current: Arc<Cached>, now: u64) -> Arc<Cached> {
-        {
-            let st = slot.state();
-            if now < st.next_early || st.cool_down.as_ref().is_some_and(|(until, _)| now < *until) {
-                return current;
-            }
-        }
-        // Someone (here or in the slow path) is already refreshing: keep the valid value.
-        let Ok(_guard) = slot.refresh.try_lock() else {
-            return current;
-        };
-        if let Some(latest) = slot.current.load_full()
-            && !Arc::ptr_eq(&latest, &current)
-        {
-            return latest;
-        }
-        tracing::debug!(credential = %slot.label, "refreshing ahead of expiry");
-        match self.fill(slot, Fill::Early(Arc::clone(&current))).await {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(credential = %slot.label, error = %e, "early refresh failed; keeping the still-valid value");
-                let now = now_millis(&*self.clock);
-                slot.state().next_early = now + millis(self.policy.early_retry_interval);
-                self.note_failure(slot, &e, now);
-                current
-            }
-        }
-    }
-
-    async fn refresh_needed(&self, slot: &Slot) -> Result<Arc<Cached>, Error> {
-        let seen_epoch = slot.epoch.load(Ordering::Acquire);
-        let _guard = slot.refresh.lock().await;
-        let now = now_millis(&*self.clock);
-        if let Some(c) = slot.current.load_full()
-            && now < c.hard_at
-        {
-            return Ok(c);
-        }
-        {
-            let st = slot.state();
-            if let Some((until, cause)) = &st.cool_down
-                && now < *until
-            {
-                return Err(self.cool_down_error(slot, *until - now, cause));
-            }
-            // A fetch ended while we waited and failed: share its error rather than start another.
-            if let Some((epoch, err)) = &st.last_failure
-                && *epoch > seen_epoch
-            {
-                return Err(err.clone());
-            }
-        }
-        let result = self.fill(slot, Fill::Needed).await;
-        let epoch = slot.epoch.fetch_add(1, Ordering::AcqRel) + 1;
-        match result {
-            Ok(v) => {
-                slot.state().last_failure = None;
-                Ok(v)
-            }
-            Err(e) => {
-                let now = now_millis(&*self.clock);
-                let cooling = self.note_failure(slot, &e, now);
-                slot.state().last_failure =
-                    Some((epoch, cooling.clone().unwrap_or_else(|| e.clone())));
-                Err(e)
-            }
-        }
-    }
-
-    /// Starts a cool-down when the failure calls for one; returns the error later callers get.
-    fn note_failure(&self, slot: &Slot, err: &Error, now: u64) -> Option<Error> {
-        let cool = match err {
-            Error::Api(api)
-                if matches!(slot.source, SlotSource::AccessToken(_))
-                    && BAD_CREDENTIAL.contains(&api.code().code()) =>
-            {
-                self.policy.bad_secret_cool_down
-            }
-            Error::Api(api) if api.class() == ErrorClass::RateLimit => {
-                self.policy.rate_limit_cool_down
-            }
-            _ => return None,
-        };
-        if cool.is_zero() {
-            return None;
-        }
-        let until = now + millis(cool);
-        tracing::error!(credential = %slot.label, error = %err, cool_down_secs = cool.as_secs(), "credential fetch refused; not trying again during the cool-down");
-        slot.state().cool_down = Some((until, err.clone()));
-        Some(self.cool_down_error(slot, cool, err))
-    }
-
-    fn cool_down_error(
-        &self,
-        slot: &Slot,
-        remaining_ms: impl Into<Remaining>,
-        cause: &Error,
-    ) -> Error {
-        // A cool-down error's cause is the original failure, never another cool-down.
-        let cause = match cause {
-            Error::CoolDown(c) => (*c.cause).clone(),
-            other => other.clone(),
-        };
-        CoolDownError {
-            what: slot.what(),
-            credential: slot.label.clone(),
-            remaining: remaining_ms.into().0,
-            cause: Box::new(cause),
-        }
-        .into()
-    }
-
-    /// Gets a value into the slot: from the store, or by fetching (under the store's lease).
-    /// Called with the slot's refresh lock held.
-    async fn fill(&self, slot: &Slot, mode: Fill) -> Result<Arc<Cached>, Error> {
-        let store = &*self.store;
-        let timeout = self.policy.store_timeout;
-        let key = &slot.key;
-        let mut store_up = true;
-
-        // 1. Another instance may have fetched it already.
-        match self.store_read(slot, &mode).await {
-            Ok(Some(v)) => return Ok(v),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(credential = %slot.label, error = %e, "token store unavailable; falling back to in-process caching");
-                store_up = false;
-            }
-        }
-
-        // 2. Take the lease, or wait for whoever holds it.
-        let mut lease = None;
-        if store_up {
-            match with_timeout(timeout, store.try_lease(key, self.policy.lease_ttl)).await {
-                Ok(Some(id)) => lease = Some(id),
-                Ok(None) => {
-                    if let Fill::Early(current) = mode {
-                        // Another instance is refreshing; our value is still good.
-                        return Ok(current);
-                    }
-                    match self.wait_for_other(slot).await {
-                        Waited::Got(v) => return Ok(v),
-                        Waited::Lease(id) => lease = Some(id),
-                        Waited::GiveUp => {}
-                        Waited::StoreDown(e) => {
-                            tracing::warn!(credential = %slot.label, error = %e, "token store unavailable; falling back to in-process caching");
-                            store_up = false;
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(credential = %slot.label, error = %e, "token store unavailable; falling back to in-process caching");
-                    store_up = false;
-                }
-            }
-        }
-        if lease.is_some() {
-            // The previous holder may have written just before we took the lease.
-            if let Ok(Some(v)) = self.store_read(slot, &mode).await {
-                self.release(slot, lease.as_ref()).await;
-                return Ok(v);
-            }
-        }
-
-        // 3. Fetch.
-        let fetched = self.fetch(slot).await;
-        let result = match fetched {
-            Ok((value, expires_in)) => {
-                let now = now_millis(&*self.clock);
-                let expires_at = now + expires_in.saturating_mul(1000);
-                let cached = self.install(slot, value.clone(), now, expires_at, now);
-                {
-                    let mut st = slot.state();
-                    if st.revoked.as_ref() == Some(&value) {
-                        // gettoken vouched for it again.
-                        st.revoked = None;
-                    }
-                }
-                if store_up {
-                    let stored = StoredToken {
-                        value,
-                        issued_at: UNIX_EPOCH + Duration::from_millis(now),
-                        expires_at: UNIX_EPOCH + Duration::from_millis(expires_at),
-                    };
-                    if let Err(e) = with_timeout(
-                        timeout,
-                        store.put(key, &stored, Duration::from_secs(expires_in.max(1))),
-                    )
-                    .await
-                    {
-                        tracing::warn!(credential = %slot.label, error = %e, "could not write the token to the store; other instances will fetch their own");
-                    }
-                }
-                tracing::info!(credential = %slot.label, expires_in, "fetched");
-                Ok(cached)
-            }
-            Err(e) => Err(e),
-        };
-        self.release(slot, lease.as_ref()).await;
-        result
-    }
-
-    /// Reads the store; a usable value is installed and returned.
-    async fn store_read(
-        &self,
-        slot: &Slot,
-        mode: &Fill,
-    ) -> Result<Option<Arc<Cached>>, StoreError> {
-        let Some(stored) =
-            with_timeout(self.policy.store_timeout, self.store.get(&slot.key)).await?
-        else {
-            return Ok(None);
-        };
-        let revoked = slot.state().revoked.clone();
-        if revoked.as_ref() == Some(&stored.value) {
-            // WeCom rejected this one; make sure nobody else picks it up either.
-            let _ = with_timeout(
-                self.policy.store_timeout,
-                self.store.invalidate(&slot.key, &stored.value),
-            )
-            .await;
-            return Ok(None);
-        }
-        let now = now_millis(&*self.clock);
-        let issued_at = crate::clock::to_millis(stored.issued_at);
-        let expires_at = crate::clock::to_millis(stored.expires_at);
-        let usable = match mode {
-            Fill::Needed => self.hard_at(issued_at, expires_at) > now,
-            // Only a newer value helps an early refresh.
-            Fill::Early(current) => {
-                expires_at > current.expires_at && stored.value != current.value
-            }
-        };
-        if !usable {
-            return Ok(None);
-        }
-        Ok(Some(self.install(
-            slot,
-            stored.value,
-            issued_at,
-            expires_at,
-            now,
-        )))
-    }
-
-    async fn wait_for_other(&self, slot: &Slot) -> Waited {
-        let deadline = tokio::time::Instant::now() + self.policy.lease_wait;
-        let mut pause = self.policy.poll_interval;
-        loop {
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2)
-                .min(Duration::from_millis(250))
-                .max(self.policy.poll_interval);
-            match self.store_read(slot, &Fill::Needed).await {
-                Ok(Some(v)) => return Waited::Got(v),
-                Ok(None) => {}
-                Err(e) => return Waited::StoreDown(e),
-            }
-            if tokio::time::Instant::now() >= deadline {
-                // The holder may have died: its lease has expired by now, or will soon.
-                return match with_timeout(
-                    self.policy.store_timeout,
-                    self.store.try_lease(&slot.key, self.policy.lease_ttl),
-                )
-                .await
-                {
-                    Ok(Some(id)) => Waited::Lease(id),
-                    Ok(None) => {
-                        tracing::warn!(credential = %slot.label, "waited for another instance's fetch in vain; fetching here");
-                        Waited::GiveUp
-                    }
-                    Err(e) => Waited::StoreDown(e),
-                };
-            }
-        }
-    }
-
-    async fn release(&self, slot: &Slot, lease: Option<&LeaseId>) {
-        if let Some(id) = lease
-            && let Err(e) =
-                with_timeout(self.policy.store_timeout, self.store.release(&slot.key, id)).await
-        {
-            tracing::warn!(credential = %slot.label, error = %e, "could not release the store lease; it expires by itself");
-        }
-    }
-
-    /// Past this, a value is not used: `expires_at` minus the hard margin (at most a tenth of
-    /// the lifetime, so short-lived values stay usable most of their life).
-    fn hard_at(&self, issued_at: u64, expires_at: u64) -> u64 {
-        let lifetime = expires_at.saturating_sub(issued_at);
-        expires_at.saturating_sub(millis(self.policy.hard_margin).min(lifetime / 10))
-    }
-
-    fn install(
-        &self,
-        slot: &Slot,
-        value: Secret,
-        issued_at: u64,
-        expires_at: u64,
-        now: u64,
-    ) -> Arc<Cached> {
-        let lifetime = expires_at.saturating_sub(issued_at);
-        let hard_at = self.hard_at(issued_at, expires_at);
-        let window = millis(self.policy.soft_window).min(lifetime / 4);
-        let jitter_max = millis(self.policy.soft_jitter).min(lifetime / 10);
-        let jitter = if jitter_max == 0 {
-            0
-        } else {
-            rand::random_range(0..=jitter_max)
-        };
-        let soft_at = hard_at
-            .saturating_sub(window + jitter)
-            .max(now.min(hard_at));
-        let cached = Arc::new(Cached {
-            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
-            value,
-            issued_at,
-            expires_at,
-            soft_at,
-            hard_at,
-        });
-        slot.current.store(Some(Arc::clone(&cached)));
-        cached
-    }
-
-    /// Fetches a fresh value from WeCom: `(value, expires_in seconds)`. Boxed: fetching a ticket
-    /// goes through the call pipeline, which may fetch a token.
-    fn fetch<'a>(&'a self, slot: &'a Slot) -> BoxFuture<'a, Result<(Secret, u64), Error>> {
-        Box::pin(async move {
-            match &slot.source {
-                SlotSource::AccessToken(secret) => {
-                    let request = GettokenRequest::new(self.corpid.clone(), secret.clone());
-                    let r = self.call(&Selection::default(), request).await?;
-                    Ok((r.access_token, r.expires_in))
-                }
-                SlotSource::JsapiTicket(app) => {
-                    let sel = Selection {
-                        agent: Some(*app),
-                        robot: None,
-                    };
-                    let r = self.call(&sel, GetJsapiTicketRequest::new()).await?;
-                    Ok((r.ticket, r.expires_in))
-                }
-                SlotSource::AgentConfigTicket(app) => {
-                    let sel = Selection {
-                        agent: Some(*app),
-                        robot: None,
-                    };
-                    let r = self.call(&sel, TicketGetRequest::new()).await?;
-                    Ok((r.ticket, r.expires_in))
-                }
-            }
-        })
     }
 }
 

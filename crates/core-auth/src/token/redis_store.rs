@@ -11,12 +11,15 @@ use std::time::{Duration, UNIX_EPOCH};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
-use super::store::{LeaseId, StoreError, StoredToken, TokenKey, TokenStore};
+use super::store::{CoolDownMarker, LeaseId, StoreError, StoredToken, TokenKey, TokenStore};
 use crate::Secret;
 use crate::transport::BoxFuture;
 
 /// Deletes KEYS[1] if its value is ARGV[1] (a lease owner).
 const RELEASE: &str = r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/// Sets KEYS[1]'s TTL to ARGV[2] ms if its value is ARGV[1] (a lease owner); returns 1 if so.
+const EXTEND: &str = r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 /// Deletes KEYS[1] if the token part of its value (after the second `|`) is ARGV[1].
 const INVALIDATE: &str = r"local v = redis.call('get', KEYS[1])
@@ -44,9 +47,12 @@ pub struct RedisTokenStore {
     conn: OnceCell<ConnectionManager>,
     prefix: String,
     display_url: String,
+    /// Scrubbed from every error message (the Redis crate may echo connection info).
+    passwords: Vec<String>,
     connect_timeout: Duration,
     response_timeout: Duration,
     release: redis::Script,
+    extend: redis::Script,
     invalidate: redis::Script,
 }
 
@@ -91,31 +97,90 @@ impl RedisTokenStoreBuilder {
 
     /// Builds the store (no connection is made yet). Fails only on a malformed URL.
     pub fn build(self) -> Result<RedisTokenStore, StoreError> {
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|e| StoreError(format!("bad Redis URL {}: {e}", mask_redis_url(&self.url))))?;
+        let passwords = redis_passwords(&self.url);
+        let client = redis::Client::open(self.url.as_str()).map_err(|e| {
+            StoreError(scrub(
+                format!("bad Redis URL {}: {e}", mask_redis_url(&self.url)),
+                &passwords,
+            ))
+        })?;
         Ok(RedisTokenStore {
             client,
             conn: OnceCell::new(),
             prefix: self.prefix.trim_end_matches(':').to_owned(),
             display_url: mask_redis_url(&self.url),
+            passwords,
             connect_timeout: self.connect_timeout,
             response_timeout: self.response_timeout,
             release: redis::Script::new(RELEASE),
+            extend: redis::Script::new(EXTEND),
             invalidate: redis::Script::new(INVALIDATE),
         })
     }
 }
 
+/// Query parameters of a Redis URL that carry a password (`redis+unix:///run/redis.sock?pass=...`).
+const PASSWORD_PARAMS: &[&str] = &["pass", "password"];
+
+/// The URL for display: the password (userinfo or `?pass=`) replaced by `***`.
 fn mask_redis_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) => {
             if u.password().is_some() {
                 let _ = u.set_password(Some("***"));
             }
+            if u.query_pairs()
+                .any(|(k, _)| PASSWORD_PARAMS.contains(&k.as_ref()))
+            {
+                let pairs: Vec<(String, String)> = u
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if PASSWORD_PARAMS.contains(&k.as_ref()) {
+                            "***".to_owned()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                u.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             u.to_string()
         }
         Err(_) => "<unparsable Redis URL>".to_owned(),
     }
+}
+
+/// The passwords in a Redis URL (userinfo and `?pass=`), to scrub from the Redis crate's messages.
+fn redis_passwords(url: &str) -> Vec<String> {
+    let Ok(u) = url::Url::parse(url) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = u.password().map(str::to_owned).into_iter().collect();
+    if let Some(p) = u.password() {
+        // As written in the URL and decoded.
+        if let Ok(decoded) = percent_encoding::percent_decode_str(p).decode_utf8() {
+            out.push(decoded.into_owned());
+        }
+    }
+    out.extend(
+        u.query_pairs()
+            .filter(|(k, _)| PASSWORD_PARAMS.contains(&k.as_ref()))
+            .map(|(_, v)| v.into_owned()),
+    );
+    out.retain(|p| !p.is_empty());
+    out
+}
+
+/// `text` with every password replaced by `***`.
+fn scrub(text: String, passwords: &[String]) -> String {
+    passwords.iter().fold(text, |t, p| {
+        if t.contains(p.as_str()) {
+            t.replace(p.as_str(), "***")
+        } else {
+            t
+        }
+    })
 }
 
 impl RedisTokenStore {
@@ -137,6 +202,11 @@ impl RedisTokenStore {
     /// The Redis key of a credential.
     pub fn key_of(&self, key: &TokenKey) -> String {
         format!("{}:{key}", self.prefix)
+    }
+
+    /// The Redis key of a credential's cool-down marker (a wrong secret, a rate limit).
+    pub fn cool_down_key_of(&self, key: &TokenKey) -> String {
+        format!("{}:cooldown:{key}", self.prefix)
     }
 
     /// The Redis key of a credential's refresh lease.
@@ -161,7 +231,10 @@ impl RedisTokenStore {
     }
 
     fn err(&self, e: redis::RedisError) -> StoreError {
-        StoreError(format!("Redis at {}: {e}", self.display_url))
+        StoreError(scrub(
+            format!("Redis at {}: {e}", self.display_url),
+            &self.passwords,
+        ))
     }
 }
 
@@ -196,6 +269,24 @@ fn decode(raw: &str) -> Option<StoredToken> {
         value: Secret::new(value),
         issued_at: UNIX_EPOCH + Duration::from_millis(issued),
         expires_at: UNIX_EPOCH + Duration::from_millis(expires),
+    })
+}
+
+fn encode_cool_down(m: &CoolDownMarker) -> String {
+    let until = m
+        .until
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{until}|{}|{}", m.errcode, m.errmsg)
+}
+
+fn decode_cool_down(raw: &str) -> Option<CoolDownMarker> {
+    let (until, rest) = raw.split_once('|')?;
+    let (code, msg) = rest.split_once('|')?;
+    Some(CoolDownMarker {
+        until: UNIX_EPOCH + Duration::from_millis(until.parse().ok()?),
+        errcode: code.parse().ok()?,
+        errmsg: msg.to_owned(),
     })
 }
 
@@ -295,6 +386,61 @@ impl TokenStore for RedisTokenStore {
             Ok(())
         })
     }
+
+    fn extend_lease<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let extended: i64 = self
+                .extend
+                .key(self.lease_key_of(key))
+                .arg(&lease.0)
+                .arg(px(ttl))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(extended > 0)
+        })
+    }
+
+    fn put_cool_down<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        marker: &'a CoolDownMarker,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let _: () = redis::cmd("SET")
+                .arg(self.cool_down_key_of(key))
+                .arg(encode_cool_down(marker))
+                .arg("PX")
+                .arg(px(ttl))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(())
+        })
+    }
+
+    fn get_cool_down<'a>(
+        &'a self,
+        key: &'a TokenKey,
+    ) -> BoxFuture<'a, Result<Option<CoolDownMarker>, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let raw: Option<String> = redis::cmd("GET")
+                .arg(self.cool_down_key_of(key))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(raw.as_deref().and_then(decode_cool_down))
+        })
+    }
 }
 
 #[cfg(test)]
@@ -314,11 +460,43 @@ mod tests {
         assert_eq!(decode("1|12|"), None);
         assert_eq!(decode("12|tok"), None);
         assert_eq!(decode("5|4|tok"), None);
+        let m = CoolDownMarker {
+            until: UNIX_EPOCH + Duration::from_millis(1_700_000_600_000),
+            errcode: 40001,
+            errmsg: "invalid credential|x".to_owned(),
+        };
+        assert_eq!(decode_cool_down(&encode_cool_down(&m)), Some(m));
+        assert_eq!(decode_cool_down("x|1|y"), None);
         assert_eq!(
             mask_redis_url("redis://:hunter2@127.0.0.1:6379/0"),
             "redis://:***@127.0.0.1:6379/0"
         );
         let store = RedisTokenStore::new("redis://:hunter2@127.0.0.1:1/0").unwrap();
         assert!(!format!("{store:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn passwords_are_masked_in_every_url_form() {
+        for url in [
+            "redis://alice:hunter2@127.0.0.1:6379/0",
+            "redis+unix:///run/redis.sock?db=0&pass=hunter2",
+            "redis+unix:///run/redis.sock?password=hunter2",
+            "rediss://:hunter2@example.invalid:6380",
+        ] {
+            let shown = mask_redis_url(url);
+            assert!(!shown.contains("hunter2"), "{url} -> {shown}");
+            assert!(shown.contains("***"), "{url} -> {shown}");
+            let builder = RedisTokenStore::builder(url);
+            assert!(!format!("{builder:?}").contains("hunter2"), "{builder:?}");
+            if let Ok(store) = builder.build() {
+                assert!(!format!("{store:?}").contains("hunter2"), "{store:?}");
+                let e = store.err(redis::RedisError::from((
+                    redis::ErrorKind::Io,
+                    "connect failed",
+                    "redis://:hunter2@x and pass=hunter2".to_owned(),
+                )));
+                assert!(!e.to_string().contains("hunter2"), "{e}");
+            }
+        }
     }
 }

@@ -114,6 +114,19 @@ impl LeaseId {
     }
 }
 
+/// A shared note that fetching a credential is refused for a while: `gettoken` said the secret or
+/// corpid is wrong (WeCom bans an IP that keeps trying), or a fetch was rate limited. Written by
+/// the instance that got the answer, read by the others (and by restarted ones) before they fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoolDownMarker {
+    /// Fetches are refused until then.
+    pub until: SystemTime,
+    /// The errcode WeCom answered.
+    pub errcode: i64,
+    /// WeCom's `errmsg` (already free of credentials).
+    pub errmsg: String,
+}
+
 /// A store failure (unreachable, timed out, unexpected data). The client logs it and carries on
 /// with its in-process cache: a store failure never fails a call.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -161,12 +174,47 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
         key: &'a TokenKey,
         lease: &'a LeaseId,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Extends a lease `lease` still owns to `ttl` from now (the holder's fetch is slower than
+    /// the lease); returns whether it still owned it. The default does nothing and returns
+    /// `Ok(false)`: the lease then expires after its first TTL, and another instance may fetch too.
+    fn extend_lease<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = (key, lease, ttl);
+        Box::pin(std::future::ready(Ok(false)))
+    }
+
+    /// Records that fetching `key` is refused until `marker.until` (dropped by the store after
+    /// `ttl`). The default does nothing: each instance then learns it from WeCom once.
+    fn put_cool_down<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        marker: &'a CoolDownMarker,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (key, marker, ttl);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// The cool-down recorded for `key`, if any. The default has none.
+    fn get_cool_down<'a>(
+        &'a self,
+        key: &'a TokenKey,
+    ) -> BoxFuture<'a, Result<Option<CoolDownMarker>, StoreError>> {
+        let _ = key;
+        Box::pin(std::future::ready(Ok(None)))
+    }
 }
 
 #[derive(Debug, Default)]
 struct MemoryState {
     tokens: HashMap<TokenKey, (StoredToken, std::time::Instant)>,
     leases: HashMap<TokenKey, (LeaseId, std::time::Instant)>,
+    cool_downs: HashMap<TokenKey, (CoolDownMarker, std::time::Instant)>,
 }
 
 /// The default store: process memory. Share one `Arc<MemoryTokenStore>` between clients of the
@@ -280,6 +328,58 @@ impl TokenStore for MemoryTokenStore {
         let r = self.with(|s| {
             if s.leases.get(key).is_some_and(|(owner, _)| owner == lease) {
                 s.leases.remove(key);
+            }
+        });
+        Box::pin(std::future::ready(r))
+    }
+
+    fn extend_lease<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let r = self.with(|s| {
+            let now = std::time::Instant::now();
+            match s.leases.get_mut(key) {
+                Some((owner, until)) if owner == lease && *until > now => {
+                    *until = now + ttl;
+                    true
+                }
+                _ => false,
+            }
+        });
+        Box::pin(std::future::ready(r))
+    }
+
+    fn put_cool_down<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        marker: &'a CoolDownMarker,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let r = self.with(|s| {
+            s.cool_downs.insert(
+                key.clone(),
+                (marker.clone(), std::time::Instant::now() + ttl),
+            );
+        });
+        Box::pin(std::future::ready(r))
+    }
+
+    fn get_cool_down<'a>(
+        &'a self,
+        key: &'a TokenKey,
+    ) -> BoxFuture<'a, Result<Option<CoolDownMarker>, StoreError>> {
+        let r = self.with(|s| {
+            let now = std::time::Instant::now();
+            match s.cool_downs.get(key) {
+                Some((m, dies)) if *dies > now => Some(m.clone()),
+                Some(_) => {
+                    s.cool_downs.remove(key);
+                    None
+                }
+                None => None,
             }
         });
         Box::pin(std::future::ready(r))

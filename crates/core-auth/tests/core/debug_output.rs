@@ -156,3 +156,27 @@ async fn no_secret_or_token_in_debug_or_display_output() {
     assert!(format!("{client:?}").contains(CORPID));
     assert!(format!("{client:?}").contains("1000003"));
 }
+
+#[tokio::test]
+async fn credentials_in_the_base_url_are_masked() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let builder = Client::builder(CORPID)
+        .app(1000002, SECRET_A)
+        .base_url(format!("http://gateway:pa55word-XYZ@127.0.0.1:{port}"))
+        .retry_policy(wecom_core_auth::RetryPolicy::none());
+    assert_clean(&format!("{builder:?}"), &["pa55word-XYZ".to_owned()]);
+    let client = builder.build().unwrap();
+    assert_clean(&format!("{client:?}"), &["pa55word-XYZ".to_owned()]);
+    let e = client.execute(Ping::default()).await.unwrap_err();
+    assert_clean(&both(&e), &["pa55word-XYZ".to_owned()]);
+    let bad = Client::builder(CORPID)
+        .app(1000002, SECRET_A)
+        .base_url("ftp://gateway:pa55word-XYZ@127.0.0.1/")
+        .build()
+        .unwrap_err();
+    assert_clean(&both(&bad), &["pa55word-XYZ".to_owned()]);
+}

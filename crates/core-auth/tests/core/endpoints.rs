@@ -297,3 +297,34 @@ simple_get!(
     CredentialKind::App,
     RetrySafety::Idempotent
 );
+
+/// A `user/delete`-like idempotent write: resent after a transient failure.
+#[derive(Debug)]
+pub struct Delete {
+    pub id: String,
+}
+
+impl Endpoint for Delete {
+    type Response = Answer;
+    const META: EndpointMeta = meta(
+        "thing_delete",
+        Method::Post,
+        "thing/delete",
+        CredentialKind::App,
+        RetrySafety::Idempotent,
+    );
+    fn validate(&self) -> Result<(), InvalidInput> {
+        Ok(())
+    }
+    fn query(&self) -> Query {
+        Query::new()
+    }
+    fn body(&self) -> Result<RequestBody, Error> {
+        Ok(RequestBody::Json(Bytes::from(
+            serde_json::json!({"id": self.id}).to_string(),
+        )))
+    }
+    fn decode(body: Bytes) -> Result<Answer, DecodeError> {
+        decode_json(body)
+    }
+}

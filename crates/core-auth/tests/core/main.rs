@@ -10,8 +10,10 @@ mod expiry;
 mod jssdk_oauth;
 mod observability;
 mod retries;
+mod seams;
 mod storms;
 mod tickets;
+mod token_life;
 mod uploads;
 
 #[cfg(feature = "redis")]

@@ -268,3 +268,57 @@ async fn an_unreachable_redis_never_fails_calls() {
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(fake.gettoken_calls(), 1, "still single flight in process");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_slower_than_the_lease_keeps_it_in_redis() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let fake = Fake::start().await;
+    fake.set_gettoken_delay(Duration::from_millis(1500));
+    let policy = patient().lease_ttl(Duration::from_millis(300));
+    let a = builder(&fake)
+        .token_store(patient_store(&redis, "t7"))
+        .token_policy(policy)
+        .build()
+        .unwrap();
+    let b = builder(&fake)
+        .token_store(patient_store(&redis, "t7"))
+        .token_policy(policy)
+        .build()
+        .unwrap();
+    let first = {
+        let a = a.clone();
+        tokio::spawn(async move { a.execute(Ping::default()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    b.execute(Ping::default()).await.unwrap();
+    first.await.unwrap().unwrap();
+    assert_eq!(fake.gettoken_calls(), 1, "the lease was renewed");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_cool_down_is_shared_through_redis() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let fake = Fake::start().await;
+    let make = || {
+        Client::builder(CORPID)
+            .app(1000002, "wrong-secret-ZZZZ-9876543210")
+            .base_url(fake.base_url())
+            .token_store(patient_store(&redis, "t8"))
+            .token_policy(patient())
+            .build()
+            .unwrap()
+    };
+    let e = make().execute(Ping::default()).await.unwrap_err();
+    assert_eq!(e.errcode(), Some(40001));
+    let e = make().execute(Ping::default()).await.unwrap_err();
+    assert!(
+        matches!(&e, wecom_core_auth::Error::CoolDown(_)),
+        "a restarted worker cools down too: {e:?}"
+    );
+    assert_eq!(e.errcode(), Some(40001));
+    assert_eq!(fake.gettoken_calls(), 1);
+}

@@ -6,8 +6,9 @@ use std::time::Duration;
 use wecom_core_auth::{Client, Error, ErrorClass, RetryPolicy, TransportErrorKind};
 
 use crate::builder;
-use crate::endpoints::{Create, Ping, Send};
+use crate::endpoints::{Create, Delete, Ping, Send};
 use crate::server::{CORPID, Fake, Fault, SECRET_A};
+use wecom_core_auth::AuthExt;
 
 #[tokio::test]
 async fn idempotent_calls_are_retried_on_transient_errors() {
@@ -274,4 +275,92 @@ async fn connect_errors_are_transport_errors_with_masked_urls() {
     let text = format!("{e} {e:?}");
     assert!(!text.contains(SECRET_A), "{text}");
     assert!(text.contains("could not connect"), "{text}");
+}
+
+#[tokio::test]
+async fn a_send_without_duplicate_check_is_never_resent() {
+    let fake = Fake::start().await;
+    let client = builder(&fake).build().unwrap();
+    fake.fail_next("message/send", [Fault::Errcode(-1, "system busy")]);
+    let e = client
+        .execute(Send {
+            content: "hi".into(),
+            enable_duplicate_check: Some(0),
+            duplicate_check_interval: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.errcode(), Some(-1));
+    assert_eq!(
+        fake.hits("message/send"),
+        1,
+        "without WeCom's duplicate check a resend could deliver twice"
+    );
+    // A rejected token is still refreshed and the send made once more (WeCom did not run it).
+    client.execute(Ping::default()).await.unwrap();
+    fake.revoke_all_tokens();
+    client
+        .execute(Send {
+            content: "hi".into(),
+            enable_duplicate_check: Some(0),
+            duplicate_check_interval: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(fake.hits("message/send"), 3);
+}
+
+#[tokio::test]
+async fn single_use_codes_are_not_resent() {
+    let fake = Fake::start().await;
+    let client = builder(&fake).build().unwrap();
+    fake.fail_next("auth/getuserinfo", [Fault::Status(502)]);
+    let e = client
+        .auth()
+        .auth_getuserinfo("member-code")
+        .await
+        .unwrap_err();
+    assert!(e.is_retryable(), "{e}");
+    assert_eq!(fake.hits("auth/getuserinfo"), 1, "a code works once");
+    fake.fail_next("miniprogram/jscode2session", [Fault::Status(502)]);
+    client
+        .execute(wecom_core_auth::generated::auth::MiniprogramJscode2SessionRequest::new("js-code"))
+        .await
+        .unwrap_err();
+    assert_eq!(fake.hits("miniprogram/jscode2session"), 1);
+}
+
+#[tokio::test]
+async fn a_retried_delete_that_finds_nothing_says_the_first_attempt_may_have_worked() {
+    let fake = Fake::start().await;
+    let client = builder(&fake).build().unwrap();
+    fake.fail_next(
+        "thing/delete",
+        [
+            Fault::Status(502),
+            Fault::Errcode(60111, "userid not found"),
+        ],
+    );
+    let e = client
+        .execute(Delete {
+            id: "zhangsan".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.errcode(), Some(60111));
+    assert_eq!(fake.hits("thing/delete"), 2);
+    let text = e.to_string();
+    assert!(
+        text.contains("first attempt") && text.contains("may have succeeded"),
+        "{text}"
+    );
+    // Not said when there was no retry.
+    fake.fail_next("thing/delete", [Fault::Errcode(60111, "userid not found")]);
+    let e = client
+        .execute(Delete {
+            id: "zhangsan".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(!e.to_string().contains("first attempt"), "{e}");
 }

@@ -55,6 +55,15 @@ pub struct FakeState {
     pub agent_ticket_calls: AtomicUsize,
     pub expires_in: AtomicU64,
     pub gettoken_delay_ms: AtomicU64,
+    /// WeCom's rule: gettoken answers with the same token (and its remaining lifetime) until it
+    /// expires; tokens are refused with 42001 once expired. Off by default (a new token each time).
+    same_token: std::sync::atomic::AtomicBool,
+    /// The clock `same_token` mode reads (the client's injected clock in tests).
+    clock: Mutex<Option<wecom_core_auth::clock::ManualClock>>,
+    /// Per app in `same_token` mode: the current token and when it expires (ms).
+    issued: Mutex<HashMap<&'static str, (String, u64)>>,
+    /// Expiry (ms) of tokens issued in `same_token` mode.
+    token_expiry: Mutex<HashMap<String, u64>>,
     serial: AtomicU64,
     faults: Mutex<HashMap<String, VecDeque<Fault>>>,
     hits: Mutex<HashMap<String, usize>>,
@@ -150,6 +159,15 @@ impl Fake {
     /// Revokes every token issued so far (WeCom invalidating tokens early).
     pub fn revoke_all_tokens(&self) {
         self.state.tokens.lock().unwrap().clear();
+        self.state.issued.lock().unwrap().clear();
+    }
+
+    /// Switches to WeCom's same-token rule, with time read from `clock`: gettoken answers with the
+    /// current token and its remaining seconds until it expires, then issues a new one; an expired
+    /// token is refused with 42001.
+    pub fn same_token_until_expiry(&self, clock: &wecom_core_auth::clock::ManualClock) {
+        *self.state.clock.lock().unwrap() = Some(clock.clone());
+        self.state.same_token.store(true, Ordering::SeqCst);
     }
 
     /// Makes gettoken slower, so that concurrent callers pile up behind it.
@@ -229,14 +247,49 @@ async fn gettoken(
         .unwrap()
         .entry(app.to_owned())
         .or_default() += 1;
+    let expires_in = state.expires_in.load(Ordering::SeqCst);
+    let now = fake_now(&state);
+    if let Some(now) = now
+        && let Some((token, expires_at)) = state.issued.lock().unwrap().get(app).cloned()
+        && now < expires_at
+    {
+        let remaining = (expires_at - now) / 1000;
+        return axum::Json(
+            json!({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": remaining}),
+        )
+        .into_response();
+    }
     let n = state.serial.fetch_add(1, Ordering::SeqCst);
     let token = format!("TOKEN{n}x{app}x{}", rand_suffix());
     state.tokens.lock().unwrap().insert(token.clone(), app);
-    let expires_in = state.expires_in.load(Ordering::SeqCst);
+    if let Some(now) = now {
+        let expires_at = now.saturating_add(expires_in.saturating_mul(1000));
+        state
+            .issued
+            .lock()
+            .unwrap()
+            .insert(app, (token.clone(), expires_at));
+        state
+            .token_expiry
+            .lock()
+            .unwrap()
+            .insert(token.clone(), expires_at);
+    }
     axum::Json(
         json!({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": expires_in}),
     )
     .into_response()
+}
+
+/// The time (ms) in `same_token` mode; `None` otherwise.
+fn fake_now(state: &FakeState) -> Option<u64> {
+    if !state.same_token.load(Ordering::SeqCst) {
+        return None;
+    }
+    use wecom_core_auth::clock::Clock;
+    let clock = state.clock.lock().unwrap().clone()?;
+    let now = clock.now().duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(now.as_millis() as u64)
 }
 
 fn rand_suffix() -> String {
@@ -249,6 +302,16 @@ fn token_owner(
     state: &FakeState,
     q: &HashMap<String, String>,
 ) -> Result<&'static str, (i64, &'static str)> {
+    if let (Some(now), Some(t)) = (fake_now(state), q.get("access_token"))
+        && state
+            .token_expiry
+            .lock()
+            .unwrap()
+            .get(t)
+            .is_some_and(|exp| now >= *exp)
+    {
+        return Err((42001, "access_token expired"));
+    }
     match q.get("access_token") {
         None => Err((41001, "access_token missing")),
         Some(t) => state
