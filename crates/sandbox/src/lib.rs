@@ -65,7 +65,7 @@ pub use callbacks::{CallbackRecord, CallbackSettings};
 pub use clock::SandboxClock;
 pub use corp::Corp;
 pub use error::{ApiError, SandboxError};
-pub use faults::{Fault, FaultAction};
+pub use faults::{Fault, FaultAction, FaultWhen};
 pub use limits::RateLimits;
 pub use registry::{Binary, Caller, Ctx, Registry, Wire, WireRequest};
 pub use state::State;

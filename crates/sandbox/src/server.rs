@@ -330,19 +330,10 @@ pub(crate) async fn cgi(
     if decision.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.delay_ms)).await;
     }
-    match decision.fail {
-        Some(FaultAction::Drop) => return dropped(&info),
-        Some(FaultAction::Http { status }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let mut resp = Response::new(Body::from(format!("{} (injected fault)", status)));
-            *resp.status_mut() = status;
-            return resp;
-        }
-        Some(FaultAction::Errcode { errcode, errmsg }) => {
-            let msg = errmsg.unwrap_or_else(|| default_errmsg(errcode).to_owned());
-            return error_response(&ApiError::new(errcode, msg), &remote);
-        }
-        Some(FaultAction::Delay { .. }) | None => {}
+    if let Some(fail) = decision.fail
+        && let Some(resp) = fault_response(fail, &info)
+    {
+        return resp;
     }
 
     if !method_matches(route.meta.method, &parts.method) {
@@ -416,10 +407,36 @@ pub(crate) async fn cgi(
             .unwrap_or_else(|_| Err(busy("while running"))),
         Err(_) => Err(busy("while parsing")),
     };
-    match outcome {
+    let resp = match outcome {
         Ok(Answer::Json(fields)) => success_response(&fields, route.success_errmsg),
         Ok(Answer::Binary(b)) => binary_response(b),
         Err(e) => error_response(&e, &remote),
+    };
+    // Faults after handling: the work is done; the answer is late, lost or replaced.
+    if decision.after_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.after_delay_ms)).await;
+    }
+    match decision.after_fail.and_then(|f| fault_response(f, &info)) {
+        Some(replaced) => replaced,
+        None => resp,
+    }
+}
+
+/// The answer an injected failure gives (`None` for a delay, which is not a failure).
+fn fault_response(fail: FaultAction, info: &ConnInfo) -> Option<Response> {
+    match fail {
+        FaultAction::Drop => Some(dropped(info)),
+        FaultAction::Http { status } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut resp = Response::new(Body::from(format!("{status} (injected fault)")));
+            *resp.status_mut() = status;
+            Some(resp)
+        }
+        FaultAction::Errcode { errcode, errmsg } => {
+            let msg = errmsg.unwrap_or_else(|| default_errmsg(errcode).to_owned());
+            Some(error_response(&ApiError::new(errcode, msg), &info.remote))
+        }
+        FaultAction::Delay { .. } => None,
     }
 }
 
