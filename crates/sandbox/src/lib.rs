@@ -69,6 +69,7 @@ pub use faults::{Fault, FaultAction, FaultWhen};
 pub use limits::RateLimits;
 pub use registry::{Binary, Caller, Ctx, Registry, Wire, WireRequest};
 pub use state::State;
+pub use store::StoreLimits;
 
 /// An app's credentials.
 #[derive(Debug, Clone)]
@@ -111,6 +112,7 @@ pub struct SandboxBuilder {
     clock: Option<SandboxClock>,
     callbacks: CallbackSettings,
     rate_limits: RateLimits,
+    store_limits: StoreLimits,
     extra: Vec<fn(&mut Registry)>,
 }
 
@@ -124,6 +126,7 @@ impl Default for SandboxBuilder {
             clock: None,
             callbacks: CallbackSettings::default(),
             rate_limits: RateLimits::default(),
+            store_limits: StoreLimits::default(),
             extra: Vec::new(),
         }
     }
@@ -178,6 +181,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// Caps on what the sandbox keeps (inboxes, robot messages, media, callback log, duplicate
+    /// check); the oldest entries are evicted past them. Defaults: [`StoreLimits::default`].
+    pub fn store_limits(mut self, limits: StoreLimits) -> Self {
+        self.store_limits = limits;
+        self
+    }
+
     /// Registers extra handlers (after the built-in areas; the same path replaces a built-in).
     pub fn register(mut self, f: fn(&mut Registry)) -> Self {
         self.extra.push(f);
@@ -213,7 +223,8 @@ impl SandboxBuilder {
             corp,
             self.clock.unwrap_or_default(),
             self.token_ttl.as_secs().max(1),
-            callbacks::Pusher::new(self.callbacks),
+            callbacks::Pusher::new(self.callbacks, self.store_limits.callback_log),
+            self.store_limits,
         ));
         state.set_base_url(base_url.clone());
         state::lock(&state.limiter).set_limits(self.rate_limits);
