@@ -337,4 +337,25 @@ mod tests {
             "http://h/cb?k=v&a=1"
         );
     }
+
+    #[test]
+    fn the_log_keeps_the_newest() {
+        let p = Pusher::new(CallbackSettings::default(), 2);
+        for n in 0..5 {
+            p.keep(CallbackRecord {
+                url: n.to_string(),
+                agentid: None,
+                what: "text".into(),
+                plaintext: String::new(),
+                attempts: 1,
+                delivered: true,
+                last_error: None,
+                reply: String::new(),
+                reply_plaintext: None,
+                reply_error: None,
+            });
+        }
+        let urls: Vec<String> = p.log().into_iter().map(|r| r.url).collect();
+        assert_eq!(urls, ["3", "4"]);
+    }
 }
