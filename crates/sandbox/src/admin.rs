@@ -1,11 +1,17 @@
 //! The admin side: [`Admin`] for Rust tests, and the same operations over HTTP under `/sandbox/`.
 //!
+//! Every route here and the web page answer only requests whose `Host` (and `Origin`, when
+//! sent) is a loopback name (`localhost`, `*.localhost`, `127.x.x.x`, `[::1]`) or one allowed
+//! with [`SandboxBuilder::admin_hosts`](crate::SandboxBuilder::admin_hosts); POSTs need
+//! `Content-Type: application/json` (the page's own forms need a same-site `Origin` instead), so
+//! a web page in the browser cannot drive the sandbox (see `guard.rs`).
+//!
 //! | method + path | body / query | does |
 //! |---|---|---|
 //! | `GET /sandbox/state` | | corp summary, counters, faults, limits, clock offset |
 //! | `GET /sandbox/counters` | | calls per endpoint, `gettoken` first |
 //! | `POST /sandbox/counters/reset` | | zeroes the counters |
-//! | `GET /sandbox/corp` | `?format=toml` | the corp (JSON by default) |
+//! | `GET /sandbox/corp` | `?format=toml` | the corp (JSON by default), secrets masked |
 //! | `GET /sandbox/inbox/{userid}` | | the member's delivered messages |
 //! | `GET /sandbox/robots` | | group robot messages |
 //! | `GET /sandbox/media` / `GET /sandbox/media/{id}` | | uploaded media list / bytes |
@@ -842,22 +848,23 @@ struct FormatQuery {
 }
 
 async fn corp_get(AxState(app): AxState<App>, Query(q): Query<FormatQuery>) -> Response {
-    let corp = admin(&app).corp();
-    if q.format.as_deref() == Some("toml") {
-        let mut r = corp.to_toml().into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/toml; charset=utf-8"),
-        );
-        r
+    // Secrets are masked: this page is readable by anything that can reach the admin API.
+    let file = admin(&app).corp().to_masked_file();
+    let (text, content_type) = if q.format.as_deref() == Some("toml") {
+        (
+            toml::to_string_pretty(&file).unwrap_or_default(),
+            "application/toml; charset=utf-8",
+        )
     } else {
-        let mut r = corp.to_json().into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        r
-    }
+        (
+            serde_json::to_string_pretty(&file).unwrap_or_default(),
+            "application/json",
+        )
+    };
+    let mut r = text.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
 }
 
 async fn inbox_get(AxState(app): AxState<App>, Path(userid): Path<String>) -> Response {

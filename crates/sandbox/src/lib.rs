@@ -41,6 +41,7 @@ pub mod clock;
 pub mod corp;
 pub mod error;
 pub mod faults;
+mod guard;
 pub mod limits;
 pub mod multipart;
 pub mod registry;
@@ -113,6 +114,7 @@ pub struct SandboxBuilder {
     callbacks: CallbackSettings,
     rate_limits: RateLimits,
     store_limits: StoreLimits,
+    admin_hosts: Vec<String>,
     extra: Vec<fn(&mut Registry)>,
 }
 
@@ -127,6 +129,7 @@ impl Default for SandboxBuilder {
             callbacks: CallbackSettings::default(),
             rate_limits: RateLimits::default(),
             store_limits: StoreLimits::default(),
+            admin_hosts: Vec::new(),
             extra: Vec::new(),
         }
     }
@@ -188,6 +191,29 @@ impl SandboxBuilder {
         self
     }
 
+    /// Host names (without port) the admin API (`/sandbox/...`) and the page answer besides
+    /// loopback ones (`localhost`, `*.localhost`, `127.x.x.x`, `[::1]`), for a sandbox reached
+    /// by another name (a container's, a LAN address). Requests naming any other host, or sent
+    /// from another web origin, are refused so that web pages cannot drive or read the sandbox.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), wecom_sandbox::SandboxError> {
+    /// let sandbox = wecom_sandbox::Sandbox::builder()
+    ///     .bind("0.0.0.0:8080".parse().expect("address"))
+    ///     .admin_hosts(["sandbox.test", "192.168.1.20"])
+    ///     .start()
+    ///     .await?;
+    /// # let _ = sandbox; Ok(()) }
+    /// ```
+    pub fn admin_hosts<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.admin_hosts = names.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Registers extra handlers (after the built-in areas; the same path replaces a built-in).
     pub fn register(mut self, f: fn(&mut Registry)) -> Self {
         self.extra.push(f);
@@ -237,7 +263,18 @@ impl SandboxBuilder {
             state: Arc::clone(&state),
             registry: Arc::new(registry),
         };
-        let router = server::router(app);
+        if !local.ip().is_loopback() {
+            tracing::warn!(
+                "the WeCom sandbox listens on {local}, beyond loopback: anyone who reaches it can call its API \
+                 with the demo credentials; its admin API and page answer only loopback names{}",
+                if self.admin_hosts.is_empty() {
+                    " (allow others with SandboxBuilder::admin_hosts)".to_owned()
+                } else {
+                    format!(" and {}", self.admin_hosts.join(", "))
+                }
+            );
+        }
+        let router = server::router(app, guard::AllowedHosts::new(self.admin_hosts));
         let (tx, rx) = oneshot::channel::<()>();
         let listener = server::SandboxListener(listener);
         let task = tokio::spawn(async move {
@@ -347,6 +384,9 @@ pub struct ServeOptions {
     pub corp: Option<PathBuf>,
     /// Token lifetime in seconds (default 7200).
     pub token_ttl_secs: Option<u64>,
+    /// Host names the admin API and page answer besides loopback ones
+    /// ([`SandboxBuilder::admin_hosts`]).
+    pub admin_hosts: Vec<String>,
 }
 
 /// Runs a sandbox until `shutdown` completes. `ready` is called once it listens (print its
@@ -368,6 +408,7 @@ pub async fn serve(
     if let Some(t) = options.token_ttl_secs {
         b = b.token_ttl(Duration::from_secs(t));
     }
+    b = b.admin_hosts(options.admin_hosts);
     let sandbox = b.start().await?;
     ready(&sandbox);
     shutdown.await;

@@ -24,6 +24,7 @@ use wecom_core_auth::CredentialKind;
 
 use crate::error::ApiError;
 use crate::faults::{FaultAction, default_errmsg};
+use crate::guard::AllowedHosts;
 use crate::registry::{Answer, Caller, Ctx, Registry, Wire, check_kind, method_matches};
 use crate::state::{State, lock};
 use crate::tokens::TokenProblem;
@@ -451,14 +452,17 @@ pub(crate) async fn not_found(ConnectInfo(info): ConnectInfo<ConnInfo>, req: Req
     resp
 }
 
-/// The whole router.
-pub(crate) fn router(app: App) -> Router {
+/// The whole router: `/cgi-bin/` open to any client, the admin API and the page behind the
+/// [`gate`](crate::guard) (loopback or allowed host names, JSON POSTs).
+pub(crate) fn router(app: App, allowed: AllowedHosts) -> Router {
+    let gated = crate::admin::routes().merge(crate::web::routes()).layer(
+        axum::middleware::from_fn_with_state(allowed, crate::guard::gate),
+    );
     Router::new()
         .route("/cgi-bin/{*path}", axum::routing::any(cgi))
         .route("/cgi-bin", axum::routing::any(cgi))
         .route("/cgi-bin/", axum::routing::any(cgi))
-        .merge(crate::admin::routes())
-        .merge(crate::web::routes())
+        .merge(gated)
         .fallback(not_found)
         .with_state(app)
 }
