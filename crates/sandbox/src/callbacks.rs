@@ -12,7 +12,7 @@ use serde::Serialize;
 use wecom_callback::CallbackCrypto;
 
 use crate::corp::CallbackConfig;
-use crate::state::lock;
+use crate::sync::lock;
 
 /// How callbacks are pushed.
 #[derive(Debug, Clone)]

@@ -35,6 +35,7 @@
 //! `tests/sandbox/spec_coverage.rs` fails while an endpoint of `spec/*.toml` has no handler.
 
 pub mod admin;
+mod app;
 pub mod areas;
 pub mod callbacks;
 pub mod clock;
@@ -45,9 +46,11 @@ mod guard;
 pub mod limits;
 pub mod multipart;
 pub mod registry;
+mod router;
 mod server;
 pub mod state;
 pub mod store;
+mod sync;
 pub mod tokens;
 pub mod web;
 
@@ -259,7 +262,7 @@ impl SandboxBuilder {
         for f in self.extra {
             f(&mut registry);
         }
-        let app = server::App {
+        let app = app::App {
             state: Arc::clone(&state),
             registry: Arc::new(registry),
         };
@@ -274,7 +277,7 @@ impl SandboxBuilder {
                 }
             );
         }
-        let router = server::router(app, guard::AllowedHosts::new(self.admin_hosts));
+        let router = router::router(app, guard::AllowedHosts::new(self.admin_hosts));
         let (tx, rx) = oneshot::channel::<()>();
         let listener = server::SandboxListener(listener);
         let task = tokio::spawn(async move {

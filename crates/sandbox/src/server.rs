@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State as AxState};
@@ -22,10 +21,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use wecom_core_auth::CredentialKind;
 
+use crate::app::App;
 use crate::error::ApiError;
 use crate::faults::{FaultAction, default_errmsg};
-use crate::guard::AllowedHosts;
-use crate::registry::{Answer, Caller, Ctx, Registry, Wire, check_kind, method_matches};
+use crate::registry::{Answer, Caller, Ctx, Wire, check_kind, method_matches};
 use crate::state::{State, lock};
 use crate::tokens::TokenProblem;
 
@@ -144,13 +143,6 @@ impl Connected<IncomingStream<'_, SandboxListener>> for ConnInfo {
     fn connect_info(stream: IncomingStream<'_, SandboxListener>) -> Self {
         stream.remote_addr().clone()
     }
-}
-
-/// Shared by every route.
-#[derive(Clone)]
-pub(crate) struct App {
-    pub(crate) state: Arc<State>,
-    pub(crate) registry: Arc<Registry>,
 }
 
 /// WeCom's errmsg tail: a request hint, the caller's IP and the help link.
@@ -450,21 +442,6 @@ pub(crate) async fn not_found(ConnectInfo(info): ConnectInfo<ConnInfo>, req: Req
     let mut resp = error_response(&e, &info.remote);
     *resp.status_mut() = StatusCode::NOT_FOUND;
     resp
-}
-
-/// The whole router: `/cgi-bin/` open to any client, the admin API and the page behind the
-/// [`gate`](crate::guard) (loopback or allowed host names, JSON POSTs).
-pub(crate) fn router(app: App, allowed: AllowedHosts) -> Router {
-    let gated = crate::admin::routes().merge(crate::web::routes()).layer(
-        axum::middleware::from_fn_with_state(allowed, crate::guard::gate),
-    );
-    Router::new()
-        .route("/cgi-bin/{*path}", axum::routing::any(cgi))
-        .route("/cgi-bin", axum::routing::any(cgi))
-        .route("/cgi-bin/", axum::routing::any(cgi))
-        .merge(gated)
-        .fallback(not_found)
-        .with_state(app)
 }
 
 impl IntoResponse for ApiError {

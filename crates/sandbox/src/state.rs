@@ -4,7 +4,7 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -40,10 +40,7 @@ pub enum Once<T> {
     Fresh(T),
 }
 
-/// Locks a mutex, recovering from poisoning (a panicked holder leaves consistent plain data here).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use crate::sync::lock;
 
 /// Everything the sandbox knows. Handlers reach it through [`Ctx::state`](crate::Ctx::state);
 /// tests through [`Admin`](crate::Admin).
