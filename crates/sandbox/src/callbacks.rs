@@ -3,6 +3,7 @@
 //! <Encrypt/></xml>` envelope from `wecom_callback`'s own crypto), retried when no 200 comes back
 //! in time, and the URL verification GET when a callback is configured.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use serde::Serialize;
 use wecom_callback::CallbackCrypto;
 
 use crate::corp::CallbackConfig;
-use crate::state::lock;
+use crate::sync::lock;
 
 /// How callbacks are pushed.
 #[derive(Debug, Clone)]
@@ -79,7 +80,9 @@ pub enum VerifyError {
 pub(crate) struct Pusher {
     client: reqwest::Client,
     settings: Mutex<CallbackSettings>,
-    log: Mutex<Vec<CallbackRecord>>,
+    /// The newest `log_capacity` records, oldest first.
+    log: Mutex<VecDeque<CallbackRecord>>,
+    log_capacity: usize,
 }
 
 fn nonce() -> String {
@@ -126,7 +129,8 @@ fn describe(xml: &str) -> String {
 }
 
 impl Pusher {
-    pub(crate) fn new(settings: CallbackSettings) -> Self {
+    /// A pusher keeping the newest `log_capacity` records (at least 1) in its log.
+    pub(crate) fn new(settings: CallbackSettings, log_capacity: usize) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(4)
@@ -138,7 +142,8 @@ impl Pusher {
         Self {
             client,
             settings: Mutex::new(settings),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(VecDeque::new()),
+            log_capacity: log_capacity.max(1),
         }
     }
 
@@ -151,7 +156,15 @@ impl Pusher {
     }
 
     pub(crate) fn log(&self) -> Vec<CallbackRecord> {
-        lock(&self.log).clone()
+        lock(&self.log).iter().cloned().collect()
+    }
+
+    fn keep(&self, record: CallbackRecord) {
+        let mut log = lock(&self.log);
+        while log.len() >= self.log_capacity {
+            log.pop_front();
+        }
+        log.push_back(record);
     }
 
     /// Encrypts `plaintext_xml` for `config` and POSTs it, retrying as WeCom does.
@@ -183,7 +196,7 @@ impl Pusher {
             Ok(c) => c,
             Err(e) => {
                 record.last_error = Some(format!("callback settings are unusable: {e}"));
-                lock(&self.log).push(record.clone());
+                self.keep(record.clone());
                 return record;
             }
         };
@@ -235,7 +248,7 @@ impl Pusher {
                 Err(e) => record.last_error = Some(format!("connection failed: {e}")),
             }
         }
-        lock(&self.log).push(record.clone());
+        self.keep(record.clone());
         record
     }
 
@@ -323,5 +336,26 @@ mod tests {
             with_query("http://h/cb?k=v", &[("a", "1")]),
             "http://h/cb?k=v&a=1"
         );
+    }
+
+    #[test]
+    fn the_log_keeps_the_newest() {
+        let p = Pusher::new(CallbackSettings::default(), 2);
+        for n in 0..5 {
+            p.keep(CallbackRecord {
+                url: n.to_string(),
+                agentid: None,
+                what: "text".into(),
+                plaintext: String::new(),
+                attempts: 1,
+                delivered: true,
+                last_error: None,
+                reply: String::new(),
+                reply_plaintext: None,
+                reply_error: None,
+            });
+        }
+        let urls: Vec<String> = p.log().into_iter().map(|r| r.url).collect();
+        assert_eq!(urls, ["3", "4"]);
     }
 }

@@ -38,7 +38,7 @@ impl SandboxClock {
     pub fn now_ms(&self) -> i64 {
         let frozen = self.frozen_ms.load(Ordering::Relaxed);
         let base = if frozen != 0 { frozen } else { system_ms() };
-        base + self.offset_ms.load(Ordering::Relaxed)
+        base.saturating_add(self.offset_ms.load(Ordering::Relaxed))
     }
 
     /// Now, in seconds since the epoch.
@@ -47,10 +47,17 @@ impl SandboxClock {
     }
 
     /// Moves time forward by `secs` seconds (negative values are ignored: time never goes back).
+    /// Huge values saturate: the clock stops at the largest representable instant instead of
+    /// wrapping around.
     pub fn advance(&self, secs: i64) {
         if secs > 0 {
-            self.offset_ms
-                .fetch_add(secs.saturating_mul(1000), Ordering::Relaxed);
+            let step = secs.saturating_mul(1000);
+            // The closure always returns Some, so the update cannot fail.
+            let _ = self
+                .offset_ms
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| {
+                    Some(o.saturating_add(step))
+                });
         }
     }
 
@@ -72,5 +79,19 @@ mod tests {
         assert_eq!(c.now_secs(), 8200);
         c.advance(-50);
         assert_eq!(c.now_secs(), 8200);
+    }
+
+    #[test]
+    fn huge_advances_saturate() {
+        let c = SandboxClock::frozen_at(1_000_000);
+        c.advance(i64::MAX);
+        c.advance(i64::MAX);
+        assert_eq!(c.now_ms(), i64::MAX);
+        assert_eq!(c.now_secs(), i64::MAX / 1000);
+        assert!(c.offset_secs() > 0);
+        let live = SandboxClock::new();
+        live.advance(i64::MAX / 1000 - 5);
+        live.advance(i64::MAX / 1000 - 5);
+        assert_eq!(live.now_ms(), i64::MAX);
     }
 }

@@ -1,5 +1,12 @@
 //! Fault injection: make an endpoint fail with an errcode, an HTTP status, a delay or a dropped
 //! connection, always, with a probability, or for the next N calls.
+//!
+//! A fault fires either *before* the call is handled (the default: WeCom refused or never saw
+//! the call, nothing happened) or *after* it ([`FaultWhen::After`]): the call was handled in
+//! full (the message delivered, the member created) and only the answer is lost: the
+//! connection drops, the answer comes later than the client waits, or a 5xx or an errcode
+//! replaces it. The second kind is the one that tells whether a client's retries can do the
+//! work twice.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -31,7 +38,28 @@ pub enum FaultAction {
     Drop,
 }
 
+/// When a fault fires relative to the handling of the call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultWhen {
+    /// Before the call is handled: nothing happens in the sandbox (the default).
+    #[default]
+    Before,
+    /// After the call is handled: the work is done, the answer is lost (dropped connection),
+    /// late (delay) or replaced (HTTP status, errcode).
+    After,
+}
+
+impl FaultWhen {
+    fn is_before(&self) -> bool {
+        *self == FaultWhen::Before
+    }
+}
+
 /// One injected fault.
+///
+/// JSON form (admin API): `{"endpoint": "message_send", "kind": "drop", "when": "after",
+/// "probability": 0.1, "times": 3}`; `when` is `before` (default) or `after`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fault {
     /// The endpoint: its spec name (`user_get`), its path (`user/get`), or `*` for all.
@@ -45,6 +73,9 @@ pub struct Fault {
     /// Fire for this many calls and then disappear; `None` = until cleared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
+    /// Before (default) or after the call is handled.
+    #[serde(default, skip_serializing_if = "FaultWhen::is_before")]
+    pub when: FaultWhen,
 }
 
 impl Fault {
@@ -55,6 +86,7 @@ impl Fault {
             action,
             probability: None,
             times: None,
+            when: FaultWhen::Before,
         }
     }
 
@@ -87,6 +119,20 @@ impl Fault {
     /// Only for the next `n` calls.
     pub fn times(mut self, n: u32) -> Self {
         self.times = Some(n);
+        self
+    }
+
+    /// Fires after the call was handled: the work is done and the answer is lost (drop), late
+    /// (delay) or replaced (HTTP status, errcode).
+    ///
+    /// ```
+    /// use wecom_sandbox::Fault;
+    /// // message/send delivers, then the connection drops: the client cannot know it worked.
+    /// let lost = Fault::drop_connection("message_send").after_handling().times(1);
+    /// # let _ = lost;
+    /// ```
+    pub fn after_handling(mut self) -> Self {
+        self.when = FaultWhen::After;
         self
     }
 
@@ -129,8 +175,12 @@ pub struct Faults {
 pub struct FaultDecision {
     /// Total delay to apply first, in ms.
     pub delay_ms: u64,
-    /// The failure to answer with, if any.
+    /// The failure to answer with instead of handling the call, if any.
     pub fail: Option<FaultAction>,
+    /// Total delay between handling the call and answering, in ms.
+    pub after_delay_ms: u64,
+    /// What replaces the answer after the call was handled, if anything.
+    pub after_fail: Option<FaultAction>,
 }
 
 impl Faults {
@@ -167,7 +217,11 @@ impl Faults {
                 continue;
             }
             let is_delay = matches!(f.action, FaultAction::Delay { .. });
-            if !is_delay && decision.fail.is_some() {
+            let slot_taken = match f.when {
+                FaultWhen::Before => decision.fail.is_some(),
+                FaultWhen::After => decision.after_fail.is_some(),
+            };
+            if !is_delay && slot_taken {
                 continue;
             }
             if let Some(p) = f.probability
@@ -178,11 +232,13 @@ impl Faults {
             if let Some(n) = f.times.as_mut() {
                 *n -= 1;
             }
+            let (delay, fail) = match f.when {
+                FaultWhen::Before => (&mut decision.delay_ms, &mut decision.fail),
+                FaultWhen::After => (&mut decision.after_delay_ms, &mut decision.after_fail),
+            };
             match &f.action {
-                FaultAction::Delay { ms } => {
-                    decision.delay_ms = decision.delay_ms.saturating_add(*ms)
-                }
-                other => decision.fail = Some(other.clone()),
+                FaultAction::Delay { ms } => *delay = delay.saturating_add(*ms),
+                other => *fail = Some(other.clone()),
             }
         }
         self.list.retain(|f| f.times != Some(0));
@@ -214,6 +270,45 @@ mod tests {
         let d = f.decide("gettoken", "gettoken");
         assert_eq!(d.delay_ms, 12);
         assert_eq!(d.fail, None);
+    }
+
+    #[test]
+    fn after_faults_are_decided_apart() {
+        let mut f = Faults::default();
+        f.add(
+            Fault::drop_connection("message_send")
+                .after_handling()
+                .times(1),
+        );
+        f.add(Fault::delay("message_send", 9).after_handling());
+        f.add(Fault::http("message_send", 503).after_handling());
+        let d = f.decide("message_send", "message/send");
+        assert_eq!(d.fail, None, "nothing stops the call from being handled");
+        assert_eq!(d.delay_ms, 0);
+        assert_eq!(d.after_delay_ms, 9);
+        assert_eq!(d.after_fail, Some(FaultAction::Drop), "the first one wins");
+        let d = f.decide("message_send", "message/send");
+        assert_eq!(d.after_fail, Some(FaultAction::Http { status: 503 }));
+    }
+
+    #[test]
+    fn json_form_after() {
+        let f: Fault = serde_json::from_str(
+            r#"{"endpoint":"message_send","kind":"drop","when":"after","times":1}"#,
+        )
+        .expect("valid fault JSON");
+        assert_eq!(
+            f,
+            Fault::drop_connection("message_send")
+                .after_handling()
+                .times(1)
+        );
+        let back = serde_json::to_value(&f).expect("serializes");
+        assert_eq!(back["when"], "after");
+        assert!(
+            serde_json::from_str::<Fault>(r#"{"endpoint":"x","kind":"drop","when":"later"}"#)
+                .is_err()
+        );
     }
 
     #[test]

@@ -35,18 +35,22 @@
 //! `tests/sandbox/spec_coverage.rs` fails while an endpoint of `spec/*.toml` has no handler.
 
 pub mod admin;
+mod app;
 pub mod areas;
 pub mod callbacks;
 pub mod clock;
 pub mod corp;
 pub mod error;
 pub mod faults;
+mod guard;
 pub mod limits;
 pub mod multipart;
 pub mod registry;
+mod router;
 mod server;
 pub mod state;
 pub mod store;
+mod sync;
 pub mod tokens;
 pub mod web;
 
@@ -65,10 +69,11 @@ pub use callbacks::{CallbackRecord, CallbackSettings};
 pub use clock::SandboxClock;
 pub use corp::Corp;
 pub use error::{ApiError, SandboxError};
-pub use faults::{Fault, FaultAction};
+pub use faults::{Fault, FaultAction, FaultWhen};
 pub use limits::RateLimits;
 pub use registry::{Binary, Caller, Ctx, Registry, Wire, WireRequest};
 pub use state::State;
+pub use store::StoreLimits;
 
 /// An app's credentials.
 #[derive(Debug, Clone)]
@@ -111,6 +116,8 @@ pub struct SandboxBuilder {
     clock: Option<SandboxClock>,
     callbacks: CallbackSettings,
     rate_limits: RateLimits,
+    store_limits: StoreLimits,
+    admin_hosts: Vec<String>,
     extra: Vec<fn(&mut Registry)>,
 }
 
@@ -124,6 +131,8 @@ impl Default for SandboxBuilder {
             clock: None,
             callbacks: CallbackSettings::default(),
             rate_limits: RateLimits::default(),
+            store_limits: StoreLimits::default(),
+            admin_hosts: Vec::new(),
             extra: Vec::new(),
         }
     }
@@ -178,6 +187,36 @@ impl SandboxBuilder {
         self
     }
 
+    /// Caps on what the sandbox keeps (inboxes, robot messages, media, callback log, duplicate
+    /// check); the oldest entries are evicted past them. Defaults: [`StoreLimits::default`].
+    pub fn store_limits(mut self, limits: StoreLimits) -> Self {
+        self.store_limits = limits;
+        self
+    }
+
+    /// Host names (without port) the admin API (`/sandbox/...`) and the page answer besides
+    /// loopback ones (`localhost`, `*.localhost`, `127.x.x.x`, `[::1]`), for a sandbox reached
+    /// by another name (a container's, a LAN address). Requests naming any other host, or sent
+    /// from another web origin, are refused so that web pages cannot drive or read the sandbox.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), wecom_sandbox::SandboxError> {
+    /// let sandbox = wecom_sandbox::Sandbox::builder()
+    ///     .bind("0.0.0.0:8080".parse().expect("address"))
+    ///     .admin_hosts(["sandbox.test", "192.168.1.20"])
+    ///     .start()
+    ///     .await?;
+    /// # let _ = sandbox; Ok(()) }
+    /// ```
+    pub fn admin_hosts<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.admin_hosts = names.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Registers extra handlers (after the built-in areas; the same path replaces a built-in).
     pub fn register(mut self, f: fn(&mut Registry)) -> Self {
         self.extra.push(f);
@@ -213,7 +252,8 @@ impl SandboxBuilder {
             corp,
             self.clock.unwrap_or_default(),
             self.token_ttl.as_secs().max(1),
-            callbacks::Pusher::new(self.callbacks),
+            callbacks::Pusher::new(self.callbacks, self.store_limits.callback_log),
+            self.store_limits,
         ));
         state.set_base_url(base_url.clone());
         state::lock(&state.limiter).set_limits(self.rate_limits);
@@ -222,11 +262,22 @@ impl SandboxBuilder {
         for f in self.extra {
             f(&mut registry);
         }
-        let app = server::App {
+        let app = app::App {
             state: Arc::clone(&state),
             registry: Arc::new(registry),
         };
-        let router = server::router(app);
+        if !local.ip().is_loopback() {
+            tracing::warn!(
+                "the WeCom sandbox listens on {local}, beyond loopback: anyone who reaches it can call its API \
+                 with the demo credentials; its admin API and page answer only loopback names{}",
+                if self.admin_hosts.is_empty() {
+                    " (allow others with SandboxBuilder::admin_hosts)".to_owned()
+                } else {
+                    format!(" and {}", self.admin_hosts.join(", "))
+                }
+            );
+        }
+        let router = router::router(app, guard::AllowedHosts::new(self.admin_hosts));
         let (tx, rx) = oneshot::channel::<()>();
         let listener = server::SandboxListener(listener);
         let task = tokio::spawn(async move {
@@ -336,6 +387,9 @@ pub struct ServeOptions {
     pub corp: Option<PathBuf>,
     /// Token lifetime in seconds (default 7200).
     pub token_ttl_secs: Option<u64>,
+    /// Host names the admin API and page answer besides loopback ones
+    /// ([`SandboxBuilder::admin_hosts`]).
+    pub admin_hosts: Vec<String>,
 }
 
 /// Runs a sandbox until `shutdown` completes. `ready` is called once it listens (print its
@@ -357,6 +411,7 @@ pub async fn serve(
     if let Some(t) = options.token_ttl_secs {
         b = b.token_ttl(Duration::from_secs(t));
     }
+    b = b.admin_hosts(options.admin_hosts);
     let sandbox = b.start().await?;
     ready(&sandbox);
     shutdown.await;

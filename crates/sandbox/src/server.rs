@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State as AxState};
@@ -22,9 +21,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use wecom_core_auth::CredentialKind;
 
+use crate::app::App;
 use crate::error::ApiError;
 use crate::faults::{FaultAction, default_errmsg};
-use crate::registry::{Answer, Caller, Ctx, Registry, Wire, check_kind, method_matches};
+use crate::registry::{Answer, Caller, Ctx, Wire, check_kind, method_matches};
 use crate::state::{State, lock};
 use crate::tokens::TokenProblem;
 
@@ -143,13 +143,6 @@ impl Connected<IncomingStream<'_, SandboxListener>> for ConnInfo {
     fn connect_info(stream: IncomingStream<'_, SandboxListener>) -> Self {
         stream.remote_addr().clone()
     }
-}
-
-/// Shared by every route.
-#[derive(Clone)]
-pub(crate) struct App {
-    pub(crate) state: Arc<State>,
-    pub(crate) registry: Arc<Registry>,
 }
 
 /// WeCom's errmsg tail: a request hint, the caller's IP and the help link.
@@ -330,19 +323,10 @@ pub(crate) async fn cgi(
     if decision.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.delay_ms)).await;
     }
-    match decision.fail {
-        Some(FaultAction::Drop) => return dropped(&info),
-        Some(FaultAction::Http { status }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let mut resp = Response::new(Body::from(format!("{} (injected fault)", status)));
-            *resp.status_mut() = status;
-            return resp;
-        }
-        Some(FaultAction::Errcode { errcode, errmsg }) => {
-            let msg = errmsg.unwrap_or_else(|| default_errmsg(errcode).to_owned());
-            return error_response(&ApiError::new(errcode, msg), &remote);
-        }
-        Some(FaultAction::Delay { .. }) | None => {}
+    if let Some(fail) = decision.fail
+        && let Some(resp) = fault_response(fail, &info)
+    {
+        return resp;
     }
 
     if !method_matches(route.meta.method, &parts.method) {
@@ -416,10 +400,36 @@ pub(crate) async fn cgi(
             .unwrap_or_else(|_| Err(busy("while running"))),
         Err(_) => Err(busy("while parsing")),
     };
-    match outcome {
+    let resp = match outcome {
         Ok(Answer::Json(fields)) => success_response(&fields, route.success_errmsg),
         Ok(Answer::Binary(b)) => binary_response(b),
         Err(e) => error_response(&e, &remote),
+    };
+    // Faults after handling: the work is done; the answer is late, lost or replaced.
+    if decision.after_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.after_delay_ms)).await;
+    }
+    match decision.after_fail.and_then(|f| fault_response(f, &info)) {
+        Some(replaced) => replaced,
+        None => resp,
+    }
+}
+
+/// The answer an injected failure gives (`None` for a delay, which is not a failure).
+fn fault_response(fail: FaultAction, info: &ConnInfo) -> Option<Response> {
+    match fail {
+        FaultAction::Drop => Some(dropped(info)),
+        FaultAction::Http { status } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut resp = Response::new(Body::from(format!("{status} (injected fault)")));
+            *resp.status_mut() = status;
+            Some(resp)
+        }
+        FaultAction::Errcode { errcode, errmsg } => {
+            let msg = errmsg.unwrap_or_else(|| default_errmsg(errcode).to_owned());
+            Some(error_response(&ApiError::new(errcode, msg), &info.remote))
+        }
+        FaultAction::Delay { .. } => None,
     }
 }
 
@@ -432,18 +442,6 @@ pub(crate) async fn not_found(ConnectInfo(info): ConnectInfo<ConnInfo>, req: Req
     let mut resp = error_response(&e, &info.remote);
     *resp.status_mut() = StatusCode::NOT_FOUND;
     resp
-}
-
-/// The whole router.
-pub(crate) fn router(app: App) -> Router {
-    Router::new()
-        .route("/cgi-bin/{*path}", axum::routing::any(cgi))
-        .route("/cgi-bin", axum::routing::any(cgi))
-        .route("/cgi-bin/", axum::routing::any(cgi))
-        .merge(crate::admin::routes())
-        .merge(crate::web::routes())
-        .fallback(not_found)
-        .with_state(app)
 }
 
 impl IntoResponse for ApiError {

@@ -4,7 +4,7 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -12,9 +12,10 @@ use serde_json::Value;
 use crate::callbacks::Pusher;
 use crate::clock::SandboxClock;
 use crate::corp::{Actor, Corp};
+use crate::error::ApiError;
 use crate::faults::Faults;
-use crate::limits::{DuplicateChecker, RateLimiter};
-use crate::store::{DeliveredMessage, Inboxes, Media, MediaStore, RobotMessage};
+use crate::limits::{DuplicateChecker, DuplicateKey, RateLimiter};
+use crate::store::{DeliveredMessage, Inboxes, Media, MediaStore, RobotMessage, StoreLimits};
 use crate::tokens::TokenBook;
 
 /// Owner of a ticket.
@@ -26,10 +27,20 @@ pub enum TicketOwner {
     Agent(u32),
 }
 
-/// Locks a mutex, recovering from poisoning (a panicked holder leaves consistent plain data here).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// Shards of the duplicate check: identical sends meet in one shard, different ones rarely wait
+/// for each other.
+const DUPLICATE_SHARDS: usize = 16;
+
+/// What [`State::send_once`] decided.
+#[derive(Debug)]
+pub enum Once<T> {
+    /// An identical request was answered within its window: answer this again, deliver nothing.
+    Repeat(Value),
+    /// A new request: `handle` ran and its answer is remembered.
+    Fresh(T),
 }
+
+pub(crate) use crate::sync::lock;
 
 /// Everything the sandbox knows. Handlers reach it through [`Ctx::state`](crate::Ctx::state);
 /// tests through [`Admin`](crate::Admin).
@@ -43,7 +54,8 @@ pub struct State {
     media: Mutex<MediaStore>,
     pub(crate) faults: Mutex<Faults>,
     pub(crate) limiter: Mutex<RateLimiter>,
-    duplicates: Mutex<DuplicateChecker>,
+    duplicates: [Mutex<DuplicateChecker>; DUPLICATE_SHARDS],
+    limits: StoreLimits,
     extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     msg_seq: AtomicU64,
     pub(crate) callbacks: Pusher,
@@ -64,18 +76,23 @@ impl State {
         clock: SandboxClock,
         token_ttl_secs: u64,
         callbacks: Pusher,
+        limits: StoreLimits,
     ) -> Self {
+        let per_shard = limits.duplicate_checks.div_ceil(DUPLICATE_SHARDS).max(1);
         Self {
             corp: RwLock::new(corp),
             clock,
             tokens: Mutex::new(TokenBook::new(token_ttl_secs, 64)),
             tickets: Mutex::new(TokenBook::new(7200, 86)),
             counters: Mutex::new(HashMap::new()),
-            inboxes: Mutex::new(Inboxes::default()),
-            media: Mutex::new(MediaStore::default()),
+            inboxes: Mutex::new(Inboxes::with_limits(&limits)),
+            media: Mutex::new(MediaStore::with_limits(&limits)),
             faults: Mutex::new(Faults::default()),
             limiter: Mutex::new(RateLimiter::default()),
-            duplicates: Mutex::new(DuplicateChecker::default()),
+            duplicates: std::array::from_fn(|_| {
+                Mutex::new(DuplicateChecker::with_capacity(per_shard))
+            }),
+            limits,
             extensions: Mutex::new(HashMap::new()),
             msg_seq: AtomicU64::new(1),
             callbacks,
@@ -207,7 +224,7 @@ impl State {
 
     /// Group robot messages, oldest first.
     pub fn robot_messages(&self) -> Vec<RobotMessage> {
-        lock(&self.inboxes).robot_messages().to_vec()
+        lock(&self.inboxes).robot_messages()
     }
 
     pub(crate) fn clear_inboxes(&self) {
@@ -243,17 +260,52 @@ impl State {
         format!("{}/sandbox/media/{media_id}", self.base_url())
     }
 
+    /// The caps on what the sandbox keeps.
+    pub fn store_limits(&self) -> &StoreLimits {
+        &self.limits
+    }
+
+    /// Uploaded media kept: files and total bytes.
+    pub fn media_usage(&self) -> (usize, u64) {
+        lock(&self.media).usage()
+    }
+
     /// `enable_duplicate_check`: the earlier answer to an identical request (`key`) still inside
-    /// its window, if any. Call [`State::record_duplicate`] after answering a new one.
-    pub fn duplicate_of(&self, key: &str) -> Option<Value> {
+    /// its window, if any.
+    pub fn duplicate_of(&self, key: &DuplicateKey) -> Option<Value> {
         let now = self.clock.now_ms();
-        lock(&self.duplicates).check(key, now)
+        lock(self.duplicate_shard(key)).check(key, now)
     }
 
     /// Remembers the answer to a request for `interval_secs` (0: 1800 s; at most 14400 s).
-    pub fn record_duplicate(&self, key: &str, interval_secs: u64, answer: Value) {
+    pub fn record_duplicate(&self, key: DuplicateKey, interval_secs: u64, answer: Value) {
         let now = self.clock.now_ms();
-        lock(&self.duplicates).record(key, interval_secs, now, answer);
+        lock(self.duplicate_shard(&key)).record(key, interval_secs, now, answer);
+    }
+
+    /// The duplicate check as one step: if an identical request (`key`) was answered within its
+    /// window, returns [`Once::Repeat`] with that answer; otherwise runs `handle`, remembers the
+    /// answer it returns for `interval_secs` and returns [`Once::Fresh`] with its result.
+    /// Identical requests arriving together are handled one after the other, so only one of them
+    /// is fresh. `handle` must be quick and must not deliver (do that after, with the result):
+    /// it runs under the lock of the key's shard.
+    pub fn send_once<T>(
+        &self,
+        key: DuplicateKey,
+        interval_secs: u64,
+        handle: impl FnOnce() -> Result<(T, Value), ApiError>,
+    ) -> Result<Once<T>, ApiError> {
+        let mut shard = lock(self.duplicate_shard(&key));
+        if let Some(answer) = shard.check(&key, self.clock.now_ms()) {
+            return Ok(Once::Repeat(answer));
+        }
+        let (result, answer) = handle()?;
+        shard.record(key, interval_secs, self.clock.now_ms(), answer);
+        Ok(Once::Fresh(result))
+    }
+
+    fn duplicate_shard(&self, key: &DuplicateKey) -> &Mutex<DuplicateChecker> {
+        &self.duplicates[key.shard(DUPLICATE_SHARDS)]
     }
 
     /// The state an area keeps for itself, created empty on first use. Lets an area add its own

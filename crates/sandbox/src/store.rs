@@ -1,6 +1,10 @@
 //! What the sandbox keeps besides the directory: members' inboxes, group robot chats, media.
+//!
+//! Everything kept is bounded so a long run (a soak, a demo left open for days) does not grow
+//! memory without limit: [`StoreLimits`] caps each store and the oldest entries are evicted
+//! first. Set them with [`SandboxBuilder::store_limits`](crate::SandboxBuilder::store_limits).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 use rand::Rng;
@@ -11,8 +15,51 @@ use serde_json::Value;
 /// How long a temporary media file lives (media/upload): 3 days.
 pub const MEDIA_TTL_SECS: i64 = 3 * 24 * 3600;
 
-/// The most messages kept per inbox (older ones are dropped first).
+/// The most messages kept per inbox by default (older ones are dropped first).
 pub const INBOX_CAPACITY: usize = 10_000;
+
+/// How much the sandbox keeps before it evicts the oldest entries. Every cap is at least 1.
+///
+/// ```
+/// use wecom_sandbox::{Sandbox, StoreLimits};
+/// # async fn demo() -> Result<(), wecom_sandbox::SandboxError> {
+/// let sandbox = Sandbox::builder()
+///     .store_limits(StoreLimits { media_files: 100, ..StoreLimits::default() })
+///     .start()
+///     .await?;
+/// # let _ = sandbox; Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct StoreLimits {
+    /// Messages kept per member's inbox (default 10,000).
+    pub inbox_messages: usize,
+    /// Group robot messages kept, all robots together (default 10,000).
+    pub robot_messages: usize,
+    /// Uploaded media files kept (default 1,000); the oldest upload goes first.
+    pub media_files: usize,
+    /// Total bytes of uploaded media kept (default 512 MiB); the oldest uploads go first (the
+    /// newest is always kept, even when it alone is larger).
+    pub media_bytes: u64,
+    /// Entries of the callback log (default 10,000).
+    pub callback_log: usize,
+    /// `message/send` answers remembered for `enable_duplicate_check` (default 100,000); past it
+    /// the oldest are forgotten before their window ends.
+    pub duplicate_checks: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        Self {
+            inbox_messages: INBOX_CAPACITY,
+            robot_messages: 10_000,
+            media_files: 1_000,
+            media_bytes: 512 * 1024 * 1024,
+            callback_log: 10_000,
+            duplicate_checks: 100_000,
+        }
+    }
+}
 
 /// A message delivered to a member, as the member's client received it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,32 +92,51 @@ pub struct RobotMessage {
 }
 
 /// Inboxes by member, and robot chats.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Inboxes {
-    by_member: HashMap<String, Vec<DeliveredMessage>>,
-    robots: Vec<RobotMessage>,
+    by_member: HashMap<String, VecDeque<DeliveredMessage>>,
+    robots: VecDeque<RobotMessage>,
+    inbox_capacity: usize,
+    robot_capacity: usize,
+}
+
+impl Default for Inboxes {
+    fn default() -> Self {
+        Self::with_limits(&StoreLimits::default())
+    }
 }
 
 impl Inboxes {
-    /// Stores a delivered message in its member's inbox (the newest [`INBOX_CAPACITY`] are kept,
-    /// so a long load test does not grow memory without bound).
+    /// Empty inboxes keeping at most `limits.inbox_messages` per member and
+    /// `limits.robot_messages` robot messages.
+    pub fn with_limits(limits: &StoreLimits) -> Self {
+        Self {
+            by_member: HashMap::new(),
+            robots: VecDeque::new(),
+            inbox_capacity: limits.inbox_messages.max(1),
+            robot_capacity: limits.robot_messages.max(1),
+        }
+    }
+
+    /// Stores a delivered message in its member's inbox (the newest
+    /// [`StoreLimits::inbox_messages`] are kept, so a long load test does not grow memory
+    /// without bound).
     pub fn deliver(&mut self, message: DeliveredMessage) {
         let inbox = self
             .by_member
             .entry(message.userid.to_ascii_lowercase())
             .or_default();
-        if inbox.len() >= INBOX_CAPACITY {
-            let excess = inbox.len() + 1 - INBOX_CAPACITY;
-            inbox.drain(..excess);
+        while inbox.len() >= self.inbox_capacity {
+            inbox.pop_front();
         }
-        inbox.push(message);
+        inbox.push_back(message);
     }
 
     /// A member's inbox, oldest first.
     pub fn inbox(&self, userid: &str) -> Vec<DeliveredMessage> {
         self.by_member
             .get(&userid.to_ascii_lowercase())
-            .cloned()
+            .map(|m| m.iter().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -98,17 +164,20 @@ impl Inboxes {
 
     /// Total messages delivered.
     pub fn total(&self) -> usize {
-        self.by_member.values().map(Vec::len).sum()
+        self.by_member.values().map(VecDeque::len).sum()
     }
 
-    /// Stores a robot message.
+    /// Stores a robot message (the newest [`StoreLimits::robot_messages`] are kept).
     pub fn post_robot(&mut self, message: RobotMessage) {
-        self.robots.push(message);
+        while self.robots.len() >= self.robot_capacity {
+            self.robots.pop_front();
+        }
+        self.robots.push_back(message);
     }
 
     /// Robot messages, oldest first.
-    pub fn robot_messages(&self) -> &[RobotMessage] {
-        &self.robots
+    pub fn robot_messages(&self) -> Vec<RobotMessage> {
+        self.robots.iter().cloned().collect()
     }
 
     /// Empties every inbox.
@@ -150,13 +219,41 @@ impl std::fmt::Debug for Media {
     }
 }
 
-/// Uploaded media by id.
-#[derive(Debug, Default)]
+/// Uploaded media by id, the oldest evicted first past [`StoreLimits::media_files`] or
+/// [`StoreLimits::media_bytes`].
+#[derive(Debug)]
 pub struct MediaStore {
     items: HashMap<String, Media>,
+    /// media_ids, oldest upload first.
+    order: VecDeque<String>,
+    bytes: u64,
+    max_files: usize,
+    max_bytes: u64,
+}
+
+impl Default for MediaStore {
+    fn default() -> Self {
+        Self::with_limits(&StoreLimits::default())
+    }
 }
 
 impl MediaStore {
+    /// An empty store with these caps.
+    pub fn with_limits(limits: &StoreLimits) -> Self {
+        Self {
+            items: HashMap::new(),
+            order: VecDeque::new(),
+            bytes: 0,
+            max_files: limits.media_files.max(1),
+            max_bytes: limits.media_bytes.max(1),
+        }
+    }
+
+    /// Files kept and their total size in bytes.
+    pub fn usage(&self) -> (usize, u64) {
+        (self.items.len(), self.bytes)
+    }
+
     /// Stores bytes and returns the new media_id (WeCom's ids are long opaque strings).
     pub fn store(
         &mut self,
@@ -173,6 +270,19 @@ impl MediaStore {
             .map(char::from)
             .collect();
         let media_id = format!("3{suffix}");
+        let size = bytes.len() as u64;
+        while !self.order.is_empty()
+            && (self.items.len() >= self.max_files
+                || self.bytes.saturating_add(size) > self.max_bytes)
+        {
+            if let Some(old) = self.order.pop_front()
+                && let Some(m) = self.items.remove(&old)
+            {
+                self.bytes = self.bytes.saturating_sub(m.bytes.len() as u64);
+            }
+        }
+        self.bytes = self.bytes.saturating_add(size);
+        self.order.push_back(media_id.clone());
         self.items.insert(
             media_id.clone(),
             Media {
@@ -221,6 +331,52 @@ mod tests {
             at: 0,
             recalled: false,
         }
+    }
+
+    #[test]
+    fn robots_and_media_keep_the_newest() {
+        let limits = StoreLimits {
+            robot_messages: 2,
+            media_files: 3,
+            media_bytes: 10,
+            ..StoreLimits::default()
+        };
+        let mut inboxes = Inboxes::with_limits(&limits);
+        for i in 0..5 {
+            inboxes.post_robot(RobotMessage {
+                chat: i.to_string(),
+                message: Value::Null,
+                at: i,
+            });
+        }
+        let chats: Vec<String> = inboxes
+            .robot_messages()
+            .into_iter()
+            .map(|m| m.chat)
+            .collect();
+        assert_eq!(chats, ["3", "4"]);
+
+        let mut media = MediaStore::with_limits(&limits);
+        let ids: Vec<String> = (0..5)
+            .map(|i| media.store("file", Bytes::from_static(b"ab"), "x", "f", i, false))
+            .collect();
+        assert_eq!(media.usage(), (3, 6), "the file cap");
+        assert!(media.get(&ids[1], 0).is_none());
+        assert!(media.get(&ids[2], 0).is_some());
+        let big = media.store(
+            "file",
+            Bytes::from_static(b"0123456789"),
+            "x",
+            "f",
+            9,
+            false,
+        );
+        assert_eq!(
+            media.usage(),
+            (1, 10),
+            "the byte cap evicts every older file"
+        );
+        assert!(media.get(&big, 9).is_some());
     }
 
     #[test]

@@ -16,8 +16,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::admin::{Admin, menu_items};
+use crate::app::App;
 use crate::corp::{Actor, Corp};
-use crate::server::App;
 use crate::store::DeliveredMessage;
 
 /// Escapes text for HTML content and attribute values.

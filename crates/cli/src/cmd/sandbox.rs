@@ -34,6 +34,7 @@ pub async fn run(ctx: &Ctx, args: SandboxArgs) -> Result<(), CliError> {
         bind: args.bind,
         corp: args.corp,
         token_ttl_secs: args.token_ttl,
+        admin_hosts: Vec::new(),
     };
     let json = ctx.out.json;
     wecom_sandbox::serve(

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
+use serde::{Deserialize, Serialize};
 use wecom_core_auth::Secret;
 use wecom_core_auth::generated::auth::{
     AuthGetuserdetailRequest, AuthGetuserdetailResponse, AuthGetuserinfoRequest,
@@ -14,8 +15,7 @@ use wecom_core_auth::generated::auth::{
     MiniprogramJscode2SessionResponse, TicketGetRequest, TicketGetResponse,
 };
 
-use crate::admin::{AdminError, OAuthLogin};
-use crate::corp::Actor;
+use crate::corp::{Actor, CorpError};
 use crate::error::ApiError;
 use crate::registry::{Ctx, Registry};
 use crate::state::{State, TicketOwner, lock};
@@ -29,6 +29,28 @@ crate::wire_requests!(
     GetcallbackipRequest,
     MiniprogramJscode2SessionRequest,
 );
+
+/// Who signs in through an OAuth2 code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OAuthLogin {
+    /// A member; `privateinfo` (scope snsapi_privateinfo) also yields a `user_ticket`.
+    Member {
+        /// The member.
+        userid: String,
+        /// Whether the scope was snsapi_privateinfo.
+        #[serde(default)]
+        privateinfo: bool,
+    },
+    /// Someone outside the corp.
+    NonMember {
+        /// Their openid.
+        openid: String,
+        /// Their external contact id, when they are one.
+        #[serde(default)]
+        external_userid: Option<String>,
+    },
+}
 
 /// How long an OAuth2 code lives: 5 minutes.
 pub const CODE_TTL_SECS: i64 = 300;
@@ -84,7 +106,7 @@ pub(crate) fn mint_oauth_code(
     state: &State,
     login: OAuthLogin,
     agentid: u32,
-) -> Result<String, AdminError> {
+) -> Result<String, CorpError> {
     {
         let corp = state.corp();
         corp.app(agentid)?;
@@ -117,11 +139,7 @@ pub(crate) fn mint_oauth_code(
 }
 
 /// Mints a mini-program js_code.
-pub(crate) fn mint_js_code(
-    state: &State,
-    userid: &str,
-    agentid: u32,
-) -> Result<String, AdminError> {
+pub(crate) fn mint_js_code(state: &State, userid: &str, agentid: u32) -> Result<String, CorpError> {
     let canonical = {
         let corp = state.corp();
         corp.app(agentid)?;

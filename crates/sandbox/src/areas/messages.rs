@@ -38,10 +38,11 @@ use wecom_messages::{media as limits, rules};
 use crate::corp::Actor;
 use crate::corp::RecipientSpec;
 use crate::error::ApiError;
+use crate::limits::DuplicateKey;
 use crate::registry::{
     Binary, Caller, Ctx, Registry, Wire, WireRequest, invalid_input_error, wire_error,
 };
-use crate::state::{State, lock};
+use crate::state::{Once, State, lock};
 
 crate::wire_requests!(
     MessageSendRequest,
@@ -211,22 +212,88 @@ async fn message_send(ctx: Ctx, req: MessageSendRequest) -> Result<MessageSendRe
     rules::check_send(&req).map_err(rule_error)?;
     let state = ctx.state();
 
-    let dup_key = if req.enable_duplicate_check == Some(true) {
-        let mut body = to_value(&req)?;
-        if let Some(o) = body.as_object_mut() {
-            o.remove("enable_duplicate_check");
-            o.remove("duplicate_check_interval");
-        }
-        let key = format!("message_send:{agentid}:{body}");
-        if let Some(answer) = state.duplicate_of(&key) {
-            return serde_json::from_value(answer)
-                .map_err(|e| ApiError::new(-1, format!("system busy ({e})")));
-        }
-        Some(key)
-    } else {
-        None
-    };
+    // enable_duplicate_check: the same app, recipients and content within the window is
+    // answered with the first answer and not delivered again. Checking, handling and
+    // remembering are one step so two identical sends arriving together deliver once.
+    if req.enable_duplicate_check == Some(true) {
+        let key = duplicate_key(agentid, &req)?;
+        let interval = u64::from(req.duplicate_check_interval.unwrap_or(0));
+        let fresh = state.send_once(key, interval, || {
+            let sent = prepare_send(&ctx, agentid, &req)?;
+            let answer = to_value(&sent.answer)?;
+            Ok((sent, answer))
+        })?;
+        return match fresh {
+            Once::Repeat(answer) => serde_json::from_value(answer)
+                .map_err(|e| ApiError::new(-1, format!("system busy ({e})"))),
+            Once::Fresh(sent) => Ok(sent.deliver(state)),
+        };
+    }
+    Ok(prepare_send(&ctx, agentid, &req)?.deliver(state))
+}
 
+/// The duplicate-check key of a send: the app, the recipients, and the rest of the request
+/// (without the two duplicate-check fields) as canonical JSON.
+fn duplicate_key(agentid: u32, req: &MessageSendRequest) -> Result<DuplicateKey, ApiError> {
+    let mut body = to_value(req)?;
+    if let Some(o) = body.as_object_mut() {
+        for field in [
+            "enable_duplicate_check",
+            "duplicate_check_interval",
+            "agentid",
+            "touser",
+            "toparty",
+            "totag",
+        ] {
+            o.remove(field);
+        }
+    }
+    let recipients = format!(
+        "{}\n{:?}\n{:?}",
+        req.touser.join("|"),
+        req.toparty,
+        req.totag
+    );
+    Ok(DuplicateKey::new(
+        agentid,
+        &recipients,
+        body.to_string().as_bytes(),
+    ))
+}
+
+/// A send resolved and answered but not yet delivered.
+struct PreparedSend {
+    agentid: u32,
+    answer: MessageSendResponse,
+    users: Vec<String>,
+    msgtype: String,
+    message: Value,
+}
+
+impl PreparedSend {
+    fn deliver(self, state: &State) -> MessageSendResponse {
+        let msgid = self.answer.msgid.clone().unwrap_or_default();
+        for userid in &self.users {
+            state.deliver(
+                self.agentid,
+                userid,
+                &msgid,
+                &self.msgtype,
+                self.message.clone(),
+            );
+        }
+        self.answer
+    }
+}
+
+/// Resolves the recipients, mints the msgid (and the response_code of an interactive card) and
+/// builds the answer; delivers nothing.
+fn prepare_send(
+    ctx: &Ctx,
+    agentid: u32,
+    req: &MessageSendRequest,
+) -> Result<PreparedSend, ApiError> {
+    let state = ctx.state();
     let spec = RecipientSpec {
         users: req.touser.clone(),
         parties: req.toparty.iter().map(u32::to_string).collect(),
@@ -238,9 +305,6 @@ async fn message_send(ctx: Ctx, req: MessageSendRequest) -> Result<MessageSendRe
     let mut message = to_value(&req.content)?;
     if let (Some(o), Some(safe)) = (message.as_object_mut(), &req.safe) {
         o.insert("safe".into(), Value::from(safe.code()));
-    }
-    for userid in &resolved.users {
-        state.deliver(agentid, userid, &msgid, &msgtype, message.clone());
     }
     let interactive = matches!(
         &req.content,
@@ -265,22 +329,20 @@ async fn message_send(ctx: Ctx, req: MessageSendRequest) -> Result<MessageSendRe
             .filter_map(|s| s.parse::<u32>().ok())
             .collect::<Vec<u32>>()
     };
-    let answer = MessageSendResponse {
-        invaliduser: resolved.invalid_users,
-        invalidparty: parse(&resolved.invalid_parties),
-        invalidtag: parse(&resolved.invalid_tags),
-        unlicenseduser: Vec::new(),
-        msgid: Some(msgid),
-        response_code,
-    };
-    if let Some(key) = dup_key {
-        state.record_duplicate(
-            &key,
-            u64::from(req.duplicate_check_interval.unwrap_or(0)),
-            to_value(&answer)?,
-        );
-    }
-    Ok(answer)
+    Ok(PreparedSend {
+        agentid,
+        answer: MessageSendResponse {
+            invaliduser: resolved.invalid_users,
+            invalidparty: parse(&resolved.invalid_parties),
+            invalidtag: parse(&resolved.invalid_tags),
+            unlicenseduser: Vec::new(),
+            msgid: Some(msgid),
+            response_code,
+        },
+        users: resolved.users,
+        msgtype,
+        message,
+    })
 }
 
 async fn message_recall(

@@ -60,6 +60,12 @@ pub struct Corp {
     robots: Vec<Robot>,
 }
 
+/// Replaces a secret by its first 3 characters and `***` (enough to tell two apart, not to use).
+fn mask(secret: &mut Secret) {
+    let head: String = secret.expose().chars().take(3).collect();
+    *secret = Secret::new(format!("{head}***"));
+}
+
 /// The file form of a corp (TOML or JSON): the same data as [`Corp`], as lists.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -218,6 +224,29 @@ impl Corp {
             apps: self.apps.values().cloned().collect(),
             robots: self.robots.clone(),
         }
+    }
+
+    /// The file form with every secret masked (app secrets, the contact-sync secret, robot
+    /// keys, callback Tokens and EncodingAESKeys): what `GET /sandbox/corp` shows. Use
+    /// [`Corp::to_file`] (or `Admin::save_corp`) for a file that loads back.
+    pub fn to_masked_file(&self) -> CorpFile {
+        let mut f = self.to_file();
+        mask(&mut f.contact_secret);
+        let callbacks = f
+            .contact_callback
+            .iter_mut()
+            .chain(f.apps.iter_mut().filter_map(|a| a.callback.as_mut()));
+        for c in callbacks {
+            mask(&mut c.token);
+            mask(&mut c.encoding_aes_key);
+        }
+        for a in &mut f.apps {
+            mask(&mut a.secret);
+        }
+        for r in &mut f.robots {
+            mask(&mut r.key);
+        }
+        f
     }
 
     /// Parses a corp from TOML text.

@@ -1,7 +1,7 @@
 //! The admin API under /sandbox/ and the in-process Admin handle.
 
 use serde_json::json;
-use wecom_sandbox::{Corp, Fault, RateLimits, TokenTarget};
+use wecom_sandbox::{Fault, RateLimits, Sandbox, TokenTarget};
 
 use crate::common::{client, demo, errcode, get_json, post_json};
 
@@ -19,31 +19,35 @@ async fn state_counters_and_corp() {
     );
     let counters = get_json(&c, &format!("{base}/sandbox/counters"), 200).await;
     assert_eq!(counters["counters"][0]["calls"], 0);
-    // The corp as TOML loads back into the same corp.
-    let toml = c
-        .get(format!("{base}/sandbox/corp?format=toml"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("text");
-    assert_eq!(
-        Corp::from_toml_str(&toml).expect("valid TOML corp"),
-        sb.admin().corp()
-    );
-    let json = c
-        .get(format!("{base}/sandbox/corp"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("text");
-    assert_eq!(
-        Corp::from_json_str(&json).expect("valid JSON corp"),
-        sb.admin().corp()
-    );
+    // The corp as TOML and JSON: the directory as it is, every secret masked.
+    let creds = sb.credentials();
+    let app_secret = creds.apps[0].secret.expose().to_owned();
+    let contact_secret = creds.contact_secret.expose().to_owned();
+    let robot_key = wecom_sandbox::corp::DEMO_ROBOT_KEY;
+    for url in [
+        format!("{base}/sandbox/corp?format=toml"),
+        format!("{base}/sandbox/corp"),
+    ] {
+        let text = c
+            .get(&url)
+            .send()
+            .await
+            .expect("sent")
+            .text()
+            .await
+            .expect("text");
+        assert!(text.contains("lina"), "{url}: the directory is shown");
+        for secret in [&app_secret, &contact_secret, &robot_key.to_owned()] {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{url} shows a secret: {text}"
+            );
+        }
+        assert!(
+            text.contains(&format!("{}***", &app_secret[..3])),
+            "{url}: masked"
+        );
+    }
 }
 
 #[tokio::test]
@@ -171,6 +175,7 @@ async fn admin_errors_are_json_never_500() {
     ] {
         let r = c
             .post(format!("{base}{path}"))
+            .header("content-type", "application/json")
             .body(body)
             .send()
             .await
@@ -187,4 +192,117 @@ async fn admin_errors_are_json_never_500() {
     )
     .await;
     assert_eq!(errcode(&r), 60111);
+}
+
+#[tokio::test]
+async fn huge_time_advance_saturates() {
+    let sb = demo().await;
+    let c = client();
+    let base = sb.base_url();
+    for _ in 0..2 {
+        let r = post_json(
+            &c,
+            &format!("{base}/sandbox/time/advance"),
+            format!(r#"{{"seconds": {}}}"#, i64::MAX),
+            200,
+        )
+        .await;
+        assert_eq!(r["now"], i64::MAX / 1000, "{r}");
+    }
+    // The sandbox still answers calls afterwards.
+    let state = get_json(&c, &format!("{base}/sandbox/state"), 200).await;
+    assert_eq!(state["now"], i64::MAX / 1000);
+}
+
+/// Cross-site requests: a web page's `text/plain` or form POST, another Origin, a rebound Host.
+#[tokio::test]
+async fn admin_api_refuses_other_sites_and_non_json_posts() {
+    let sb = demo().await;
+    let c = client();
+    let base = sb.base_url();
+    let advance = format!("{base}/sandbox/time/advance");
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let r = c
+            .post(&advance)
+            .header("content-type", ct)
+            .body(r#"{"seconds": 7200}"#)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(r.status().as_u16(), 415, "{ct}");
+        let v: serde_json::Value = r.json().await.expect("JSON error");
+        assert!(
+            v["errmsg"]
+                .as_str()
+                .unwrap_or("")
+                .contains("application/json"),
+            "{v}"
+        );
+    }
+    let r = c
+        .post(&advance)
+        .body(r#"{"seconds": 7200}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 415, "no content type");
+    let r = c
+        .post(&advance)
+        .header("content-type", "application/json")
+        .header("origin", "https://evil.example")
+        .body(r#"{"seconds": 7200}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 403, "another web origin");
+    let r = c
+        .get(format!("{base}/sandbox/corp"))
+        .header("host", "rebound.example")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 403, "a DNS-rebound host name");
+    let r = c
+        .get(format!("{base}/"))
+        .header("host", "rebound.example")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 403, "the page too");
+    assert_eq!(sb.admin().state().clock().offset_secs(), 0, "nothing moved");
+    // WeCom's own API is not gated: clients reach the sandbox under any name.
+    let r = c
+        .get(format!("{base}/cgi-bin/gettoken?corpid=x&corpsecret=y"))
+        .header("host", "qyapi.example")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 200);
+
+    // Same-site JSON with a local Origin works; so does a configured host name.
+    let r = c
+        .post(&advance)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("origin", base)
+        .body(r#"{"seconds": 60}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 200);
+    let named = Sandbox::builder()
+        .admin_hosts(["sandbox.test"])
+        .start()
+        .await
+        .expect("starts");
+    let r = c
+        .get(format!("{}/sandbox/state", named.base_url()))
+        .header("host", "sandbox.test:8080")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 200, "an allowed name");
 }

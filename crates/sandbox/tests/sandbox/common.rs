@@ -24,14 +24,20 @@ pub async fn get_json(c: &reqwest::Client, url: &str, status: u16) -> Value {
     r.json().await.expect("JSON body")
 }
 
-/// POST a body and parse the JSON answer, asserting the HTTP status.
+/// POST a JSON body and parse the JSON answer, asserting the HTTP status.
 pub async fn post_json(
     c: &reqwest::Client,
     url: &str,
     body: impl Into<reqwest::Body>,
     status: u16,
 ) -> Value {
-    let r = c.post(url).body(body).send().await.expect("request sent");
+    let r = c
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request sent");
     assert_eq!(r.status().as_u16(), status, "status of POST {url}");
     r.json().await.expect("JSON body")
 }

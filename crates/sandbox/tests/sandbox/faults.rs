@@ -161,3 +161,91 @@ async fn member_rate_limit_drops_silently() {
         "per app"
     );
 }
+
+/// Faults after handling: the message is delivered, and the answer is lost, late or replaced.
+#[tokio::test]
+async fn faults_after_handling_do_the_work_and_lose_the_answer() {
+    let sb = demo().await;
+    let c = client();
+    let tok = token(&c, &sb).await;
+    let url = format!("{}/cgi-bin/message/send?access_token={tok}", sb.base_url());
+    let send = |text: &str| {
+        c.post(&url).body(
+            serde_json::json!({"touser": "lina", "msgtype": "text", "agentid": 1000002, "text": {"content": text}})
+                .to_string(),
+        )
+    };
+    let texts = || -> Vec<String> {
+        sb.admin()
+            .inbox("lina")
+            .iter()
+            .map(|m| {
+                m.message["text"]["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect()
+    };
+
+    sb.admin().add_fault(
+        Fault::drop_connection("message_send")
+            .after_handling()
+            .times(1),
+    );
+    let e = send("dropped").send().await.expect_err("no answer");
+    assert!(e.is_request() || e.is_body(), "{e:?}");
+    assert_eq!(
+        texts(),
+        ["dropped"],
+        "delivered although the answer was lost"
+    );
+
+    sb.admin()
+        .add_fault(Fault::http("message/send", 502).after_handling().times(1));
+    let r = send("bad gateway").send().await.expect("answered");
+    assert_eq!(r.status().as_u16(), 502);
+    assert_eq!(texts(), ["dropped", "bad gateway"]);
+
+    sb.admin()
+        .add_fault(Fault::errcode("message_send", -1).after_handling().times(1));
+    let v: serde_json::Value = send("busy")
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(errcode(&v), -1);
+    assert_eq!(texts(), ["dropped", "bad gateway", "busy"]);
+
+    // Later than the client waits (over the admin API's JSON form).
+    let f = crate::common::post_json(
+        &c,
+        &format!("{}/sandbox/faults", sb.base_url()),
+        r#"{"endpoint":"message_send","kind":"delay","ms":2000,"when":"after","times":1}"#,
+        200,
+    )
+    .await;
+    assert_eq!(f["faults"][0]["when"], "after");
+    let e = send("late")
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .expect_err("the client gave up");
+    assert!(e.is_timeout(), "{e:?}");
+    // The handler may still be running on a busy machine: wait for it (bounded, not timed).
+    for _ in 0..200 {
+        if texts().len() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        texts(),
+        ["dropped", "bad gateway", "busy", "late"],
+        "handled before the delay: delivered although the client timed out"
+    );
+    assert_eq!(sb.admin().count("message_send"), 4);
+    assert!(sb.admin().faults().is_empty());
+}

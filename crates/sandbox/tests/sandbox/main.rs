@@ -1,6 +1,7 @@
 //! Integration tests of the sandbox: one binary, one module per subject.
 
 mod admin_api;
+mod bounds;
 mod callbacks;
 mod client;
 mod common;

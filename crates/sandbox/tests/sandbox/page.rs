@@ -192,9 +192,22 @@ async fn page_forms_push_callbacks_and_report() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let r = c
-        .post(format!("{}/sandbox/ui/send", sb.base_url()))
-        .header("content-type", "application/x-www-form-urlencoded")
+    let form = |path: &str| {
+        c.post(format!("{}{path}", sb.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+    };
+    // A form POST from another site (or with no Origin or Referer) is refused.
+    for origin in [Some("https://evil.example"), Some("null"), None] {
+        let mut req = form("/sandbox/ui/send").body("agentid=1000002&userid=lina&content=x");
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let r = req.send().await.expect("sent");
+        assert_eq!(r.status().as_u16(), 403, "{origin:?}");
+    }
+    // The page's own form, as a browser sends it.
+    let r = form("/sandbox/ui/send")
+        .header("origin", sb.base_url())
         .body("agentid=1000002&userid=lina&content=%E4%BD%A0%E5%A5%BD")
         .send()
         .await
@@ -214,9 +227,8 @@ async fn page_forms_push_callbacks_and_report() {
         page.contains("没有推送"),
         "explains that nothing was pushed"
     );
-    let r = c
-        .post(format!("{}/sandbox/ui/click", sb.base_url()))
-        .header("content-type", "application/x-www-form-urlencoded")
+    let r = form("/sandbox/ui/click")
+        .header("referer", format!("{}/", sb.base_url()))
         .body("agentid=1000003&userid=huangli&key=WEEKLY_THIS")
         .send()
         .await
