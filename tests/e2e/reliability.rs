@@ -235,7 +235,6 @@ async fn a_send_whose_answer_was_lost_is_delivered_once() -> Res {
 /// retry (and says the outcome is unknown) or it retries and the member gets it twice; only the
 /// first is the truth.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "core-auth bug (issue 13 item 13): a no_duplicate_check() send is retried after a lost answer and delivered twice"]
 async fn a_send_without_duplicate_check_is_not_retried_after_a_lost_answer() -> Res {
     let w = demo().await?;
     let admin = w.admin();
