@@ -1092,3 +1092,27 @@ impl Inner {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::duplicate_check_on;
+
+    #[test]
+    fn the_duplicate_check_flag_is_read_from_the_body_as_sent() {
+        for on in [
+            r#"{"touser":"a","enable_duplicate_check":1}"#,
+            r#"{"enable_duplicate_check":true}"#,
+            r#"{"enable_duplicate_check":"1","duplicate_check_interval":600}"#,
+        ] {
+            assert!(duplicate_check_on(on.as_bytes()), "{on}");
+        }
+        for off in [
+            r#"{"touser":"a","enable_duplicate_check":0}"#,
+            r#"{"enable_duplicate_check":false}"#,
+            r#"{"touser":"a"}"#,
+            "not json",
+        ] {
+            assert!(!duplicate_check_on(off.as_bytes()), "{off}");
+        }
+    }
+}

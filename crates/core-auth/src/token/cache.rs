@@ -469,8 +469,9 @@ impl TokenCache {
         (cached, stored)
     }
 
-    /// [`Inner::fetch`], renewing the store lease every third of its TTL until the fetch ends, so
-    /// that a fetch slower than the lease does not let another instance fetch too.
+    /// [`TokenCache::fetch`], renewing the store lease every third of its TTL until the fetch
+    /// ends, so that a fetch slower than the lease does not let another instance fetch too. The
+    /// renewal follows real time (the lease lives in the store's time), not the [`Sleep`] seam.
     async fn fetch_renewing(&self, slot: &Slot, lease: &LeaseId) -> Result<(Secret, u64), Error> {
         let ttl = self.policy.lease_ttl;
         let every = (ttl / 3).max(Duration::from_millis(5));
