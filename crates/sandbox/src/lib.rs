@@ -37,6 +37,7 @@
 pub mod admin;
 mod app;
 pub mod areas;
+mod batch;
 pub mod callbacks;
 pub mod clock;
 pub mod corp;
