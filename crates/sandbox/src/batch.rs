@@ -15,6 +15,7 @@ use wecom_contacts::generated::contacts::{
 use crate::corp::{self, CallbackConfig, Corp};
 use crate::error::ApiError;
 use crate::state::{State, lock};
+use wecom_core_auth::ErrorCode;
 
 /// How many finished batch jobs keep their results (older ones answer 40089).
 pub const KEPT_JOBS: usize = 5;
@@ -183,7 +184,7 @@ fn apply_member_row(
         return (
             userid,
             Err(ApiError::new(
-                40003,
+                ErrorCode::INVALID_USERID,
                 "invalid userid: the row has no 帐号/userid",
             )),
         );
@@ -202,7 +203,7 @@ fn apply_member_row(
                     return (
                         userid,
                         Err(ApiError::new(
-                            60123,
+                            60123, /* not in spec/errcodes.toml */
                             format!("invalid department ids {text:?}: numbers separated by ;"),
                         )),
                     );
@@ -333,7 +334,10 @@ fn apply_party_row(corp: &mut Corp, row: &PartyRow) -> BatchResultRow {
             return row_result_party(
                 row.id.clone().unwrap_or(0),
                 0,
-                Err(ApiError::new(60123, e.clone())),
+                Err(ApiError::new(
+                    60123, /* not in spec/errcodes.toml */
+                    e.clone(),
+                )),
             );
         }
     };
@@ -423,7 +427,7 @@ pub(crate) enum Work {
 fn read_csv(state: &State, media_id: &str) -> Result<Csv, ApiError> {
     let media = state.media(media_id).ok_or_else(|| {
         ApiError::new(
-            40007,
+            ErrorCode::INVALID_MEDIA_ID,
             format!("invalid media_id {media_id:?}: upload the CSV with media/upload first"),
         )
     })?;
@@ -456,7 +460,7 @@ pub(crate) fn submit(
         let mut inner = lock(&jobs.inner);
         if let Some(running) = &inner.running {
             return Err(ApiError::new(
-                302008,
+                ErrorCode::IMPORT_JOB_RUNNING,
                 format!(
                     "batch job {running} is still running; wait for it (batch/getresult) before starting another"
                 ),
@@ -621,7 +625,7 @@ pub(crate) fn member_work(state: &State, media_id: &str, replace: bool) -> Resul
             .collect();
         if too_many_deletions(delete.len(), existing) {
             return Err(ApiError::new(
-                45026,
+                ErrorCode::DELETE_PROTECTION,
                 format!(
                     "replaceuser would delete {} of {existing} members; WeCom refuses (more than 20% when over 50, more than 80% otherwise): delete them explicitly first",
                     delete.len()
@@ -656,7 +660,7 @@ pub(crate) fn result(state: &State, jobid: &str) -> Result<BatchGetresultRespons
     let Some(job) = inner.kept.iter().find(|j| j.jobid == jobid) else {
         return Err(if inner.issued.contains(jobid) {
             ApiError::new(
-                40089,
+                ErrorCode::BATCH_RESULT_CLEARED,
                 format!(
                     "the result of job {jobid} was cleared: only the last {KEPT_JOBS} are kept"
                 ),

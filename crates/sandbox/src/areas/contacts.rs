@@ -59,6 +59,7 @@ use crate::corp::{self, Actor, Corp};
 use crate::error::ApiError;
 use crate::registry::{Ctx, Registry};
 use crate::state::State;
+use wecom_core_auth::ErrorCode;
 
 crate::wire_requests!(
     DepartmentCreateRequest,
@@ -258,7 +259,7 @@ fn media_url(state: &State, media_id: &str) -> Result<String, ApiError> {
     match state.media(media_id) {
         Some(_) => Ok(state.media_url(media_id)),
         None => Err(ApiError::new(
-            40007,
+            ErrorCode::INVALID_MEDIA_ID,
             format!("invalid media_id {media_id:?}: unknown or expired"),
         )),
     }
@@ -629,7 +630,7 @@ async fn user_getuserid(
     let corp = ctx.state().corp();
     let m = corp.member_by_mobile(&req.mobile).ok_or_else(|| {
         ApiError::new(
-            46004,
+            ErrorCode::USER_NOT_FOUND,
             format!("user no exist: no member has mobile {}", req.mobile),
         )
     })?;
@@ -661,7 +662,7 @@ async fn user_get_userid_by_email(
                 "personal email"
             };
             ApiError::new(
-                46004,
+                ErrorCode::USER_NOT_FOUND,
                 format!("user no exist: no member has the {which} {}", req.email),
             )
         })?;
@@ -679,7 +680,7 @@ async fn user_convert_to_openid(
     let m = visible_member(&corp, actor, &req.userid)?;
     if m.openid.is_empty() {
         return Err(ApiError::new(
-            43004,
+            ErrorCode::USER_NOT_BOUND_TO_WECHAT,
             format!("member {} is not bound to WeChat", m.userid),
         ));
     }
@@ -696,7 +697,7 @@ async fn user_convert_to_userid(
     let corp = ctx.state().corp();
     let m = corp.member_by_openid(&req.openid).ok_or_else(|| {
         ApiError::new(
-            40073,
+            40073, /* not in spec/errcodes.toml */
             format!("invalid openid {}: no member is bound to it", req.openid),
         )
     })?;
@@ -885,7 +886,7 @@ fn own_app(ctx: &Ctx, corp: &Corp, agentid: u32) -> Result<corp::App, ApiError> 
     let app = corp.app(agentid)?;
     if caller != agentid {
         return Err(ApiError::new(
-            301002,
+            ErrorCode::NO_APP_PERMISSION,
             format!("no permission on app {agentid}: this access_token belongs to app {caller}"),
         ));
     }
@@ -996,7 +997,7 @@ fn check_button(
 ) -> Result<(), ApiError> {
     if let MenuAction::Unknown(other) = action {
         return Err(ApiError::new(
-            40017,
+            40017, /* not in spec/errcodes.toml */
             format!("{path}.type {other:?} is not a menu action"),
         ));
     }
@@ -1027,7 +1028,7 @@ async fn menu_create(ctx: Ctx, req: MenuCreateRequest) -> Result<MenuCreateRespo
             Some(action) => {
                 if !b.sub_button.is_empty() {
                     return Err(ApiError::new(
-                        40017,
+                        40017, /* not in spec/errcodes.toml */
                         format!(
                             "{path} has both a type and sub_button; a button is one or the other"
                         ),
@@ -1041,7 +1042,7 @@ async fn menu_create(ctx: Ctx, req: MenuCreateRequest) -> Result<MenuCreateRespo
                     b.appid.as_deref(),
                     b.pagepath.as_deref(),
                     &app.redirect_domain,
-                    40055,
+                    40055, // not in spec/errcodes.toml
                 )?;
             }
             None => {
@@ -1054,7 +1055,7 @@ async fn menu_create(ctx: Ctx, req: MenuCreateRequest) -> Result<MenuCreateRespo
                         s.appid.as_deref(),
                         s.pagepath.as_deref(),
                         &app.redirect_domain,
-                        40054,
+                        40054, // not in spec/errcodes.toml
                     )?;
                 }
             }
@@ -1076,7 +1077,7 @@ async fn menu_get(ctx: Ctx, req: MenuGetRequest) -> Result<MenuGetResponse, ApiE
         .filter(|b| !b.is_empty())
         .ok_or_else(|| {
             ApiError::new(
-                46003,
+                46003, /* not in spec/errcodes.toml */
                 format!("menu no exist: app {} has no custom menu", req.agentid),
             )
         })?;
