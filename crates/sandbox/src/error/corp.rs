@@ -1,8 +1,9 @@
-//! Typed errors of directory operations, each with the errcode WeCom answers.
+//! Typed errors of directory operations ([`crate::corp`]), each with the errcode WeCom answers.
+//! They live with the other errors so that `error` depends on nothing else in the crate.
 
 use wecom_core_auth::ErrorCode;
 
-use crate::error::ApiError;
+use super::ApiError;
 
 /// A directory operation broke one of WeCom's rules. [`CorpError::errcode`] is what WeCom answers;
 /// `From<CorpError> for ApiError` turns it into the wire error.

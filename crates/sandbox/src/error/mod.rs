@@ -1,9 +1,13 @@
 //! Errors: the WeCom error a handler answers ([`ApiError`]) and the sandbox's own failures
 //! ([`SandboxError`]).
 
+mod corp;
+
 use std::fmt;
 
 use wecom_core_auth::ErrorCode;
+
+pub use corp::CorpError;
 
 /// An error answered to a WeCom client: HTTP 200 with `{"errcode": N, "errmsg": "..."}`.
 ///
@@ -120,5 +124,5 @@ pub enum SandboxError {
     },
     /// A corp file parsed but breaks one of WeCom's rules (a member in a missing department, ...).
     #[error("corp is not consistent: {0}")]
-    InvalidCorp(#[from] crate::corp::CorpError),
+    InvalidCorp(#[from] CorpError),
 }
