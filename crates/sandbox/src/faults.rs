@@ -10,6 +10,7 @@
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use wecom_core_auth::ErrorCode;
 
 /// What an injected fault does to a call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,15 +152,15 @@ impl Fault {
 
 /// WeCom's usual errmsg for codes commonly injected.
 pub fn default_errmsg(errcode: i64) -> &'static str {
-    match errcode {
-        -1 => "system busy",
-        6000 => "data version conflict",
-        45009 => "api freq out of limit",
-        45033 => "api concurrent out of limit",
-        60020 => "not allow to access from your ip",
-        48002 => "api forbidden",
-        40014 => "invalid access_token",
-        42001 => "access_token expired",
+    match ErrorCode::new(errcode) {
+        ErrorCode::SYSTEM_BUSY => "system busy",
+        ErrorCode::DATA_VERSION_CONFLICT => "data version conflict",
+        ErrorCode::API_FREQUENCY_LIMIT => "api freq out of limit",
+        ErrorCode::API_CONCURRENCY_LIMIT => "api concurrent out of limit",
+        ErrorCode::IP_NOT_TRUSTED => "not allow to access from your ip",
+        ErrorCode::API_FORBIDDEN => "api forbidden",
+        ErrorCode::INVALID_ACCESS_TOKEN => "invalid access_token",
+        ErrorCode::ACCESS_TOKEN_EXPIRED => "access_token expired",
         _ => "injected fault",
     }
 }

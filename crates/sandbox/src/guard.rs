@@ -14,6 +14,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use wecom_core_auth::ErrorCode;
 
 use axum::extract::{Request, State as AxState};
 use axum::middleware::Next;
@@ -75,7 +76,11 @@ fn url_host(value: &str) -> Option<String> {
 }
 
 fn refuse(status: StatusCode, why: String) -> Response {
-    (status, axum::Json(json!({"errcode": 40058, "errmsg": why}))).into_response()
+    (
+        status,
+        axum::Json(json!({"errcode": ErrorCode::INVALID_PARAMETER, "errmsg": why})),
+    )
+        .into_response()
 }
 
 /// Why a request is refused, if it is.

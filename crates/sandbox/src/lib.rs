@@ -33,10 +33,28 @@
 //! errcodes, [`corp::Corp::scope`], [`corp::Corp::resolve_recipients`]) and [`State`]
 //! (inboxes, media, duplicate check, per-area state via [`State::extension`]).
 //! `tests/sandbox/spec_coverage.rs` fails while an endpoint of `spec/*.toml` has no handler.
+//!
+//! ## Faults, long runs, exposure
+//! - [`Fault`]s fire before a call is handled (nothing happens) or, with
+//!   [`Fault::after_handling`], after it (the work is done and the answer is dropped, late or
+//!   replaced by a 5xx or an errcode): the case that shows whether retries do the work twice.
+//! - Everything kept is capped ([`StoreLimits`]: inboxes, robot messages, media, callback log,
+//!   the duplicate check), the oldest evicted first, so a soak does not grow memory.
+//! - The admin API and page answer loopback host names only (others with
+//!   [`SandboxBuilder::admin_hosts`]), refuse other web origins and non-JSON POSTs, and mask the
+//!   corp's secrets; listening beyond loopback logs a warning.
+//!
+//! ## Layout
+//! `server` (the `/cgi-bin/` dispatcher), `registry` (endpoint table), `areas/*` (handlers),
+//! `corp` (the directory and its rules), `state` + `store` + `limits` (what is kept),
+//! `batch` (the CSV batch engine), `callbacks` (pushes), `admin` (the Rust API; `admin::routes`
+//! its HTTP form; `admin::directory` the directory-change engine), `web` (the page), `guard`
+//! (the gate in front of admin and page), `router` (puts them together).
 
 pub mod admin;
 mod app;
 pub mod areas;
+mod batch;
 pub mod callbacks;
 pub mod clock;
 pub mod corp;

@@ -27,6 +27,7 @@ use crate::faults::{FaultAction, default_errmsg};
 use crate::registry::{Answer, Caller, Ctx, Wire, check_kind, method_matches};
 use crate::state::{State, lock};
 use crate::tokens::TokenProblem;
+use wecom_core_auth::ErrorCode;
 
 /// Largest request body read (media uploads go up to 20 MB).
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -275,7 +276,7 @@ fn authenticate(
             match corp.robot(key) {
                 Some(r) if !key.is_empty() => Ok(Caller::Robot(r.name.clone())),
                 _ => Err(ApiError::new(
-                    93000,
+                    ErrorCode::INVALID_ROBOT_KEY,
                     "invalid webhook url, please check the key of the robot",
                 )),
             }
@@ -310,7 +311,7 @@ pub(crate) async fn cgi(
     let Some(route) = app.registry.route(&path) else {
         return error_response(
             &ApiError::new(
-                48001,
+                48001, /* not in spec/errcodes.toml */
                 format!("api unauthorized, hint: no API /cgi-bin/{path} in the sandbox"),
             ),
             &remote,
@@ -350,7 +351,10 @@ pub(crate) async fn cgi(
     });
 
     if !lock(&state.limiter).admit_api(route.meta.name, state.now_secs()) {
-        return error_response(&ApiError::new(45009, "api freq out of limit"), &remote);
+        return error_response(
+            &ApiError::new(ErrorCode::API_FREQUENCY_LIMIT, "api freq out of limit"),
+            &remote,
+        );
     }
 
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
@@ -358,7 +362,7 @@ pub(crate) async fn cgi(
         Err(_) => {
             return error_response(
                 &ApiError::new(
-                    40006,
+                    40006, /* not in spec/errcodes.toml */
                     format!("invalid file size, hint: the sandbox reads at most {MAX_BODY} bytes"),
                 ),
                 &remote,
@@ -384,7 +388,7 @@ pub(crate) async fn cgi(
     let busy = |what: &str| {
         tracing::error!("handler of {} panicked {what}", route.meta.name);
         ApiError::new(
-            -1,
+            ErrorCode::SYSTEM_BUSY,
             format!(
                 "system busy, hint: the sandbox's {} handler failed",
                 route.meta.name
@@ -436,7 +440,7 @@ fn fault_response(fail: FaultAction, info: &ConnInfo) -> Option<Response> {
 /// Anything outside `/cgi-bin/`, `/sandbox/` and `/`.
 pub(crate) async fn not_found(ConnectInfo(info): ConnectInfo<ConnInfo>, req: Request) -> Response {
     let e = ApiError::new(
-        48001,
+        48001, /* not in spec/errcodes.toml */
         format!("api unauthorized, hint: no API at {}", req.uri().path()),
     );
     let mut resp = error_response(&e, &info.remote);

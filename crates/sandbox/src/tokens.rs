@@ -9,6 +9,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 use crate::error::ApiError;
+use wecom_core_auth::ErrorCode;
 
 /// Why a presented token is not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,9 +26,15 @@ impl TokenProblem {
     /// The WeCom error for this problem.
     pub fn to_api_error(self) -> ApiError {
         match self {
-            TokenProblem::Missing => ApiError::new(41001, "access_token missing"),
-            TokenProblem::Invalid => ApiError::new(40014, "invalid access_token"),
-            TokenProblem::Expired => ApiError::new(42001, "access_token expired"),
+            TokenProblem::Missing => {
+                ApiError::new(ErrorCode::MISSING_ACCESS_TOKEN, "access_token missing")
+            }
+            TokenProblem::Invalid => {
+                ApiError::new(ErrorCode::INVALID_ACCESS_TOKEN, "invalid access_token")
+            }
+            TokenProblem::Expired => {
+                ApiError::new(ErrorCode::ACCESS_TOKEN_EXPIRED, "access_token expired")
+            }
         }
     }
 }

@@ -80,105 +80,112 @@ fn image(url: &str, base: &str, alt: &str) -> String {
     }
 }
 
-/// WeCom's markdown subset, on escaped text: headings, bold, links, inline code, quotes,
-/// `<font color="info|comment|warning">`.
+/// WeCom's markdown subset rendered with pulldown-cmark: headings (`#` shown as `<h3>`, `##` as
+/// `<h4>`, deeper as `<h5>`), bold, links (http, https and sandbox paths only), inline code,
+/// quotes, and `<font color="info|comment|warning">`; a line break is kept as one, as WeCom's
+/// client shows it. Any other HTML in the message is shown as text, and images as their text
+/// (no external asset on the page).
 pub fn markdown_html(src: &str) -> String {
-    let mut out = String::new();
-    for line in src.lines() {
-        let esc = escape(line);
-        let (tag, body) = if let Some(rest) = esc.strip_prefix("&gt; ") {
-            ("blockquote", rest.to_owned())
-        } else if let Some(level) = (1..=6)
-            .rev()
-            .find(|n| esc.starts_with(&format!("{} ", "#".repeat(*n))))
-        {
-            let rest = esc[level + 1..].to_owned();
-            match level {
-                1 => ("h3", rest),
-                2 => ("h4", rest),
-                _ => ("h5", rest),
-            }
-        } else {
-            ("p", esc)
-        };
-        let _ = write!(out, "<{tag}>{}</{tag}>", inline_markdown(&body));
-    }
-    out
-}
+    use pulldown_cmark::{CowStr, Event, HeadingLevel, Parser, Tag, TagEnd};
 
-fn inline_markdown(esc: &str) -> String {
-    let mut out = String::new();
-    let mut rest = esc;
-    // Links: [label](url)
-    while let Some(start) = rest.find('[') {
-        let Some(mid) = rest[start..].find("](").map(|m| m + start) else {
-            break;
-        };
-        let Some(end) = rest[mid..].find(')').map(|e| e + mid) else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        let label = &rest[start + 1..mid];
-        let url = &rest[mid + 2..end];
-        // `url` is already escaped; check the scheme on it as is.
-        if safe_link(url) {
-            let _ = write!(out, "<a href=\"{url}\" rel=\"noreferrer\">{label}</a>");
-        } else {
-            out.push_str(&rest[start..=end]);
-        }
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    let out = replace_pairs(&out, "**", "<b>", "</b>");
-    let out = replace_pairs(&out, "`", "<code>", "</code>");
-    // <font color="info">x</font> arrives escaped.
-    let mut res = String::new();
-    let mut rest = out.as_str();
-    let open = "&lt;font color=&quot;";
-    while let Some(i) = rest.find(open) {
-        let after = &rest[i + open.len()..];
-        let Some(q) = after.find("&quot;&gt;") else {
-            break;
-        };
-        let color = &after[..q];
-        let inner_start = q + "&quot;&gt;".len();
-        let Some(close) = after[inner_start..].find("&lt;/font&gt;") else {
-            break;
-        };
-        let class = match color {
+    fn font_color(html: &str) -> Option<&'static str> {
+        let inner = html.trim().strip_prefix("<font")?.strip_suffix('>')?.trim();
+        let value = inner
+            .strip_prefix("color")?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim();
+        Some(match value.trim_matches(|c| c == '"' || c == '\'') {
             "info" => "c-info",
             "comment" => "c-comment",
             "warning" => "c-warning",
             _ => "",
-        };
-        res.push_str(&rest[..i]);
-        let _ = write!(
-            res,
-            "<span class=\"{class}\">{}</span>",
-            &after[inner_start..inner_start + close]
-        );
-        rest = &after[inner_start + close + "&lt;/font&gt;".len()..];
+        })
     }
-    res.push_str(rest);
-    res
-}
 
-fn replace_pairs(s: &str, marker: &str, open: &str, close: &str) -> String {
-    let parts: Vec<&str> = s.split(marker).collect();
-    if parts.len() < 3 {
-        return s.to_owned();
+    /// Closes the `<font>` spans left open at the end of a block.
+    fn close_fonts(events: &mut Vec<Event<'_>>, fonts: &mut usize) {
+        for _ in 0..std::mem::take(fonts) {
+            events.push(Event::Html(CowStr::Borrowed("</span>")));
+        }
+    }
+
+    let mut events: Vec<Event<'_>> = Vec::new();
+    // Open <font> spans, and links dropped as unsafe (their end is dropped too).
+    let mut fonts = 0usize;
+    let mut dropped_links: Vec<bool> = Vec::new();
+    for event in Parser::new(src) {
+        let html = |s: String| Event::Html(CowStr::from(s));
+        match event {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
+                let level = match level {
+                    HeadingLevel::H1 => HeadingLevel::H3,
+                    HeadingLevel::H2 => HeadingLevel::H4,
+                    _ => HeadingLevel::H5,
+                };
+                events.push(Event::Start(Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs,
+                }));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                close_fonts(&mut events, &mut fonts);
+                let level = match level {
+                    HeadingLevel::H1 => HeadingLevel::H3,
+                    HeadingLevel::H2 => HeadingLevel::H4,
+                    _ => HeadingLevel::H5,
+                };
+                events.push(Event::End(TagEnd::Heading(level)));
+            }
+            Event::Start(Tag::Strong) => events.push(html("<b>".into())),
+            Event::End(TagEnd::Strong) => events.push(html("</b>".into())),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                let safe = safe_link(&dest_url);
+                dropped_links.push(!safe);
+                if safe {
+                    events.push(html(format!(
+                        "<a href=\"{}\" rel=\"noreferrer\">",
+                        escape(&dest_url)
+                    )));
+                }
+            }
+            Event::End(TagEnd::Link) => {
+                if dropped_links.pop() == Some(false) {
+                    events.push(html("</a>".into()));
+                }
+            }
+            // Images: only their text (the alt text arrives as Text events).
+            Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => {}
+            Event::Html(raw) | Event::InlineHtml(raw) => {
+                if let Some(class) = font_color(&raw) {
+                    fonts += 1;
+                    events.push(html(format!("<span class=\"{class}\">")));
+                } else if raw.trim() == "</font>" && fonts > 0 {
+                    fonts -= 1;
+                    events.push(html("</span>".into()));
+                } else {
+                    events.push(Event::Text(raw));
+                }
+            }
+            Event::SoftBreak => events.push(Event::HardBreak),
+            Event::End(end @ TagEnd::Paragraph) => {
+                close_fonts(&mut events, &mut fonts);
+                events.push(Event::End(end));
+            }
+            other => events.push(other),
+        }
     }
     let mut out = String::new();
-    let pairs = (parts.len() - 1) / 2 * 2;
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            if i <= pairs {
-                out.push_str(if i % 2 == 1 { open } else { close });
-            } else {
-                out.push_str(marker);
-            }
-        }
-        out.push_str(p);
+    pulldown_cmark::html::push_html(&mut out, events.into_iter());
+    for _ in 0..fonts {
+        out.push_str("</span>");
     }
     out
 }
@@ -794,9 +801,25 @@ mod tests {
             h.contains("<a href=\"https://example.com/?a=1&amp;b=2\""),
             "{h}"
         );
-        assert!(h.contains("<blockquote>引用</blockquote>"), "{h}");
+        assert!(h.contains("<blockquote>") && h.contains("引用"), "{h}");
         assert!(h.contains("<span class=\"c-warning\">警告</span>"), "{h}");
         assert!(!h.contains("href=\"javascript"), "{h}");
+    }
+
+    #[test]
+    fn markdown_html_other_than_font_is_text() {
+        let h = markdown_html(
+            "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)> ![a](https://e.com/x.png) <font color=\"info\">open",
+        );
+        assert!(!h.contains("<script"), "{h}");
+        assert!(!h.contains("<img"), "{h}");
+        assert!(h.contains("&lt;script&gt;"), "{h}");
+        assert!(
+            h.contains("open</span></p>"),
+            "an open font is closed in its block: {h}"
+        );
+        let lines = markdown_html("第一行\n第二行");
+        assert!(lines.contains("第一行<br />"), "line breaks kept: {lines}");
     }
 
     #[test]

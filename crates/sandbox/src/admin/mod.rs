@@ -22,6 +22,7 @@ use crate::limits::RateLimits;
 use crate::state::{State, lock};
 use crate::store::{DeliveredMessage, Media, RobotMessage};
 pub use directory::DirectoryChange;
+use wecom_core_auth::ErrorCode;
 
 /// A failed admin operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,8 +42,10 @@ impl AdminError {
     fn status_and_code(&self) -> (StatusCode, i64) {
         match self {
             AdminError::Corp(e) => (StatusCode::BAD_REQUEST, e.errcode()),
-            AdminError::Verify(_) => (StatusCode::BAD_REQUEST, 40057),
-            AdminError::Invalid(_) => (StatusCode::BAD_REQUEST, 40058),
+            AdminError::Verify(_) => (StatusCode::BAD_REQUEST, 40057), // not in spec/errcodes.toml
+            AdminError::Invalid(_) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::INVALID_PARAMETER.code())
+            }
         }
     }
 }

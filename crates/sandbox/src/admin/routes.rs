@@ -47,6 +47,7 @@ use crate::corp::CallbackConfig;
 use crate::faults::Fault;
 use crate::limits::RateLimits;
 use crate::state::lock;
+use wecom_core_auth::ErrorCode;
 
 fn admin(app: &App) -> Admin {
     Admin::new(Arc::clone(&app.state))
@@ -147,7 +148,9 @@ async fn media_get(AxState(app): AxState<App>, Path(id): Path<String>) -> Respon
         }
         None => (
             StatusCode::NOT_FOUND,
-            axum::Json(json!({"errcode": 40007, "errmsg": "invalid media_id"})),
+            axum::Json(
+                json!({"errcode": ErrorCode::INVALID_MEDIA_ID, "errmsg": "invalid media_id"}),
+            ),
         )
             .into_response(),
     }

@@ -19,6 +19,7 @@ use crate::corp::{Actor, CorpError};
 use crate::error::ApiError;
 use crate::registry::{Ctx, Registry};
 use crate::state::{State, TicketOwner, lock};
+use wecom_core_auth::ErrorCode;
 
 crate::wire_requests!(
     GettokenRequest,
@@ -166,7 +167,7 @@ pub fn register(r: &mut Registry) {
     r.add::<GettokenRequest, _, _>(gettoken);
     r.add::<GetJsapiTicketRequest, _, _>(get_jsapi_ticket);
     r.add::<TicketGetRequest, _, _>(ticket_get)
-        .wrong_credential(42012);
+        .wrong_credential(ErrorCode::JSAPI_TICKET_UNAVAILABLE.code());
     r.add::<AuthGetuserinfoRequest, _, _>(auth_getuserinfo);
     r.add::<AuthGetuserdetailRequest, _, _>(auth_getuserdetail);
     r.add::<GetcallbackipRequest, _, _>(getcallbackip);
@@ -178,7 +179,7 @@ async fn gettoken(ctx: Ctx, req: GettokenRequest) -> Result<GettokenResponse, Ap
     let actor = {
         let corp = state.corp();
         if req.corpid != corp.corpid() {
-            return Err(ApiError::new(40013, "invalid corpid"));
+            return Err(ApiError::new(ErrorCode::INVALID_CORPID, "invalid corpid"));
         }
         let secret = req.corpsecret.expose();
         if secret == corp.contact_secret().expose() {
@@ -187,7 +188,7 @@ async fn gettoken(ctx: Ctx, req: GettokenRequest) -> Result<GettokenResponse, Ap
             Actor::App(app.agentid)
         } else {
             return Err(ApiError::new(
-                40001,
+                ErrorCode::INVALID_SECRET,
                 "invalid credential, the corpsecret is wrong or not the latest",
             ));
         }
@@ -214,9 +215,12 @@ async fn get_jsapi_ticket(
 }
 
 async fn ticket_get(ctx: Ctx, _req: TicketGetRequest) -> Result<TicketGetResponse, ApiError> {
-    let agentid = ctx
-        .agentid()
-        .map_err(|_| ApiError::new(42012, "jsapi_ticket not available for this token"))?;
+    let agentid = ctx.agentid().map_err(|_| {
+        ApiError::new(
+            ErrorCode::JSAPI_TICKET_UNAVAILABLE,
+            "jsapi_ticket not available for this token",
+        )
+    })?;
     if ctx
         .state()
         .corp()
@@ -225,7 +229,7 @@ async fn ticket_get(ctx: Ctx, _req: TicketGetRequest) -> Result<TicketGetRespons
         .unwrap_or(true)
     {
         return Err(ApiError::new(
-            42012,
+            ErrorCode::JSAPI_TICKET_UNAVAILABLE,
             "jsapi_ticket not available: the app is closed",
         ));
     }
@@ -242,13 +246,16 @@ async fn auth_getuserinfo(
     let now = state.now_secs();
     let logins = state.extension::<Logins>();
     let mut inner = lock(&logins.inner);
-    let invalid = || ApiError::new(40029, "invalid code");
+    let invalid = || ApiError::new(ErrorCode::INVALID_OAUTH_CODE, "invalid code");
     let entry = inner.codes.get_mut(&req.code).ok_or_else(invalid)?;
     if entry.agentid != agentid || now - entry.created >= CODE_TTL_SECS {
         return Err(invalid());
     }
     if entry.used {
-        return Err(ApiError::new(42022, "code has been used"));
+        return Err(ApiError::new(
+            ErrorCode::OAUTH_CODE_USED,
+            "code has been used",
+        ));
     }
     entry.used = true;
     let login = entry.login.clone();
@@ -300,7 +307,7 @@ async fn auth_getuserdetail(
             Some(t) if t.agentid == agentid && t.expires > now => t.userid.clone(),
             _ => {
                 return Err(ApiError::new(
-                    40058,
+                    ErrorCode::INVALID_PARAMETER,
                     "invalid user_ticket: unknown, expired or issued to another app",
                 ));
             }
@@ -346,7 +353,7 @@ async fn miniprogram_jscode2session(
     let userid = {
         let logins = state.extension::<Logins>();
         let mut inner = lock(&logins.inner);
-        let invalid = || ApiError::new(40029, "invalid code");
+        let invalid = || ApiError::new(ErrorCode::INVALID_OAUTH_CODE, "invalid code");
         let entry = inner.js_codes.get_mut(&req.js_code).ok_or_else(invalid)?;
         if entry.agentid != agentid || entry.used || now - entry.created >= CODE_TTL_SECS {
             return Err(invalid());

@@ -43,6 +43,7 @@ use crate::registry::{
     Binary, Caller, Ctx, Registry, Wire, WireRequest, invalid_input_error, wire_error,
 };
 use crate::state::{Once, State, lock};
+use wecom_core_auth::ErrorCode;
 
 crate::wire_requests!(
     MessageSendRequest,
@@ -177,7 +178,7 @@ fn rule_error(e: InvalidInput) -> ApiError {
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| {
         ApiError::new(
-            -1,
+            ErrorCode::SYSTEM_BUSY,
             format!("system busy (sandbox could not serialize: {e})"),
         )
     })
@@ -191,7 +192,7 @@ fn sender(ctx: &Ctx, agentid: u32) -> Result<u32, ApiError> {
     let caller = ctx.agentid()?;
     if caller != agentid {
         return Err(ApiError::new(
-            301002,
+            ErrorCode::NO_APP_PERMISSION,
             format!(
                 "no permission to operate on agentid {agentid}: the access_token belongs to app {caller}"
             ),
@@ -205,7 +206,7 @@ async fn message_send(ctx: Ctx, req: MessageSendRequest) -> Result<MessageSendRe
     if let MessageContent::Unknown(v) = &req.content {
         let tag = v.get("msgtype").and_then(Value::as_str).unwrap_or("");
         return Err(ApiError::new(
-            40008,
+            ErrorCode::INVALID_MSGTYPE,
             format!("invalid message type `{tag}`"),
         ));
     }
@@ -225,7 +226,7 @@ async fn message_send(ctx: Ctx, req: MessageSendRequest) -> Result<MessageSendRe
         })?;
         return match fresh {
             Once::Repeat(answer) => serde_json::from_value(answer)
-                .map_err(|e| ApiError::new(-1, format!("system busy ({e})"))),
+                .map_err(|e| ApiError::new(ErrorCode::SYSTEM_BUSY, format!("system busy ({e})"))),
             Once::Fresh(sent) => Ok(sent.deliver(state)),
         };
     }
@@ -360,7 +361,7 @@ async fn message_recall(
     };
     if first.agentid != agentid {
         return Err(ApiError::new(
-            301002,
+            ErrorCode::NO_APP_PERMISSION,
             format!(
                 "msgid `{}` was sent by app {}, not {agentid}",
                 req.msgid, first.agentid
@@ -370,7 +371,7 @@ async fn message_recall(
     let age = state.now_secs() - first.at;
     if age > RECALL_WINDOW_SECS {
         return Err(ApiError::new(
-            42052,
+            ErrorCode::MSGID_EXPIRED,
             format!("msgid expired: it was sent {age} s ago; recall works for 24 hours"),
         ));
     }
@@ -394,21 +395,26 @@ async fn message_update_template_card(
         Some(c) if !c.used && now - c.created <= RESPONSE_CODE_TTL_SECS => c,
         Some(c) if c.used => {
             return Err(ApiError::new(
-                60140,
+                60140, /* not in spec/errcodes.toml */
                 "invalid response_code: it was already used",
             ));
         }
         Some(_) => {
             return Err(ApiError::new(
-                60140,
+                60140, /* not in spec/errcodes.toml */
                 "invalid response_code: it expired (24 hours)",
             ));
         }
-        None => return Err(ApiError::new(60140, "invalid response_code")),
+        None => {
+            return Err(ApiError::new(
+                60140, /* not in spec/errcodes.toml */
+                "invalid response_code",
+            ));
+        }
     };
     if code.agentid != agentid {
         return Err(ApiError::new(
-            42015,
+            42015, /* not in spec/errcodes.toml */
             format!("the card was sent by app {}, not {agentid}", code.agentid),
         ));
     }
@@ -494,7 +500,7 @@ fn param(header: &str, key: &str) -> Option<String> {
 fn parse_multipart(content_type: &str, body: &Bytes) -> Result<Vec<Part>, ApiError> {
     let bad = |why: &str| {
         ApiError::new(
-            44001,
+            44001, /* not in spec/errcodes.toml */
             format!("empty media data: the body is not valid multipart/form-data ({why})"),
         )
     };
@@ -606,7 +612,10 @@ impl<R: Endpoint + FromParts + std::fmt::Debug + 'static> WireRequest for Upload
             .find(|p| p.name == "media")
             .cloned()
             .ok_or_else(|| {
-                ApiError::new(44001, "empty media data: no multipart part named `media`")
+                ApiError::new(
+                    44001, /* not in spec/errcodes.toml */
+                    "empty media data: no multipart part named `media`",
+                )
             })?;
         let uploads = parts
             .into_iter()
@@ -635,7 +644,7 @@ async fn media_upload(
     let kind = req.request.media_type.clone();
     if matches!(kind, MediaType::Unknown(_)) {
         return Err(ApiError::new(
-            40005,
+            40005, /* not in spec/errcodes.toml */
             format!("invalid media type `{kind}`: use image, voice, video or file"),
         ));
     }
@@ -748,7 +757,7 @@ async fn media_get(ctx: Ctx, req: Ranged) -> Result<Binary, ApiError> {
     let state = ctx.state();
     let media = state.media(&req.request.media_id).ok_or_else(|| {
         ApiError::new(
-            40007,
+            ErrorCode::INVALID_MEDIA_ID,
             format!(
                 "invalid media_id `{}`: unknown or expired",
                 req.request.media_id
@@ -759,7 +768,7 @@ async fn media_get(ctx: Ctx, req: Ranged) -> Result<Binary, ApiError> {
     let (bytes, range) = match req.range.as_deref() {
         None if total > MAX_WHOLE_DOWNLOAD => {
             return Err(ApiError::new(
-                830002,
+                ErrorCode::DOWNLOAD_TOO_LARGE,
                 format!(
                     "file too large ({total} bytes): download it in ranges (Range header) of at most 20 MB"
                 ),
@@ -772,7 +781,7 @@ async fn media_get(ctx: Ctx, req: Ranged) -> Result<Binary, ApiError> {
             Some((first, last)) => {
                 if last - first + 1 > MAX_WHOLE_DOWNLOAD {
                     return Err(ApiError::new(
-                        830002,
+                        ErrorCode::DOWNLOAD_TOO_LARGE,
                         "the requested Range is larger than 20 MB",
                     ));
                 }
@@ -818,7 +827,7 @@ fn canonical_members(state: &State, users: &[String]) -> Result<Vec<String>, Api
             }
             _ => {
                 return Err(ApiError::new(
-                    86216,
+                    86216, /* not in spec/errcodes.toml */
                     format!("invalid chat member userid `{u}`"),
                 ));
             }
@@ -837,7 +846,7 @@ async fn appchat_create(
     let users = canonical_members(state, &req.userlist)?;
     if users.len() < 2 {
         return Err(ApiError::new(
-            86216,
+            86216, /* not in spec/errcodes.toml */
             "a chat needs at least 2 distinct members",
         ));
     }
@@ -846,7 +855,12 @@ async fn appchat_create(
             .iter()
             .find(|u| u.eq_ignore_ascii_case(o))
             .cloned()
-            .ok_or_else(|| ApiError::new(86216, format!("owner `{o}` is not in userlist")))?,
+            .ok_or_else(|| {
+                ApiError::new(
+                    86216, /* not in spec/errcodes.toml */
+                    format!("owner `{o}` is not in userlist"),
+                )
+            })?,
         None => users[rand::rng().random_range(0..users.len())].clone(),
     };
     let b = book(state);
@@ -854,7 +868,7 @@ async fn appchat_create(
     let chatid = match &req.chatid {
         Some(id) if inner.chats.contains_key(id) => {
             return Err(ApiError::new(
-                86215,
+                86215, /* not in spec/errcodes.toml */
                 format!("chatid `{id}` already exists"),
             ));
         }
@@ -887,7 +901,7 @@ fn chat_of<'a>(
     match inner.chats.get_mut(chatid) {
         Some(c) if c.agentid == agentid => Ok(c),
         _ => Err(ApiError::new(
-            86003,
+            ErrorCode::CHATID_NOT_FOUND,
             format!("chatid `{chatid}` does not exist (for app {agentid})"),
         )),
     }
@@ -918,12 +932,15 @@ async fn appchat_update(
         .cloned()
     else {
         return Err(ApiError::new(
-            86216,
+            86216, /* not in spec/errcodes.toml */
             format!("owner `{owner}` would not be a member of the chat"),
         ));
     };
     if users.len() < 2 {
-        return Err(ApiError::new(86216, "a chat keeps at least 2 members"));
+        return Err(ApiError::new(
+            86216, /* not in spec/errcodes.toml */
+            "a chat keeps at least 2 members",
+        ));
     }
     chat.users = users;
     chat.owner = owner;
@@ -951,7 +968,7 @@ async fn appchat_send(ctx: Ctx, req: AppchatSendRequest) -> Result<AppchatSendRe
     if let AppChatContent::Unknown(v) = &req.content {
         let tag = v.get("msgtype").and_then(Value::as_str).unwrap_or("");
         return Err(ApiError::new(
-            40008,
+            ErrorCode::INVALID_MSGTYPE,
             format!("invalid message type `{tag}` for an app group chat"),
         ));
     }
@@ -980,7 +997,7 @@ fn robot_name(ctx: &Ctx) -> Result<String, ApiError> {
     match ctx.caller() {
         Caller::Robot(name) => Ok(name.clone()),
         _ => Err(ApiError::new(
-            93000,
+            ErrorCode::INVALID_ROBOT_KEY,
             "invalid webhook url, please check the key of the robot",
         )),
     }
@@ -997,7 +1014,7 @@ fn admit_robot(state: &State, robot: &str) -> Result<(), ApiError> {
     }
     if posts.len() >= ROBOT_PER_MINUTE {
         return Err(ApiError::new(
-            45009,
+            ErrorCode::API_FREQUENCY_LIMIT,
             format!("api freq out of limit: a robot may send {ROBOT_PER_MINUTE} messages a minute"),
         ));
     }
@@ -1011,13 +1028,13 @@ fn check_robot_image(base64: &str, md5_hex: &str) -> Result<(), ApiError> {
         .decode(base64)
         .map_err(|e| {
             ApiError::new(
-                40009,
+                40009, /* not in spec/errcodes.toml */
                 format!("invalid image: base64 does not decode ({e})"),
             )
         })?;
     if bytes.len() > 2 * 1024 * 1024 {
         return Err(ApiError::new(
-            40009,
+            40009, /* not in spec/errcodes.toml */
             format!("invalid image size: {} bytes; at most 2 MB", bytes.len()),
         ));
     }
@@ -1027,7 +1044,7 @@ fn check_robot_image(base64: &str, md5_hex: &str) -> Result<(), ApiError> {
         .collect();
     if !digest.eq_ignore_ascii_case(md5_hex) {
         return Err(ApiError::new(
-            301019,
+            301019, /* not in spec/errcodes.toml */
             format!("md5 mismatch: the image's md5 is {digest}"),
         ));
     }
@@ -1040,7 +1057,7 @@ async fn webhook_send(ctx: Ctx, req: WebhookSendRequest) -> Result<WebhookSendRe
         RobotMessage::Unknown(v) => {
             let tag = v.get("msgtype").and_then(Value::as_str).unwrap_or("");
             return Err(ApiError::new(
-                40008,
+                ErrorCode::INVALID_MSGTYPE,
                 format!("invalid message type `{tag}` for a group robot"),
             ));
         }

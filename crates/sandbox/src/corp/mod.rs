@@ -14,7 +14,6 @@
 
 mod demo;
 mod departments;
-mod error;
 mod members;
 mod model;
 mod scope;
@@ -26,11 +25,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use wecom_core_auth::Secret;
 
+pub use crate::error::CorpError;
 pub use demo::{
     DEMO_APPROVAL_AGENTID, DEMO_APPROVAL_SECRET, DEMO_CONTACT_SECRET, DEMO_CORPID, DEMO_ROBOT_KEY,
     DEMO_WEEKLY_AGENTID, DEMO_WEEKLY_SECRET,
 };
-pub use error::CorpError;
 pub use model::{Actor, App, CallbackConfig, Department, Member, Robot, Tag};
 pub use scope::{RecipientSpec, Recipients, Scope};
 pub use tags::TagItemsResult;

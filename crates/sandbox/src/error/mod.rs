@@ -1,7 +1,13 @@
 //! Errors: the WeCom error a handler answers ([`ApiError`]) and the sandbox's own failures
 //! ([`SandboxError`]).
 
+mod corp;
+
 use std::fmt;
+
+use wecom_core_auth::ErrorCode;
+
+pub use corp::CorpError;
 
 /// An error answered to a WeCom client: HTTP 200 with `{"errcode": N, "errmsg": "..."}`.
 ///
@@ -16,31 +22,66 @@ pub struct ApiError {
     pub errmsg: String,
 }
 
+/// An errcode: one of the generated [`ErrorCode`] constants (preferred), or a plain number for
+/// codes `spec/errcodes.toml` does not list yet.
+pub trait Errcode {
+    /// The number on the wire.
+    fn errcode(self) -> i64;
+}
+
+impl Errcode for ErrorCode {
+    fn errcode(self) -> i64 {
+        self.code()
+    }
+}
+
+impl Errcode for i64 {
+    fn errcode(self) -> i64 {
+        self
+    }
+}
+
+impl Errcode for i32 {
+    fn errcode(self) -> i64 {
+        i64::from(self)
+    }
+}
+
 impl ApiError {
     /// A new error with WeCom's code and a message.
-    pub fn new(errcode: i64, errmsg: impl Into<String>) -> Self {
+    ///
+    /// ```
+    /// use wecom_core_auth::ErrorCode;
+    /// use wecom_sandbox::ApiError;
+    /// let e = ApiError::new(ErrorCode::USERID_NOT_FOUND, "userid not found: ghost");
+    /// assert_eq!(e.errcode, 60111);
+    /// ```
+    pub fn new(errcode: impl Errcode, errmsg: impl Into<String>) -> Self {
         Self {
-            errcode,
+            errcode: errcode.errcode(),
             errmsg: errmsg.into(),
         }
     }
 
     /// 40058: a parameter is invalid (the catch-all WeCom uses).
     pub fn invalid_parameter(what: impl fmt::Display) -> Self {
-        Self::new(40058, format!("invalid Request Parameter, {what}"))
+        Self::new(
+            ErrorCode::INVALID_PARAMETER,
+            format!("invalid Request Parameter, {what}"),
+        )
     }
 
     /// 60011: the caller's app cannot see this member, department or tag.
     pub fn no_privilege(what: impl fmt::Display) -> Self {
         Self::new(
-            60011,
+            ErrorCode::NO_PRIVILEGE,
             format!("no privilege to access/modify contact/party/agent, {what}"),
         )
     }
 
     /// 48002: the credential may not call this API.
     pub fn api_forbidden(what: impl fmt::Display) -> Self {
-        Self::new(48002, format!("api forbidden, {what}"))
+        Self::new(ErrorCode::API_FORBIDDEN, format!("api forbidden, {what}"))
     }
 }
 
@@ -83,5 +124,5 @@ pub enum SandboxError {
     },
     /// A corp file parsed but breaks one of WeCom's rules (a member in a missing department, ...).
     #[error("corp is not consistent: {0}")]
-    InvalidCorp(#[from] crate::corp::CorpError),
+    InvalidCorp(#[from] CorpError),
 }
