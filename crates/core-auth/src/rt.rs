@@ -15,6 +15,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use bytes::Bytes;
 
+/// The future a generated call builder turns into when awaited (`IntoFuture`).
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 use crate::endpoint::{Query, RequestBody};
 use crate::error::{DecodeError, InvalidInput};
 
