@@ -21,10 +21,12 @@
 //!
 //! ## What generated code expects of its crate
 //! - `pub mod generated;` in `lib.rs` (docs and examples refer to `<crate>::generated::<area>`),
-//!   and dependencies on `wecom-core-auth`, `serde` and `serde_json`. Nothing else: generated code
-//!   writes types with full paths, expressions with the prelude, and calls
-//!   `wecom_core_auth::__private` (hidden; imported as `rt`)
-//!   for every check and wire format, so it stays small.
+//!   dependencies on `wecom-core-auth`, `serde` and `serde_json`, and a feature
+//!   `server = ["wecom-core-auth/server"]` (only a server such as the sandbox enables it: it adds
+//!   the `FromWire` readers and lifts `#[non_exhaustive]`). Nothing else: generated code writes
+//!   types with full paths, expressions with the prelude, and calls the hidden
+//!   `wecom_core_auth::__private` (imported as `rt`) for every check and wire format, so it
+//!   stays small.
 //! - Types of another area are referred to as `crate::generated::<area>::T` (same crate) or
 //!   `::<crate_name>::generated::<area>::T` (another crate, which must then be a dependency).
 //!

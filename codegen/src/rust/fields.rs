@@ -127,7 +127,7 @@ impl Gen<'_> {
         let flag_list = matches!(&fi.ty, Ty::List(t) if t.scalar() == Some(Scalar::Flag));
         match &fi.ty {
             Ty::Pipe(_) => {
-                serde.push(quote!(default, with = "::wecom_core_auth::rt::pipe"));
+                serde.push(quote!(default, with = "::wecom_core_auth::__private::pipe"));
                 if !fi.field.required {
                     serde.push(quote!(skip_serializing_if = "::std::vec::Vec::is_empty"));
                 }
@@ -135,7 +135,7 @@ impl Gen<'_> {
             Ty::List(_) => {
                 serde.push(quote!(default));
                 if flag_list {
-                    serde.push(quote!(with = "::wecom_core_auth::rt::flag::list"));
+                    serde.push(quote!(with = "::wecom_core_auth::__private::flag::list"));
                 }
                 if !fi.field.required {
                     serde.push(quote!(skip_serializing_if = "::std::vec::Vec::is_empty"));
@@ -147,12 +147,12 @@ impl Gen<'_> {
                     skip_serializing_if = "::std::option::Option::is_none"
                 ));
                 if flag {
-                    serde.push(quote!(with = "::wecom_core_auth::rt::flag::option"));
+                    serde.push(quote!(with = "::wecom_core_auth::__private::flag::option"));
                 }
             }
             _ => {
                 if flag {
-                    serde.push(quote!(with = "::wecom_core_auth::rt::flag"));
+                    serde.push(quote!(with = "::wecom_core_auth::__private::flag"));
                 }
             }
         }

@@ -214,7 +214,7 @@ impl<'a> Gen<'a> {
                     #doc
                     #[allow(unused_imports)]
                     use super::*;
-                    use ::wecom_core_auth::rt;
+                    use ::wecom_core_auth::__private as rt;
                     #(#items)*
                 },
             });
@@ -243,7 +243,7 @@ impl<'a> Gen<'a> {
                     #doc
                     #[allow(unused_imports)]
                     use super::*;
-                    use ::wecom_core_auth::rt;
+                    use ::wecom_core_auth::__private as rt;
                     #(#items)*
                 },
             });

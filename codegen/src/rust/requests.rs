@@ -1,4 +1,5 @@
-//! Requests: the request struct, its `Endpoint` impl, the call builder and the server-side wire reader.
+//! Requests: the request struct, its `Endpoint` impl, the call builder, and the server-side
+//! reader (`FromWire`, only with the crate's `server` feature, which only the sandbox enables).
 
 use super::*;
 
@@ -63,39 +64,26 @@ impl Gen<'_> {
             lets.push(quote!(let #id = #expr;));
         }
         let ids: Vec<&Ident> = infos.iter().map(|f| &f.ident).collect();
-        let query_param = if query_fields.is_empty() {
-            quote!(_query)
-        } else {
-            quote!(query)
-        };
-        let body_param = if body_fields.is_empty() {
-            quote!(_body)
-        } else {
-            quote!(body)
-        };
         let query_init = if query_fields.is_empty() {
             quote!()
         } else {
-            quote!(let query = rt::WireQuery::new(query);)
+            quote!(let query = rt::WireQuery::new(wire.query);)
         };
         let body_init = if body_fields.is_empty() {
             quote!()
         } else {
-            quote!(let mut body = rt::WireBody::parse(body)?;)
+            quote!(let mut body = rt::WireBody::parse(wire.body)?;)
         };
-        let doc = docs(
-            "Reads the request as a server receives it: the query pairs (without the credential) and the\n\
-             raw JSON body. A missing required field or a malformed value is reported by name, and a body\n\
-             that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints\n\
-             are not checked here: call `validate()` next.",
-        );
+        let wire_param = if query_fields.is_empty() && body_fields.is_empty() {
+            quote!(_wire)
+        } else {
+            quote!(wire)
+        };
         quote! {
-            impl #type_name {
-                #doc
-                pub fn from_wire(
-                    #query_param: &[(::std::string::String, ::std::string::String)],
-                    #body_param: &[u8],
-                ) -> ::std::result::Result<Self, rt::WireError> {
+            #[cfg(feature = "server")]
+            impl rt::FromWire for #type_name {
+                const MULTIPART: bool = false;
+                fn from_wire(#wire_param: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
                     #query_init
                     #body_init
                     #(#lets)*
@@ -399,30 +387,17 @@ impl Gen<'_> {
             lets.push(quote!(let #id = #expr;));
         }
         let ids: Vec<&Ident> = infos.iter().map(|f| &f.ident).collect();
-        let has_query = infos.iter().any(|f| f.table == Table::Query);
-        let query_param = if has_query {
-            quote!(query)
-        } else {
-            quote!(_query)
-        };
-        let query_init = if has_query {
-            quote!(let query = rt::WireQuery::new(query);)
+        let query_init = if infos.iter().any(|f| f.table == Table::Query) {
+            quote!(let query = rt::WireQuery::new(wire.query);)
         } else {
             quote!()
         };
-        let doc = docs(
-            "Reads the request as a server receives it: the query pairs (without the credential) and the\n\
-             multipart parts by name. A missing part or query field is reported by name. Constraints are\n\
-             not checked here: call `validate()` next.",
-        );
         quote! {
-            impl #type_name {
-                #doc
-                pub fn from_wire(
-                    #query_param: &[(::std::string::String, ::std::string::String)],
-                    parts: ::std::vec::Vec<(::std::string::String, ::wecom_core_auth::Upload)>,
-                ) -> ::std::result::Result<Self, rt::WireError> {
-                    let mut parts = parts;
+            #[cfg(feature = "server")]
+            impl rt::FromWire for #type_name {
+                const MULTIPART: bool = true;
+                fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+                    let mut parts = wire.parts;
                     #query_init
                     #(#lets)*
                     Ok(Self { #(#ids),* })

@@ -118,7 +118,7 @@ fn every_rust_file_names_its_source_and_the_command() {
         // (`use super::*;`, in group files) and the runtime helpers (`rt`).
         for l in f.contents.lines().filter(|l| l.starts_with("use ")) {
             assert!(
-                l == "use super::*;" || l == "use ::wecom_core_auth::rt;",
+                l == "use super::*;" || l == "use ::wecom_core_auth::__private as rt;",
                 "{}: {l}",
                 f.path
             );

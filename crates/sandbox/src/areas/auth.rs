@@ -20,16 +20,6 @@ use crate::error::ApiError;
 use crate::registry::{Ctx, Registry};
 use crate::state::{State, TicketOwner, lock};
 
-crate::wire_requests!(
-    GettokenRequest,
-    GetJsapiTicketRequest,
-    TicketGetRequest,
-    AuthGetuserinfoRequest,
-    AuthGetuserdetailRequest,
-    GetcallbackipRequest,
-    MiniprogramJscode2SessionRequest,
-);
-
 /// How long an OAuth2 code lives: 5 minutes.
 pub const CODE_TTL_SECS: i64 = 300;
 /// How long a user_ticket lives: 1800 s.

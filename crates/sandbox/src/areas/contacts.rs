@@ -64,45 +64,6 @@ use crate::error::ApiError;
 use crate::registry::{Ctx, Registry};
 use crate::state::{State, lock};
 
-crate::wire_requests!(
-    DepartmentCreateRequest,
-    DepartmentUpdateRequest,
-    DepartmentDeleteRequest,
-    DepartmentListRequest,
-    DepartmentSimplelistRequest,
-    DepartmentGetRequest,
-    UserCreateRequest,
-    UserGetRequest,
-    UserUpdateRequest,
-    UserDeleteRequest,
-    UserBatchdeleteRequest,
-    UserSimplelistRequest,
-    UserListRequest,
-    UserListIdRequest,
-    UserGetuseridRequest,
-    UserGetUseridByEmailRequest,
-    UserConvertToOpenidRequest,
-    UserConvertToUseridRequest,
-    TagCreateRequest,
-    TagUpdateRequest,
-    TagDeleteRequest,
-    TagGetRequest,
-    TagAddtagusersRequest,
-    TagDeltagusersRequest,
-    TagListRequest,
-    BatchSyncuserRequest,
-    BatchReplaceuserRequest,
-    BatchReplacepartyRequest,
-    BatchGetresultRequest,
-    BatchInviteRequest,
-    AgentGetRequest,
-    AgentListRequest,
-    AgentSetRequest,
-    MenuCreateRequest,
-    MenuGetRequest,
-    MenuDeleteRequest,
-);
-
 /// `user/list_id` page size when the request names none.
 pub const DEFAULT_LIST_ID_LIMIT: u32 = 50;
 /// How many finished batch jobs keep their results (older ones answer 40089).

@@ -2,7 +2,7 @@
 //! The `agent/...` endpoints of [`Contacts`](super::Contacts): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Contacts::agent_get`]: Reads an app's settings and visible scope (`allow_userinfos`, `allow_partys`, `allow_tags`); `Contacts::visible_scope()` expands it to members.
 ///
 /// `GET /cgi-bin/agent/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90227)
@@ -26,16 +26,11 @@ impl ::std::convert::From<u32> for AgentGetRequest {
         Self::new(value)
     }
 }
-impl AgentGetRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for AgentGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let agentid = query.required("agentid")?;
         Ok(Self { agentid })
     }
@@ -131,14 +126,11 @@ impl ::std::default::Default for AgentListRequest {
         Self::new()
     }
 }
-impl AgentListRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
+#[cfg(feature = "server")]
+impl rt::FromWire for AgentListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
     ) -> ::std::result::Result<Self, rt::WireError> {
         Ok(Self {})
     }
@@ -253,7 +245,7 @@ pub struct AgentSetRequest {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub report_location_flag: ::std::option::Option<bool>,
     /// media_id of the new logo.
@@ -278,7 +270,7 @@ pub struct AgentSetRequest {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub isreportenter: ::std::option::Option<bool>,
     /// Home page URL.
@@ -358,16 +350,11 @@ impl ::std::convert::From<u32> for AgentSetRequest {
         Self::new(value)
     }
 }
-impl AgentSetRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for AgentSetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let agentid = body.required("agentid")?;
         let report_location_flag = body
             .optional_with("report_location_flag", rt::flag::deserialize)?;

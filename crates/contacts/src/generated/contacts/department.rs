@@ -2,7 +2,7 @@
 //! The `department/...` endpoints of [`Contacts`](super::Contacts): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Contacts::department_create`]: Creates a department under `parentid`.
 ///
 /// `POST /cgi-bin/department/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90205)
@@ -64,16 +64,11 @@ impl DepartmentCreateRequest {
         self
     }
 }
-impl DepartmentCreateRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for DepartmentCreateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let name = body.required("name")?;
         let name_en = body.optional("name_en")?;
         let parentid = body.required("parentid")?;
@@ -285,16 +280,11 @@ impl ::std::convert::From<u32> for DepartmentUpdateRequest {
         Self::new(value)
     }
 }
-impl DepartmentUpdateRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for DepartmentUpdateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let id = body.required("id")?;
         let name = body.optional("name")?;
         let name_en = body.optional("name_en")?;
@@ -463,16 +453,11 @@ impl ::std::convert::From<u32> for DepartmentDeleteRequest {
         Self::new(value)
     }
 }
-impl DepartmentDeleteRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for DepartmentDeleteRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let id = query.required("id")?;
         Ok(Self { id })
     }
@@ -595,16 +580,11 @@ impl ::std::default::Default for DepartmentListRequest {
         Self::new()
     }
 }
-impl DepartmentListRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for DepartmentListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let id = query.optional("id")?;
         Ok(Self { id })
     }
@@ -748,16 +728,11 @@ impl ::std::default::Default for DepartmentSimplelistRequest {
         Self::new()
     }
 }
-impl DepartmentSimplelistRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for DepartmentSimplelistRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let id = query.optional("id")?;
         Ok(Self { id })
     }
@@ -896,16 +871,11 @@ impl ::std::convert::From<u32> for DepartmentGetRequest {
         Self::new(value)
     }
 }
-impl DepartmentGetRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for DepartmentGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let id = query.required("id")?;
         Ok(Self { id })
     }

@@ -2,7 +2,7 @@
 //! The `menu/...` endpoints of [`Contacts`](super::Contacts): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Contacts::menu_create`]: Sets the app's custom menu (replaces it): 1-3 buttons, each an action or a group of 1-5 sub-buttons.
 ///
 /// `POST /cgi-bin/menu/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90231)
@@ -33,17 +33,12 @@ impl MenuCreateRequest {
         }
     }
 }
-impl MenuCreateRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for MenuCreateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
+        let mut body = rt::WireBody::parse(wire.body)?;
         let agentid = query.required("agentid")?;
         let button = body.list("button", true)?;
         Ok(Self { agentid, button })
@@ -160,16 +155,11 @@ impl ::std::convert::From<u32> for MenuGetRequest {
         Self::new(value)
     }
 }
-impl MenuGetRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for MenuGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let agentid = query.required("agentid")?;
         Ok(Self { agentid })
     }
@@ -297,16 +287,11 @@ impl ::std::convert::From<u32> for MenuDeleteRequest {
         Self::new(value)
     }
 }
-impl MenuDeleteRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for MenuDeleteRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let agentid = query.required("agentid")?;
         Ok(Self { agentid })
     }

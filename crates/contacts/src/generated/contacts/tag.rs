@@ -2,7 +2,7 @@
 //! The `tag/...` endpoints of [`Contacts`](super::Contacts): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Contacts::tag_create`]: Creates a tag (names unique, at most 3,000 tags).
 ///
 /// `POST /cgi-bin/tag/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90210)
@@ -43,16 +43,11 @@ impl ::std::convert::From<::std::string::String> for TagCreateRequest {
         Self::new(value)
     }
 }
-impl TagCreateRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for TagCreateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let tagname = body.required("tagname")?;
         let tagid = body.optional("tagid")?;
         Ok(Self { tagname, tagid })
@@ -176,16 +171,11 @@ impl TagUpdateRequest {
         }
     }
 }
-impl TagUpdateRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for TagUpdateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let tagid = body.required("tagid")?;
         let tagname = body.required("tagname")?;
         Ok(Self { tagid, tagname })
@@ -299,16 +289,11 @@ impl ::std::convert::From<u32> for TagDeleteRequest {
         Self::new(value)
     }
 }
-impl TagDeleteRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for TagDeleteRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let tagid = query.required("tagid")?;
         Ok(Self { tagid })
     }
@@ -422,16 +407,11 @@ impl ::std::convert::From<u32> for TagGetRequest {
         Self::new(value)
     }
 }
-impl TagGetRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for TagGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let tagid = query.required("tagid")?;
         Ok(Self { tagid })
     }
@@ -606,16 +586,11 @@ impl ::std::convert::From<u32> for TagAddtagusersRequest {
         Self::new(value)
     }
 }
-impl TagAddtagusersRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for TagAddtagusersRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let tagid = body.required("tagid")?;
         let userlist = body.list("userlist", false)?;
         let partylist = body.list("partylist", false)?;
@@ -685,7 +660,7 @@ pub struct TagAddtagusersResponse {
     /// Sent as one string joined with `|`.
     #[serde(
         default,
-        with = "::wecom_core_auth::rt::pipe",
+        with = "::wecom_core_auth::__private::pipe",
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub invalidlist: ::std::vec::Vec<::std::string::String>,
@@ -832,16 +807,11 @@ impl ::std::convert::From<u32> for TagDeltagusersRequest {
         Self::new(value)
     }
 }
-impl TagDeltagusersRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for TagDeltagusersRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let tagid = body.required("tagid")?;
         let userlist = body.list("userlist", false)?;
         let partylist = body.list("partylist", false)?;
@@ -911,7 +881,7 @@ pub struct TagDeltagusersResponse {
     /// Sent as one string joined with `|`.
     #[serde(
         default,
-        with = "::wecom_core_auth::rt::pipe",
+        with = "::wecom_core_auth::__private::pipe",
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub invalidlist: ::std::vec::Vec<::std::string::String>,
@@ -1022,14 +992,11 @@ impl ::std::default::Default for TagListRequest {
         Self::new()
     }
 }
-impl TagListRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
+#[cfg(feature = "server")]
+impl rt::FromWire for TagListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
     ) -> ::std::result::Result<Self, rt::WireError> {
         Ok(Self {})
     }

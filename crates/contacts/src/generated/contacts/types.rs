@@ -2,7 +2,7 @@
 //! The models, enums and unions declared in `spec/contacts.toml`.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// A department.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[cfg_attr(not(feature = "server"), non_exhaustive)]
@@ -193,7 +193,7 @@ pub struct Member {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub enable: ::std::option::Option<bool>,
 }
@@ -871,7 +871,7 @@ pub struct Agent {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub close: ::std::option::Option<bool>,
     /// Trusted domain.
@@ -881,14 +881,14 @@ pub struct Agent {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub report_location_flag: ::std::option::Option<bool>,
     /// Whether entering the app is reported (enter_agent events).
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub isreportenter: ::std::option::Option<bool>,
     /// Home page.

@@ -2,7 +2,7 @@
 //! The `user/...` endpoints of [`Contacts`](super::Contacts): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Contacts::user_create`]: Creates a member.
 ///
 /// `POST /cgi-bin/user/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90195)
@@ -77,7 +77,7 @@ pub struct UserCreateRequest {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub enable: ::std::option::Option<bool>,
     /// Custom fields.
@@ -277,16 +277,11 @@ impl UserCreateRequest {
         self
     }
 }
-impl UserCreateRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for UserCreateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let userid = body.required("userid")?;
         let name = body.required("name")?;
         let alias = body.optional("alias")?;
@@ -700,16 +695,11 @@ impl ::std::convert::From<::std::string::String> for UserGetRequest {
         Self::new(value)
     }
 }
-impl UserGetRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for UserGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let userid = query.required("userid")?;
         Ok(Self { userid })
     }
@@ -875,7 +865,7 @@ pub struct UserUpdateRequest {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub enable: ::std::option::Option<bool>,
     /// Custom fields.
@@ -1099,16 +1089,11 @@ impl ::std::convert::From<::std::string::String> for UserUpdateRequest {
         Self::new(value)
     }
 }
-impl UserUpdateRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for UserUpdateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let userid = body.required("userid")?;
         let new_userid = body.optional("new_userid")?;
         let name = body.optional("name")?;
@@ -1544,16 +1529,11 @@ impl ::std::convert::From<::std::string::String> for UserDeleteRequest {
         Self::new(value)
     }
 }
-impl UserDeleteRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for UserDeleteRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let userid = query.required("userid")?;
         Ok(Self { userid })
     }
@@ -1675,16 +1655,11 @@ impl UserBatchdeleteRequest {
         }
     }
 }
-impl UserBatchdeleteRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for UserBatchdeleteRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let useridlist = body.list("useridlist", true)?;
         Ok(Self { useridlist })
     }
@@ -1807,7 +1782,7 @@ pub struct UserSimplelistRequest {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub fetch_child: ::std::option::Option<bool>,
 }
@@ -1831,16 +1806,11 @@ impl ::std::convert::From<u32> for UserSimplelistRequest {
         Self::new(value)
     }
 }
-impl UserSimplelistRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for UserSimplelistRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let department_id = query.required("department_id")?;
         let fetch_child = query.optional("fetch_child")?;
         Ok(Self { department_id, fetch_child })
@@ -1977,7 +1947,7 @@ pub struct UserListRequest {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub fetch_child: ::std::option::Option<bool>,
 }
@@ -2001,16 +1971,11 @@ impl ::std::convert::From<u32> for UserListRequest {
         Self::new(value)
     }
 }
-impl UserListRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for UserListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let department_id = query.required("department_id")?;
         let fetch_child = query.optional("fetch_child")?;
         Ok(Self { department_id, fetch_child })
@@ -2167,16 +2132,11 @@ impl ::std::default::Default for UserListIdRequest {
         Self::new()
     }
 }
-impl UserListIdRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for UserListIdRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let cursor = body.optional("cursor")?;
         let limit = body.optional("limit")?;
         Ok(Self { cursor, limit })
@@ -2339,16 +2299,11 @@ impl ::std::convert::From<::std::string::String> for UserGetuseridRequest {
         Self::new(value)
     }
 }
-impl UserGetuseridRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for UserGetuseridRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let mobile = body.required("mobile")?;
         Ok(Self { mobile })
     }
@@ -2490,16 +2445,11 @@ impl ::std::convert::From<::std::string::String> for UserGetUseridByEmailRequest
         Self::new(value)
     }
 }
-impl UserGetUseridByEmailRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for UserGetUseridByEmailRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let email = body.required("email")?;
         let email_type = body.optional("email_type")?;
         Ok(Self { email, email_type })
@@ -2637,16 +2587,11 @@ impl ::std::convert::From<::std::string::String> for UserConvertToOpenidRequest 
         Self::new(value)
     }
 }
-impl UserConvertToOpenidRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for UserConvertToOpenidRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let userid = body.required("userid")?;
         Ok(Self { userid })
     }
@@ -2777,16 +2722,11 @@ impl ::std::convert::From<::std::string::String> for UserConvertToUseridRequest 
         Self::new(value)
     }
 }
-impl UserConvertToUseridRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for UserConvertToUseridRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let openid = body.required("openid")?;
         Ok(Self { openid })
     }

@@ -2,7 +2,7 @@
 //! The `auth/...` endpoints of [`Auth`](super::Auth): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Auth::auth_getuserinfo`]: Exchanges an OAuth2 `code` (single use, valid 5 minutes) for who signed in: a member (`userid`, `user_ticket`) or a non-member (`openid`, `external_userid`).
 ///
 /// `GET /cgi-bin/auth/getuserinfo` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91023)
@@ -32,16 +32,11 @@ impl ::std::convert::From<::std::string::String> for AuthGetuserinfoRequest {
         Self::new(value)
     }
 }
-impl AuthGetuserinfoRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for AuthGetuserinfoRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let code = query.required("code")?;
         Ok(Self { code })
     }
@@ -225,16 +220,11 @@ impl ::std::convert::From<::wecom_core_auth::Secret> for AuthGetuserdetailReques
         Self::new(value)
     }
 }
-impl AuthGetuserdetailRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for AuthGetuserdetailRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let user_ticket = body.required("user_ticket")?;
         Ok(Self { user_ticket })
     }

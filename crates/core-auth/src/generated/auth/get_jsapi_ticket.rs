@@ -2,7 +2,7 @@
 //! The `get_jsapi_ticket/...` endpoints of [`Auth`](super::Auth): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Auth::get_jsapi_ticket`]: Gets the corp's jsapi_ticket for `wx.config` signatures.
 ///
 /// `GET /cgi-bin/get_jsapi_ticket` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90506)
@@ -20,14 +20,11 @@ impl ::std::default::Default for GetJsapiTicketRequest {
         Self::new()
     }
 }
-impl GetJsapiTicketRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
+#[cfg(feature = "server")]
+impl rt::FromWire for GetJsapiTicketRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
     ) -> ::std::result::Result<Self, rt::WireError> {
         Ok(Self {})
     }

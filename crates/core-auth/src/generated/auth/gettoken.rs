@@ -2,7 +2,7 @@
 //! The `gettoken/...` endpoints of [`Auth`](super::Auth): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Auth::gettoken`]: Gets an access_token for one secret (an app's, or the contact-sync secret).
 ///
 /// `GET /cgi-bin/gettoken` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91039)
@@ -30,16 +30,11 @@ impl GettokenRequest {
         }
     }
 }
-impl GettokenRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for GettokenRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let corpid = query.required("corpid")?;
         let corpsecret = query.required("corpsecret")?;
         Ok(Self { corpid, corpsecret })

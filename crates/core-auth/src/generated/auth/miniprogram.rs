@@ -2,7 +2,7 @@
 //! The `miniprogram/...` endpoints of [`Auth`](super::Auth): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Auth::miniprogram_jscode2session`]: WeCom mini-program login: exchanges the `js_code` from `wx.qy.login` for the member and a session key.
 ///
 /// `GET /cgi-bin/miniprogram/jscode2session` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91507)
@@ -39,16 +39,11 @@ impl ::std::convert::From<::std::string::String> for MiniprogramJscode2SessionRe
         Self::new(value)
     }
 }
-impl MiniprogramJscode2SessionRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for MiniprogramJscode2SessionRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let js_code = query.required("js_code")?;
         let grant_type = query.required("grant_type")?;
         Ok(Self { js_code, grant_type })

@@ -2,7 +2,7 @@
 //! The `ticket/...` endpoints of [`Auth`](super::Auth): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Auth::ticket_get`]: Gets the app's agent_config ticket for `wx.agentConfig` signatures.
 ///
 /// `GET /cgi-bin/ticket/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90506)
@@ -28,16 +28,11 @@ impl ::std::default::Default for TicketGetRequest {
         Self::new()
     }
 }
-impl TicketGetRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for TicketGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let ticket_type = query.required("type")?;
         Ok(Self { ticket_type })
     }

@@ -2,7 +2,7 @@
 //! The `media/...` endpoints of [`Messages`](super::Messages): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Messages::media_upload`]: Uploads a temporary media file (valid 3 days).
 ///
 /// `POST /cgi-bin/media/upload` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90253)
@@ -30,16 +30,12 @@ impl MediaUploadRequest {
         }
     }
 }
-impl MediaUploadRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// multipart parts by name. A missing part or query field is reported by name. Constraints are
-    /// not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        parts: ::std::vec::Vec<(::std::string::String, ::wecom_core_auth::Upload)>,
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut parts = parts;
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for MediaUploadRequest {
+    const MULTIPART: bool = true;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut parts = wire.parts;
+        let query = rt::WireQuery::new(wire.query);
         let media_type = query.required("type")?;
         let media = rt::take_part(&mut parts, "media")?;
         Ok(Self { media_type, media })
@@ -174,15 +170,11 @@ impl MediaUploadimgRequest {
         Self { media: media.into() }
     }
 }
-impl MediaUploadimgRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// multipart parts by name. A missing part or query field is reported by name. Constraints are
-    /// not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        parts: ::std::vec::Vec<(::std::string::String, ::wecom_core_auth::Upload)>,
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut parts = parts;
+#[cfg(feature = "server")]
+impl rt::FromWire for MediaUploadimgRequest {
+    const MULTIPART: bool = true;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut parts = wire.parts;
         let media = rt::take_part(&mut parts, "media")?;
         Ok(Self { media })
     }
@@ -314,16 +306,11 @@ impl ::std::convert::From<::std::string::String> for MediaGetRequest {
         Self::new(value)
     }
 }
-impl MediaGetRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        _body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for MediaGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let query = rt::WireQuery::new(wire.query);
         let media_id = query.required("media_id")?;
         Ok(Self { media_id })
     }

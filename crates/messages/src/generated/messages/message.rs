@@ -2,7 +2,7 @@
 //! The `message/...` endpoints of [`Messages`](super::Messages): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Messages::message_send`]: Sends a message from an app to members, departments and tags (at most 1000, 100 and 100).
 ///
 /// `POST /cgi-bin/message/send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90236)
@@ -14,7 +14,7 @@ pub struct MessageSendRequest {
     /// Sent as one string joined with `|`. Limits: at most 1000 items (errcode 40032); each item 1 to 64 bytes, matches `^[^|]+$` (errcode 40031).
     #[serde(
         default,
-        with = "::wecom_core_auth::rt::pipe",
+        with = "::wecom_core_auth::__private::pipe",
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub touser: ::std::vec::Vec<::std::string::String>,
@@ -23,7 +23,7 @@ pub struct MessageSendRequest {
     /// Sent as one string joined with `|`. Limits: at most 100 items (errcode 82002).
     #[serde(
         default,
-        with = "::wecom_core_auth::rt::pipe",
+        with = "::wecom_core_auth::__private::pipe",
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub toparty: ::std::vec::Vec<u32>,
@@ -32,7 +32,7 @@ pub struct MessageSendRequest {
     /// Sent as one string joined with `|`. Limits: at most 100 items (errcode 82003).
     #[serde(
         default,
-        with = "::wecom_core_auth::rt::pipe",
+        with = "::wecom_core_auth::__private::pipe",
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub totag: ::std::vec::Vec<u32>,
@@ -48,14 +48,14 @@ pub struct MessageSendRequest {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub enable_id_trans: ::std::option::Option<bool>,
     /// Do not deliver an identical message again within `duplicate_check_interval` (the client turns it on when retries are enabled).
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub enable_duplicate_check: ::std::option::Option<bool>,
     /// Duplicate-check window in seconds (default 1800, at most 14400 = 4 h).
@@ -126,16 +126,11 @@ impl MessageSendRequest {
         self
     }
 }
-impl MessageSendRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for MessageSendRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let touser = body.list_with("touser", false, rt::pipe::deserialize)?;
         let toparty = body.list_with("toparty", false, rt::pipe::deserialize)?;
         let totag = body.list_with("totag", false, rt::pipe::deserialize)?;
@@ -243,7 +238,7 @@ pub struct MessageSendResponse {
     /// Sent as one string joined with `|`.
     #[serde(
         default,
-        with = "::wecom_core_auth::rt::pipe",
+        with = "::wecom_core_auth::__private::pipe",
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub invaliduser: ::std::vec::Vec<::std::string::String>,
@@ -252,7 +247,7 @@ pub struct MessageSendResponse {
     /// Sent as one string joined with `|`.
     #[serde(
         default,
-        with = "::wecom_core_auth::rt::pipe",
+        with = "::wecom_core_auth::__private::pipe",
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub invalidparty: ::std::vec::Vec<u32>,
@@ -261,7 +256,7 @@ pub struct MessageSendResponse {
     /// Sent as one string joined with `|`.
     #[serde(
         default,
-        with = "::wecom_core_auth::rt::pipe",
+        with = "::wecom_core_auth::__private::pipe",
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub invalidtag: ::std::vec::Vec<u32>,
@@ -270,7 +265,7 @@ pub struct MessageSendResponse {
     /// Sent as one string joined with `|`.
     #[serde(
         default,
-        with = "::wecom_core_auth::rt::pipe",
+        with = "::wecom_core_auth::__private::pipe",
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub unlicenseduser: ::std::vec::Vec<::std::string::String>,
@@ -456,16 +451,11 @@ impl ::std::convert::From<::std::string::String> for MessageRecallRequest {
         Self::new(value)
     }
 }
-impl MessageRecallRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for MessageRecallRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let msgid = body.required("msgid")?;
         Ok(Self { msgid })
     }
@@ -580,7 +570,7 @@ pub struct MessageUpdateTemplateCardRequest {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub atall: ::std::option::Option<bool>,
     /// The app that sent the card (`CardUpdate` fills it from the client's selected app).
@@ -593,7 +583,7 @@ pub struct MessageUpdateTemplateCardRequest {
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",
-        with = "::wecom_core_auth::rt::flag::option"
+        with = "::wecom_core_auth::__private::flag::option"
     )]
     pub enable_id_trans: ::std::option::Option<bool>,
     /// Replace the card's buttons with a label.
@@ -671,16 +661,11 @@ impl MessageUpdateTemplateCardRequest {
         self
     }
 }
-impl MessageUpdateTemplateCardRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for MessageUpdateTemplateCardRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let userids = body.list("userids", false)?;
         let partyids = body.list("partyids", false)?;
         let tagids = body.list("tagids", false)?;

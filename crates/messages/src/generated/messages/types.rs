@@ -2,7 +2,7 @@
 //! The models, enums and unions declared in `spec/messages.toml`.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// A text message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[cfg_attr(not(feature = "server"), non_exhaustive)]

@@ -2,7 +2,7 @@
 //! The `webhook/...` endpoints of [`Messages`](super::Messages): requests, answers and call builders.
 #[allow(unused_imports)]
 use super::*;
-use ::wecom_core_auth::rt;
+use ::wecom_core_auth::__private as rt;
 /// Request of [`Messages::webhook_send`]: Posts a message into the group chat of a group robot.
 ///
 /// `POST /cgi-bin/webhook/send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91770)
@@ -19,16 +19,11 @@ impl WebhookSendRequest {
         Self { content: content.into() }
     }
 }
-impl WebhookSendRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// raw JSON body. A missing required field or a malformed value is reported by name, and a body
-    /// that is not a JSON object as such, so a server can answer with WeCom's errcodes. Constraints
-    /// are not checked here: call `validate()` next.
-    pub fn from_wire(
-        _query: &[(::std::string::String, ::std::string::String)],
-        body: &[u8],
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(body)?;
+#[cfg(feature = "server")]
+impl rt::FromWire for WebhookSendRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut body = rt::WireBody::parse(wire.body)?;
         let content = body.flatten(Some("msgtype"))?;
         Ok(Self { content })
     }
@@ -146,16 +141,12 @@ impl WebhookUploadMediaRequest {
         }
     }
 }
-impl WebhookUploadMediaRequest {
-    /// Reads the request as a server receives it: the query pairs (without the credential) and the
-    /// multipart parts by name. A missing part or query field is reported by name. Constraints are
-    /// not checked here: call `validate()` next.
-    pub fn from_wire(
-        query: &[(::std::string::String, ::std::string::String)],
-        parts: ::std::vec::Vec<(::std::string::String, ::wecom_core_auth::Upload)>,
-    ) -> ::std::result::Result<Self, rt::WireError> {
-        let mut parts = parts;
-        let query = rt::WireQuery::new(query);
+#[cfg(feature = "server")]
+impl rt::FromWire for WebhookUploadMediaRequest {
+    const MULTIPART: bool = true;
+    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+        let mut parts = wire.parts;
+        let query = rt::WireQuery::new(wire.query);
         let media_type = query.required("type")?;
         let media = rt::take_part(&mut parts, "media")?;
         Ok(Self { media_type, media })
