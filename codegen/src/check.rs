@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use crate::diag::{Diagnostic, Diagnostics, Source};
+use crate::lower;
 use crate::names;
 use crate::spec::{
     Credential, EnumRepr, ErrcodesFile, Field, HttpMethod, ItemConstraints, Model, ResponseKind,
@@ -167,6 +168,33 @@ impl Role {
     }
 }
 
+/// Names of Rust's prelude that generated code uses unqualified (`Some(..)`, `Ok(..)`,
+/// `Vec::new()`): a declared type may not take them.
+const PRELUDE: [&str; 22] = [
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "Vec",
+    "String",
+    "Box",
+    "Default",
+    "From",
+    "Into",
+    "ToOwned",
+    "ToString",
+    "Iterator",
+    "IntoIterator",
+    "Clone",
+    "Copy",
+    "Send",
+    "Sync",
+    "Sized",
+    "Debug",
+];
+
 struct Checker {
     diags: Vec<Diagnostic>,
     known_errcodes: Option<HashSet<i64>>,
@@ -207,6 +235,14 @@ impl Checker {
                         name.span(),
                         format!("{} name `{key}` is not PascalCase", kind.describe()),
                         format!("write it as `{}`", names::to_pascal(key)),
+                    );
+                }
+                if PRELUDE.contains(&key.as_str()) {
+                    self.err(
+                        &unit.src,
+                        name.span(),
+                        format!("{} name `{key}` is a name of Rust's prelude, which generated code uses", kind.describe()),
+                        format!("rename it, e.g. `{}{key}`", names::to_pascal(unit.spec.area.name.get_ref())),
                     );
                 }
                 if let Some(prev) = types.get(key) {
@@ -422,22 +458,13 @@ impl Checker {
                 } else {
                     routes.insert(route, (fi, ep.path.span(), name.to_owned()));
                 }
-                let pascal = names::to_pascal(name);
-                let req = ep
-                    .request_type
-                    .clone()
-                    .unwrap_or_else(|| format!("{pascal}Request"));
                 let reuses_model = ep
                     .response_type
                     .as_deref()
                     .is_some_and(|r| project.kind(r) == Some(TypeKind::Model));
-                let mut generated = vec![req];
+                let mut generated = vec![lower::request_type(ep), lower::call_type(ep)];
                 if !reuses_model && ep.response_kind == ResponseKind::Json {
-                    generated.push(
-                        ep.response_type
-                            .clone()
-                            .unwrap_or_else(|| format!("{pascal}Response")),
-                    );
+                    generated.push(lower::response_type(ep));
                 }
                 for g in generated {
                     if !names::is_pascal(&g) {
@@ -466,6 +493,9 @@ impl Checker {
             }
             for (name, model) in &unit.spec.model {
                 let ctx = format!("model `{name}`");
+                if let Some(c) = &model.check {
+                    self.check_fn_path(src, name.span(), &ctx, c);
+                }
                 self.check_fields(project, src, &ctx, &model.fields, Role::Model);
                 self.check_rules(
                     project,
@@ -624,11 +654,13 @@ impl Checker {
             &request_fields,
         );
 
+        // Hand-written check.
+        if let Some(c) = &ep.check {
+            self.check_fn_path(src, ep.name.span(), &ctx, c);
+        }
+
         // Retry and duplicate check.
-        let retry = ep
-            .retry
-            .unwrap_or(if is_get { Retry::Idempotent } else { Retry::No });
-        match (retry, &ep.duplicate_check) {
+        match (lower::retry(ep), &ep.duplicate_check) {
             (Retry::DuplicateCheck, None) => self.err(
                 src,
                 ep.name.span(),
@@ -689,6 +721,22 @@ impl Checker {
                 ep.name.span(),
                 format!("request_type `{req}` of {ctx} is a declared type"),
                 "request types are generated from the endpoint's fields: choose a new name"
+                    .to_owned(),
+            );
+        }
+    }
+
+    /// A `check = "..."` must be a Rust path to a function.
+    fn check_fn_path(&mut self, src: &Source, span: Range<usize>, ctx: &str, path: &str) {
+        let at = src
+            .find_after(span.start, &format!("\"{path}\""))
+            .unwrap_or(span);
+        if syn::parse_str::<syn::Path>(path).is_err() || path.trim() != path || path.is_empty() {
+            self.err(
+                src,
+                at,
+                format!("check `{path}` of {ctx} is not a Rust path"),
+                "name a function of the area's crate: check = \"crate::rules::check_send\""
                     .to_owned(),
             );
         }

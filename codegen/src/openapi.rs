@@ -3,15 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::check::{Project, TypeKind};
-use crate::names;
-use crate::spec::{
-    Credential, Endpoint, EnumRepr, Field, HttpMethod, ItemConstraints, ResponseKind, Retry,
-    UnionStyle,
-};
+use crate::lower::{LEndpoint, LField, LResponse, Lowered, Table};
+use crate::spec::{Credential, EnumRepr, Field, HttpMethod, ItemConstraints, Retry, UnionStyle};
 use crate::ty::{Scalar, Ty};
-
-type Fields = indexmap::IndexMap<crate::spec::Name, Field>;
 
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
@@ -42,7 +36,7 @@ fn number(v: f64) -> Value {
 }
 
 struct Builder<'a> {
-    project: &'a Project,
+    low: &'a Lowered<'a>,
 }
 
 impl Builder<'_> {
@@ -145,18 +139,23 @@ impl Builder<'_> {
     }
 
     /// An object schema of fields; flattened fields become `allOf` parts.
-    fn object_schema(&self, fields: &Fields, doc: &str) -> Value {
+    fn object_schema<'f>(
+        &self,
+        fields: impl IntoIterator<Item = &'f LField<'f>>,
+        doc: &str,
+    ) -> Value {
         let mut props = Map::new();
         let mut required = Vec::new();
         let mut flattened = Vec::new();
-        for (name, field) in fields {
+        for f in fields {
+            let field = f.spec;
             if field.flatten {
                 flattened.push(schema_ref(field.ty.get_ref().trim()));
                 continue;
             }
-            props.insert(name.get_ref().clone(), self.field_schema(field));
+            props.insert(f.wire.to_owned(), self.field_schema(field));
             if field.required {
-                required.push(json!(name.get_ref()));
+                required.push(json!(f.wire));
             }
         }
         let mut obj = Map::new();
@@ -239,32 +238,30 @@ impl Builder<'_> {
         })
     }
 
-    fn operation(&self, ep: &Endpoint, area: &str, schemas: &mut Map<String, Value>) -> Value {
-        let name = ep.name.get_ref();
-        let pascal = names::to_pascal(name);
+    fn operation(&self, ep: &LEndpoint, area: &str, schemas: &mut Map<String, Value>) -> Value {
+        let name = ep.name;
         let mut op = Map::new();
         op.insert("operationId".into(), json!(name));
         op.insert("tags".into(), json!([area]));
         let summary = ep
             .doc
-            .trim()
             .split(". ")
             .next()
             .unwrap_or_default()
             .trim_end_matches('.')
             .to_owned();
         op.insert("summary".into(), json!(summary));
-        op.insert("description".into(), json!(ep.doc.trim()));
+        op.insert("description".into(), json!(ep.doc));
         op.insert(
             "externalDocs".into(),
             json!({ "description": "WeCom documentation", "url": ep.doc_url }),
         );
         let params: Vec<Value> = ep
-            .query
-            .iter()
-            .map(|(n, f)| {
+            .in_table(Table::Query)
+            .map(|lf| {
+                let f = lf.spec;
                 let mut p = json!({
-                    "name": n.get_ref(),
+                    "name": lf.wire,
                     "in": "query",
                     "required": f.required,
                     "schema": self.field_schema(f),
@@ -292,56 +289,40 @@ impl Builder<'_> {
             Credential::RobotKey => "robot_key",
         };
         op.insert("x-wecom-credential".into(), json!(credential));
-        let retry = ep.retry.unwrap_or(if ep.method == HttpMethod::Get {
-            Retry::Idempotent
-        } else {
-            Retry::No
-        });
         op.insert(
             "x-wecom-retry".into(),
-            json!(match retry {
+            json!(match ep.retry {
                 Retry::Idempotent => "idempotent",
                 Retry::No => "no",
                 Retry::DuplicateCheck => "duplicate_check",
             }),
         );
-        if !ep.multipart.is_empty() {
-            let schema = self.object_schema(&ep.multipart, "");
+        if ep.multipart {
+            let schema = self.object_schema(ep.in_table(Table::Multipart), "");
             op.insert("requestBody".into(), json!({ "required": true, "content": { "multipart/form-data": { "schema": schema } } }));
         } else if ep.method == HttpMethod::Post {
-            let req = ep
-                .request_type
-                .clone()
-                .unwrap_or_else(|| format!("{pascal}Request"));
+            let req = ep.request_type.clone();
             schemas.insert(
                 req.clone(),
-                self.object_schema(&ep.body, &format!("Body of `{name}`.")),
+                self.object_schema(ep.in_table(Table::Body), &format!("Body of `{name}`.")),
             );
             op.insert("requestBody".into(), json!({ "required": true, "content": { "application/json": { "schema": schema_ref(&req) } } }));
         }
-        let ok = match ep.response_kind {
-            ResponseKind::Binary => json!({
+        let ok = match &ep.response {
+            LResponse::Binary => json!({
                 "description": "The raw bytes; a JSON error envelope instead when the call failed.",
                 "content": {
                     "application/octet-stream": { "schema": { "type": "string", "format": "binary" } },
                     "application/json": { "schema": schema_ref("Envelope") },
                 },
             }),
-            ResponseKind::Json => {
-                let resp_schema = match ep
-                    .response_type
-                    .as_deref()
-                    .filter(|r| self.project.kind(r) == Some(TypeKind::Model))
-                {
-                    Some(model) => json!({ "allOf": [schema_ref("Envelope"), schema_ref(model)] }),
-                    None => {
-                        let resp = ep
-                            .response_type
-                            .clone()
-                            .unwrap_or_else(|| format!("{pascal}Response"));
-                        schemas.insert(resp.clone(), json!({ "allOf": [schema_ref("Envelope"), self.object_schema(&ep.response, &format!("Answer of `{name}`."))] }));
-                        schema_ref(&resp)
+            LResponse::Model(model) | LResponse::Generated { name: model, .. } => {
+                let resp_schema = match &ep.response {
+                    LResponse::Generated { fields, .. } => {
+                        schemas.insert(model.clone(), json!({ "allOf": [schema_ref("Envelope"), self.object_schema(fields, &format!("Answer of `{name}`."))] }));
+                        schema_ref(model)
                     }
+                    _ => json!({ "allOf": [schema_ref("Envelope"), schema_ref(model)] }),
                 };
                 json!({
                     "description": "The answer; `errcode` is 0 on success, otherwise the other fields are absent.",
@@ -369,34 +350,26 @@ impl Builder<'_> {
         );
         let mut paths = Map::new();
         let mut tags = Vec::new();
-        for unit in &self.project.files {
-            let area = unit.spec.area.name.get_ref();
-            tags.push(json!({ "name": area, "description": unit.spec.area.doc.trim() }));
-            for ep in &unit.spec.endpoint {
-                let path = format!(
-                    "/{}",
-                    ep.path.get_ref().split('?').next().unwrap_or_default()
-                );
-                let method = if ep.method == HttpMethod::Get {
-                    "get"
-                } else {
-                    "post"
+        for area in &self.low.areas {
+            tags.push(json!({ "name": area.name, "description": area.doc }));
+            for ep in &area.endpoints {
+                let path = format!("/{}", ep.path);
+                let method = match ep.method {
+                    HttpMethod::Get => "get",
+                    HttpMethod::Post => "post",
                 };
-                let op = self.operation(ep, area, &mut schemas);
+                let op = self.operation(ep, area.name, &mut schemas);
                 let entry = paths.entry(path).or_insert_with(|| json!({}));
                 entry[method] = op;
             }
-            for (name, m) in &unit.spec.model {
-                schemas.insert(
-                    name.get_ref().clone(),
-                    self.object_schema(&m.fields, &m.doc),
-                );
+            for m in &area.models {
+                schemas.insert(m.name.to_owned(), self.object_schema(&m.fields, m.doc));
             }
-            for (name, e) in &unit.spec.enums {
-                schemas.insert(name.get_ref().clone(), self.enum_schema(e));
+            for (name, e) in &area.enums {
+                schemas.insert((*name).to_owned(), self.enum_schema(e));
             }
-            for (name, u) in &unit.spec.union {
-                schemas.insert(name.get_ref().clone(), self.union_schema(u));
+            for (name, u) in &area.unions {
+                schemas.insert((*name).to_owned(), self.union_schema(u));
             }
         }
         json!({
@@ -454,8 +427,8 @@ fn apply_lengths(
 }
 
 /// The OpenAPI document of a project.
-pub(crate) fn document(project: &Project, version: &str) -> Value {
-    Builder { project }.document(version)
+pub(crate) fn document(low: &Lowered, version: &str) -> Value {
+    Builder { low }.document(version)
 }
 
 /// JSON with object keys sorted and two-space indentation: the same bytes whatever serde_json's

@@ -209,6 +209,12 @@ pub struct Endpoint {
     /// Cross-field rules on the request.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// A hand-written check of the request, for a rule the spec cannot express: the path of a
+    /// function `fn(&Request) -> Result<(), wecom_core_auth::InvalidInput>` in the area's crate
+    /// (`crate::rules::check_send`). The generated `validate()` calls it after the declared
+    /// constraints, so every way of sending the request runs it.
+    #[serde(default)]
+    pub check: Option<String>,
     /// Shape of the answer.
     #[serde(default)]
     pub response_kind: ResponseKind,
@@ -232,6 +238,9 @@ pub struct Model {
     /// Cross-field rules.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// A hand-written check of the model (see `Endpoint::check`): `fn(&Model) -> Result<(), InvalidInput>`.
+    #[serde(default)]
+    pub check: Option<String>,
 }
 
 /// A field of a request, response or model, with its constraints.

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use wecom_callback::router::CallbackRouter;
 use wecom_callback::{CallbackCrypto, EventKind, Inbound, MessageBody, Reply};
-use wecom_contacts::{ContactsExt, MenuButton, MenuCreateRequest};
+use wecom_contacts::{ContactsExt, MenuButton};
 use wecom_core_auth::Secret;
 use wecom_sandbox::corp::CallbackConfig;
 use wecom_tests::{DEMO_APPROVAL_AGENTID, demo};
@@ -99,10 +99,10 @@ async fn sandbox_pushes_handler_replies_reply_decrypts() -> Res {
     // A menu click: the app sets its menu through the client, the member taps it.
     w.client
         .contacts()
-        .menu_create(MenuCreateRequest::new(
+        .menu_create(
             DEMO_APPROVAL_AGENTID,
             [MenuButton::click("报表", "REPORT_TODAY")],
-        ))
+        )
         .await?;
     let records = admin
         .member_clicks("lina", DEMO_APPROVAL_AGENTID, "REPORT_TODAY")

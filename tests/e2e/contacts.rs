@@ -12,14 +12,8 @@ use tokio::sync::mpsc;
 use wecom_callback::{CallbackCrypto, EventKind, Inbound};
 use wecom_contacts::scope::{Directory, Reason, ScopeRules, VisibleScope};
 use wecom_contacts::{
-    AgentSetRequest, BatchCallback, BatchGetresultResponse, BatchInviteRequest,
-    BatchReplacepartyRequest, BatchReplaceuserRequest, BatchStatus, BatchSyncuserRequest,
-    ContactsExt, DepartmentCreateRequest, DepartmentListRequest, DepartmentSimplelistRequest,
-    DepartmentUpdateRequest, EmailType, Gender, MemberDetail, MenuAction, MenuButton,
-    MenuCreateRequest, MenuSubButton, TagAddtagusersRequest, TagCreateRequest,
-    TagDeltagusersRequest, TagUpdateRequest, UserBatchdeleteRequest, UserCreateRequest,
-    UserGetUseridByEmailRequest, UserListRequest, UserSimplelistRequest, UserUpdateRequest,
-    WalkOptions, WalkPhase,
+    BatchCallback, BatchGetresultResponse, BatchStatus, ContactsExt, EmailType, Gender,
+    MemberDetail, MenuAction, MenuButton, MenuSubButton, WalkOptions, WalkPhase,
 };
 use wecom_core_auth::{Client, Error, InvalidInput, Secret};
 use wecom_sandbox::areas::contacts::set_batch_row_delay;
@@ -169,29 +163,24 @@ async fn invalid_input_fails_before_any_request() -> TestResult {
 
     let long = "a".repeat(65);
     let e = invalid(
-        c.user_create(UserCreateRequest::new(long, "Long", [1u32]).email("long@example.com"))
+        c.user_create(long, "Long", [1u32])
+            .email("long@example.com")
             .await,
     );
     assert_eq!((e.field.as_str(), e.errcode), ("userid", Some(40003)));
     assert!(e.to_string().contains("65"), "says how long it is: {e}");
 
     let ids: Vec<String> = (0..201).map(|i| format!("u{i}")).collect();
-    let e = invalid(c.user_batchdelete(UserBatchdeleteRequest::new(ids)).await);
+    let e = invalid(c.user_batchdelete(ids).await);
     assert_eq!(
         (e.field.as_str(), e.errcode),
         ("useridlist", Some(40032)),
         "{e}"
     );
 
-    let e = invalid(
-        c.department_create(DepartmentCreateRequest::new("", 1u32))
-            .await,
-    );
+    let e = invalid(c.department_create("", 1u32).await);
     assert_eq!((e.field.as_str(), e.errcode), ("name", Some(60001)), "{e}");
-    let e = invalid(
-        c.department_create(DepartmentCreateRequest::new("a|b", 1u32))
-            .await,
-    );
+    let e = invalid(c.department_create("a|b", 1u32).await);
     assert_eq!(e.field, "name");
 
     let e = invalid(c.department_move(3, 3).await);
@@ -201,56 +190,40 @@ async fn invalid_input_fails_before_any_request() -> TestResult {
         "{e}"
     );
 
-    let e = invalid(
-        c.user_create(UserCreateRequest::new("nomail", "No Mail", [1u32]))
-            .await,
-    );
+    let e = invalid(c.user_create("nomail", "No Mail", [1u32]).await);
     assert_eq!(
         e.errcode,
         Some(60129),
         "a new member needs a mobile or an email: {e}"
     );
     let e = invalid(
-        c.user_create(UserCreateRequest::new("many", "Many", 1..=21u32).email("m@example.com"))
+        c.user_create("many", "Many", 1..=21u32)
+            .email("m@example.com")
             .await,
     );
     assert_eq!(e.errcode, Some(60110));
     let e = invalid(
-        c.user_create(
-            UserCreateRequest::new("lead", "Lead", [1u32, 2u32])
-                .email("l@example.com")
-                .is_leader_in_dept([1u32]),
-        )
-        .await,
-    );
-    assert_eq!(e.errcode, Some(60132));
-    let e = invalid(c.tag_addtagusers(TagAddtagusersRequest::new(10u32)).await);
-    assert_eq!(e.errcode, Some(40070));
-    let e = invalid(
-        c.agent_set(AgentSetRequest::new(EVERYONE).description("abc"))
+        c.user_create("lead", "Lead", [1u32, 2u32])
+            .email("l@example.com")
+            .is_leader_in_dept([1u32])
             .await,
     );
+    assert_eq!(e.errcode, Some(60132));
+    let e = invalid(c.tag_addtagusers(10u32).await);
+    assert_eq!(e.errcode, Some(40070));
+    let e = invalid(c.agent_set(EVERYONE).description("abc").await);
     assert_eq!((e.field.as_str(), e.errcode), ("description", Some(45004)));
     let four = (0..4).map(|i| MenuButton::click(format!("b{i}"), "K"));
-    let e = invalid(c.menu_create(MenuCreateRequest::new(EVERYONE, four)).await);
+    let e = invalid(c.menu_create(EVERYONE, four).await);
     assert_eq!(e.errcode, Some(40016));
     let mut deep = MenuSubButton::click("deep", "K");
     deep.sub_button = vec![serde_json::json!({"type": "click", "name": "third", "key": "K"})];
     let e = invalid(
-        c.menu_create(MenuCreateRequest::new(
-            EVERYONE,
-            [MenuButton::group("g", [deep])],
-        ))
-        .await,
+        c.menu_create(EVERYONE, [MenuButton::group("g", [deep])])
+            .await,
     );
     assert_eq!(e.errcode, Some(40022), "menus have two levels: {e}");
-    let e = invalid(
-        c.menu_create(MenuCreateRequest::new(
-            EVERYONE,
-            [MenuButton::new("neither")],
-        ))
-        .await,
-    );
+    let e = invalid(c.menu_create(EVERYONE, [MenuButton::new("neither")]).await);
     assert_eq!(e.errcode, Some(40017));
 
     let admin = sb.admin();
@@ -274,16 +247,13 @@ async fn directory_writes_need_the_contact_sync_secret() -> TestResult {
     let app_only = app_client(&sb, EVERYONE)?;
     let c = app_only.contacts();
     for result in [
-        c.user_create(UserCreateRequest::new("x1", "X", [1u32]).email("x1@example.com"))
+        c.user_create("x1", "X", [1u32])
+            .email("x1@example.com")
             .await
             .map(|_| ()),
         c.user_delete("alice").await.map(|_| ()),
-        c.department_create(DepartmentCreateRequest::new("New", 1u32))
-            .await
-            .map(|_| ()),
-        c.batch_syncuser(BatchSyncuserRequest::new("media"))
-            .await
-            .map(|_| ()),
+        c.department_create("New", 1u32).await.map(|_| ()),
+        c.batch_syncuser("media").await.map(|_| ()),
     ] {
         match result {
             Err(Error::Config(e)) => {
@@ -385,19 +355,14 @@ async fn departments_create_read_update_delete() -> TestResult {
     let c = client.contacts();
 
     let id = c
-        .department_create(
-            DepartmentCreateRequest::new("测试", 2u32)
-                .name_en("QA")
-                .order(7u32)
-                .id(20u32),
-        )
+        .department_create("测试", 2u32)
+        .name_en("QA")
+        .order(7u32)
+        .id(20u32)
         .await?
         .id;
     assert_eq!(id, 20);
-    let auto = c
-        .department_create(DepartmentCreateRequest::new("自动", 20u32))
-        .await?
-        .id;
+    let auto = c.department_create("自动", 20u32).await?.id;
     assert!(auto > 20, "a fresh id: {auto}");
 
     let d = c.department_get(20).await?.department;
@@ -407,7 +372,8 @@ async fn departments_create_read_update_delete() -> TestResult {
     );
 
     let subtree: Vec<u32> = c
-        .department_list(DepartmentListRequest::new().id(2u32))
+        .department_list()
+        .id(2u32)
         .await?
         .department
         .iter()
@@ -418,44 +384,26 @@ async fn departments_create_read_update_delete() -> TestResult {
         subtree.iter().copied().collect::<BTreeSet<_>>(),
         BTreeSet::from([2, 3, 4, 5, 20, auto])
     );
-    let all = c
-        .department_simplelist(DepartmentSimplelistRequest::new())
-        .await?
-        .department_id;
+    let all = c.department_simplelist().await?.department_id;
     assert_eq!(all.len(), 9);
     let pos = |id: u32| all.iter().position(|d| d.id == id);
     assert!(pos(20) < pos(auto), "parents before children");
 
     // Errors WeCom answers.
     assert_eq!(
-        errcode(
-            c.department_create(DepartmentCreateRequest::new("后端", 2u32))
-                .await
-        ),
+        errcode(c.department_create("后端", 2u32).await),
         60008,
         "sibling names are unique"
     );
+    assert_eq!(errcode(c.department_create("X", 999u32).await), 60004);
     assert_eq!(
-        errcode(
-            c.department_create(DepartmentCreateRequest::new("X", 999u32))
-                .await
-        ),
-        60004
-    );
-    assert_eq!(
-        errcode(
-            c.department_create(DepartmentCreateRequest::new("X", 1u32).id(3u32))
-                .await
-        ),
+        errcode(c.department_create("X", 1u32).id(3u32).await),
         60008,
         "id taken"
     );
     assert_eq!(errcode(c.department_get(999).await), 60003);
     assert_eq!(
-        errcode(
-            c.department_update(DepartmentUpdateRequest::new(2u32).parentid(5u32))
-                .await
-        ),
+        errcode(c.department_update(2u32).parentid(5u32).await),
         60010,
         "cycle"
     );
@@ -474,8 +422,7 @@ async fn departments_create_read_update_delete() -> TestResult {
     );
 
     c.department_move(20, 6).await?;
-    c.department_update(DepartmentUpdateRequest::new(20u32).name("质量").order(3u32))
-        .await?;
+    c.department_update(20u32).name("质量").order(3u32).await?;
     let d = c.department_get(20).await?.department;
     assert_eq!(
         (d.name.as_deref(), d.parentid, d.order),
@@ -497,21 +444,19 @@ async fn members_create_read_update_delete() -> TestResult {
     let client = contact_client(&sb)?;
     let c = client.contacts();
 
-    c.user_create(
-        UserCreateRequest::new("Zhangsan", "张三", [3u32, 6u32])
-            .mobile("+86-13900000001")
-            .email("zhangsan@example.com")
-            .biz_mail("zs@corp.example.com")
-            .order([10u32, 20])
-            .is_leader_in_dept([1u32, 0])
-            .position("工程师")
-            .gender(Gender::Male)
-            .telephone("010-1234,5")
-            .direct_leader(["alice"])
-            .main_department(6u32)
-            .address("北京"),
-    )
-    .await?;
+    c.user_create("Zhangsan", "张三", [3u32, 6u32])
+        .mobile("+86-13900000001")
+        .email("zhangsan@example.com")
+        .biz_mail("zs@corp.example.com")
+        .order([10u32, 20])
+        .is_leader_in_dept([1u32, 0])
+        .position("工程师")
+        .gender(Gender::Male)
+        .telephone("010-1234,5")
+        .direct_leader(["alice"])
+        .main_department(6u32)
+        .address("北京")
+        .await?;
     let m = c.user_get("zhangsan").await?;
     assert_eq!(
         m.userid, "Zhangsan",
@@ -537,34 +482,26 @@ async fn members_create_read_update_delete() -> TestResult {
 
     // WeCom's uniqueness rules.
     let dup = |userid: &str, mobile: &str, email: &str| {
-        UserCreateRequest::new(userid, "Dup", [1u32])
+        c.user_create(userid, "Dup", [1u32])
             .mobile(mobile)
             .email(email)
     };
     assert_eq!(
-        errcode(
-            c.user_create(dup("ZHANGSAN", "13900000009", "z9@example.com"))
-                .await
-        ),
+        errcode(dup("ZHANGSAN", "13900000009", "z9@example.com").await),
         60102
     );
     assert_eq!(
-        errcode(
-            c.user_create(dup("z2", "+86-13900000001", "z2@example.com"))
-                .await
-        ),
+        errcode(dup("z2", "+86-13900000001", "z2@example.com").await),
         60104
     );
     assert_eq!(
-        errcode(
-            c.user_create(dup("z3", "13900000003", "ZhangSan@example.com"))
-                .await
-        ),
+        errcode(dup("z3", "13900000003", "ZhangSan@example.com").await),
         60106
     );
     assert_eq!(
         errcode(
-            c.user_create(UserCreateRequest::new("z4", "Z", [99u32]).email("z4@example.com"))
+            c.user_create("z4", "Z", [99u32])
+                .email("z4@example.com")
                 .await
         ),
         60003
@@ -572,21 +509,18 @@ async fn members_create_read_update_delete() -> TestResult {
     assert_eq!(errcode(c.user_get("nobody").await), 60111);
 
     // Update: omitted fields stay, a new department list replaces the per-department lists.
-    c.user_update(
-        UserUpdateRequest::new("zhangsan")
-            .department([4u32])
-            .position("架构师")
-            .enable(false),
-    )
-    .await?;
+    c.user_update("zhangsan")
+        .department([4u32])
+        .position("架构师")
+        .enable(false)
+        .await?;
     let m = c.user_get("zhangsan").await?;
     assert_eq!(
         (m.department.clone(), m.position.as_deref(), m.enable),
         (vec![4], Some("架构师"), Some(false))
     );
     assert_eq!(m.mobile.as_deref(), Some("+86-13900000001"));
-    c.user_update(UserUpdateRequest::new("zhangsan").new_userid("zs"))
-        .await?;
+    c.user_update("zhangsan").new_userid("zs").await?;
     assert_eq!(c.user_get("zs").await?.userid, "zs");
     assert_eq!(errcode(c.user_get("zhangsan").await), 60111);
 
@@ -599,9 +533,10 @@ async fn members_create_read_update_delete() -> TestResult {
             .userid,
         "zs"
     );
-    let personal =
-        UserGetUseridByEmailRequest::new("zhangsan@example.com").email_type(EmailType::Personal);
-    assert_eq!(c.user_get_userid_by_email(personal).await?.userid, "zs");
+    let personal = c
+        .user_get_userid_by_email("zhangsan@example.com")
+        .email_type(EmailType::Personal);
+    assert_eq!(personal.await?.userid, "zs");
     assert_eq!(
         errcode(c.user_get_userid_by_email("zhangsan@example.com").await),
         46004,
@@ -626,10 +561,7 @@ async fn members_create_read_update_delete() -> TestResult {
         sorted(brief.iter().map(|m| m.userid.as_str())),
         vec!["carol", "frank", "zs"]
     );
-    let deep = c
-        .user_list(UserListRequest::new(2u32).fetch_child(true))
-        .await?
-        .userlist;
+    let deep = c.user_list(2u32).fetch_child(true).await?.userlist;
     assert_eq!(
         sorted(deep.iter().map(|m| m.userid.as_str())),
         vec!["alice", "bob", "carol", "frank", "zs"]
@@ -638,30 +570,21 @@ async fn members_create_read_update_delete() -> TestResult {
         deep.iter().all(|m| m.name.is_some()),
         "details come with user/list"
     );
-    let only = c
-        .user_simplelist(UserSimplelistRequest::new(2u32))
-        .await?
-        .userlist;
+    let only = c.user_simplelist(2u32).await?.userlist;
     assert!(only.is_empty(), "no member sits directly in 2");
 
     // Delete, and the userid is free again.
     c.user_delete("zs").await?;
     assert_eq!(errcode(c.user_delete("zs").await), 60111);
-    c.user_create(UserCreateRequest::new("zs", "Again", [1u32]).email("again@example.com"))
+    c.user_create("zs", "Again", [1u32])
+        .email("again@example.com")
         .await?;
     assert_eq!(c.user_get("zs").await?.name.as_deref(), Some("Again"));
 
     // batchdelete: one unknown userid fails the whole call.
-    assert_eq!(
-        errcode(
-            c.user_batchdelete(UserBatchdeleteRequest::new(["zs", "ghost"]))
-                .await
-        ),
-        60111
-    );
+    assert_eq!(errcode(c.user_batchdelete(["zs", "ghost"]).await), 60111);
     assert!(c.user_get("zs").await.is_ok(), "nothing was deleted");
-    c.user_batchdelete(UserBatchdeleteRequest::new(["zs", "grace"]))
-        .await?;
+    c.user_batchdelete(["zs", "grace"]).await?;
     assert_eq!(errcode(c.user_get("grace").await), 60111);
     Ok(())
 }
@@ -780,24 +703,19 @@ async fn tags_and_partial_failures() -> TestResult {
     let sb = start().await?;
     let client = contact_client(&sb)?;
     let c = client.contacts();
-    let id = c
-        .tag_create(TagCreateRequest::new("值班").tagid(30u32))
-        .await?
-        .tagid;
+    let id = c.tag_create("值班").tagid(30u32).await?.tagid;
     assert_eq!(id, 30);
     assert_eq!(
         errcode(c.tag_create("值班").await),
         40071,
         "names are unique"
     );
-    c.tag_update(TagUpdateRequest::new(30u32, "夜班")).await?;
+    c.tag_update(30u32, "夜班").await?;
 
     let added = c
-        .tag_addtagusers(
-            TagAddtagusersRequest::new(30u32)
-                .userlist(["alice", "ghost", "nobody"])
-                .partylist([4u32, 999]),
-        )
+        .tag_addtagusers(30u32)
+        .userlist(["alice", "ghost", "nobody"])
+        .partylist([4u32, 999])
         .await?;
     assert_eq!(
         added.invalidlist,
@@ -806,10 +724,7 @@ async fn tags_and_partial_failures() -> TestResult {
     );
     assert_eq!(added.invalidparty, vec![999]);
     assert_eq!(
-        errcode(
-            c.tag_addtagusers(TagAddtagusersRequest::new(30u32).userlist(["ghost"]))
-                .await
-        ),
+        errcode(c.tag_addtagusers(30u32).userlist(["ghost"]).await),
         40070
     );
 
@@ -826,15 +741,10 @@ async fn tags_and_partial_failures() -> TestResult {
         vec![("alice", Some("ALICE"))]
     );
 
-    let removed = c
-        .tag_deltagusers(TagDeltagusersRequest::new(30u32).userlist(["alice", "bob"]))
-        .await?;
+    let removed = c.tag_deltagusers(30u32).userlist(["alice", "bob"]).await?;
     assert_eq!(removed.invalidlist, vec!["bob"]);
     assert_eq!(
-        errcode(
-            c.tag_deltagusers(TagDeltagusersRequest::new(30u32).userlist(["bob"]))
-                .await
-        ),
+        errcode(c.tag_deltagusers(30u32).userlist(["bob"]).await),
         40031
     );
 
@@ -849,14 +759,7 @@ async fn tags_and_partial_failures() -> TestResult {
 
     // Only a tag's creator may change it; an app creates its own.
     let app = app_client(&sb, EVERYONE)?;
-    assert_eq!(
-        errcode(
-            app.contacts()
-                .tag_update(TagUpdateRequest::new(30u32, "x"))
-                .await
-        ),
-        81011
-    );
+    assert_eq!(errcode(app.contacts().tag_update(30u32, "x").await), 81011);
     let mine = app.contacts().tag_create("app-tag").await?.tagid;
     app.contacts().tag_delete(mine).await?;
     c.tag_delete(30).await?;
@@ -866,12 +769,10 @@ async fn tags_and_partial_failures() -> TestResult {
     let scoped = app_client(&sb, SCOPED)?;
     let r = scoped
         .contacts()
-        .batch_invite(
-            BatchInviteRequest::new()
-                .user(["alice", "carol", "ghost"])
-                .party([3u32, 6])
-                .tag([10u32, 11]),
-        )
+        .batch_invite()
+        .user(["alice", "carol", "ghost"])
+        .party([3u32, 6])
+        .tag([10u32, 11])
         .await?;
     assert_eq!(
         (r.invaliduser, r.invalidparty, r.invalidtag),
@@ -990,15 +891,13 @@ async fn batch_syncuser_runs_reports_progress_and_calls_back() -> TestResult {
         Secret::new(AES_KEY.to_owned()),
     );
     let jobid = c
-        .batch_syncuser(BatchSyncuserRequest::new(media.clone()).callback(callback))
+        .batch_syncuser(media.clone())
+        .callback(callback)
         .await?
         .jobid;
 
     // One job at a time.
-    assert_eq!(
-        errcode(c.batch_syncuser(BatchSyncuserRequest::new(media)).await),
-        302008
-    );
+    assert_eq!(errcode(c.batch_syncuser(media).await), 302008);
     // Progress while it runs.
     let mut saw_progress = false;
     for _ in 0..100 {
@@ -1087,25 +986,14 @@ async fn batch_replaceuser_and_replaceparty() -> TestResult {
 
     // Deleting 6 of 7 members (over 80%, under 50 people) is refused.
     let only_alice = upload_csv(&sb, "userid,name,department\nalice,Alice,3\n");
-    assert_eq!(
-        errcode(
-            c.batch_replaceuser(BatchReplaceuserRequest::new(only_alice))
-                .await
-        ),
-        45026
-    );
-    assert_eq!(
-        errcode(
-            c.batch_syncuser(BatchSyncuserRequest::new("no-such-media"))
-                .await
-        ),
-        40007
-    );
+    assert_eq!(errcode(c.batch_replaceuser(only_alice).await), 45026);
+    assert_eq!(errcode(c.batch_syncuser("no-such-media").await), 40007);
 
     // The file keeps 6 of 7: grace goes, henry comes.
     let csv = "userid,name,department,email\nalice,Alice,3,\nbob,Bob,5,\ncarol,Carol,4,\ndave,Dave,6,\nerin,Erin,7,\nfrank,Frank,4;7,\nhenry,Henry,2,henry@example.com\n";
     let jobid = c
-        .batch_replaceuser(BatchReplaceuserRequest::new(upload_csv(&sb, csv)).to_invite(false))
+        .batch_replaceuser(upload_csv(&sb, csv))
+        .to_invite(false)
         .await?
         .jobid;
     let r = wait_done(&client, &jobid).await?;
@@ -1121,10 +1009,7 @@ async fn batch_replaceuser_and_replaceparty() -> TestResult {
     // order does not matter), 5 missing from the file but not empty, so kept; 3 has members and
     // children, kept too.
     let csv = "部门名称,部门ID,父部门ID,排序\n华东一区,8,7,5\n公司,1,0,\n研发,2,1,\n后端,3,2,\n网页,4,6,9\n销售,6,1,\n华东,7,6,\n";
-    let jobid = c
-        .batch_replaceparty(BatchReplacepartyRequest::new(upload_csv(&sb, csv)))
-        .await?
-        .jobid;
+    let jobid = c.batch_replaceparty(upload_csv(&sb, csv)).await?.jobid;
     let r = wait_done(&client, &jobid).await?;
     let by_id = |id: u32| {
         r.result
@@ -1149,10 +1034,7 @@ async fn batch_replaceuser_and_replaceparty() -> TestResult {
 
     // Empty it and replace again: now it goes.
     c.user_delete("bob").await?;
-    let jobid = c
-        .batch_replaceparty(BatchReplacepartyRequest::new(upload_csv(&sb, csv)))
-        .await?
-        .jobid;
+    let jobid = c.batch_replaceparty(upload_csv(&sb, csv)).await?.jobid;
     wait_done(&client, &jobid).await?;
     assert_eq!(errcode(c.department_get(5).await), 60003);
 
@@ -1160,10 +1042,7 @@ async fn batch_replaceuser_and_replaceparty() -> TestResult {
     let mut ids = vec![jobid];
     for _ in 0..5 {
         let j = c
-            .batch_syncuser(BatchSyncuserRequest::new(upload_csv(
-                &sb,
-                "userid,name\nalice,Alice\n",
-            )))
+            .batch_syncuser(upload_csv(&sb, "userid,name\nalice,Alice\n"))
             .await?
             .jobid;
         wait_done(&client, &j).await?;
@@ -1243,14 +1122,12 @@ async fn agents_and_menus() -> TestResult {
         vec![SCOPED]
     );
 
-    c.agent_set(
-        AgentSetRequest::new(SCOPED)
-            .name("新名字")
-            .description("一个测试应用")
-            .isreportenter(true)
-            .home_url("https://example.com/home"),
-    )
-    .await?;
+    c.agent_set(SCOPED)
+        .name("新名字")
+        .description("一个测试应用")
+        .isreportenter(true)
+        .home_url("https://example.com/home")
+        .await?;
     let agent = c.agent_get(SCOPED).await?;
     assert_eq!(
         (
@@ -1261,15 +1138,12 @@ async fn agents_and_menus() -> TestResult {
         ("新名字", Some("一个测试应用"), Some(true))
     );
     assert_eq!(
-        errcode(
-            c.agent_set(AgentSetRequest::new(SCOPED).logo_mediaid("missing"))
-                .await
-        ),
+        errcode(c.agent_set(SCOPED).logo_mediaid("missing").await),
         40007
     );
 
     assert_eq!(errcode(c.menu_get(SCOPED).await), 46003, "no menu yet");
-    let menu = MenuCreateRequest::new(
+    let menu = c.menu_create(
         SCOPED,
         [
             MenuButton::click("报表", "REPORT"),
@@ -1282,36 +1156,22 @@ async fn agents_and_menus() -> TestResult {
             ),
         ],
     );
-    c.menu_create(menu.clone()).await?;
+    let set = menu.request().button.clone();
+    menu.await?;
     let got = c.menu_get(SCOPED).await?.button;
-    assert_eq!(got, menu.button, "what was set comes back");
+    assert_eq!(got, set, "what was set comes back");
     assert_eq!(got[1].sub_button[0].action, MenuAction::View);
 
     // What the spec cannot say, the sandbox checks as WeCom does.
     let mut keyless = MenuButton::click("报表", "K");
     keyless.key = None;
-    assert_eq!(
-        errcode(
-            c.menu_create(MenuCreateRequest::new(SCOPED, [keyless]))
-                .await
-        ),
-        40019
-    );
+    assert_eq!(errcode(c.menu_create(SCOPED, [keyless]).await), 40019);
     let outside = MenuButton::group("g", [MenuSubButton::view("外站", "https://other.org/")]);
+    assert_eq!(errcode(c.menu_create(SCOPED, [outside]).await), 40054);
     assert_eq!(
         errcode(
-            c.menu_create(MenuCreateRequest::new(SCOPED, [outside]))
+            c.menu_create(SCOPED, [MenuButton::view("外站", "https://other.org/")])
                 .await
-        ),
-        40054
-    );
-    assert_eq!(
-        errcode(
-            c.menu_create(MenuCreateRequest::new(
-                SCOPED,
-                [MenuButton::view("外站", "https://other.org/")]
-            ))
-            .await
         ),
         40055
     );

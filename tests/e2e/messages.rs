@@ -287,20 +287,16 @@ async fn all_five_template_cards_and_card_updates() -> Res {
     // generated endpoint, which needs the agentid spelled out).
     let (_, code1) = &codes[1];
     let agentid = c.agentid().ok_or("agentid")?;
-    let replaced = MessageUpdateTemplateCardRequest::new(agentid, code1.clone())
-        .userids(["lina", "zhouqiang"])
-        .template_card(TemplateCard::from(text_card()));
-    let answer = c
-        .messages()
-        .message_update_template_card(replaced.clone())
-        .await?;
+    let replace = |agentid: u32| {
+        c.messages()
+            .message_update_template_card(agentid, code1.clone())
+            .userids(["lina", "zhouqiang"])
+            .template_card(TemplateCard::from(text_card()))
+    };
+    let answer = replace(agentid).await?;
     assert_eq!(answer.invaliduser, ["zhouqiang"]);
     // Another app may not update it.
-    let mut other = replaced;
-    other.agentid = DEMO_WEEKLY_AGENTID;
-    let err = c
-        .messages()
-        .message_update_template_card(other)
+    let err = replace(DEMO_WEEKLY_AGENTID)
         .await
         .err()
         .ok_or("other app")?;
@@ -785,6 +781,130 @@ async fn every_limit_fails_before_any_io() -> Res {
     Ok(())
 }
 
+/// The rules the spec cannot state (`rules::check_send`, `media::check_upload`, ...) are named by
+/// the spec, so the generated `validate()` runs them: the builders, the generated call and
+/// `Client::execute` refuse exactly the same inputs, with the same error, before any I/O.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hand_written_rules_refuse_the_same_on_every_path() -> Res {
+    let w = demo().await?;
+    let c = &w.client;
+    let agentid = c.agentid().ok_or("agentid")?;
+    let news = || Message::news([NewsArticle::new("t").url("https://e.com")]);
+    let cases: Vec<(&str, Message, Recipients, i64)> = vec![
+        (
+            "@all mixed with userids",
+            Message::text("hi"),
+            Recipients::users(["@all", "lina"]),
+            40031,
+        ),
+        (
+            "confidential news",
+            news().safe(Safety::Confidential),
+            Recipients::user("lina"),
+            40074,
+        ),
+        (
+            "in-corp sharing for a text",
+            Message::text("hi").safe(Safety::InCorpOnly),
+            Recipients::user("lina"),
+            40058,
+        ),
+    ];
+    for (what, message, recipients, errcode) in cases {
+        let request = message.request(&recipients, agentid);
+        let mut call = c
+            .messages()
+            .message_send(request.content.clone(), request.agentid)
+            .touser(request.touser.clone())
+            .toparty(request.toparty.clone())
+            .totag(request.totag.clone());
+        if let Some(safe) = request.safe {
+            call = call.safe(safe);
+        }
+        let generated = call
+            .await
+            .err()
+            .ok_or_else(|| format!("{what}: generated call accepted"))?;
+        let raw = c
+            .execute(request)
+            .await
+            .err()
+            .ok_or_else(|| format!("{what}: execute accepted"))?;
+        let built = message
+            .to(recipients)
+            .send(c)
+            .await
+            .err()
+            .ok_or_else(|| format!("{what}: builder accepted"))?;
+        assert_eq!(
+            invalid(&generated).errcode,
+            Some(errcode),
+            "{what}: {generated}"
+        );
+        assert_eq!(invalid(&generated), invalid(&built), "{what}");
+        assert_eq!(invalid(&generated), invalid(&raw), "{what}");
+    }
+
+    // Media: `Media::upload` and the generated `media_upload` apply the same file limits.
+    for (kind, name, len, errcode) in [
+        (MediaType::Image, "photo.gif", 100, 40004),
+        (MediaType::File, "tiny.txt", 5usize, 40006),
+    ] {
+        let file = || Upload::from_bytes(name, vec![1u8; len]);
+        let built = Media::new(c)
+            .upload(kind.clone(), file())
+            .await
+            .err()
+            .ok_or("builder accepted")?;
+        let generated = c
+            .messages()
+            .media_upload(kind.clone(), file())
+            .await
+            .err()
+            .ok_or("generated call accepted")?;
+        assert_eq!(
+            invalid(&generated).errcode,
+            Some(errcode),
+            "{name}: {generated}"
+        );
+        assert_eq!(invalid(&generated), invalid(&built), "{name}");
+    }
+    let image = || Upload::from_bytes("a.png", png(2 * 1024 * 1024 + 1));
+    let built = Media::new(c)
+        .upload_image(image())
+        .await
+        .err()
+        .ok_or("image")?;
+    let generated = c
+        .messages()
+        .media_uploadimg(image())
+        .await
+        .err()
+        .ok_or("image")?;
+    assert_eq!(invalid(&generated), invalid(&built));
+
+    // Robots: `Robot::upload` and the generated `webhook_upload_media`.
+    let robot_client = w.client.robot(Secret::new(DEMO_ROBOT_KEY.to_owned()));
+    let voice = || Upload::from_bytes("a.amr", vec![0u8; 2 * 1024 * 1024 + 1]);
+    let built = Robot::new(&robot_client)
+        .upload(MediaType::Voice, voice())
+        .await
+        .err()
+        .ok_or("voice")?;
+    let generated = robot_client
+        .messages()
+        .webhook_upload_media(MediaType::Voice, voice())
+        .await
+        .err()
+        .ok_or("voice")?;
+    assert_eq!(invalid(&generated).errcode, Some(45001), "{generated}");
+    assert_eq!(invalid(&generated), invalid(&built));
+
+    // None of it reached the sandbox.
+    assert_eq!(business_calls(&w), 0, "{:?}", w.admin().counters());
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_answers_the_spec_errcodes_too() -> Res {
     // The same limits, sent raw past the client's checks: the sandbox validates with the same
@@ -1003,49 +1123,40 @@ async fn app_group_chats() -> Res {
     let w = demo().await?;
     let m = w.client.messages();
     let created = m
-        .appchat_create(
-            AppchatCreateRequest::new(["lina", "liuyang", "wangfang"])
-                .name("前端周会")
-                .owner("lina")
-                .chatid("fe2026"),
-        )
+        .appchat_create(["lina", "liuyang", "wangfang"])
+        .name("前端周会")
+        .owner("lina")
+        .chatid("fe2026")
         .await?;
     assert_eq!(created.chatid, "fe2026");
     let again = m
-        .appchat_create(AppchatCreateRequest::new(["lina", "liuyang"]).chatid("fe2026"))
+        .appchat_create(["lina", "liuyang"])
+        .chatid("fe2026")
         .await
         .err()
         .ok_or("duplicate chatid")?;
     assert_eq!(code(&again), Some(86215));
     let bad = m
-        .appchat_create(AppchatCreateRequest::new(["lina", "ghost"]))
+        .appchat_create(["lina", "ghost"])
         .await
         .err()
         .ok_or("unknown member")?;
     assert_eq!(code(&bad), Some(86216));
-    let one = m
-        .appchat_create(AppchatCreateRequest::new(["lina"]))
-        .await
-        .err()
-        .ok_or("one member")?;
+    let one = m.appchat_create(["lina"]).await.err().ok_or("one member")?;
     assert_eq!(code(&one), Some(86216));
     assert!(
         matches!(one, Error::Invalid(_)),
         "2..2000 members is checked before sending"
     );
-    let generated = m
-        .appchat_create(AppchatCreateRequest::new(["lina", "liuyang"]))
-        .await?;
+    let generated = m.appchat_create(["lina", "liuyang"]).await?;
     assert!(!generated.chatid.is_empty());
 
-    m.appchat_update(
-        AppchatUpdateRequest::new("fe2026")
-            .name("前端例会")
-            .add_user_list(["yangming"])
-            .del_user_list(["wangfang"])
-            .owner("liuyang"),
-    )
-    .await?;
+    m.appchat_update("fe2026")
+        .name("前端例会")
+        .add_user_list(["yangming"])
+        .del_user_list(["wangfang"])
+        .owner("liuyang")
+        .await?;
     let info = m.appchat_get("fe2026").await?.chat_info;
     assert_eq!(info.name.as_deref(), Some("前端例会"));
     assert_eq!(info.owner.as_deref(), Some("liuyang"));
@@ -1053,18 +1164,16 @@ async fn app_group_chats() -> Res {
     let missing = m.appchat_get("nochat").await.err().ok_or("unknown chat")?;
     assert_eq!(code(&missing), Some(86003));
 
-    m.appchat_send(AppchatSendRequest::new(
+    m.appchat_send(
         "fe2026",
         AppChatContent::from(TextMessage::new("周会改到周四")),
-    ))
+    )
     .await?;
     m.appchat_send(
-        AppchatSendRequest::new(
-            "fe2026",
-            AppChatContent::from(MarkdownMessage::new("**议程**")),
-        )
-        .safe(Safety::Confidential),
+        "fe2026",
+        AppChatContent::from(MarkdownMessage::new("**议程**")),
     )
+    .safe(Safety::Confidential)
     .await?;
     let log = wecom_sandbox::areas::messages::chat_messages(w.admin().state(), "fe2026");
     assert_eq!(log.len(), 2);
@@ -1077,7 +1186,7 @@ async fn app_group_chats() -> Res {
     let weekly = w.client.agent(DEMO_WEEKLY_AGENTID)?;
     let err = weekly
         .messages()
-        .appchat_create(AppchatCreateRequest::new(["lina", "liuyang"]))
+        .appchat_create(["lina", "liuyang"])
         .await
         .err()
         .ok_or("scope")?;

@@ -136,7 +136,10 @@ pub fn workspace_root() -> Result<PathBuf, XtaskError> {
 
 /// The nearest ancestor of `start` (itself included) that is this workspace's root.
 pub fn find_workspace_root(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find(|dir| is_workspace_root(dir)).map(Path::to_path_buf)
+    start
+        .ancestors()
+        .find(|dir| is_workspace_root(dir))
+        .map(Path::to_path_buf)
 }
 
 fn is_workspace_root(dir: &Path) -> bool {
@@ -344,6 +347,14 @@ pub fn run(root: &Path, mode: Mode) -> Result<Report, XtaskError> {
             }
             Change::Obsolete(p) => {
                 std::fs::remove_file(&path).map_err(|e| io_err(&path, root, e))?;
+                // An area's directory (`generated/<area>/`) goes with its last file.
+                if let Some(dir) = path.parent()
+                    && in_generated_dir(&path, root)
+                    && !dir.ends_with("src/generated")
+                    && std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+                {
+                    std::fs::remove_dir(dir).map_err(|e| io_err(dir, root, e))?;
+                }
                 report.deleted.push(p.clone());
             }
         }

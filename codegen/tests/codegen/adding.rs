@@ -1,6 +1,6 @@
 //! Adding an endpoint is only a spec edit: the fixture spec's last endpoint (`ping`) is cut and
-//! put back; the generated code gains the request/response types and the client method, nothing
-//! else changes, and the result is exactly the checked-in fixture crate, which the workspace
+//! put back; the generated code gains the request/response/call types (in the new group file
+//! `ping.rs`) and the handle's method, nothing else changes, and the result is exactly the checked-in fixture crate, which the workspace
 //! compiles and whose tests call `client.fixture().ping(..)` through a real `Client`.
 
 use std::collections::HashMap;
@@ -26,12 +26,17 @@ fn generate_fixture(extra: &str, fixture: &str) -> Vec<GeneratedFile> {
     generate(&job).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn area(files: &[GeneratedFile]) -> &str {
-    &files
+/// Every file of the `fixture` area (`generated/fixture/*.rs`), concatenated in path order.
+fn area(files: &[GeneratedFile]) -> String {
+    let mut out = String::new();
+    for f in files
         .iter()
-        .find(|f| f.path == "codegen/fixture/src/generated/fixture.rs")
-        .expect("fixture.rs")
-        .contents
+        .filter(|f| f.path.starts_with("codegen/fixture/src/generated/fixture/"))
+    {
+        out.push_str(&f.contents);
+    }
+    assert!(!out.is_empty(), "no fixture area files");
+    out
 }
 
 #[test]
@@ -49,7 +54,8 @@ fn adding_an_endpoint_is_only_a_spec_edit() {
     for absent in [
         "pub struct PingRequest {",
         "pub struct PingResponse {",
-        "pub async fn ping(",
+        "pub struct PingCall<'a>",
+        "pub fn ping(",
         " for PingRequest ",
     ] {
         assert!(
@@ -60,7 +66,10 @@ fn adding_an_endpoint_is_only_a_spec_edit() {
     for present in [
         "pub struct PingRequest {",
         "pub struct PingResponse {",
-        "pub async fn ping(",
+        "pub struct PingCall<'a>",
+        "pub fn ping(",
+        "-> PingCall<'a> {",
+        "impl<'a> ::std::future::IntoFuture for PingCall<'a>",
         "impl ::wecom_core_auth::Endpoint for PingRequest",
         "impl ::std::convert::From<&str> for PingRequest",
         "path: \"ping\"",
@@ -94,7 +103,14 @@ fn adding_an_endpoint_is_only_a_spec_edit() {
         "{}",
         removed[0]
     );
-    assert_eq!(before.len(), after.len(), "no file appears or disappears");
+    // The endpoint's group (`ping`, its path's first segment) is a new file; no other file
+    // appears or disappears.
+    let paths =
+        |files: &[GeneratedFile]| -> Vec<String> { files.iter().map(|f| f.path.clone()).collect() };
+    let mut expected = paths(&before);
+    expected.push("codegen/fixture/src/generated/fixture/ping.rs".to_owned());
+    expected.sort();
+    assert_eq!(paths(&after), expected, "only the new group's file appears");
 
     // The checked-in fixture crate is this very output (compiled with the workspace; its tests
     // call the new method end to end).

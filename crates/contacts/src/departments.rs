@@ -6,9 +6,7 @@
 
 use wecom_core_auth::{Error, InvalidInput};
 
-use crate::generated::contacts::{
-    Contacts, DepartmentSimplelistRequest, DepartmentUpdateRequest, DepartmentUpdateResponse,
-};
+use crate::generated::contacts::{Contacts, DepartmentUpdateResponse};
 
 /// WeCom's errcode for a department cycle.
 const CYCLE: i64 = 60010;
@@ -52,9 +50,7 @@ impl<'a> Contacts<'a> {
         parentid: u32,
     ) -> Result<DepartmentUpdateResponse, Error> {
         check_move(id, parentid)?;
-        let subtree = self
-            .department_simplelist(DepartmentSimplelistRequest::new().id(id))
-            .await?;
+        let subtree = self.department_simplelist().id(id).await?;
         if subtree.department_id.iter().any(|d| d.id == parentid) {
             return Err(InvalidInput::new(
                 "parentid",
@@ -66,8 +62,7 @@ impl<'a> Contacts<'a> {
             .in_context("department_update")
             .into());
         }
-        self.department_update(DepartmentUpdateRequest::new(id).parentid(parentid))
-            .await
+        self.department_update(id).parentid(parentid).await
     }
 }
 

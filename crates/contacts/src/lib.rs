@@ -16,12 +16,17 @@
 //! - [`menu`]: constructors for well-formed menu buttons (`MenuButton::click`, `::view`, `::group` ...).
 //!
 //! ```no_run
-//! use wecom_contacts::{ContactsExt, UserCreateRequest};
+//! use wecom_contacts::ContactsExt;
 //! # async fn demo(client: &wecom_core_auth::Client) -> Result<(), wecom_core_auth::Error> {
-//! client.contacts().user_create(
-//!     UserCreateRequest::new("zhangsan", "张三", [1]).mobile("13800000000"),
-//! ).await?;
+//! // Required fields are arguments, optional ones setters; `.await` sends the call.
+//! client
+//!     .contacts()
+//!     .user_create("zhangsan", "张三", [1])
+//!     .mobile("13800000000")
+//!     .await?;
 //! let member = client.contacts().user_get("zhangsan").await?;
+//! let tree = client.contacts().department_list().id(2).await?;
+//! # let _ = tree;
 //! assert_eq!(member.userid, "zhangsan");
 //! # Ok(()) }
 //! ```

@@ -8,8 +8,7 @@ use wecom_core_auth::Error;
 use wecom_core_auth::error::DecodeError;
 
 use crate::generated::contacts::{
-    Agent, Contacts, Department, DepartmentListRequest, DepartmentSimplelistRequest, DeptUser,
-    Member, TagGetRequest, UserListIdRequest, UserListIdResponse, UserListRequest,
+    Agent, Contacts, Department, DeptUser, Member, UserListIdResponse,
 };
 use crate::scope::{Directory, ScopeRules, VisibleScope};
 
@@ -45,9 +44,11 @@ impl<'a> Contacts<'a> {
             if p.done {
                 return None;
             }
-            let mut request = UserListIdRequest::new().limit(p.limit);
-            request.cursor = p.cursor.clone();
-            match p.contacts.user_list_id(request).await {
+            let mut call = p.contacts.user_list_id().limit(p.limit);
+            if let Some(cursor) = &p.cursor {
+                call = call.cursor(cursor.clone());
+            }
+            match call.await {
                 Ok(page) => {
                     let next = page.next_cursor.clone().filter(|c| !c.is_empty());
                     match next {
@@ -118,11 +119,11 @@ impl<'a> Contacts<'a> {
             ..WalkProgress::default()
         };
         progress(&state);
-        let departments = match self.department_list(DepartmentListRequest::new()).await {
+        let departments = match self.department_list().await {
             Ok(r) => r.department,
             Err(e) if e.errcode() == Some(NEW_IP_DETAILS_REFUSED) => {
                 state.requests += 1;
-                self.department_simplelist(DepartmentSimplelistRequest::new())
+                self.department_simplelist()
                     .await?
                     .department_id
                     .into_iter()
@@ -167,7 +168,7 @@ impl<'a> Contacts<'a> {
             }
             MemberDetail::Full => {
                 for dep in &departments {
-                    let list = self.user_list(UserListRequest::new(dep.id)).await?.userlist;
+                    let list = self.user_list(dep.id).await?.userlist;
                     state.requests += 1;
                     state.rows += list.len();
                     state.departments_read += 1;
@@ -203,11 +204,7 @@ impl<'a> Contacts<'a> {
         let agent = self.agent_get(agentid).await?;
         let rules = ScopeRules::from(&agent);
         let mut dir = Directory::new();
-        for d in self
-            .department_simplelist(DepartmentSimplelistRequest::new())
-            .await?
-            .department_id
-        {
+        for d in self.department_simplelist().await?.department_id {
             dir.add_department(d.id, d.parentid.unwrap_or(0));
         }
         let mut rows = std::pin::pin!(self.user_ids(MAX_LIST_ID_PAGE));
@@ -216,7 +213,7 @@ impl<'a> Contacts<'a> {
             dir.add_member(&row.userid, [row.department]);
         }
         for &tagid in &rules.tags {
-            let tag = self.tag_get(TagGetRequest::new(tagid)).await?;
+            let tag = self.tag_get(tagid).await?;
             dir.add_tag(
                 tagid,
                 tag.userlist.iter().map(|u| u.userid.as_str()),

@@ -7,6 +7,10 @@
 // Generated code names this crate by its absolute path, here too.
 extern crate self as wecom_core_auth;
 
+/// Helpers for generated code (validation checks, wire formats, and with the `server` feature
+/// the request readers). Not a stable API: only code that `cargo xtask gen` writes calls it.
+#[doc(hidden)]
+pub mod __private;
 pub mod client;
 pub mod clock;
 pub mod endpoint;
@@ -16,7 +20,6 @@ pub mod jssdk;
 pub mod oauth;
 pub mod redact;
 pub mod retry;
-pub mod rt;
 pub mod secret;
 pub mod token;
 pub mod transport;

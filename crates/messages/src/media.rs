@@ -21,6 +21,7 @@ use wecom_core_auth::{
 
 use crate::generated::messages::{
     MediaGetRequest, MediaType, MediaUploadRequest, MediaUploadResponse, MediaUploadimgRequest,
+    WebhookUploadMediaRequest,
 };
 
 /// One MiB.
@@ -130,6 +131,22 @@ pub fn check_upload(kind: &MediaType, upload: &Upload) -> Result<(), InvalidInpu
         other => format!("{other} file"),
     };
     check("media", &what, upload, max_len(kind), accepted_types(kind))
+}
+
+/// [`check_upload`] of a `media/upload` request (named by the spec: its `validate()` runs it).
+pub fn check_upload_request(request: &MediaUploadRequest) -> Result<(), InvalidInput> {
+    check_upload(&request.media_type, &request.media)
+}
+
+/// [`check_uploadimg`] of a `media/uploadimg` request (named by the spec: its `validate()` runs it).
+pub fn check_uploadimg_request(request: &MediaUploadimgRequest) -> Result<(), InvalidInput> {
+    check_uploadimg(&request.media)
+}
+
+/// [`check_robot_upload`] of a `webhook/upload_media` request (named by the spec: its
+/// `validate()` runs it).
+pub fn check_robot_upload_request(request: &WebhookUploadMediaRequest) -> Result<(), InvalidInput> {
+    check_robot_upload(&request.media_type, &request.media)
 }
 
 /// Checks an image for `media/uploadimg`: JPG or PNG, 6 bytes to 2 MB.
@@ -265,7 +282,7 @@ impl<'a> Media<'a> {
         kind: MediaType,
         upload: Upload,
     ) -> Result<MediaUploadResponse, Error> {
-        check_upload(&kind, &upload).map_err(|e| Error::from(e.in_context("media_upload")))?;
+        // The request's `validate()` checks the file ([`check_upload`]) before anything is sent.
         self.client
             .execute(MediaUploadRequest::new(kind, upload))
             .await
@@ -310,7 +327,7 @@ impl<'a> Media<'a> {
     /// Uploads an image for use inside messages and answers its permanent URL (JPG or PNG, at
     /// most 2 MB, checked first).
     pub async fn upload_image(&self, upload: Upload) -> Result<String, Error> {
-        check_uploadimg(&upload).map_err(|e| Error::from(e.in_context("media_uploadimg")))?;
+        // The request's `validate()` checks the image ([`check_uploadimg`]) before anything is sent.
         Ok(self
             .client
             .execute(MediaUploadimgRequest::new(upload))

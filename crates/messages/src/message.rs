@@ -243,12 +243,11 @@ impl AppMessage {
     }
 }
 
-/// Checks the rules the spec cannot state, then executes.
+/// Executes (the request's `validate()` runs the spec's constraints and [`check_send`](crate::rules::check_send)).
 pub(crate) async fn send_request(
     client: &Client,
     request: &mut MessageSendRequest,
 ) -> Result<Receipt, Error> {
-    crate::rules::check_send(request).map_err(|e| Error::from(e.in_context("message_send")))?;
     let response = client.execute(request.clone()).await?;
     Ok(Receipt::from(response))
 }
@@ -397,14 +396,7 @@ impl CardUpdate {
                 .into());
             }
         };
-        if let Some(card) = &self.request.template_card {
-            crate::rules::check_card(card).map_err(|e| {
-                Error::from(
-                    e.under("template_card")
-                        .in_context("message_update_template_card"),
-                )
-            })?;
-        }
+        // `validate()` runs the card's rules ([`check_update_card`](crate::rules::check_update_card)).
         Ok(client.execute(self.request).await?.invaliduser)
     }
 }

@@ -11,7 +11,7 @@ use crate::generated::messages::{
     RobotNews, RobotTemplateCard, RobotText, WebhookSendRequest, WebhookUploadMediaRequest,
     WebhookUploadMediaResponse,
 };
-use crate::media::{MediaError, check_robot_upload};
+use crate::media::MediaError;
 
 impl RobotMessage {
     /// Text, 1 to 2048 bytes. Mention members with [`RobotText::mentioned_list`]
@@ -80,9 +80,8 @@ impl<'a> Robot<'a> {
 
     /// Posts a message (every limit checked first). At most 20 messages a minute per robot.
     pub async fn send(&self, message: impl Into<RobotMessage>) -> Result<(), Error> {
+        // `validate()` runs the spec's limits and the card rules ([`check_robot`](crate::rules::check_robot)).
         let message = message.into();
-        crate::rules::check_robot(&message)
-            .map_err(|e| Error::from(e.in_context("webhook_send")))?;
         self.client
             .execute(WebhookSendRequest::new(message))
             .await
@@ -96,8 +95,7 @@ impl<'a> Robot<'a> {
         kind: MediaType,
         upload: Upload,
     ) -> Result<WebhookUploadMediaResponse, Error> {
-        check_robot_upload(&kind, &upload)
-            .map_err(|e| Error::from(e.in_context("webhook_upload_media")))?;
+        // `validate()` checks the file (`media::check_robot_upload`) before anything is sent.
         self.client
             .execute(WebhookUploadMediaRequest::new(kind, upload))
             .await

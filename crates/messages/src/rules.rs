@@ -1,6 +1,8 @@
 //! Rules of WeCom's message API that the spec's per-field constraints cannot say (they relate
-//! several fields or depend on a card's kind). The client applies them before sending and the
-//! sandbox applies the same functions to what it receives, so both sides agree.
+//! several fields or depend on a card's kind). The spec names the request-level ones
+//! (`check = "crate::rules::check_send"`), so the generated `validate()` runs them: every way of
+//! sending (`client.messages().message_send(..)`, `Message::..send()`, `Client::execute`) and
+//! the sandbox, which validates what it receives, refuse exactly the same inputs.
 //!
 //! Every function returns the first broken rule as an [`InvalidInput`] naming the field path,
 //! what is wrong and the errcode WeCom answers.
@@ -12,8 +14,8 @@ use wecom_core_auth::InvalidInput;
 use crate::generated::messages::{
     ButtonInteractionCard, CardAction, CardActionMenu, CardButton, CardButtonType, CardContentType,
     CardHorizontalContent, CardImageTextArea, CardJump, CardLinkType, CardQuoteArea,
-    MessageContent, MessageSendRequest, NewsNoticeCard, RobotCard, RobotMessage, Safety,
-    TemplateCard, TextNoticeCard,
+    MessageContent, MessageSendRequest, MessageUpdateTemplateCardRequest, NewsNoticeCard,
+    RobotCard, RobotMessage, Safety, TemplateCard, TextNoticeCard, WebhookSendRequest,
 };
 
 fn invalid(field: &str, problem: impl Into<String>, errcode: i64) -> InvalidInput {
@@ -30,6 +32,22 @@ pub fn check_send(request: &MessageSendRequest) -> Result<(), InvalidInput> {
     check_touser(&request.touser)?;
     check_safe(&request.content, request.safe.as_ref())?;
     check_content(&request.content)
+}
+
+/// Everything about a `message/update_template_card` request beyond the spec's field
+/// constraints: the rules of its replacement card (named by the spec, so the generated
+/// `validate()` runs it on every path).
+pub fn check_update_card(request: &MessageUpdateTemplateCardRequest) -> Result<(), InvalidInput> {
+    match &request.template_card {
+        Some(card) => check_card(card).map_err(|e| e.under("template_card")),
+        None => Ok(()),
+    }
+}
+
+/// Everything about a `webhook/send` request beyond the spec's field constraints: the rules of
+/// its template cards ([`check_robot`]).
+pub fn check_robot_send(request: &WebhookSendRequest) -> Result<(), InvalidInput> {
+    check_robot(&request.content)
 }
 
 /// `@all` must be the only entry of `touser`.

@@ -20,8 +20,8 @@
 //!
 //! ## Adding an area
 //! An area (contacts, messages, ...) lives in `src/areas/<area>.rs`:
-//! 1. `wecom_sandbox::wire_requests!(XRequest, YRequest, ...)` (or `wire_requests_multipart!`
-//!    for uploads) lets the registry parse the generated request types with their `from_wire`;
+//! 1. nothing to declare for parsing: every generated request type implements `FromWire` (the
+//!    area crates' `server` feature, which the sandbox enables), so the registry reads any of them;
 //! 2. `pub fn register(r: &mut Registry)` calls [`Registry::add`] once per endpoint with a typed
 //!    handler `async fn(Ctx, XRequest) -> Result<XResponse, ApiError>` ([`Registry::add_binary`]
 //!    for raw answers; `.errmsg("created")`, `.wrong_credential(code)` tune the envelope);

@@ -1,10 +1,13 @@
-//! A small `multipart/form-data` reader for upload endpoints (media/upload, media/uploadimg).
+//! `multipart/form-data` bodies of the upload endpoints (media/upload, media/uploadimg,
+//! webhook/upload_media), read with `multer` (the parser behind axum's `Multipart`): the one
+//! multipart parser of the sandbox.
 //!
-//! Generated request types of multipart endpoints read their parts with
-//! `from_wire(query, parts)`; [`wire_requests_multipart!`](crate::wire_requests_multipart) wires
-//! them to the registry through [`parse`].
+//! The registry hands the parts to the generated request type's `FromWire` (its `MULTIPART`
+//! requests get them in `WireInput::parts`). A body that is not valid multipart answers 44001
+//! ("empty media data"), as WeCom does for an upload it cannot read.
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 
 use crate::error::ApiError;
 use crate::registry::Wire;
@@ -34,127 +37,84 @@ impl std::fmt::Debug for FormPart {
 }
 
 impl FormPart {
-    /// The part as the SDK's `Upload` (for generated `from_wire`).
+    /// The part as the SDK's `Upload` (what generated `FromWire` reads).
     pub fn into_upload(self) -> wecom_core_auth::Upload {
         let name = self.filename.clone().unwrap_or_else(|| self.name.clone());
         wecom_core_auth::Upload::from_bytes(name, self.bytes).with_content_type(self.content_type)
+    }
+
+    /// The file name, or `""` when the part has none.
+    pub fn file_name(&self) -> &str {
+        self.filename.as_deref().unwrap_or_default()
     }
 }
 
 fn bad(what: impl std::fmt::Display) -> ApiError {
     ApiError::new(
-        40058,
-        format!("invalid Request Parameter, hint: multipart body: {what}"),
+        44001,
+        format!("empty media data: the body is not valid multipart/form-data ({what})"),
     )
 }
 
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
-}
-
-/// The `boundary` parameter of a `multipart/form-data` content type.
-pub fn boundary(content_type: &str) -> Option<String> {
-    let (mime, params) = content_type.split_once(';')?;
-    if !mime.trim().eq_ignore_ascii_case("multipart/form-data") {
-        return None;
-    }
-    params.split(';').find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| v.trim().trim_matches('"').to_owned())
-    })
-}
-
-/// A header parameter such as `name="media"` of a Content-Disposition line.
-fn param(line: &str, key: &str) -> Option<String> {
-    line.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case(key)
-            .then(|| v.trim().trim_matches('"').to_owned())
-    })
-}
-
-/// Parses a multipart body. 40058 when the content type or the body is not valid multipart.
+/// Parses a multipart body. 44001 when the content type or the body is not valid multipart.
 pub fn parse(wire: &Wire<'_>) -> Result<Vec<FormPart>, ApiError> {
     let ct = wire
         .content_type
         .ok_or_else(|| bad("no Content-Type; send multipart/form-data with a boundary"))?;
-    let boundary = boundary(ct).ok_or_else(|| {
-        bad(format_args!(
-            "Content-Type {ct:?} is not multipart/form-data with a boundary"
-        ))
-    })?;
-    let body = wire.body;
-    let delim = format!("--{boundary}").into_bytes();
+    if !ct
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return Err(bad(format_args!(
+            "Content-Type {ct:?} is not multipart/form-data"
+        )));
+    }
+    let boundary = multer::parse_boundary(ct).map_err(|e| bad(format_args!("{e}")))?;
+    let delimiter = format!("--{boundary}");
+    if !wire
+        .body
+        .windows(delimiter.len())
+        .any(|w| w == delimiter.as_bytes())
+    {
+        return Err(bad("no boundary in the body"));
+    }
+    let body = Bytes::copy_from_slice(wire.body);
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    // The whole body is in memory, so every step of the reader is ready at once: polling it
+    // once each is enough (`Pending` would mean the body ended early, reported as such).
+    let incomplete = || bad("the body ends early");
     let mut parts = Vec::new();
-    let mut pos =
-        find(body, &delim, 0).ok_or_else(|| bad("no boundary in the body"))? + delim.len();
     loop {
-        if body[pos..].starts_with(b"--") {
+        let next = multipart
+            .next_field()
+            .now_or_never()
+            .ok_or_else(incomplete)?;
+        let Some(field) = next.map_err(bad)? else {
             return Ok(parts);
-        }
-        if body[pos..].starts_with(b"\r\n") {
-            pos += 2;
-        }
-        let head_end =
-            find(body, b"\r\n\r\n", pos).ok_or_else(|| bad("a part has no header end"))?;
-        let head = String::from_utf8_lossy(&body[pos..head_end]).into_owned();
-        let content_start = head_end + 4;
-        let mut next_delim = b"\r\n".to_vec();
-        next_delim.extend_from_slice(&delim);
-        let content_end = find(body, &next_delim, content_start)
-            .ok_or_else(|| bad("a part is not terminated by the boundary"))?;
-        let mut name = None;
-        let mut filename = None;
-        let mut content_type = "application/octet-stream".to_owned();
-        for line in head.split("\r\n") {
-            let Some((k, v)) = line.split_once(':') else {
-                continue;
-            };
-            if k.trim().eq_ignore_ascii_case("content-disposition") {
-                name = param(v, "name");
-                filename = param(v, "filename");
-            } else if k.trim().eq_ignore_ascii_case("content-type") {
-                content_type = v.trim().to_owned();
-            }
-        }
-        let name = name.ok_or_else(|| bad("a part has no name in its Content-Disposition"))?;
+        };
+        let name = field
+            .name()
+            .map(str::to_owned)
+            .ok_or_else(|| bad("a part has no name in its Content-Disposition"))?;
+        let filename = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map_or_else(
+            || "application/octet-stream".to_owned(),
+            ToString::to_string,
+        );
+        let bytes = field
+            .bytes()
+            .now_or_never()
+            .ok_or_else(incomplete)?
+            .map_err(bad)?;
         parts.push(FormPart {
             name,
             filename,
             content_type,
-            bytes: Bytes::copy_from_slice(&body[content_start..content_end]),
+            bytes,
         });
-        pos = content_end + next_delim.len();
-        if pos >= body.len() {
-            return Err(bad("the body ends without the closing boundary"));
-        }
     }
-}
-
-/// Implements [`WireRequest`](crate::WireRequest) for generated multipart request types: parses
-/// the body with [`parse`] and calls `from_wire(query, parts)`.
-#[macro_export]
-macro_rules! wire_requests_multipart {
-    ($($ty:ty),* $(,)?) => {$(
-        impl $crate::registry::WireRequest for $ty {
-            fn parse_wire(wire: &$crate::registry::Wire<'_>) -> ::std::result::Result<Self, $crate::ApiError> {
-                let parts = $crate::multipart::parse(wire)?
-                    .into_iter()
-                    .map(|p| (p.name.clone(), p.into_upload()))
-                    .collect();
-                <$ty>::from_wire(wire.query, parts).map_err(|e| $crate::registry::wire_error(&e))
-            }
-        }
-    )*};
 }
 
 #[cfg(test)]
@@ -184,6 +144,19 @@ mod tests {
     }
 
     #[test]
+    fn multipart_round_trip() {
+        // A part whose content holds CR LF, a boundary prefix and non-UTF-8 bytes.
+        let body = b"--XY\r\nContent-Disposition: form-data; name=\"media\"; filename=\"a.bin\"; filelength=7\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--X\x00\xff\r\n--XY--\r\n";
+        let parts = parse(&wire("multipart/form-data; boundary=XY", body)).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].name, "media");
+        assert_eq!(parts[0].file_name(), "a.bin");
+        assert_eq!(&parts[0].bytes[..], b"\r\n--X\x00\xff");
+        assert!(parse(&wire("application/json", body)).is_err());
+        assert!(parse(&wire("multipart/form-data; boundary=ZZ", body)).is_err());
+    }
+
+    #[test]
     fn refuses_garbage_without_panicking() {
         for (ct, body) in [
             ("application/json", &b"{}"[..]),
@@ -202,7 +175,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse(&wire(ct, body)).map(|_| ()).map_err(|e| e.errcode),
-                Err(40058),
+                Err(44001),
                 "{ct} {body:?}"
             );
         }

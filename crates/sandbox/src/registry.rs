@@ -4,7 +4,7 @@
 //! [`EndpointMeta`] (method, path, credential), and for each call:
 //! counts it, applies injected faults, checks the HTTP method, authenticates the credential as
 //! WeCom does (41001 / 40014 / 42001 / 48002 / 93000), applies the per-API rate limit (45009),
-//! parses the request with the generated `from_wire` (47001 for malformed JSON), runs the
+//! parses the request with the generated `FromWire` (47001 for malformed JSON), runs the
 //! generated `validate()` (the spec's errcode, else 40058), then calls the handler and
 //! serializes its typed response with `errcode: 0, errmsg: "ok"` in front.
 //!
@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::Serialize;
+use wecom_core_auth::__private::{FromWire, WireError, WireInput};
 use wecom_core_auth::{CredentialKind, Endpoint, EndpointMeta, InvalidInput, Method};
 
 use crate::corp::Actor;
@@ -47,36 +48,33 @@ pub struct Wire<'a> {
     pub range: Option<&'a str>,
 }
 
-/// A request type the sandbox can read off the wire: the generated request types, through their
-/// `from_wire` (see [`wire_requests!`](crate::wire_requests)).
+/// A request type the sandbox can read off the wire: every generated request type, through its
+/// generated `FromWire` (the area crates' `server` feature), and the sandbox's own wrappers.
 pub trait WireRequest: Endpoint + Sized + Send + 'static {
     /// Parses the request. Errors are WeCom's: 47001 for malformed JSON, the missing field's
-    /// errcode (or 40058) for a missing or mistyped field.
+    /// errcode (or 40058) for a missing or mistyped field, 44001 for an unreadable upload.
     fn parse_wire(wire: &Wire<'_>) -> Result<Self, ApiError>;
 }
 
-/// Implements [`WireRequest`] for generated request types by calling their
-/// `from_wire(query, body)` and mapping `rt::WireError` to WeCom's errcode.
-///
-/// ```ignore
-/// wecom_sandbox::wire_requests!(wecom_contacts::UserGetRequest, wecom_contacts::UserCreateRequest);
-/// ```
-#[macro_export]
-macro_rules! wire_requests {
-    ($($ty:ty),* $(,)?) => {$(
-        impl $crate::registry::WireRequest for $ty {
-            fn parse_wire(wire: &$crate::registry::Wire<'_>) -> ::std::result::Result<Self, $crate::ApiError> {
-                <$ty>::from_wire(wire.query, wire.body).map_err(|e| $crate::registry::wire_error(&e))
-            }
-        }
-    )*};
+impl<T: Endpoint + FromWire + Send + 'static> WireRequest for T {
+    fn parse_wire(wire: &Wire<'_>) -> Result<Self, ApiError> {
+        let input = if T::MULTIPART {
+            let parts = crate::multipart::parse(wire)?
+                .into_iter()
+                .map(|p| (p.name.clone(), p.into_upload()))
+                .collect();
+            WireInput::multipart(wire.query, parts)
+        } else {
+            WireInput::json(wire.query, wire.body)
+        };
+        T::from_wire(input).map_err(|e| wire_error(&e))
+    }
 }
 
-/// Maps a parse failure of the generated `from_wire` to WeCom's error: 47001 (data format
+/// Maps a parse failure of the generated `FromWire` to WeCom's error: 47001 (data format
 /// error) when the body is not a JSON object, WeCom's "missing parameter" code for well-known
 /// fields (41002 corpid, 41004 secret, 41009 userid, 41011 agentid, ...), else 40058.
-pub fn wire_error(e: &wecom_core_auth::rt::WireError) -> ApiError {
-    use wecom_core_auth::rt::WireError;
+pub fn wire_error(e: &WireError) -> ApiError {
     match e {
         WireError::MalformedJson { message } => ApiError::new(
             47001,
@@ -456,7 +454,7 @@ mod tests {
         assert_eq!(missing_errcode("userid"), 41009);
         assert_eq!(missing_errcode("agentid"), 41011);
         assert_eq!(missing_errcode("whatever"), 40058);
-        let e = wire_error(&wecom_core_auth::rt::WireError::MalformedJson {
+        let e = wire_error(&WireError::MalformedJson {
             message: "eof".into(),
         });
         assert_eq!(e.errcode, 47001);

@@ -8,7 +8,7 @@
 //! cargo run -p wecom --example contacts
 //! ```
 
-use wecom::contacts::{DepartmentListRequest, UserListRequest, WalkOptions, WalkPhase};
+use wecom::contacts::{WalkOptions, WalkPhase};
 use wecom::prelude::*;
 use wecom_sandbox::Sandbox;
 
@@ -18,9 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let contacts = client.contacts();
 
     // The department tree the app can see (the whole corp with the contact-sync secret).
-    let departments = contacts
-        .department_list(DepartmentListRequest::new())
-        .await?;
+    let departments = contacts.department_list().await?;
     println!("{} departments:", departments.department.len());
     for d in &departments.department {
         println!(
@@ -32,9 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Members of the root department and everything below it.
-    let members = contacts
-        .user_list(UserListRequest::new(1u32).fetch_child(true))
-        .await?;
+    let members = contacts.user_list(1).fetch_child(true).await?;
     println!("{} members, for example:", members.userlist.len());
     for m in members.userlist.iter().take(3) {
         println!(

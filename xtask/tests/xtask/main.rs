@@ -26,15 +26,30 @@ fn workspace_root_is_found_at_run_time_from_the_current_folder() {
     std::fs::create_dir_all(root.join("spec")).unwrap();
     std::fs::create_dir_all(root.join("xtask")).unwrap();
     std::fs::create_dir_all(root.join("crates/contacts/src")).unwrap();
-    std::fs::write(root.join("xtask/Cargo.toml"), "[package]\nname = \"xtask\"\n").unwrap();
-    std::fs::write(root.join("Cargo.toml"), "[workspace]\nmembers = [\"xtask\"]\n").unwrap();
+    std::fs::write(
+        root.join("xtask/Cargo.toml"),
+        "[package]\nname = \"xtask\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"xtask\"]\n",
+    )
+    .unwrap();
     assert_eq!(find_workspace_root(&root), Some(root.clone()));
-    assert_eq!(find_workspace_root(&root.join("crates/contacts/src")), Some(root.clone()));
+    assert_eq!(
+        find_workspace_root(&root.join("crates/contacts/src")),
+        Some(root.clone())
+    );
     let outside = tmp.path().join("elsewhere");
     std::fs::create_dir_all(&outside).unwrap();
     assert_eq!(find_workspace_root(&outside), None);
     // A member crate's own Cargo.toml (no [workspace]) is not mistaken for the root.
-    std::fs::write(root.join("xtask/Cargo.toml"), "[package]\nname = \"xtask\"\n").unwrap();
+    std::fs::write(
+        root.join("xtask/Cargo.toml"),
+        "[package]\nname = \"xtask\"\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(root.join("xtask/spec")).unwrap();
     std::fs::create_dir_all(root.join("xtask/xtask")).unwrap();
     assert_eq!(find_workspace_root(&root.join("xtask")), Some(root));
@@ -112,7 +127,9 @@ fn gen_writes_then_check_passes_and_is_deterministic() {
     let root = ws.path();
     let missing = stale(root);
     assert!(
-        missing.contains(&Change::Missing("crates/demo/src/generated/demo.rs".into())),
+        missing.contains(&Change::Missing(
+            "crates/demo/src/generated/demo/ping.rs".into()
+        )),
         "{missing:?}"
     );
     assert!(
@@ -123,7 +140,8 @@ fn gen_writes_then_check_passes_and_is_deterministic() {
     let first = run(root, Mode::Write).expect("gen");
     assert_eq!(first.written.len(), first.produced);
     let files = [
-        "crates/demo/src/generated/demo.rs",
+        "crates/demo/src/generated/demo/ping.rs",
+        "crates/demo/src/generated/demo/mod.rs",
         "crates/demo/src/generated/mod.rs",
         "spec/openapi.json",
         "spec/schema.json",
@@ -153,7 +171,15 @@ fn editing_the_spec_makes_check_fail_until_gen() {
     write(root, "spec/demo.toml", &format!("{SPEC}{SECOND}"));
     let changes = stale(root);
     assert!(
-        changes.contains(&Change::Stale("crates/demo/src/generated/demo.rs".into())),
+        changes.contains(&Change::Stale(
+            "crates/demo/src/generated/demo/mod.rs".into()
+        )),
+        "{changes:?}"
+    );
+    assert!(
+        changes.contains(&Change::Missing(
+            "crates/demo/src/generated/demo/pong.rs".into()
+        )),
         "{changes:?}"
     );
     assert!(
@@ -161,9 +187,12 @@ fn editing_the_spec_makes_check_fail_until_gen() {
         "{changes:?}"
     );
     // --check changed nothing.
-    assert!(!read(root, "crates/demo/src/generated/demo.rs").contains("PongRequest"));
+    assert!(!read(root, "crates/demo/src/generated/demo/mod.rs").contains("PongCall"));
+    assert!(!root.join("crates/demo/src/generated/demo/pong.rs").exists());
     run(root, Mode::Write).expect("gen");
-    assert!(read(root, "crates/demo/src/generated/demo.rs").contains("pub struct PongRequest"));
+    assert!(
+        read(root, "crates/demo/src/generated/demo/pong.rs").contains("pub struct PongRequest")
+    );
     run(root, Mode::Check).expect("current");
 }
 
@@ -220,7 +249,7 @@ fn obsolete_generated_files_are_reported_and_deleted_but_nothing_else() {
     assert!(
         report
             .deleted
-            .contains(&"crates/demo/src/generated/demo.rs".to_owned()),
+            .contains(&"crates/demo/src/generated/demo/ping.rs".to_owned()),
         "{report:?}"
     );
     assert!(
@@ -228,6 +257,10 @@ fn obsolete_generated_files_are_reported_and_deleted_but_nothing_else() {
             .deleted
             .contains(&"crates/demo/src/generated/mod.rs".to_owned()),
         "{report:?}"
+    );
+    assert!(
+        !root.join("crates/demo/src/generated/demo").exists(),
+        "the area's emptied directory is removed too"
     );
 }
 

@@ -3,13 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use wecom::contacts::{
-    ContactsExt as _, Department, DepartmentCreateRequest, DepartmentListRequest,
-    DepartmentSimplelistRequest, DepartmentUpdateRequest, Member, TagAddtagusersRequest,
-    TagCreateRequest, TagDeltagusersRequest, TagUpdateRequest, UserBatchdeleteRequest,
-    UserCreateRequest, UserGetUseridByEmailRequest, UserGetuseridRequest, UserListRequest,
-    UserSimplelistRequest, UserUpdateRequest,
-};
+use wecom::contacts::{ContactsExt as _, Department, Member};
 
 use super::Ctx;
 use crate::cli::{AgentCmd, DepartmentCmd, TagCmd, TagItems, UserCmd, UserFields};
@@ -116,19 +110,19 @@ pub async fn department(ctx: &Ctx, cmd: DepartmentCmd) -> Result<(), CliError> {
     let contacts = client.contacts();
     match cmd {
         DepartmentCmd::List { id, simple: false } => {
-            let mut req = DepartmentListRequest::new();
+            let mut call = contacts.department_list();
             if let Some(id) = id {
-                req = req.id(id);
+                call = call.id(id);
             }
-            let r = contacts.department_list(req).await?;
+            let r = call.await?;
             ctx.out.emit(&r, || department_tree(&r.department))
         }
         DepartmentCmd::List { id, simple: true } => {
-            let mut req = DepartmentSimplelistRequest::new();
+            let mut call = contacts.department_simplelist();
             if let Some(id) = id {
-                req = req.id(id);
+                call = call.id(id);
             }
-            let r = contacts.department_simplelist(req).await?;
+            let r = call.await?;
             ctx.out.emit(&r, || {
                 let rows: Vec<Vec<String>> = r
                     .department_id
@@ -175,17 +169,17 @@ pub async fn department(ctx: &Ctx, cmd: DepartmentCmd) -> Result<(), CliError> {
             order,
             id,
         } => {
-            let mut req = DepartmentCreateRequest::new(name.clone(), parent);
+            let mut call = contacts.department_create(name.clone(), parent);
             if let Some(v) = name_en {
-                req = req.name_en(v);
+                call = call.name_en(v);
             }
             if let Some(v) = order {
-                req = req.order(v);
+                call = call.order(v);
             }
             if let Some(v) = id {
-                req = req.id(v);
+                call = call.id(v);
             }
-            let r = contacts.department_create(req).await?;
+            let r = call.await?;
             ctx.out.emit(&r, || {
                 format!("created department {} {name} under {parent}", r.id)
             })
@@ -202,20 +196,20 @@ pub async fn department(ctx: &Ctx, cmd: DepartmentCmd) -> Result<(), CliError> {
                     "nothing to change: give --name, --name-en, --parent or --order".into(),
                 ));
             }
-            let mut req = DepartmentUpdateRequest::new(id);
+            let mut call = contacts.department_update(id);
             if let Some(v) = name {
-                req = req.name(v);
+                call = call.name(v);
             }
             if let Some(v) = name_en {
-                req = req.name_en(v);
+                call = call.name_en(v);
             }
             if let Some(v) = parent {
-                req = req.parentid(v);
+                call = call.parentid(v);
             }
             if let Some(v) = order {
-                req = req.order(v);
+                call = call.order(v);
             }
-            contacts.department_update(req).await?;
+            call.await?;
             ctx.out.emit(&json!({"updated": id}), || {
                 format!("updated department {id}")
             })
@@ -241,9 +235,7 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> Result<(), CliError> {
             department,
             simple: true,
         } => {
-            let r = contacts
-                .user_simplelist(UserSimplelistRequest::new(department))
-                .await?;
+            let r = contacts.user_simplelist(department).await?;
             ctx.out.emit(&r, || {
                 let rows: Vec<Vec<String>> = r
                     .userlist
@@ -263,7 +255,7 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> Result<(), CliError> {
             department,
             simple: false,
         } => {
-            let r = contacts.user_list(UserListRequest::new(department)).await?;
+            let r = contacts.user_list(department).await?;
             ctx.out.emit(&r, || {
                 let rows: Vec<Vec<String>> = r
                     .userlist
@@ -296,26 +288,26 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> Result<(), CliError> {
                     "user create needs --department (one or more ids, comma-separated)".into(),
                 ));
             }
-            let mut req = UserCreateRequest::new(f.userid.clone(), name, f.department.clone());
+            let mut call = contacts.user_create(f.userid.clone(), name, f.department.clone());
             if let Some(v) = f.mobile {
-                req = req.mobile(v);
+                call = call.mobile(v);
             }
             if let Some(v) = f.email {
-                req = req.email(v);
+                call = call.email(v);
             }
             if let Some(v) = f.position {
-                req = req.position(v);
+                call = call.position(v);
             }
             if let Some(v) = f.alias {
-                req = req.alias(v);
+                call = call.alias(v);
             }
             if let Some(v) = f.gender {
-                req = req.gender(v);
+                call = call.gender(v);
             }
             if let Some(v) = f.enable {
-                req = req.enable(v);
+                call = call.enable(v);
             }
-            contacts.user_create(req).await?;
+            call.await?;
             ctx.out.emit(&json!({"created": f.userid}), || {
                 format!("created member {}", f.userid)
             })
@@ -325,9 +317,7 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> Result<(), CliError> {
             if let [one] = userids.as_slice() {
                 contacts.user_delete(one.as_str()).await?;
             } else {
-                contacts
-                    .user_batchdelete(UserBatchdeleteRequest::new(userids.clone()))
-                    .await?;
+                contacts.user_batchdelete(userids.clone()).await?;
             }
             ctx.out.emit(&json!({"deleted": userids}), || {
                 format!("deleted {}", userids.join(", "))
@@ -335,18 +325,8 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> Result<(), CliError> {
         }
         UserCmd::Find { mobile, email } => {
             let userid = match (mobile, email) {
-                (Some(m), _) => {
-                    contacts
-                        .user_getuserid(UserGetuseridRequest::new(m))
-                        .await?
-                        .userid
-                }
-                (None, Some(e)) => {
-                    contacts
-                        .user_get_userid_by_email(UserGetUseridByEmailRequest::new(e))
-                        .await?
-                        .userid
-                }
+                (Some(m), _) => contacts.user_getuserid(m).await?.userid,
+                (None, Some(e)) => contacts.user_get_userid_by_email(e).await?.userid,
                 (None, None) => {
                     return Err(CliError::Usage("give --mobile or --email".into()));
                 }
@@ -357,38 +337,38 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> Result<(), CliError> {
 }
 
 async fn update_user(ctx: &Ctx, client: &wecom::Client, f: UserFields) -> Result<(), CliError> {
-    let mut req = UserUpdateRequest::new(f.userid.clone());
+    let mut call = client.contacts().user_update(f.userid.clone());
     let mut changed = false;
     if let Some(v) = f.name {
-        req = req.name(v);
+        call = call.name(v);
         changed = true;
     }
     if !f.department.is_empty() {
-        req = req.department(f.department);
+        call = call.department(f.department);
         changed = true;
     }
     if let Some(v) = f.mobile {
-        req = req.mobile(v);
+        call = call.mobile(v);
         changed = true;
     }
     if let Some(v) = f.email {
-        req = req.email(v);
+        call = call.email(v);
         changed = true;
     }
     if let Some(v) = f.position {
-        req = req.position(v);
+        call = call.position(v);
         changed = true;
     }
     if let Some(v) = f.alias {
-        req = req.alias(v);
+        call = call.alias(v);
         changed = true;
     }
     if let Some(v) = f.gender {
-        req = req.gender(v);
+        call = call.gender(v);
         changed = true;
     }
     if let Some(v) = f.enable {
-        req = req.enable(v);
+        call = call.enable(v);
         changed = true;
     }
     if !changed {
@@ -396,7 +376,7 @@ async fn update_user(ctx: &Ctx, client: &wecom::Client, f: UserFields) -> Result
             "nothing to change: give at least one of --name, --department, --mobile, --email, --position, --alias, --gender, --enable".into(),
         ));
     }
-    client.contacts().user_update(req).await?;
+    call.await?;
     ctx.out.emit(&json!({"updated": f.userid}), || {
         format!("updated member {}", f.userid)
     })
@@ -445,18 +425,16 @@ pub async fn tag(ctx: &Ctx, cmd: TagCmd) -> Result<(), CliError> {
             })
         }
         TagCmd::Create { name, id } => {
-            let mut req = TagCreateRequest::new(name.clone());
+            let mut call = contacts.tag_create(name.clone());
             if let Some(id) = id {
-                req = req.tagid(id);
+                call = call.tagid(id);
             }
-            let r = contacts.tag_create(req).await?;
+            let r = call.await?;
             ctx.out
                 .emit(&r, || format!("created tag {} {name}", r.tagid))
         }
         TagCmd::Update { id, name } => {
-            contacts
-                .tag_update(TagUpdateRequest::new(id, name.clone()))
-                .await?;
+            contacts.tag_update(id, name.clone()).await?;
             ctx.out.emit(&json!({"updated": id}), || {
                 format!("renamed tag {id} to {name}")
             })
@@ -468,10 +446,11 @@ pub async fn tag(ctx: &Ctx, cmd: TagCmd) -> Result<(), CliError> {
         }
         TagCmd::Add(items) => {
             check_items(&items)?;
-            let req = TagAddtagusersRequest::new(items.id)
+            let call = contacts
+                .tag_addtagusers(items.id)
                 .userlist(items.users.clone())
                 .partylist(items.parties.clone());
-            let r = contacts.tag_addtagusers(req).await?;
+            let r = call.await?;
             ctx.out
                 .emit(&items_json(&items, &r.invalidlist, &r.invalidparty), || {
                     items_text("added to", &items, &r.invalidlist, &r.invalidparty)
@@ -479,10 +458,11 @@ pub async fn tag(ctx: &Ctx, cmd: TagCmd) -> Result<(), CliError> {
         }
         TagCmd::Remove(items) => {
             check_items(&items)?;
-            let req = TagDeltagusersRequest::new(items.id)
+            let call = contacts
+                .tag_deltagusers(items.id)
                 .userlist(items.users.clone())
                 .partylist(items.parties.clone());
-            let r = contacts.tag_deltagusers(req).await?;
+            let r = call.await?;
             ctx.out
                 .emit(&items_json(&items, &r.invalidlist, &r.invalidparty), || {
                     items_text("removed from", &items, &r.invalidlist, &r.invalidparty)

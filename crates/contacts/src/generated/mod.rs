@@ -3,5 +3,5 @@
 //! (generated docs and examples refer to `<crate>::generated::<area>`).
 
 #[rustfmt::skip]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
+#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::module_inception)]
 pub mod contacts;

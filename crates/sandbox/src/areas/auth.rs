@@ -21,16 +21,6 @@ use crate::registry::{Ctx, Registry};
 use crate::state::{State, TicketOwner, lock};
 use wecom_core_auth::ErrorCode;
 
-crate::wire_requests!(
-    GettokenRequest,
-    GetJsapiTicketRequest,
-    TicketGetRequest,
-    AuthGetuserinfoRequest,
-    AuthGetuserdetailRequest,
-    GetcallbackipRequest,
-    MiniprogramJscode2SessionRequest,
-);
-
 /// Who signs in through an OAuth2 code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]

@@ -61,45 +61,6 @@ use crate::registry::{Ctx, Registry};
 use crate::state::State;
 use wecom_core_auth::ErrorCode;
 
-crate::wire_requests!(
-    DepartmentCreateRequest,
-    DepartmentUpdateRequest,
-    DepartmentDeleteRequest,
-    DepartmentListRequest,
-    DepartmentSimplelistRequest,
-    DepartmentGetRequest,
-    UserCreateRequest,
-    UserGetRequest,
-    UserUpdateRequest,
-    UserDeleteRequest,
-    UserBatchdeleteRequest,
-    UserSimplelistRequest,
-    UserListRequest,
-    UserListIdRequest,
-    UserGetuseridRequest,
-    UserGetUseridByEmailRequest,
-    UserConvertToOpenidRequest,
-    UserConvertToUseridRequest,
-    TagCreateRequest,
-    TagUpdateRequest,
-    TagDeleteRequest,
-    TagGetRequest,
-    TagAddtagusersRequest,
-    TagDeltagusersRequest,
-    TagListRequest,
-    BatchSyncuserRequest,
-    BatchReplaceuserRequest,
-    BatchReplacepartyRequest,
-    BatchGetresultRequest,
-    BatchInviteRequest,
-    AgentGetRequest,
-    AgentListRequest,
-    AgentSetRequest,
-    MenuCreateRequest,
-    MenuGetRequest,
-    MenuDeleteRequest,
-);
-
 /// `user/list_id` page size when the request names none.
 pub const DEFAULT_LIST_ID_LIMIT: u32 = 50;
 pub use crate::batch::{KEPT_JOBS, set_batch_row_delay};

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde_json::Value;
-use wecom_core_auth::rt::WireError;
+use wecom_core_auth::__private::{FromWire, WireInput};
 use wecom_core_auth::{
     DecodeError, Endpoint, EndpointMeta, Error, InvalidInput, Query, RequestBody, Upload,
 };
@@ -39,22 +39,12 @@ use crate::corp::Actor;
 use crate::corp::RecipientSpec;
 use crate::error::ApiError;
 use crate::limits::DuplicateKey;
+use crate::multipart::{self, FormPart};
 use crate::registry::{
     Binary, Caller, Ctx, Registry, Wire, WireRequest, invalid_input_error, wire_error,
 };
 use crate::state::{Once, State, lock};
 use wecom_core_auth::ErrorCode;
-
-crate::wire_requests!(
-    MessageSendRequest,
-    MessageRecallRequest,
-    MessageUpdateTemplateCardRequest,
-    AppchatCreateRequest,
-    AppchatUpdateRequest,
-    AppchatGetRequest,
-    AppchatSendRequest,
-    WebhookSendRequest,
-);
 
 /// A message can be recalled for this long: 24 hours.
 pub const RECALL_WINDOW_SECS: i64 = 24 * 3600;
@@ -470,119 +460,12 @@ async fn message_update_template_card(
 // ------------------------------------------------------------------------------------------------
 // Media
 
-/// A part of a `multipart/form-data` body.
-#[derive(Debug, Clone)]
-struct Part {
-    name: String,
-    filename: String,
-    content_type: String,
-    bytes: Bytes,
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return None;
-    }
-    (from..=haystack.len() - needle.len())
-        .find(|&i| haystack[i] == needle[0] && &haystack[i..i + needle.len()] == needle)
-}
-
-fn param(header: &str, key: &str) -> Option<String> {
-    header.split(';').map(str::trim).find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case(key)
-            .then(|| v.trim().trim_matches('"').to_owned())
-    })
-}
-
-/// Parses a `multipart/form-data` body (boundary from the Content-Type).
-fn parse_multipart(content_type: &str, body: &Bytes) -> Result<Vec<Part>, ApiError> {
-    let bad = |why: &str| {
-        ApiError::new(
-            44001, /* not in spec/errcodes.toml */
-            format!("empty media data: the body is not valid multipart/form-data ({why})"),
-        )
-    };
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("multipart/form-data")
-    {
-        return Err(bad("Content-Type is not multipart/form-data"));
-    }
-    let boundary = param(content_type, "boundary").ok_or_else(|| bad("no boundary"))?;
-    let delim = format!("--{boundary}").into_bytes();
-    let mut parts = Vec::new();
-    let mut pos = find(body, &delim, 0).ok_or_else(|| bad("no opening boundary"))? + delim.len();
-    loop {
-        if body.get(pos..pos + 2) == Some(b"--") {
-            break;
-        }
-        if body.get(pos..pos + 2) != Some(b"\r\n") {
-            return Err(bad("malformed boundary line"));
-        }
-        pos += 2;
-        let head_end = find(body, b"\r\n\r\n", pos).ok_or_else(|| bad("part without headers"))?;
-        let head = String::from_utf8_lossy(&body[pos..head_end]).into_owned();
-        let data_start = head_end + 4;
-        let mut next_delim = b"\r\n".to_vec();
-        next_delim.extend_from_slice(&delim);
-        let data_end = find(body, &next_delim, data_start)
-            .ok_or_else(|| bad("part without a closing boundary"))?;
-        let mut name = String::new();
-        let mut filename = String::new();
-        let mut ct = "application/octet-stream".to_owned();
-        for line in head.split("\r\n") {
-            let Some((k, v)) = line.split_once(':') else {
-                continue;
-            };
-            if k.trim().eq_ignore_ascii_case("content-disposition") {
-                name = param(v, "name").unwrap_or_default();
-                filename = param(v, "filename").unwrap_or_default();
-            } else if k.trim().eq_ignore_ascii_case("content-type") {
-                ct = v.trim().to_owned();
-            }
-        }
-        parts.push(Part {
-            name,
-            filename,
-            content_type: ct,
-            bytes: body.slice(data_start..data_end),
-        });
-        pos = data_end + next_delim.len();
-    }
-    Ok(parts)
-}
-
-/// Multipart request types read from their parts.
-trait FromParts: Sized {
-    fn from_parts(
-        query: &[(String, String)],
-        parts: Vec<(String, Upload)>,
-    ) -> Result<Self, WireError>;
-}
-
-macro_rules! from_parts {
-    ($($ty:ty),*) => {$(
-        impl FromParts for $ty {
-            fn from_parts(query: &[(String, String)], parts: Vec<(String, Upload)>) -> Result<Self, WireError> {
-                <$ty>::from_wire(query, parts)
-            }
-        }
-    )*};
-}
-from_parts!(
-    MediaUploadRequest,
-    MediaUploadimgRequest,
-    WebhookUploadMediaRequest
-);
-
 /// A generated multipart request together with the bytes of its `media` part (the handler stores
 /// them; the request's `Upload` is only for validation).
 #[derive(Debug)]
 struct Uploaded<R> {
     request: R,
-    file: Part,
+    file: FormPart,
 }
 
 impl<R: Endpoint + std::fmt::Debug> Endpoint for Uploaded<R> {
@@ -603,10 +486,9 @@ impl<R: Endpoint + std::fmt::Debug> Endpoint for Uploaded<R> {
     }
 }
 
-impl<R: Endpoint + FromParts + std::fmt::Debug + 'static> WireRequest for Uploaded<R> {
+impl<R: Endpoint + FromWire + std::fmt::Debug + 'static> WireRequest for Uploaded<R> {
     fn parse_wire(wire: &Wire<'_>) -> Result<Self, ApiError> {
-        let body = Bytes::copy_from_slice(wire.body);
-        let parts = parse_multipart(wire.content_type.unwrap_or(""), &body)?;
+        let parts = multipart::parse(wire)?;
         let file = parts
             .iter()
             .find(|p| p.name == "media")
@@ -619,21 +501,16 @@ impl<R: Endpoint + FromParts + std::fmt::Debug + 'static> WireRequest for Upload
             })?;
         let uploads = parts
             .into_iter()
-            .map(|p| {
-                (
-                    p.name,
-                    Upload::from_bytes(p.filename, p.bytes).with_content_type(p.content_type),
-                )
-            })
+            .map(|p| (p.name.clone(), p.into_upload()))
             .collect();
-        let request = R::from_parts(wire.query, uploads).map_err(|e| wire_error(&e))?;
+        let request =
+            R::from_wire(WireInput::multipart(wire.query, uploads)).map_err(|e| wire_error(&e))?;
         Ok(Uploaded { request, file })
     }
 }
 
-fn upload_of(file: &Part) -> Upload {
-    Upload::from_bytes(file.filename.clone(), file.bytes.clone())
-        .with_content_type(file.content_type.clone())
+fn upload_of(file: &FormPart) -> Upload {
+    file.clone().into_upload()
 }
 
 async fn media_upload(
@@ -652,9 +529,9 @@ async fn media_upload(
     let state = ctx.state();
     let id = state.store_media(
         kind.as_str(),
-        req.file.bytes,
+        req.file.bytes.clone(),
         &req.file.content_type,
-        &req.file.filename,
+        req.file.file_name(),
         false,
     );
     Ok(MediaUploadResponse {
@@ -673,9 +550,9 @@ async fn media_uploadimg(
     let state = ctx.state();
     let id = state.store_media(
         "uploadimg",
-        req.file.bytes,
+        req.file.bytes.clone(),
         &req.file.content_type,
-        &req.file.filename,
+        req.file.file_name(),
         true,
     );
     Ok(MediaUploadimgResponse {
@@ -743,8 +620,8 @@ impl Endpoint for Ranged {
 
 impl WireRequest for Ranged {
     fn parse_wire(wire: &Wire<'_>) -> Result<Self, ApiError> {
-        let request =
-            MediaGetRequest::from_wire(wire.query, wire.body).map_err(|e| wire_error(&e))?;
+        let request = MediaGetRequest::from_wire(WireInput::json(wire.query, wire.body))
+            .map_err(|e| wire_error(&e))?;
         Ok(Ranged {
             request,
             range: wire.range.map(str::to_owned),
@@ -1081,9 +958,9 @@ async fn webhook_upload_media(
     let state = ctx.state();
     let id = state.store_media(
         kind.as_str(),
-        req.file.bytes,
+        req.file.bytes.clone(),
         &req.file.content_type,
-        &req.file.filename,
+        req.file.file_name(),
         false,
     );
     Ok(WebhookUploadMediaResponse {
@@ -1096,18 +973,6 @@ async fn webhook_upload_media(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn multipart_round_trip() {
-        let body = Bytes::from_static(b"--XY\r\nContent-Disposition: form-data; name=\"media\"; filename=\"a.bin\"; filelength=7\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--X\x00\xff\r\n--XY--\r\n");
-        let parts = parse_multipart("multipart/form-data; boundary=XY", &body).unwrap();
-        assert_eq!(parts.len(), 1);
-        assert_eq!(parts[0].name, "media");
-        assert_eq!(parts[0].filename, "a.bin");
-        assert_eq!(&parts[0].bytes[..], b"\r\n--X\x00\xff");
-        assert!(parse_multipart("application/json", &body).is_err());
-        assert!(parse_multipart("multipart/form-data; boundary=ZZ", &body).is_err());
-    }
 
     #[test]
     fn ranges() {

@@ -1,11 +1,12 @@
-//! Runtime helpers for generated code (validation checks, wire formats). Not a stable API:
-//! called only by code that `cargo xtask gen` writes.
+//! Helpers for generated code (validation checks, wire formats). Hidden and not a stable API:
+//! called only by code that `cargo xtask gen` writes, which imports this module as `rt`.
 //!
 //! Generated request and model types stay small by calling these: each constraint of the spec is
 //! one call here ([`bytes()`], [`chars`], [`items`], [`range`], [`pattern`], [`one_of_str`], ...)
 //! producing an [`InvalidInput`] that names the field path, the limit, the actual size and the
-//! errcode WeCom would answer. Servers (the sandbox) read requests with [`WireQuery`] and
-//! [`WireBody`], which report a missing or malformed field by name ([`WireError`]).
+//! errcode WeCom would answer. With the `server` feature (only the sandbox enables it), generated
+//! request types implement [`FromWire`], reading a request as a server receives it through
+//! `WireQuery` and `WireBody`, which report a missing or malformed field by name (`WireError`).
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -14,6 +15,9 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use bytes::Bytes;
+
+/// The future a generated call builder turns into when awaited (`IntoFuture`).
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 use crate::endpoint::{Query, RequestBody};
 use crate::error::{DecodeError, InvalidInput};
@@ -740,8 +744,55 @@ pub mod union {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Server side: reading requests as received
+// Server side (the `server` feature): reading requests as received
 
+/// What a server received for one request: the query pairs (the credential may be among them;
+/// it is ignored), the raw body, and for a multipart upload its parts by name.
+#[cfg(feature = "server")]
+#[derive(Debug)]
+pub struct WireInput<'a> {
+    /// Query pairs, percent-decoded.
+    pub query: &'a [(String, String)],
+    /// The raw body (empty for GET and for multipart uploads, whose parts are in `parts`).
+    pub body: &'a [u8],
+    /// The parts of a multipart body, by form field name.
+    pub parts: Vec<(String, crate::Upload)>,
+}
+
+#[cfg(feature = "server")]
+impl<'a> WireInput<'a> {
+    /// A JSON (or GET) request.
+    pub fn json(query: &'a [(String, String)], body: &'a [u8]) -> Self {
+        Self {
+            query,
+            body,
+            parts: Vec::new(),
+        }
+    }
+
+    /// A multipart request, with its parts.
+    pub fn multipart(query: &'a [(String, String)], parts: Vec<(String, crate::Upload)>) -> Self {
+        Self {
+            query,
+            body: &[],
+            parts,
+        }
+    }
+}
+
+/// A request type read off the wire as a server receives it. Every generated request type
+/// implements it (with its crate's `server` feature): a missing required field or a malformed
+/// value is reported by name, and a body that is not a JSON object as such, so a server can
+/// answer with WeCom's errcodes. Constraints are not checked here: call `validate()` next.
+#[cfg(feature = "server")]
+pub trait FromWire: Sized {
+    /// Whether the request is a multipart upload (its parts go in [`WireInput::parts`]).
+    const MULTIPART: bool;
+    /// Reads the request.
+    fn from_wire(wire: WireInput<'_>) -> Result<Self, WireError>;
+}
+
+#[cfg(feature = "server")]
 /// A request a server could not read. Tells which field, and whether the JSON itself was
 /// malformed, so a server can answer with WeCom's errcodes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -768,6 +819,7 @@ pub enum WireError {
     },
 }
 
+#[cfg(feature = "server")]
 impl WireError {
     /// The field concerned (`None` for malformed JSON).
     pub fn field(&self) -> Option<&str> {
@@ -783,12 +835,14 @@ impl WireError {
     }
 }
 
+#[cfg(feature = "server")]
 /// Query pairs as received (the credential may be among them; it is ignored).
 #[derive(Debug, Clone, Copy)]
 pub struct WireQuery<'a> {
     pairs: &'a [(String, String)],
 }
 
+#[cfg(feature = "server")]
 impl<'a> WireQuery<'a> {
     /// Wraps the pairs.
     pub fn new(pairs: &'a [(String, String)]) -> Self {
@@ -837,6 +891,7 @@ impl<'a> WireQuery<'a> {
     }
 }
 
+#[cfg(feature = "server")]
 /// A JSON body as received. Fields are taken out one by one, so that what remains is what a
 /// flattened model or union reads.
 #[derive(Debug, Clone)]
@@ -844,6 +899,7 @@ pub struct WireBody {
     map: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "server")]
 impl WireBody {
     /// Parses the body; an empty body counts as `{}`.
     pub fn parse(body: &[u8]) -> Result<Self, WireError> {
@@ -954,6 +1010,7 @@ impl WireBody {
     }
 }
 
+#[cfg(feature = "server")]
 /// Takes the multipart part named `name` (multipart requests' `from_wire`).
 pub fn take_part(
     parts: &mut Vec<(String, crate::Upload)>,
@@ -967,6 +1024,7 @@ pub fn take_part(
     }
 }
 
+#[cfg(feature = "server")]
 fn kind(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
@@ -1174,6 +1232,7 @@ mod tests {
         assert_eq!((f, i), (Some(true), Some(60)));
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn wire_reading_names_the_field() {
         let q = vec![
