@@ -306,3 +306,50 @@ async fn admin_api_refuses_other_sites_and_non_json_posts() {
         .expect("sent");
     assert_eq!(r.status().as_u16(), 200, "an allowed name");
 }
+
+/// A writer collecting log output in memory.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn listening_beyond_loopback_warns() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let text =
+        || String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+
+    let local = Sandbox::start().await.expect("starts");
+    assert!(!text().contains("beyond loopback"), "{}", text());
+    drop(local);
+    let wide = Sandbox::builder()
+        .bind("0.0.0.0:0".parse().expect("address"))
+        .start()
+        .await
+        .expect("starts");
+    let logged = text();
+    assert!(
+        logged.contains("WARN")
+            && logged.contains("beyond loopback")
+            && logged.contains("admin_hosts"),
+        "{logged}"
+    );
+    drop(wide);
+}
