@@ -86,7 +86,7 @@ impl Gen<'_> {
                     }
                     impl rt::WireScalar for #id {
                         fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-                            ::std::borrow::Cow::Borrowed(self.as_str())
+                            self.as_str().into()
                         }
                         fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
                             Ok(Self::from(value))
@@ -131,7 +131,7 @@ impl Gen<'_> {
                     }
                     impl ::std::fmt::Display for #id {
                         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                            ::std::fmt::Display::fmt(&self.code(), f)
+                            write!(f, "{}", self.code())
                         }
                     }
                     impl ::serde::Serialize for #id {
@@ -146,7 +146,7 @@ impl Gen<'_> {
                     }
                     impl rt::WireScalar for #id {
                         fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-                            ::std::borrow::Cow::Owned(self.code().to_string())
+                            self.code().to_string().into()
                         }
                         fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
                             <i64 as rt::WireScalar>::from_wire(value).map(Self::from)

@@ -109,7 +109,7 @@ impl Gen<'_> {
     }
 
     /// Everything an endpoint becomes in its group file: the request struct (constructors,
-    /// setters, `from_wire`, `Validate`, `Endpoint`), the answer struct and the call builder.
+    /// setters, `FromWire` for servers, `Validate`, `Endpoint`), the answer struct and the call builder.
     pub(super) fn endpoint(&self, ep: &LEndpoint) -> TokenStream {
         let name = ep.name;
         let req_name = format_ident!("{}", ep.request_type);

@@ -123,3 +123,75 @@ fn adding_an_endpoint_is_only_a_spec_edit() {
         );
     }
 }
+
+const THING: &str = r#"
+[area]
+name = "demo"
+crate_dir = "crates/demo"
+crate_name = "wecom_demo"
+doc = "A demo area."
+
+[[endpoint]]
+name = "thing_get"
+method = "GET"
+path = "thing/get"
+credential = "app"
+doc = "Reads a thing."
+doc_url = "https://example.invalid/thing_get"
+[endpoint.query]
+id = { type = "u32", required = true }
+"#;
+
+/// The text from `start` to the first `{` after it (a function's signature).
+fn signature<'a>(files: &'a [GeneratedFile], path: &str, start: &str) -> &'a str {
+    let text = &files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{path}"))
+        .contents;
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("`{start}` in {path}"));
+    let to = from + text[from..].find('{').expect("a body");
+    &text[from..to]
+}
+
+#[test]
+fn adding_an_optional_field_changes_no_signature() {
+    let gen_with = |spec: &str| {
+        generate(&Job::new(vec![Input {
+            path: "spec/demo.toml",
+            text: spec,
+        }]))
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let before = gen_with(THING);
+    let after = gen_with(&format!(
+        "{THING}verbose = {{ type = \"flag\", doc = \"Say more.\" }}\n"
+    ));
+    let handle = "crates/demo/src/generated/demo/mod.rs";
+    let group = "crates/demo/src/generated/demo/thing.rs";
+    for (path, start) in [
+        (handle, "pub fn thing_get("),
+        (group, "pub fn new("),
+        (group, "pub async fn send("),
+    ] {
+        assert_eq!(
+            signature(&before, path, start),
+            signature(&after, path, start),
+            "{start} in {path}"
+        );
+    }
+    // The new field is a setter, on the request and on the call.
+    let thing = &after
+        .iter()
+        .find(|f| f.path == group)
+        .expect("group")
+        .contents;
+    assert_eq!(
+        thing
+            .matches("pub fn verbose(mut self, verbose: bool) -> Self")
+            .count(),
+        2
+    );
+}

@@ -45,6 +45,9 @@ const CASES: &[&str] = &[
     "errcodes_missing_named_code",
     "unknown_errcode",
     "reserved_endpoint_name",
+    "prelude_type_name",
+    "check_not_a_path",
+    "call_type_collision",
 ];
 
 fn run(case: &str) -> (String, Vec<String>) {

@@ -1415,7 +1415,7 @@ impl<'de> ::serde::Deserialize<'de> for Gender {
 }
 impl rt::WireScalar for Gender {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Borrowed(self.as_str())
+        self.as_str().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         Ok(Self::from(value))
@@ -1462,7 +1462,7 @@ impl ::std::convert::From<i64> for MemberStatus {
 }
 impl ::std::fmt::Display for MemberStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for MemberStatus {
@@ -1482,7 +1482,7 @@ impl<'de> ::serde::Deserialize<'de> for MemberStatus {
 }
 impl rt::WireScalar for MemberStatus {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
@@ -1525,7 +1525,7 @@ impl ::std::convert::From<i64> for ExtAttrType {
 }
 impl ::std::fmt::Display for ExtAttrType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for ExtAttrType {
@@ -1545,7 +1545,7 @@ impl<'de> ::serde::Deserialize<'de> for ExtAttrType {
 }
 impl rt::WireScalar for ExtAttrType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
@@ -1588,7 +1588,7 @@ impl ::std::convert::From<i64> for BatchStatus {
 }
 impl ::std::fmt::Display for BatchStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for BatchStatus {
@@ -1608,7 +1608,7 @@ impl<'de> ::serde::Deserialize<'de> for BatchStatus {
 }
 impl rt::WireScalar for BatchStatus {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
@@ -1686,7 +1686,7 @@ impl<'de> ::serde::Deserialize<'de> for BatchJobType {
 }
 impl rt::WireScalar for BatchJobType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Borrowed(self.as_str())
+        self.as_str().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         Ok(Self::from(value))
@@ -1725,7 +1725,7 @@ impl ::std::convert::From<i64> for EmailType {
 }
 impl ::std::fmt::Display for EmailType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for EmailType {
@@ -1745,7 +1745,7 @@ impl<'de> ::serde::Deserialize<'de> for EmailType {
 }
 impl rt::WireScalar for EmailType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
@@ -1848,7 +1848,7 @@ impl<'de> ::serde::Deserialize<'de> for MenuAction {
 }
 impl rt::WireScalar for MenuAction {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Borrowed(self.as_str())
+        self.as_str().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         Ok(Self::from(value))

@@ -2580,7 +2580,7 @@ impl<'de> ::serde::Deserialize<'de> for MediaType {
 }
 impl rt::WireScalar for MediaType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Borrowed(self.as_str())
+        self.as_str().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         Ok(Self::from(value))
@@ -2623,7 +2623,7 @@ impl ::std::convert::From<i64> for Safety {
 }
 impl ::std::fmt::Display for Safety {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for Safety {
@@ -2643,7 +2643,7 @@ impl<'de> ::serde::Deserialize<'de> for Safety {
 }
 impl rt::WireScalar for Safety {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
@@ -2690,7 +2690,7 @@ impl ::std::convert::From<i64> for CardSourceColor {
 }
 impl ::std::fmt::Display for CardSourceColor {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for CardSourceColor {
@@ -2710,7 +2710,7 @@ impl<'de> ::serde::Deserialize<'de> for CardSourceColor {
 }
 impl rt::WireScalar for CardSourceColor {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
@@ -2753,7 +2753,7 @@ impl ::std::convert::From<i64> for CardLinkType {
 }
 impl ::std::fmt::Display for CardLinkType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for CardLinkType {
@@ -2773,7 +2773,7 @@ impl<'de> ::serde::Deserialize<'de> for CardLinkType {
 }
 impl rt::WireScalar for CardLinkType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
@@ -2820,7 +2820,7 @@ impl ::std::convert::From<i64> for CardContentType {
 }
 impl ::std::fmt::Display for CardContentType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for CardContentType {
@@ -2840,7 +2840,7 @@ impl<'de> ::serde::Deserialize<'de> for CardContentType {
 }
 impl rt::WireScalar for CardContentType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
@@ -2879,7 +2879,7 @@ impl ::std::convert::From<i64> for CardButtonType {
 }
 impl ::std::fmt::Display for CardButtonType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for CardButtonType {
@@ -2899,7 +2899,7 @@ impl<'de> ::serde::Deserialize<'de> for CardButtonType {
 }
 impl rt::WireScalar for CardButtonType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
@@ -2938,7 +2938,7 @@ impl ::std::convert::From<i64> for CheckboxMode {
 }
 impl ::std::fmt::Display for CheckboxMode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::fmt::Display::fmt(&self.code(), f)
+        write!(f, "{}", self.code())
     }
 }
 impl ::serde::Serialize for CheckboxMode {
@@ -2958,7 +2958,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckboxMode {
 }
 impl rt::WireScalar for CheckboxMode {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(self.code().to_string())
+        self.code().to_string().into()
     }
     fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
