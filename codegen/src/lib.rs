@@ -67,6 +67,7 @@ pub mod spec;
 mod check;
 mod diag;
 mod errcodes;
+mod events;
 mod lower;
 mod names;
 mod openapi;
@@ -108,6 +109,8 @@ pub struct Job<'a> {
     pub schema: Option<&'a str>,
     /// `info.version` of the OpenAPI document.
     pub version: &'a str,
+    /// `spec/events.toml` (callback messages and events), when it should be generated.
+    pub events: Option<Input<'a>>,
 }
 
 impl<'a> Job<'a> {
@@ -120,6 +123,7 @@ impl<'a> Job<'a> {
             openapi: None,
             schema: None,
             version: env!("CARGO_PKG_VERSION"),
+            events: None,
         }
     }
 }
@@ -158,6 +162,24 @@ pub fn generate(job: &Job) -> Result<Vec<GeneratedFile>, Diagnostics> {
 
     let lowered = lower::lower(&project);
 
+    // Callback messages and events (spec/events.toml): crates/<callback>/src/generated/events.rs.
+    let events = match job.events {
+        Some(input) => {
+            let (dir, source) = events::generate(input.path, input.text).map_err(Diagnostics)?;
+            let tokens: proc_macro2::TokenStream = source
+                .parse()
+                .map_err(|e| internal(input.path, format!("{e}")))?;
+            let contents = rust::render(&rust::header(&[input.path]), tokens)
+                .map_err(|e| internal(input.path, e))?;
+            out.push(GeneratedFile {
+                path: format!("{dir}/src/generated/events.rs"),
+                contents,
+            });
+            Some((input, dir, ()))
+        }
+        None => None,
+    };
+
     // Per crate: its areas (and errcodes), for mod.rs.
     let mut crates: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
     for area in &lowered.areas {
@@ -191,6 +213,12 @@ pub fn generate(job: &Job) -> Result<Vec<GeneratedFile>, Diagnostics> {
             .entry(dir)
             .or_default()
             .push(("errcodes".into(), src.path.clone()));
+    }
+    if let Some((input, dir, _)) = &events {
+        crates
+            .entry(dir.as_str())
+            .or_default()
+            .push(("events".into(), input.path.to_owned()));
     }
     for (dir, mut modules) in crates {
         modules.sort();

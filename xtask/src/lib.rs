@@ -195,7 +195,7 @@ fn read_specs(root: &Path, dir: &str, skip: &[&str]) -> Result<Vec<(String, Stri
 pub fn produce(root: &Path) -> Result<Vec<GeneratedFile>, XtaskError> {
     let mut out = Vec::new();
     // The workspace's spec.
-    let specs = read_specs(root, "spec", &["errcodes.toml"])?;
+    let specs = read_specs(root, "spec", &["errcodes.toml", "events.toml"])?;
     let errcodes_path = root.join("spec/errcodes.toml");
     let errcodes = match std::fs::read_to_string(&errcodes_path) {
         Ok(t) => Some(t),
@@ -211,6 +211,16 @@ pub fn produce(root: &Path) -> Result<Vec<GeneratedFile>, XtaskError> {
         );
         job.errcodes = errcodes.as_deref().map(|t| Input {
             path: "spec/errcodes.toml",
+            text: t,
+        });
+        let events_path = root.join("spec/events.toml");
+        let events = match std::fs::read_to_string(&events_path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_err(&events_path, root, e)),
+        };
+        job.events = events.as_deref().map(|t| Input {
+            path: "spec/events.toml",
             text: t,
         });
         job.openapi = Some("spec/openapi.json");

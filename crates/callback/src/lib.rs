@@ -48,6 +48,7 @@ pub mod crypto;
 pub mod dedup;
 mod error;
 pub mod event;
+pub mod generated;
 pub mod reply;
 #[cfg(feature = "axum")]
 pub mod router;
