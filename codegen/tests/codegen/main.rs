@@ -3,6 +3,7 @@
 
 mod adding;
 mod bad;
+mod events;
 mod openapi;
 mod snapshots;
 mod support;

@@ -231,19 +231,6 @@ pub enum EventKind {
         /// `EventKey`: Usually empty.
         event_key: String,
     },
-    /// `LOCATION`: Periodic location report.
-    ///
-    /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
-    Location {
-        /// `Latitude`: Latitude.
-        latitude: f64,
-        /// `Longitude`: Longitude.
-        longitude: f64,
-        /// `Precision`: Precision.
-        precision: f64,
-        /// `AppType`: `wxwork` when reported by the WeCom app, if present.
-        app_type: Option<String>,
-    },
     /// `batch_job_result`: An asynchronous contacts job finished.
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90973>
@@ -339,6 +326,19 @@ pub enum EventKind {
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
     TemplateCardMenuEvent(TemplateCardEvent),
+    /// `LOCATION`: Periodic location report.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
+    Location {
+        /// `Latitude`: Latitude.
+        latitude: f64,
+        /// `Longitude`: Longitude.
+        longitude: f64,
+        /// `Precision`: Precision.
+        precision: f64,
+        /// `AppType`: `wxwork` when reported by the WeCom app, if present.
+        app_type: Option<String>,
+    },
 }
 impl EventKind {
     /// Reads the variant named by the callback's `Event` (`None`: not declared in the spec).
@@ -351,14 +351,6 @@ impl EventKind {
                     "enter_agent" => {
                         EventKind::EnterAgent {
                             event_key: f.str("EventKey"),
-                        }
-                    }
-                    "LOCATION" => {
-                        EventKind::Location {
-                            latitude: f.opt_float("Latitude")?.ok_or(rt::Bad)?,
-                            longitude: f.opt_float("Longitude")?.ok_or(rt::Bad)?,
-                            precision: f.opt_float("Precision")?.ok_or(rt::Bad)?,
-                            app_type: f.opt_str("AppType"),
                         }
                     }
                     "batch_job_result" => {
@@ -440,6 +432,14 @@ impl EventKind {
                     "template_card_menu_event" => {
                         EventKind::TemplateCardMenuEvent(TemplateCardEvent::parse(f)?)
                     }
+                    "LOCATION" => {
+                        EventKind::Location {
+                            latitude: f.opt_float("Latitude")?.ok_or(rt::Bad)?,
+                            longitude: f.opt_float("Longitude")?.ok_or(rt::Bad)?,
+                            precision: f.opt_float("Precision")?.ok_or(rt::Bad)?,
+                            app_type: f.opt_str("AppType"),
+                        }
+                    }
                     _ => return Ok(None),
                 },
             ),
@@ -451,7 +451,6 @@ impl EventKind {
             EventKind::Subscribe { .. } => "subscribe",
             EventKind::Unsubscribe { .. } => "unsubscribe",
             EventKind::EnterAgent { .. } => "enter_agent",
-            EventKind::Location { .. } => "LOCATION",
             EventKind::BatchJobResult { .. } => "batch_job_result",
             EventKind::ChangeContact { .. } => "change_contact",
             EventKind::Click { .. } => "click",
@@ -466,6 +465,7 @@ impl EventKind {
             EventKind::ShareAgentChange { .. } => "share_agent_change",
             EventKind::TemplateCardEvent { .. } => "template_card_event",
             EventKind::TemplateCardMenuEvent { .. } => "template_card_menu_event",
+            EventKind::Location { .. } => "LOCATION",
         }
     }
     /// The `EventKey`, for events that carry one.
@@ -495,26 +495,6 @@ impl EventKind {
             EventKind::EnterAgent { event_key } => {
                 let v = event_key;
                 rt::push_cdata(out, "EventKey", v);
-            }
-            EventKind::Location { latitude, longitude, precision, app_type } => {
-                {
-                    let v = latitude;
-                    rt::push_num(out, "Latitude", v);
-                }
-                {
-                    let v = longitude;
-                    rt::push_num(out, "Longitude", v);
-                }
-                {
-                    let v = precision;
-                    rt::push_num(out, "Precision", v);
-                }
-                {
-                    let v = app_type;
-                    if let Some(v) = v {
-                        rt::push_cdata(out, "AppType", v);
-                    }
-                }
             }
             EventKind::BatchJobResult(inner) => {
                 rt::open_tag(out, "BatchJob");
@@ -609,6 +589,26 @@ impl EventKind {
             EventKind::ShareAgentChange => {}
             EventKind::TemplateCardEvent(inner) => inner.write_fields(out),
             EventKind::TemplateCardMenuEvent(inner) => inner.write_fields(out),
+            EventKind::Location { latitude, longitude, precision, app_type } => {
+                {
+                    let v = latitude;
+                    rt::push_num(out, "Latitude", v);
+                }
+                {
+                    let v = longitude;
+                    rt::push_num(out, "Longitude", v);
+                }
+                {
+                    let v = precision;
+                    rt::push_num(out, "Precision", v);
+                }
+                {
+                    let v = app_type;
+                    if let Some(v) = v {
+                        rt::push_cdata(out, "AppType", v);
+                    }
+                }
+            }
         }
     }
 }
