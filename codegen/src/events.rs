@@ -705,9 +705,11 @@ impl Emit<'_> {
             "#[doc = {value_doc:?}]\npub fn {value_fn}(&self) -> &'static str {{\nmatch self {{"
         );
         for v in vs {
+            let unit = v.field.is_empty() && v.wraps.is_none() && v.changes.is_none();
+            let rest = if unit { "" } else { " { .. }" };
             let _ = writeln!(
                 s,
-                "{name}::{} {{ .. }} => {:?},",
+                "{name}::{}{rest} => {:?},",
                 v.variant.get_ref(),
                 value_of(v)
             );
@@ -718,7 +720,7 @@ impl Emit<'_> {
             s.push_str("/// The `EventKey`, for events that carry one.\npub fn event_key(&self) -> Option<&str> {\n#[allow(unreachable_patterns)]\nmatch self {\n");
             for v in vs {
                 let vn = v.variant.get_ref();
-                let own = v.field.iter().any(|f| is_event_key(f));
+                let own = v.field.iter().any(is_event_key);
                 let wrapped = v.wraps.as_ref().is_some_and(|w| {
                     v.element.is_none()
                         && self

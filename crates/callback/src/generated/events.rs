@@ -448,8 +448,8 @@ impl EventKind {
     ///The `Event` value (e.g. `click`, `LOCATION`).
     pub fn name(&self) -> &'static str {
         match self {
-            EventKind::Subscribe { .. } => "subscribe",
-            EventKind::Unsubscribe { .. } => "unsubscribe",
+            EventKind::Subscribe => "subscribe",
+            EventKind::Unsubscribe => "unsubscribe",
             EventKind::EnterAgent { .. } => "enter_agent",
             EventKind::BatchJobResult { .. } => "batch_job_result",
             EventKind::ChangeContact { .. } => "change_contact",
@@ -462,7 +462,7 @@ impl EventKind {
             EventKind::PicWeixin { .. } => "pic_weixin",
             EventKind::LocationSelect { .. } => "location_select",
             EventKind::OpenApprovalChange { .. } => "open_approval_change",
-            EventKind::ShareAgentChange { .. } => "share_agent_change",
+            EventKind::ShareAgentChange => "share_agent_change",
             EventKind::TemplateCardEvent { .. } => "template_card_event",
             EventKind::TemplateCardMenuEvent { .. } => "template_card_menu_event",
             EventKind::Location { .. } => "LOCATION",
