@@ -208,7 +208,7 @@ fn check(src: &Source, file: &EventsFile) -> Vec<Diagnostic> {
         }
     };
     for r in &file.record {
-        dup(&mut d, "record", &r.name);
+        dup(&mut d, "type", &r.name);
         if !names::is_pascal(r.name.get_ref()) {
             d.push(src.diag(
                 r.name.span(),
@@ -289,7 +289,15 @@ fn check(src: &Source, file: &EventsFile) -> Vec<Diagnostic> {
             dup(&mut d, "type", c);
         }
         let mut local: HashMap<String, std::ops::Range<usize>> = HashMap::new();
+        let mut variants: HashMap<String, std::ops::Range<usize>> = HashMap::new();
         for c in &e.change {
+            if let Some(first) = variants.insert(c.variant.get_ref().clone(), c.variant.span()) {
+                d.push(src.diag(
+                    c.variant.span(),
+                    format!("change variant `{}` is declared twice", c.variant.get_ref()),
+                    Some(format!("first declared at {}", src.at(first))),
+                ));
+            }
             match &c.change_type {
                 Some(t) => {
                     if let Some(first) = local.insert(t.get_ref().clone(), t.span()) {
@@ -739,12 +747,12 @@ impl Emit<'_> {
         // render
         let _ = writeln!(
             s,
-            "/// Writes the `{disc}` element{} and this variant's fields as WeCom's XML.\n\
+            "/// Writes {} this variant's fields as WeCom's XML.\n\
              pub(crate) fn write_xml(&self, out: &mut String) {{",
             if kind == Kind::Message {
-                " (no: the caller writes `MsgType`)"
+                "(after the `MsgType` the caller wrote)".to_owned()
             } else {
-                ""
+                format!("the `{disc}` element and")
             }
         );
         if kind != Kind::Message {

@@ -11,7 +11,7 @@ use crate::support::{codegen_dir, tomls, workspace_root};
 fn document(dir: &std::path::Path, errcodes: bool) -> (Vec<SpecFile>, String) {
     let files: Vec<(String, String)> = tomls(dir, "spec/")
         .into_iter()
-        .filter(|(p, _)| !p.ends_with("errcodes.toml"))
+        .filter(|(p, _)| !p.ends_with("errcodes.toml") && !p.ends_with("events.toml"))
         .collect();
     let errcodes_text = errcodes.then(|| crate::support::read(&dir.join("errcodes.toml")));
     let mut job = Job::new(

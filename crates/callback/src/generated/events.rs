@@ -130,7 +130,7 @@ impl MessageBody {
             MessageBody::Link { .. } => "link",
         }
     }
-    /// Writes the `MsgType` element (no: the caller writes `MsgType`) and this variant's fields as WeCom's XML.
+    /// Writes (after the `MsgType` the caller wrote) this variant's fields as WeCom's XML.
     pub(crate) fn write_xml(&self, out: &mut String) {
         match self {
             MessageBody::Text { content } => {
