@@ -252,10 +252,10 @@ impl<'a> Gen<'a> {
     }
 }
 
-/// `#[non_exhaustive]` for the crate's users; off with the crate's `server` feature, which only
-/// the sandbox enables (it builds answers and models by struct literal, in the same workspace).
+/// `#[non_exhaustive]`, whatever the features: outside its crate a value is built with `new(..)`
+/// and setters (the sandbox too), so WeCom adding a field is not a breaking change.
 fn non_exhaustive() -> TokenStream {
-    quote!(#[cfg_attr(not(feature = "server"), non_exhaustive)])
+    quote!(#[non_exhaustive])
 }
 
 /// `#![doc = " line"]` attributes (module docs) for a text.

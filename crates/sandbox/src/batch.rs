@@ -675,13 +675,11 @@ pub(crate) fn result(state: &State, jobid: &str) -> Result<BatchGetresultRespons
         _ if job.total == 0 => 0,
         _ => done.saturating_mul(100) / job.total,
     };
-    Ok(BatchGetresultResponse {
-        status: job.status,
-        job_type: Some(job.job_type.clone()),
-        total: Some(job.total),
-        percentage: Some(percentage),
-        result: job.result.clone(),
-    })
+    Ok(BatchGetresultResponse::new(job.status)
+        .job_type(job.job_type.clone())
+        .total(job.total)
+        .percentage(percentage)
+        .result(job.result.clone()))
 }
 
 #[cfg(test)]

@@ -27,6 +27,25 @@
 //!    for raw answers; `.errmsg("created")`, `.wrong_credential(code)` tune the envelope);
 //! 3. one line in `src/areas/mod.rs` calls that `register`.
 //!
+//! Handlers build answers (and models) with the generated `new(required..)` and one setter per
+//! optional field (or by assigning a public field when the value is already an `Option`).
+//! Generated answers, models, enums and unions stay `#[non_exhaustive]` whatever the features,
+//! the `server` the sandbox enables included, so WeCom adding a field never breaks a user's build:
+//!
+//! ```
+//! use wecom_contacts::generated::contacts::UserGetuseridResponse;
+//! let answer = UserGetuseridResponse::new("zhangsan");
+//! assert_eq!(answer.userid, "zhangsan");
+//! ```
+//!
+//! while a struct literal does not compile, even here where `server` is on:
+//!
+//! ```compile_fail,E0639
+//! use wecom_contacts::generated::contacts::UserGetuseridResponse;
+//! let answer = UserGetuseridResponse { userid: "zhangsan".to_owned() };
+//! # let _ = answer;
+//! ```
+//!
 //! The registry does method, credential (41001/40014/42001/48002/93000), faults, rate limits,
 //! parsing (47001/41xxx/40058), `validate()` (the spec's errcode), counting and the envelope;
 //! the handler only implements the endpoint on top of [`corp::Corp`] (directory rules and

@@ -15,8 +15,10 @@ use wecom::callback::router::CallbackRouter;
 use wecom::callback::xml::Element;
 use wecom::callback::{Envelope, MessageBody};
 use wecom::prelude::*;
-use wecom_sandbox::Sandbox;
 use wecom_sandbox::corp::CallbackConfig;
+
+#[path = "common/mod.rs"]
+mod common;
 
 /// What the app does with each callback: answer text messages, acknowledge the rest.
 async fn handle(inbound: Inbound) -> Option<Reply> {
@@ -44,8 +46,8 @@ async fn handle(inbound: Inbound) -> Option<Reply> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+async fn main() -> common::Result<()> {
+    use common::env;
     if let (Some(corpid), Some(token), Some(key)) = (
         env("WECOM_CORP_ID"),
         env("WECOM_CALLBACK_TOKEN"),
@@ -60,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // No corp: the whole round trip against a sandbox.
-    let sandbox = Sandbox::start().await?;
+    let sandbox = common::start_sandbox().await?;
     let creds = sandbox.credentials();
     let agentid = creds
         .apps
@@ -90,12 +92,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("callback URL {url} verified by the sandbox");
 
     // A member writes to the app; the sandbox pushes the encrypted callback to our router.
-    let userid = admin
-        .corp()
-        .members()
-        .next()
-        .map(|m| m.userid.clone())
-        .ok_or("the sandbox corp has no member")?;
+    let userid = common::first_member(&sandbox)?;
     for record in admin.member_sends_text(&userid, agentid, "hello").await? {
         println!("pushed {} (delivered: {})", record.what, record.delivered);
         if record.reply.is_empty() {

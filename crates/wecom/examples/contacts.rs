@@ -10,11 +10,16 @@
 
 use wecom::contacts::{WalkOptions, WalkPhase};
 use wecom::prelude::*;
-use wecom_sandbox::Sandbox;
+
+#[path = "common/mod.rs"]
+mod common;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (client, _sandbox) = connect().await?;
+async fn main() -> common::Result<()> {
+    let common::Setup {
+        client,
+        sandbox: _sandbox, // named, not `..`: the sandbox must outlive the calls
+    } = common::connect().await?;
     let contacts = client.contacts();
 
     // The department tree the app can see (the whole corp with the contact-sync secret).
@@ -82,35 +87,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("refused locally: {e}");
     }
     Ok(())
-}
-
-/// A client for the configured corp, or for an embedded sandbox (kept alive by the returned
-/// handle) when `WECOM_CORP_ID` is not set.
-async fn connect() -> Result<(Client, Option<Sandbox>), Box<dyn std::error::Error>> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if let Some(corpid) = env("WECOM_CORP_ID") {
-        let agentid: u32 = env("WECOM_AGENT_ID")
-            .ok_or("set WECOM_AGENT_ID")?
-            .parse()
-            .map_err(|_| "WECOM_AGENT_ID must be a number")?;
-        let secret = env("WECOM_SECRET").ok_or("set WECOM_SECRET")?;
-        let mut builder = Client::builder(corpid).app(agentid, Secret::new(secret));
-        if let Some(secret) = env("WECOM_CONTACT_SECRET") {
-            builder = builder.contact_secret(Secret::new(secret));
-        }
-        if let Some(url) = env("WECOM_BASE_URL") {
-            builder = builder.base_url(url);
-        }
-        return Ok((builder.build()?, None));
-    }
-    let sandbox = Sandbox::start().await?;
-    let creds = sandbox.credentials();
-    let app = creds.apps.first().ok_or("the sandbox corp has no app")?;
-    println!("no corp configured: using a sandbox at {}", creds.base_url);
-    let client = Client::builder(&creds.corpid)
-        .base_url(&creds.base_url)
-        .app(app.agentid, app.secret.clone())
-        .contact_secret(creds.contact_secret.clone())
-        .build()?;
-    Ok((client, Some(sandbox)))
 }

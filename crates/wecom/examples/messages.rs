@@ -11,7 +11,9 @@
 use wecom::auth::Upload;
 use wecom::messages::{MediaType, NewsArticle};
 use wecom::prelude::*;
-use wecom_sandbox::Sandbox;
+
+#[path = "common/mod.rs"]
+mod common;
 
 /// A 1x1 PNG.
 const PNG: &[u8] = &[
@@ -23,8 +25,12 @@ const PNG: &[u8] = &[
 ];
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (client, to, sandbox) = connect().await?;
+async fn main() -> common::Result<()> {
+    let common::Setup { client, sandbox } = common::connect().await?;
+    let to = match &sandbox {
+        Some(sandbox) => common::first_member(sandbox)?,
+        None => common::env("WECOM_TO").ok_or("set WECOM_TO to the userid to send to")?,
+    };
     let me = Recipients::user(&to);
 
     let receipt = Message::text("Hello from the wecom crate 👋")
@@ -76,39 +82,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-/// A client and a recipient for the configured corp, or for an embedded sandbox (kept alive by
-/// the returned handle) when `WECOM_CORP_ID` is not set.
-async fn connect() -> Result<(Client, String, Option<Sandbox>), Box<dyn std::error::Error>> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if let Some(corpid) = env("WECOM_CORP_ID") {
-        let agentid: u32 = env("WECOM_AGENT_ID")
-            .ok_or("set WECOM_AGENT_ID")?
-            .parse()
-            .map_err(|_| "WECOM_AGENT_ID must be a number")?;
-        let secret = env("WECOM_SECRET").ok_or("set WECOM_SECRET")?;
-        let to = env("WECOM_TO").ok_or("set WECOM_TO to the userid to send to")?;
-        let mut builder = Client::builder(corpid).app(agentid, Secret::new(secret));
-        if let Some(url) = env("WECOM_BASE_URL") {
-            builder = builder.base_url(url);
-        }
-        return Ok((builder.build()?, to, None));
-    }
-    let sandbox = Sandbox::start().await?;
-    let creds = sandbox.credentials();
-    let app = creds.apps.first().ok_or("the sandbox corp has no app")?;
-    println!("no corp configured: using a sandbox at {}", creds.base_url);
-    let client = Client::builder(&creds.corpid)
-        .base_url(&creds.base_url)
-        .app(app.agentid, app.secret.clone())
-        .build()?;
-    let to = sandbox
-        .admin()
-        .corp()
-        .members()
-        .next()
-        .map(|m| m.userid.clone())
-        .ok_or("the sandbox corp has no member")?;
-    Ok((client, to, Some(sandbox)))
 }

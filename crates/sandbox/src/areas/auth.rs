@@ -184,10 +184,10 @@ async fn gettoken(ctx: Ctx, req: GettokenRequest) -> Result<GettokenResponse, Ap
         }
     };
     let issued = lock(&state.tokens).issue(actor, state.clock().now_ms());
-    Ok(GettokenResponse {
-        access_token: Secret::new(issued.value),
-        expires_in: issued.expires_in,
-    })
+    Ok(GettokenResponse::new(
+        Secret::new(issued.value),
+        issued.expires_in,
+    ))
 }
 
 fn ticket(state: &State, owner: TicketOwner) -> (Secret, u64) {
@@ -201,7 +201,7 @@ async fn get_jsapi_ticket(
 ) -> Result<GetJsapiTicketResponse, ApiError> {
     ctx.agentid()?;
     let (ticket, expires_in) = ticket(ctx.state(), TicketOwner::Corp);
-    Ok(GetJsapiTicketResponse { ticket, expires_in })
+    Ok(GetJsapiTicketResponse::new(ticket, expires_in))
 }
 
 async fn ticket_get(ctx: Ctx, _req: TicketGetRequest) -> Result<TicketGetResponse, ApiError> {
@@ -224,7 +224,7 @@ async fn ticket_get(ctx: Ctx, _req: TicketGetRequest) -> Result<TicketGetRespons
         ));
     }
     let (ticket, expires_in) = ticket(ctx.state(), TicketOwner::Agent(agentid));
-    Ok(TicketGetResponse { ticket, expires_in })
+    Ok(TicketGetResponse::new(ticket, expires_in))
 }
 
 async fn auth_getuserinfo(
@@ -266,20 +266,18 @@ async fn auth_getuserinfo(
                 );
                 Secret::new(t)
             });
-            Ok(AuthGetuserinfoResponse {
-                userid: Some(userid),
-                user_ticket,
-                ..Default::default()
-            })
+            let mut answer = AuthGetuserinfoResponse::new().userid(userid);
+            answer.user_ticket = user_ticket;
+            Ok(answer)
         }
         OAuthLogin::NonMember {
             openid,
             external_userid,
-        } => Ok(AuthGetuserinfoResponse {
-            openid: Some(openid),
-            external_userid,
-            ..Default::default()
-        }),
+        } => {
+            let mut answer = AuthGetuserinfoResponse::new().openid(openid);
+            answer.external_userid = external_userid;
+            Ok(answer)
+        }
     }
 }
 
@@ -308,29 +306,26 @@ async fn auth_getuserdetail(
         .check_user_visible(Actor::App(agentid), &userid)
         .map_err(ApiError::from)?;
     let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    Ok(AuthGetuserdetailResponse {
-        userid: m.userid.clone(),
-        gender: Some(if m.gender.is_empty() {
+    let mut answer = AuthGetuserdetailResponse::new(m.userid.clone())
+        .gender(if m.gender.is_empty() {
             "0".to_owned()
         } else {
             m.gender.clone()
-        }),
-        avatar: opt(&m.avatar),
-        qr_code: Some(format!("{}/sandbox/qr/{}", state.base_url(), m.userid)),
-        mobile: opt(&m.mobile),
-        email: opt(&m.email),
-        biz_mail: opt(&m.biz_mail),
-        address: opt(&m.address),
-    })
+        })
+        .qr_code(format!("{}/sandbox/qr/{}", state.base_url(), m.userid));
+    answer.avatar = opt(&m.avatar);
+    answer.mobile = opt(&m.mobile);
+    answer.email = opt(&m.email);
+    answer.biz_mail = opt(&m.biz_mail);
+    answer.address = opt(&m.address);
+    Ok(answer)
 }
 
 async fn getcallbackip(
     _ctx: Ctx,
     _req: GetcallbackipRequest,
 ) -> Result<GetcallbackipResponse, ApiError> {
-    Ok(GetcallbackipResponse {
-        ip_list: vec!["127.0.0.1".to_owned()],
-    })
+    Ok(GetcallbackipResponse::new().ip_list(["127.0.0.1"]))
 }
 
 async fn miniprogram_jscode2session(
@@ -352,9 +347,9 @@ async fn miniprogram_jscode2session(
         entry.userid.clone()
     };
     let corpid = state.corp().corpid().to_owned();
-    Ok(MiniprogramJscode2SessionResponse {
+    Ok(MiniprogramJscode2SessionResponse::new(
         corpid,
         userid,
-        session_key: Secret::new(random(24)),
-    })
+        Secret::new(random(24)),
+    ))
 }

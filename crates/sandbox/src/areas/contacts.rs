@@ -255,7 +255,7 @@ async fn department_create(
         req.order.unwrap_or(0),
         req.id,
     )?;
-    Ok(DepartmentCreateResponse { id })
+    Ok(DepartmentCreateResponse::new(id))
 }
 
 async fn department_update(
@@ -270,7 +270,7 @@ async fn department_update(
         req.parentid,
         req.order,
     )?;
-    Ok(DepartmentUpdateResponse {})
+    Ok(DepartmentUpdateResponse::new())
 }
 
 async fn department_delete(
@@ -278,7 +278,7 @@ async fn department_delete(
     req: DepartmentDeleteRequest,
 ) -> Result<DepartmentDeleteResponse, ApiError> {
     ctx.state().corp_mut().delete_department(req.id)?;
-    Ok(DepartmentDeleteResponse {})
+    Ok(DepartmentDeleteResponse::new())
 }
 
 /// The departments an actor lists: the subtree of `id` (which must be visible), or every visible
@@ -309,9 +309,7 @@ async fn department_list(
     let actor = ctx.actor()?;
     let corp = ctx.state().corp();
     let list = listed_departments(&corp, actor, req.id)?;
-    Ok(DepartmentListResponse {
-        department: list.into_iter().map(department_out).collect(),
-    })
+    Ok(DepartmentListResponse::new().department(list.into_iter().map(department_out)))
 }
 
 async fn department_simplelist(
@@ -321,9 +319,7 @@ async fn department_simplelist(
     let actor = ctx.actor()?;
     let corp = ctx.state().corp();
     let list = listed_departments(&corp, actor, req.id)?;
-    Ok(DepartmentSimplelistResponse {
-        department_id: list.into_iter().map(department_ref).collect(),
-    })
+    Ok(DepartmentSimplelistResponse::new().department_id(list.into_iter().map(department_ref)))
 }
 
 async fn department_get(
@@ -333,9 +329,7 @@ async fn department_get(
     let actor = ctx.actor()?;
     let corp = ctx.state().corp();
     let d = corp.check_department_visible(actor, req.id)?;
-    Ok(DepartmentGetResponse {
-        department: department_out(d),
-    })
+    Ok(DepartmentGetResponse::new(department_out(d)))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -377,7 +371,7 @@ async fn user_create(ctx: Ctx, req: UserCreateRequest) -> Result<UserCreateRespo
     );
     set_extra(&mut m, "nickname", req.nickname.map(Value::String));
     ctx.state().corp_mut().create_member(m)?;
-    Ok(UserCreateResponse {})
+    Ok(UserCreateResponse::new())
 }
 
 async fn user_get(ctx: Ctx, req: UserGetRequest) -> Result<Member, ApiError> {
@@ -466,12 +460,12 @@ async fn user_update(ctx: Ctx, req: UserUpdateRequest) -> Result<UserUpdateRespo
         );
         set_extra(m, "nickname", req.nickname.map(Value::String));
     })?;
-    Ok(UserUpdateResponse {})
+    Ok(UserUpdateResponse::new())
 }
 
 async fn user_delete(ctx: Ctx, req: UserDeleteRequest) -> Result<UserDeleteResponse, ApiError> {
     ctx.state().corp_mut().delete_member(&req.userid)?;
-    Ok(UserDeleteResponse {})
+    Ok(UserDeleteResponse::new())
 }
 
 async fn user_batchdelete(
@@ -479,7 +473,7 @@ async fn user_batchdelete(
     req: UserBatchdeleteRequest,
 ) -> Result<UserBatchdeleteResponse, ApiError> {
     ctx.state().corp_mut().delete_members(&req.useridlist)?;
-    Ok(UserBatchdeleteResponse {})
+    Ok(UserBatchdeleteResponse::new())
 }
 
 /// The visible members of a department (and its subtree with `fetch_child`).
@@ -510,9 +504,7 @@ async fn user_simplelist(
         req.department_id,
         req.fetch_child.unwrap_or(false),
     )?;
-    Ok(UserSimplelistResponse {
-        userlist: list.into_iter().map(member_brief).collect(),
-    })
+    Ok(UserSimplelistResponse::new().userlist(list.into_iter().map(member_brief)))
 }
 
 async fn user_list(ctx: Ctx, req: UserListRequest) -> Result<UserListResponse, ApiError> {
@@ -524,9 +516,7 @@ async fn user_list(ctx: Ctx, req: UserListRequest) -> Result<UserListResponse, A
         req.department_id,
         req.fetch_child.unwrap_or(false),
     )?;
-    Ok(UserListResponse {
-        userlist: list.into_iter().map(member_out).collect(),
-    })
+    Ok(UserListResponse::new().userlist(list.into_iter().map(member_out)))
 }
 
 /// A `user/list_id` cursor: the (lowercase userid, department index) of the next row.
@@ -577,10 +567,9 @@ async fn user_list_id(ctx: Ctx, req: UserListIdRequest) -> Result<UserListIdResp
             rows.push(DeptUser::new(m.userid.clone(), *d));
         }
     }
-    Ok(UserListIdResponse {
-        next_cursor: Some(next.unwrap_or_default()),
-        dept_user: rows,
-    })
+    Ok(UserListIdResponse::new()
+        .next_cursor(next.unwrap_or_default())
+        .dept_user(rows))
 }
 
 async fn user_getuserid(
@@ -595,9 +584,9 @@ async fn user_getuserid(
             format!("user no exist: no member has mobile {}", req.mobile),
         )
     })?;
-    Ok(UserGetuseridResponse {
-        userid: visible_member(&corp, actor, &m.userid)?.userid.clone(),
-    })
+    Ok(UserGetuseridResponse::new(
+        visible_member(&corp, actor, &m.userid)?.userid.clone(),
+    ))
 }
 
 async fn user_get_userid_by_email(
@@ -627,9 +616,9 @@ async fn user_get_userid_by_email(
                 format!("user no exist: no member has the {which} {}", req.email),
             )
         })?;
-    Ok(UserGetUseridByEmailResponse {
-        userid: visible_member(&corp, actor, &m.userid)?.userid.clone(),
-    })
+    Ok(UserGetUseridByEmailResponse::new(
+        visible_member(&corp, actor, &m.userid)?.userid.clone(),
+    ))
 }
 
 async fn user_convert_to_openid(
@@ -645,9 +634,7 @@ async fn user_convert_to_openid(
             format!("member {} is not bound to WeChat", m.userid),
         ));
     }
-    Ok(UserConvertToOpenidResponse {
-        openid: m.openid.clone(),
-    })
+    Ok(UserConvertToOpenidResponse::new(m.openid.clone()))
 }
 
 async fn user_convert_to_userid(
@@ -662,9 +649,9 @@ async fn user_convert_to_userid(
             format!("invalid openid {}: no member is bound to it", req.openid),
         )
     })?;
-    Ok(UserConvertToUseridResponse {
-        userid: visible_member(&corp, actor, &m.userid)?.userid.clone(),
-    })
+    Ok(UserConvertToUseridResponse::new(
+        visible_member(&corp, actor, &m.userid)?.userid.clone(),
+    ))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -683,7 +670,7 @@ async fn tag_create(ctx: Ctx, req: TagCreateRequest) -> Result<TagCreateResponse
         .state()
         .corp_mut()
         .create_tag(&req.tagname, req.tagid, creator(actor))?;
-    Ok(TagCreateResponse { tagid: id })
+    Ok(TagCreateResponse::new(id))
 }
 
 async fn tag_update(ctx: Ctx, req: TagUpdateRequest) -> Result<TagUpdateResponse, ApiError> {
@@ -691,13 +678,13 @@ async fn tag_update(ctx: Ctx, req: TagUpdateRequest) -> Result<TagUpdateResponse
     ctx.state()
         .corp_mut()
         .rename_tag(req.tagid, &req.tagname, actor)?;
-    Ok(TagUpdateResponse {})
+    Ok(TagUpdateResponse::new())
 }
 
 async fn tag_delete(ctx: Ctx, req: TagDeleteRequest) -> Result<TagDeleteResponse, ApiError> {
     let actor = ctx.actor()?;
     ctx.state().corp_mut().delete_tag(req.tagid, actor)?;
-    Ok(TagDeleteResponse {})
+    Ok(TagDeleteResponse::new())
 }
 
 async fn tag_get(ctx: Ctx, req: TagGetRequest) -> Result<TagGetResponse, ApiError> {
@@ -720,11 +707,9 @@ async fn tag_get(ctx: Ctx, req: TagGetRequest) -> Result<TagGetResponse, ApiErro
         .iter()
         .copied()
         .filter(|p| scope.contains_department(*p));
-    Ok(TagGetResponse {
-        tagname: tag.tagname.clone(),
-        userlist: users.collect(),
-        partylist: parties.collect(),
-    })
+    Ok(TagGetResponse::new(tag.tagname.clone())
+        .userlist(users)
+        .partylist(parties))
 }
 
 async fn tag_addtagusers(
@@ -736,10 +721,10 @@ async fn tag_addtagusers(
         ctx.state()
             .corp_mut()
             .add_tag_items(req.tagid, actor, &req.userlist, &req.partylist)?;
-    Ok(TagAddtagusersResponse {
-        invalidlist: r.invalid_users,
-        invalidparty: r.invalid_parties,
-    })
+    let mut answer = TagAddtagusersResponse::new();
+    answer.invalidlist = r.invalid_users;
+    answer.invalidparty = r.invalid_parties;
+    Ok(answer)
 }
 
 async fn tag_deltagusers(
@@ -751,21 +736,16 @@ async fn tag_deltagusers(
         ctx.state()
             .corp_mut()
             .remove_tag_items(req.tagid, actor, &req.userlist, &req.partylist)?;
-    Ok(TagDeltagusersResponse {
-        invalidlist: r.invalid_users,
-        invalidparty: r.invalid_parties,
-    })
+    let mut answer = TagDeltagusersResponse::new();
+    answer.invalidlist = r.invalid_users;
+    answer.invalidparty = r.invalid_parties;
+    Ok(answer)
 }
 
 async fn tag_list(ctx: Ctx, _req: TagListRequest) -> Result<TagListResponse, ApiError> {
     ctx.actor()?;
     let corp = ctx.state().corp();
-    Ok(TagListResponse {
-        taglist: corp
-            .tags()
-            .map(|t| Tag::new(t.tagid, t.tagname.clone()))
-            .collect(),
-    })
+    Ok(TagListResponse::new().taglist(corp.tags().map(|t| Tag::new(t.tagid, t.tagname.clone()))))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -776,9 +756,12 @@ async fn batch_syncuser(
     req: BatchSyncuserRequest,
 ) -> Result<BatchSyncuserResponse, ApiError> {
     let work = batch::member_work(ctx.state(), &req.media_id, false)?;
-    Ok(BatchSyncuserResponse {
-        jobid: batch::submit(ctx.state(), BatchJobType::SyncUser, work, req.callback)?,
-    })
+    Ok(BatchSyncuserResponse::new(batch::submit(
+        ctx.state(),
+        BatchJobType::SyncUser,
+        work,
+        req.callback,
+    )?))
 }
 
 async fn batch_replaceuser(
@@ -786,9 +769,12 @@ async fn batch_replaceuser(
     req: BatchReplaceuserRequest,
 ) -> Result<BatchReplaceuserResponse, ApiError> {
     let work = batch::member_work(ctx.state(), &req.media_id, true)?;
-    Ok(BatchReplaceuserResponse {
-        jobid: batch::submit(ctx.state(), BatchJobType::ReplaceUser, work, req.callback)?,
-    })
+    Ok(BatchReplaceuserResponse::new(batch::submit(
+        ctx.state(),
+        BatchJobType::ReplaceUser,
+        work,
+        req.callback,
+    )?))
 }
 
 async fn batch_replaceparty(
@@ -796,9 +782,12 @@ async fn batch_replaceparty(
     req: BatchReplacepartyRequest,
 ) -> Result<BatchReplacepartyResponse, ApiError> {
     let work = batch::party_work(ctx.state(), &req.media_id)?;
-    Ok(BatchReplacepartyResponse {
-        jobid: batch::submit(ctx.state(), BatchJobType::ReplaceParty, work, req.callback)?,
-    })
+    Ok(BatchReplacepartyResponse::new(batch::submit(
+        ctx.state(),
+        BatchJobType::ReplaceParty,
+        work,
+        req.callback,
+    )?))
 }
 
 async fn batch_getresult(
@@ -830,11 +819,10 @@ async fn batch_invite(ctx: Ctx, req: BatchInviteRequest) -> Result<BatchInviteRe
         .iter()
         .copied()
         .filter(|t| corp.tag(*t).is_err() || !scope.contains_tag(*t));
-    Ok(BatchInviteResponse {
-        invaliduser: invaliduser.collect(),
-        invalidparty: invalidparty.collect(),
-        invalidtag: invalidtag.collect(),
-    })
+    Ok(BatchInviteResponse::new()
+        .invaliduser(invaliduser)
+        .invalidparty(invalidparty)
+        .invalidtag(invalidtag))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -884,9 +872,7 @@ async fn agent_list(ctx: Ctx, _req: AgentListRequest) -> Result<AgentListRespons
     let mut brief = AgentBrief::new(app.agentid);
     brief.name = Some(app.name.clone());
     brief.square_logo_url = non_empty(&app.square_logo_url);
-    Ok(AgentListResponse {
-        agentlist: vec![brief],
-    })
+    Ok(AgentListResponse::new().agentlist([brief]))
 }
 
 async fn agent_set(ctx: Ctx, req: AgentSetRequest) -> Result<AgentSetResponse, ApiError> {
@@ -919,7 +905,7 @@ async fn agent_set(ctx: Ctx, req: AgentSetRequest) -> Result<AgentSetResponse, A
             a.isreportenter = u8::from(v);
         }
     })?;
-    Ok(AgentSetResponse {})
+    Ok(AgentSetResponse::new())
 }
 
 /// The host of an http(s) URL.
@@ -1024,7 +1010,7 @@ async fn menu_create(ctx: Ctx, req: MenuCreateRequest) -> Result<MenuCreateRespo
     }
     let menu = serde_json::json!({ "button": req.button });
     corp.update_app(req.agentid, |a| a.menu = Some(menu))?;
-    Ok(MenuCreateResponse {})
+    Ok(MenuCreateResponse::new())
 }
 
 async fn menu_get(ctx: Ctx, req: MenuGetRequest) -> Result<MenuGetResponse, ApiError> {
@@ -1042,14 +1028,14 @@ async fn menu_get(ctx: Ctx, req: MenuGetRequest) -> Result<MenuGetResponse, ApiE
                 format!("menu no exist: app {} has no custom menu", req.agentid),
             )
         })?;
-    Ok(MenuGetResponse { button: buttons })
+    Ok(MenuGetResponse::new().button(buttons))
 }
 
 async fn menu_delete(ctx: Ctx, req: MenuDeleteRequest) -> Result<MenuDeleteResponse, ApiError> {
     let mut corp = ctx.state().corp_mut();
     own_app(&ctx, &corp, req.agentid)?;
     corp.update_app(req.agentid, |a| a.menu = None)?;
-    Ok(MenuDeleteResponse {})
+    Ok(MenuDeleteResponse::new())
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use rand::distr::Alphanumeric;
 use serde_json::Value;
 use wecom_core_auth::__private::{FromWire, WireInput};
 use wecom_core_auth::{
-    DecodeError, Endpoint, EndpointMeta, Error, InvalidInput, Query, RequestBody, Upload,
+    DecodeError, Endpoint, EndpointMeta, Error, InvalidInput, Query, RequestBody,
 };
 use wecom_messages::generated::messages::{
     AppChat, AppChatContent, AppchatCreateRequest, AppchatCreateResponse, AppchatGetRequest,
@@ -33,16 +33,13 @@ use wecom_messages::generated::messages::{
     TemplateCard, WebhookSendRequest, WebhookSendResponse, WebhookUploadMediaRequest,
     WebhookUploadMediaResponse,
 };
-use wecom_messages::{media as limits, rules};
 
 use crate::corp::Actor;
 use crate::corp::RecipientSpec;
 use crate::error::ApiError;
 use crate::limits::DuplicateKey;
 use crate::multipart::{self, FormPart};
-use crate::registry::{
-    Binary, Caller, Ctx, Registry, Wire, WireRequest, invalid_input_error, wire_error,
-};
+use crate::registry::{Binary, Caller, Ctx, Registry, Wire, WireRequest, wire_error};
 use crate::state::{Once, State, lock};
 use wecom_core_auth::ErrorCode;
 
@@ -161,10 +158,6 @@ fn random_id(n: usize) -> String {
         .collect()
 }
 
-fn rule_error(e: InvalidInput) -> ApiError {
-    invalid_input_error(&e)
-}
-
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| {
         ApiError::new(
@@ -200,7 +193,6 @@ async fn message_send(ctx: Ctx, req: MessageSendRequest) -> Result<MessageSendRe
             format!("invalid message type `{tag}`"),
         ));
     }
-    rules::check_send(&req).map_err(rule_error)?;
     let state = ctx.state();
 
     // enable_duplicate_check: the same app, recipients and content within the window is
@@ -322,13 +314,14 @@ fn prepare_send(
     };
     Ok(PreparedSend {
         agentid,
-        answer: MessageSendResponse {
-            invaliduser: resolved.invalid_users,
-            invalidparty: parse(&resolved.invalid_parties),
-            invalidtag: parse(&resolved.invalid_tags),
-            unlicenseduser: Vec::new(),
-            msgid: Some(msgid),
-            response_code,
+        answer: {
+            let mut answer = MessageSendResponse::new()
+                .invaliduser(resolved.invalid_users)
+                .invalidparty(parse(&resolved.invalid_parties))
+                .invalidtag(parse(&resolved.invalid_tags))
+                .msgid(msgid);
+            answer.response_code = response_code;
+            answer
         },
         users: resolved.users,
         msgtype,
@@ -366,7 +359,7 @@ async fn message_recall(
         ));
     }
     state.recall(&req.msgid);
-    Ok(MessageRecallResponse {})
+    Ok(MessageRecallResponse::new())
 }
 
 async fn message_update_template_card(
@@ -374,9 +367,6 @@ async fn message_update_template_card(
     req: MessageUpdateTemplateCardRequest,
 ) -> Result<MessageUpdateTemplateCardResponse, ApiError> {
     let agentid = sender(&ctx, req.agentid)?;
-    if let Some(card) = &req.template_card {
-        rules::check_card(card).map_err(|e| rule_error(e.under("template_card")))?;
-    }
     let state = ctx.state();
     let now = state.now_secs();
     let b = book(state);
@@ -452,9 +442,9 @@ async fn message_update_template_card(
         update,
         at: now,
     });
-    Ok(MessageUpdateTemplateCardResponse {
-        invaliduser: invalid,
-    })
+    let mut answer = MessageUpdateTemplateCardResponse::new();
+    answer.invaliduser = invalid;
+    Ok(answer)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -509,10 +499,6 @@ impl<R: Endpoint + FromWire + std::fmt::Debug + 'static> WireRequest for Uploade
     }
 }
 
-fn upload_of(file: &FormPart) -> Upload {
-    file.clone().into_upload()
-}
-
 async fn media_upload(
     ctx: Ctx,
     req: Uploaded<MediaUploadRequest>,
@@ -525,7 +511,6 @@ async fn media_upload(
             format!("invalid media type `{kind}`: use image, voice, video or file"),
         ));
     }
-    limits::check_upload(&kind, &upload_of(&req.file)).map_err(rule_error)?;
     let state = ctx.state();
     let id = state.store_media(
         kind.as_str(),
@@ -534,11 +519,11 @@ async fn media_upload(
         req.file.file_name(),
         false,
     );
-    Ok(MediaUploadResponse {
-        media_type: kind,
-        media_id: id,
-        created_at: state.now_secs().to_string(),
-    })
+    Ok(MediaUploadResponse::new(
+        kind,
+        id,
+        state.now_secs().to_string(),
+    ))
 }
 
 async fn media_uploadimg(
@@ -546,7 +531,6 @@ async fn media_uploadimg(
     req: Uploaded<MediaUploadimgRequest>,
 ) -> Result<MediaUploadimgResponse, ApiError> {
     ctx.actor()?;
-    limits::check_uploadimg(&upload_of(&req.file)).map_err(rule_error)?;
     let state = ctx.state();
     let id = state.store_media(
         "uploadimg",
@@ -555,9 +539,7 @@ async fn media_uploadimg(
         req.file.file_name(),
         true,
     );
-    Ok(MediaUploadimgResponse {
-        url: state.media_url(&id),
-    })
+    Ok(MediaUploadimgResponse::new(state.media_url(&id)))
 }
 
 /// Parses `bytes=first-last`, `bytes=first-` or `bytes=-suffix` against a length.
@@ -767,7 +749,7 @@ async fn appchat_create(
             users,
         },
     );
-    Ok(AppchatCreateResponse { chatid })
+    Ok(AppchatCreateResponse::new(chatid))
 }
 
 fn chat_of<'a>(
@@ -824,7 +806,7 @@ async fn appchat_update(
     if let Some(name) = &req.name {
         chat.name.clone_from(name);
     }
-    Ok(AppchatUpdateResponse {})
+    Ok(AppchatUpdateResponse::new())
 }
 
 async fn appchat_get(ctx: Ctx, req: AppchatGetRequest) -> Result<AppchatGetResponse, ApiError> {
@@ -837,7 +819,7 @@ async fn appchat_get(ctx: Ctx, req: AppchatGetRequest) -> Result<AppchatGetRespo
     info.owner = Some(chat.owner.clone());
     info.userlist.clone_from(&chat.users);
     info.chat_type = Some(0);
-    Ok(AppchatGetResponse { chat_info: info })
+    Ok(AppchatGetResponse::new(info))
 }
 
 async fn appchat_send(ctx: Ctx, req: AppchatSendRequest) -> Result<AppchatSendResponse, ApiError> {
@@ -864,7 +846,7 @@ async fn appchat_send(ctx: Ctx, req: AppchatSendRequest) -> Result<AppchatSendRe
         message,
         at: now,
     });
-    Ok(AppchatSendResponse {})
+    Ok(AppchatSendResponse::new())
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -941,11 +923,10 @@ async fn webhook_send(ctx: Ctx, req: WebhookSendRequest) -> Result<WebhookSendRe
         RobotMessage::Image(img) => check_robot_image(&img.base64, &img.md5)?,
         _ => {}
     }
-    rules::check_robot(&req.content).map_err(rule_error)?;
     let state = ctx.state();
     admit_robot(state, &robot)?;
     state.post_robot(&robot, to_value(&req.content)?);
-    Ok(WebhookSendResponse {})
+    Ok(WebhookSendResponse::new())
 }
 
 async fn webhook_upload_media(
@@ -954,7 +935,6 @@ async fn webhook_upload_media(
 ) -> Result<WebhookUploadMediaResponse, ApiError> {
     robot_name(&ctx)?;
     let kind = req.request.media_type.clone();
-    limits::check_robot_upload(&kind, &upload_of(&req.file)).map_err(rule_error)?;
     let state = ctx.state();
     let id = state.store_media(
         kind.as_str(),
@@ -963,11 +943,11 @@ async fn webhook_upload_media(
         req.file.file_name(),
         false,
     );
-    Ok(WebhookUploadMediaResponse {
-        media_type: kind,
-        media_id: id,
-        created_at: state.now_secs().to_string(),
-    })
+    Ok(WebhookUploadMediaResponse::new(
+        kind,
+        id,
+        state.now_secs().to_string(),
+    ))
 }
 
 #[cfg(test)]

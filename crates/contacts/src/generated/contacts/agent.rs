@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `GET /cgi-bin/agent/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90227)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AgentGetRequest {
     /// The app.
     ///
@@ -113,7 +113,7 @@ impl<'a> ::std::future::IntoFuture for AgentGetCall<'a> {
 ///
 /// `GET /cgi-bin/agent/list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90227)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AgentListRequest {}
 impl AgentListRequest {
     /// A request with every optional field unset.
@@ -173,7 +173,7 @@ impl ::wecom_core_auth::Endpoint for AgentListRequest {
 }
 /// Answer of [`Contacts::agent_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AgentListResponse {
     /// The apps.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -237,7 +237,7 @@ impl<'a> ::std::future::IntoFuture for AgentListCall<'a> {
 ///
 /// `POST /cgi-bin/agent/set` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90228)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AgentSetRequest {
     /// The app.
     pub agentid: u32,
@@ -430,7 +430,7 @@ impl ::wecom_core_auth::Endpoint for AgentSetRequest {
 }
 /// Answer of [`Contacts::agent_set`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AgentSetResponse {}
 impl AgentSetResponse {
     /// An answer with every optional field unset.

@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `POST /cgi-bin/batch/syncuser` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90980)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchSyncuserRequest {
     /// media_id of the uploaded CSV.
     ///
@@ -112,7 +112,7 @@ impl ::wecom_core_auth::Endpoint for BatchSyncuserRequest {
 }
 /// Answer of [`Contacts::batch_syncuser`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchSyncuserResponse {
     /// Poll it with `batch_getresult`.
     pub jobid: ::std::string::String,
@@ -178,7 +178,7 @@ impl<'a> ::std::future::IntoFuture for BatchSyncuserCall<'a> {
 ///
 /// `POST /cgi-bin/batch/replaceuser` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90981)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchReplaceuserRequest {
     /// media_id of the uploaded CSV.
     ///
@@ -283,7 +283,7 @@ impl ::wecom_core_auth::Endpoint for BatchReplaceuserRequest {
 }
 /// Answer of [`Contacts::batch_replaceuser`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchReplaceuserResponse {
     /// Poll it with `batch_getresult`.
     pub jobid: ::std::string::String,
@@ -352,7 +352,7 @@ impl<'a> ::std::future::IntoFuture for BatchReplaceuserCall<'a> {
 ///
 /// `POST /cgi-bin/batch/replaceparty` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90982)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchReplacepartyRequest {
     /// media_id of the uploaded CSV.
     ///
@@ -443,7 +443,7 @@ impl ::wecom_core_auth::Endpoint for BatchReplacepartyRequest {
 }
 /// Answer of [`Contacts::batch_replaceparty`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchReplacepartyResponse {
     /// Poll it with `batch_getresult`.
     pub jobid: ::std::string::String,
@@ -507,7 +507,7 @@ impl<'a> ::std::future::IntoFuture for BatchReplacepartyCall<'a> {
 ///
 /// `GET /cgi-bin/batch/getresult` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90983)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchGetresultRequest {
     /// From the batch call (at most 64 bytes).
     ///
@@ -582,7 +582,7 @@ impl ::wecom_core_auth::Endpoint for BatchGetresultRequest {
 }
 /// Answer of [`Contacts::batch_getresult`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchGetresultResponse {
     /// Started, running or done.
     pub status: BatchStatus,
@@ -690,7 +690,7 @@ impl<'a> ::std::future::IntoFuture for BatchGetresultCall<'a> {
 ///
 /// `POST /cgi-bin/batch/invite` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90975)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchInviteRequest {
     /// Members.
     ///
@@ -804,7 +804,7 @@ impl ::wecom_core_auth::Endpoint for BatchInviteRequest {
 }
 /// Answer of [`Contacts::batch_invite`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchInviteResponse {
     /// Members not invited.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]

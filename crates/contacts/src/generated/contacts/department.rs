@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `POST /cgi-bin/department/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90205)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentCreateRequest {
     /// Department name: 1-32 characters without `\:*?"<>|` (WeCom: 60001 for the length, 60009 for the characters).
     ///
@@ -137,7 +137,7 @@ impl ::wecom_core_auth::Endpoint for DepartmentCreateRequest {
 }
 /// Answer of [`Contacts::department_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentCreateResponse {
     /// The new department's id.
     pub id: u32,
@@ -211,7 +211,7 @@ impl<'a> ::std::future::IntoFuture for DepartmentCreateCall<'a> {
 ///
 /// `POST /cgi-bin/department/update` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90206)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentUpdateRequest {
     /// The department.
     ///
@@ -355,7 +355,7 @@ impl ::wecom_core_auth::Endpoint for DepartmentUpdateRequest {
 }
 /// Answer of [`Contacts::department_update`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentUpdateResponse {}
 impl DepartmentUpdateResponse {
     /// An answer with every optional field unset.
@@ -434,7 +434,7 @@ impl<'a> ::std::future::IntoFuture for DepartmentUpdateCall<'a> {
 ///
 /// `GET /cgi-bin/department/delete` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90207)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentDeleteRequest {
     /// The department.
     ///
@@ -503,7 +503,7 @@ impl ::wecom_core_auth::Endpoint for DepartmentDeleteRequest {
 }
 /// Answer of [`Contacts::department_delete`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentDeleteResponse {}
 impl DepartmentDeleteResponse {
     /// An answer with every optional field unset.
@@ -556,7 +556,7 @@ impl<'a> ::std::future::IntoFuture for DepartmentDeleteCall<'a> {
 ///
 /// `GET /cgi-bin/department/list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90208)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentListRequest {
     /// Root of the subtree; all visible departments when omitted.
     ///
@@ -632,7 +632,7 @@ impl ::wecom_core_auth::Endpoint for DepartmentListRequest {
 }
 /// Answer of [`Contacts::department_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentListResponse {
     /// The departments, parents before children.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -704,7 +704,7 @@ impl<'a> ::std::future::IntoFuture for DepartmentListCall<'a> {
 ///
 /// `GET /cgi-bin/department/simplelist` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95350)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentSimplelistRequest {
     /// Root of the subtree; all visible departments when omitted.
     ///
@@ -780,7 +780,7 @@ impl ::wecom_core_auth::Endpoint for DepartmentSimplelistRequest {
 }
 /// Answer of [`Contacts::department_simplelist`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentSimplelistResponse {
     /// The departments.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -852,7 +852,7 @@ impl<'a> ::std::future::IntoFuture for DepartmentSimplelistCall<'a> {
 ///
 /// `GET /cgi-bin/department/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95351)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentGetRequest {
     /// The department.
     ///
@@ -921,7 +921,7 @@ impl ::wecom_core_auth::Endpoint for DepartmentGetRequest {
 }
 /// Answer of [`Contacts::department_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentGetResponse {
     /// The department.
     pub department: Department,

@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `POST /cgi-bin/menu/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90231)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MenuCreateRequest {
     /// The app.
     ///
@@ -86,7 +86,7 @@ impl ::wecom_core_auth::Endpoint for MenuCreateRequest {
 }
 /// Answer of [`Contacts::menu_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MenuCreateResponse {}
 impl MenuCreateResponse {
     /// An answer with every optional field unset.
@@ -136,7 +136,7 @@ impl<'a> ::std::future::IntoFuture for MenuCreateCall<'a> {
 ///
 /// `GET /cgi-bin/menu/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90232)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MenuGetRequest {
     /// The app.
     ///
@@ -204,7 +204,7 @@ impl ::wecom_core_auth::Endpoint for MenuGetRequest {
 }
 /// Answer of [`Contacts::menu_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MenuGetResponse {
     /// Top-level buttons.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -268,7 +268,7 @@ impl<'a> ::std::future::IntoFuture for MenuGetCall<'a> {
 ///
 /// `GET /cgi-bin/menu/delete` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90233)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MenuDeleteRequest {
     /// The app.
     ///
@@ -336,7 +336,7 @@ impl ::wecom_core_auth::Endpoint for MenuDeleteRequest {
 }
 /// Answer of [`Contacts::menu_delete`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MenuDeleteResponse {}
 impl MenuDeleteResponse {
     /// An answer with every optional field unset.

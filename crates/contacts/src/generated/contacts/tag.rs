@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `POST /cgi-bin/tag/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90210)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagCreateRequest {
     /// Tag name.
     ///
@@ -92,7 +92,7 @@ impl ::wecom_core_auth::Endpoint for TagCreateRequest {
 }
 /// Answer of [`Contacts::tag_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagCreateResponse {
     /// The new tag's id.
     pub tagid: u32,
@@ -150,7 +150,7 @@ impl<'a> ::std::future::IntoFuture for TagCreateCall<'a> {
 ///
 /// `POST /cgi-bin/tag/update` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90211)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagUpdateRequest {
     /// The tag.
     pub tagid: u32,
@@ -220,7 +220,7 @@ impl ::wecom_core_auth::Endpoint for TagUpdateRequest {
 }
 /// Answer of [`Contacts::tag_update`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagUpdateResponse {}
 impl TagUpdateResponse {
     /// An answer with every optional field unset.
@@ -270,7 +270,7 @@ impl<'a> ::std::future::IntoFuture for TagUpdateCall<'a> {
 ///
 /// `GET /cgi-bin/tag/delete` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90212)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagDeleteRequest {
     /// The tag.
     ///
@@ -338,7 +338,7 @@ impl ::wecom_core_auth::Endpoint for TagDeleteRequest {
 }
 /// Answer of [`Contacts::tag_delete`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagDeleteResponse {}
 impl TagDeleteResponse {
     /// An answer with every optional field unset.
@@ -388,7 +388,7 @@ impl<'a> ::std::future::IntoFuture for TagDeleteCall<'a> {
 ///
 /// `GET /cgi-bin/tag/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90213)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagGetRequest {
     /// The tag.
     ///
@@ -456,7 +456,7 @@ impl ::wecom_core_auth::Endpoint for TagGetRequest {
 }
 /// Answer of [`Contacts::tag_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagGetResponse {
     /// Tag name.
     pub tagname: ::std::string::String,
@@ -537,7 +537,7 @@ impl<'a> ::std::future::IntoFuture for TagGetCall<'a> {
 ///
 /// `POST /cgi-bin/tag/addtagusers` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90214)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagAddtagusersRequest {
     /// The tag.
     pub tagid: u32,
@@ -653,7 +653,7 @@ impl ::wecom_core_auth::Endpoint for TagAddtagusersRequest {
 }
 /// Answer of [`Contacts::tag_addtagusers`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagAddtagusersResponse {
     /// Userids that were not added (unknown, or outside the caller's scope); WeCom sends them as `"a|b"`.
     ///
@@ -758,7 +758,7 @@ impl<'a> ::std::future::IntoFuture for TagAddtagusersCall<'a> {
 ///
 /// `POST /cgi-bin/tag/deltagusers` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90215)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagDeltagusersRequest {
     /// The tag.
     pub tagid: u32,
@@ -874,7 +874,7 @@ impl ::wecom_core_auth::Endpoint for TagDeltagusersRequest {
 }
 /// Answer of [`Contacts::tag_deltagusers`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagDeltagusersResponse {
     /// Userids that did not hold the tag; WeCom sends them as `"a|b"`.
     ///
@@ -979,7 +979,7 @@ impl<'a> ::std::future::IntoFuture for TagDeltagusersCall<'a> {
 ///
 /// `GET /cgi-bin/tag/list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90216)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagListRequest {}
 impl TagListRequest {
     /// A request with every optional field unset.
@@ -1039,7 +1039,7 @@ impl ::wecom_core_auth::Endpoint for TagListRequest {
 }
 /// Answer of [`Contacts::tag_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagListResponse {
     /// The tags.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]

@@ -5,7 +5,7 @@ use super::*;
 use ::wecom_core_auth::__private as rt;
 /// A department.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct Department {
     /// Id; the root is 1.
     pub id: u32,
@@ -81,7 +81,7 @@ impl rt::Validate for Department {
 }
 /// A department without its name (department/simplelist).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DepartmentRef {
     /// Id.
     pub id: u32,
@@ -119,7 +119,7 @@ impl rt::Validate for DepartmentRef {
 }
 /// A member as user/get and user/list return it. Fields an app may not read are absent.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct Member {
     /// Account.
     pub userid: ::std::string::String,
@@ -406,7 +406,7 @@ impl rt::Validate for Member {
 }
 /// A member as user/simplelist returns it.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MemberBrief {
     /// Account.
     pub userid: ::std::string::String,
@@ -462,7 +462,7 @@ impl rt::Validate for MemberBrief {
 }
 /// One (member, department) row of user/list_id.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct DeptUser {
     /// Account.
     pub userid: ::std::string::String,
@@ -488,7 +488,7 @@ impl rt::Validate for DeptUser {
 }
 /// A member's custom fields.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct ExtAttr {
     /// The fields.
     #[serde(default)]
@@ -514,7 +514,7 @@ impl rt::Validate for ExtAttr {
 }
 /// One custom field: text, web link or mini-program.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct ExtAttrItem {
     /// Which of `text`, `web`, `miniprogram` is set.
     ///
@@ -585,7 +585,7 @@ impl rt::Validate for ExtAttrItem {
 }
 /// A text custom field.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct ExtAttrText {
     /// The text.
     ///
@@ -606,7 +606,7 @@ impl rt::Validate for ExtAttrText {
 }
 /// A web-link custom field.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct ExtAttrWeb {
     /// Link.
     ///
@@ -642,7 +642,7 @@ impl rt::Validate for ExtAttrWeb {
 }
 /// A mini-program custom field.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct ExtAttrMiniprogram {
     /// Mini-program appid.
     pub appid: ::std::string::String,
@@ -683,7 +683,7 @@ impl rt::Validate for ExtAttrMiniprogram {
 }
 /// A member holding a tag.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TagMember {
     /// Account.
     pub userid: ::std::string::String,
@@ -715,7 +715,7 @@ impl rt::Validate for TagMember {
 }
 /// A tag.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct Tag {
     /// Id.
     pub tagid: u32,
@@ -741,7 +741,7 @@ impl rt::Validate for Tag {
 }
 /// Where a batch job reports its end (the batch_job_result event).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchCallback {
     /// Callback URL (http or https).
     ///
@@ -784,7 +784,7 @@ impl rt::Validate for BatchCallback {
 }
 /// One row's result in batch/getresult: member jobs set `userid`, department jobs `action` and `partyid`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct BatchResultRow {
     /// The member (member jobs).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -846,7 +846,7 @@ impl rt::Validate for BatchResultRow {
 }
 /// An app's settings and visible scope (agent/get).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct Agent {
     /// Id.
     pub agentid: u32,
@@ -1004,7 +1004,7 @@ impl rt::Validate for Agent {
 }
 /// Members listed in an app's visible scope.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AllowUsers {
     /// The members.
     #[serde(default)]
@@ -1027,7 +1027,7 @@ impl rt::Validate for AllowUsers {
 }
 /// A member listed in an app's visible scope.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AllowUser {
     /// Account.
     pub userid: ::std::string::String,
@@ -1045,7 +1045,7 @@ impl rt::Validate for AllowUser {
 }
 /// Departments listed in an app's visible scope.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AllowParties {
     /// Department ids.
     #[serde(default)]
@@ -1066,7 +1066,7 @@ impl rt::Validate for AllowParties {
 }
 /// Tags listed in an app's visible scope.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AllowTags {
     /// Tag ids.
     #[serde(default)]
@@ -1087,7 +1087,7 @@ impl rt::Validate for AllowTags {
 }
 /// An app in agent/list.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AgentBrief {
     /// Id.
     pub agentid: u32,
@@ -1131,7 +1131,7 @@ impl rt::Validate for AgentBrief {
 }
 /// A top-level menu button: an action (`type` set) or a group (`sub_button` set).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MenuButton {
     /// What a tap does; absent for a group.
     ///
@@ -1249,7 +1249,7 @@ impl rt::Validate for MenuButton {
 }
 /// A button inside a group; groups cannot nest (40022).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MenuSubButton {
     /// What a tap does.
     ///
@@ -1350,7 +1350,7 @@ impl rt::Validate for MenuSubButton {
 }
 /// Gender as WeCom sends it (a string).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum Gender {
     /// Not set. `0`.
     #[default]
@@ -1423,7 +1423,7 @@ impl rt::WireScalar for Gender {
 }
 /// A member's account status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum MemberStatus {
     /// Activated. `1`.
     #[default]
@@ -1490,7 +1490,7 @@ impl rt::WireScalar for MemberStatus {
 }
 /// Kind of a custom field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum ExtAttrType {
     /// `0`.
     #[default]
@@ -1553,7 +1553,7 @@ impl rt::WireScalar for ExtAttrType {
 }
 /// State of a batch job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum BatchStatus {
     /// `1`.
     #[default]
@@ -1616,7 +1616,7 @@ impl rt::WireScalar for BatchStatus {
 }
 /// Kind of a batch job (batch/getresult `type`, batch_job_result `JobType`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum BatchJobType {
     /// batch/syncuser: add or update members from a CSV. `sync_user`.
     #[default]
@@ -1694,7 +1694,7 @@ impl rt::WireScalar for BatchJobType {
 }
 /// Which email user/get_userid_by_email searches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum EmailType {
     /// The corp mailbox (biz_mail); the default. `1`.
     #[default]
@@ -1753,7 +1753,7 @@ impl rt::WireScalar for EmailType {
 }
 /// What tapping a menu button does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum MenuAction {
     /// Sends a click event with the key. `click`.
     #[default]

@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `POST /cgi-bin/user/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90195)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserCreateRequest {
     /// Account, unique in the corp: 1-64 bytes of letters, digits and `_-@.`, starting with a letter or digit.
     ///
@@ -484,7 +484,7 @@ impl ::wecom_core_auth::Endpoint for UserCreateRequest {
 }
 /// Answer of [`Contacts::user_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserCreateResponse {}
 impl UserCreateResponse {
     /// An answer with every optional field unset.
@@ -670,7 +670,7 @@ impl<'a> ::std::future::IntoFuture for UserCreateCall<'a> {
 ///
 /// `GET /cgi-bin/user/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90196)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserGetRequest {
     /// The member's userid.
     ///
@@ -789,7 +789,7 @@ impl<'a> ::std::future::IntoFuture for UserGetCall<'a> {
 ///
 /// `POST /cgi-bin/user/update` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90197)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserUpdateRequest {
     /// The member to change.
     ///
@@ -1299,7 +1299,7 @@ impl ::wecom_core_auth::Endpoint for UserUpdateRequest {
 }
 /// Answer of [`Contacts::user_update`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserUpdateResponse {}
 impl UserUpdateResponse {
     /// An answer with every optional field unset.
@@ -1504,7 +1504,7 @@ impl<'a> ::std::future::IntoFuture for UserUpdateCall<'a> {
 ///
 /// `GET /cgi-bin/user/delete` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90198)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserDeleteRequest {
     /// The member.
     ///
@@ -1585,7 +1585,7 @@ impl ::wecom_core_auth::Endpoint for UserDeleteRequest {
 }
 /// Answer of [`Contacts::user_delete`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserDeleteResponse {}
 impl UserDeleteResponse {
     /// An answer with every optional field unset.
@@ -1635,7 +1635,7 @@ impl<'a> ::std::future::IntoFuture for UserDeleteCall<'a> {
 ///
 /// `POST /cgi-bin/user/batchdelete` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90199)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserBatchdeleteRequest {
     /// The members.
     ///
@@ -1717,7 +1717,7 @@ impl ::wecom_core_auth::Endpoint for UserBatchdeleteRequest {
 }
 /// Answer of [`Contacts::user_batchdelete`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserBatchdeleteResponse {}
 impl UserBatchdeleteResponse {
     /// An answer with every optional field unset.
@@ -1770,7 +1770,7 @@ impl<'a> ::std::future::IntoFuture for UserBatchdeleteCall<'a> {
 ///
 /// `GET /cgi-bin/user/simplelist` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90200)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserSimplelistRequest {
     /// The department.
     ///
@@ -1863,7 +1863,7 @@ impl ::wecom_core_auth::Endpoint for UserSimplelistRequest {
 }
 /// Answer of [`Contacts::user_simplelist`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserSimplelistResponse {
     /// The members.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1935,7 +1935,7 @@ impl<'a> ::std::future::IntoFuture for UserSimplelistCall<'a> {
 ///
 /// `GET /cgi-bin/user/list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90201)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserListRequest {
     /// The department.
     ///
@@ -2028,7 +2028,7 @@ impl ::wecom_core_auth::Endpoint for UserListRequest {
 }
 /// Answer of [`Contacts::user_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserListResponse {
     /// The members.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -2097,7 +2097,7 @@ impl<'a> ::std::future::IntoFuture for UserListCall<'a> {
 ///
 /// `POST /cgi-bin/user/list_id` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96067)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserListIdRequest {
     /// `next_cursor` of the previous page; omitted for the first.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -2183,7 +2183,7 @@ impl ::wecom_core_auth::Endpoint for UserListIdRequest {
 }
 /// Answer of [`Contacts::user_list_id`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserListIdResponse {
     /// Cursor of the next page; empty at the end.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -2274,7 +2274,7 @@ impl<'a> ::std::future::IntoFuture for UserListIdCall<'a> {
 ///
 /// `POST /cgi-bin/user/getuserid` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95402)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserGetuseridRequest {
     /// Mobile number.
     ///
@@ -2353,7 +2353,7 @@ impl ::wecom_core_auth::Endpoint for UserGetuseridRequest {
 }
 /// Answer of [`Contacts::user_getuserid`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserGetuseridResponse {
     /// The member.
     pub userid: ::std::string::String,
@@ -2406,7 +2406,7 @@ impl<'a> ::std::future::IntoFuture for UserGetuseridCall<'a> {
 ///
 /// `POST /cgi-bin/user/get_userid_by_email` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95895)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserGetUseridByEmailRequest {
     /// The email.
     ///
@@ -2498,7 +2498,7 @@ impl ::wecom_core_auth::Endpoint for UserGetUseridByEmailRequest {
 }
 /// Answer of [`Contacts::user_get_userid_by_email`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserGetUseridByEmailResponse {
     /// The member.
     pub userid: ::std::string::String,
@@ -2562,7 +2562,7 @@ impl<'a> ::std::future::IntoFuture for UserGetUseridByEmailCall<'a> {
 ///
 /// `POST /cgi-bin/user/convert_to_openid` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90202)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserConvertToOpenidRequest {
     /// The member.
     ///
@@ -2641,7 +2641,7 @@ impl ::wecom_core_auth::Endpoint for UserConvertToOpenidRequest {
 }
 /// Answer of [`Contacts::user_convert_to_openid`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserConvertToOpenidResponse {
     /// The openid.
     pub openid: ::std::string::String,
@@ -2697,7 +2697,7 @@ impl<'a> ::std::future::IntoFuture for UserConvertToOpenidCall<'a> {
 ///
 /// `POST /cgi-bin/user/convert_to_userid` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90202)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserConvertToUseridRequest {
     /// The openid.
     ///
@@ -2770,7 +2770,7 @@ impl ::wecom_core_auth::Endpoint for UserConvertToUseridRequest {
 }
 /// Answer of [`Contacts::user_convert_to_userid`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct UserConvertToUseridResponse {
     /// The member.
     pub userid: ::std::string::String,

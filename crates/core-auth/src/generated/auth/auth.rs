@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `GET /cgi-bin/auth/getuserinfo` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91023)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AuthGetuserinfoRequest {
     /// The `code` WeCom appended to the redirect_uri.
     ///
@@ -82,7 +82,7 @@ impl ::wecom_core_auth::Endpoint for AuthGetuserinfoRequest {
 }
 /// Answer of [`Auth::auth_getuserinfo`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AuthGetuserinfoResponse {
     /// Set when a member of the corp signed in.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -185,7 +185,7 @@ impl<'a> ::std::future::IntoFuture for AuthGetuserinfoCall<'a> {
 ///
 /// `POST /cgi-bin/auth/getuserdetail` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95833)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AuthGetuserdetailRequest {
     /// From `auth/getuserinfo`.
     ///
@@ -268,7 +268,7 @@ impl ::wecom_core_auth::Endpoint for AuthGetuserdetailRequest {
 }
 /// Answer of [`Auth::auth_getuserdetail`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AuthGetuserdetailResponse {
     /// The member.
     pub userid: ::std::string::String,

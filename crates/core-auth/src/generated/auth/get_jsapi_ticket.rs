@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `GET /cgi-bin/get_jsapi_ticket` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90506)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct GetJsapiTicketRequest {}
 impl GetJsapiTicketRequest {
     /// A request with every optional field unset.
@@ -67,7 +67,7 @@ impl ::wecom_core_auth::Endpoint for GetJsapiTicketRequest {
 }
 /// Answer of [`Auth::get_jsapi_ticket`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct GetJsapiTicketResponse {
     /// The ticket.
     pub ticket: ::wecom_core_auth::Secret,

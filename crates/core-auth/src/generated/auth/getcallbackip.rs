@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `GET /cgi-bin/getcallbackip` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92521)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct GetcallbackipRequest {}
 impl GetcallbackipRequest {
     /// A request with every optional field unset.
@@ -67,7 +67,7 @@ impl ::wecom_core_auth::Endpoint for GetcallbackipRequest {
 }
 /// Answer of [`Auth::getcallbackip`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct GetcallbackipResponse {
     /// Addresses or ranges.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]

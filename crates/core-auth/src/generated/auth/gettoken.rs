@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `GET /cgi-bin/gettoken` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91039)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct GettokenRequest {
     /// The corp's ID (starts with `ww` or `wx`).
     ///
@@ -83,7 +83,7 @@ impl ::wecom_core_auth::Endpoint for GettokenRequest {
 }
 /// Answer of [`Auth::gettoken`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct GettokenResponse {
     /// The token, up to 512 bytes.
     pub access_token: ::wecom_core_auth::Secret,

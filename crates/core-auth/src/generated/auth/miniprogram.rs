@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `GET /cgi-bin/miniprogram/jscode2session` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91507)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MiniprogramJscode2SessionRequest {
     /// The code from `wx.qy.login`.
     ///
@@ -97,7 +97,7 @@ impl ::wecom_core_auth::Endpoint for MiniprogramJscode2SessionRequest {
 }
 /// Answer of [`Auth::miniprogram_jscode2session`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MiniprogramJscode2SessionResponse {
     /// The member's corp.
     pub corpid: ::std::string::String,

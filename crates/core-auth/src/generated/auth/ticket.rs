@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `GET /cgi-bin/ticket/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90506)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TicketGetRequest {
     /// Always `agent_config`.
     ///
@@ -78,7 +78,7 @@ impl ::wecom_core_auth::Endpoint for TicketGetRequest {
 }
 /// Answer of [`Auth::ticket_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TicketGetResponse {
     /// The ticket.
     pub ticket: ::wecom_core_auth::Secret,

@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `POST /cgi-bin/appchat/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90245)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AppchatCreateRequest {
     /// Chat name, at most 50 characters.
     ///
@@ -146,7 +146,7 @@ impl ::wecom_core_auth::Endpoint for AppchatCreateRequest {
 }
 /// Answer of [`Messages::appchat_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AppchatCreateResponse {
     /// The chat's id.
     pub chatid: ::std::string::String,
@@ -223,7 +223,7 @@ impl<'a> ::std::future::IntoFuture for AppchatCreateCall<'a> {
 ///
 /// `POST /cgi-bin/appchat/update` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90246)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AppchatUpdateRequest {
     /// The chat.
     ///
@@ -396,7 +396,7 @@ impl ::wecom_core_auth::Endpoint for AppchatUpdateRequest {
 }
 /// Answer of [`Messages::appchat_update`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AppchatUpdateResponse {}
 impl AppchatUpdateResponse {
     /// An answer with every optional field unset.
@@ -482,7 +482,7 @@ impl<'a> ::std::future::IntoFuture for AppchatUpdateCall<'a> {
 ///
 /// `GET /cgi-bin/appchat/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90247)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AppchatGetRequest {
     /// The chat.
     ///
@@ -561,7 +561,7 @@ impl ::wecom_core_auth::Endpoint for AppchatGetRequest {
 }
 /// Answer of [`Messages::appchat_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AppchatGetResponse {
     /// The chat.
     pub chat_info: AppChat,
@@ -616,7 +616,7 @@ impl<'a> ::std::future::IntoFuture for AppchatGetCall<'a> {
 ///
 /// `POST /cgi-bin/appchat/send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90248)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AppchatSendRequest {
     /// The chat.
     ///
@@ -702,7 +702,7 @@ impl ::wecom_core_auth::Endpoint for AppchatSendRequest {
 }
 /// Answer of [`Messages::appchat_send`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AppchatSendResponse {}
 impl AppchatSendResponse {
     /// An answer with every optional field unset.

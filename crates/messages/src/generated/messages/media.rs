@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `POST /cgi-bin/media/upload` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90253)
 #[derive(Debug, Clone)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MediaUploadRequest {
     /// What kind of file it is.
     ///
@@ -89,7 +89,7 @@ impl ::wecom_core_auth::Endpoint for MediaUploadRequest {
 }
 /// Answer of [`Messages::media_upload`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MediaUploadResponse {
     /// The kind of file.
     ///
@@ -157,7 +157,7 @@ impl<'a> ::std::future::IntoFuture for MediaUploadCall<'a> {
 ///
 /// `POST /cgi-bin/media/uploadimg` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90256)
 #[derive(Debug, Clone)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MediaUploadimgRequest {
     /// The image.
     ///
@@ -225,7 +225,7 @@ impl ::wecom_core_auth::Endpoint for MediaUploadimgRequest {
 }
 /// Answer of [`Messages::media_uploadimg`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MediaUploadimgResponse {
     /// The image's permanent URL.
     pub url: ::std::string::String,
@@ -281,7 +281,7 @@ impl<'a> ::std::future::IntoFuture for MediaUploadimgCall<'a> {
 ///
 /// `GET /cgi-bin/media/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90254)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MediaGetRequest {
     /// The file.
     ///

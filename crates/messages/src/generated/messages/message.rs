@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `POST /cgi-bin/message/send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90236)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MessageSendRequest {
     /// Members' userids, at most 1000; `@all` alone sends to everyone in the app's visible scope (toparty and totag are then ignored).
     ///
@@ -231,7 +231,7 @@ impl ::wecom_core_auth::Endpoint for MessageSendRequest {
 }
 /// Answer of [`Messages::message_send`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MessageSendResponse {
     /// Members that did not receive it (unknown or outside the app's visible scope).
     ///
@@ -426,7 +426,7 @@ impl<'a> ::std::future::IntoFuture for MessageSendCall<'a> {
 ///
 /// `POST /cgi-bin/message/recall` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94867)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MessageRecallRequest {
     /// The `msgid` message/send answered.
     ///
@@ -499,7 +499,7 @@ impl ::wecom_core_auth::Endpoint for MessageRecallRequest {
 }
 /// Answer of [`Messages::message_recall`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MessageRecallResponse {}
 impl MessageRecallResponse {
     /// An answer with every optional field unset.
@@ -549,7 +549,7 @@ impl<'a> ::std::future::IntoFuture for MessageRecallCall<'a> {
 ///
 /// `POST /cgi-bin/message/update_template_card` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94888)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MessageUpdateTemplateCardRequest {
     /// Update the card of these recipients only (at most 1000).
     ///
@@ -756,7 +756,7 @@ impl ::wecom_core_auth::Endpoint for MessageUpdateTemplateCardRequest {
 }
 /// Answer of [`Messages::message_update_template_card`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MessageUpdateTemplateCardResponse {
     /// Recipients whose card could not be updated.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]

@@ -5,7 +5,7 @@ use super::*;
 use ::wecom_core_auth::__private as rt;
 /// A text message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TextMessage {
     /// The text, 1 to 2048 bytes (UTF-8).
     ///
@@ -26,7 +26,7 @@ impl rt::Validate for TextMessage {
 }
 /// An image, voice or file message: an uploaded media_id.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MediaMessage {
     /// From media/upload (valid 3 days).
     ///
@@ -47,7 +47,7 @@ impl rt::Validate for MediaMessage {
 }
 /// A video message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct VideoMessage {
     /// From media/upload with type `video`.
     ///
@@ -104,7 +104,7 @@ impl rt::Validate for VideoMessage {
 }
 /// A text card: title, description and a link button.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TextCardMessage {
     /// Title, at most 128 bytes.
     ///
@@ -164,7 +164,7 @@ impl rt::Validate for TextCardMessage {
 }
 /// Linked articles.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct NewsMessage {
     /// 1 to 8 articles.
     ///
@@ -193,7 +193,7 @@ impl rt::Validate for NewsMessage {
 }
 /// One linked article: a url, or a mini-program page (appid + pagepath).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct NewsArticle {
     /// Title, at most 128 bytes.
     ///
@@ -310,7 +310,7 @@ impl rt::Validate for NewsArticle {
 }
 /// Articles stored by WeCom.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MpNewsMessage {
     /// 1 to 8 articles.
     ///
@@ -339,7 +339,7 @@ impl rt::Validate for MpNewsMessage {
 }
 /// One stored article.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MpNewsArticle {
     /// Title, at most 128 bytes.
     ///
@@ -434,7 +434,7 @@ impl rt::Validate for MpNewsArticle {
 }
 /// A markdown message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MarkdownMessage {
     /// Markdown, 1 to 2048 bytes.
     ///
@@ -455,7 +455,7 @@ impl rt::Validate for MarkdownMessage {
 }
 /// A mini-program notification (the mini-program must be linked to the app).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MiniprogramNotice {
     /// The mini-program's appid.
     ///
@@ -548,7 +548,7 @@ impl rt::Validate for MiniprogramNotice {
 }
 /// One key/value line of a mini-program notification.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MiniprogramNoticeItem {
     /// Key, at most 10 characters.
     ///
@@ -580,7 +580,7 @@ impl rt::Validate for MiniprogramNoticeItem {
 }
 /// The `template_card` body of a message: one of the five card kinds.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TemplateCardMessage {
     /// The card, tagged by `card_type`.
     #[serde(flatten)]
@@ -600,7 +600,7 @@ impl rt::Validate for TemplateCardMessage {
 }
 /// Text notification card. Needs `card_action`, and `main_title.title` or `sub_title_text`; `task_id` is required with `action_menu`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct TextNoticeCard {
     /// Source line (icon and text).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -772,7 +772,7 @@ impl rt::Validate for TextNoticeCard {
 }
 /// Image notification card. Needs `main_title`, `card_action`, and `card_image` or `image_text_area`; `task_id` is required with `action_menu`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct NewsNoticeCard {
     /// Source line.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -966,7 +966,7 @@ impl rt::Validate for NewsNoticeCard {
 }
 /// Button card: 1 to 6 buttons; pressing one sends a callback event with its key (and `response_code` to update the card).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct ButtonInteractionCard {
     /// Source line.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -1117,7 +1117,7 @@ impl rt::Validate for ButtonInteractionCard {
 }
 /// Vote card: a question with 1 to 20 options and a submit button.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct VoteInteractionCard {
     /// Source line.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -1169,7 +1169,7 @@ impl rt::Validate for VoteInteractionCard {
 }
 /// Multiple-choice card: 1 to 3 drop-down selectors and a submit button.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct MultipleInteractionCard {
     /// Source line.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -1227,7 +1227,7 @@ impl rt::Validate for MultipleInteractionCard {
 }
 /// A card's source line.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardSource {
     /// Icon URL (72x72 recommended).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -1271,7 +1271,7 @@ impl rt::Validate for CardSource {
 }
 /// The `...` menu of a card: 1 to 3 actions, each sending a callback event with its key.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardActionMenu {
     /// Text shown above the actions.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -1312,7 +1312,7 @@ impl rt::Validate for CardActionMenu {
 }
 /// One action of a card's menu.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardMenuAction {
     /// Label.
     ///
@@ -1344,7 +1344,7 @@ impl rt::Validate for CardMenuAction {
 }
 /// A card's title.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardMainTitle {
     /// Title.
     pub title: ::std::string::String,
@@ -1376,7 +1376,7 @@ impl rt::Validate for CardMainTitle {
 }
 /// A quoted block, optionally a link.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardQuoteArea {
     /// What tapping it does: nothing, a url, a mini-program.
     ///
@@ -1464,7 +1464,7 @@ impl rt::Validate for CardQuoteArea {
 }
 /// A key figure in large type.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardEmphasisContent {
     /// The figure.
     pub title: ::std::string::String,
@@ -1496,7 +1496,7 @@ impl rt::Validate for CardEmphasisContent {
 }
 /// A key/value line: text, a link, an attachment or a member.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardHorizontalContent {
     /// Text (default), url, attachment or member.
     ///
@@ -1597,7 +1597,7 @@ impl rt::Validate for CardHorizontalContent {
 }
 /// A link under a card.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardJump {
     /// Nothing, url or mini-program.
     ///
@@ -1676,7 +1676,7 @@ impl rt::Validate for CardJump {
 }
 /// What tapping a card does.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardAction {
     /// Url or mini-program (text_notice and news_notice cards need one of them).
     ///
@@ -1737,7 +1737,7 @@ impl rt::Validate for CardAction {
 }
 /// A card's large image.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardImage {
     /// Image URL.
     ///
@@ -1774,7 +1774,7 @@ impl rt::Validate for CardImage {
 }
 /// Image on the left, text on the right.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardImageTextArea {
     /// Nothing, url or mini-program.
     ///
@@ -1877,7 +1877,7 @@ impl rt::Validate for CardImageTextArea {
 }
 /// A title/text block of a news_notice card.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardVerticalContent {
     /// Title.
     pub title: ::std::string::String,
@@ -1909,7 +1909,7 @@ impl rt::Validate for CardVerticalContent {
 }
 /// A button of a button_interaction card.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardButton {
     /// Callback (default, needs `key`) or url (needs `url`).
     ///
@@ -1989,7 +1989,7 @@ impl rt::Validate for CardButton {
 }
 /// A drop-down selector: 1 to 10 options.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardSelection {
     /// Key of the question in the callback, unique in the card.
     ///
@@ -2049,7 +2049,7 @@ impl rt::Validate for CardSelection {
 }
 /// An option of a selector.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardOption {
     /// Id in the callback, at most 128 bytes, unique in the selector.
     ///
@@ -2078,7 +2078,7 @@ impl rt::Validate for CardOption {
 }
 /// The question of a vote card: 1 to 20 options.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardCheckbox {
     /// Key of the question in the callback.
     ///
@@ -2123,7 +2123,7 @@ impl rt::Validate for CardCheckbox {
 }
 /// An option of a vote card.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardCheckboxOption {
     /// Id in the callback, at most 128 bytes.
     ///
@@ -2161,7 +2161,7 @@ impl rt::Validate for CardCheckboxOption {
 }
 /// The submit button of a vote or multiple-choice card.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardSubmitButton {
     /// Label.
     pub text: ::std::string::String,
@@ -2190,7 +2190,7 @@ impl rt::Validate for CardSubmitButton {
 }
 /// message/update_template_card: replace the card's buttons with a label.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct CardButtonUpdate {
     /// The label, e.g. 已处理.
     ///
@@ -2213,7 +2213,7 @@ impl rt::Validate for CardButtonUpdate {
 }
 /// An app group chat.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct AppChat {
     /// Id.
     pub chatid: ::std::string::String,
@@ -2280,7 +2280,7 @@ impl rt::Validate for AppChat {
 }
 /// A robot's text message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct RobotText {
     /// The text, 1 to 2048 bytes; `<@userid>` mentions a member.
     ///
@@ -2334,7 +2334,7 @@ impl rt::Validate for RobotText {
 }
 /// A robot's markdown message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct RobotMarkdown {
     /// Markdown, 1 to 4096 bytes.
     ///
@@ -2355,7 +2355,7 @@ impl rt::Validate for RobotMarkdown {
 }
 /// A robot's image message: the image itself, base64-encoded (at most 2 MB before encoding, JPG or PNG).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct RobotImage {
     /// The image, base64 (standard alphabet, padded).
     ///
@@ -2391,7 +2391,7 @@ impl rt::Validate for RobotImage {
 }
 /// A robot's linked articles.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct RobotNews {
     /// 1 to 8 articles.
     ///
@@ -2420,7 +2420,7 @@ impl rt::Validate for RobotNews {
 }
 /// One linked article of a robot message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct RobotArticle {
     /// Title, at most 128 bytes.
     ///
@@ -2490,7 +2490,7 @@ impl rt::Validate for RobotArticle {
 }
 /// A robot's template card (text_notice or news_notice only).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct RobotTemplateCard {
     /// The card, tagged by `card_type`.
     #[serde(flatten)]
@@ -2510,7 +2510,7 @@ impl rt::Validate for RobotTemplateCard {
 }
 /// Kind of a temporary media file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum MediaType {
     /// JPG or PNG, at most 10 MB. `image`.
     #[default]
@@ -2588,7 +2588,7 @@ impl rt::WireScalar for MediaType {
 }
 /// Whether a message may be shared (`safe`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum Safety {
     /// May be shared (default). `0`.
     #[default]
@@ -2651,7 +2651,7 @@ impl rt::WireScalar for Safety {
 }
 /// Colour of a card's source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum CardSourceColor {
     /// Default. `0`.
     #[default]
@@ -2718,7 +2718,7 @@ impl rt::WireScalar for CardSourceColor {
 }
 /// What tapping part of a card does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum CardLinkType {
     /// Nothing. `0`.
     #[default]
@@ -2781,7 +2781,7 @@ impl rt::WireScalar for CardLinkType {
 }
 /// Kind of a card's key/value line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum CardContentType {
     /// Plain text (default). `0`.
     #[default]
@@ -2848,7 +2848,7 @@ impl rt::WireScalar for CardContentType {
 }
 /// What a card button does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum CardButtonType {
     /// Sends a callback event with `key` (default). `0`.
     #[default]
@@ -2907,7 +2907,7 @@ impl rt::WireScalar for CardButtonType {
 }
 /// Single or multiple choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum CheckboxMode {
     /// One option (default). `0`.
     #[default]
@@ -2968,7 +2968,7 @@ impl rt::WireScalar for CheckboxMode {
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum MessageContent {
     /// Plain text; `\n` and `<a href>` links allowed. `msgtype = "text"`.
     Text(TextMessage),
@@ -3193,7 +3193,7 @@ impl rt::Validate for MessageContent {
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum AppChatContent {
     /// `msgtype = "text"`.
     Text(TextMessage),
@@ -3374,7 +3374,7 @@ impl rt::Validate for AppChatContent {
 ///
 /// On the wire: `{"card_type": "<value>", ..content fields..}`. Unknown tags decode to `Unknown` and re-encode unchanged.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum TemplateCard {
     /// Text notification; the whole card is a link (`card_action`). `card_type = "text_notice"`.
     TextNotice(TextNoticeCard),
@@ -3527,7 +3527,7 @@ impl rt::Validate for TemplateCard {
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum RobotMessage {
     /// Text with optional @mentions. `msgtype = "text"`.
     Text(RobotText),
@@ -3685,7 +3685,7 @@ impl rt::Validate for RobotMessage {
 ///
 /// On the wire: `{"card_type": "<value>", ..content fields..}`. Unknown tags decode to `Unknown` and re-encode unchanged.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub enum RobotCard {
     /// Text notification. `card_type = "text_notice"`.
     TextNotice(TextNoticeCard),

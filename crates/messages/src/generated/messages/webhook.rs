@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 ///
 /// `POST /cgi-bin/webhook/send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91770)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct WebhookSendRequest {
     /// The message: `msgtype` and its body.
     #[serde(flatten)]
@@ -68,7 +68,7 @@ impl ::wecom_core_auth::Endpoint for WebhookSendRequest {
 }
 /// Answer of [`Messages::webhook_send`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct WebhookSendResponse {}
 impl WebhookSendResponse {
     /// An answer with every optional field unset.
@@ -118,7 +118,7 @@ impl<'a> ::std::future::IntoFuture for WebhookSendCall<'a> {
 ///
 /// `POST /cgi-bin/webhook/upload_media` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91770)
 #[derive(Debug, Clone)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct WebhookUploadMediaRequest {
     /// `file` or `voice`.
     ///
@@ -206,7 +206,7 @@ impl ::wecom_core_auth::Endpoint for WebhookUploadMediaRequest {
 }
 /// Answer of [`Messages::webhook_upload_media`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[cfg_attr(not(feature = "server"), non_exhaustive)]
+#[non_exhaustive]
 pub struct WebhookUploadMediaResponse {
     /// The kind of file.
     ///
