@@ -465,6 +465,7 @@ impl TokenCache {
             value,
             issued_at: UNIX_EPOCH + Duration::from_millis(issued_at),
             expires_at: UNIX_EPOCH + Duration::from_millis(expires_at),
+            same_until_expiry: slot.state().pins,
         };
         (cached, stored)
     }
@@ -513,10 +514,19 @@ impl TokenCache {
         else {
             return Ok(None);
         };
-        let (revoked, pins) = {
-            let st = slot.state();
-            (st.revoked.clone(), st.pins)
+        // Another instance may have learned that the server gives the same value until it
+        // expires: adopt that knowledge rather than pay a refresh to learn it here.
+        let (revoked, pins, learned) = {
+            let mut st = slot.state();
+            let learned = stored.same_until_expiry && !st.pins;
+            if learned {
+                st.pins = true;
+            }
+            (st.revoked.clone(), st.pins, learned)
         };
+        if learned {
+            tracing::info!(credential = %slot.label, "another instance saw the server answer with the value it already gave; using values until they expire from now on");
+        }
         if revoked.as_ref() == Some(&stored.value) {
             // WeCom rejected this one; make sure nobody else picks it up either.
             let _ = with_timeout(
@@ -532,8 +542,11 @@ impl TokenCache {
         let usable = match mode {
             Fill::Needed => self.hard_at(issued_at, expires_at, pins) > now,
             // Only a value that lives longer helps an early refresh: a new one, or the same one
-            // whose expiry moved.
-            Fill::Early(current) => expires_at > current.expires_at,
+            // whose expiry moved. Or the same one, now known to be all the server would give:
+            // re-installed without a soft window, so this instance stops refreshing it early.
+            Fill::Early(current) => {
+                expires_at > current.expires_at || (learned && stored.value == current.value)
+            }
         };
         if !usable {
             return Ok(None);

@@ -247,10 +247,13 @@ impl fmt::Debug for RedisTokenStore {
     }
 }
 
+/// `issued_ms|expires_ms|value`, prefixed with `s|` when the server is known to give the same
+/// value until it expires (values written before that flag existed read as not known).
 fn encode(token: &StoredToken) -> String {
     let ms = |t: std::time::SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     format!(
-        "{}|{}|{}",
+        "{}{}|{}|{}",
+        if token.same_until_expiry { "s|" } else { "" },
         ms(token.issued_at),
         ms(token.expires_at),
         token.value.expose()
@@ -258,6 +261,10 @@ fn encode(token: &StoredToken) -> String {
 }
 
 fn decode(raw: &str) -> Option<StoredToken> {
+    let (same_until_expiry, raw) = match raw.strip_prefix("s|") {
+        Some(rest) => (true, rest),
+        None => (false, raw),
+    };
     let (issued, rest) = raw.split_once('|')?;
     let (expires, value) = rest.split_once('|')?;
     let issued: u64 = issued.parse().ok()?;
@@ -269,6 +276,7 @@ fn decode(raw: &str) -> Option<StoredToken> {
         value: Secret::new(value),
         issued_at: UNIX_EPOCH + Duration::from_millis(issued),
         expires_at: UNIX_EPOCH + Duration::from_millis(expires),
+        same_until_expiry,
     })
 }
 
@@ -453,9 +461,16 @@ mod tests {
             value: Secret::new("a|b"),
             issued_at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_000),
             expires_at: UNIX_EPOCH + Duration::from_millis(1_700_007_200_123),
+            same_until_expiry: false,
         };
         assert_eq!(encode(&t), "1700000000000|1700007200123|a|b");
-        assert_eq!(decode(&encode(&t)), Some(t));
+        assert_eq!(decode(&encode(&t)), Some(t.clone()));
+        let same = StoredToken {
+            same_until_expiry: true,
+            ..t
+        };
+        assert_eq!(encode(&same), "s|1700000000000|1700007200123|a|b");
+        assert_eq!(decode(&encode(&same)), Some(same));
         assert_eq!(decode("garbage"), None);
         assert_eq!(decode("1|12|"), None);
         assert_eq!(decode("12|tok"), None);

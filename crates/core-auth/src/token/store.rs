@@ -100,6 +100,11 @@ pub struct StoredToken {
     pub issued_at: SystemTime,
     /// When WeCom stops accepting it.
     pub expires_at: SystemTime,
+    /// The server answers with this same value until it expires (WeCom's rule for `gettoken`),
+    /// so refreshing ahead of `expires_at` only gets it again. Learned by the first instance that
+    /// saw it happen and shared through the store so the others do not each pay one refresh to
+    /// learn it; `false` when not known. Stores must keep it along with the value.
+    pub same_until_expiry: bool,
 }
 
 /// The owner id of a lease: only its holder may release it.
