@@ -16,6 +16,9 @@
 //! and derived name resolved once) -> emit (`rust`, `openapi`): the emitters only read the
 //! lowered form.
 //!
+//! `spec/events.toml` (callback messages and events, format in the `events` module) is checked
+//! and emitted on its own into `<crate_dir>/src/generated/events.rs` when [`Job::events`] is set.
+//!
 //! A spec with mistakes produces [`Diagnostics`] naming the file, the line, what is wrong and what
 //! to write instead; nothing is generated then.
 //!

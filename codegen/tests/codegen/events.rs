@@ -162,3 +162,22 @@ fn a_wrapped_record_that_does_not_exist_is_reported() {
     );
     assert!(err.contains("did you mean `BatchJob`?"), "{err}");
 }
+
+#[test]
+fn a_duplicate_change_type_is_reported() {
+    let full = spec();
+    // A second `delete_user` under change_contact (the `[[event.change]]` tables that follow the
+    // `change_contact` event belong to it).
+    let anchor = "[[event.change]]\nchange_type = \"delete_user\"";
+    let at = full.find(anchor).expect("delete_user is declared");
+    let extra = "[[event.change]]\nchange_type = \"delete_user\"\nvariant = \"DeleteUserAgain\"\ndoc = \"d\"\n\n";
+    let text = format!("{}{extra}{}", &full[..at], &full[at..]);
+    let err = generate_events(&text).expect_err("a duplicate change type is refused");
+    let line = full[..at].matches('\n').count() + 1 + extra.matches('\n').count() + 1;
+    assert!(
+        err.contains(&format!(
+            "spec/events.toml:{line}:15: change type `delete_user` is declared twice"
+        )),
+        "{err}"
+    );
+}
