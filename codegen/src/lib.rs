@@ -70,6 +70,7 @@ mod errcodes;
 mod lower;
 mod names;
 mod openapi;
+mod resources;
 mod rust;
 mod ty;
 
