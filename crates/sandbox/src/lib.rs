@@ -64,6 +64,7 @@ mod guard;
 pub mod limits;
 pub mod multipart;
 pub mod registry;
+pub mod resources;
 mod router;
 mod server;
 pub mod state;

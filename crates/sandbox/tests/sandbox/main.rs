@@ -10,5 +10,6 @@ mod credentials;
 mod faults;
 mod malformed;
 mod page;
+mod resources;
 mod scope;
 mod spec_coverage;
