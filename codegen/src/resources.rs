@@ -31,7 +31,11 @@ fn op_name(op: ResourceOp) -> &'static str {
 
 /// The field an id path names: `cal_id` in the query or body, `calendar.cal_id` through body
 /// models. `Err` says what is wrong.
-fn request_field<'p>(project: &'p Project, ep: &'p Endpoint, path: &str) -> Result<&'p Field, String> {
+fn request_field<'p>(
+    project: &'p Project,
+    ep: &'p Endpoint,
+    path: &str,
+) -> Result<&'p Field, String> {
     let mut segments = path.split('.');
     let first = segments.next().unwrap_or_default();
     let mut field = ep
@@ -88,7 +92,7 @@ fn check_errcode(
 ) {
     match (&e.doc_url, &e.generic) {
         (Some(_), Some(_)) | (None, None) => out.push((
-            format!("its `{what}` errcode {} needs exactly one of `doc_url` and `generic`", e.code),
+            format!("[endpoint.resource]: its `{what}` errcode {} needs exactly one of `doc_url` and `generic`", e.code),
             "doc_url = the WeCom page naming this code for this resource; generic = what the page leaves unsaid (then the code is a generic one)".to_owned(),
         )),
         _ => {}
@@ -97,7 +101,7 @@ fn check_errcode(
         && !url.starts_with("https://developer.work.weixin.qq.com/")
     {
         out.push((
-            format!("its `{what}` doc_url `{url}` is not a WeCom documentation page"),
+            format!("[endpoint.resource]: its `{what}` doc_url `{url}` is not a WeCom documentation page"),
             "cite the page on developer.work.weixin.qq.com that names the code".to_owned(),
         ));
     }
@@ -105,7 +109,10 @@ fn check_errcode(
         && !known.contains(&e.code)
     {
         out.push((
-            format!("its `{what}` errcode {} is not listed in spec/errcodes.toml", e.code),
+            format!(
+                "its `{what}` errcode {} is not listed in spec/errcodes.toml",
+                e.code
+            ),
             "add it to spec/errcodes.toml, or fix the number".to_owned(),
         ));
     }
@@ -117,16 +124,26 @@ pub(crate) fn check(project: &Project, ep: &Endpoint) -> Vec<(String, String)> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut bad = |m: String, h: &str| out.push((format!("[endpoint.resource]: {m}"), h.to_owned()));
+    let mut bad =
+        |m: String, h: &str| out.push((format!("[endpoint.resource]: {m}"), h.to_owned()));
     let name = res.name.get_ref();
     if !crate::names::is_snake(name) {
-        bad(format!("resource name `{name}` is not snake_case"), "write it like name = \"meeting_room\"");
+        bad(
+            format!("resource name `{name}` is not snake_case"),
+            "write it like name = \"meeting_room\"",
+        );
     }
     if !ep.multipart.is_empty() {
-        bad("a multipart endpoint cannot be a resource operation".into(), "write a handler in the sandbox instead");
+        bad(
+            "a multipart endpoint cannot be a resource operation".into(),
+            "write a handler in the sandbox instead",
+        );
     }
     if ep.response_kind != crate::spec::ResponseKind::Json {
-        bad("a binary endpoint cannot be a resource operation".into(), "write a handler in the sandbox instead");
+        bad(
+            "a binary endpoint cannot be a resource operation".into(),
+            "write a handler in the sandbox instead",
+        );
     }
     let op = op_name(res.op);
     if res.id_from.is_some() != (res.op == ResourceOp::Create) {
@@ -139,16 +156,17 @@ pub(crate) fn check(project: &Project, ep: &Endpoint) -> Vec<(String, String)> {
         bad(format!("`items` is for list (this is a {op})"), "remove it");
     }
     match res.op {
-        ResourceOp::List => {
-            match &res.field {
-                None => bad("a list needs `field`, the response field holding the list".into(), "e.g. field = \"cal_id_list\""),
-                Some(f) if !ep.response.contains_key(f.as_str()) => bad(
-                    format!("its list field `{f}` is no field of [endpoint.response]"),
-                    "declare it in [endpoint.response], as a list",
-                ),
-                Some(_) => {}
-            }
-        }
+        ResourceOp::List => match &res.field {
+            None => bad(
+                "a list needs `field`, the response field holding the list".into(),
+                "e.g. field = \"cal_id_list\"",
+            ),
+            Some(f) if !ep.response.contains_key(f.as_str()) => bad(
+                format!("its list field `{f}` is no field of [endpoint.response]"),
+                "declare it in [endpoint.response], as a list",
+            ),
+            Some(_) => {}
+        },
         ResourceOp::Get => {
             if let Some(f) = &res.field
                 && !ep.response.contains_key(f.as_str())
@@ -161,11 +179,18 @@ pub(crate) fn check(project: &Project, ep: &Endpoint) -> Vec<(String, String)> {
         }
         _ => {
             if res.field.is_some() {
-                bad(format!("`field` is for get and list (this is a {op})"), "remove it");
+                bad(
+                    format!("`field` is for get and list (this is a {op})"),
+                    "remove it",
+                );
             }
         }
     }
-    if matches!(res.op, ResourceOp::Get | ResourceOp::Update | ResourceOp::Delete) && res.not_found.is_none() {
+    if matches!(
+        res.op,
+        ResourceOp::Get | ResourceOp::Update | ResourceOp::Delete
+    ) && res.not_found.is_none()
+    {
         bad(
             format!("a {op} needs `not_found`, the errcode for an unknown id"),
             "not_found = { code = N, doc_url = \"...\" } as the page documents it, or { code = N, generic = \"...\" } when the page is silent",
@@ -183,7 +208,10 @@ pub(crate) fn check(project: &Project, ep: &Endpoint) -> Vec<(String, String)> {
     if res.op != ResourceOp::List
         && let Err(m) = resolve_id(project, ep, res)
     {
-        bad(m, "name a string or integer field (dotted for a nested body field)");
+        bad(
+            m,
+            "name a string or integer field (dotted for a nested body field)",
+        );
     }
     let known: Option<HashSet<i64>> = project
         .errcodes

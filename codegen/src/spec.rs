@@ -478,11 +478,12 @@ pub struct Errcode {
 /// ```toml
 /// [endpoint.resource]
 /// name = "calendar"           # endpoints naming the same resource share its objects
-/// op = "create"               # create, get, update, delete or list
+/// op = "get"                  # create, get, update, delete or list
 /// id = "cal_id"               # the id: a request field (dotted for nested: calendar.cal_id)
-/// id_from = "response"        # create only: "request" (the caller names it) or "response"
-/// not_found = { code = 40058, generic = "the page names no code for an unknown cal_id" }
-/// duplicate = { code = 60102, doc_url = "https://developer.work.weixin.qq.com/document/path/90195" }
+/// # create only: id_from = "request" (the caller names the id) or "response" (WeCom answers it)
+/// # for get/update/delete: the errcode for an unknown id, with its authority; a caller-named
+/// # id's create may also say `duplicate = { ... }` (absent: the create replaces the object)
+/// not_found = { code = 40058, generic = "what the page leaves unsaid" }
 /// ```
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

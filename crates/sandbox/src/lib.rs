@@ -25,14 +25,17 @@
 //! 2. `pub fn register(r: &mut Registry)` calls [`Registry::add`] once per endpoint with a typed
 //!    handler `async fn(Ctx, XRequest) -> Result<XResponse, ApiError>` ([`Registry::add_binary`]
 //!    for raw answers; `.errmsg("created")`, `.wrong_credential(code)` tune the envelope);
-//! 3. one line in `src/areas/mod.rs` calls that `register`.
+//! 3. one line in `src/areas/mod.rs` calls that `register`, and one hands the area's generated
+//!    `RESOURCES` table to [`Registry::add_resources`]: endpoints the spec declares as resource
+//!    operations (`[endpoint.resource]`) are then served by [`resources`] without a handler.
 //!
 //! The registry does method, credential (41001/40014/42001/48002/93000), faults, rate limits,
 //! parsing (47001/41xxx/40058), `validate()` (the spec's errcode), counting and the envelope;
 //! the handler only implements the endpoint on top of [`corp::Corp`] (directory rules and
 //! errcodes, [`corp::Corp::scope`], [`corp::Corp::resolve_recipients`]) and [`State`]
 //! (inboxes, media, duplicate check, per-area state via [`State::extension`]).
-//! `tests/sandbox/spec_coverage.rs` fails while an endpoint of `spec/*.toml` has no handler.
+//! `tests/sandbox/spec_coverage.rs` fails while an endpoint of `spec/*.toml` has neither a handler
+//! nor a resource declaration.
 //!
 //! ## Faults, long runs, exposure
 //! - [`Fault`]s fire before a call is handled (nothing happens) or, with

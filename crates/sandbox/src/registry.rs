@@ -381,7 +381,7 @@ impl Registry {
                     .and_then(|map| {
                         serde_json::to_vec(&map).map_err(|e| {
                             ApiError::new(
-                                -1,
+                                wecom_core_auth::ErrorCode::SYSTEM_BUSY,
                                 format!(
                                     "system busy (sandbox could not serialize the answer: {e})"
                                 ),
