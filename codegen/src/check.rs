@@ -521,6 +521,9 @@ impl Checker {
         let name = ep.name.get_ref();
         let ctx = format!("endpoint `{name}`");
         let is_get = ep.method == HttpMethod::Get;
+        for (message, help) in crate::resources::check(project, ep) {
+            self.err(src, ep.name.span(), format!("{ctx}: {message}"), help);
+        }
 
         // Path and placeholders.
         let path = ep.path.get_ref();

@@ -74,6 +74,7 @@ mod events;
 mod lower;
 mod names;
 mod openapi;
+mod resources;
 mod rust;
 mod ty;
 

@@ -179,6 +179,8 @@ pub(crate) struct LEndpoint<'p> {
     /// The Rust names of the duplicate-check flag and interval fields.
     pub duplicate_check: Option<(String, String)>,
     pub multipart: bool,
+    /// The resource operation, when the sandbox serves it generically.
+    pub resource: Option<&'p crate::spec::Resource>,
 }
 
 impl LEndpoint<'_> {
@@ -364,5 +366,6 @@ fn lower_endpoint<'p>(project: &'p Project, ep: &'p Endpoint) -> LEndpoint<'p> {
         check: ep.check.as_deref(),
         duplicate_check,
         multipart: !ep.multipart.is_empty(),
+        resource: ep.resource.as_ref(),
     }
 }

@@ -222,6 +222,10 @@ pub struct Endpoint {
     #[serde(default)]
     #[schemars(with = "IndexMap<String, Field>")]
     pub response: IndexMap<Name, Field>,
+    /// The endpoint is one operation on a sandbox resource, served by the sandbox's generic
+    /// resource engine unless a hand-written handler is registered (see [`Resource`]).
+    #[serde(default)]
+    pub resource: Option<Resource>,
 }
 
 /// A struct shared between endpoints.
@@ -465,4 +469,102 @@ pub struct Errcode {
     /// What to do about it.
     #[serde(default)]
     pub fix: Option<String>,
+}
+
+/// `[endpoint.resource]`: the endpoint is one operation on a resource the sandbox keeps
+/// (calendars, meeting rooms, corp tags ...), so the sandbox serves it without a hand-written
+/// handler:
+///
+/// ```toml
+/// [endpoint.resource]
+/// name = "calendar"           # endpoints naming the same resource share its objects
+/// op = "get"                  # create, get, update, delete or list
+/// id = "cal_id"               # the id: a request field (dotted for nested: calendar.cal_id)
+/// # create only: id_from = "request" (the caller names the id) or "response" (WeCom answers it)
+/// # for get/update/delete: the errcode for an unknown id, with its authority; a caller-named
+/// # id's create may also say `duplicate = { ... }` (absent: the create replaces the object)
+/// not_found = { code = 40058, generic = "what the page leaves unsaid" }
+/// ```
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// The resource's name (snake_case).
+    #[schemars(with = "String")]
+    pub name: Name,
+    /// The operation.
+    pub op: ResourceOp,
+    /// The id field. For get/update/delete (and a create with `id_from = "request"`): the
+    /// request field naming the object, a query or body field, dotted for a field nested in a
+    /// body object (`calendar.cal_id`). For a create with `id_from = "response"`: the response
+    /// field WeCom answers the new id in.
+    pub id: String,
+    /// Create only: whether the caller names the id (`request`) or WeCom assigns it and answers
+    /// it in the response field `id` (`response`).
+    #[serde(default)]
+    pub id_from: Option<IdFrom>,
+    /// Get: the response field the object sits under (default: its fields at top level).
+    /// List: the response field holding the list (required).
+    #[serde(default)]
+    pub field: Option<String>,
+    /// List: whether the list holds ids (default) or the objects.
+    #[serde(default)]
+    pub items: Option<ListItems>,
+    /// The errcode for an id naming no object (get, update, delete; required for them).
+    #[serde(default)]
+    pub not_found: Option<ResourceErrcode>,
+    /// The errcode for a create naming an id that exists; absent: the create replaces the object
+    /// (only with `id_from = "request"`).
+    #[serde(default)]
+    pub duplicate: Option<ResourceErrcode>,
+}
+
+/// An operation on a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceOp {
+    /// Stores the request as a new object and answers its id.
+    Create,
+    /// Answers one object by id.
+    Get,
+    /// Merges the request into an object.
+    Update,
+    /// Removes an object.
+    Delete,
+    /// Answers every object or id.
+    List,
+}
+
+/// Where a created object's id comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdFrom {
+    /// The caller names it in the request.
+    Request,
+    /// WeCom assigns it and answers it.
+    Response,
+}
+
+/// What a list answer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListItems {
+    /// The ids.
+    Ids,
+    /// The stored objects.
+    Objects,
+}
+
+/// A resource errcode and its authority: exactly one of `doc_url` (the WeCom page that names this
+/// code for this resource) or `generic` (why a generic code is used: what the page leaves unsaid).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceErrcode {
+    /// The errcode (listed in `spec/errcodes.toml`).
+    pub code: i64,
+    /// The WeCom page documenting it for this resource.
+    #[serde(default)]
+    pub doc_url: Option<String>,
+    /// The page is silent: say what it leaves unsaid; the sandbox answers the generic `code`.
+    #[serde(default)]
+    pub generic: Option<String>,
 }

@@ -195,9 +195,11 @@ impl<'a> Gen<'a> {
 
     /// Every file of this area: `mod.rs`, one file per endpoint group, `types.rs`.
     pub fn files(&self) -> Vec<AreaFile> {
+        let mut area_mod = self.area_mod();
+        area_mod.extend(crate::resources::table(self.low.project, self.area));
         let mut out = vec![AreaFile {
             name: "mod.rs".into(),
-            tokens: self.area_mod(),
+            tokens: area_mod,
         }];
         for group in self.area.groups() {
             let mut items = Vec::new();

@@ -48,6 +48,9 @@ const CASES: &[&str] = &[
     "prelude_type_name",
     "check_not_a_path",
     "call_type_collision",
+    "resource_id_not_a_field",
+    "resource_errcode_without_authority",
+    "resource_get_without_not_found",
 ];
 
 fn run(case: &str) -> (String, Vec<String>) {

@@ -793,6 +793,13 @@ pub trait FromWire: Sized {
 }
 
 #[cfg(feature = "server")]
+mod resource;
+#[cfg(feature = "server")]
+pub use resource::{
+    IdKind, IdSource, ListItems, ResourceDecl, ResourceErrcode, ResourceOp, WireCheck, check_wire,
+};
+
+#[cfg(feature = "server")]
 /// A request a server could not read. Tells which field, and whether the JSON itself was
 /// malformed, so a server can answer with WeCom's errcodes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

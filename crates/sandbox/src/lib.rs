@@ -25,7 +25,9 @@
 //! 2. `pub fn register(r: &mut Registry)` calls [`Registry::add`] once per endpoint with a typed
 //!    handler `async fn(Ctx, XRequest) -> Result<XResponse, ApiError>` ([`Registry::add_binary`]
 //!    for raw answers; `.errmsg("created")`, `.wrong_credential(code)` tune the envelope);
-//! 3. one line in `src/areas/mod.rs` calls that `register`.
+//! 3. one line in `src/areas/mod.rs` calls that `register`, and one hands the area's generated
+//!    `RESOURCES` table to [`Registry::add_resources`]: endpoints the spec declares as resource
+//!    operations (`[endpoint.resource]`) are then served by [`resources`] without a handler.
 //!
 //! Handlers build answers (and models) with the generated `new(required..)` and one setter per
 //! optional field (or by assigning a public field when the value is already an `Option`).
@@ -51,7 +53,8 @@
 //! the handler only implements the endpoint on top of [`corp::Corp`] (directory rules and
 //! errcodes, [`corp::Corp::scope`], [`corp::Corp::resolve_recipients`]) and [`State`]
 //! (inboxes, media, duplicate check, per-area state via [`State::extension`]).
-//! `tests/sandbox/spec_coverage.rs` fails while an endpoint of `spec/*.toml` has no handler.
+//! `tests/sandbox/spec_coverage.rs` fails while an endpoint of `spec/*.toml` has neither a handler
+//! nor a resource declaration.
 //!
 //! ## Faults, long runs, exposure
 //! - [`Fault`]s fire before a call is handled (nothing happens) or, with
@@ -83,6 +86,7 @@ mod guard;
 pub mod limits;
 pub mod multipart;
 pub mod registry;
+pub mod resources;
 mod router;
 mod server;
 pub mod state;

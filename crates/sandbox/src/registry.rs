@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::Serialize;
-use wecom_core_auth::__private::{FromWire, WireError, WireInput};
+use wecom_core_auth::__private::{FromWire, ResourceDecl, WireError, WireInput};
 use wecom_core_auth::{CredentialKind, Endpoint, EndpointMeta, InvalidInput, Method};
 
 use crate::corp::Actor;
@@ -247,6 +247,8 @@ type Dispatch = dyn for<'a> Fn(Ctx, &Wire<'a>) -> BoxFuture<Result<Answer, ApiEr
 /// One registered endpoint.
 pub(crate) struct Route {
     pub(crate) meta: EndpointMeta,
+    /// Served by the generic resource engine; a hand-written handler replaces it.
+    pub(crate) generic: bool,
     pub(crate) success_errmsg: &'static str,
     pub(crate) wrong_credential_errcode: Option<i64>,
     pub(crate) dispatch: Box<Dispatch>,
@@ -346,6 +348,7 @@ impl Registry {
         let path = meta.path.trim_matches('/').to_owned();
         let route = Route {
             meta,
+            generic: false,
             success_errmsg: "ok",
             wrong_credential_errcode: None,
             dispatch,
@@ -361,6 +364,55 @@ impl Registry {
             success_errmsg: &mut slot.success_errmsg,
             wrong_credential_errcode: &mut slot.wrong_credential_errcode,
         }
+    }
+
+    /// Serves the resource endpoints an area declares (its generated `RESOURCES` table) with
+    /// the generic resource engine ([`crate::resources`]). A hand-written handler for the same
+    /// path wins, whether it is registered before or after.
+    pub fn add_resources(&mut self, table: &'static [ResourceDecl]) {
+        for decl in table {
+            let path = decl.meta.path.trim_matches('/').to_owned();
+            if self.routes.contains_key(&path) {
+                continue;
+            }
+            let dispatch: Box<Dispatch> = Box::new(move |ctx: Ctx, wire: &Wire<'_>| {
+                let answer = crate::resources::check(decl, wire)
+                    .and_then(|()| crate::resources::serve(decl, &ctx, wire))
+                    .and_then(|map| {
+                        serde_json::to_vec(&map).map_err(|e| {
+                            ApiError::new(
+                                wecom_core_auth::ErrorCode::SYSTEM_BUSY,
+                                format!(
+                                    "system busy (sandbox could not serialize the answer: {e})"
+                                ),
+                            )
+                        })
+                    });
+                Box::pin(async move { Ok(Answer::Json(answer?)) })
+            });
+            self.routes.insert(
+                path,
+                Route {
+                    meta: decl.meta,
+                    generic: true,
+                    success_errmsg: "ok",
+                    wrong_credential_errcode: None,
+                    dispatch,
+                },
+            );
+        }
+    }
+
+    /// The spec names of the endpoints served by the generic resource engine, sorted.
+    pub fn resource_names(&self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = self
+            .routes
+            .values()
+            .filter(|r| r.generic)
+            .map(|r| r.meta.name)
+            .collect();
+        v.sort_unstable();
+        v
     }
 
     /// The spec names of every registered endpoint, sorted.

@@ -12,4 +12,9 @@ pub fn register_all(r: &mut Registry) {
     auth::register(r);
     contacts::register(r);
     messages::register(r);
+    // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
+    // without a handler above.
+    r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
+    r.add_resources(wecom_contacts::generated::contacts::RESOURCES);
+    r.add_resources(wecom_messages::generated::messages::RESOURCES);
 }

@@ -10,6 +10,7 @@ mod credentials;
 mod faults;
 mod malformed;
 mod page;
+mod resources;
 mod rules;
 mod scope;
 mod spec_coverage;

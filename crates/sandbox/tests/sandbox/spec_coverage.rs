@@ -1,4 +1,6 @@
-//! Every endpoint in spec/*.toml has a sandbox handler with the same method and path.
+//! Every endpoint in spec/*.toml is served by the sandbox with the same method and path: by a
+//! hand-written handler, or by the generic resource engine when the spec declares it a resource
+//! operation (`[endpoint.resource]`).
 
 use std::path::Path;
 
@@ -64,7 +66,7 @@ fn every_spec_endpoint_has_a_handler() {
     );
     assert!(
         missing.is_empty(),
-        "endpoints without a sandbox handler (add them in crates/sandbox/src/areas/):\n{}",
+        "endpoints the sandbox does not serve: add a handler in crates/sandbox/src/areas/, or declare the\nendpoint a resource operation with [endpoint.resource] when it is plain CRUD:\n{}",
         missing.join("\n")
     );
 }

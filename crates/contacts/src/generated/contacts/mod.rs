@@ -868,3 +868,7 @@ impl ContactsExt for ::wecom_core_auth::Client {
         Contacts::new(self)
     }
 }
+/// The endpoints of this area that the sandbox serves with its generic resource engine
+/// (`[endpoint.resource]` in `spec/contacts.toml`): 0 declared. Server side only (the `server` feature).
+#[cfg(feature = "server")]
+pub const RESOURCES: &[::wecom_core_auth::__private::ResourceDecl] = &[];

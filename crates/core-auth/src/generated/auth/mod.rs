@@ -209,3 +209,7 @@ impl AuthExt for ::wecom_core_auth::Client {
         Auth::new(self)
     }
 }
+/// The endpoints of this area that the sandbox serves with its generic resource engine
+/// (`[endpoint.resource]` in `spec/auth.toml`): 0 declared. Server side only (the `server` feature).
+#[cfg(feature = "server")]
+pub const RESOURCES: &[::wecom_core_auth::__private::ResourceDecl] = &[];

@@ -341,3 +341,7 @@ impl MessagesExt for ::wecom_core_auth::Client {
         Messages::new(self)
     }
 }
+/// The endpoints of this area that the sandbox serves with its generic resource engine
+/// (`[endpoint.resource]` in `spec/messages.toml`): 0 declared. Server side only (the `server` feature).
+#[cfg(feature = "server")]
+pub const RESOURCES: &[::wecom_core_auth::__private::ResourceDecl] = &[];
