@@ -26,7 +26,7 @@
 //! - `pub mod generated;` in `lib.rs` (docs and examples refer to `<crate>::generated::<area>`),
 //!   dependencies on `wecom-core-auth`, `serde` and `serde_json`, and a feature
 //!   `server = ["wecom-core-auth/server"]` (only a server such as the sandbox enables it: it adds
-//!   the `FromWire` readers and lifts `#[non_exhaustive]`). Nothing else: generated code writes
+//!   the `FromWire` readers; `#[non_exhaustive]` stays). Nothing else: generated code writes
 //!   types with full paths, expressions with the prelude, and calls the hidden
 //!   `wecom_core_auth::__private` (imported as `rt`) for every check and wire format, so it
 //!   stays small.

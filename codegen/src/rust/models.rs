@@ -1,6 +1,6 @@
-//! Models and response structs. Both are `#[non_exhaustive]` (WeCom adds fields; lifted by the
-//! crate's `server` feature for the sandbox): outside their
-//! crate they are built with `new(required..)` and a setter per optional field.
+//! Models and response structs. Both are `#[non_exhaustive]` (WeCom adds fields), whatever the
+//! features: outside their crate (the sandbox included) they are built with `new(required..)`
+//! and a setter per optional field.
 
 use super::*;
 
