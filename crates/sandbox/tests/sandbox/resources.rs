@@ -31,12 +31,7 @@ async fn fixture_sandbox() -> Sandbox {
 }
 
 fn note(id: &str) -> Note {
-    Note {
-        note_id: id.to_owned(),
-        title: None,
-        text: None,
-        tags: Vec::new(),
-    }
+    Note::new(id)
 }
 
 #[tokio::test]
@@ -174,7 +169,7 @@ async fn hand_written_note_get(
 ) -> Result<NoteGetResponse, ApiError> {
     let mut n = note(&req.note_id);
     n.title = Some("by hand".into());
-    Ok(NoteGetResponse { note: n })
+    Ok(NoteGetResponse::new(n))
 }
 
 #[test]
