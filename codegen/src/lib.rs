@@ -66,6 +66,7 @@ pub mod spec;
 
 mod check;
 mod diag;
+pub mod docdates;
 mod errcodes;
 mod lower;
 mod names;
