@@ -39,11 +39,13 @@
 pub mod departments;
 pub mod generated;
 pub mod menu;
+pub mod rules;
 pub mod scope;
 mod walk;
 
 pub use generated::contacts::*;
 pub use scope::{Directory, Explanation, Reason, ScopeRules, Unresolved, VisibleScope};
 pub use walk::{
-    DirectorySnapshot, MAX_LIST_ID_PAGE, MemberDetail, WalkOptions, WalkPhase, WalkProgress,
+    DirectorySnapshot, MAX_LIST_ID_PAGE, MemberDetail, MemberSource, WalkOptions, WalkPhase,
+    WalkProgress,
 };
