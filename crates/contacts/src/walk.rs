@@ -84,6 +84,10 @@ impl<'a> Contacts<'a> {
     /// Every (member, department) row of the directory, as `user/list_id` pages them: a member in
     /// three departments comes three times. Follows `next_cursor` to the end.
     ///
+    /// WeCom lets only the contact-sync secret call `user/list_id` (doc 96067: "仅支持通过“通讯录同步
+    /// secret”调用"): on a client without it the stream's first item is a configuration error,
+    /// before any request. [`Contacts::walk`] falls back to per-department lists instead.
+    ///
     /// ```no_run
     /// use futures_util::TryStreamExt;
     /// use wecom_contacts::ContactsExt;
