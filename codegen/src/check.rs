@@ -524,6 +524,16 @@ impl Checker {
         for (message, help) in crate::resources::check(project, ep) {
             self.err(src, ep.name.span(), format!("{ctx}: {message}"), help);
         }
+        if let Some(d) = &ep.doc_updated
+            && crate::docdates::parse_date(d).is_none()
+        {
+            self.err(
+                src,
+                ep.name.span(),
+                format!("doc_updated `{d}` of {ctx} is not a date"),
+                "write the page's 最后更新 date as doc_updated = \"2024-07-23\"".to_owned(),
+            );
+        }
 
         // Path and placeholders.
         let path = ep.path.get_ref();

@@ -69,6 +69,7 @@ pub mod spec;
 
 mod check;
 mod diag;
+pub mod docdates;
 mod errcodes;
 mod events;
 mod lower;

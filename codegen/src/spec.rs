@@ -20,6 +20,7 @@
 //! credential = "app_or_contact"
 //! doc = "Reads one member."
 //! doc_url = "https://developer.work.weixin.qq.com/document/path/90196"
+//! doc_updated = "2025-03-06"
 //! [endpoint.query]
 //! userid = { type = "string", required = true, bytes = [1, 64], errcode = 40003, doc = "The member's userid." }
 //! [endpoint.response]
@@ -188,6 +189,10 @@ pub struct Endpoint {
     pub doc: String,
     /// WeCom's documentation page.
     pub doc_url: String,
+    /// The page's "最后更新" date as read (`"2024-07-23"`); `cargo xtask gen` lists endpoints
+    /// without one, or with one more than a year old.
+    #[serde(default)]
+    pub doc_updated: Option<String>,
     /// Override of the request type name (default: `<Name>Request`).
     #[serde(default)]
     pub request_type: Option<String>,

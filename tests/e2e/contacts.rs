@@ -12,8 +12,9 @@ use tokio::sync::mpsc;
 use wecom_callback::{CallbackCrypto, EventKind, Inbound};
 use wecom_contacts::scope::{Directory, Reason, ScopeRules, VisibleScope};
 use wecom_contacts::{
-    BatchCallback, BatchGetresultResponse, BatchStatus, ContactsExt, EmailType, Gender,
-    MemberDetail, MenuAction, MenuButton, MenuSubButton, WalkOptions, WalkPhase,
+    BatchCallback, BatchGetresultResponse, BatchStatus, BizMailAlias, ContactsExt, EmailType,
+    ExtAttr, ExtAttrItem, ExtAttrMiniprogram, ExtAttrText, ExtAttrType, ExtAttrWeb, Gender,
+    MemberDetail, MemberSource, MenuAction, MenuButton, MenuSubButton, WalkOptions, WalkPhase,
 };
 use wecom_core_auth::{Client, Error, InvalidInput, Secret};
 use wecom_sandbox::areas::contacts::set_batch_row_delay;
@@ -238,6 +239,63 @@ async fn invalid_input_fails_before_any_request() -> TestResult {
     ] {
         assert_eq!(admin.count(endpoint), 0, "{endpoint} was called");
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn member_fields_follow_the_doc_pages() -> TestResult {
+    let sb = start().await?;
+    let client = contact_client(&sb)?;
+    let c = client.contacts();
+
+    // user/getuserid: "mobile...长度为5~32个字节" (doc 96267).
+    let e = invalid(c.user_getuserid("1234").await);
+    assert_eq!(
+        (e.field.as_str(), e.errcode),
+        ("mobile", Some(60103)),
+        "{e}"
+    );
+    assert_eq!(sb.admin().count("user_getuserid"), 0);
+
+    // extattr (doc 100111): text values up to 64 characters, types 0 and 1 only, a web field
+    // cleared by sending url and title both empty.
+    let text = |value: String| {
+        let mut item = ExtAttrItem::new(ExtAttrType::Text, "备注");
+        item.text = Some(ExtAttrText::new(value));
+        ExtAttr::new([item])
+    };
+    c.user_create("ext64", "Ext", [1u32])
+        .email("ext64@example.com")
+        .extattr(text("字".repeat(64)))
+        .await?;
+    let e = invalid(c.user_update("ext64").extattr(text("字".repeat(65))).await);
+    assert!(e.field.ends_with("text.value"), "{e}");
+    let mut mini = ExtAttrItem::new(ExtAttrType::Miniprogram, "app");
+    mini.miniprogram = Some(ExtAttrMiniprogram::new("wx1234", "App"));
+    let e = invalid(c.user_update("ext64").extattr(ExtAttr::new([mini])).await);
+    assert!(e.field.ends_with("type"), "{e}");
+    let web = |url: &str, title: &str| {
+        let mut item = ExtAttrItem::new(ExtAttrType::Web, "site");
+        item.web = Some(ExtAttrWeb::new(url, title));
+        ExtAttr::new([item])
+    };
+    c.user_update("ext64").extattr(web("", "")).await?;
+    let e = invalid(
+        c.user_update("ext64")
+            .extattr(web("https://e.com", ""))
+            .await,
+    );
+    assert!(e.field.ends_with("web.title"), "{e}");
+
+    // user/update takes biz_mail_alias (request example of doc 90197).
+    c.user_update("ext64")
+        .biz_mail_alias(BizMailAlias::new(["ext@example.com"]))
+        .await?;
+    assert_eq!(
+        sb.admin().count("user_update"),
+        2,
+        "the two valid updates only"
+    );
     Ok(())
 }
 
@@ -619,13 +677,55 @@ async fn list_id_streams_every_row_across_pages() -> TestResult {
         "54 rows in pages of 5"
     );
 
-    // An app token lists only its scope.
+    // Only the contact-sync secret may call user/list_id (doc 96067): an app-only client is
+    // refused before any request, naming the secret it needs.
     let scoped = app_client(&sb, SCOPED)?;
-    let rows: Vec<_> = scoped.contacts().user_ids(1000).try_collect().await?;
+    let before = sb.admin().count("user_list_id");
+    let refused: Result<Vec<_>, Error> = scoped.contacts().user_ids(1000).try_collect().await;
+    match refused {
+        Err(Error::Config(e)) => {
+            assert!(
+                e.to_string().contains("contact-sync"),
+                "names the secret: {e}"
+            );
+            assert!(e.fix.contains("contact_secret"), "says how to fix it: {e}");
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    assert_eq!(sb.admin().count("user_list_id"), before, "no request sent");
+    Ok(())
+}
+
+#[tokio::test]
+async fn walking_with_only_an_app_secret_reads_simplelist_per_department() -> TestResult {
+    let sb = start().await?;
+    let client = app_client(&sb, SCOPED)?;
+    let snap = client.contacts().walk(WalkOptions::ids(), |_| {}).await?;
+    assert_eq!(snap.source, MemberSource::SimplelistPerDepartment);
     assert_eq!(
-        sorted(rows.iter().map(|r| r.userid.as_str())),
-        vec!["alice", "bob", "dave", "grace"]
+        sorted(snap.members.iter().map(|m| m.userid.as_str())),
+        vec!["alice", "bob"],
+        "the members of the departments the app may list (dave and grace are in its scope by tag \
+         and by name, outside those departments: visible_scope reads them with user/get)"
     );
+    assert_eq!(sb.admin().count("user_list_id"), 0, "never sent");
+    assert_eq!(
+        sb.admin().count("user_simplelist"),
+        snap.departments.len() as u64,
+        "one request per department"
+    );
+
+    let with_secret = contact_client(&sb)?;
+    let snap = with_secret
+        .contacts()
+        .walk(WalkOptions::ids(), |_| {})
+        .await?;
+    assert_eq!(snap.source, MemberSource::ListId);
+    let snap = with_secret
+        .contacts()
+        .walk(WalkOptions::full(), |_| {})
+        .await?;
+    assert_eq!(snap.source, MemberSource::ListPerDepartment);
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! generated marker are ever deleted.
 
 pub mod bench;
+pub mod docdates;
 
 use std::collections::BTreeSet;
 use std::fmt;

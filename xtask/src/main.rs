@@ -101,6 +101,14 @@ fn main() -> ExitCode {
                     for p in &report.deleted {
                         println!("  deleted {p}");
                     }
+                    match xtask::docdates::doc_date_warnings(&root) {
+                        Ok(lines) => {
+                            for line in &lines {
+                                eprintln!("warning: {line}");
+                            }
+                        }
+                        Err(e) => eprintln!("warning: doc dates not checked: {e}"),
+                    }
                     println!(
                         "cargo xtask gen: {} files from the spec, {} written, {} deleted ({ms} ms)",
                         report.produced,

@@ -84,6 +84,10 @@ impl<'a> Contacts<'a> {
     /// Every (member, department) row of the directory, as `user/list_id` pages them: a member in
     /// three departments comes three times. Follows `next_cursor` to the end.
     ///
+    /// WeCom lets only the contact-sync secret call `user/list_id` (doc 96067: "仅支持通过“通讯录同步
+    /// secret”调用"): on a client without it the stream's first item is a configuration error,
+    /// before any request. [`Contacts::walk`] falls back to per-department lists instead.
+    ///
     /// ```no_run
     /// use futures_util::TryStreamExt;
     /// use wecom_contacts::ContactsExt;
@@ -105,10 +109,15 @@ impl<'a> Contacts<'a> {
     /// calling `progress` after every request (for a progress bar).
     ///
     /// With [`MemberDetail::Ids`] members come from `user/list_id` (a few requests for the whole
-    /// corp, and allowed for the contact-sync secret from new IPs); with [`MemberDetail::Full`]
-    /// from `user/list` per department (one request per department, every field). When
-    /// `department/list` is refused with 48009 (contact-sync secret from a new IP), departments
-    /// come from `department/simplelist`, without names.
+    /// corp, and allowed for the contact-sync secret from new IPs). WeCom lets only the
+    /// contact-sync secret call `user/list_id` (doc 96067), so on a client without that secret the
+    /// walk reads `user/simplelist` per department instead, which an app token may call (it sees
+    /// the app's visible scope; members the scope names only by userid or tag, outside its
+    /// departments, are not listed there: [`Contacts::visible_scope`] finds those too). With
+    /// [`MemberDetail::Full`] members come from `user/list` per
+    /// department (one request per department, every field). [`DirectorySnapshot::source`] says
+    /// which path was taken. When `department/list` is refused with 48009 (contact-sync secret
+    /// from a new IP), departments come from `department/simplelist`, without names.
     pub async fn walk(
         self,
         options: WalkOptions,
@@ -144,29 +153,69 @@ impl<'a> Contacts<'a> {
 
         let mut members: Vec<Member> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
-        match options.detail {
-            MemberDetail::Ids => {
-                let mut pages = std::pin::pin!(self.user_id_pages(options.page_size));
-                while let Some(page) = pages.next().await {
-                    let page = page?;
+        let mut source = match options.detail {
+            MemberDetail::Ids => MemberSource::ListId,
+            MemberDetail::Full => MemberSource::ListPerDepartment,
+        };
+        if source == MemberSource::ListId {
+            let mut pages = std::pin::pin!(self.user_id_pages(options.page_size));
+            let mut first = true;
+            while let Some(page) = pages.next().await {
+                let page = match page {
+                    // No contact-sync secret: refused by the client before any request.
+                    Err(Error::Config(_)) if first => {
+                        source = MemberSource::SimplelistPerDepartment;
+                        break;
+                    }
+                    page => page?,
+                };
+                first = false;
+                state.requests += 1;
+                state.rows += page.dept_user.len();
+                for row in page.dept_user {
+                    let key = row.userid.to_ascii_lowercase();
+                    let i = *index.entry(key).or_insert_with(|| {
+                        members.push(Member::new(row.userid.clone()));
+                        members.len() - 1
+                    });
+                    let m = &mut members[i];
+                    if !m.department.contains(&row.department) {
+                        m.department.push(row.department);
+                    }
+                }
+                state.members = members.len();
+                progress(&state);
+            }
+        }
+        match source {
+            MemberSource::ListId => {}
+            MemberSource::SimplelistPerDepartment => {
+                for dep in &departments {
+                    let list = self.user_simplelist(dep.id).await?.userlist;
                     state.requests += 1;
-                    state.rows += page.dept_user.len();
-                    for row in page.dept_user {
-                        let key = row.userid.to_ascii_lowercase();
+                    state.rows += list.len();
+                    state.departments_read += 1;
+                    for brief in list {
+                        let key = brief.userid.to_ascii_lowercase();
                         let i = *index.entry(key).or_insert_with(|| {
-                            members.push(Member::new(row.userid.clone()));
+                            members.push(Member::new(brief.userid.clone()));
                             members.len() - 1
                         });
                         let m = &mut members[i];
-                        if !m.department.contains(&row.department) {
-                            m.department.push(row.department);
+                        if m.name.is_none() {
+                            m.name = brief.name;
+                        }
+                        for d in brief.department.into_iter().chain([dep.id]) {
+                            if !m.department.contains(&d) {
+                                m.department.push(d);
+                            }
                         }
                     }
                     state.members = members.len();
                     progress(&state);
                 }
             }
-            MemberDetail::Full => {
+            MemberSource::ListPerDepartment => {
                 for dep in &departments {
                     let list = self.user_list(dep.id).await?.userlist;
                     state.requests += 1;
@@ -189,12 +238,15 @@ impl<'a> Contacts<'a> {
         Ok(DirectorySnapshot {
             departments,
             members,
+            source,
         })
     }
 
     /// The visible scope of app `agentid`, fetched and expanded: `agent/get` for the rules, then
     /// `department/simplelist`, `user/list_id` and `tag/get` (for the listed tags) for the
-    /// directory, resolved by [`VisibleScope::resolve`].
+    /// directory, resolved by [`VisibleScope::resolve`]. `user/list_id` takes only the
+    /// contact-sync secret (doc 96067): without it, members come from `user/simplelist` per
+    /// department.
     ///
     /// `agent/get` needs that app's own token, so select it on the client
     /// (`client.agent(agentid)?`). With the contact-sync secret configured the directory is the
@@ -204,21 +256,50 @@ impl<'a> Contacts<'a> {
         let agent = self.agent_get(agentid).await?;
         let rules = ScopeRules::from(&agent);
         let mut dir = Directory::new();
-        for d in self.department_simplelist().await?.department_id {
+        let departments = self.department_simplelist().await?.department_id;
+        for d in &departments {
             dir.add_department(d.id, d.parentid.unwrap_or(0));
         }
         let mut rows = std::pin::pin!(self.user_ids(MAX_LIST_ID_PAGE));
+        let mut first = true;
+        let mut per_department = false;
         while let Some(row) = rows.next().await {
-            let row = row?;
+            let row = match row {
+                // `user/list_id` takes only the contact-sync secret (doc 96067): without it,
+                // read each department's members with what the app token may call.
+                Err(Error::Config(_)) if first => {
+                    per_department = true;
+                    for d in &departments {
+                        for m in self.user_simplelist(d.id).await?.userlist {
+                            dir.add_member(&m.userid, m.department.into_iter().chain([d.id]));
+                        }
+                    }
+                    break;
+                }
+                row => row?,
+            };
+            first = false;
             dir.add_member(&row.userid, [row.department]);
         }
+        let mut named: Vec<String> = rules.users.clone();
         for &tagid in &rules.tags {
             let tag = self.tag_get(tagid).await?;
+            named.extend(tag.userlist.iter().map(|u| u.userid.clone()));
             dir.add_tag(
                 tagid,
                 tag.userlist.iter().map(|u| u.userid.as_str()),
                 tag.partylist.iter().copied(),
             );
+        }
+        if per_department {
+            // Members in the scope by name or by tag, in departments the app cannot list:
+            // read them one by one (the app may read every member of its scope).
+            for userid in named {
+                if !dir.contains_member(&userid) {
+                    let m = self.user_get(userid.as_str()).await?;
+                    dir.add_member(&m.userid, m.department);
+                }
+            }
         }
         Ok(VisibleScope::resolve(dir, rules))
     }
@@ -304,8 +385,23 @@ pub struct DirectorySnapshot {
     /// Every department, as `department/list` (or `simplelist`) answered.
     pub departments: Vec<Department>,
     /// Every member once, with all its departments. With [`MemberDetail::Ids`] only `userid` and
-    /// `department` are set.
+    /// `department` are set (and `name` when read from `user/simplelist`).
     pub members: Vec<Member>,
+    /// Which requests the members came from.
+    pub source: MemberSource,
+}
+
+/// Where [`Contacts::walk`] read the members from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MemberSource {
+    /// `user/list_id` pages (the contact-sync secret; the only credential WeCom allows there).
+    #[default]
+    ListId,
+    /// `user/simplelist` per department: [`MemberDetail::Ids`] on a client without the
+    /// contact-sync secret, so with an app token that sees the app's visible scope.
+    SimplelistPerDepartment,
+    /// `user/list` per department ([`MemberDetail::Full`]).
+    ListPerDepartment,
 }
 
 impl DirectorySnapshot {

@@ -7,9 +7,9 @@ use md5::{Digest, Md5};
 use wecom_core_auth::{Client, Error, Upload};
 
 use crate::generated::messages::{
-    MediaMessage, MediaType, RobotArticle, RobotCard, RobotImage, RobotMarkdown, RobotMessage,
-    RobotNews, RobotTemplateCard, RobotText, WebhookSendRequest, WebhookUploadMediaRequest,
-    WebhookUploadMediaResponse,
+    MediaMessage, MediaType, RobotArticle, RobotCard, RobotImage, RobotMarkdown, RobotMarkdownV2,
+    RobotMessage, RobotNews, RobotTemplateCard, RobotText, WebhookSendRequest,
+    WebhookUploadMediaRequest, WebhookUploadMediaResponse,
 };
 use crate::media::MediaError;
 
@@ -20,9 +20,21 @@ impl RobotMessage {
         Self::Text(RobotText::new(content))
     }
 
-    /// Markdown, 1 to 4096 bytes.
+    /// Markdown, 1 to 4096 bytes (40058 beyond).
     pub fn markdown(content: impl Into<String>) -> Self {
         Self::Markdown(RobotMarkdown::new(content))
+    }
+
+    /// Markdown v2 (doc 99110): tables, lists, images and dividers, but no `<@userid>` mentions.
+    /// The page gives no length limit that this SDK could read, so none is checked here.
+    ///
+    /// ```
+    /// use wecom_messages::RobotMessage;
+    /// let m = RobotMessage::markdown_v2("| a | b |\n| :- | -: |\n| 1 | 2 |");
+    /// assert!(matches!(m, RobotMessage::MarkdownV2(_)));
+    /// ```
+    pub fn markdown_v2(content: impl Into<String>) -> Self {
+        Self::MarkdownV2(RobotMarkdownV2::new(content))
     }
 
     /// An image sent inline: base64 and MD5 are computed here. JPG or PNG, at most 2 MB

@@ -1,4 +1,4 @@
-//! The auth area (spec/auth.toml): gettoken, JS-SDK tickets, OAuth2 web login, callback IPs,
+//! The auth area (spec/auth.toml): gettoken, JS-SDK tickets, OAuth2 web login, callback IPs, API IPs,
 //! mini-program login.
 
 use std::collections::HashMap;
@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use wecom_core_auth::Secret;
 use wecom_core_auth::generated::auth::{
     AuthGetuserdetailRequest, AuthGetuserdetailResponse, AuthGetuserinfoRequest,
-    AuthGetuserinfoResponse, GetJsapiTicketRequest, GetJsapiTicketResponse, GetcallbackipRequest,
-    GetcallbackipResponse, GettokenRequest, GettokenResponse, MiniprogramJscode2SessionRequest,
-    MiniprogramJscode2SessionResponse, TicketGetRequest, TicketGetResponse,
+    AuthGetuserinfoResponse, GetApiDomainIpRequest, GetApiDomainIpResponse, GetJsapiTicketRequest,
+    GetJsapiTicketResponse, GetcallbackipRequest, GetcallbackipResponse, GettokenRequest,
+    GettokenResponse, MiniprogramJscode2SessionRequest, MiniprogramJscode2SessionResponse,
+    TicketGetRequest, TicketGetResponse,
 };
 
 use crate::corp::{Actor, CorpError};
@@ -161,6 +162,7 @@ pub fn register(r: &mut Registry) {
     r.add::<AuthGetuserinfoRequest, _, _>(auth_getuserinfo);
     r.add::<AuthGetuserdetailRequest, _, _>(auth_getuserdetail);
     r.add::<GetcallbackipRequest, _, _>(getcallbackip);
+    r.add::<GetApiDomainIpRequest, _, _>(get_api_domain_ip);
     r.add::<MiniprogramJscode2SessionRequest, _, _>(miniprogram_jscode2session);
 }
 
@@ -326,6 +328,24 @@ async fn getcallbackip(
     _req: GetcallbackipRequest,
 ) -> Result<GetcallbackipResponse, ApiError> {
     Ok(GetcallbackipResponse::new().ip_list(["127.0.0.1"]))
+}
+
+/// The API domain's addresses (doc 97073): for the sandbox, the address it serves the API on.
+async fn get_api_domain_ip(
+    ctx: Ctx,
+    _req: GetApiDomainIpRequest,
+) -> Result<GetApiDomainIpResponse, ApiError> {
+    Ok(GetApiDomainIpResponse::new().ip_list(api_domain_ip(ctx.state().base_url())))
+}
+
+/// The host of `base_url` (`http://127.0.0.1:8080` -> `127.0.0.1`), when it is an IP address.
+fn api_domain_ip(base_url: &str) -> Option<String> {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority
+        .parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|a| a.ip().to_string())
 }
 
 async fn miniprogram_jscode2session(

@@ -45,8 +45,9 @@ use wecom_core_auth::ErrorCode;
 
 /// A message can be recalled for this long: 24 hours.
 pub const RECALL_WINDOW_SECS: i64 = 24 * 3600;
-/// A template card's response_code is valid this long: 24 hours.
-pub const RESPONSE_CODE_TTL_SECS: i64 = 24 * 3600;
+/// A template card's response_code is valid this long: 72 hours (doc 94945, 2025/07/24:
+/// "注意response_code的有效期是72小时,超过72小时后将无法使用").
+pub const RESPONSE_CODE_TTL_SECS: i64 = 72 * 3600;
 /// Messages one group robot may post per minute.
 pub const ROBOT_PER_MINUTE: usize = 20;
 /// Largest file media/get serves without a `Range` (830002 above).
@@ -382,7 +383,7 @@ async fn message_update_template_card(
         Some(_) => {
             return Err(ApiError::new(
                 60140, /* not in spec/errcodes.toml */
-                "invalid response_code: it expired (24 hours)",
+                "invalid response_code: it expired (72 hours)",
             ));
         }
         None => {

@@ -78,3 +78,19 @@ async fn transient_faults_are_retried_and_permanent_ones_reported() {
             .contains(sb.credentials().contact_secret.expose())
     );
 }
+
+#[tokio::test]
+async fn get_api_domain_ip_answers_the_address_the_api_is_served_on() {
+    let sb = Sandbox::start().await.expect("sandbox starts");
+    let client = client_for(&sb);
+    let ips = client.auth().get_api_domain_ip().await.expect("served");
+    let host = sb
+        .base_url()
+        .trim_start_matches("http://")
+        .parse::<std::net::SocketAddr>()
+        .expect("base_url is ip:port")
+        .ip()
+        .to_string();
+    assert_eq!(ips.ip_list, vec![host]);
+    assert_eq!(sb.admin().count("get_api_domain_ip"), 1);
+}

@@ -337,9 +337,9 @@ impl<'a> Contacts<'a> {
             request: UserListRequest::new(department_id),
         }
     }
-    /// Pages through every (userid, department) pair of the corp. Follow `next_cursor` until it is empty; `Contacts::user_ids()` does it for you.
+    /// Pages through every (userid, department) pair of the corp. Only the contact-sync secret may call it (an app's token may not). Follow `next_cursor` until it is empty; `Contacts::user_ids()` does it for you.
     ///
-    /// `POST /cgi-bin/user/list_id` · credential: the contact-sync access_token when configured, else the app's · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96067)
+    /// `POST /cgi-bin/user/list_id` · credential: the contact-sync access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96067)
     ///
     /// Returns a [`UserListIdCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.

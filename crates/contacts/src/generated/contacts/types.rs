@@ -404,6 +404,31 @@ impl rt::Validate for Member {
         Ok(())
     }
 }
+/// Aliases of a member's corp mailbox (user/update page 90197, request example).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct BizMailAlias {
+    /// The alias addresses.
+    #[serde(default)]
+    pub item: ::std::vec::Vec<::std::string::String>,
+}
+impl BizMailAlias {
+    /// A value with its required fields (`item`); set optional ones with the methods below.
+    pub fn new(
+        item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        Self {
+            item: item.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+impl rt::Validate for BizMailAlias {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// A member as user/simplelist returns it.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -512,13 +537,13 @@ impl rt::Validate for ExtAttr {
         Ok(())
     }
 }
-/// One custom field: text, web link or mini-program.
+/// One custom field: text, web link or mini-program (a member's extattr is written with text or web only).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct ExtAttrItem {
-    /// Which of `text`, `web`, `miniprogram` is set.
+    /// Which of `text`, `web` is set (answers may also carry `miniprogram`).
     ///
-    /// JSON key `type`.
+    /// JSON key `type`. Limits: one of `0`, `1`.
     #[serde(rename = "type")]
     pub attr_type: ExtAttrType,
     /// Field name as configured in the admin console.
@@ -570,6 +595,7 @@ impl ExtAttrItem {
 }
 impl rt::Validate for ExtAttrItem {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::one_of_int("type", self.attr_type.code(), &[0, 1], None)?;
         rt::chars("name", self.name.as_str(), [1, 32], None)?;
         if let Some(value) = &self.text {
             rt::nested("text", value)?;
@@ -580,6 +606,7 @@ impl rt::Validate for ExtAttrItem {
         if let Some(value) = &self.miniprogram {
             rt::nested("miniprogram", value)?;
         }
+        crate::rules::check_ext_attr_item(self)?;
         Ok(())
     }
 }
@@ -587,9 +614,9 @@ impl rt::Validate for ExtAttrItem {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct ExtAttrText {
-    /// The text.
+    /// The text, at most 64 characters.
     ///
-    /// Limits: at most 32 characters.
+    /// Limits: at most 64 characters.
     pub value: ::std::string::String,
 }
 impl ExtAttrText {
@@ -600,7 +627,7 @@ impl ExtAttrText {
 }
 impl rt::Validate for ExtAttrText {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::chars("value", self.value.as_str(), [0, 32], None)?;
+        rt::chars("value", self.value.as_str(), [0, 64], None)?;
         Ok(())
     }
 }
@@ -608,13 +635,13 @@ impl rt::Validate for ExtAttrText {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct ExtAttrWeb {
-    /// Link.
+    /// Link; empty together with `title` to clear the field.
     ///
-    /// Limits: 1 to 2048 bytes; matches `^https?://\S+$`.
+    /// Limits: at most 2048 bytes; matches `^(https?://\S+)?$`.
     pub url: ::std::string::String,
-    /// Link text.
+    /// Link text, at most 12 characters; empty together with `url` to clear the field.
     ///
-    /// Limits: 1 to 12 characters.
+    /// Limits: at most 12 characters.
     pub title: ::std::string::String,
 }
 impl ExtAttrWeb {
@@ -631,12 +658,12 @@ impl ExtAttrWeb {
 }
 impl rt::Validate for ExtAttrWeb {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("url", self.url.as_str(), [1, 2048], None)?;
+        rt::bytes("url", self.url.as_str(), [0, 2048], None)?;
         {
-            static PATTERN: rt::Pattern = rt::Pattern::new("^https?://\\S+$");
+            static PATTERN: rt::Pattern = rt::Pattern::new("^(https?://\\S+)?$");
             rt::pattern("url", self.url.as_str(), &PATTERN, None)?;
         }
-        rt::chars("title", self.title.as_str(), [1, 12], None)?;
+        rt::chars("title", self.title.as_str(), [0, 12], None)?;
         Ok(())
     }
 }

@@ -843,6 +843,9 @@ pub struct UserUpdateRequest {
     /// Limits: 6 to 64 bytes; matches `^[^@\s]+@[^@\s]+$` (errcode 60143).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub biz_mail: ::std::option::Option<::std::string::String>,
+    /// Aliases of the corp mailbox (replaces the list).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub biz_mail_alias: ::std::option::Option<BizMailAlias>,
     /// Landline: up to 32 bytes of digits, `-`, `+`, `,`.
     ///
     /// Limits: at most 32 bytes; matches `^[0-9+,\-]*$`.
@@ -908,6 +911,7 @@ impl UserUpdateRequest {
             gender: None,
             email: None,
             biz_mail: None,
+            biz_mail_alias: None,
             telephone: None,
             is_leader_in_dept: Vec::new(),
             direct_leader: Vec::new(),
@@ -993,6 +997,14 @@ impl UserUpdateRequest {
         biz_mail: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.biz_mail = Some(biz_mail.into());
+        self
+    }
+    /// Sets `biz_mail_alias`: Aliases of the corp mailbox (replaces the list).
+    pub fn biz_mail_alias(
+        mut self,
+        biz_mail_alias: impl ::std::convert::Into<BizMailAlias>,
+    ) -> Self {
+        self.biz_mail_alias = Some(biz_mail_alias.into());
         self
     }
     /// Sets `telephone`: Landline: up to 32 bytes of digits, `-`, `+`, `,`.
@@ -1105,6 +1117,7 @@ impl rt::FromWire for UserUpdateRequest {
         let gender = body.optional("gender")?;
         let email = body.optional("email")?;
         let biz_mail = body.optional("biz_mail")?;
+        let biz_mail_alias = body.optional("biz_mail_alias")?;
         let telephone = body.optional("telephone")?;
         let is_leader_in_dept = body.list("is_leader_in_dept", false)?;
         let direct_leader = body.list("direct_leader", false)?;
@@ -1128,6 +1141,7 @@ impl rt::FromWire for UserUpdateRequest {
             gender,
             email,
             biz_mail,
+            biz_mail_alias,
             telephone,
             is_leader_in_dept,
             direct_leader,
@@ -1394,6 +1408,14 @@ impl<'a> UserUpdateCall<'a> {
         biz_mail: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.request = self.request.biz_mail(biz_mail);
+        self
+    }
+    /// Sets `biz_mail_alias`: Aliases of the corp mailbox (replaces the list).
+    pub fn biz_mail_alias(
+        mut self,
+        biz_mail_alias: impl ::std::convert::Into<BizMailAlias>,
+    ) -> Self {
+        self.request = self.request.biz_mail_alias(biz_mail_alias);
         self
     }
     /// Sets `telephone`: Landline: up to 32 bytes of digits, `-`, `+`, `,`.
@@ -2102,7 +2124,7 @@ pub struct UserListIdRequest {
     /// `next_cursor` of the previous page; omitted for the first.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub cursor: ::std::option::Option<::std::string::String>,
-    /// Page size, 1 to 10,000 (default 50).
+    /// Page size, 1 to 10,000 (the page states no default).
     ///
     /// Limits: from 1 to 10000 (errcode 40058).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -2121,7 +2143,7 @@ impl UserListIdRequest {
         self.cursor = Some(cursor.into());
         self
     }
-    /// Sets `limit`: Page size, 1 to 10,000 (default 50).
+    /// Sets `limit`: Page size, 1 to 10,000 (the page states no default).
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
@@ -2156,7 +2178,7 @@ impl ::wecom_core_auth::Endpoint for UserListIdRequest {
         name: "user_list_id",
         method: ::wecom_core_auth::Method::Post,
         path: "user/list_id",
-        credential: ::wecom_core_auth::CredentialKind::AppOrContact,
+        credential: ::wecom_core_auth::CredentialKind::Contact,
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/96067",
@@ -2242,7 +2264,7 @@ impl<'a> UserListIdCall<'a> {
         self.request = self.request.cursor(cursor);
         self
     }
-    /// Sets `limit`: Page size, 1 to 10,000 (default 50).
+    /// Sets `limit`: Page size, 1 to 10,000 (the page states no default).
     pub fn limit(mut self, limit: u32) -> Self {
         self.request = self.request.limit(limit);
         self
@@ -2276,9 +2298,9 @@ impl<'a> ::std::future::IntoFuture for UserListIdCall<'a> {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserGetuseridRequest {
-    /// Mobile number.
+    /// Mobile number, 5 to 32 bytes.
     ///
-    /// Limits: 1 to 32 characters; matches `^[0-9+\-]*[0-9][0-9+\-]*$` (errcode 60103).
+    /// Limits: 5 to 32 bytes; matches `^[0-9+\-]*[0-9][0-9+\-]*$` (errcode 60103).
     pub mobile: ::std::string::String,
 }
 impl UserGetuseridRequest {
@@ -2310,7 +2332,7 @@ impl rt::FromWire for UserGetuseridRequest {
 }
 impl rt::Validate for UserGetuseridRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::chars("mobile", self.mobile.as_str(), [1, 32], Some(60103))?;
+        rt::bytes("mobile", self.mobile.as_str(), [5, 32], Some(60103))?;
         {
             static PATTERN: rt::Pattern = rt::Pattern::new(
                 "^[0-9+\\-]*[0-9][0-9+\\-]*$",

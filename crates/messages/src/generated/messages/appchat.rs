@@ -221,7 +221,7 @@ impl<'a> ::std::future::IntoFuture for AppchatCreateCall<'a> {
 }
 /// Request of [`Messages::appchat_update`]: Renames a group chat, changes its owner, adds and removes members.
 ///
-/// `POST /cgi-bin/appchat/update` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90246)
+/// `POST /cgi-bin/appchat/update` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98913)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct AppchatUpdateRequest {
@@ -372,7 +372,7 @@ impl ::wecom_core_auth::Endpoint for AppchatUpdateRequest {
         credential: ::wecom_core_auth::CredentialKind::App,
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
-        doc_url: "https://developer.work.weixin.qq.com/document/path/90246",
+        doc_url: "https://developer.work.weixin.qq.com/document/path/98913",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         rt::validate_request(self, "appchat_update")
@@ -480,7 +480,7 @@ impl<'a> ::std::future::IntoFuture for AppchatUpdateCall<'a> {
 }
 /// Request of [`Messages::appchat_get`]: Reads a group chat created by the app (86003 when there is none).
 ///
-/// `GET /cgi-bin/appchat/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90247)
+/// `GET /cgi-bin/appchat/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98914)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct AppchatGetRequest {
@@ -535,7 +535,7 @@ impl ::wecom_core_auth::Endpoint for AppchatGetRequest {
         credential: ::wecom_core_auth::CredentialKind::App,
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
-        doc_url: "https://developer.work.weixin.qq.com/document/path/90247",
+        doc_url: "https://developer.work.weixin.qq.com/document/path/98914",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         rt::validate_request(self, "appchat_get")

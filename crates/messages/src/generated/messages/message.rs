@@ -272,7 +272,7 @@ pub struct MessageSendResponse {
     /// The message's id, for message/recall (valid 24 hours).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub msgid: ::std::option::Option<::std::string::String>,
-    /// Interactive template cards only: single-use code for message/update_template_card (valid 24 hours).
+    /// Interactive template cards only: single-use code for message/update_template_card (valid 72 hours).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub response_code: ::std::option::Option<::std::string::String>,
 }
@@ -332,7 +332,7 @@ impl MessageSendResponse {
         self.msgid = Some(msgid.into());
         self
     }
-    /// Sets `response_code`: Interactive template cards only: single-use code for message/update_template_card (valid 24 hours).
+    /// Sets `response_code`: Interactive template cards only: single-use code for message/update_template_card (valid 72 hours).
     pub fn response_code(
         mut self,
         response_code: impl ::std::convert::Into<::std::string::String>,
@@ -575,7 +575,7 @@ pub struct MessageUpdateTemplateCardRequest {
     pub atall: ::std::option::Option<bool>,
     /// The app that sent the card (`CardUpdate` fills it from the client's selected app).
     pub agentid: u32,
-    /// From message/send or the card's callback event; single use, valid 24 hours.
+    /// From message/send or the card's callback event; single use, valid 72 hours (doc 94945).
     ///
     /// Limits: 1 to 512 bytes (errcode 60140).
     pub response_code: ::std::string::String,

@@ -210,7 +210,7 @@ impl<'a> Messages<'a> {
     }
     /// Renames a group chat, changes its owner, adds and removes members.
     ///
-    /// `POST /cgi-bin/appchat/update` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90246)
+    /// `POST /cgi-bin/appchat/update` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98913)
     ///
     /// Returns a [`AppchatUpdateCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -234,7 +234,7 @@ impl<'a> Messages<'a> {
     }
     /// Reads a group chat created by the app (86003 when there is none).
     ///
-    /// `GET /cgi-bin/appchat/get` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90247)
+    /// `GET /cgi-bin/appchat/get` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98914)
     ///
     /// Returns a [`AppchatGetCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -283,7 +283,7 @@ impl<'a> Messages<'a> {
     }
     /// Posts a message into the group chat of a group robot. At most 20 messages a minute per robot (45009); 93000 when the key is wrong or the robot was removed.
     ///
-    /// `POST /cgi-bin/webhook/send` · credential: the group robot's key · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91770)
+    /// `POST /cgi-bin/webhook/send` · credential: the group robot's key · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99110)
     ///
     /// Returns a [`WebhookSendCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -307,7 +307,7 @@ impl<'a> Messages<'a> {
     }
     /// Uploads a file or voice clip for a robot's file/voice message (valid 3 days). Files 5 bytes to 20 MB; voice 5 bytes to 2 MB, AMR, at most 60 s.
     ///
-    /// `POST /cgi-bin/webhook/upload_media` · credential: the group robot's key · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91770)
+    /// `POST /cgi-bin/webhook/upload_media` · credential: the group robot's key · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99110)
     ///
     /// Returns a [`WebhookUploadMediaCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.

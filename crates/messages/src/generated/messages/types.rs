@@ -2226,7 +2226,7 @@ pub struct AppChat {
     /// Members' userids.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub userlist: ::std::vec::Vec<::std::string::String>,
-    /// 0 ordinary chat, 1 external chat.
+    /// 0 ordinary group chat, 1 course group chat (课程群聊).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub chat_type: ::std::option::Option<u32>,
 }
@@ -2267,7 +2267,7 @@ impl AppChat {
         self.userlist = userlist.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `chat_type`: 0 ordinary chat, 1 external chat.
+    /// Sets `chat_type`: 0 ordinary group chat, 1 course group chat (课程群聊).
     pub fn chat_type(mut self, chat_type: u32) -> Self {
         self.chat_type = Some(chat_type);
         self
@@ -2338,7 +2338,7 @@ impl rt::Validate for RobotText {
 pub struct RobotMarkdown {
     /// Markdown, 1 to 4096 bytes.
     ///
-    /// Limits: 1 to 4096 bytes (errcode 45002).
+    /// Limits: 1 to 4096 bytes (errcode 40058).
     pub content: ::std::string::String,
 }
 impl RobotMarkdown {
@@ -2349,7 +2349,25 @@ impl RobotMarkdown {
 }
 impl rt::Validate for RobotMarkdown {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("content", self.content.as_str(), [1, 4096], Some(45002))?;
+        rt::bytes("content", self.content.as_str(), [1, 4096], Some(40058))?;
+        Ok(())
+    }
+}
+/// A robot's markdown_v2 message (doc 99110: tables, lists, images, dividers; `<@userid>` mentions are not supported).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct RobotMarkdownV2 {
+    /// Markdown v2 content (UTF-8).
+    pub content: ::std::string::String,
+}
+impl RobotMarkdownV2 {
+    /// A value with its required fields (`content`); set optional ones with the methods below.
+    pub fn new(content: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { content: content.into() }
+    }
+}
+impl rt::Validate for RobotMarkdownV2 {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         Ok(())
     }
 }
@@ -3533,6 +3551,8 @@ pub enum RobotMessage {
     Text(RobotText),
     /// Markdown, up to 4096 bytes. `msgtype = "markdown"`.
     Markdown(RobotMarkdown),
+    /// Markdown v2 (tables, lists, images; no `<@userid>` mentions). `msgtype = "markdown_v2"`.
+    MarkdownV2(RobotMarkdownV2),
     /// An image sent inline (base64 + md5), up to 2 MB. `msgtype = "image"`.
     Image(RobotImage),
     /// 1 to 8 linked articles. `msgtype = "news"`.
@@ -3552,6 +3572,7 @@ impl RobotMessage {
         match self {
             Self::Text(_) => Some("text"),
             Self::Markdown(_) => Some("markdown"),
+            Self::MarkdownV2(_) => Some("markdown_v2"),
             Self::Image(_) => Some("image"),
             Self::News(_) => Some("news"),
             Self::File(_) => Some("file"),
@@ -3574,6 +3595,11 @@ impl ::std::convert::From<RobotText> for RobotMessage {
 impl ::std::convert::From<RobotMarkdown> for RobotMessage {
     fn from(value: RobotMarkdown) -> Self {
         Self::Markdown(value)
+    }
+}
+impl ::std::convert::From<RobotMarkdownV2> for RobotMessage {
+    fn from(value: RobotMarkdownV2) -> Self {
+        Self::MarkdownV2(value)
     }
 }
 impl ::std::convert::From<RobotImage> for RobotMessage {
@@ -3605,6 +3631,14 @@ impl ::serde::Serialize for RobotMessage {
                     serializer,
                     "msgtype",
                     "markdown",
+                    Some(value),
+                )
+            }
+            Self::MarkdownV2(value) => {
+                rt::union::serialize_named(
+                    serializer,
+                    "msgtype",
+                    "markdown_v2",
                     Some(value),
                 )
             }
@@ -3644,6 +3678,11 @@ impl<'de> ::serde::Deserialize<'de> for RobotMessage {
                 }
                 Some("markdown") => {
                     Self::Markdown(rt::union::content(map, "msgtype", Some("markdown"))?)
+                }
+                Some("markdown_v2") => {
+                    Self::MarkdownV2(
+                        rt::union::content(map, "msgtype", Some("markdown_v2"))?,
+                    )
                 }
                 Some("image") => {
                     Self::Image(rt::union::content(map, "msgtype", Some("image"))?)

@@ -5,7 +5,7 @@ use super::*;
 use ::wecom_core_auth::__private as rt;
 /// Request of [`Messages::webhook_send`]: Posts a message into the group chat of a group robot.
 ///
-/// `POST /cgi-bin/webhook/send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91770)
+/// `POST /cgi-bin/webhook/send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99110)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct WebhookSendRequest {
@@ -44,7 +44,7 @@ impl ::wecom_core_auth::Endpoint for WebhookSendRequest {
         credential: ::wecom_core_auth::CredentialKind::RobotKey,
         retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
-        doc_url: "https://developer.work.weixin.qq.com/document/path/91770",
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99110",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         rt::validate_request(self, "webhook_send")
@@ -116,7 +116,7 @@ impl<'a> ::std::future::IntoFuture for WebhookSendCall<'a> {
 }
 /// Request of [`Messages::webhook_upload_media`]: Uploads a file or voice clip for a robot's file/voice message (valid 3 days).
 ///
-/// `POST /cgi-bin/webhook/upload_media` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91770)
+/// `POST /cgi-bin/webhook/upload_media` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99110)
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WebhookUploadMediaRequest {
@@ -173,7 +173,7 @@ impl ::wecom_core_auth::Endpoint for WebhookUploadMediaRequest {
         credential: ::wecom_core_auth::CredentialKind::RobotKey,
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
-        doc_url: "https://developer.work.weixin.qq.com/document/path/91770",
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99110",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         rt::validate_request(self, "webhook_upload_media")
