@@ -20,6 +20,8 @@ use crate::{Mode, XtaskError};
 pub struct BenchOptions {
     /// Also measure a clean build of the workspace (in a temporary target dir).
     pub with_build_time: bool,
+    /// More alternating rounds for the call-cost comparison (`call_cost -- --long`).
+    pub long: bool,
 }
 
 static RUN_STARTED: std::sync::OnceLock<std::time::SystemTime> = std::sync::OnceLock::new();
@@ -180,7 +182,85 @@ fn machine(root: &Path) -> Value {
     })
 }
 
-fn core_auth(root: &Path, target: &Path, rows: &mut Vec<Row>) {
+/// The `RESULT <key> median=.. q1=.. q3=.. min=.. max=..` line of `call_cost`: (median, text).
+fn result_line(text: &str, key: &str) -> Option<(f64, String)> {
+    let prefix = format!("RESULT {key} ");
+    let line = text.lines().find_map(|l| l.strip_prefix(prefix.as_str()))?;
+    let field = |name: &str| -> Option<f64> {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))?
+            .parse()
+            .ok()
+    };
+    let (median, q1, q3, min, max) = (
+        field("median")?,
+        field("q1")?,
+        field("q3")?,
+        field("min")?,
+        field("max")?,
+    );
+    Some((
+        median,
+        format!("IQR {q1:.3}-{q3:.3}, min-max {min:.3}-{max:.3}"),
+    ))
+}
+
+fn core_auth(root: &Path, target: &Path, opts: &BenchOptions, rows: &mut Vec<Row>) {
+    let mut args = vec![
+        "bench",
+        "-p",
+        "wecom-core-auth",
+        "--bench",
+        "call_cost",
+        "--",
+    ];
+    if opts.long {
+        args.push("--long");
+    }
+    let r = run_cmd(root, "cargo", &args, &[]);
+    let note = if r.ok { "" } else { " (benchmark failed)" };
+    let how = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("alternating rounds"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    for (key, metric, unit) in [
+        (
+            "cpu_ratio",
+            "user/get through Client vs reqwest alone: CPU time ratio (median of rounds)",
+            "ratio",
+        ),
+        (
+            "wall_ratio",
+            "user/get through Client vs reqwest alone: wall time ratio (median of rounds)",
+            "ratio",
+        ),
+        (
+            "client_cpu_us",
+            "user/get through Client: CPU per call",
+            "µs",
+        ),
+        (
+            "direct_cpu_us",
+            "user/get with reqwest alone: CPU per call",
+            "µs",
+        ),
+    ] {
+        let found = result_line(&r.stdout, key);
+        rows.push(row(
+            metric,
+            found.as_ref().map(|(m, _)| *m),
+            unit,
+            match &found {
+                Some((_, spread)) if key == "cpu_ratio" => format!("{spread}; {how}{note}"),
+                Some((_, spread)) => format!("{spread}{note}"),
+                None => format!("missing{note}"),
+            },
+        ));
+    }
+
     let r = run_cmd(
         root,
         "cargo",
@@ -195,34 +275,22 @@ fn core_auth(root: &Path, target: &Path, rows: &mut Vec<Row>) {
             "1",
             "--measurement-time",
             "3",
+            "cached_token_lookup",
         ],
         &[],
     );
-    let note = if r.ok { "" } else { "benchmark failed" };
-    let through = criterion_median_ns(target, "call", "through_client");
-    let direct = criterion_median_ns(target, "call", "direct_reqwest");
-    let ab = number_after(&r.stdout, "median     client/direct =");
-    rows.push(row(
-        "client overhead vs direct reqwest (call through Client / same call with reqwest)",
-        ab.or(through.zip(direct).map(|(t, d)| t / d)),
-        "ratio",
-        format!(
-            "median of alternating A/B rounds on loopback; criterion medians {} vs {} µs/call {note}",
-            through.map_or("-".into(), |v| format!("{:.1}", v / 1000.0)),
-            direct.map_or("-".into(), |v| format!("{:.1}", v / 1000.0)),
-        ),
-    ));
+    let note = if r.ok { "" } else { " (benchmark failed)" };
     rows.push(row(
         "cached token lookup, 1 thread",
         criterion_median_ns(target, "cached_token_lookup", "one_thread"),
         "ns",
-        "criterion median",
+        format!("criterion median{note}"),
     ));
     rows.push(row(
         "cached token lookup, 2 threads contending",
         criterion_median_ns(target, "cached_token_lookup", "two_threads_contending"),
         "ns",
-        "criterion median, per lookup on one of the two threads",
+        format!("criterion median, per lookup on one of the two threads{note}"),
     ));
 }
 
@@ -499,7 +567,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
     let target = target_dir(root);
     let load_before = load_average();
     let mut rows = Vec::new();
-    core_auth(root, &target, &mut rows);
+    core_auth(root, &target, opts, &mut rows);
     sandbox(root, &mut rows);
     messages(root, &mut rows);
     callback(root, &target, &mut rows);
@@ -562,7 +630,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
     }
     let _ = writeln!(
         md,
-        "\nSources: crates/core-auth/benches/client.rs, crates/sandbox/benches/throughput.rs, \
+        "\nSources: crates/core-auth/benches/call_cost.rs, crates/core-auth/benches/client.rs, crates/sandbox/benches/throughput.rs, \
          tests/benches/messages.rs, crates/callback/benches/crypto.rs + crates/callback/bench/compare.sh, \
          crates/contacts/benches/directory.rs; criterion medians from target/criterion/*/new/estimates.json."
     );
@@ -600,6 +668,17 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_call_cost_result_lines() {
+        let out =
+            "noise\nRESULT cpu_ratio median=1.0312 q1=1.0100 q3=1.0500 min=0.9800 max=1.0900\n";
+        let (median, spread) = result_line(out, "cpu_ratio").unwrap();
+        assert!((median - 1.0312).abs() < 1e-9);
+        assert_eq!(spread, "IQR 1.010-1.050, min-max 0.980-1.090");
+        assert!(result_line(out, "wall_ratio").is_none());
+        assert!(result_line("RESULT cpu_ratio median=x", "cpu_ratio").is_none());
+    }
 
     #[test]
     fn parses_numbers_and_rows() {

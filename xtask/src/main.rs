@@ -16,6 +16,7 @@ tasks:
                 bench/RESULTS.md and bench/results.json
   bench --with-build-time
                 also time a clean build of the workspace (in a temporary target dir)
+  bench --long  more alternating rounds for the client-vs-reqwest call cost (a few minutes more)
   help          this text
 
 options:
@@ -43,18 +44,17 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mode = match args.as_slice() {
         ["bench", rest @ ..] => {
-            let with_build_time = match rest {
-                [] => false,
-                ["--with-build-time"] => true,
-                other => {
-                    eprintln!(
-                        "error: unknown bench option `{}`\n\n{HELP}",
-                        other.join(" ")
-                    );
-                    return ExitCode::FAILURE;
+            let mut opts = xtask::bench::BenchOptions::default();
+            for option in rest {
+                match *option {
+                    "--with-build-time" => opts.with_build_time = true,
+                    "--long" => opts.long = true,
+                    other => {
+                        eprintln!("error: unknown bench option `{other}`\n\n{HELP}");
+                        return ExitCode::FAILURE;
+                    }
                 }
-            };
-            let opts = xtask::bench::BenchOptions { with_build_time };
+            }
             return match xtask::bench::run_bench(&root, &opts) {
                 Ok(rows) => {
                     let missing = rows.iter().filter(|r| r.value.is_none()).count();
