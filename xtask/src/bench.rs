@@ -206,14 +206,7 @@ fn result_line(text: &str, key: &str) -> Option<(f64, String)> {
 }
 
 fn core_auth(root: &Path, target: &Path, opts: &BenchOptions, rows: &mut Vec<Row>) {
-    let mut args = vec![
-        "bench",
-        "-p",
-        "wecom-core-auth",
-        "--bench",
-        "call_cost",
-        "--",
-    ];
+    let mut args = vec!["bench", "-p", "wecom-tests", "--bench", "call_cost", "--"];
     if opts.long {
         args.push("--long");
     }
@@ -630,7 +623,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
     }
     let _ = writeln!(
         md,
-        "\nSources: crates/core-auth/benches/call_cost.rs, crates/core-auth/benches/client.rs, crates/sandbox/benches/throughput.rs, \
+        "\nSources: tests/benches/call_cost.rs, crates/core-auth/benches/client.rs, crates/sandbox/benches/throughput.rs, \
          tests/benches/messages.rs, crates/callback/benches/crypto.rs + crates/callback/bench/compare.sh, \
          crates/contacts/benches/directory.rs; criterion medians from target/criterion/*/new/estimates.json."
     );

@@ -2,7 +2,7 @@
 //!
 //! `cargo bench -p wecom-core-auth --bench client`
 //!
-//! What a whole call costs next to reqwest alone is measured by `benches/call_cost.rs`.
+//! What a whole call costs next to reqwest alone is measured by `tests/benches/call_cost.rs` (in the cross-crate tests package, so core-auth needs no area crate).
 
 #![allow(dead_code, missing_debug_implementations)]
 

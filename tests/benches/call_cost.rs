@@ -1,7 +1,7 @@
 //! What a call through [`Client`] costs next to the same call made with reqwest alone.
 //!
-//! `cargo bench -p wecom-core-auth --bench call_cost` (30 rounds, well under a minute of calls);
-//! `cargo bench -p wecom-core-auth --bench call_cost -- --long` for 150 rounds (a few minutes).
+//! `cargo bench -p wecom-tests --bench call_cost` (30 rounds, well under a minute of calls);
+//! `cargo bench -p wecom-tests --bench call_cost -- --long` for 150 rounds (a few minutes).
 //! `CALL_COST_ROUNDS` and `CALL_COST_CALLS` override the number of rounds and of calls per side
 //! per round; `-- --only client` (or `reqwest`) makes that many calls of one side alone and prints
 //! nothing, for a profiler.
