@@ -19,10 +19,10 @@ impl Gen<'_> {
             let expr = match &fi.ty {
                 Ty::Pipe(_) => {
                     let req = fi.field.required;
-                    quote!(query.pipe(#w, #req)?)
+                    quote!(__query.pipe(#w, #req)?)
                 }
-                _ if fi.optional => quote!(query.optional(#w)?),
-                _ => quote!(query.required(#w)?),
+                _ if fi.optional => quote!(__query.optional(#w)?),
+                _ => quote!(__query.required(#w)?),
             };
             lets.push(quote!(let #id = #expr;));
         }
@@ -39,26 +39,26 @@ impl Gen<'_> {
                     _ => None,
                 };
                 match tag {
-                    Some(t) => quote!(body.flatten(Some(#t))?),
-                    None => quote!(body.flatten(None)?),
+                    Some(t) => quote!(__body.flatten(Some(#t))?),
+                    None => quote!(__body.flatten(None)?),
                 }
             } else {
                 match &fi.ty {
                     Ty::Pipe(_) => {
-                        quote!(body.list_with(#w, #req, rt::pipe::deserialize)?)
+                        quote!(__body.list_with(#w, #req, rt::pipe::deserialize)?)
                     }
                     Ty::List(_) if flag_list => {
-                        quote!(body.list_with(#w, #req, rt::flag::list::deserialize)?)
+                        quote!(__body.list_with(#w, #req, rt::flag::list::deserialize)?)
                     }
-                    Ty::List(_) => quote!(body.list(#w, #req)?),
+                    Ty::List(_) => quote!(__body.list(#w, #req)?),
                     Ty::Scalar(Scalar::Flag) if fi.optional => {
-                        quote!(body.optional_with(#w, rt::flag::deserialize)?)
+                        quote!(__body.optional_with(#w, rt::flag::deserialize)?)
                     }
                     Ty::Scalar(Scalar::Flag) => {
-                        quote!(body.required_with(#w, rt::flag::deserialize)?)
+                        quote!(__body.required_with(#w, rt::flag::deserialize)?)
                     }
-                    _ if fi.optional => quote!(body.optional(#w)?),
-                    _ => quote!(body.required(#w)?),
+                    _ if fi.optional => quote!(__body.optional(#w)?),
+                    _ => quote!(__body.required(#w)?),
                 }
             };
             lets.push(quote!(let #id = #expr;));
@@ -67,17 +67,17 @@ impl Gen<'_> {
         let query_init = if query_fields.is_empty() {
             quote!()
         } else {
-            quote!(let query = rt::WireQuery::new(wire.query);)
+            quote!(let __query = rt::WireQuery::new(__wire.query);)
         };
         let body_init = if body_fields.is_empty() {
             quote!()
         } else {
-            quote!(let mut body = rt::WireBody::parse(wire.body)?;)
+            quote!(let mut __body = rt::WireBody::parse(__wire.body)?;)
         };
         let wire_param = if query_fields.is_empty() && body_fields.is_empty() {
             quote!(_wire)
         } else {
-            quote!(wire)
+            quote!(__wire)
         };
         quote! {
             #[cfg(feature = "server")]
@@ -376,19 +376,19 @@ impl Gen<'_> {
             let id = &fi.ident;
             let w = fi.wire;
             let expr = match (fi.table, &fi.ty) {
-                (Table::Multipart, _) => quote!(rt::take_part(&mut parts, #w)?),
+                (Table::Multipart, _) => quote!(rt::take_part(&mut __parts, #w)?),
                 (_, Ty::Pipe(_)) => {
                     let req = fi.field.required;
-                    quote!(query.pipe(#w, #req)?)
+                    quote!(__query.pipe(#w, #req)?)
                 }
-                _ if fi.optional => quote!(query.optional(#w)?),
-                _ => quote!(query.required(#w)?),
+                _ if fi.optional => quote!(__query.optional(#w)?),
+                _ => quote!(__query.required(#w)?),
             };
             lets.push(quote!(let #id = #expr;));
         }
         let ids: Vec<&Ident> = infos.iter().map(|f| &f.ident).collect();
         let query_init = if infos.iter().any(|f| f.table == Table::Query) {
-            quote!(let query = rt::WireQuery::new(wire.query);)
+            quote!(let __query = rt::WireQuery::new(__wire.query);)
         } else {
             quote!()
         };
@@ -396,8 +396,8 @@ impl Gen<'_> {
             #[cfg(feature = "server")]
             impl rt::FromWire for #type_name {
                 const MULTIPART: bool = true;
-                fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-                    let mut parts = wire.parts;
+                fn from_wire(__wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
+                    let mut __parts = __wire.parts;
                     #query_init
                     #(#lets)*
                     Ok(Self { #(#ids),* })

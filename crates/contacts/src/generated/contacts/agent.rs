@@ -29,9 +29,11 @@ impl ::std::convert::From<u32> for AgentGetRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for AgentGetRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let agentid = query.required("agentid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let agentid = __query.required("agentid")?;
         Ok(Self { agentid })
     }
 }
@@ -353,17 +355,20 @@ impl ::std::convert::From<u32> for AgentSetRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for AgentSetRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let agentid = body.required("agentid")?;
-        let report_location_flag = body
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let agentid = __body.required("agentid")?;
+        let report_location_flag = __body
             .optional_with("report_location_flag", rt::flag::deserialize)?;
-        let logo_mediaid = body.optional("logo_mediaid")?;
-        let name = body.optional("name")?;
-        let description = body.optional("description")?;
-        let redirect_domain = body.optional("redirect_domain")?;
-        let isreportenter = body.optional_with("isreportenter", rt::flag::deserialize)?;
-        let home_url = body.optional("home_url")?;
+        let logo_mediaid = __body.optional("logo_mediaid")?;
+        let name = __body.optional("name")?;
+        let description = __body.optional("description")?;
+        let redirect_domain = __body.optional("redirect_domain")?;
+        let isreportenter = __body
+            .optional_with("isreportenter", rt::flag::deserialize)?;
+        let home_url = __body.optional("home_url")?;
         Ok(Self {
             agentid,
             report_location_flag,

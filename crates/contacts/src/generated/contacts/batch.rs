@@ -58,11 +58,13 @@ impl ::std::convert::From<::std::string::String> for BatchSyncuserRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for BatchSyncuserRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let media_id = body.required("media_id")?;
-        let to_invite = body.optional("to_invite")?;
-        let callback = body.optional("callback")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let media_id = __body.required("media_id")?;
+        let to_invite = __body.optional("to_invite")?;
+        let callback = __body.optional("callback")?;
         Ok(Self {
             media_id,
             to_invite,
@@ -229,11 +231,13 @@ impl ::std::convert::From<::std::string::String> for BatchReplaceuserRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for BatchReplaceuserRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let media_id = body.required("media_id")?;
-        let to_invite = body.optional("to_invite")?;
-        let callback = body.optional("callback")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let media_id = __body.required("media_id")?;
+        let to_invite = __body.optional("to_invite")?;
+        let callback = __body.optional("callback")?;
         Ok(Self {
             media_id,
             to_invite,
@@ -394,10 +398,12 @@ impl ::std::convert::From<::std::string::String> for BatchReplacepartyRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for BatchReplacepartyRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let media_id = body.required("media_id")?;
-        let callback = body.optional("callback")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let media_id = __body.required("media_id")?;
+        let callback = __body.optional("callback")?;
         Ok(Self { media_id, callback })
     }
 }
@@ -535,9 +541,11 @@ impl ::std::convert::From<::std::string::String> for BatchGetresultRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for BatchGetresultRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let jobid = query.required("jobid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let jobid = __query.required("jobid")?;
         Ok(Self { jobid })
     }
 }
@@ -746,11 +754,13 @@ impl ::std::default::Default for BatchInviteRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for BatchInviteRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let user = body.list("user", false)?;
-        let party = body.list("party", false)?;
-        let tag = body.list("tag", false)?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let user = __body.list("user", false)?;
+        let party = __body.list("party", false)?;
+        let tag = __body.list("tag", false)?;
         Ok(Self { user, party, tag })
     }
 }

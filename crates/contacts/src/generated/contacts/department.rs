@@ -67,13 +67,15 @@ impl DepartmentCreateRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for DepartmentCreateRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let name = body.required("name")?;
-        let name_en = body.optional("name_en")?;
-        let parentid = body.required("parentid")?;
-        let order = body.optional("order")?;
-        let id = body.optional("id")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let name = __body.required("name")?;
+        let name_en = __body.optional("name_en")?;
+        let parentid = __body.required("parentid")?;
+        let order = __body.optional("order")?;
+        let id = __body.optional("id")?;
         Ok(Self {
             name,
             name_en,
@@ -283,13 +285,15 @@ impl ::std::convert::From<u32> for DepartmentUpdateRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for DepartmentUpdateRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let id = body.required("id")?;
-        let name = body.optional("name")?;
-        let name_en = body.optional("name_en")?;
-        let parentid = body.optional("parentid")?;
-        let order = body.optional("order")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let id = __body.required("id")?;
+        let name = __body.optional("name")?;
+        let name_en = __body.optional("name_en")?;
+        let parentid = __body.optional("parentid")?;
+        let order = __body.optional("order")?;
         Ok(Self {
             id,
             name,
@@ -456,9 +460,11 @@ impl ::std::convert::From<u32> for DepartmentDeleteRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for DepartmentDeleteRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let id = query.required("id")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let id = __query.required("id")?;
         Ok(Self { id })
     }
 }
@@ -583,9 +589,11 @@ impl ::std::default::Default for DepartmentListRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for DepartmentListRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let id = query.optional("id")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let id = __query.optional("id")?;
         Ok(Self { id })
     }
 }
@@ -731,9 +739,11 @@ impl ::std::default::Default for DepartmentSimplelistRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for DepartmentSimplelistRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let id = query.optional("id")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let id = __query.optional("id")?;
         Ok(Self { id })
     }
 }
@@ -874,9 +884,11 @@ impl ::std::convert::From<u32> for DepartmentGetRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for DepartmentGetRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let id = query.required("id")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let id = __query.required("id")?;
         Ok(Self { id })
     }
 }

@@ -36,11 +36,13 @@ impl MenuCreateRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for MenuCreateRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let agentid = query.required("agentid")?;
-        let button = body.list("button", true)?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let agentid = __query.required("agentid")?;
+        let button = __body.list("button", true)?;
         Ok(Self { agentid, button })
     }
 }
@@ -158,9 +160,11 @@ impl ::std::convert::From<u32> for MenuGetRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for MenuGetRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let agentid = query.required("agentid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let agentid = __query.required("agentid")?;
         Ok(Self { agentid })
     }
 }
@@ -290,9 +294,11 @@ impl ::std::convert::From<u32> for MenuDeleteRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for MenuDeleteRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let agentid = query.required("agentid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let agentid = __query.required("agentid")?;
         Ok(Self { agentid })
     }
 }

@@ -46,10 +46,12 @@ impl ::std::convert::From<::std::string::String> for TagCreateRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for TagCreateRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let tagname = body.required("tagname")?;
-        let tagid = body.optional("tagid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let tagname = __body.required("tagname")?;
+        let tagid = __body.optional("tagid")?;
         Ok(Self { tagname, tagid })
     }
 }
@@ -174,10 +176,12 @@ impl TagUpdateRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for TagUpdateRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let tagid = body.required("tagid")?;
-        let tagname = body.required("tagname")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let tagid = __body.required("tagid")?;
+        let tagname = __body.required("tagname")?;
         Ok(Self { tagid, tagname })
     }
 }
@@ -292,9 +296,11 @@ impl ::std::convert::From<u32> for TagDeleteRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for TagDeleteRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let tagid = query.required("tagid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let tagid = __query.required("tagid")?;
         Ok(Self { tagid })
     }
 }
@@ -410,9 +416,11 @@ impl ::std::convert::From<u32> for TagGetRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for TagGetRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let tagid = query.required("tagid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let tagid = __query.required("tagid")?;
         Ok(Self { tagid })
     }
 }
@@ -589,11 +597,13 @@ impl ::std::convert::From<u32> for TagAddtagusersRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for TagAddtagusersRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let tagid = body.required("tagid")?;
-        let userlist = body.list("userlist", false)?;
-        let partylist = body.list("partylist", false)?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let tagid = __body.required("tagid")?;
+        let userlist = __body.list("userlist", false)?;
+        let partylist = __body.list("partylist", false)?;
         Ok(Self { tagid, userlist, partylist })
     }
 }
@@ -810,11 +820,13 @@ impl ::std::convert::From<u32> for TagDeltagusersRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for TagDeltagusersRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let tagid = body.required("tagid")?;
-        let userlist = body.list("userlist", false)?;
-        let partylist = body.list("partylist", false)?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let tagid = __body.required("tagid")?;
+        let userlist = __body.list("userlist", false)?;
+        let partylist = __body.list("partylist", false)?;
         Ok(Self { tagid, userlist, partylist })
     }
 }

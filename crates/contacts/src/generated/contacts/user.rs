@@ -280,30 +280,32 @@ impl UserCreateRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for UserCreateRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let userid = body.required("userid")?;
-        let name = body.required("name")?;
-        let alias = body.optional("alias")?;
-        let mobile = body.optional("mobile")?;
-        let department = body.list("department", true)?;
-        let order = body.list("order", false)?;
-        let position = body.optional("position")?;
-        let gender = body.optional("gender")?;
-        let email = body.optional("email")?;
-        let biz_mail = body.optional("biz_mail")?;
-        let telephone = body.optional("telephone")?;
-        let is_leader_in_dept = body.list("is_leader_in_dept", false)?;
-        let direct_leader = body.list("direct_leader", false)?;
-        let avatar_mediaid = body.optional("avatar_mediaid")?;
-        let enable = body.optional_with("enable", rt::flag::deserialize)?;
-        let extattr = body.optional("extattr")?;
-        let to_invite = body.optional("to_invite")?;
-        let external_position = body.optional("external_position")?;
-        let external_profile = body.optional("external_profile")?;
-        let address = body.optional("address")?;
-        let main_department = body.optional("main_department")?;
-        let nickname = body.optional("nickname")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let userid = __body.required("userid")?;
+        let name = __body.required("name")?;
+        let alias = __body.optional("alias")?;
+        let mobile = __body.optional("mobile")?;
+        let department = __body.list("department", true)?;
+        let order = __body.list("order", false)?;
+        let position = __body.optional("position")?;
+        let gender = __body.optional("gender")?;
+        let email = __body.optional("email")?;
+        let biz_mail = __body.optional("biz_mail")?;
+        let telephone = __body.optional("telephone")?;
+        let is_leader_in_dept = __body.list("is_leader_in_dept", false)?;
+        let direct_leader = __body.list("direct_leader", false)?;
+        let avatar_mediaid = __body.optional("avatar_mediaid")?;
+        let enable = __body.optional_with("enable", rt::flag::deserialize)?;
+        let extattr = __body.optional("extattr")?;
+        let to_invite = __body.optional("to_invite")?;
+        let external_position = __body.optional("external_position")?;
+        let external_profile = __body.optional("external_profile")?;
+        let address = __body.optional("address")?;
+        let main_department = __body.optional("main_department")?;
+        let nickname = __body.optional("nickname")?;
         Ok(Self {
             userid,
             name,
@@ -698,9 +700,11 @@ impl ::std::convert::From<::std::string::String> for UserGetRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for UserGetRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let userid = query.required("userid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let userid = __query.required("userid")?;
         Ok(Self { userid })
     }
 }
@@ -1104,31 +1108,33 @@ impl ::std::convert::From<::std::string::String> for UserUpdateRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for UserUpdateRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let userid = body.required("userid")?;
-        let new_userid = body.optional("new_userid")?;
-        let name = body.optional("name")?;
-        let alias = body.optional("alias")?;
-        let mobile = body.optional("mobile")?;
-        let department = body.list("department", false)?;
-        let order = body.list("order", false)?;
-        let position = body.optional("position")?;
-        let gender = body.optional("gender")?;
-        let email = body.optional("email")?;
-        let biz_mail = body.optional("biz_mail")?;
-        let biz_mail_alias = body.optional("biz_mail_alias")?;
-        let telephone = body.optional("telephone")?;
-        let is_leader_in_dept = body.list("is_leader_in_dept", false)?;
-        let direct_leader = body.list("direct_leader", false)?;
-        let avatar_mediaid = body.optional("avatar_mediaid")?;
-        let enable = body.optional_with("enable", rt::flag::deserialize)?;
-        let extattr = body.optional("extattr")?;
-        let external_position = body.optional("external_position")?;
-        let external_profile = body.optional("external_profile")?;
-        let address = body.optional("address")?;
-        let main_department = body.optional("main_department")?;
-        let nickname = body.optional("nickname")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let userid = __body.required("userid")?;
+        let new_userid = __body.optional("new_userid")?;
+        let name = __body.optional("name")?;
+        let alias = __body.optional("alias")?;
+        let mobile = __body.optional("mobile")?;
+        let department = __body.list("department", false)?;
+        let order = __body.list("order", false)?;
+        let position = __body.optional("position")?;
+        let gender = __body.optional("gender")?;
+        let email = __body.optional("email")?;
+        let biz_mail = __body.optional("biz_mail")?;
+        let biz_mail_alias = __body.optional("biz_mail_alias")?;
+        let telephone = __body.optional("telephone")?;
+        let is_leader_in_dept = __body.list("is_leader_in_dept", false)?;
+        let direct_leader = __body.list("direct_leader", false)?;
+        let avatar_mediaid = __body.optional("avatar_mediaid")?;
+        let enable = __body.optional_with("enable", rt::flag::deserialize)?;
+        let extattr = __body.optional("extattr")?;
+        let external_position = __body.optional("external_position")?;
+        let external_profile = __body.optional("external_profile")?;
+        let address = __body.optional("address")?;
+        let main_department = __body.optional("main_department")?;
+        let nickname = __body.optional("nickname")?;
         Ok(Self {
             userid,
             new_userid,
@@ -1554,9 +1560,11 @@ impl ::std::convert::From<::std::string::String> for UserDeleteRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for UserDeleteRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let userid = query.required("userid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let userid = __query.required("userid")?;
         Ok(Self { userid })
     }
 }
@@ -1680,9 +1688,11 @@ impl UserBatchdeleteRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for UserBatchdeleteRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let useridlist = body.list("useridlist", true)?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let useridlist = __body.list("useridlist", true)?;
         Ok(Self { useridlist })
     }
 }
@@ -1831,10 +1841,12 @@ impl ::std::convert::From<u32> for UserSimplelistRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for UserSimplelistRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let department_id = query.required("department_id")?;
-        let fetch_child = query.optional("fetch_child")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let department_id = __query.required("department_id")?;
+        let fetch_child = __query.optional("fetch_child")?;
         Ok(Self { department_id, fetch_child })
     }
 }
@@ -1996,10 +2008,12 @@ impl ::std::convert::From<u32> for UserListRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for UserListRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let department_id = query.required("department_id")?;
-        let fetch_child = query.optional("fetch_child")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let department_id = __query.required("department_id")?;
+        let fetch_child = __query.optional("fetch_child")?;
         Ok(Self { department_id, fetch_child })
     }
 }
@@ -2157,10 +2171,12 @@ impl ::std::default::Default for UserListIdRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for UserListIdRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let cursor = body.optional("cursor")?;
-        let limit = body.optional("limit")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
         Ok(Self { cursor, limit })
     }
 }
@@ -2324,9 +2340,11 @@ impl ::std::convert::From<::std::string::String> for UserGetuseridRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for UserGetuseridRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let mobile = body.required("mobile")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let mobile = __body.required("mobile")?;
         Ok(Self { mobile })
     }
 }
@@ -2470,10 +2488,12 @@ impl ::std::convert::From<::std::string::String> for UserGetUseridByEmailRequest
 #[cfg(feature = "server")]
 impl rt::FromWire for UserGetUseridByEmailRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let email = body.required("email")?;
-        let email_type = body.optional("email_type")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let email = __body.required("email")?;
+        let email_type = __body.optional("email_type")?;
         Ok(Self { email, email_type })
     }
 }
@@ -2612,9 +2632,11 @@ impl ::std::convert::From<::std::string::String> for UserConvertToOpenidRequest 
 #[cfg(feature = "server")]
 impl rt::FromWire for UserConvertToOpenidRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let userid = body.required("userid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let userid = __body.required("userid")?;
         Ok(Self { userid })
     }
 }
@@ -2747,9 +2769,11 @@ impl ::std::convert::From<::std::string::String> for UserConvertToUseridRequest 
 #[cfg(feature = "server")]
 impl rt::FromWire for UserConvertToUseridRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let openid = body.required("openid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let openid = __body.required("openid")?;
         Ok(Self { openid })
     }
 }

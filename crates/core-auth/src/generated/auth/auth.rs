@@ -35,9 +35,11 @@ impl ::std::convert::From<::std::string::String> for AuthGetuserinfoRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for AuthGetuserinfoRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let code = query.required("code")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let code = __query.required("code")?;
         Ok(Self { code })
     }
 }
@@ -223,9 +225,11 @@ impl ::std::convert::From<::wecom_core_auth::Secret> for AuthGetuserdetailReques
 #[cfg(feature = "server")]
 impl rt::FromWire for AuthGetuserdetailRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let user_ticket = body.required("user_ticket")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let user_ticket = __body.required("user_ticket")?;
         Ok(Self { user_ticket })
     }
 }

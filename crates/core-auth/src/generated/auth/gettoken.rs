@@ -33,10 +33,12 @@ impl GettokenRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for GettokenRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let corpid = query.required("corpid")?;
-        let corpsecret = query.required("corpsecret")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let corpid = __query.required("corpid")?;
+        let corpsecret = __query.required("corpsecret")?;
         Ok(Self { corpid, corpsecret })
     }
 }

@@ -42,10 +42,12 @@ impl ::std::convert::From<::std::string::String> for MiniprogramJscode2SessionRe
 #[cfg(feature = "server")]
 impl rt::FromWire for MiniprogramJscode2SessionRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let js_code = query.required("js_code")?;
-        let grant_type = query.required("grant_type")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let js_code = __query.required("js_code")?;
+        let grant_type = __query.required("grant_type")?;
         Ok(Self { js_code, grant_type })
     }
 }

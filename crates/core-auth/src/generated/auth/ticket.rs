@@ -31,9 +31,11 @@ impl ::std::default::Default for TicketGetRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for TicketGetRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let ticket_type = query.required("type")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let ticket_type = __query.required("type")?;
         Ok(Self { ticket_type })
     }
 }

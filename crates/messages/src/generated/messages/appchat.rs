@@ -72,12 +72,14 @@ impl AppchatCreateRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for AppchatCreateRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let name = body.optional("name")?;
-        let owner = body.optional("owner")?;
-        let userlist = body.list("userlist", true)?;
-        let chatid = body.optional("chatid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let name = __body.optional("name")?;
+        let owner = __body.optional("owner")?;
+        let userlist = __body.list("userlist", true)?;
+        let chatid = __body.optional("chatid")?;
         Ok(Self {
             name,
             owner,
@@ -313,13 +315,15 @@ impl ::std::convert::From<::std::string::String> for AppchatUpdateRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for AppchatUpdateRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let chatid = body.required("chatid")?;
-        let name = body.optional("name")?;
-        let owner = body.optional("owner")?;
-        let add_user_list = body.list("add_user_list", false)?;
-        let del_user_list = body.list("del_user_list", false)?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let chatid = __body.required("chatid")?;
+        let name = __body.optional("name")?;
+        let owner = __body.optional("owner")?;
+        let add_user_list = __body.list("add_user_list", false)?;
+        let del_user_list = __body.list("del_user_list", false)?;
         Ok(Self {
             chatid,
             name,
@@ -510,9 +514,11 @@ impl ::std::convert::From<::std::string::String> for AppchatGetRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for AppchatGetRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let chatid = query.required("chatid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let chatid = __query.required("chatid")?;
         Ok(Self { chatid })
     }
 }
@@ -650,11 +656,13 @@ impl AppchatSendRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for AppchatSendRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let chatid = body.required("chatid")?;
-        let safe = body.optional("safe")?;
-        let content = body.flatten(Some("msgtype"))?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let chatid = __body.required("chatid")?;
+        let safe = __body.optional("safe")?;
+        let content = __body.flatten(Some("msgtype"))?;
         Ok(Self { chatid, content, safe })
     }
 }

@@ -33,11 +33,13 @@ impl MediaUploadRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for MediaUploadRequest {
     const MULTIPART: bool = true;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut parts = wire.parts;
-        let query = rt::WireQuery::new(wire.query);
-        let media_type = query.required("type")?;
-        let media = rt::take_part(&mut parts, "media")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __parts = __wire.parts;
+        let __query = rt::WireQuery::new(__wire.query);
+        let media_type = __query.required("type")?;
+        let media = rt::take_part(&mut __parts, "media")?;
         Ok(Self { media_type, media })
     }
 }
@@ -173,9 +175,11 @@ impl MediaUploadimgRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for MediaUploadimgRequest {
     const MULTIPART: bool = true;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut parts = wire.parts;
-        let media = rt::take_part(&mut parts, "media")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __parts = __wire.parts;
+        let media = rt::take_part(&mut __parts, "media")?;
         Ok(Self { media })
     }
 }
@@ -309,9 +313,11 @@ impl ::std::convert::From<::std::string::String> for MediaGetRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for MediaGetRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let query = rt::WireQuery::new(wire.query);
-        let media_id = query.required("media_id")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let media_id = __query.required("media_id")?;
         Ok(Self { media_id })
     }
 }

@@ -129,19 +129,21 @@ impl MessageSendRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for MessageSendRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let touser = body.list_with("touser", false, rt::pipe::deserialize)?;
-        let toparty = body.list_with("toparty", false, rt::pipe::deserialize)?;
-        let totag = body.list_with("totag", false, rt::pipe::deserialize)?;
-        let agentid = body.required("agentid")?;
-        let safe = body.optional("safe")?;
-        let enable_id_trans = body
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let touser = __body.list_with("touser", false, rt::pipe::deserialize)?;
+        let toparty = __body.list_with("toparty", false, rt::pipe::deserialize)?;
+        let totag = __body.list_with("totag", false, rt::pipe::deserialize)?;
+        let agentid = __body.required("agentid")?;
+        let safe = __body.optional("safe")?;
+        let enable_id_trans = __body
             .optional_with("enable_id_trans", rt::flag::deserialize)?;
-        let enable_duplicate_check = body
+        let enable_duplicate_check = __body
             .optional_with("enable_duplicate_check", rt::flag::deserialize)?;
-        let duplicate_check_interval = body.optional("duplicate_check_interval")?;
-        let content = body.flatten(Some("msgtype"))?;
+        let duplicate_check_interval = __body.optional("duplicate_check_interval")?;
+        let content = __body.flatten(Some("msgtype"))?;
         Ok(Self {
             touser,
             toparty,
@@ -454,9 +456,11 @@ impl ::std::convert::From<::std::string::String> for MessageRecallRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for MessageRecallRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let msgid = body.required("msgid")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let msgid = __body.required("msgid")?;
         Ok(Self { msgid })
     }
 }
@@ -664,18 +668,20 @@ impl MessageUpdateTemplateCardRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for MessageUpdateTemplateCardRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let userids = body.list("userids", false)?;
-        let partyids = body.list("partyids", false)?;
-        let tagids = body.list("tagids", false)?;
-        let atall = body.optional_with("atall", rt::flag::deserialize)?;
-        let agentid = body.required("agentid")?;
-        let response_code = body.required("response_code")?;
-        let enable_id_trans = body
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let userids = __body.list("userids", false)?;
+        let partyids = __body.list("partyids", false)?;
+        let tagids = __body.list("tagids", false)?;
+        let atall = __body.optional_with("atall", rt::flag::deserialize)?;
+        let agentid = __body.required("agentid")?;
+        let response_code = __body.required("response_code")?;
+        let enable_id_trans = __body
             .optional_with("enable_id_trans", rt::flag::deserialize)?;
-        let button = body.optional("button")?;
-        let template_card = body.optional("template_card")?;
+        let button = __body.optional("button")?;
+        let template_card = __body.optional("template_card")?;
         Ok(Self {
             userids,
             partyids,

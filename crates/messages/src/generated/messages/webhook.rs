@@ -22,9 +22,11 @@ impl WebhookSendRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for WebhookSendRequest {
     const MULTIPART: bool = false;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut body = rt::WireBody::parse(wire.body)?;
-        let content = body.flatten(Some("msgtype"))?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let content = __body.flatten(Some("msgtype"))?;
         Ok(Self { content })
     }
 }
@@ -144,11 +146,13 @@ impl WebhookUploadMediaRequest {
 #[cfg(feature = "server")]
 impl rt::FromWire for WebhookUploadMediaRequest {
     const MULTIPART: bool = true;
-    fn from_wire(wire: rt::WireInput<'_>) -> ::std::result::Result<Self, rt::WireError> {
-        let mut parts = wire.parts;
-        let query = rt::WireQuery::new(wire.query);
-        let media_type = query.required("type")?;
-        let media = rt::take_part(&mut parts, "media")?;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __parts = __wire.parts;
+        let __query = rt::WireQuery::new(__wire.query);
+        let media_type = __query.required("type")?;
+        let media = rt::take_part(&mut __parts, "media")?;
         Ok(Self { media_type, media })
     }
 }
