@@ -76,11 +76,11 @@ impl Gen<'_> {
     }
 
     pub(super) fn field_doc(&self, fi: &FieldInfo) -> TokenStream {
-        let mut text = fi.field.doc.trim().to_owned();
+        let mut text = fi.spec.doc.trim().to_owned();
         if text.is_empty() {
             text = format!("`{}`.", fi.wire);
         }
-        let limits = self.constraint_text(fi.field);
+        let limits = self.constraint_text(fi.spec);
         let mut notes = Vec::new();
         match fi.table {
             Table::Query => notes.push(format!("Query parameter `{}`.", fi.wire)),
@@ -120,7 +120,7 @@ impl Gen<'_> {
             let w = lit_str(fi.wire);
             serde.push(quote!(rename = #w));
         }
-        if fi.field.flatten {
+        if fi.spec.flatten {
             serde.push(quote!(flatten));
         }
         let flag = fi.ty == Ty::Scalar(Scalar::Flag);
@@ -128,7 +128,7 @@ impl Gen<'_> {
         match &fi.ty {
             Ty::Pipe(_) => {
                 serde.push(quote!(default, with = "::wecom_core_auth::__private::pipe"));
-                if !fi.field.required {
+                if !fi.spec.required {
                     serde.push(quote!(skip_serializing_if = "::std::vec::Vec::is_empty"));
                 }
             }
@@ -137,7 +137,7 @@ impl Gen<'_> {
                 if flag_list {
                     serde.push(quote!(with = "::wecom_core_auth::__private::flag::list"));
                 }
-                if !fi.field.required {
+                if !fi.spec.required {
                     serde.push(quote!(skip_serializing_if = "::std::vec::Vec::is_empty"));
                 }
             }
@@ -229,7 +229,7 @@ impl Gen<'_> {
     ) -> TokenStream {
         let args: Vec<&FieldInfo> = infos
             .iter()
-            .filter(|f| f.field.required && f.fixed.is_none())
+            .filter(|f| f.spec.required && f.fixed.is_none())
             .collect();
         let mut params = Vec::new();
         let mut inits = Vec::new();
@@ -238,7 +238,7 @@ impl Gen<'_> {
             if let Some(v) = &fi.fixed {
                 let value = self.fixed_value(fi, v);
                 inits.push(quote!(#id: #value));
-            } else if fi.field.required {
+            } else if fi.spec.required {
                 let (pt, conv) = self.param(fi);
                 params.push(quote!(#id: #pt));
                 if conv.to_string() == *id.to_string() {
@@ -271,7 +271,7 @@ impl Gen<'_> {
         };
         let setters: Vec<TokenStream> = infos
             .iter()
-            .filter(|f| !f.field.required)
+            .filter(|f| !f.spec.required)
             .map(|fi| {
                 let id = &fi.ident;
                 let (pt, conv) = self.param(fi);
@@ -311,7 +311,7 @@ impl Gen<'_> {
     pub(super) fn single_from(&self, type_name: &Ident, infos: &[FieldInfo]) -> TokenStream {
         let args: Vec<&FieldInfo> = infos
             .iter()
-            .filter(|f| f.field.required && f.fixed.is_none())
+            .filter(|f| f.spec.required && f.fixed.is_none())
             .collect();
         let [only] = args.as_slice() else {
             return quote!();
@@ -352,7 +352,7 @@ impl Gen<'_> {
         let doc = docs(&format!(
             "Sets `{}`: {}",
             fi.wire,
-            first_sentence(&fi.field.doc, fi.wire)
+            first_sentence(&fi.spec.doc, fi.wire)
         ));
         quote! {
             #doc
@@ -367,7 +367,7 @@ impl Gen<'_> {
     pub(super) fn call_setters(&self, infos: &[FieldInfo]) -> Vec<TokenStream> {
         infos
             .iter()
-            .filter(|f| !f.field.required)
+            .filter(|f| !f.spec.required)
             .map(|fi| {
                 let id = &fi.ident;
                 let setter = &fi.setter;
@@ -381,7 +381,7 @@ impl Gen<'_> {
     pub(super) fn new_params(&self, infos: &[FieldInfo]) -> (Vec<TokenStream>, Vec<Ident>) {
         infos
             .iter()
-            .filter(|f| f.field.required && f.fixed.is_none())
+            .filter(|f| f.spec.required && f.fixed.is_none())
             .map(|fi| {
                 let id = &fi.ident;
                 let (pt, _) = self.param(fi);
@@ -515,12 +515,12 @@ impl Gen<'_> {
         let id = &fi.ident;
         let mut out = Vec::new();
         if fi.ty.is_list() {
-            if let Some(i) = fi.field.items {
-                let code = opt_i64(fi.field.errcode);
+            if let Some(i) = fi.spec.items {
+                let code = opt_i64(fi.spec.errcode);
                 let (a, z) = (u64_lit(i[0]), u64_lit(i[1]));
                 out.push(quote!(rt::items(#name, self.#id.len(), [#a, #z], #code)?;));
             }
-            if let Some(each) = &fi.field.each {
+            if let Some(each) = &fi.spec.each {
                 let checks = self.item_checks(each, fi.ty.item());
                 if !checks.is_empty() {
                     out.push(quote! {
@@ -538,7 +538,7 @@ impl Gen<'_> {
             let nested = self.needs_validation(&fi.ty, &mut Vec::new());
             if fi.optional {
                 let mut checks =
-                    self.value_checks(fi.field, &fi.ty, name, quote!(value), quote!(*value));
+                    self.value_checks(fi.spec, &fi.ty, name, quote!(value), quote!(*value));
                 if nested {
                     checks.push(quote!(rt::nested(#name, value)?;));
                 }
@@ -551,14 +551,14 @@ impl Gen<'_> {
                 }
             } else {
                 out.extend(self.value_checks(
-                    fi.field,
+                    fi.spec,
                     &fi.ty,
                     name,
                     quote!(self.#id),
                     quote!(self.#id),
                 ));
                 if nested {
-                    if fi.field.flatten {
+                    if fi.spec.flatten {
                         out.push(quote!(rt::Validate::validate(&self.#id)?;));
                     } else {
                         out.push(quote!(rt::nested(#name, &self.#id)?;));

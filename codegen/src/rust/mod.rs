@@ -89,22 +89,22 @@ fn u64_lit(v: u64) -> Literal {
     Literal::u64_unsuffixed(v)
 }
 
-/// A field as the emitter uses it: the lowered field plus its Rust tokens.
+/// A field as the emitter uses it: the lowered field (reached through `Deref`) plus its Rust
+/// tokens, so nothing the lowering resolved is copied or re-derived here.
 pub(super) struct FieldInfo<'a> {
-    pub wire: &'a str,
+    low: &'a LField<'a>,
     pub ident: Ident,
     /// The setter method's name.
     pub setter: Ident,
-    pub field: &'a Field,
-    pub ty: Ty,
     /// The Rust type of the value (without Option).
     pub value_ty: TokenStream,
-    /// `Option<..>`-wrapped when not required and not a list.
-    pub optional: bool,
-    /// A required field with exactly one allowed value: set by `new()`.
-    pub fixed: Option<toml::Value>,
-    /// Which table of the endpoint (query/body/multipart), or `Other` for models and responses.
-    pub table: Table,
+}
+
+impl<'a> std::ops::Deref for FieldInfo<'a> {
+    type Target = LField<'a>;
+    fn deref(&self) -> &LField<'a> {
+        self.low
+    }
 }
 
 /// Emits the Rust code of one area from the lowered form.
@@ -180,15 +180,10 @@ impl<'a> Gen<'a> {
         fields
             .iter()
             .map(|f| FieldInfo {
-                wire: f.wire,
+                low: f,
                 ident: ident(&f.rust),
                 setter: ident(&f.setter),
-                field: f.spec,
-                ty: f.ty.clone(),
                 value_ty: self.rust_ty(&f.ty),
-                optional: f.optional,
-                fixed: f.fixed.clone(),
-                table: f.table,
             })
             .collect()
     }

@@ -18,7 +18,7 @@ impl Gen<'_> {
             let w = fi.wire;
             let expr = match &fi.ty {
                 Ty::Pipe(_) => {
-                    let req = fi.field.required;
+                    let req = fi.spec.required;
                     quote!(__query.pipe(#w, #req)?)
                 }
                 _ if fi.optional => quote!(__query.optional(#w)?),
@@ -27,13 +27,13 @@ impl Gen<'_> {
             lets.push(quote!(let #id = #expr;));
         }
         let (plain, flat): (Vec<&&FieldInfo>, Vec<&&FieldInfo>) =
-            body_fields.iter().partition(|f| !f.field.flatten);
+            body_fields.iter().partition(|f| !f.spec.flatten);
         for fi in plain.iter().chain(flat.iter()) {
             let id = &fi.ident;
             let w = fi.wire;
-            let req = fi.field.required;
+            let req = fi.spec.required;
             let flag_list = matches!(&fi.ty, Ty::List(t) if t.scalar() == Some(Scalar::Flag));
-            let expr = if fi.field.flatten {
+            let expr = if fi.spec.flatten {
                 let tag = match &fi.ty {
                     Ty::Named(n) => self.low.union_def(n).map(|u| u.tag.clone()),
                     _ => None,
@@ -378,7 +378,7 @@ impl Gen<'_> {
             let expr = match (fi.table, &fi.ty) {
                 (Table::Multipart, _) => quote!(rt::take_part(&mut __parts, #w)?),
                 (_, Ty::Pipe(_)) => {
-                    let req = fi.field.required;
+                    let req = fi.spec.required;
                     quote!(__query.pipe(#w, #req)?)
                 }
                 _ if fi.optional => quote!(__query.optional(#w)?),
@@ -407,7 +407,7 @@ impl Gen<'_> {
     }
 
     pub(super) fn example_arg(&self, fi: &FieldInfo) -> Option<String> {
-        let example = fi.field.example.as_ref();
+        let example = fi.spec.example.as_ref();
         match &fi.ty {
             Ty::Scalar(Scalar::String | Scalar::Secret) => {
                 let v = example
@@ -458,7 +458,7 @@ impl Gen<'_> {
         };
         let required: Vec<&FieldInfo> = infos
             .iter()
-            .filter(|f| f.field.required && f.fixed.is_none())
+            .filter(|f| f.spec.required && f.fixed.is_none())
             .collect();
         // Arguments with an example value are written out; the others are parameters of the
         // (hidden) example function.
@@ -481,7 +481,7 @@ impl Gen<'_> {
             .collect();
         let setter = infos
             .iter()
-            .filter(|f| !f.field.required && f.fixed.is_none() && !f.ty.is_list())
+            .filter(|f| !f.spec.required && f.fixed.is_none() && !f.ty.is_list())
             .find_map(|f| Some(format!(".{}({})", f.setter, self.example_arg(f)?)))
             .unwrap_or_default();
         let example = format!(
