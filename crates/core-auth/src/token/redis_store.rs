@@ -302,18 +302,38 @@ fn px(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
+impl RedisTokenStore {
+    /// `GET key` (tokens and cool-down markers are both plain strings).
+    async fn get_string(&self, key: String) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn().await?;
+        redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    /// `SET key value PX ttl`.
+    async fn set_px(&self, key: String, value: String, ttl: Duration) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("PX")
+            .arg(px(ttl))
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.err(e))
+    }
+}
+
 impl TokenStore for RedisTokenStore {
     fn get<'a>(
         &'a self,
         key: &'a TokenKey,
     ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.conn().await?;
-            let raw: Option<String> = redis::cmd("GET")
-                .arg(self.key_of(key))
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| self.err(e))?;
+            let raw = self.get_string(self.key_of(key)).await?;
             Ok(raw.as_deref().and_then(decode))
         })
     }
@@ -324,18 +344,7 @@ impl TokenStore for RedisTokenStore {
         token: &'a StoredToken,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let mut conn = self.conn().await?;
-            let _: () = redis::cmd("SET")
-                .arg(self.key_of(key))
-                .arg(encode(token))
-                .arg("PX")
-                .arg(px(ttl))
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| self.err(e))?;
-            Ok(())
-        })
+        Box::pin(async move { self.set_px(self.key_of(key), encode(token), ttl).await })
     }
 
     fn invalidate<'a>(
@@ -422,16 +431,8 @@ impl TokenStore for RedisTokenStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut conn = self.conn().await?;
-            let _: () = redis::cmd("SET")
-                .arg(self.cool_down_key_of(key))
-                .arg(encode_cool_down(marker))
-                .arg("PX")
-                .arg(px(ttl))
-                .query_async(&mut conn)
+            self.set_px(self.cool_down_key_of(key), encode_cool_down(marker), ttl)
                 .await
-                .map_err(|e| self.err(e))?;
-            Ok(())
         })
     }
 
@@ -440,12 +441,7 @@ impl TokenStore for RedisTokenStore {
         key: &'a TokenKey,
     ) -> BoxFuture<'a, Result<Option<CoolDownMarker>, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.conn().await?;
-            let raw: Option<String> = redis::cmd("GET")
-                .arg(self.cool_down_key_of(key))
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| self.err(e))?;
+            let raw = self.get_string(self.cool_down_key_of(key)).await?;
             Ok(raw.as_deref().and_then(decode_cool_down))
         })
     }
