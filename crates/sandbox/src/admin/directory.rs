@@ -209,16 +209,7 @@ pub(crate) async fn apply(
                         }
                         other => Err(other),
                     })?;
-                let add_users: Vec<String> = users
-                    .iter()
-                    .filter(|u| !r.invalid_users.contains(u))
-                    .cloned()
-                    .collect();
-                let add_parties: Vec<u32> = parties
-                    .iter()
-                    .filter(|p| !r.invalid_parties.contains(p))
-                    .copied()
-                    .collect();
+                let (add_users, add_parties) = r.applied(&users, &parties);
                 let change = TagChange {
                     tag_id: i64::from(tagid),
                     add_user_items: add_users.clone(),
@@ -238,16 +229,7 @@ pub(crate) async fn apply(
                     .map(Actor::App)
                     .unwrap_or(Actor::Contact);
                 let r = corp.remove_tag_items(tagid, owner, &users, &parties)?;
-                let del_users: Vec<String> = users
-                    .iter()
-                    .filter(|u| !r.invalid_users.contains(u))
-                    .cloned()
-                    .collect();
-                let del_parties: Vec<u32> = parties
-                    .iter()
-                    .filter(|p| !r.invalid_parties.contains(p))
-                    .copied()
-                    .collect();
+                let (del_users, del_parties) = r.applied(&users, &parties);
                 let change = TagChange {
                     tag_id: i64::from(tagid),
                     del_user_items: del_users.clone(),

@@ -11,6 +11,23 @@ pub struct TagItemsResult {
     pub invalid_parties: Vec<u32>,
 }
 
+impl TagItemsResult {
+    /// Of the `users` and `parties` asked for, the ones that were applied (not invalid).
+    pub fn applied(&self, users: &[String], parties: &[u32]) -> (Vec<String>, Vec<u32>) {
+        let users = users
+            .iter()
+            .filter(|u| !self.invalid_users.contains(u))
+            .cloned()
+            .collect();
+        let parties = parties
+            .iter()
+            .filter(|p| !self.invalid_parties.contains(p))
+            .copied()
+            .collect();
+        (users, parties)
+    }
+}
+
 fn check_tag_name(name: &str) -> Result<(), CorpError> {
     let n = name.chars().count();
     if n == 0 || n > 32 {
