@@ -44,14 +44,15 @@ fn workspace_root_is_found_at_run_time_from_the_current_folder() {
     let outside = tmp.path().join("elsewhere");
     std::fs::create_dir_all(&outside).unwrap();
     assert_eq!(find_workspace_root(&outside), None);
-    // A member crate's own Cargo.toml (no [workspace]) is not mistaken for the root.
-    std::fs::write(
-        root.join("xtask/Cargo.toml"),
-        "[package]\nname = \"xtask\"\n",
-    )
-    .unwrap();
+    // A folder with spec/ and xtask/Cargo.toml whose own Cargo.toml has no [workspace] (a member
+    // crate) is not mistaken for the root: only the [workspace] line tells them apart here.
     std::fs::create_dir_all(root.join("xtask/spec")).unwrap();
     std::fs::create_dir_all(root.join("xtask/xtask")).unwrap();
+    std::fs::write(
+        root.join("xtask/xtask/Cargo.toml"),
+        "[package]\nname = \"inner\"\n",
+    )
+    .unwrap();
     assert_eq!(find_workspace_root(&root.join("xtask")), Some(root));
 }
 
