@@ -4,6 +4,7 @@
 
 use crate::registry::Registry;
 
+pub mod book;
 mod customers;
 mod outreach;
 
