@@ -322,6 +322,12 @@ pub struct Field {
     /// Length in characters (Unicode scalar values) of a string, inclusive.
     #[serde(default)]
     pub chars: Option<[u64; 2]>,
+    /// WeCom cuts a longer value at the `bytes` or `chars` maximum instead of refusing it (the
+    /// page says "超过将截断"): validation checks only the minimum; the client cuts the value on a
+    /// character boundary (or refuses it with `ClientBuilder::strict_lengths`), the sandbox cuts it
+    /// as WeCom does. A string with exactly one of `bytes` / `chars`.
+    #[serde(default)]
+    pub truncate: bool,
     /// Number of items of a list, inclusive.
     #[serde(default)]
     pub items: Option<[u64; 2]>,

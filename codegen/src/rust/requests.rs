@@ -139,6 +139,8 @@ impl Gen<'_> {
         let ctors = self.constructors(&req_name, &infos, "A request", false);
         let from = self.single_from(&req_name, &infos);
         let validate = self.validate_impl(&req_name, &infos, ep.rules, ep.check);
+        let truncate = self.truncate_impl(&req_name, &infos);
+        let endpoint_truncate = self.endpoint_truncate(&infos);
         let wire = if multipart {
             self.wire_reader_multipart(&req_name, &infos)
         } else {
@@ -268,6 +270,7 @@ impl Gen<'_> {
             #from
             #wire
             #validate
+            #truncate
             impl ::wecom_core_auth::Endpoint for #req_name {
                 type Response = #resp_ty;
                 const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
@@ -292,6 +295,7 @@ impl Gen<'_> {
                     #decode_fn
                 }
                 #dup
+                #endpoint_truncate
             }
             #response
             #call

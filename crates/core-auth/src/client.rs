@@ -96,6 +96,7 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     sleep: Arc<dyn Sleep>,
     duplicate_check_secs: u32,
+    strict_lengths: bool,
     proxy_display: Option<String>,
     user_agent: String,
 }
@@ -118,6 +119,7 @@ pub struct ClientBuilder {
     store: Option<Arc<dyn TokenStore>>,
     policy: TokenPolicy,
     duplicate_check: Duration,
+    strict_lengths: bool,
     transport: Option<Arc<dyn Transport>>,
 }
 
@@ -141,6 +143,7 @@ impl Client {
             store: None,
             policy: TokenPolicy::default(),
             duplicate_check: Duration::from_secs(1800),
+            strict_lengths: false,
             transport: None,
         }
     }
@@ -347,6 +350,26 @@ impl ClientBuilder {
             Some(slot) => slot.1 = secret,
             None => self.system.push((app, secret)),
         }
+        self
+    }
+
+    /// Refuse, instead of cutting, a field longer than WeCom keeps where WeCom truncates (the
+    /// spec's `truncate = true` fields: text message content, textcard and news titles, app chat
+    /// names ...). Off by default: the client cuts such a field on a character boundary (WeCom's
+    /// own cut can split a UTF-8 character), logs a `tracing` warning naming the field, and sends
+    /// the rest, as WeCom would deliver it. On: the request fails before any I/O with an
+    /// [`Error::Invalid`] naming the field, its length and the limit.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), wecom_core_auth::Error> {
+    /// let client = wecom_core_auth::Client::builder("ww0123456789abcdef")
+    ///     .app(1000002, wecom_core_auth::Secret::new("app-secret"))
+    ///     .strict_lengths(true)
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn strict_lengths(mut self, strict: bool) -> Self {
+        self.strict_lengths = strict;
         self
     }
 
@@ -620,6 +643,7 @@ impl ClientBuilder {
             clock,
             sleep,
             duplicate_check_secs,
+            strict_lengths: self.strict_lengths,
             proxy_display: self.proxy.as_deref().map(crate::transport::mask_proxy),
             user_agent: self.user_agent,
         });
@@ -932,6 +956,32 @@ impl Inner {
         mut request: E,
     ) -> Result<Prepared<'a>, Error> {
         let meta = E::META;
+        let cut = request.truncate(!self.strict_lengths);
+        if let Some(first) = cut.first() {
+            if self.strict_lengths {
+                return Err(Error::from(
+                    crate::InvalidInput::new(
+                        first.field.clone(),
+                        format!(
+                            "is {} {}, over WeCom's {}; WeCom would cut it, and this client refuses instead (ClientBuilder::strict_lengths): shorten it",
+                            first.length, first.unit, first.limit
+                        ),
+                    )
+                    .in_context(meta.name),
+                )
+                .with_endpoint(meta.name));
+            }
+            for t in &cut {
+                tracing::warn!(
+                    endpoint = meta.name,
+                    field = %t.field,
+                    limit = t.limit,
+                    unit = %t.unit,
+                    length = t.length,
+                    "cut a field longer than WeCom keeps (WeCom would truncate it)"
+                );
+            }
+        }
         request
             .validate()
             .map_err(|e| Error::from(e).with_endpoint(meta.name))?;

@@ -244,6 +244,14 @@ pub trait Endpoint: Send + Sync + Sized {
         Vec::new()
     }
 
+    /// Fields of this request longer than WeCom keeps, where WeCom cuts instead of refusing
+    /// (spec `truncate = true`): cut them on a character boundary when `apply`, and report each.
+    /// With `apply == false` nothing changes (a dry run). None by default.
+    fn truncate(&mut self, apply: bool) -> Vec<crate::Truncated> {
+        let _ = apply;
+        Vec::new()
+    }
+
     /// For [`RetrySafety::DuplicateCheck`] endpoints: switch WeCom's duplicate check on (unless the
     /// caller set it explicitly) so that resending the same request never delivers twice.
     /// `default_interval_secs` is the client's configured window.

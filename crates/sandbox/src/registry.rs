@@ -114,6 +114,17 @@ pub fn missing_errcode(field: &str) -> i64 {
     }
 }
 
+/// What WeCom does with a parsed request before acting on it: cuts the fields it truncates
+/// ("超过将截断"; on a character boundary here, where WeCom's byte cut can split a character),
+/// then checks the rest (`validate()`).
+fn accept<E: Endpoint>(mut req: E) -> Result<E, ApiError> {
+    for t in req.truncate(true) {
+        tracing::info!(endpoint = E::META.name, "sandbox cut {t}, as WeCom does");
+    }
+    req.validate().map_err(|e| invalid_input_error(&e))?;
+    Ok(req)
+}
+
 /// Maps a failed `validate()` to WeCom's answer: the spec's errcode for that constraint, or
 /// 40058 (invalid parameter) when the spec names none.
 pub fn invalid_input_error(e: &InvalidInput) -> ApiError {
@@ -308,10 +319,7 @@ impl Registry {
     {
         let handler = Arc::new(handler);
         let dispatch: Box<Dispatch> = Box::new(move |ctx: Ctx, wire: &Wire<'_>| {
-            let parsed = E::parse_wire(wire).and_then(|req| {
-                req.validate().map_err(|e| invalid_input_error(&e))?;
-                Ok(req)
-            });
+            let parsed = E::parse_wire(wire).and_then(accept::<E>);
             let handler = Arc::clone(&handler);
             Box::pin(async move {
                 let resp = handler(ctx, parsed?).await?;
@@ -336,10 +344,7 @@ impl Registry {
     {
         let handler = Arc::new(handler);
         let dispatch: Box<Dispatch> = Box::new(move |ctx: Ctx, wire: &Wire<'_>| {
-            let parsed = E::parse_wire(wire).and_then(|req| {
-                req.validate().map_err(|e| invalid_input_error(&e))?;
-                Ok(req)
-            });
+            let parsed = E::parse_wire(wire).and_then(accept::<E>);
             let handler = Arc::clone(&handler);
             Box::pin(async move { Ok(Answer::Binary(handler(ctx, parsed?).await?)) })
         });

@@ -38,8 +38,8 @@ use crate::error::SandboxError;
 
 /// The most levels of departments (the root is level 1).
 pub const MAX_DEPTH: u32 = 15;
-/// The most departments one member belongs to.
-pub const MAX_MEMBER_DEPARTMENTS: usize = 20;
+/// The most departments one member belongs to (user/create, page 90195: "不超过100个").
+pub const MAX_MEMBER_DEPARTMENTS: usize = 100;
 /// The most tags in a corp.
 pub const MAX_TAGS: usize = 3000;
 

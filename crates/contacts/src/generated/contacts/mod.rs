@@ -175,7 +175,7 @@ impl<'a> Contacts<'a> {
             request: DepartmentGetRequest::new(id),
         }
     }
-    /// Creates a member. Needs a mobile or an email (60129); userids are unique case-insensitively (60102); a member belongs to 1 to 20 departments (60110).
+    /// Creates a member. Needs a mobile or an email (60129); userids are unique case-insensitively (60102); a member belongs to 1 to 100 departments (60110).
     ///
     /// `POST /cgi-bin/user/create` · credential: the contact-sync access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90195)
     ///
