@@ -233,6 +233,28 @@ async fn invalid_input_fails_before_any_request() -> TestResult {
     assert_eq!(e.errcode, Some(40022), "menus have two levels: {e}");
     let e = invalid(c.menu_create(EVERYONE, [MenuButton::new("neither")]).await);
     assert_eq!(e.errcode, Some(40017));
+    // Sub-buttons: names up to 40 bytes (top level 16), their own errcodes 40025/40026.
+    let sub = |name: String, key: String| MenuButton::group("g", [MenuSubButton::click(name, key)]);
+    let e = invalid(
+        c.menu_create(EVERYONE, [sub("x".repeat(41), "K".into())])
+            .await,
+    );
+    assert_eq!(
+        (e.field.as_str(), e.errcode),
+        ("button[0].sub_button[0].name", Some(40025)),
+        "{e}"
+    );
+    let e = invalid(
+        c.menu_create(EVERYONE, [sub("x".into(), "K".repeat(129))])
+            .await,
+    );
+    assert_eq!(e.errcode, Some(40026), "{e}");
+    let forty =
+        wecom_contacts::MenuCreateRequest::new(EVERYONE, [sub("子".repeat(13), "K".into())]);
+    assert!(
+        wecom_core_auth::Endpoint::validate(&forty).is_ok(),
+        "a 39-byte sub-button name is allowed"
+    );
 
     let admin = sb.admin();
     for endpoint in [

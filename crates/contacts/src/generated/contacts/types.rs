@@ -1283,18 +1283,18 @@ pub struct MenuSubButton {
     /// JSON key `type`.
     #[serde(rename = "type")]
     pub action: MenuAction,
-    /// Label, at most 16 bytes.
+    /// Label, at most 40 bytes (top-level buttons: 16).
     ///
-    /// Limits: 1 to 16 bytes (errcode 40018).
+    /// Limits: 1 to 40 bytes (errcode 40025).
     pub name: ::std::string::String,
-    /// EventKey.
+    /// EventKey, at most 128 bytes.
     ///
-    /// Limits: 1 to 128 bytes (errcode 40019).
+    /// Limits: 1 to 128 bytes (errcode 40026).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
-    /// For `view`.
+    /// For `view`, at most 1024 bytes.
     ///
-    /// Limits: 1 to 1024 bytes (errcode 40020).
+    /// Limits: 1 to 1024 bytes (errcode 40027).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub url: ::std::option::Option<::std::string::String>,
     /// For `view_miniprogram`.
@@ -1325,12 +1325,12 @@ impl MenuSubButton {
             sub_button: Vec::new(),
         }
     }
-    /// Sets `key`: EventKey.
+    /// Sets `key`: EventKey, at most 128 bytes.
     pub fn key(mut self, key: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.key = Some(key.into());
         self
     }
-    /// Sets `url`: For `view`.
+    /// Sets `url`: For `view`, at most 1024 bytes.
     pub fn url(mut self, url: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.url = Some(url.into());
         self
@@ -1364,12 +1364,12 @@ impl MenuSubButton {
 }
 impl rt::Validate for MenuSubButton {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("name", self.name.as_str(), [1, 16], Some(40018))?;
+        rt::bytes("name", self.name.as_str(), [1, 40], Some(40025))?;
         if let Some(value) = &self.key {
-            rt::bytes("key", value.as_str(), [1, 128], Some(40019))?;
+            rt::bytes("key", value.as_str(), [1, 128], Some(40026))?;
         }
         if let Some(value) = &self.url {
-            rt::bytes("url", value.as_str(), [1, 1024], Some(40020))?;
+            rt::bytes("url", value.as_str(), [1, 1024], Some(40027))?;
         }
         rt::items("sub_button", self.sub_button.len(), [0, 0], Some(40022))?;
         Ok(())

@@ -65,7 +65,7 @@ pub struct UserCreateRequest {
     /// Limits: at most 100 items (errcode 60132); each item from 0 to 1.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub is_leader_in_dept: ::std::vec::Vec<u32>,
-    /// Direct leaders' userids, at most 5.
+    /// Direct leaders' userids, at most 1 in current pages, 5 in older ones (the client accepts 5).
     ///
     /// Limits: at most 5 items; each item 1 to 64 bytes, matches `^[0-9A-Za-z][0-9A-Za-z_@.\-]*$` (errcode 40003).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -206,7 +206,7 @@ impl UserCreateRequest {
         self.is_leader_in_dept = is_leader_in_dept.into_iter().collect();
         self
     }
-    /// Sets `direct_leader`: Direct leaders' userids, at most 5.
+    /// Sets `direct_leader`: Direct leaders' userids, at most 1 in current pages, 5 in older ones (the client accepts 5).
     pub fn direct_leader(
         mut self,
         direct_leader: impl ::std::iter::IntoIterator<
@@ -575,7 +575,7 @@ impl<'a> UserCreateCall<'a> {
         self.request = self.request.is_leader_in_dept(is_leader_in_dept);
         self
     }
-    /// Sets `direct_leader`: Direct leaders' userids, at most 5.
+    /// Sets `direct_leader`: Direct leaders' userids, at most 1 in current pages, 5 in older ones (the client accepts 5).
     pub fn direct_leader(
         mut self,
         direct_leader: impl ::std::iter::IntoIterator<
@@ -837,9 +837,9 @@ pub struct UserUpdateRequest {
     /// Gender.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub gender: ::std::option::Option<Gender>,
-    /// Email.
+    /// Email, at most 64 bytes (empty clears it).
     ///
-    /// Limits: 6 to 64 bytes; matches `^[^@\s]+@[^@\s]+$` (errcode 60105).
+    /// Limits: at most 64 bytes; matches `^([^@\s]+@[^@\s]+)?$` (errcode 60105).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
     /// Corp mailbox address.
@@ -860,7 +860,7 @@ pub struct UserUpdateRequest {
     /// Limits: at most 100 items (errcode 60132); each item from 0 to 1.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub is_leader_in_dept: ::std::vec::Vec<u32>,
-    /// Direct leaders' userids, at most 5 (replaces the list).
+    /// Direct leaders' userids, at most 1 in current pages, 5 in older ones (the client accepts 5) (replaces the list).
     ///
     /// Limits: at most 5 items; each item 1 to 64 bytes, matches `^[0-9A-Za-z][0-9A-Za-z_@.\-]*$` (errcode 40003).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -987,7 +987,7 @@ impl UserUpdateRequest {
         self.gender = Some(gender.into());
         self
     }
-    /// Sets `email`: Email.
+    /// Sets `email`: Email, at most 64 bytes (empty clears it).
     pub fn email(
         mut self,
         email: impl ::std::convert::Into<::std::string::String>,
@@ -1027,7 +1027,7 @@ impl UserUpdateRequest {
         self.is_leader_in_dept = is_leader_in_dept.into_iter().collect();
         self
     }
-    /// Sets `direct_leader`: Direct leaders' userids, at most 5 (replaces the list).
+    /// Sets `direct_leader`: Direct leaders' userids, at most 1 in current pages, 5 in older ones (the client accepts 5) (replaces the list).
     pub fn direct_leader(
         mut self,
         direct_leader: impl ::std::iter::IntoIterator<
@@ -1209,9 +1209,9 @@ impl rt::Validate for UserUpdateRequest {
             rt::chars("position", value.as_str(), [0, 128], None)?;
         }
         if let Some(value) = &self.email {
-            rt::bytes("email", value.as_str(), [6, 64], Some(60105))?;
+            rt::bytes("email", value.as_str(), [0, 64], Some(60105))?;
             {
-                static PATTERN: rt::Pattern = rt::Pattern::new("^[^@\\s]+@[^@\\s]+$");
+                static PATTERN: rt::Pattern = rt::Pattern::new("^([^@\\s]+@[^@\\s]+)?$");
                 rt::pattern("email", value.as_str(), &PATTERN, Some(60105))?;
             }
         }
@@ -1400,7 +1400,7 @@ impl<'a> UserUpdateCall<'a> {
         self.request = self.request.gender(gender);
         self
     }
-    /// Sets `email`: Email.
+    /// Sets `email`: Email, at most 64 bytes (empty clears it).
     pub fn email(
         mut self,
         email: impl ::std::convert::Into<::std::string::String>,
@@ -1440,7 +1440,7 @@ impl<'a> UserUpdateCall<'a> {
         self.request = self.request.is_leader_in_dept(is_leader_in_dept);
         self
     }
-    /// Sets `direct_leader`: Direct leaders' userids, at most 5 (replaces the list).
+    /// Sets `direct_leader`: Direct leaders' userids, at most 1 in current pages, 5 in older ones (the client accepts 5) (replaces the list).
     pub fn direct_leader(
         mut self,
         direct_leader: impl ::std::iter::IntoIterator<
