@@ -42,6 +42,16 @@ async fn sandbox_pushes_handler_replies_reply_decrypts() -> Res {
                         format!("click {event_key} by {}", e.header.from_user_name),
                         Some(Reply::text(format!("you clicked {event_key}"))),
                     ),
+                    EventKind::TemplateCardMenuEvent(card) => (
+                        format!(
+                            "card menu {} of {} by {} (code {} chars)",
+                            card.event_key,
+                            card.task_id,
+                            e.header.from_user_name,
+                            card.response_code.len()
+                        ),
+                        None,
+                    ),
                     _ => ("other event".to_owned(), None),
                 },
                 _ => ("unknown".to_owned(), None),
@@ -115,12 +125,35 @@ async fn sandbox_pushes_handler_replies_reply_decrypts() -> Res {
         .ok_or("the sandbox could not read the click's reply")?;
     assert!(reply.contains("you clicked REPORT_TODAY"), "{reply}");
 
+    // A text_notice card with a menu: the member's menu tap reaches the handler typed, with the
+    // response_code that updates the card.
+    let card = wecom_messages::TextNoticeCard::new(wecom_messages::CardAction::open_url(
+        "https://example.com/t/1",
+    ))
+    .sub_title_text("Deploy done")
+    .task_id("menu-task-7")
+    .action_menu(wecom_messages::CardActionMenu::new([
+        wecom_messages::CardMenuAction::new("Mute", "mute"),
+    ]));
+    let sent = wecom_messages::Message::template_card(wecom_messages::TemplateCard::from(card))
+        .to(wecom_messages::Recipients::user("lina"))
+        .send(&w.client)
+        .await?;
+    let used = admin
+        .member_uses_card("lina", sent.msgid.as_deref().ok_or("msgid")?, "mute")
+        .await?;
+    let record = used.records.first().ok_or("the menu tap was not pushed")?;
+    assert_eq!(record.what, "event:template_card_menu_event");
+    assert!(record.delivered, "{record:?}");
+    assert!(record.plaintext.contains(&used.response_code), "{record:?}");
+
     let seen = seen.lock().map_err(|_| "poisoned")?.clone();
     assert_eq!(
         seen,
         vec![
             "text from lina: hi 你好".to_owned(),
-            "click REPORT_TODAY by lina".to_owned()
+            "click REPORT_TODAY by lina".to_owned(),
+            "card menu mute of menu-task-7 by lina (code 32 chars)".to_owned(),
         ]
     );
     server.abort();

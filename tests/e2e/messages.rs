@@ -957,6 +957,57 @@ async fn sandbox_answers_the_spec_errcodes_too() -> Res {
 }
 
 #[tokio::test]
+async fn a_text_notice_card_with_a_menu_gets_its_code_from_the_menu_event() -> Res {
+    let w = demo().await?;
+    let c = &w.client;
+    // A text_notice card with an action_menu: message/send answers no response_code ...
+    let card = TextNoticeCard::new(CardAction::open_url("https://example.com/t/9"))
+        .main_title(CardMainTitle::new().title("Build failed"))
+        .task_id("task-menu-1")
+        .action_menu(CardActionMenu::new([
+            CardMenuAction::new("Acknowledge", "ack"),
+            CardMenuAction::new("Mute", "mute"),
+        ]));
+    let r = c_send(c, Message::template_card(TemplateCard::from(card))).await?;
+    assert_eq!(
+        r.response_code, None,
+        "only interactive cards get one at send time"
+    );
+    let msgid = r.msgid.ok_or("msgid")?;
+    // ... the member uses the menu: template_card_menu_event carries a code (doc 94945) ...
+    let used = w.admin().member_uses_card("lina", &msgid, "ack").await?;
+    assert!(used.records.is_empty(), "the demo app has no callback URL");
+    // ... which updates the card once.
+    let update = CardUpdate::replace_card(
+        used.response_code.clone(),
+        TextNoticeCard::new(CardAction::open_url("https://example.com/t/9"))
+            .main_title(CardMainTitle::new().title("Build failed (acknowledged)")),
+    );
+    update.clone().send(c).await?;
+    let again = update.send(c).await.err().ok_or("a code works once")?;
+    assert_eq!(code(&again), Some(60140));
+    let updates = wecom_sandbox::areas::messages::card_updates(w.admin().state());
+    assert_eq!(
+        updates.last().map(|u| u.msgid.as_str()),
+        Some(msgid.as_str())
+    );
+    // A key the card does not have, or a member who did not get it, is refused.
+    assert!(
+        w.admin()
+            .member_uses_card("lina", &msgid, "nope")
+            .await
+            .is_err()
+    );
+    assert!(
+        w.admin()
+            .member_uses_card("wangfang", &msgid, "ack")
+            .await
+            .is_err()
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn over_long_fields_are_cut_as_wecom_would() -> Res {
     let w = demo().await?;
     let c = &w.client;

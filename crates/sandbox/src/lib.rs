@@ -105,7 +105,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use wecom_core_auth::Secret;
 
-pub use admin::{Admin, AdminError, DirectoryChange, OAuthLogin, TokenTarget};
+pub use admin::{Admin, AdminError, CardUse, DirectoryChange, OAuthLogin, TokenTarget};
 pub use callbacks::{CallbackRecord, CallbackSettings};
 pub use clock::SandboxClock;
 pub use corp::Corp;

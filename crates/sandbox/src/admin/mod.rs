@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use wecom_callback::{Event, EventKind, Header, Inbound, Message, MessageBody};
+use wecom_callback::{Event, EventKind, Header, Inbound, Message, MessageBody, TemplateCardEvent};
 
 pub use crate::areas::auth::OAuthLogin;
 use crate::callbacks::{CallbackRecord, CallbackSettings, VerifyError};
@@ -79,6 +79,15 @@ pub enum NamedTarget {
     All,
     /// The contact-sync secret's tokens.
     Contact,
+}
+
+/// What [`Admin::member_uses_card`] did: the response_code the callback carried, and the pushes.
+#[derive(Debug, Clone, Serialize)]
+pub struct CardUse {
+    /// The single-use code for `message/update_template_card` (valid 72 hours).
+    pub response_code: String,
+    /// The callback pushes (none when the app has no callback URL).
+    pub records: Vec<CallbackRecord>,
 }
 
 /// In-process control of a running sandbox (the same operations as the `/sandbox/` HTTP API).
@@ -426,6 +435,77 @@ impl Admin {
         })
         .to_xml();
         Ok(self.push_to_app(&corpid, agentid, cfg, xml).await)
+    }
+
+    /// The member taps `key` on the template card of message `msgid`: an action of the card's
+    /// `action_menu` (the `...` menu; any card type, text_notice and news_notice included) pushes
+    /// `template_card_menu_event`, a button of a button_interaction card `template_card_event`.
+    /// Either carries a fresh response_code (single use, 72 hours) that lets the app update the
+    /// card with `message/update_template_card`, the only way a text_notice or news_notice card
+    /// gets one (doc 94945). Returns the code and the push records (none without a callback URL).
+    pub async fn member_uses_card(
+        &self,
+        userid: &str,
+        msgid: &str,
+        key: &str,
+    ) -> Result<CardUse, AdminError> {
+        let deliveries = self.state.deliveries(msgid);
+        let Some(mine) = deliveries
+            .iter()
+            .find(|d| d.userid.eq_ignore_ascii_case(userid))
+        else {
+            return Err(AdminError::Invalid(format!(
+                "member {userid:?} did not receive message {msgid:?}"
+            )));
+        };
+        if mine.msgtype != "template_card" || mine.recalled {
+            return Err(AdminError::Invalid(format!(
+                "message {msgid:?} is not a template card (or was recalled)"
+            )));
+        }
+        let card = &mine.message["template_card"];
+        let has_key = |list: &Value| {
+            list.as_array()
+                .is_some_and(|l| l.iter().any(|a| a["key"].as_str() == Some(key)))
+        };
+        let menu = has_key(&card["action_menu"]["action_list"]);
+        let button = !menu && has_key(&card["button_list"]);
+        if !menu && !button {
+            return Err(AdminError::Invalid(format!(
+                "the card of message {msgid:?} has no menu action or button with key {key:?}"
+            )));
+        }
+        let agentid = mine.agentid;
+        let recipients = deliveries.iter().map(|d| d.userid.clone()).collect();
+        let response_code =
+            crate::areas::messages::mint_card_code(&self.state, agentid, msgid, recipients);
+        let (corpid, userid, cfg) = self.app_sender_check(&mine.userid, agentid)?;
+        let mut fields = TemplateCardEvent::default();
+        fields.event_key = key.to_owned();
+        fields.task_id = card["task_id"].as_str().unwrap_or_default().to_owned();
+        fields.card_type = card["card_type"].as_str().unwrap_or_default().to_owned();
+        fields.response_code = response_code.clone();
+        let kind = if menu {
+            EventKind::TemplateCardMenuEvent(fields)
+        } else {
+            EventKind::TemplateCardEvent(fields)
+        };
+        let now = self.state.now_secs();
+        let xml = Inbound::Event(Event {
+            header: Header {
+                to_user_name: corpid.clone(),
+                from_user_name: userid,
+                create_time: now,
+                agent_id: Some(i64::from(agentid)),
+            },
+            kind,
+        })
+        .to_xml();
+        let records = self.push_to_app(&corpid, agentid, cfg, xml).await;
+        Ok(CardUse {
+            response_code,
+            records,
+        })
     }
 
     /// Applies a directory change and pushes `change_contact` to the contact-sync callback and to

@@ -284,6 +284,28 @@ async fn member_click(
     ))
 }
 
+#[derive(Deserialize)]
+struct CardBody {
+    msgid: String,
+    key: String,
+}
+
+/// `POST /sandbox/members/{userid}/card {"msgid", "key"}`: the member uses a card's menu action
+/// or button; answers `{"response_code", "records"}`.
+async fn member_card(
+    AxState(app): AxState<App>,
+    Path(userid): Path<String>,
+    body: BodyBytes,
+) -> Result<Response, AdminError> {
+    let b: CardBody = parse_json(&body)?;
+    let used = admin(&app)
+        .member_uses_card(&userid, &b.msgid, &b.key)
+        .await?;
+    Ok(ok(
+        json!({ "response_code": used.response_code, "callbacks": used.records }),
+    ))
+}
+
 async fn directory_change(
     AxState(app): AxState<App>,
     body: BodyBytes,
@@ -342,6 +364,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/jscode", post(js_code))
         .route("/sandbox/members/{userid}/send", post(member_send))
         .route("/sandbox/members/{userid}/click", post(member_click))
+        .route("/sandbox/members/{userid}/card", post(member_card))
         .route("/sandbox/directory", post(directory_change))
         .route("/sandbox/apps/{agentid}/callback", post(app_callback))
         .route("/sandbox/contact-callback", post(contact_callback))

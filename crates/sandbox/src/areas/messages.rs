@@ -136,6 +136,28 @@ fn book(state: &State) -> std::sync::Arc<Book> {
     state.extension::<Book>()
 }
 
+/// Mints a single-use response_code (valid 72 hours) for the card of `msgid` sent by `agentid`
+/// to `recipients`: what `template_card_event` / `template_card_menu_event` callbacks carry.
+pub(crate) fn mint_card_code(
+    state: &State,
+    agentid: u32,
+    msgid: &str,
+    recipients: Vec<String>,
+) -> String {
+    let code = random_id(32);
+    lock(&book(state).inner).codes.insert(
+        code.clone(),
+        CardCode {
+            agentid,
+            msgid: msgid.to_owned(),
+            recipients,
+            created: state.now_secs(),
+            used: false,
+        },
+    );
+    code
+}
+
 /// Template card updates applied so far (for tests and the web page).
 pub fn card_updates(state: &State) -> Vec<CardUpdate> {
     lock(&book(state).inner).card_updates.clone()
@@ -294,20 +316,8 @@ fn prepare_send(
         &req.content,
         MessageContent::TemplateCard(t) if matches!(t.card, TemplateCard::ButtonInteraction(_) | TemplateCard::VoteInteraction(_) | TemplateCard::MultipleInteraction(_))
     );
-    let response_code = interactive.then(|| {
-        let code = random_id(32);
-        lock(&book(state).inner).codes.insert(
-            code.clone(),
-            CardCode {
-                agentid,
-                msgid: msgid.clone(),
-                recipients: resolved.users.clone(),
-                created: state.now_secs(),
-                used: false,
-            },
-        );
-        code
-    });
+    let response_code =
+        interactive.then(|| mint_card_code(state, agentid, &msgid, resolved.users.clone()));
     let parse = |v: &[String]| {
         v.iter()
             .filter_map(|s| s.parse::<u32>().ok())
