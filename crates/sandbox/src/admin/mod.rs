@@ -480,11 +480,13 @@ impl Admin {
         let response_code =
             crate::areas::messages::mint_card_code(&self.state, agentid, msgid, recipients);
         let (corpid, userid, cfg) = self.app_sender_check(&mine.userid, agentid)?;
-        let mut fields = TemplateCardEvent::default();
-        fields.event_key = key.to_owned();
-        fields.task_id = card["task_id"].as_str().unwrap_or_default().to_owned();
-        fields.card_type = card["card_type"].as_str().unwrap_or_default().to_owned();
-        fields.response_code = response_code.clone();
+        let fields = TemplateCardEvent {
+            event_key: key.to_owned(),
+            task_id: card["task_id"].as_str().unwrap_or_default().to_owned(),
+            card_type: card["card_type"].as_str().unwrap_or_default().to_owned(),
+            response_code: response_code.clone(),
+            ..TemplateCardEvent::default()
+        };
         let kind = if menu {
             EventKind::TemplateCardMenuEvent(fields)
         } else {
