@@ -1222,7 +1222,10 @@ impl Inner {
                 json_type && body.first() == Some(&b'{')
             }
         };
-        if check_envelope {
+        // WeCom's success answers begin `{"errcode":0,`: then the envelope needs no parse of its
+        // own (the typed decode below reads the body once). Anything else is parsed in full.
+        const OK_PREFIX: &[u8] = br#"{"errcode":0,"#;
+        if check_envelope && !body.starts_with(OK_PREFIX) {
             let envelope: Envelope<'_> =
                 serde_json::from_slice(&body).map_err(|e| Error::Decode {
                     endpoint: meta.name,
