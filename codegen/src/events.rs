@@ -44,7 +44,7 @@ use crate::names;
 type Name = Spanned<String>;
 
 /// `spec/events.toml`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsFile {
     /// Where the generated code goes.
@@ -61,7 +61,7 @@ pub struct EventsFile {
 }
 
 /// `[callback]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// The crate receiving `src/generated/events.rs`.
@@ -69,16 +69,20 @@ pub struct Target {
 }
 
 /// A message type, an event or a change type.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
     /// `MsgType` value (messages only).
+    #[schemars(with = "Option<String>")]
     pub msg_type: Option<Name>,
     /// `Event` value (events only).
+    #[schemars(with = "Option<String>")]
     pub event: Option<Name>,
     /// `ChangeType` value (changes only).
+    #[schemars(with = "Option<String>")]
     pub change_type: Option<Name>,
     /// The Rust variant name.
+    #[schemars(with = "String")]
     pub variant: Name,
     /// What it means.
     pub doc: String,
@@ -88,6 +92,7 @@ pub struct Variant {
     #[serde(default)]
     pub field: Vec<Field>,
     /// A record holding its fields (a tuple variant).
+    #[schemars(with = "Option<String>")]
     pub wraps: Option<Name>,
     /// With `wraps`: the child element the record is read from (default: the root).
     pub element: Option<String>,
@@ -95,6 +100,7 @@ pub struct Variant {
     #[serde(default)]
     pub boxed: bool,
     /// Events only: the enum of its `ChangeType` values.
+    #[schemars(with = "Option<String>")]
     pub changes: Option<Name>,
     /// Events only: the `ChangeType` values.
     #[serde(default)]
@@ -102,10 +108,11 @@ pub struct Variant {
 }
 
 /// `[[record]]`: a struct.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
     /// The Rust type name.
+    #[schemars(with = "String")]
     pub name: Name,
     /// What it is.
     pub doc: String,
@@ -115,17 +122,21 @@ pub struct Record {
 }
 
 /// One field.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Field {
     /// The XML element name.
+    #[schemars(with = "String")]
     pub xml: Name,
     /// The Rust field name (default: snake_case of `xml`).
+    #[schemars(with = "Option<String>")]
     pub name: Option<Name>,
     /// See the module docs.
     #[serde(rename = "type")]
+    #[schemars(with = "String")]
     pub ty: Name,
     /// `list` only: the item type.
+    #[schemars(with = "Option<String>")]
     pub item: Option<Name>,
     /// `list` only: the separator of a list written in one element.
     pub delimiter: Option<String>,

@@ -244,6 +244,17 @@ pub fn generate(job: &Job) -> Result<Vec<GeneratedFile>, Diagnostics> {
             path: path.to_owned(),
             contents: spec_schema(),
         });
+        if job.events.is_some() {
+            // Beside the spec's schema: `spec/events.schema.json`.
+            let events_path = match path.strip_suffix("schema.json") {
+                Some(dir) => format!("{dir}events.schema.json"),
+                None => format!("{path}.events"),
+            };
+            out.push(GeneratedFile {
+                path: events_path,
+                contents: events_schema(),
+            });
+        }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
@@ -270,6 +281,12 @@ fn mod_rs(modules: &[(String, String)]) -> String {
 /// `spec/schema.json`: the JSON schema of a spec file, from the types in [`spec`].
 pub fn spec_schema() -> String {
     let schema = schemars::schema_for!(spec::SpecFile);
+    openapi::to_canonical_json(&schema.to_value())
+}
+
+/// `spec/events.schema.json`: the JSON schema of `spec/events.toml`, from the types that read it.
+pub fn events_schema() -> String {
+    let schema = schemars::schema_for!(events::EventsFile);
     openapi::to_canonical_json(&schema.to_value())
 }
 
