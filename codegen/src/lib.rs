@@ -67,6 +67,7 @@
 
 pub mod spec;
 
+mod calls;
 mod check;
 mod diag;
 pub mod docdates;

@@ -18,6 +18,7 @@ pub mod error;
 pub mod generated;
 pub mod jssdk;
 pub mod oauth;
+pub mod raw;
 pub mod redact;
 pub mod retry;
 pub mod secret;
@@ -35,6 +36,7 @@ pub use error::{
     TransportError, TransportErrorKind,
 };
 pub use generated::auth::{Auth, AuthExt};
+pub use raw::{JsonEndpoint, RawCall};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 #[cfg(feature = "redis")]
