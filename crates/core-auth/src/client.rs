@@ -619,6 +619,8 @@ struct Prepared<'a> {
     name: &'static str,
     method: crate::endpoint::Method,
     response: ResponseKind,
+    /// A raw call that wants WeCom's answer as it came, also with a final non-zero errcode.
+    verbatim: bool,
     credential: Credential<'a>,
     /// `{api_base}{path}` and the query, without the credential.
     url: String,
@@ -797,20 +799,21 @@ impl Inner {
     ) -> Result<E::Response, Error> {
         let run = async {
             let prepared = self.prepare(sel, request)?;
-            self.run(prepared, E::decode).await
+            self.run(prepared, |body, _| E::decode(body)).await
         };
         self.traced(sel, E::META.name, run).await
     }
 
     /// A raw call ([`Client::raw`](crate::Client::raw)) through the same stages as [`Inner::call`].
-    pub(crate) async fn call_raw(
+    pub(crate) async fn call_raw<T>(
         &self,
         sel: &Selection,
         raw: crate::raw::RawParts,
-    ) -> Result<serde_json::Value, Error> {
+        decode: fn(Bytes, &HeaderMap) -> Result<T, DecodeError>,
+    ) -> Result<T, Error> {
         let run = async {
             let prepared = self.prepare_raw(sel, raw)?;
-            self.run(prepared, crate::raw::decode_value).await
+            self.run(prepared, decode).await
         };
         self.traced(sel, crate::raw::RAW_NAME, run).await
     }
@@ -858,7 +861,7 @@ impl Inner {
     async fn run<T>(
         &self,
         prepared: Prepared<'_>,
-        decode: fn(Bytes) -> Result<T, DecodeError>,
+        decode: fn(Bytes, &HeaderMap) -> Result<T, DecodeError>,
     ) -> Result<T, Error> {
         let mut tries = Tries::default();
         loop {
@@ -928,21 +931,34 @@ impl Inner {
         let name = crate::raw::RAW_NAME;
         let path = raw.checked_path()?;
         let credential = self.credential(raw.credential, sel, &path)?;
-        let body = match &raw.body {
-            Some(json) => RequestBody::Json(Bytes::from(json.to_string())),
-            None => RequestBody::Empty,
+        let mut headers = Vec::new();
+        let body = match (&raw.body, &raw.bytes) {
+            (_, Some((content_type, bytes))) => {
+                headers.push(("content-type", content_type.clone()));
+                RequestBody::Json(bytes.clone())
+            }
+            (Some(json), None) => RequestBody::Json(Bytes::from(json.to_string())),
+            (None, None) => RequestBody::Empty,
         };
-        self.assemble(Assemble {
+        let mut prepared = self.assemble(Assemble {
             name,
             method: raw.method,
             path: &path,
-            response: ResponseKind::Json,
+            // A verbatim call passes any answer on (JSON or a file); the envelope of a JSON one
+            // is still read, so token errors and transient failures are handled as always.
+            response: if raw.verbatim {
+                ResponseKind::Binary
+            } else {
+                ResponseKind::Json
+            },
             credential,
             query: raw.query.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            headers: Vec::new(),
+            headers,
             body,
             retry_safe: raw.retry_safe(),
-        })
+        })?;
+        prepared.verbatim = raw.verbatim;
+        Ok(prepared)
     }
 
     /// The end of stage 1, shared by typed and raw calls: the URL (without the credential),
@@ -998,13 +1014,16 @@ impl Inner {
         } else {
             self.timeout
         };
-        if let RequestBody::Json(_) = body {
+        if let RequestBody::Json(_) = body
+            && !headers.contains_key(CONTENT_TYPE)
+        {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         Ok(Prepared {
             name,
             method,
             response,
+            verbatim: false,
             credential,
             url,
             sep,
@@ -1048,7 +1067,7 @@ impl Inner {
         &self,
         prepared: &Prepared<'_>,
         url: String,
-        decode: fn(Bytes) -> Result<T, DecodeError>,
+        decode: fn(Bytes, &HeaderMap) -> Result<T, DecodeError>,
     ) -> Result<T, Error> {
         tracing::trace!(url = %crate::redact::mask_url(&url), "sending");
         let mut headers = prepared.headers.clone();
@@ -1174,7 +1193,7 @@ impl Inner {
         prepared: &Prepared<'_>,
         body: Bytes,
         headers: &HeaderMap,
-        decode: fn(Bytes) -> Result<T, DecodeError>,
+        decode: fn(Bytes, &HeaderMap) -> Result<T, DecodeError>,
     ) -> Result<T, Error> {
         let name = prepared.name;
         let check_envelope = match prepared.response {
@@ -1195,10 +1214,17 @@ impl Inner {
                     source: DecodeError::new(e.to_string(), &body),
                 })?;
             if envelope.errcode != 0 {
-                return Err(ApiError::new(name, envelope.errcode, &envelope.errmsg).into());
+                let api = ApiError::new(name, envelope.errcode, &envelope.errmsg);
+                // A verbatim call gets a final answer as it is; a rejected token and a transient
+                // failure still go to `classify` (refresh and resend, backoff).
+                let final_answer = !TOKEN_REJECTED.contains(&envelope.errcode)
+                    && api.class() != ErrorClass::Transient;
+                if !(prepared.verbatim && final_answer) {
+                    return Err(api.into());
+                }
             }
         }
-        decode(body).map_err(|source| Error::Decode {
+        decode(body, headers).map_err(|source| Error::Decode {
             endpoint: name,
             source,
         })

@@ -36,7 +36,7 @@ pub use error::{
     TransportError, TransportErrorKind,
 };
 pub use generated::auth::{Auth, AuthExt};
-pub use raw::{JsonEndpoint, RawCall};
+pub use raw::{JsonEndpoint, RawAnswer, RawCall};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 #[cfg(feature = "redis")]

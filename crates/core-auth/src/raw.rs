@@ -12,6 +12,7 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
+use http::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -68,6 +69,10 @@ pub(crate) struct RawParts {
     pub(crate) body: Option<serde_json::Value>,
     pub(crate) credential: CredentialKind,
     pub(crate) idempotent: Option<bool>,
+    /// A body sent as it is, with its content type (a proxy forwarding what it received).
+    pub(crate) bytes: Option<(String, Bytes)>,
+    /// Answer WeCom's reply as it came ([`RawCall::send_verbatim`]).
+    pub(crate) verbatim: bool,
 }
 
 impl Client {
@@ -84,6 +89,8 @@ impl Client {
                 body: None,
                 credential: CredentialKind::App,
                 idempotent: None,
+                bytes: None,
+                verbatim: false,
             },
         }
     }
@@ -100,6 +107,14 @@ impl RawCall {
     /// The JSON body (sent as `application/json`). A `POST` without one sends `{}`.
     pub fn json(mut self, body: serde_json::Value) -> Self {
         self.parts.body = Some(body);
+        self
+    }
+
+    /// A body sent as it is, with its content type (for example a `multipart/form-data` upload
+    /// received by a proxy). Replaces [`RawCall::json`].
+    pub fn body(mut self, content_type: impl Into<String>, body: impl Into<Bytes>) -> Self {
+        self.parts.bytes = Some((content_type.into(), body.into()));
+        self.parts.body = None;
         self
     }
 
@@ -120,11 +135,22 @@ impl RawCall {
     /// a query name) before any I/O, then the same typed errors as every call.
     pub async fn send(self) -> Result<serde_json::Value, Error> {
         let RawCall { client, mut parts } = self;
-        if parts.method == Method::Post && parts.body.is_none() {
+        if parts.method == Method::Post && parts.body.is_none() && parts.bytes.is_none() {
             parts.body = Some(serde_json::Value::Object(serde_json::Map::new()));
         }
         let sel = client.selection();
-        client.inner.call_raw(&sel, parts).await
+        client.inner.call_raw(&sel, parts, decode_value).await
+    }
+
+    /// Sends the call and returns WeCom's answer as it came: a JSON answer with any final
+    /// `errcode` (the caller reads it), or a file. A rejected token is still refreshed and the call
+    /// sent once more, and transient failures are still retried when safe; when those run out,
+    /// or before any I/O, the error is returned as with [`RawCall::send`]. For proxies.
+    pub async fn send_verbatim(self) -> Result<RawAnswer, Error> {
+        let RawCall { client, mut parts } = self;
+        parts.verbatim = true;
+        let sel = client.selection();
+        client.inner.call_raw(&sel, parts, answer_as_is).await
     }
 }
 
@@ -191,8 +217,59 @@ impl RawParts {
 }
 
 /// Reads a successful raw answer.
-pub(crate) fn decode_value(body: Bytes) -> Result<serde_json::Value, DecodeError> {
+pub(crate) fn decode_value(body: Bytes, _: &HeaderMap) -> Result<serde_json::Value, DecodeError> {
     serde_json::from_slice(&body).map_err(|e| DecodeError::new(e.to_string(), &body))
+}
+
+fn answer_as_is(body: Bytes, headers: &HeaderMap) -> Result<RawAnswer, DecodeError> {
+    let header = |name: http::header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(http::header::CONTENT_TYPE);
+    let errcode = if body.first() == Some(&b'{') {
+        serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .map(|v| {
+                v.get("errcode")
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(0)
+            })
+    } else {
+        None
+    };
+    Ok(RawAnswer {
+        content_type,
+        content_disposition: header(http::header::CONTENT_DISPOSITION),
+        errcode,
+        body,
+    })
+}
+
+/// WeCom's answer to [`RawCall::send_verbatim`], as it came.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct RawAnswer {
+    /// The answer's `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The answer's `Content-Disposition` (a file's name), if any.
+    pub content_disposition: Option<String>,
+    /// The `errcode` of a JSON answer (0 when it has none); `None` for a file.
+    pub errcode: Option<i64>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl std::fmt::Debug for RawAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawAnswer")
+            .field("content_type", &self.content_type)
+            .field("errcode", &self.errcode)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One endpoint of the spec, callable with JSON: its static facts and a function that reads the

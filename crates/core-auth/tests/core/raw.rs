@@ -169,3 +169,52 @@ async fn a_json_endpoint_reads_validates_and_sends_the_typed_request() {
         "only the good call was sent"
     );
 }
+
+#[tokio::test]
+async fn a_verbatim_call_answers_final_errcodes_and_files_as_they_came() {
+    let fake = Fake::start().await;
+    let client = builder(&fake).build().unwrap();
+    fake.fail_next(
+        "raw/denied",
+        [Fault::Errcode(
+            60011,
+            "no privilege to access/modify contact/party/agent",
+        )],
+    );
+    let answer = client
+        .raw(Method::Get, "raw/denied")
+        .send_verbatim()
+        .await
+        .expect("a final errcode is an answer");
+    assert_eq!(answer.errcode, Some(60011));
+    let v: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(v["errcode"], 60011);
+
+    let file = client
+        .raw(Method::Get, "media/get")
+        .send_verbatim()
+        .await
+        .unwrap();
+    assert_eq!(file.errcode, None);
+    assert_eq!(&file.body[..], b"\x89PNG raw bytes");
+    assert_eq!(
+        file.content_type.as_deref(),
+        Some("application/octet-stream")
+    );
+
+    fake.revoke_all_tokens();
+    let answer = client
+        .raw(Method::Post, "upload")
+        .body("multipart/form-data; boundary=XYZ", "--XYZ--\r\n")
+        .send_verbatim()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.errcode,
+        Some(0),
+        "the rejected token was refreshed and the call resent"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(v["content_type"], "multipart/form-data; boundary=XYZ");
+    assert_eq!(fake.hits("upload"), 2);
+}
