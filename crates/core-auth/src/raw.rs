@@ -331,14 +331,30 @@ fn from_json<E: Endpoint + DeserializeOwned>(json: serde_json::Value) -> Result<
         .in_context(name)
         .into());
     }
-    serde_json::from_value(json).map_err(|e| {
-        let msg = e.to_string();
-        let field = msg
-            .split('`')
-            .nth(1)
-            .filter(|_| msg.contains("field"))
-            .unwrap_or("request")
-            .to_owned();
-        InvalidInput::new(field, msg).in_context(name).into()
+    serde_path_to_error::deserialize(json).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "request".to_owned()
+        } else {
+            path
+        };
+        let msg = e.into_inner().to_string();
+        // A missing field is reported at its parent: name the field itself.
+        match msg
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
+            Some(missing) => {
+                let field = if field == "request" {
+                    missing.to_owned()
+                } else {
+                    format!("{field}.{missing}")
+                };
+                InvalidInput::new(field, "is required but missing")
+            }
+            None => InvalidInput::new(field, msg),
+        }
+        .in_context(name)
+        .into()
     })
 }
