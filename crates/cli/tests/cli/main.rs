@@ -6,5 +6,6 @@ mod callback;
 mod common;
 mod config;
 mod console;
+mod newman;
 mod offline;
 mod sandbox;
