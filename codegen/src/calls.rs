@@ -40,11 +40,7 @@ pub(crate) fn table(area: &LArea<'_>) -> TokenStream {
         .filter(|ep| !json_callable(ep))
         .map(|ep| ep.name)
         .collect();
-    let mut text = format!(
-        "Every endpoint of this area callable with JSON ({} of {}): the request read from a JSON\nobject of its fields, checked by its `validate()`, sent with `Client::execute`, the answer\ngiven back as JSON. Used by tools that call endpoints by name (`wecom api`).",
-        rows.len(),
-        area.endpoints.len()
-    );
+    let mut text = "Every endpoint of this area callable with JSON (a JSON answer, no file upload): the request\nread from a JSON object of its fields, checked by its `validate()`, sent with `Client::execute`,\nthe answer given back as JSON. Used by tools that call endpoints by name (`wecom api`).".to_owned();
     if !skipped.is_empty() {
         text.push_str(&format!(
             "\n\nLeft out (a file upload or a binary answer): `{}`.",
