@@ -43,6 +43,8 @@ pub struct Field {
     pub is_string: bool,
     /// Limits as the spec gives them, e.g. `1-64 bytes`, `at most 20 items`, `errcode 40003`.
     pub limits: Vec<String>,
+    /// A secret (`format: password`): never taken from the command line.
+    pub secret: bool,
     pub doc: String,
 }
 
@@ -62,6 +64,8 @@ pub struct Endpoint {
     pub fields: Vec<Field>,
     /// Whether the answer is a file (raw bytes) rather than JSON.
     pub binary: bool,
+    /// Fields of the answer that are secrets (tokens, tickets, session keys): masked when shown.
+    pub secret_answers: Vec<String>,
 }
 
 impl Endpoint {
@@ -182,6 +186,19 @@ fn parse(text: &str) -> Vec<Endpoint> {
                 binary: op
                     .pointer("/responses/200/content/application~1octet-stream")
                     .is_some(),
+                secret_answers: op
+                    .pointer("/responses/200/content/application~1json/schema")
+                    .map(|schema| {
+                        properties(schema, &schemas, false)
+                            .into_iter()
+                            .filter(|(_, p, _)| {
+                                resolve(p, &schemas).get("format").and_then(Value::as_str)
+                                    == Some("password")
+                            })
+                            .map(|(n, _, _)| n)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             });
         }
     }
@@ -347,6 +364,7 @@ fn field(
         ty,
         is_string,
         limits,
+        secret: schema.get("format").and_then(Value::as_str) == Some("password"),
         doc,
     }
 }
@@ -407,6 +425,14 @@ mod tests {
                 .any(|f| f.name == "agentid" && f.required)
         );
         assert!(find("media_get").unwrap().binary);
+        let gettoken = find("gettoken").unwrap();
+        assert_eq!(gettoken.secret_answers, ["access_token"]);
+        assert!(
+            gettoken
+                .fields
+                .iter()
+                .any(|f| f.name == "corpsecret" && f.secret)
+        );
         assert!(!get.binary);
         for e in all() {
             assert!(

@@ -200,6 +200,9 @@ pub struct ApiArgs {
     /// (a GET always is).
     #[arg(long, requires = "raw")]
     pub idempotent: bool,
+    /// Print tokens, tickets and keys in the answer (masked otherwise). Handle them like passwords.
+    #[arg(long)]
+    pub reveal: bool,
     /// Show the endpoint's fields, limits and doc link (or this help without an endpoint).
     #[arg(long, short = 'h')]
     pub help: bool,

@@ -105,7 +105,25 @@ pub async fn run(ctx: &Ctx, args: ApiArgs) -> Result<(), CliError> {
                 .await?
         }
     };
+    let answer = if args.reveal {
+        answer
+    } else {
+        mask_secrets(answer, &endpoint.secret_answers)
+    };
     print_answer(ctx, &answer)
+}
+
+/// The answer with its secret fields (tokens, tickets, session keys) replaced by their length.
+fn mask_secrets(mut answer: Value, secret_fields: &[String]) -> Value {
+    if let Value::Object(map) = &mut answer {
+        for name in secret_fields {
+            if let Some(Value::String(v)) = map.get(name) {
+                let shown = format!("*** ({} bytes; --reveal prints it)", v.len());
+                map.insert(name.clone(), Value::String(shown));
+            }
+        }
+    }
+    answer
 }
 
 /// `wecom api --raw METHOD PATH`.
@@ -142,6 +160,11 @@ async fn raw(ctx: &Ctx, args: &ApiArgs) -> Result<(), CliError> {
         call = call.idempotent(true);
     }
     let answer = call.send().await?;
+    // A path of the spec called raw: its secret answers are masked all the same.
+    let answer = match catalogue::find(path) {
+        Some(known) if !args.reveal => mask_secrets(answer, &known.secret_answers),
+        _ => answer,
+    };
     print_answer(ctx, &answer)
 }
 
@@ -258,6 +281,12 @@ fn parse_field(arg: &str, endpoint: Option<&Endpoint>) -> Result<(String, Value)
             "`{}` has no field `{top}`; its fields: {}",
             endpoint.name,
             names.join(", ")
+        )));
+    }
+    if let Some(f) = known.filter(|f| f.secret) {
+        return Err(CliError::Usage(format!(
+            "field `{}` is a secret: secrets are never taken from the command line; put it in a JSON file and pass --body FILE (or --body - and stdin)",
+            f.name
         )));
     }
     let as_json = json || known.is_some_and(|f| !f.is_string && !name.contains('.'));
@@ -466,6 +495,17 @@ mod tests {
         );
         assert!(parse_field("nosuchfield=1", Some(send)).is_err());
         assert!(parse_field("novalue", None).is_err());
+        let gettoken = catalogue::find("gettoken").unwrap();
+        let e = parse_field("corpsecret=s3cret", Some(gettoken)).unwrap_err();
+        assert!(e.to_string().contains("--body"), "{e}");
+        let masked = mask_secrets(
+            json!({"access_token": "abcd", "expires_in": 7200}),
+            &gettoken.secret_answers,
+        );
+        assert_eq!(
+            masked,
+            json!({"access_token": "*** (4 bytes; --reveal prints it)", "expires_in": 7200})
+        );
         let mut m = Map::new();
         set_path(&mut m, "text.content", json!("a")).unwrap();
         set_path(&mut m, "msgtype", json!("text")).unwrap();

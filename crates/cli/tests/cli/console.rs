@@ -358,3 +358,41 @@ async fn the_proxy_adds_the_right_token_and_retries_once_after_a_revoked_one() {
         assert!(!log.contains(&secret), "{log}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_stay_off_the_command_line_and_out_of_answers() {
+    let sb = Sandbox::start().await.expect("sandbox starts");
+    let creds = sb.credentials();
+    let secret = creds.apps[0].secret.expose().to_owned();
+    let argv = at(
+        &sb,
+        &[
+            "api",
+            "gettoken",
+            "-f",
+            "corpid=x",
+            "-f",
+            &format!("corpsecret={secret}"),
+        ],
+    )
+    .await;
+    assert_eq!(argv.code, 2);
+    assert!(argv.error_line().contains("--body"), "{}", argv.stderr);
+
+    let mut cmd = wecom(&["--json", "api", "gettoken", "--body", "-"]);
+    sandbox_env(&mut cmd, &sb);
+    let body = json!({"corpid": creds.corpid, "corpsecret": secret}).to_string();
+    let out = tokio::task::spawn_blocking(move || crate::common::run_with_stdin(cmd, &body))
+        .await
+        .unwrap();
+    let v = out.json();
+    assert!(
+        v["access_token"].as_str().unwrap().starts_with("***"),
+        "{v}"
+    );
+    assert_eq!(v["expires_in"], 7200);
+    let raw = at(&sb, &["--json", "api", "--raw", "GET", "get_jsapi_ticket"])
+        .await
+        .json();
+    assert_eq!(raw["errcode"], 0, "{raw}");
+}
