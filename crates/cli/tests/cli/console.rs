@@ -253,10 +253,20 @@ impl ProxyProcess {
 
 /// One HTTP/1.1 exchange on loopback: (status, body).
 async fn http(url: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    http_typed(url, method, path, body.map(|b| ("application/json", b))).await
+}
+
+/// One HTTP/1.1 exchange with a body of the given content type.
+async fn http_typed(
+    url: &str,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &str)>,
+) -> (u16, String) {
     let host = url.trim_start_matches("http://").to_owned();
     let request = match body {
-        Some(b) => format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+        Some((content_type, b)) => format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
             b.len()
         ),
         None => format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
@@ -336,6 +346,23 @@ async fn the_proxy_adds_the_right_token_and_retries_once_after_a_revoked_one() {
     );
     let (status, _) = http(&url, "GET", "/elsewhere", None).await;
     assert_eq!(status, 404);
+
+    // A file upload (what curl -F sends) is forwarded as it came.
+    let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"media\"; filename=\"note.txt\"\r\nContent-Type: text/plain\r\n\r\nhello from the proxy\r\n--XyZ--\r\n";
+    let (_, body) = http_typed(
+        &url,
+        "POST",
+        "/cgi-bin/media/upload?type=file",
+        Some(("multipart/form-data; boundary=XyZ", multipart)),
+    )
+    .await;
+    let uploaded = json_in(&body);
+    assert_eq!(uploaded["errcode"], 0, "{uploaded}");
+    let id = uploaded["media_id"].as_str().unwrap();
+    assert!(
+        admin.media().iter().any(|m| m.media_id == id),
+        "stored in the sandbox"
+    );
 
     let log = proxy.stop();
     assert!(
