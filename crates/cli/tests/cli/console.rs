@@ -347,6 +347,22 @@ async fn the_proxy_adds_the_right_token_and_retries_once_after_a_revoked_one() {
     let (status, _) = http(&url, "GET", "/elsewhere", None).await;
     assert_eq!(status, 404);
 
+    // A group robot's key is the caller's own: passed through, never replaced by a token.
+    let (_, body) = http(
+        &url,
+        "POST",
+        "/cgi-bin/webhook/send?key=sandbox-robot-key-0001",
+        Some(r#"{"msgtype":"text","text":{"content":"机器人经代理"}}"#),
+    )
+    .await;
+    assert_eq!(json_in(&body)["errcode"], 0, "{body}");
+    assert!(
+        admin
+            .robot_messages()
+            .iter()
+            .any(|m| m.message.to_string().contains("机器人经代理"))
+    );
+
     // A file upload (what curl -F sends) is forwarded as it came.
     let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"media\"; filename=\"note.txt\"\r\nContent-Type: text/plain\r\n\r\nhello from the proxy\r\n--XyZ--\r\n";
     let (_, body) = http_typed(
