@@ -53,15 +53,32 @@ pub(crate) const RAW_NAME: &str = "raw";
 /// # let _ = user;
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 #[must_use = "a raw call does nothing until `.send().await`"]
 pub struct RawCall {
     client: Client,
     parts: RawParts,
 }
 
+/// Shows the method, path, query names, credential and body size: never a query value or the
+/// body, which may carry a secret (`gettoken`'s `corpsecret`).
+impl std::fmt::Debug for RawCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &self.parts;
+        let names: Vec<&str> = p.query.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("RawCall")
+            .field("method", &p.method)
+            .field("path", &p.path)
+            .field("query_names", &names)
+            .field("credential", &p.credential)
+            .field("idempotent", &p.idempotent)
+            .field("json_body", &p.body.is_some())
+            .field("body_len", &p.bytes.as_ref().map(|(_, b)| b.len()))
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a raw call sends (also what the pipeline reads).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct RawParts {
     pub(crate) method: Method,
     pub(crate) path: String,

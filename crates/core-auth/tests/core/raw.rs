@@ -115,6 +115,15 @@ async fn bad_raw_input_is_refused_before_any_io_and_errors_mask_the_token() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("access_token"), "{e}");
+    let call = client
+        .raw(Method::Get, "gettoken")
+        .query("corpsecret", SECRET_A)
+        .json(json!({"secret": SECRET_A}));
+    let shown = format!("{call:?}");
+    assert!(
+        !shown.contains(SECRET_A) && shown.contains("corpsecret"),
+        "{shown}"
+    );
     let e = client
         .raw(Method::Post, "user/create")
         .credential(CredentialKind::Contact)
