@@ -26,7 +26,9 @@ Examples:
   wecom api --raw POST externalcontact/get_follow_user_list
 
 The token is chosen by the endpoint's credential kind (--raw: --credential, default the app's),
-cached and refreshed by the SDK. An errcode in the answer is explained (`wecom errcode N`).";
+cached and refreshed by the SDK. An errcode in the answer is explained (`wecom errcode N`).
+A group robot's endpoints (webhook_send) take the robot's key from WECOM_ROBOT_KEY. Secret fields
+(gettoken's corpsecret) are refused on the command line: put them in --body FILE or --body -.";
 
 /// Whether this `api` invocation needs no configuration (listing, help).
 pub fn offline(command: &Command) -> bool {
@@ -68,7 +70,10 @@ pub async fn run(ctx: &Ctx, args: ApiArgs) -> Result<(), CliError> {
         )));
     }
     let fields = collect_fields(&args, Some(endpoint))?;
-    let client = ctx.client()?;
+    let mut client = ctx.client()?;
+    if endpoint.credential == "robot_key" {
+        client = client.robot(robot_key()?);
+    }
     let typed = wecom::json_endpoints().find(|e| e.meta.name == endpoint.name);
     let answer = match typed {
         Some(call) => (call.call)(&client, Value::Object(fields)).await?,
@@ -124,6 +129,18 @@ fn mask_secrets(mut answer: Value, secret_fields: &[String]) -> Value {
         }
     }
     answer
+}
+
+/// A group robot's key, from `WECOM_ROBOT_KEY` (a secret: never a command-line value).
+fn robot_key() -> Result<wecom::Secret, CliError> {
+    match std::env::var("WECOM_ROBOT_KEY") {
+        // The client masks the key in every URL it shows (`key=***`).
+        Ok(k) if !k.trim().is_empty() => Ok(wecom::Secret::new(k.trim())),
+        _ => Err(CliError::config(
+            "a group robot's endpoint needs the robot's key",
+            "export WECOM_ROBOT_KEY (the `key=` of the robot's webhook URL)",
+        )),
+    }
 }
 
 /// `wecom api --raw METHOD PATH`.
