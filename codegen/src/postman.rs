@@ -34,6 +34,8 @@ pub struct SandboxEnv<'a> {
     pub contact_secret: &'a str,
     /// A member of the demo corp, for `{{userid}}`.
     pub userid: &'a str,
+    /// System apps' secrets by name (`external_contact` ...), as `<name>_secret` variables.
+    pub system_secrets: &'a [(&'a str, &'a str)],
 }
 
 /// Where to write the collection and the environment, and the environment's values.
@@ -55,10 +57,17 @@ fn credential(c: Credential) -> &'static str {
         Credential::Contact => "contact",
         Credential::AppOrContact => "app_or_contact",
         Credential::RobotKey => "robot_key",
+        // A system app's own secret: `<name>_secret` in the script, else `corpsecret`.
+        other => other.system_app().map_or("app", |(_, name, _)| name),
     }
 }
 
-fn credential_doc(c: Credential) -> &'static str {
+fn credential_doc(c: Credential) -> String {
+    if let Some((_, name, title)) = c.system_app() {
+        return format!(
+            "the {title} system app's access_token (`{name}_secret`), else the app's (`corpsecret`)"
+        );
+    }
     match c {
         Credential::None => "no token",
         Credential::App => "the app's access_token (`corpsecret`)",
@@ -67,7 +76,9 @@ fn credential_doc(c: Credential) -> &'static str {
             "the contact-sync access_token when `contact_secret` is set, else the app's"
         }
         Credential::RobotKey => "a group robot's `key` (`robot_key`)",
+        _ => "the app's access_token (`corpsecret`)",
     }
+    .to_owned()
 }
 
 /// The pre-request script: which credential each path needs, then the cached or a new token.
@@ -420,16 +431,20 @@ pub(crate) fn collection(low: &Lowered, version: &str) -> Value {
 /// The sandbox environment.
 pub(crate) fn environment(env: &SandboxEnv) -> Value {
     let var = |key: &str, value: Value, secret: bool| json!({"key": key, "value": value, "type": if secret { "secret" } else { "default" }, "enabled": true});
+    let mut values = vec![
+        var("base_url", json!(env.base_url), false),
+        var("corpid", json!(env.corpid), false),
+        var("corpsecret", json!(env.corpsecret), true),
+        var("contact_secret", json!(env.contact_secret), true),
+        var("agentid", json!(env.agentid.to_string()), false),
+        var("userid", json!(env.userid), false),
+    ];
+    for (name, secret) in env.system_secrets {
+        values.push(var(&format!("{name}_secret"), json!(secret), true));
+    }
     json!({
         "name": "wecom sandbox (wecom sandbox --port 8088)",
-        "values": [
-            var("base_url", json!(env.base_url), false),
-            var("corpid", json!(env.corpid), false),
-            var("corpsecret", json!(env.corpsecret), true),
-            var("contact_secret", json!(env.contact_secret), true),
-            var("agentid", json!(env.agentid.to_string()), false),
-            var("userid", json!(env.userid), false),
-        ],
+        "values": values,
         "_postman_variable_scope": "environment",
     })
 }
@@ -485,6 +500,7 @@ note = { type = "string", doc = "A note." }
                 corpsecret: "s1",
                 contact_secret: "s2",
                 userid: "u",
+                system_secrets: &[("kf", "s3")],
             },
         });
         let files = crate::generate(&job).unwrap();
@@ -534,5 +550,6 @@ note = { type = "string", doc = "A note." }
         .unwrap();
         assert_eq!(e["values"][1]["value"], "wwdemo");
         assert_eq!(e["values"][2]["type"], "secret");
+        assert_eq!(e["values"][6]["key"], "kf_secret");
     }
 }

@@ -263,6 +263,20 @@ pub const SANDBOX_ENV: wecom_codegen::SandboxEnv<'static> = wecom_codegen::Sandb
     corpsecret: "sandbox-approval-app-secret-000000000000002",
     contact_secret: "sandbox-contact-sync-secret-0000000000000001",
     userid: "chenjing",
+    system_secrets: &[
+        (
+            "external_contact",
+            "sandbox-external_contact-secret------------",
+        ),
+        ("kf", "sandbox-kf-secret--------------------------"),
+        ("approval", "sandbox-approval-secret--------------------"),
+        ("checkin", "sandbox-checkin-secret---------------------"),
+        ("journal", "sandbox-journal-secret---------------------"),
+        ("wedrive", "sandbox-wedrive-secret---------------------"),
+        ("school", "sandbox-school-secret----------------------"),
+        ("msg_audit", "sandbox-msg_audit-secret-------------------"),
+        ("dial", "sandbox-dial-secret------------------------"),
+    ],
 };
 
 /// Generated files on disk: files under `src/generated/` directories that start with the marker.

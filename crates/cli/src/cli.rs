@@ -193,9 +193,10 @@ pub struct ApiArgs {
         requires = "raw"
     )]
     pub query: Vec<String>,
-    /// With --raw: which token to add (default: the app's).
-    #[arg(long, value_enum, requires = "raw")]
-    pub credential: Option<ApiCredential>,
+    /// With --raw: which token to add: app (default), contact, app-or-contact, none, or a system
+    /// app's name (external_contact, kf, approval, checkin, journal, wedrive, school, msg_audit, dial).
+    #[arg(long, requires = "raw", value_name = "KIND", value_parser = crate::cmd::api::parse_credential)]
+    pub credential: Option<wecom::auth::CredentialKind>,
     /// With --raw: the call is safe to send twice, so it is retried after a transient failure
     /// (a GET always is).
     #[arg(long, requires = "raw")]
@@ -206,19 +207,6 @@ pub struct ApiArgs {
     /// Show the endpoint's fields, limits and doc link (or this help without an endpoint).
     #[arg(long, short = 'h')]
     pub help: bool,
-}
-
-/// The token of a `wecom api --raw` call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ApiCredential {
-    /// The selected app's access_token.
-    App,
-    /// The contact-sync secret's access_token.
-    Contact,
-    /// The contact-sync token when configured, else the app's.
-    AppOrContact,
-    /// No token.
-    None,
 }
 
 /// `wecom proxy`

@@ -27,11 +27,11 @@ use axum::routing::{get, post};
 use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use wecom_core_auth::{CredentialKind, ErrorCode};
+use wecom_core_auth::{ErrorCode, SystemApp};
 
 use crate::app::App;
 use crate::corp::Actor;
-use crate::state::{State, lock};
+use crate::state::{State, TokenOwner, lock};
 use crate::web::escape;
 
 /// The OpenAPI document generated from the spec.
@@ -191,33 +191,34 @@ async fn token_post(AxState(app): AxState<App>, body: BodyBytes) -> Response {
         }
     };
     let state = &app.state;
-    let actor = {
+    let owner = {
         let corp = state.corp();
-        let app_actor = |agentid: Option<u32>| -> Result<Actor, String> {
+        let app_token = |agentid: Option<u32>| -> Result<TokenOwner, String> {
             let found = match agentid {
                 Some(id) => corp.apps().find(|a| a.agentid == id),
                 None => corp.apps().next(),
             };
             found
-                .map(|a| Actor::App(a.agentid))
+                .map(|a| TokenOwner::Actor(Actor::App(a.agentid)))
                 .ok_or_else(|| format!("no app {} in the sandbox's corp", agentid.unwrap_or(0)))
         };
-        let kind = match ask.credential.as_str() {
-            "contact" => Ok(CredentialKind::Contact),
-            "app_or_contact" => Ok(CredentialKind::AppOrContact),
-            "app" => Ok(CredentialKind::App),
-            other => Err(other.to_owned()),
-        };
-        match kind {
-            Ok(CredentialKind::Contact | CredentialKind::AppOrContact) => Ok(Actor::Contact),
-            Ok(_) => app_actor(ask.agentid),
-            // A kind this sandbox does not know (a system app's secret): the app's token.
-            Err(_) => app_actor(ask.agentid),
+        match ask.credential.as_str() {
+            "contact" | "app_or_contact" => Ok(TokenOwner::Actor(Actor::Contact)),
+            "app" => app_token(ask.agentid),
+            // A system app's credential: its own secret's token when the corp has that secret,
+            // else the app's (WeCom accepts an app listed under the system app's 可调用应用).
+            other => match SystemApp::from_name(other) {
+                Some(app) if corp.system_secret(app).is_some() => Ok(TokenOwner::System(app)),
+                Some(_) => app_token(ask.agentid),
+                None => Err(format!(
+                    "unknown credential `{other}`: use app, contact, app_or_contact or a system app's name"
+                )),
+            },
         }
     };
-    match actor {
-        Ok(actor) => {
-            let issued = lock(&state.tokens).issue(actor, state.clock().now_ms());
+    match owner {
+        Ok(owner) => {
+            let issued = lock(&state.tokens).issue(owner, state.clock().now_ms());
             axum::Json(json!({"access_token": issued.value, "expires_in": issued.expires_in}))
                 .into_response()
         }

@@ -111,6 +111,12 @@ pub fn json_endpoints() -> impl Iterator<Item = &'static wecom_core_auth::JsonEn
         wecom_contacts::generated::contacts::CALLS,
         #[cfg(feature = "messages")]
         wecom_messages::generated::messages::CALLS,
+        #[cfg(feature = "externalcontact")]
+        wecom_externalcontact::generated::externalcontact::CALLS,
+        #[cfg(feature = "oa")]
+        wecom_oa::generated::oa::CALLS,
+        #[cfg(feature = "kf")]
+        wecom_kf::generated::kf::CALLS,
     ];
     tables.iter().flat_map(|t| t.iter())
 }

@@ -6,11 +6,11 @@
 use std::io::Read as _;
 
 use serde_json::{Map, Value, json};
-use wecom::auth::{CredentialKind, Method};
+use wecom::auth::{CredentialKind, Method, SystemApp};
 
 use super::Ctx;
 use crate::catalogue::{self, Endpoint, Place};
-use crate::cli::{ApiArgs, ApiCredential, Command};
+use crate::cli::{ApiArgs, Command};
 use crate::error::CliError;
 use crate::output::{table, write_stdout};
 
@@ -153,12 +153,7 @@ async fn raw(ctx: &Ctx, args: &ApiArgs) -> Result<(), CliError> {
     let method = method_of(&method.to_ascii_uppercase())?;
     let fields = collect_fields(args, None)?;
     let client = ctx.client()?;
-    let credential = match args.credential {
-        Some(ApiCredential::App) | None => CredentialKind::App,
-        Some(ApiCredential::Contact) => CredentialKind::Contact,
-        Some(ApiCredential::AppOrContact) => CredentialKind::AppOrContact,
-        Some(ApiCredential::None) => CredentialKind::None,
-    };
+    let credential = args.credential.unwrap_or(CredentialKind::App);
     let mut call = client.raw(method, path.clone()).credential(credential);
     for q in &args.query {
         let (name, value) = q
@@ -205,14 +200,34 @@ fn method_of(m: &str) -> Result<Method, CliError> {
     }
 }
 
-/// The credential kind the catalogue names; the app's token for a kind this build does not know.
+/// The credential kind the catalogue names (a system app's name for its own secret, which the
+/// client uses when configured, else the app's token); the app's token for a kind this build
+/// does not know.
 pub fn credential_of(kind: &str) -> CredentialKind {
     match kind {
         "none" => CredentialKind::None,
         "contact" => CredentialKind::Contact,
         "app_or_contact" => CredentialKind::AppOrContact,
         "robot_key" => CredentialKind::RobotKey,
-        _ => CredentialKind::App,
+        other => {
+            SystemApp::from_name(other).map_or(CredentialKind::App, CredentialKind::SystemOrApp)
+        }
+    }
+}
+
+/// `--credential KIND` of `wecom api --raw`.
+pub fn parse_credential(kind: &str) -> Result<CredentialKind, String> {
+    let kind = kind.trim().replace('-', "_");
+    match kind.as_str() {
+        "app" | "none" | "contact" | "app_or_contact" => Ok(credential_of(&kind)),
+        other => SystemApp::from_name(other)
+            .map(CredentialKind::SystemOrApp)
+            .ok_or_else(|| {
+                format!(
+                    "`{other}` is no credential kind: use app, contact, app-or-contact, none, or a system app ({})",
+                    SystemApp::ALL.map(SystemApp::name).join(", ")
+                )
+            }),
     }
 }
 
@@ -512,6 +527,19 @@ mod tests {
         );
         assert!(parse_field("nosuchfield=1", Some(send)).is_err());
         assert!(parse_field("novalue", None).is_err());
+        assert_eq!(
+            parse_credential("external-contact"),
+            Ok(CredentialKind::SystemOrApp(SystemApp::ExternalContact))
+        );
+        assert_eq!(
+            parse_credential("app-or-contact"),
+            Ok(CredentialKind::AppOrContact)
+        );
+        assert!(parse_credential("robot_key").is_err());
+        assert_eq!(
+            credential_of("kf"),
+            CredentialKind::SystemOrApp(SystemApp::Kf)
+        );
         let gettoken = catalogue::find("gettoken").unwrap();
         let e = parse_field("corpsecret=s3cret", Some(gettoken)).unwrap_err();
         assert!(e.to_string().contains("--body"), "{e}");
