@@ -67,6 +67,7 @@
 
 pub mod spec;
 
+mod calls;
 mod check;
 mod diag;
 pub mod docdates;
@@ -75,6 +76,7 @@ mod events;
 mod lower;
 mod names;
 mod openapi;
+mod postman;
 mod resources;
 mod rust;
 mod ty;
@@ -82,6 +84,7 @@ mod ty;
 use std::collections::BTreeMap;
 
 pub use diag::{Diagnostic, Diagnostics};
+pub use postman::{Postman, SandboxEnv};
 
 /// Every generated file starts with this (followed by ` from <spec files>. Do not edit.`).
 /// `cargo xtask gen` only ever deletes files that start with it.
@@ -116,6 +119,8 @@ pub struct Job<'a> {
     pub version: &'a str,
     /// `spec/events.toml` (callback messages and events), when it should be generated.
     pub events: Option<Input<'a>>,
+    /// The Postman collection and sandbox environment, if wanted.
+    pub postman: Option<Postman<'a>>,
 }
 
 impl<'a> Job<'a> {
@@ -129,6 +134,7 @@ impl<'a> Job<'a> {
             schema: None,
             version: env!("CARGO_PKG_VERSION"),
             events: None,
+            postman: None,
         }
     }
 }
@@ -237,6 +243,16 @@ pub fn generate(job: &Job) -> Result<Vec<GeneratedFile>, Diagnostics> {
         out.push(GeneratedFile {
             path: path.to_owned(),
             contents: openapi::to_canonical_json(&doc),
+        });
+    }
+    if let Some(p) = &job.postman {
+        out.push(GeneratedFile {
+            path: p.collection.to_owned(),
+            contents: openapi::to_canonical_json(&postman::collection(&lowered, job.version)),
+        });
+        out.push(GeneratedFile {
+            path: p.environment.to_owned(),
+            contents: openapi::to_canonical_json(&postman::environment(&p.sandbox)),
         });
     }
     if let Some(path) = job.schema {

@@ -226,6 +226,11 @@ pub fn produce(root: &Path) -> Result<Vec<GeneratedFile>, XtaskError> {
         });
         job.openapi = Some("spec/openapi.json");
         job.schema = Some("spec/schema.json");
+        job.postman = Some(wecom_codegen::Postman {
+            collection: "spec/postman/wecom.postman_collection.json",
+            environment: "spec/postman/sandbox.postman_environment.json",
+            sandbox: SANDBOX_ENV,
+        });
         out.extend(wecom_codegen::generate(&job).map_err(XtaskError::Spec)?);
     }
     // The generator's fixture crate (compiled and tested as a workspace member).
@@ -248,6 +253,31 @@ pub fn produce(root: &Path) -> Result<Vec<GeneratedFile>, XtaskError> {
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
+
+/// The Postman environment of `wecom sandbox --port 8088`: its demo corp (the sandbox's own fake
+/// secrets; `crates/cli/tests` checks them against what `wecom sandbox` prints).
+pub const SANDBOX_ENV: wecom_codegen::SandboxEnv<'static> = wecom_codegen::SandboxEnv {
+    base_url: "http://127.0.0.1:8088",
+    corpid: "ww5a9c0de1b2f34a01",
+    agentid: 1000002,
+    corpsecret: "sandbox-approval-app-secret-000000000000002",
+    contact_secret: "sandbox-contact-sync-secret-0000000000000001",
+    userid: "chenjing",
+    system_secrets: &[
+        (
+            "external_contact",
+            "sandbox-external_contact-secret------------",
+        ),
+        ("kf", "sandbox-kf-secret--------------------------"),
+        ("approval", "sandbox-approval-secret--------------------"),
+        ("checkin", "sandbox-checkin-secret---------------------"),
+        ("journal", "sandbox-journal-secret---------------------"),
+        ("wedrive", "sandbox-wedrive-secret---------------------"),
+        ("school", "sandbox-school-secret----------------------"),
+        ("msg_audit", "sandbox-msg_audit-secret-------------------"),
+        ("dial", "sandbox-dial-secret------------------------"),
+    ],
+};
 
 /// Generated files on disk: files under `src/generated/` directories that start with the marker.
 pub fn existing_generated(root: &Path) -> Result<BTreeSet<String>, XtaskError> {

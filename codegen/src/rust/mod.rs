@@ -193,6 +193,7 @@ impl<'a> Gen<'a> {
     pub fn files(&self) -> Vec<AreaFile> {
         let mut area_mod = self.area_mod();
         area_mod.extend(crate::resources::table(self.low.project, self.area));
+        area_mod.extend(crate::calls::table(self.area));
         let mut out = vec![AreaFile {
             name: "mod.rs".into(),
             tokens: area_mod,

@@ -134,6 +134,13 @@ pub enum Command {
     Jssdk(JssdkCmd),
     /// Explain a WeCom errcode: meaning, class, what to do.
     Errcode(ErrcodeArgs),
+    /// Call any endpoint of the spec by name or path (fields checked against the spec before the
+    /// call), list them (--list), or call a path the spec does not have yet (--raw METHOD PATH).
+    #[command(disable_help_flag = true, after_help = crate::cmd::api::AFTER_HELP)]
+    Api(ApiArgs),
+    /// A local HTTP proxy for Postman, curl or a browser: forwards /cgi-bin/... to WeCom (or a
+    /// sandbox) with the right access_token added, so the caller never handles a token.
+    Proxy(ProxyArgs),
     /// Show the configuration in effect (secrets shown as set or missing, never their values).
     #[command(after_help = CONFIG_HELP)]
     Config,
@@ -157,6 +164,64 @@ pub struct SandboxArgs {
     /// Print the demo corp as TOML (a starting point for --corp FILE) and exit.
     #[arg(long, conflicts_with_all = ["port", "bind", "corp", "token_ttl"])]
     pub dump_corp: bool,
+}
+
+/// `wecom api`
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// The endpoint's name (`user_get`) or path (`user/get`); with --raw, METHOD and PATH.
+    #[arg(value_name = "ENDPOINT", num_args = 0..=2)]
+    pub target: Vec<String>,
+    /// A field: `name=text`, or `name:=JSON` for a number, list or object (`department:=[1,2]`);
+    /// `a.b=x` sets a nested field. Repeatable. Non-text fields of the spec accept JSON after `=`.
+    #[arg(long = "field", short = 'f', value_name = "NAME=VALUE")]
+    pub fields: Vec<String>,
+    /// A JSON object of fields from FILE (`-`: stdin); --field values override it.
+    #[arg(long, value_name = "FILE|-")]
+    pub body: Option<PathBuf>,
+    /// List the endpoints (of one area: auth, contacts, messages ...).
+    #[arg(long, value_name = "AREA", num_args = 0..=1, default_missing_value = "")]
+    pub list: Option<String>,
+    /// Call a path the spec does not have (yet): `--raw POST externalcontact/list`.
+    #[arg(long)]
+    pub raw: bool,
+    /// With --raw: a query parameter `name=value` (repeatable). GET fields go to the query too.
+    #[arg(
+        long = "query",
+        short = 'q',
+        value_name = "NAME=VALUE",
+        requires = "raw"
+    )]
+    pub query: Vec<String>,
+    /// With --raw: which token to add: app (default), contact, app-or-contact, none, or a system
+    /// app's name (external_contact, kf, approval, checkin, journal, wedrive, school, msg_audit, dial).
+    #[arg(long, requires = "raw", value_name = "KIND", value_parser = crate::cmd::api::parse_credential)]
+    pub credential: Option<wecom::auth::CredentialKind>,
+    /// With --raw: the call is safe to send twice, so it is retried after a transient failure
+    /// (a GET always is).
+    #[arg(long, requires = "raw")]
+    pub idempotent: bool,
+    /// Print tokens, tickets and keys in the answer (masked otherwise). Handle them like passwords.
+    #[arg(long)]
+    pub reveal: bool,
+    /// Show the endpoint's fields, limits and doc link (or this help without an endpoint).
+    #[arg(long, short = 'h')]
+    pub help: bool,
+}
+
+/// `wecom proxy`
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Port on 127.0.0.1 (default: any free port; the first stdout line says which).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Listen on this address instead of 127.0.0.1. Anyone who reaches it calls WeCom as your app.
+    #[arg(long, value_name = "IP")]
+    pub bind: Option<IpAddr>,
+    /// Where to forward (default: the profile's base URL, else https://qyapi.weixin.qq.com),
+    /// e.g. a sandbox's http://127.0.0.1:PORT.
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
 }
 
 /// `wecom demo`

@@ -1,5 +1,6 @@
 //! `wecom`: WeCom (企业微信) from the command line. See `wecom --help`.
 
+mod catalogue;
 mod cli;
 mod cmd;
 mod config;

@@ -253,6 +253,14 @@ impl Client {
             .map(|ms| std::time::UNIX_EPOCH + Duration::from_millis(ms))
     }
 
+    /// The app and robot key this handle's calls use.
+    pub(crate) fn selection(&self) -> Selection {
+        Selection {
+            agent: self.agent,
+            robot: self.robot.clone(),
+        }
+    }
+
     pub(crate) fn selected(&self) -> Option<usize> {
         self.agent
     }
@@ -709,6 +717,9 @@ struct Envelope<'a> {
 struct Prepared<'a> {
     name: &'static str,
     method: crate::endpoint::Method,
+    response: ResponseKind,
+    /// A raw call that wants WeCom's answer as it came, also with a final non-zero errcode.
+    verbatim: bool,
     credential: Credential<'a>,
     /// `{api_base}{path}` and the query, without the credential.
     url: String,
@@ -721,6 +732,19 @@ struct Prepared<'a> {
     retry_safe: bool,
     /// Whether the body can be sent again (a multipart part read from a stream cannot).
     replayable: bool,
+}
+
+/// What [`Inner::assemble`] turns into a [`Prepared`] request.
+struct Assemble<'a, 'q, Q: Iterator<Item = (&'q str, &'q str)>> {
+    name: &'static str,
+    method: crate::endpoint::Method,
+    path: &'q str,
+    response: ResponseKind,
+    credential: Credential<'a>,
+    query: Q,
+    headers: Vec<(&'static str, String)>,
+    body: RequestBody,
+    retry_safe: bool,
 }
 
 /// What [`Inner::classify`] remembers between attempts.
@@ -890,11 +914,38 @@ impl Inner {
         sel: &Selection,
         request: E,
     ) -> Result<E::Response, Error> {
-        let meta = E::META;
+        let run = async {
+            let prepared = self.prepare(sel, request)?;
+            self.run(prepared, |body, _| E::decode(body)).await
+        };
+        self.traced(sel, E::META.name, run).await
+    }
+
+    /// A raw call ([`Client::raw`](crate::Client::raw)) through the same stages as [`Inner::call`].
+    pub(crate) async fn call_raw<T>(
+        &self,
+        sel: &Selection,
+        raw: crate::raw::RawParts,
+        decode: fn(Bytes, &HeaderMap) -> Result<T, DecodeError>,
+    ) -> Result<T, Error> {
+        let run = async {
+            let prepared = self.prepare_raw(sel, raw)?;
+            self.run(prepared, decode).await
+        };
+        self.traced(sel, crate::raw::RAW_NAME, run).await
+    }
+
+    /// Runs `call` inside the `wecom.call` span (endpoint, agentid, attempt, errcode, duration).
+    async fn traced<T>(
+        &self,
+        sel: &Selection,
+        name: &'static str,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
         let agentid = sel.agent.and_then(|i| self.apps.get(i)).map(|a| a.agentid);
         let span = tracing::info_span!(
             "wecom.call",
-            endpoint = meta.name,
+            endpoint = name,
             agentid = agentid.map(tracing::field::display),
             attempt = tracing::field::Empty,
             errcode = tracing::field::Empty,
@@ -902,7 +953,7 @@ impl Inner {
         );
         // No clock reads for a span nobody listens to.
         let started = (!span.is_disabled()).then(Instant::now);
-        let result = self.call_inner(sel, request).instrument(span.clone()).await;
+        let result = call.instrument(span.clone()).await;
         if let Some(started) = started {
             span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
         }
@@ -920,22 +971,21 @@ impl Inner {
         result
     }
 
-    /// The pipeline, in four named stages: [`prepare`](Inner::prepare) once, then per attempt
-    /// [`credential`](Inner::add_credential), [`attempt`](Inner::attempt) and
+    /// The pipeline after [`prepare`](Inner::prepare) (or [`prepare_raw`](Inner::prepare_raw)):
+    /// per attempt [`credential`](Inner::add_credential), [`attempt`](Inner::attempt) and
     /// [`classify`](Inner::classify) (which decides between a token retry, a transient retry
-    /// after a pause, and giving up).
-    async fn call_inner<E: Endpoint>(
+    /// after a pause, and giving up). `decode` reads a successful answer.
+    async fn run<T>(
         &self,
-        sel: &Selection,
-        request: E,
-    ) -> Result<E::Response, Error> {
-        let prepared = self.prepare(sel, request)?;
+        prepared: Prepared<'_>,
+        decode: fn(Bytes, &HeaderMap) -> Result<T, DecodeError>,
+    ) -> Result<T, Error> {
         let mut tries = Tries::default();
         loop {
             tries.attempt += 1;
             tracing::Span::current().record("attempt", tries.attempt);
             let (url, used) = self.add_credential(&prepared).await?;
-            let err = match self.attempt::<E>(&prepared, url).await {
+            let err = match self.attempt(&prepared, url, decode).await {
                 Ok(answer) => return Ok(answer),
                 Err(e) => e,
             };
@@ -990,33 +1040,7 @@ impl Inner {
             // Before the first attempt, so that every attempt carries the same flag.
             request.enable_duplicate_check(self.duplicate_check_secs);
         }
-        let mut url = String::with_capacity(self.api_base.len() + meta.path.len() + 64);
-        url.push_str(&self.api_base);
-        url.push_str(meta.path);
-        let mut sep = '?';
-        for (name, value) in request.query().pairs() {
-            url.push(sep);
-            url.push_str(name);
-            url.push('=');
-            url.extend(utf8_percent_encode(value, QUERY_VALUE));
-            sep = '&';
-        }
-        let mut headers = HeaderMap::new();
-        for (name, value) in request.headers() {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                Error::from(
-                    crate::InvalidInput::new(name, "is not a valid HTTP header name")
-                        .in_context(meta.name),
-                )
-            })?;
-            let value = HeaderValue::from_str(&value).map_err(|_| {
-                Error::from(
-                    crate::InvalidInput::new(name.as_str(), "is not a valid HTTP header value")
-                        .in_context(meta.name),
-                )
-            })?;
-            headers.insert(name, value);
-        }
+        let query = request.query();
         let body = request.body().map_err(|e| e.with_endpoint(meta.name))?;
         let retry_safe = match meta.retry {
             RetrySafety::Idempotent => true,
@@ -1027,6 +1051,103 @@ impl Inner {
                 matches!(&body, RequestBody::Json(b) if duplicate_check_on(b))
             }
         };
+        self.assemble(Assemble {
+            name: meta.name,
+            method: meta.method,
+            path: meta.path,
+            response: meta.response,
+            credential,
+            query: query.pairs().iter().map(|(n, v)| (*n, v.as_str())),
+            headers: request.headers(),
+            body,
+            retry_safe,
+        })
+    }
+
+    /// Stage 1 of a raw call: the same checks and assembly as [`prepare`](Inner::prepare) for a
+    /// method, path, query and JSON body given at run time.
+    fn prepare_raw<'a>(
+        &'a self,
+        sel: &'a Selection,
+        raw: crate::raw::RawParts,
+    ) -> Result<Prepared<'a>, Error> {
+        let name = crate::raw::RAW_NAME;
+        let path = raw.checked_path()?;
+        let credential = self.credential(raw.credential, sel, &path)?;
+        let mut headers = Vec::new();
+        let body = match (&raw.body, &raw.bytes) {
+            (_, Some((content_type, bytes))) => {
+                headers.push(("content-type", content_type.clone()));
+                RequestBody::Json(bytes.clone())
+            }
+            (Some(json), None) => RequestBody::Json(Bytes::from(json.to_string())),
+            (None, None) => RequestBody::Empty,
+        };
+        let mut prepared = self.assemble(Assemble {
+            name,
+            method: raw.method,
+            path: &path,
+            // A verbatim call passes any answer on (JSON or a file); the envelope of a JSON one
+            // is still read, so token errors and transient failures are handled as always.
+            response: if raw.verbatim {
+                ResponseKind::Binary
+            } else {
+                ResponseKind::Json
+            },
+            credential,
+            query: raw.query.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            headers,
+            body,
+            retry_safe: raw.retry_safe(),
+        })?;
+        prepared.verbatim = raw.verbatim;
+        Ok(prepared)
+    }
+
+    /// The end of stage 1, shared by typed and raw calls: the URL (without the credential),
+    /// headers, body, timeout and whether a resend is possible.
+    fn assemble<'a, 'q>(
+        &'a self,
+        call: Assemble<'a, 'q, impl Iterator<Item = (&'q str, &'q str)>>,
+    ) -> Result<Prepared<'a>, Error> {
+        let Assemble {
+            name,
+            method,
+            path,
+            response,
+            credential,
+            query,
+            headers: extra,
+            body,
+            retry_safe,
+        } = call;
+        let mut url = String::with_capacity(self.api_base.len() + path.len() + 64);
+        url.push_str(&self.api_base);
+        url.push_str(path);
+        let mut sep = '?';
+        for (qname, value) in query {
+            url.push(sep);
+            url.extend(utf8_percent_encode(qname, QUERY_VALUE));
+            url.push('=');
+            url.extend(utf8_percent_encode(value, QUERY_VALUE));
+            sep = '&';
+        }
+        let mut headers = HeaderMap::new();
+        for (hname, value) in extra {
+            let hname = HeaderName::from_bytes(hname.as_bytes()).map_err(|_| {
+                Error::from(
+                    crate::InvalidInput::new(hname, "is not a valid HTTP header name")
+                        .in_context(name),
+                )
+            })?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                Error::from(
+                    crate::InvalidInput::new(hname.as_str(), "is not a valid HTTP header value")
+                        .in_context(name),
+                )
+            })?;
+            headers.insert(hname, value);
+        }
         let replayable = match &body {
             RequestBody::Multipart(parts) => crate::upload::parts_replayable(parts),
             _ => true,
@@ -1036,12 +1157,16 @@ impl Inner {
         } else {
             self.timeout
         };
-        if let RequestBody::Json(_) = body {
+        if let RequestBody::Json(_) = body
+            && !headers.contains_key(CONTENT_TYPE)
+        {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         Ok(Prepared {
-            name: meta.name,
-            method: meta.method,
+            name,
+            method,
+            response,
+            verbatim: false,
             credential,
             url,
             sep,
@@ -1081,11 +1206,12 @@ impl Inner {
     }
 
     /// Stage 3, per attempt: one HTTP exchange, its answer checked (`errcode`) and decoded.
-    async fn attempt<E: Endpoint>(
+    async fn attempt<T>(
         &self,
         prepared: &Prepared<'_>,
         url: String,
-    ) -> Result<E::Response, Error> {
+        decode: fn(Bytes, &HeaderMap) -> Result<T, DecodeError>,
+    ) -> Result<T, Error> {
         tracing::trace!(url = %crate::redact::mask_url(&url), "sending");
         let mut headers = prepared.headers.clone();
         let body = match &prepared.body {
@@ -1117,7 +1243,7 @@ impl Inner {
             .await;
         match sent {
             Ok(resp) if (200..300).contains(&resp.status) => {
-                self.read_answer::<E>(resp.body, &resp.headers)
+                self.read_answer(prepared, resp.body, &resp.headers, decode)
             }
             Ok(resp) => {
                 let excerpt = crate::redact::body_excerpt(&resp.body, 200);
@@ -1205,13 +1331,15 @@ impl Inner {
         }
     }
 
-    fn read_answer<E: Endpoint>(
+    fn read_answer<T>(
         &self,
+        prepared: &Prepared<'_>,
         body: Bytes,
         headers: &HeaderMap,
-    ) -> Result<E::Response, Error> {
-        let meta = E::META;
-        let check_envelope = match meta.response {
+        decode: fn(Bytes, &HeaderMap) -> Result<T, DecodeError>,
+    ) -> Result<T, Error> {
+        let name = prepared.name;
+        let check_envelope = match prepared.response {
             ResponseKind::Json => true,
             // Raw bytes, unless WeCom put a JSON error envelope in their place.
             ResponseKind::Binary => {
@@ -1228,15 +1356,22 @@ impl Inner {
         if check_envelope && !body.starts_with(OK_PREFIX) {
             let envelope: Envelope<'_> =
                 serde_json::from_slice(&body).map_err(|e| Error::Decode {
-                    endpoint: meta.name,
+                    endpoint: name,
                     source: DecodeError::new(e.to_string(), &body),
                 })?;
             if envelope.errcode != 0 {
-                return Err(ApiError::new(meta.name, envelope.errcode, &envelope.errmsg).into());
+                let api = ApiError::new(name, envelope.errcode, &envelope.errmsg);
+                // A verbatim call gets a final answer as it is; a rejected token and a transient
+                // failure still go to `classify` (refresh and resend, backoff).
+                let final_answer = !TOKEN_REJECTED.contains(&envelope.errcode)
+                    && api.class() != ErrorClass::Transient;
+                if !(prepared.verbatim && final_answer) {
+                    return Err(api.into());
+                }
             }
         }
-        E::decode(body).map_err(|source| Error::Decode {
-            endpoint: meta.name,
+        decode(body, headers).map_err(|source| Error::Decode {
+            endpoint: name,
             source,
         })
     }

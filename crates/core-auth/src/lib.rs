@@ -18,6 +18,7 @@ pub mod error;
 pub mod generated;
 pub mod jssdk;
 pub mod oauth;
+pub mod raw;
 pub mod redact;
 pub mod retry;
 pub mod secret;
@@ -36,6 +37,7 @@ pub use error::{
     TransportError, TransportErrorKind,
 };
 pub use generated::auth::{Auth, AuthExt};
+pub use raw::{JsonEndpoint, RawAnswer, RawCall};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 #[cfg(feature = "redis")]

@@ -79,6 +79,7 @@ pub mod areas;
 mod batch;
 pub mod callbacks;
 pub mod clock;
+pub mod console;
 pub mod corp;
 pub mod error;
 pub mod faults;

@@ -12,6 +12,7 @@ use crate::server::{cgi, not_found};
 pub(crate) fn router(app: App, allowed: AllowedHosts) -> Router {
     let gated = crate::admin::routes::routes()
         .merge(crate::web::routes())
+        .merge(crate::console::routes())
         .layer(axum::middleware::from_fn_with_state(
             allowed,
             crate::guard::gate,
@@ -20,6 +21,10 @@ pub(crate) fn router(app: App, allowed: AllowedHosts) -> Router {
         .route("/cgi-bin/{*path}", axum::routing::any(cgi))
         .route("/cgi-bin", axum::routing::any(cgi))
         .route("/cgi-bin/", axum::routing::any(cgi))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::console::record,
+        ))
         .merge(gated)
         .fallback(not_found)
         .with_state(app)

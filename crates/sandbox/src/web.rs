@@ -527,7 +527,7 @@ pub(crate) fn page(admin: &Admin, notice: Option<&str>) -> String {
     let _ = write!(
         h,
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>WeCom sandbox · {}</title><style>{CSS}</style></head><body>\
-         <header><h1>{} <span class=\"gray\">企业微信 sandbox</span></h1><div class=\"gray\">corpid <code>{}</code> · API <code>{}/cgi-bin/</code> · <a style=\"color:#fff\" href=\"/sandbox/state\">state</a></div></header>",
+         <header><h1>{} <span class=\"gray\">企业微信 sandbox</span></h1><div class=\"gray\">corpid <code>{}</code> · API <code>{}/cgi-bin/</code> · <a style=\"color:#fff\" href=\"/sandbox/state\">state</a> · <a style=\"color:#fff\" href=\"/sandbox/console\">API console</a></div></header>",
         escape(corp.name()),
         escape(corp.name()),
         escape(corp.corpid()),
@@ -708,6 +708,7 @@ pub(crate) fn page(admin: &Admin, notice: Option<&str>) -> String {
         }
         h.push_str("</table></section>");
     }
+    h.push_str(&crate::console::log_section(admin.state()));
     h.push_str("</div></main></body></html>");
     h
 }

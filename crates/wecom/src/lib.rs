@@ -96,6 +96,31 @@ pub use wecom_core_auth::generated::errcodes::{ErrorClass, ErrorCode};
 pub use wecom_core_auth::{Client, ClientBuilder, Error, Secret, SystemApp};
 
 /// The names most programs need: `use wecom::prelude::*;`.
+/// Every endpoint of the enabled areas that can be called with JSON (the `CALLS` table `cargo xtask
+/// gen` writes into each area), for tools that call endpoints by name: `wecom api user_get -f
+/// userid=zhangsan` reads the typed request from JSON, runs its `validate()` and sends it.
+///
+/// ```
+/// let names: Vec<&str> = wecom::json_endpoints().map(|e| e.meta.name).collect();
+/// assert!(names.contains(&"gettoken"));
+/// ```
+pub fn json_endpoints() -> impl Iterator<Item = &'static wecom_core_auth::JsonEndpoint> {
+    let tables: &[&[wecom_core_auth::JsonEndpoint]] = &[
+        wecom_core_auth::generated::auth::CALLS,
+        #[cfg(feature = "contacts")]
+        wecom_contacts::generated::contacts::CALLS,
+        #[cfg(feature = "messages")]
+        wecom_messages::generated::messages::CALLS,
+        #[cfg(feature = "externalcontact")]
+        wecom_externalcontact::generated::externalcontact::CALLS,
+        #[cfg(feature = "oa")]
+        wecom_oa::generated::oa::CALLS,
+        #[cfg(feature = "kf")]
+        wecom_kf::generated::kf::CALLS,
+    ];
+    tables.iter().flat_map(|t| t.iter())
+}
+
 pub mod prelude {
     pub use wecom_core_auth::generated::auth::AuthExt as _;
     pub use wecom_core_auth::generated::errcodes::{ErrorClass, ErrorCode};

@@ -1,5 +1,6 @@
 //! One module per command; each parses nothing itself, calls the library and prints.
 
+pub mod api;
 mod callback;
 mod config_show;
 mod demo;
@@ -8,6 +9,7 @@ mod errcode;
 mod export;
 mod jssdk;
 mod media;
+mod proxy;
 mod sandbox;
 mod scope;
 mod send;
@@ -136,7 +138,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
     let needs_config = !matches!(
         cli.command,
         Command::Errcode(_) | Command::Sandbox(_) | Command::Demo(_)
-    );
+    ) && !api::offline(&cli.command);
     let config = if needs_config {
         Config::load(&selection)?
     } else {
@@ -163,5 +165,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Media(cmd) => media::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
+        Command::Api(args) => api::run(&ctx, args).await,
+        Command::Proxy(args) => proxy::run(&ctx, args).await,
     }
 }

@@ -19,6 +19,7 @@ const VARS: &[&str] = &[
     "WECOM_CALLBACK_AES_KEY",
     "WECOM_CALLBACK_RECEIVE_ID",
     "WECOM_JSAPI_TICKET",
+    "WECOM_ROBOT_KEY",
     "RUST_LOG",
 ];
 

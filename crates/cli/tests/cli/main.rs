@@ -5,5 +5,7 @@ mod api;
 mod callback;
 mod common;
 mod config;
+mod console;
+mod newman;
 mod offline;
 mod sandbox;

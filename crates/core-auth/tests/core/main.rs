@@ -9,6 +9,7 @@ mod debug_output;
 mod expiry;
 mod jssdk_oauth;
 mod observability;
+mod raw;
 mod retries;
 mod seams;
 mod storms;

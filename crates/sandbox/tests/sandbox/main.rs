@@ -5,6 +5,7 @@ mod bounds;
 mod callbacks;
 mod client;
 mod common;
+mod console;
 mod corp_model;
 mod credentials;
 mod faults;

@@ -876,3 +876,152 @@ impl ContactsExt for ::wecom_core_auth::Client {
 /// (`[endpoint.resource]` in `spec/contacts.toml`): 0 declared. Server side only (the `server` feature).
 #[cfg(feature = "server")]
 pub const RESOURCES: &[::wecom_core_auth::__private::ResourceDecl] = &[];
+/// Every endpoint of this area callable with JSON (a JSON answer, no file upload): the request
+/// read from a JSON object of its fields, checked by its `validate()`, sent with `Client::execute`,
+/// the answer given back as JSON. Used by tools that call endpoints by name (`wecom api`).
+pub const CALLS: &[::wecom_core_auth::raw::JsonEndpoint] = &[
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <DepartmentCreateRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<DepartmentCreateRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <DepartmentUpdateRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<DepartmentUpdateRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <DepartmentDeleteRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<DepartmentDeleteRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <DepartmentListRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<DepartmentListRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <DepartmentSimplelistRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<DepartmentSimplelistRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <DepartmentGetRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<DepartmentGetRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserCreateRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserCreateRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserGetRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserGetRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserUpdateRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserUpdateRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserDeleteRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserDeleteRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserBatchdeleteRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserBatchdeleteRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserSimplelistRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserSimplelistRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserListRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserListRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserListIdRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserListIdRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserGetuseridRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserGetuseridRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserGetUseridByEmailRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserGetUseridByEmailRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserConvertToOpenidRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserConvertToOpenidRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <UserConvertToUseridRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<UserConvertToUseridRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <TagCreateRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<TagCreateRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <TagUpdateRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<TagUpdateRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <TagDeleteRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<TagDeleteRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <TagGetRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<TagGetRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <TagAddtagusersRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<TagAddtagusersRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <TagDeltagusersRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<TagDeltagusersRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <TagListRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<TagListRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <BatchSyncuserRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<BatchSyncuserRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <BatchReplaceuserRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<BatchReplaceuserRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <BatchReplacepartyRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<BatchReplacepartyRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <BatchGetresultRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<BatchGetresultRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <BatchInviteRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<BatchInviteRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <AgentGetRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<AgentGetRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <AgentListRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<AgentListRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <AgentSetRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<AgentSetRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <MenuCreateRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<MenuCreateRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <MenuGetRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<MenuGetRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <MenuDeleteRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<MenuDeleteRequest>,
+    },
+];

@@ -241,3 +241,40 @@ impl AuthExt for ::wecom_core_auth::Client {
 /// (`[endpoint.resource]` in `spec/auth.toml`): 0 declared. Server side only (the `server` feature).
 #[cfg(feature = "server")]
 pub const RESOURCES: &[::wecom_core_auth::__private::ResourceDecl] = &[];
+/// Every endpoint of this area callable with JSON (a JSON answer, no file upload): the request
+/// read from a JSON object of its fields, checked by its `validate()`, sent with `Client::execute`,
+/// the answer given back as JSON. Used by tools that call endpoints by name (`wecom api`).
+pub const CALLS: &[::wecom_core_auth::raw::JsonEndpoint] = &[
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <GettokenRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<GettokenRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <GetJsapiTicketRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<GetJsapiTicketRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <TicketGetRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<TicketGetRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <AuthGetuserinfoRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<AuthGetuserinfoRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <AuthGetuserdetailRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<AuthGetuserdetailRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <GetcallbackipRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<GetcallbackipRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <GetApiDomainIpRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<GetApiDomainIpRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <MiniprogramJscode2SessionRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<MiniprogramJscode2SessionRequest>,
+    },
+];

@@ -39,3 +39,7 @@ impl ExternalcontactExt for ::wecom_core_auth::Client {
 /// (`[endpoint.resource]` in `spec/externalcontact.toml`): 0 declared. Server side only (the `server` feature).
 #[cfg(feature = "server")]
 pub const RESOURCES: &[::wecom_core_auth::__private::ResourceDecl] = &[];
+/// Every endpoint of this area callable with JSON (a JSON answer, no file upload): the request
+/// read from a JSON object of its fields, checked by its `validate()`, sent with `Client::execute`,
+/// the answer given back as JSON. Used by tools that call endpoints by name (`wecom api`).
+pub const CALLS: &[::wecom_core_auth::raw::JsonEndpoint] = &[];

@@ -349,3 +349,42 @@ impl MessagesExt for ::wecom_core_auth::Client {
 /// (`[endpoint.resource]` in `spec/messages.toml`): 0 declared. Server side only (the `server` feature).
 #[cfg(feature = "server")]
 pub const RESOURCES: &[::wecom_core_auth::__private::ResourceDecl] = &[];
+/// Every endpoint of this area callable with JSON (a JSON answer, no file upload): the request
+/// read from a JSON object of its fields, checked by its `validate()`, sent with `Client::execute`,
+/// the answer given back as JSON. Used by tools that call endpoints by name (`wecom api`).
+///
+/// Left out (a file upload or a binary answer): `media_upload`, `media_uploadimg`, `media_get`, `webhook_upload_media`.
+pub const CALLS: &[::wecom_core_auth::raw::JsonEndpoint] = &[
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <MessageSendRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<MessageSendRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <MessageRecallRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<MessageRecallRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <MessageUpdateTemplateCardRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<MessageUpdateTemplateCardRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <AppchatCreateRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<AppchatCreateRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <AppchatUpdateRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<AppchatUpdateRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <AppchatGetRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<AppchatGetRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <AppchatSendRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<AppchatSendRequest>,
+    },
+    ::wecom_core_auth::raw::JsonEndpoint {
+        meta: <WebhookSendRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<WebhookSendRequest>,
+    },
+];
