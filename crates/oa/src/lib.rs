@@ -11,5 +11,7 @@
 //! ```
 
 pub mod generated;
+pub mod meetingroom;
+pub mod schedule;
 
 pub use generated::oa::*;
