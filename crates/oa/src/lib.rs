@@ -10,6 +10,7 @@
 //! # }
 //! ```
 
+pub mod calendar;
 pub mod generated;
 pub mod meetingroom;
 pub mod schedule;

@@ -4,7 +4,21 @@
 
 use wecom_core_auth::InvalidInput;
 
-use crate::generated::oa::{RepeatType, ScheduleReminders};
+use crate::generated::oa::{RepeatType, ScheduleAttendee, ScheduleReminders};
+
+/// An attendee by userid: `client.oa().schedule_add_attendees(id, ["alice", "bob"])`.
+impl From<&str> for ScheduleAttendee {
+    fn from(userid: &str) -> Self {
+        ScheduleAttendee::new(userid)
+    }
+}
+
+/// An attendee by userid.
+impl From<String> for ScheduleAttendee {
+    fn from(userid: String) -> Self {
+        ScheduleAttendee::new(userid)
+    }
+}
 
 /// A repeat rule's fields only make sense together (创建日程):
 /// - `repeat_type`, `repeat_until`, `is_custom_repeat` need `is_repeat` = 1;

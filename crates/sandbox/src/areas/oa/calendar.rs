@@ -538,21 +538,20 @@ async fn schedule_update(
         .saturating_sub(split.start_time.unwrap_or(0));
     split.start_time = Some(at);
     split.end_time = Some(at.saturating_add(length));
-    if op_mode == 1 {
-        split
-            .reminders
-            .get_or_insert_with(Default::default)
-            .is_repeat = Some(false);
-        if let Some(r) = split.reminders.as_mut() {
+    apply(&mut split, &change);
+    if let Some(r) = split.reminders.as_mut() {
+        r.exclude_time_list.clear();
+        if op_mode == 1 {
+            // The one occurrence, on its own: no repeat rule.
+            r.is_repeat = Some(false);
             r.repeat_type = None;
             r.repeat_until = None;
             r.is_custom_repeat = None;
+            r.repeat_interval = None;
+            r.repeat_day_of_week.clear();
+            r.repeat_day_of_month.clear();
         }
     }
-    if let Some(r) = split.reminders.as_mut() {
-        r.exclude_time_list.clear();
-    }
-    apply(&mut split, &change);
     book.insert_schedule(agentid, split);
     Ok(ScheduleUpdateResponse::new())
 }
