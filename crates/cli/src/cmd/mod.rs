@@ -9,6 +9,7 @@ mod export;
 mod jssdk;
 mod media;
 mod sandbox;
+pub mod schedule;
 mod scope;
 mod send;
 mod token;
@@ -162,6 +163,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Send(args) => send::run(&ctx, args).await,
         Command::Media(cmd) => media::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
+        Command::Schedule(cmd) => schedule::run(&ctx, cmd).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
     }
 }
