@@ -51,15 +51,15 @@ pub fn check_reminders(r: &ScheduleReminders) -> Result<(), InvalidInput> {
         )
         .with_errcode(Some(90486)));
     }
-    let weekly = matches!(r.repeat_type, Some(RepeatType::Weekly));
-    let monthly = matches!(r.repeat_type, Some(RepeatType::Monthly));
-    if !r.repeat_day_of_week.is_empty() && !(custom && weekly) {
+    let custom_weekly = custom && matches!(r.repeat_type, Some(RepeatType::Weekly));
+    let custom_monthly = custom && matches!(r.repeat_type, Some(RepeatType::Monthly));
+    if !r.repeat_day_of_week.is_empty() && !custom_weekly {
         return Err(InvalidInput::new(
             "repeat_day_of_week",
             "counts only for a custom weekly repeat (is_custom_repeat = 1, repeat_type = 1)",
         ));
     }
-    if !r.repeat_day_of_month.is_empty() && !(custom && monthly) {
+    if !r.repeat_day_of_month.is_empty() && !custom_monthly {
         return Err(InvalidInput::new(
             "repeat_day_of_month",
             "counts only for a custom monthly repeat (is_custom_repeat = 1, repeat_type = 2)",

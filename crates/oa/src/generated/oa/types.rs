@@ -1177,7 +1177,7 @@ pub struct Schedule {
     /// End.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time: ::std::option::Option<u32>,
-    /// 0 normal, 1 cancelled.
+    /// The schedule's state, as WeCom answers it (the page's excerpt in the docs corpus does not list the values).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<u32>,
     /// An all-day schedule.
@@ -1282,7 +1282,7 @@ impl Schedule {
         self.end_time = Some(end_time);
         self
     }
-    /// Sets `status`: 0 normal, 1 cancelled.
+    /// Sets `status`: The schedule's state, as WeCom answers it (the page's excerpt in the docs corpus does not list the values).
     pub fn status(mut self, status: u32) -> Self {
         self.status = Some(status);
         self
