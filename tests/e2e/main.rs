@@ -3,4 +3,5 @@
 mod callback;
 mod contacts;
 mod messages;
+mod oa_calendar;
 mod reliability;

@@ -118,6 +118,9 @@ pub enum Command {
     Agent(AgentCmd),
     /// Who is in the app's visible scope, and why (or why not, with --user).
     Scope(ScopeArgs),
+    /// Calendars, schedules and meeting-room bookings (日程, 会议室).
+    #[command(subcommand)]
+    Schedule(crate::cmd::schedule::ScheduleCmd),
     /// Send an app message.
     Send(SendArgs),
     /// Upload and download media.

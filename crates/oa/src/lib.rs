@@ -10,6 +10,9 @@
 //! # }
 //! ```
 
+pub mod calendar;
 pub mod generated;
+pub mod meetingroom;
+pub mod schedule;
 
 pub use generated::oa::*;

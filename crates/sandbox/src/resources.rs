@@ -75,6 +75,25 @@ impl ResourceStore {
     pub fn is_empty(&self, corpid: &str, resource: &str) -> bool {
         self.len(corpid, resource) == 0
     }
+
+    /// Every object of a resource in a corp, in creation order (a copy), for the hand-written
+    /// handlers that read a declared resource (meeting rooms: list filters, bookings).
+    pub fn objects(&self, corpid: &str, resource: &str) -> Vec<Map<String, Value>> {
+        let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .find(|((c, r), _)| c == corpid && *r == resource)
+            .map(|(_, o)| o.entries.iter().map(|e| e.object.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// One object of a resource by its id as the wire carries it (`7`, `"note_1"`), if any.
+    pub fn object(&self, corpid: &str, resource: &str, id: &Value) -> Option<Map<String, Value>> {
+        let key = key_of(id);
+        let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .find(|((c, r), _)| c == corpid && *r == resource)
+            .and_then(|(_, o)| o.position(&key).map(|at| o.entries[at].object.clone()))
+    }
 }
 
 /// Reads and validates the request with its generated reader, as a handler's request would be.
@@ -312,6 +331,32 @@ mod tests {
             Value::Object(t),
             json!({"a": {"x": 1, "y": 3}, "b": [9], "c": "keep"})
         );
+    }
+
+    #[test]
+    fn objects_are_read_back_by_resource_and_id() {
+        let store = ResourceStore::default();
+        {
+            let mut map = store.inner.lock().unwrap_or_else(|e| e.into_inner());
+            let objects = map.entry(("corp".to_owned(), "room")).or_default();
+            for n in [1, 2] {
+                objects.entries.push(Entry {
+                    key: key_of(&json!(n)),
+                    id: json!(n),
+                    object: json!({"room_id": n})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        assert_eq!(store.objects("corp", "room").len(), 2);
+        assert!(store.objects("other", "room").is_empty());
+        assert_eq!(
+            store.object("corp", "room", &json!(2)).map(Value::Object),
+            Some(json!({"room_id": 2}))
+        );
+        assert_eq!(store.object("corp", "room", &json!(3)), None);
     }
 
     #[test]

@@ -326,6 +326,65 @@ pub enum EventKind {
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
     TemplateCardMenuEvent(TemplateCardEvent),
+    /// `delete_calendar`: A calendar admin deleted a calendar this app created (FromUserName: who).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/93651>
+    DeleteCalendar {
+        /// `CalId`: The calendar's id.
+        cal_id: String,
+    },
+    /// `modify_calendar`: A calendar admin changed a calendar this app created (FromUserName: who).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97730>
+    ModifyCalendar {
+        /// `CalId`: The calendar's id.
+        cal_id: String,
+    },
+    /// `add_schedule`: A schedule was created in a calendar (FromUserName: the member or app).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/101698>
+    AddSchedule {
+        /// `CalId`: The calendar's id.
+        cal_id: String,
+        /// `ScheduleId`: The schedule's id.
+        schedule_id: String,
+    },
+    /// `modify_schedule`: A schedule's organizer changed a schedule (FromUserName: who).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/101698>
+    ModifySchedule {
+        /// `CalId`: The calendar's id.
+        cal_id: String,
+        /// `ScheduleId`: The schedule's id.
+        schedule_id: String,
+    },
+    /// `delete_schedule`: A schedule's organizer deleted a schedule (FromUserName: who).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/101698>
+    DeleteSchedule {
+        /// `CalId`: The calendar's id.
+        cal_id: String,
+        /// `ScheduleId`: The schedule's id.
+        schedule_id: String,
+    },
+    /// `respond_schedule`: An attendee answered (accepted, tentative, declined) a schedule this app created (FromUserName: the attendee).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/98111>
+    RespondSchedule {
+        /// `CalId`: The calendar's id.
+        cal_id: String,
+        /// `ScheduleId`: The schedule's id.
+        schedule_id: String,
+    },
+    /// `living_status_change`: A live stream created through the API changed state.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/94145>
+    LivingStatusChange {
+        /// `LivingId`: The live stream's id.
+        living_id: String,
+        /// `Status`: 0 reserved, 1 live, 2 ended, 4 cancelled (expiry is not reported).
+        status: i64,
+    },
     /// `LOCATION`: Periodic location report.
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
@@ -432,6 +491,46 @@ impl EventKind {
                     "template_card_menu_event" => {
                         EventKind::TemplateCardMenuEvent(TemplateCardEvent::parse(f)?)
                     }
+                    "delete_calendar" => {
+                        EventKind::DeleteCalendar {
+                            cal_id: f.str("CalId"),
+                        }
+                    }
+                    "modify_calendar" => {
+                        EventKind::ModifyCalendar {
+                            cal_id: f.str("CalId"),
+                        }
+                    }
+                    "add_schedule" => {
+                        EventKind::AddSchedule {
+                            cal_id: f.str("CalId"),
+                            schedule_id: f.str("ScheduleId"),
+                        }
+                    }
+                    "modify_schedule" => {
+                        EventKind::ModifySchedule {
+                            cal_id: f.str("CalId"),
+                            schedule_id: f.str("ScheduleId"),
+                        }
+                    }
+                    "delete_schedule" => {
+                        EventKind::DeleteSchedule {
+                            cal_id: f.str("CalId"),
+                            schedule_id: f.str("ScheduleId"),
+                        }
+                    }
+                    "respond_schedule" => {
+                        EventKind::RespondSchedule {
+                            cal_id: f.str("CalId"),
+                            schedule_id: f.str("ScheduleId"),
+                        }
+                    }
+                    "living_status_change" => {
+                        EventKind::LivingStatusChange {
+                            living_id: f.str("LivingId"),
+                            status: f.opt_int("Status")?.ok_or(rt::Bad)?,
+                        }
+                    }
                     "LOCATION" => {
                         EventKind::Location {
                             latitude: f.opt_float("Latitude")?.ok_or(rt::Bad)?,
@@ -465,6 +564,13 @@ impl EventKind {
             EventKind::ShareAgentChange => "share_agent_change",
             EventKind::TemplateCardEvent { .. } => "template_card_event",
             EventKind::TemplateCardMenuEvent { .. } => "template_card_menu_event",
+            EventKind::DeleteCalendar { .. } => "delete_calendar",
+            EventKind::ModifyCalendar { .. } => "modify_calendar",
+            EventKind::AddSchedule { .. } => "add_schedule",
+            EventKind::ModifySchedule { .. } => "modify_schedule",
+            EventKind::DeleteSchedule { .. } => "delete_schedule",
+            EventKind::RespondSchedule { .. } => "respond_schedule",
+            EventKind::LivingStatusChange { .. } => "living_status_change",
             EventKind::Location { .. } => "LOCATION",
         }
     }
@@ -589,6 +695,64 @@ impl EventKind {
             EventKind::ShareAgentChange => {}
             EventKind::TemplateCardEvent(inner) => inner.write_fields(out),
             EventKind::TemplateCardMenuEvent(inner) => inner.write_fields(out),
+            EventKind::DeleteCalendar { cal_id } => {
+                let v = cal_id;
+                rt::push_cdata(out, "CalId", v);
+            }
+            EventKind::ModifyCalendar { cal_id } => {
+                let v = cal_id;
+                rt::push_cdata(out, "CalId", v);
+            }
+            EventKind::AddSchedule { cal_id, schedule_id } => {
+                {
+                    let v = cal_id;
+                    rt::push_cdata(out, "CalId", v);
+                }
+                {
+                    let v = schedule_id;
+                    rt::push_cdata(out, "ScheduleId", v);
+                }
+            }
+            EventKind::ModifySchedule { cal_id, schedule_id } => {
+                {
+                    let v = cal_id;
+                    rt::push_cdata(out, "CalId", v);
+                }
+                {
+                    let v = schedule_id;
+                    rt::push_cdata(out, "ScheduleId", v);
+                }
+            }
+            EventKind::DeleteSchedule { cal_id, schedule_id } => {
+                {
+                    let v = cal_id;
+                    rt::push_cdata(out, "CalId", v);
+                }
+                {
+                    let v = schedule_id;
+                    rt::push_cdata(out, "ScheduleId", v);
+                }
+            }
+            EventKind::RespondSchedule { cal_id, schedule_id } => {
+                {
+                    let v = cal_id;
+                    rt::push_cdata(out, "CalId", v);
+                }
+                {
+                    let v = schedule_id;
+                    rt::push_cdata(out, "ScheduleId", v);
+                }
+            }
+            EventKind::LivingStatusChange { living_id, status } => {
+                {
+                    let v = living_id;
+                    rt::push_cdata(out, "LivingId", v);
+                }
+                {
+                    let v = status;
+                    rt::push_num(out, "Status", v);
+                }
+            }
             EventKind::Location { latitude, longitude, precision, app_type } => {
                 {
                     let v = latitude;

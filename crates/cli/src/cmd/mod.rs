@@ -11,6 +11,7 @@ mod jssdk;
 mod media;
 mod proxy;
 mod sandbox;
+pub mod schedule;
 mod scope;
 mod send;
 mod token;
@@ -164,6 +165,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Send(args) => send::run(&ctx, args).await,
         Command::Media(cmd) => media::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
+        Command::Schedule(cmd) => schedule::run(&ctx, cmd).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(&ctx, args).await,

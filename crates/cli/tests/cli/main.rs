@@ -9,3 +9,4 @@ mod console;
 mod newman;
 mod offline;
 mod sandbox;
+mod schedule;

@@ -4,7 +4,7 @@
 use crate::registry::Registry;
 
 mod approval;
-mod calendar;
+pub mod calendar;
 
 /// Registers the office-automation handlers.
 pub fn register(r: &mut Registry) {
