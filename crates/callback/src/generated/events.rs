@@ -326,6 +326,15 @@ pub enum EventKind {
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
     TemplateCardMenuEvent(TemplateCardEvent),
+    /// `kf_msg_or_event`: A 微信客服 account has new messages or events: read them with kf/sync_msg, passing `token` (valid 10 minutes) and `open_kfid`.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/94670>
+    KfMsgOrEvent {
+        /// `Token`: Pass it to kf/sync_msg within 10 minutes (without it sync_msg is strictly rate limited).
+        token: String,
+        /// `OpenKfId`: The account with new messages (sync_msg's `open_kfid`).
+        open_kfid: Option<String>,
+    },
     /// `LOCATION`: Periodic location report.
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
@@ -432,6 +441,12 @@ impl EventKind {
                     "template_card_menu_event" => {
                         EventKind::TemplateCardMenuEvent(TemplateCardEvent::parse(f)?)
                     }
+                    "kf_msg_or_event" => {
+                        EventKind::KfMsgOrEvent {
+                            token: f.str("Token"),
+                            open_kfid: f.opt_str("OpenKfId"),
+                        }
+                    }
                     "LOCATION" => {
                         EventKind::Location {
                             latitude: f.opt_float("Latitude")?.ok_or(rt::Bad)?,
@@ -465,6 +480,7 @@ impl EventKind {
             EventKind::ShareAgentChange => "share_agent_change",
             EventKind::TemplateCardEvent { .. } => "template_card_event",
             EventKind::TemplateCardMenuEvent { .. } => "template_card_menu_event",
+            EventKind::KfMsgOrEvent { .. } => "kf_msg_or_event",
             EventKind::Location { .. } => "LOCATION",
         }
     }
@@ -589,6 +605,18 @@ impl EventKind {
             EventKind::ShareAgentChange => {}
             EventKind::TemplateCardEvent(inner) => inner.write_fields(out),
             EventKind::TemplateCardMenuEvent(inner) => inner.write_fields(out),
+            EventKind::KfMsgOrEvent { token, open_kfid } => {
+                {
+                    let v = token;
+                    rt::push_cdata(out, "Token", v);
+                }
+                {
+                    let v = open_kfid;
+                    if let Some(v) = v {
+                        rt::push_cdata(out, "OpenKfId", v);
+                    }
+                }
+            }
             EventKind::Location { latitude, longitude, precision, app_type } => {
                 {
                     let v = latitude;
