@@ -2,5 +2,6 @@
 
 mod callback;
 mod contacts;
+mod kf;
 mod messages;
 mod reliability;
