@@ -1499,7 +1499,7 @@ impl<'a> ::std::future::IntoFuture for KfServiceStateGetCall<'a> {
         Box::pin(self.send())
     }
 }
-/// Request of [`Kf::kf_service_state_trans`]: Moves a session to another state, within the page's rules (see above): hand it to the assistant, the queue or a servicer (who must be receiving), or end it.
+/// Request of [`Kf::kf_service_state_trans`]: Moves a session to another state, within the page's rules (see above): hand it to the assistant, the queue or a servicer (who must be receiving), or end a servicer's session.
 ///
 /// `POST /cgi-bin/kf/service_state/trans` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94669)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]

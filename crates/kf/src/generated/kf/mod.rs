@@ -245,7 +245,7 @@ impl<'a> Kf<'a> {
             request: KfServiceStateGetRequest::new(open_kfid, external_userid),
         }
     }
-    /// Moves a session to another state, within the page's rules (see above): hand it to the assistant, the queue or a servicer (who must be receiving), or end it. Ending it answers a `msg_code` for an end-of-session message (kf/send_msg_on_event).
+    /// Moves a session to another state, within the page's rules (see above): hand it to the assistant, the queue or a servicer (who must be receiving), or end a servicer's session. Ending it answers a `msg_code` for an end-of-session message (kf/send_msg_on_event).
     ///
     /// `POST /cgi-bin/kf/service_state/trans` · credential: the 微信客服 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94669)
     ///
