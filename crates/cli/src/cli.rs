@@ -132,6 +132,9 @@ pub enum Command {
     /// JS-SDK signatures.
     #[command(subcommand)]
     Jssdk(JssdkCmd),
+    /// 微信客服: accounts, reading messages, answering customers.
+    #[command(subcommand)]
+    Kf(crate::cmd::kf::KfCmd),
     /// Explain a WeCom errcode: meaning, class, what to do.
     Errcode(ErrcodeArgs),
     /// Show the configuration in effect (secrets shown as set or missing, never their values).

@@ -7,6 +7,7 @@ mod directory;
 mod errcode;
 mod export;
 mod jssdk;
+pub mod kf;
 mod media;
 mod sandbox;
 mod scope;
@@ -163,5 +164,6 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Media(cmd) => media::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
+        Command::Kf(cmd) => kf::run(&ctx, cmd).await,
     }
 }
