@@ -289,3 +289,37 @@ async fn repeated_and_out_of_order_callbacks_reach_the_handler_once_in_order() -
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn knowledge_groups_and_questions() -> Res {
+    let w = demo().await?;
+    let kf = w.client.kf();
+    let g = kf.kf_knowledge_add_group("售后").await?.group_id;
+    // Names are unique; at most 12 characters (refused before I/O).
+    let e = kf.kf_knowledge_add_group("售后").await.unwrap_err();
+    assert_eq!(code(&e), Some(40058));
+    assert!(matches!(
+        kf.kf_knowledge_add_group("一二三四五六七八九十一二三")
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    kf.kf_knowledge_mod_group(&g, "售后服务").await?;
+    let q = |s: &str| KfIntentQuestion::new(KfIntentText::new(s));
+    let answer = KfIntentAnswer::new(KfIntentText::new("七天无理由退货"));
+    let id = kf
+        .kf_knowledge_add_intent(&g, q("怎么退货"), [answer.clone()])
+        .await?
+        .intent_id;
+    assert!(id.is_some());
+    let e = kf
+        .kf_knowledge_add_intent(&g, q("怎么退货"), [answer])
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), Some(40058), "questions do not repeat");
+    kf.kf_knowledge_del_group(&g).await?;
+    assert_eq!(
+        code(&kf.kf_knowledge_del_group(&g).await.unwrap_err()),
+        Some(40058)
+    );
+    Ok(())
+}

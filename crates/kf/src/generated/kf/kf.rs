@@ -3316,3 +3316,572 @@ impl<'a> ::std::future::IntoFuture for KfGetServicerStatisticCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Kf::kf_knowledge_add_group`]: Adds a knowledge-base group (names unique, at most 100 groups).
+///
+/// `POST /cgi-bin/kf/knowledge/add_group` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95971)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfKnowledgeAddGroupRequest {
+    /// The group's name, at most 12 characters.
+    ///
+    /// Limits: 1 to 12 characters.
+    pub name: ::std::string::String,
+}
+impl KfKnowledgeAddGroupRequest {
+    /// A request with its required fields (`name`); set optional ones with the methods below.
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { name: name.into() }
+    }
+}
+impl ::std::convert::From<&str> for KfKnowledgeAddGroupRequest {
+    /// A request for this `name`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for KfKnowledgeAddGroupRequest {
+    /// A request for this `name`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for KfKnowledgeAddGroupRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let name = __body.required("name")?;
+        Ok(Self { name })
+    }
+}
+impl rt::Validate for KfKnowledgeAddGroupRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::chars("name", self.name.as_str(), [1, 12], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for KfKnowledgeAddGroupRequest {
+    type Response = KfKnowledgeAddGroupResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "kf_knowledge_add_group",
+        method: ::wecom_core_auth::Method::Post,
+        path: "kf/knowledge/add_group",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Kf,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95971",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "kf_knowledge_add_group")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Kf::kf_knowledge_add_group`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfKnowledgeAddGroupResponse {
+    /// The new group's id.
+    pub group_id: ::std::string::String,
+}
+impl KfKnowledgeAddGroupResponse {
+    /// An answer with its required fields (`group_id`); set optional ones with the methods below.
+    pub fn new(group_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { group_id: group_id.into() }
+    }
+}
+/// A `kf_knowledge_add_group` call, made by [`Kf::kf_knowledge_add_group`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct KfKnowledgeAddGroupCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: KfKnowledgeAddGroupRequest,
+}
+impl ::std::fmt::Debug for KfKnowledgeAddGroupCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("KfKnowledgeAddGroupCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> KfKnowledgeAddGroupCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &KfKnowledgeAddGroupRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> KfKnowledgeAddGroupRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<KfKnowledgeAddGroupResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for KfKnowledgeAddGroupCall<'a> {
+    type Output = ::std::result::Result<
+        KfKnowledgeAddGroupResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Kf::kf_knowledge_del_group`]: Deletes a knowledge-base group (not the default group the system created).
+///
+/// `POST /cgi-bin/kf/knowledge/del_group` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95971)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfKnowledgeDelGroupRequest {
+    /// The group.
+    ///
+    /// Limits: 1 to 64 bytes.
+    pub group_id: ::std::string::String,
+}
+impl KfKnowledgeDelGroupRequest {
+    /// A request with its required fields (`group_id`); set optional ones with the methods below.
+    pub fn new(group_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { group_id: group_id.into() }
+    }
+}
+impl ::std::convert::From<&str> for KfKnowledgeDelGroupRequest {
+    /// A request for this `group_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for KfKnowledgeDelGroupRequest {
+    /// A request for this `group_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for KfKnowledgeDelGroupRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let group_id = __body.required("group_id")?;
+        Ok(Self { group_id })
+    }
+}
+impl rt::Validate for KfKnowledgeDelGroupRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("group_id", self.group_id.as_str(), [1, 64], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for KfKnowledgeDelGroupRequest {
+    type Response = KfKnowledgeDelGroupResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "kf_knowledge_del_group",
+        method: ::wecom_core_auth::Method::Post,
+        path: "kf/knowledge/del_group",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Kf,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95971",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "kf_knowledge_del_group")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Kf::kf_knowledge_del_group`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfKnowledgeDelGroupResponse {}
+impl KfKnowledgeDelGroupResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `kf_knowledge_del_group` call, made by [`Kf::kf_knowledge_del_group`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct KfKnowledgeDelGroupCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: KfKnowledgeDelGroupRequest,
+}
+impl ::std::fmt::Debug for KfKnowledgeDelGroupCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("KfKnowledgeDelGroupCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> KfKnowledgeDelGroupCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &KfKnowledgeDelGroupRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> KfKnowledgeDelGroupRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<KfKnowledgeDelGroupResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for KfKnowledgeDelGroupCall<'a> {
+    type Output = ::std::result::Result<
+        KfKnowledgeDelGroupResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Kf::kf_knowledge_mod_group`]: Renames a knowledge-base group (not the default group).
+///
+/// `POST /cgi-bin/kf/knowledge/mod_group` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95971)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfKnowledgeModGroupRequest {
+    /// The group.
+    ///
+    /// Limits: 1 to 64 bytes.
+    pub group_id: ::std::string::String,
+    /// The new name, at most 12 characters.
+    ///
+    /// Limits: 1 to 12 characters.
+    pub name: ::std::string::String,
+}
+impl KfKnowledgeModGroupRequest {
+    /// A request with its required fields (`group_id`, `name`); set optional ones with the methods below.
+    pub fn new(
+        group_id: impl ::std::convert::Into<::std::string::String>,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            group_id: group_id.into(),
+            name: name.into(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for KfKnowledgeModGroupRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let group_id = __body.required("group_id")?;
+        let name = __body.required("name")?;
+        Ok(Self { group_id, name })
+    }
+}
+impl rt::Validate for KfKnowledgeModGroupRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("group_id", self.group_id.as_str(), [1, 64], None)?;
+        rt::chars("name", self.name.as_str(), [1, 12], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for KfKnowledgeModGroupRequest {
+    type Response = KfKnowledgeModGroupResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "kf_knowledge_mod_group",
+        method: ::wecom_core_auth::Method::Post,
+        path: "kf/knowledge/mod_group",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Kf,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95971",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "kf_knowledge_mod_group")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Kf::kf_knowledge_mod_group`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfKnowledgeModGroupResponse {}
+impl KfKnowledgeModGroupResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `kf_knowledge_mod_group` call, made by [`Kf::kf_knowledge_mod_group`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct KfKnowledgeModGroupCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: KfKnowledgeModGroupRequest,
+}
+impl ::std::fmt::Debug for KfKnowledgeModGroupCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("KfKnowledgeModGroupCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> KfKnowledgeModGroupCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &KfKnowledgeModGroupRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> KfKnowledgeModGroupRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<KfKnowledgeModGroupResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for KfKnowledgeModGroupCall<'a> {
+    type Output = ::std::result::Result<
+        KfKnowledgeModGroupResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Kf::kf_knowledge_add_intent`]: Adds a question (问答) to a knowledge-base group: the question, similar questions and the answer(s), with attachments (image, video, link, mini program).
+///
+/// `POST /cgi-bin/kf/knowledge/add_intent` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95972)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfKnowledgeAddIntentRequest {
+    /// The group.
+    ///
+    /// Limits: 1 to 64 bytes.
+    pub group_id: ::std::string::String,
+    /// The main question.
+    pub question: KfIntentQuestion,
+    /// Other wordings of it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub similar_questions: ::std::option::Option<KfIntentSimilarQuestions>,
+    /// The answer(s).
+    ///
+    /// Limits: 1 to 100 items.
+    #[serde(default)]
+    pub answers: ::std::vec::Vec<KfIntentAnswer>,
+}
+impl KfKnowledgeAddIntentRequest {
+    /// A request with its required fields (`group_id`, `question`, `answers`); set optional ones with the methods below.
+    pub fn new(
+        group_id: impl ::std::convert::Into<::std::string::String>,
+        question: impl ::std::convert::Into<KfIntentQuestion>,
+        answers: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<KfIntentAnswer>,
+        >,
+    ) -> Self {
+        Self {
+            group_id: group_id.into(),
+            question: question.into(),
+            similar_questions: None,
+            answers: answers.into_iter().map(Into::into).collect(),
+        }
+    }
+    /// Sets `similar_questions`: Other wordings of it.
+    pub fn similar_questions(
+        mut self,
+        similar_questions: impl ::std::convert::Into<KfIntentSimilarQuestions>,
+    ) -> Self {
+        self.similar_questions = Some(similar_questions.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for KfKnowledgeAddIntentRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let group_id = __body.required("group_id")?;
+        let question = __body.required("question")?;
+        let similar_questions = __body.optional("similar_questions")?;
+        let answers = __body.list("answers", true)?;
+        Ok(Self {
+            group_id,
+            question,
+            similar_questions,
+            answers,
+        })
+    }
+}
+impl rt::Validate for KfKnowledgeAddIntentRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("group_id", self.group_id.as_str(), [1, 64], None)?;
+        rt::items("answers", self.answers.len(), [1, 100], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for KfKnowledgeAddIntentRequest {
+    type Response = KfKnowledgeAddIntentResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "kf_knowledge_add_intent",
+        method: ::wecom_core_auth::Method::Post,
+        path: "kf/knowledge/add_intent",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Kf,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95972",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "kf_knowledge_add_intent")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Kf::kf_knowledge_add_intent`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfKnowledgeAddIntentResponse {
+    /// The new question's id.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub intent_id: ::std::option::Option<::std::string::String>,
+}
+impl KfKnowledgeAddIntentResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { intent_id: None }
+    }
+    /// Sets `intent_id`: The new question's id.
+    pub fn intent_id(
+        mut self,
+        intent_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.intent_id = Some(intent_id.into());
+        self
+    }
+}
+/// A `kf_knowledge_add_intent` call, made by [`Kf::kf_knowledge_add_intent`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct KfKnowledgeAddIntentCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: KfKnowledgeAddIntentRequest,
+}
+impl ::std::fmt::Debug for KfKnowledgeAddIntentCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("KfKnowledgeAddIntentCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> KfKnowledgeAddIntentCall<'a> {
+    /// Sets `similar_questions`: Other wordings of it.
+    pub fn similar_questions(
+        mut self,
+        similar_questions: impl ::std::convert::Into<KfIntentSimilarQuestions>,
+    ) -> Self {
+        self.request = self.request.similar_questions(similar_questions);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &KfKnowledgeAddIntentRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> KfKnowledgeAddIntentRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<KfKnowledgeAddIntentResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for KfKnowledgeAddIntentCall<'a> {
+    type Output = ::std::result::Result<
+        KfKnowledgeAddIntentResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

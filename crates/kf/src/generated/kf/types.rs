@@ -1656,6 +1656,103 @@ impl rt::Validate for KfServicerStatistic {
         Ok(())
     }
 }
+/// A text of the knowledge base.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfIntentText {
+    /// The text.
+    pub content: ::std::string::String,
+}
+impl KfIntentText {
+    /// A value with its required fields (`content`); set optional ones with the methods below.
+    pub fn new(content: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { content: content.into() }
+    }
+}
+impl rt::Validate for KfIntentText {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A question of the knowledge base.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfIntentQuestion {
+    /// The question's text.
+    pub text: KfIntentText,
+}
+impl KfIntentQuestion {
+    /// A value with its required fields (`text`); set optional ones with the methods below.
+    pub fn new(text: impl ::std::convert::Into<KfIntentText>) -> Self {
+        Self { text: text.into() }
+    }
+}
+impl rt::Validate for KfIntentQuestion {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Other wordings of a question.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfIntentSimilarQuestions {
+    /// The wordings.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub items: ::std::vec::Vec<KfIntentQuestion>,
+}
+impl KfIntentSimilarQuestions {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { items: Vec::new() }
+    }
+    /// Sets `items`: The wordings.
+    pub fn items(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<KfIntentQuestion>,
+        >,
+    ) -> Self {
+        self.items = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for KfIntentSimilarQuestions {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An answer of the knowledge base: a text and attachments.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct KfIntentAnswer {
+    /// The answer's text.
+    pub text: KfIntentText,
+    /// Attachments, as the page's appendix describes them (`msgtype` image / video / link / miniprogram with its body).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub attachments: ::std::option::Option<::serde_json::Value>,
+}
+impl KfIntentAnswer {
+    /// A value with its required fields (`text`); set optional ones with the methods below.
+    pub fn new(text: impl ::std::convert::Into<KfIntentText>) -> Self {
+        Self {
+            text: text.into(),
+            attachments: None,
+        }
+    }
+    /// Sets `attachments`: Attachments, as the page's appendix describes them (`msgtype` image / video / link / miniprogram with its body).
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.attachments = Some(attachments.into());
+        self
+    }
+}
+impl rt::Validate for KfIntentAnswer {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// The state of a customer's session with an account (分配客服会话).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]

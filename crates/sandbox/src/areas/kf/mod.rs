@@ -26,6 +26,7 @@ use crate::registry::{Caller, Ctx, Registry};
 
 pub mod admin;
 pub mod desk;
+pub mod knowledge;
 
 use desk::{
     Account, CODE_TTL_SECS, KfDesk, MAX_ACCOUNTS, RETENTION_SECS, SEND_QUOTA, SEND_WINDOW_SECS,
@@ -53,6 +54,7 @@ pub fn register(r: &mut Registry) {
     r.add::<KfCustomerCancelUpgradeServiceRequest, _, _>(cancel_upgrade_service);
     r.add::<KfGetCorpStatisticRequest, _, _>(corp_statistic);
     r.add::<KfGetServicerStatisticRequest, _, _>(servicer_statistic);
+    knowledge::register(r);
 }
 
 /// Builds a generated answer from its wire JSON (one definition of the shape: the generated type).
