@@ -18,7 +18,11 @@
 //!   without it (allowed, but strictly rate limited, as the page says).
 //!
 //! Delivery is exactly once within one process (and one `KfSync`); across a restart it is at least
-//! once for the page that was being read (WeCom's cursor moves a page at a time).
+//! once for the page that was being read (WeCom's cursor moves a page at a time). When the reader
+//! fails (WeCom, the store or the handler), callbacks that joined it are served by the next
+//! callback for that account, which reads again from the stored cursor. Several instances sharing
+//! a `RedisCursorStore` share the cursor, not the single flight: route an account's callbacks to
+//! one instance, or accept that two instances may read the same page at the same time.
 //!
 //! ```no_run
 //! use std::sync::Arc;
