@@ -2,6 +2,7 @@
 
 mod callback;
 mod contacts;
+mod kf;
 mod messages;
 mod oa_calendar;
 mod reliability;

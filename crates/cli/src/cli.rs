@@ -135,6 +135,9 @@ pub enum Command {
     /// JS-SDK signatures.
     #[command(subcommand)]
     Jssdk(JssdkCmd),
+    /// 微信客服: accounts, reading messages, answering customers.
+    #[command(subcommand)]
+    Kf(crate::cmd::kf::KfCmd),
     /// Explain a WeCom errcode: meaning, class, what to do.
     Errcode(ErrcodeArgs),
     /// Call any endpoint of the spec by name or path (fields checked against the spec before the

@@ -11,5 +11,7 @@
 //! ```
 
 pub mod generated;
+pub mod rules;
+pub mod sync;
 
 pub use generated::kf::*;

@@ -385,6 +385,15 @@ pub enum EventKind {
         /// `Status`: 0 reserved, 1 live, 2 ended, 4 cancelled (expiry is not reported).
         status: i64,
     },
+    /// `kf_msg_or_event`: A 微信客服 account has new messages or events: read them with kf/sync_msg, passing `token` (valid 10 minutes) and `open_kfid`.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/94670>
+    KfMsgOrEvent {
+        /// `Token`: Pass it to kf/sync_msg within 10 minutes (without it sync_msg is strictly rate limited).
+        token: String,
+        /// `OpenKfId`: The account with new messages (sync_msg's `open_kfid`).
+        open_kfid: Option<String>,
+    },
     /// `LOCATION`: Periodic location report.
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
@@ -531,6 +540,12 @@ impl EventKind {
                             status: f.opt_int("Status")?.ok_or(rt::Bad)?,
                         }
                     }
+                    "kf_msg_or_event" => {
+                        EventKind::KfMsgOrEvent {
+                            token: f.str("Token"),
+                            open_kfid: f.opt_str("OpenKfId"),
+                        }
+                    }
                     "LOCATION" => {
                         EventKind::Location {
                             latitude: f.opt_float("Latitude")?.ok_or(rt::Bad)?,
@@ -571,6 +586,7 @@ impl EventKind {
             EventKind::DeleteSchedule { .. } => "delete_schedule",
             EventKind::RespondSchedule { .. } => "respond_schedule",
             EventKind::LivingStatusChange { .. } => "living_status_change",
+            EventKind::KfMsgOrEvent { .. } => "kf_msg_or_event",
             EventKind::Location { .. } => "LOCATION",
         }
     }
@@ -751,6 +767,18 @@ impl EventKind {
                 {
                     let v = status;
                     rt::push_num(out, "Status", v);
+                }
+            }
+            EventKind::KfMsgOrEvent { token, open_kfid } => {
+                {
+                    let v = token;
+                    rt::push_cdata(out, "Token", v);
+                }
+                {
+                    let v = open_kfid;
+                    if let Some(v) = v {
+                        rt::push_cdata(out, "OpenKfId", v);
+                    }
                 }
             }
             EventKind::Location { latitude, longitude, precision, app_type } => {

@@ -446,15 +446,30 @@ fn every_type_renders_back_to_equivalent_xml() {
 
 #[test]
 fn unknown_types_keep_the_raw_xml() {
-    let xml = event(
+    // kf_msg_or_event is declared (spec/events.toml); an event nobody declared stays Unknown.
+    let kf = event(
         "kf_msg_or_event",
+        "<Token><![CDATA[t]]></Token><OpenKfId>wk1</OpenKfId>",
+    );
+    let Ok(Inbound::Event(e)) = Inbound::parse(&kf) else {
+        panic!("kf_msg_or_event is typed")
+    };
+    assert_eq!(
+        e.kind,
+        EventKind::KfMsgOrEvent {
+            token: "t".into(),
+            open_kfid: Some("wk1".into())
+        }
+    );
+    let xml = event(
+        "not_declared_event",
         "<Token><![CDATA[t]]></Token><OpenKfId>wk1</OpenKfId>",
     );
     let Inbound::Unknown(unknown) = Inbound::parse(&xml).expect("well formed") else {
         panic!("an unknown event is Unknown")
     };
     assert_eq!(unknown.msg_type, "event");
-    assert_eq!(unknown.event.as_deref(), Some("kf_msg_or_event"));
+    assert_eq!(unknown.event.as_deref(), Some("not_declared_event"));
     assert_eq!(unknown.from_user_name, "zhangsan");
     assert_eq!(unknown.raw, xml);
     assert_eq!(Inbound::Unknown(unknown.clone()).to_xml(), xml);

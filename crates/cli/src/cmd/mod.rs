@@ -8,6 +8,7 @@ mod directory;
 mod errcode;
 mod export;
 mod jssdk;
+pub mod kf;
 mod media;
 mod proxy;
 mod sandbox;
@@ -169,5 +170,6 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(&ctx, args).await,
+        Command::Kf(cmd) => kf::run(&ctx, cmd).await,
     }
 }
