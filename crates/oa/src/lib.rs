@@ -10,6 +10,9 @@
 //! # }
 //! ```
 
+pub mod approval;
+pub mod checkin;
 pub mod generated;
+pub mod journal;
 
 pub use generated::oa::*;
