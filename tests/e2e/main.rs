@@ -3,4 +3,5 @@
 mod callback;
 mod contacts;
 mod messages;
+mod oa_approval;
 mod reliability;

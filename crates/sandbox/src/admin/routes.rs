@@ -345,4 +345,5 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/directory", post(directory_change))
         .route("/sandbox/apps/{agentid}/callback", post(app_callback))
         .route("/sandbox/contact-callback", post(contact_callback))
+        .merge(crate::areas::oa::approval_routes())
 }
