@@ -1,6 +1,8 @@
 //! One module per command; each parses nothing itself, calls the library and prints.
 
+mod approval;
 mod callback;
+mod checkin;
 mod config_show;
 mod demo;
 mod directory;
@@ -163,5 +165,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Media(cmd) => media::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
+        Command::Approval(cmd) => approval::run(&ctx, cmd).await,
+        Command::Checkin(cmd) => checkin::run(&ctx, cmd).await,
     }
 }
