@@ -751,7 +751,7 @@ pub fn check_update_template(req: &ApprovalUpdateTemplateRequest) -> Result<(), 
 /// 360 s (0.1 hour) for hour-based ones (the page's `leftduration`). Errcode 301063 (参数错误).
 pub fn check_set_quota(req: &VacationSetUserQuotaRequest) -> Result<(), InvalidInput> {
     let unit = if req.time_attr == 1 { 360 } else { 8640 };
-    if req.leftduration % unit != 0 {
+    if !req.leftduration.is_multiple_of(unit) {
         return Err(InvalidInput::new(
             "leftduration",
             format!(

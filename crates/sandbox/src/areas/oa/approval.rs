@@ -54,6 +54,9 @@ struct Application {
     agentid: Option<u32>,
 }
 
+/// A rule id and the `(day, schedule_id)` pairs of a month.
+type MonthSchedule = (u32, Vec<(u32, u32)>);
+
 #[derive(Default)]
 struct Book {
     templates: BTreeMap<String, (Vec<ApprovalText>, ApprovalTemplateContent)>,
@@ -62,7 +65,8 @@ struct Book {
     quotas: HashMap<String, BTreeMap<u32, u32>>,
     extra_records: Vec<CheckinRecord>,
     device_records: Vec<HardwareCheckin>,
-    schedules: HashMap<(String, u32), (u32, Vec<(u32, u32)>)>,
+    /// Per member and month (`YYYYMM`): the rule and `(day, schedule_id)` pairs.
+    schedules: HashMap<(String, u32), MonthSchedule>,
     faces: HashSet<String>,
     seed: u64,
 }
