@@ -95,10 +95,11 @@ fn rss() -> Option<(u64, u64)> {
 }
 
 async fn calls(base_url: &str) -> Res<u64> {
-    let v: serde_json::Value = reqwest::get(format!("{base_url}/sandbox/counters"))
+    let body = reqwest::get(format!("{base_url}/sandbox/counters"))
         .await?
-        .json()
+        .text()
         .await?;
+    let v: serde_json::Value = serde_json::from_str(&body)?;
     let n = v
         .get("counters")
         .and_then(|c| c.as_array())
