@@ -4,5 +4,6 @@ mod callback;
 mod contacts;
 mod kf;
 mod messages;
+mod oa_approval;
 mod oa_calendar;
 mod reliability;

@@ -345,6 +345,38 @@ fn messages(root: &Path, rows: &mut Vec<Row>) {
     ));
 }
 
+fn checkin(root: &Path, rows: &mut Vec<Row>) {
+    let r = run_cmd(
+        root,
+        "cargo",
+        &["bench", "-p", "wecom-tests", "--bench", "checkin"],
+        &[],
+    );
+    let note = if r.ok {
+        "wecom-tests bench checkin: checkin_records_in, 30 days x 5,000 members (100 members and 30 days per call), 8 in flight, sandbox in a child process"
+    } else {
+        "benchmark failed"
+    };
+    rows.push(row(
+        "check-in month, 5,000 members: calls",
+        number_after(&r.stdout, "30 days: "),
+        "calls",
+        note,
+    ));
+    rows.push(row(
+        "check-in month, 5,000 members: time",
+        number_after(&r.stdout, "calls, "),
+        "ms",
+        note,
+    ));
+    rows.push(row(
+        "check-in month, 5,000 members: client peak memory growth",
+        number_after(&r.stdout, "peak RSS growth "),
+        "MiB",
+        note,
+    ));
+}
+
 fn callback(root: &Path, target: &Path, rows: &mut Vec<Row>) {
     let node = Command::new("node")
         .arg("--version")
@@ -563,6 +595,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
     core_auth(root, &target, opts, &mut rows);
     sandbox(root, &mut rows);
     messages(root, &mut rows);
+    checkin(root, &mut rows);
     callback(root, &target, &mut rows);
     directory(root, &mut rows);
     gen_time(root, &mut rows);

@@ -138,6 +138,12 @@ pub enum Command {
     /// 微信客服: accounts, reading messages, answering customers.
     #[command(subcommand)]
     Kf(crate::cmd::kf::KfCmd),
+    /// Approvals (审批): templates, applications.
+    #[command(subcommand)]
+    Approval(ApprovalCmd),
+    /// Check-in (打卡): records and reports over any range, split and fetched concurrently.
+    #[command(subcommand)]
+    Checkin(CheckinCmd),
     /// Explain a WeCom errcode: meaning, class, what to do.
     Errcode(ErrcodeArgs),
     /// Call any endpoint of the spec by name or path (fields checked against the spec before the
@@ -781,4 +787,91 @@ pub struct ErrcodeArgs {
     /// The errcode (e.g. 60020, or -1).
     #[arg(allow_negative_numbers = true)]
     pub code: i64,
+}
+
+/// `wecom approval ...`
+#[derive(Debug, Subcommand)]
+pub enum ApprovalCmd {
+    /// A template's controls (id, type, title, required, options).
+    Template {
+        /// The template id.
+        template_id: String,
+    },
+    /// Submit an application built from the template; values are checked against each
+    /// control's type before anything is sent.
+    Apply {
+        /// The template id.
+        template_id: String,
+        /// The applicant's userid.
+        #[arg(long)]
+        creator: String,
+        /// A control's value: `TITLE=VALUE` (title or control id); repeat per control.
+        #[arg(long = "set", value_name = "TITLE=VALUE")]
+        set: Vec<String>,
+        /// Approvers instead of the template's flow (repeatable).
+        #[arg(long)]
+        approver: Vec<String>,
+    },
+    /// Application numbers submitted in a range (Unix seconds or YYYY-MM-DD).
+    List {
+        /// Start.
+        #[arg(long)]
+        from: String,
+        /// End.
+        #[arg(long)]
+        to: String,
+    },
+    /// One application.
+    Get {
+        /// The application number.
+        sp_no: String,
+    },
+}
+
+/// `wecom checkin ...`
+#[derive(Debug, Subcommand)]
+pub enum CheckinCmd {
+    /// Check-in records of members over days (YYYY-MM-DD or Unix seconds, `--to` inclusive);
+    /// `--json` prints one record per line.
+    Records {
+        /// First day.
+        #[arg(long)]
+        from: String,
+        /// Last day.
+        #[arg(long)]
+        to: String,
+        /// Members, comma-separated (repeatable).
+        #[arg(long, required = true)]
+        users: Vec<String>,
+        /// Calls in flight at most.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
+    /// Day or month reports of members.
+    Report {
+        /// `day` or `month`.
+        #[arg(value_enum)]
+        kind: ReportKind,
+        /// First day.
+        #[arg(long)]
+        from: String,
+        /// Last day.
+        #[arg(long)]
+        to: String,
+        /// Members, comma-separated (repeatable).
+        #[arg(long, required = true)]
+        users: Vec<String>,
+        /// Calls in flight at most.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
+}
+
+/// Check-in report kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportKind {
+    /// One row per member and day.
+    Day,
+    /// Totals per member over the range.
+    Month,
 }

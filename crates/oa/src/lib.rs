@@ -10,8 +10,11 @@
 //! # }
 //! ```
 
+pub mod approval;
 pub mod calendar;
+pub mod checkin;
 pub mod generated;
+pub mod journal;
 pub mod meetingroom;
 pub mod schedule;
 

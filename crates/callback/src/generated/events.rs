@@ -326,6 +326,10 @@ pub enum EventKind {
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
     TemplateCardMenuEvent(TemplateCardEvent),
+    /// `sys_approval_change`: An application of the approval app changed state (submitted, approved, rejected, revoked, cc, comment ...); pushed to the app that submitted it or was granted access (`FromUserName` is `sys`).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/91815>
+    SysApprovalChange(ApprovalInfo),
     /// `delete_calendar`: A calendar admin deleted a calendar this app created (FromUserName: who).
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/93651>
@@ -500,6 +504,11 @@ impl EventKind {
                     "template_card_menu_event" => {
                         EventKind::TemplateCardMenuEvent(TemplateCardEvent::parse(f)?)
                     }
+                    "sys_approval_change" => {
+                        EventKind::SysApprovalChange(
+                            ApprovalInfo::parse(&f.child("ApprovalInfo"))?,
+                        )
+                    }
                     "delete_calendar" => {
                         EventKind::DeleteCalendar {
                             cal_id: f.str("CalId"),
@@ -579,6 +588,7 @@ impl EventKind {
             EventKind::ShareAgentChange => "share_agent_change",
             EventKind::TemplateCardEvent { .. } => "template_card_event",
             EventKind::TemplateCardMenuEvent { .. } => "template_card_menu_event",
+            EventKind::SysApprovalChange { .. } => "sys_approval_change",
             EventKind::DeleteCalendar { .. } => "delete_calendar",
             EventKind::ModifyCalendar { .. } => "modify_calendar",
             EventKind::AddSchedule { .. } => "add_schedule",
@@ -711,6 +721,11 @@ impl EventKind {
             EventKind::ShareAgentChange => {}
             EventKind::TemplateCardEvent(inner) => inner.write_fields(out),
             EventKind::TemplateCardMenuEvent(inner) => inner.write_fields(out),
+            EventKind::SysApprovalChange(inner) => {
+                rt::open_tag(out, "ApprovalInfo");
+                inner.write_fields(out);
+                rt::close_tag(out, "ApprovalInfo");
+            }
             EventKind::DeleteCalendar { cal_id } => {
                 let v = cal_id;
                 rt::push_cdata(out, "CalId", v);
@@ -1450,6 +1465,128 @@ impl TagChange {
             if !v.is_empty() {
                 rt::push_cdata(out, "DelPartyItems", &rt::join(v, ","));
             }
+        }
+    }
+}
+/// `ApprovalInfo` of `sys_approval_change` (doc 91815 / 92633: SpNo, SpName, SpStatus, TemplateId, ApplyTime, Applyer, SpRecord, Notifyer, Comments, StatuChangeEvent).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApprovalInfo {
+    /// `SpNo`: The application number.
+    pub sp_no: String,
+    /// `SpName`: The template's name.
+    pub sp_name: String,
+    /// `SpStatus`: 1 审批中, 2 已通过, 3 已驳回, 4 已撤销, 6 通过后撤销, 7 已删除, 10 已支付.
+    pub sp_status: i64,
+    /// `TemplateId`: The template.
+    pub template_id: String,
+    /// `ApplyTime`: Submission time, Unix seconds.
+    pub apply_time: i64,
+    /// `Applyer`: The applicant.
+    pub applyer: ApprovalApplyer,
+    /// `StatuChangeEvent`: What happened: 1 submitted, 2 approved, 3 rejected, 4 transferred, 5 urged, 6 revoked, 8 cc ..., 10 commented.
+    pub statu_change_event: i64,
+    /// `SpRecord` (one per node, with `Details`), `Notifyer` and `Comments` elements, in order.
+    pub records: Vec<crate::xml::Element>,
+}
+impl ApprovalInfo {
+    /// Reads the fields from an element.
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Self, rt::Bad> {
+        Ok(Self {
+            sp_no: f.str("SpNo"),
+            sp_name: f.str("SpName"),
+            sp_status: f.opt_int("SpStatus")?.unwrap_or_default(),
+            template_id: f.str("TemplateId"),
+            apply_time: f.opt_int("ApplyTime")?.unwrap_or_default(),
+            applyer: ApprovalApplyer::parse(&f.child("Applyer"))?,
+            statu_change_event: f.opt_int("StatuChangeEvent")?.unwrap_or_default(),
+            records: f
+                .rest(
+                    &[
+                        "ToUserName",
+                        "FromUserName",
+                        "CreateTime",
+                        "MsgType",
+                        "Event",
+                        "ChangeType",
+                        "AgentID",
+                        "MsgId",
+                        "SpNo",
+                        "SpName",
+                        "SpStatus",
+                        "TemplateId",
+                        "ApplyTime",
+                        "Applyer",
+                        "StatuChangeEvent",
+                        "*",
+                    ],
+                ),
+        })
+    }
+    /// Writes the fields as WeCom's XML (without an enclosing element).
+    pub(crate) fn write_fields(&self, out: &mut String) {
+        {
+            let v = &self.sp_no;
+            rt::push_cdata(out, "SpNo", v);
+        }
+        {
+            let v = &self.sp_name;
+            rt::push_cdata(out, "SpName", v);
+        }
+        {
+            let v = &self.sp_status;
+            rt::push_num(out, "SpStatus", v);
+        }
+        {
+            let v = &self.template_id;
+            rt::push_cdata(out, "TemplateId", v);
+        }
+        {
+            let v = &self.apply_time;
+            rt::push_num(out, "ApplyTime", v);
+        }
+        {
+            let v = &self.applyer;
+            rt::open_tag(out, "Applyer");
+            v.write_fields(out);
+            rt::close_tag(out, "Applyer");
+        }
+        {
+            let v = &self.statu_change_event;
+            rt::push_num(out, "StatuChangeEvent", v);
+        }
+        {
+            let v = &self.records;
+            for e in v {
+                e.write_xml(out);
+            }
+        }
+    }
+}
+/// `Applyer` of `ApprovalInfo`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApprovalApplyer {
+    /// `UserId`: The applicant's userid.
+    pub user_id: String,
+    /// `Party`: The applicant's department.
+    pub party: String,
+}
+impl ApprovalApplyer {
+    /// Reads the fields from an element.
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Self, rt::Bad> {
+        Ok(Self {
+            user_id: f.str("UserId"),
+            party: f.str("Party"),
+        })
+    }
+    /// Writes the fields as WeCom's XML (without an enclosing element).
+    pub(crate) fn write_fields(&self, out: &mut String) {
+        {
+            let v = &self.user_id;
+            rt::push_cdata(out, "UserId", v);
+        }
+        {
+            let v = &self.party;
+            rt::push_cdata(out, "Party", v);
         }
     }
 }

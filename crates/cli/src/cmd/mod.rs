@@ -1,7 +1,9 @@
 //! One module per command; each parses nothing itself, calls the library and prints.
 
 pub mod api;
+mod approval;
 mod callback;
+mod checkin;
 mod config_show;
 mod demo;
 mod directory;
@@ -171,5 +173,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(&ctx, args).await,
         Command::Kf(cmd) => kf::run(&ctx, cmd).await,
+        Command::Approval(cmd) => approval::run(&ctx, cmd).await,
+        Command::Checkin(cmd) => checkin::run(&ctx, cmd).await,
     }
 }

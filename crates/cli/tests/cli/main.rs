@@ -7,6 +7,7 @@ mod common;
 mod config;
 mod console;
 mod newman;
+mod oa;
 mod offline;
 mod sandbox;
 mod schedule;

@@ -369,4 +369,5 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/apps/{agentid}/callback", post(app_callback))
         .route("/sandbox/contact-callback", post(contact_callback))
         .merge(crate::areas::kf::admin::routes())
+        .merge(crate::areas::oa::approval_routes())
 }

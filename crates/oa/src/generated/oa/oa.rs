@@ -3,6 +3,2101 @@
 #[allow(unused_imports)]
 use super::*;
 use ::wecom_core_auth::__private as rt;
+/// Request of [`Oa::approval_template_detail`]: Reads an approval template with its controls (600/min).
+///
+/// `POST /cgi-bin/oa/gettemplatedetail` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91982)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalTemplateDetailRequest {
+    /// The template id (from the template's edit page URL, an approval's detail or the callback).
+    ///
+    /// Limits: 1 to 256 bytes (errcode 301025).
+    pub template_id: ::std::string::String,
+}
+impl ApprovalTemplateDetailRequest {
+    /// A request with its required fields (`template_id`); set optional ones with the methods below.
+    pub fn new(template_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            template_id: template_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for ApprovalTemplateDetailRequest {
+    /// A request for this `template_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for ApprovalTemplateDetailRequest {
+    /// A request for this `template_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for ApprovalTemplateDetailRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let template_id = __body.required("template_id")?;
+        Ok(Self { template_id })
+    }
+}
+impl rt::Validate for ApprovalTemplateDetailRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("template_id", self.template_id.as_str(), [1, 256], Some(301025))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for ApprovalTemplateDetailRequest {
+    type Response = ApprovalTemplateDetailResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "approval_template_detail",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/gettemplatedetail",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Approval,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/91982",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "approval_template_detail")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::approval_template_detail`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalTemplateDetailResponse {
+    /// The template's name per language (zh_CN by default).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub template_names: ::std::vec::Vec<ApprovalText>,
+    /// The template's controls.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub template_content: ::std::option::Option<ApprovalTemplateContent>,
+}
+impl ApprovalTemplateDetailResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            template_names: Vec::new(),
+            template_content: None,
+        }
+    }
+    /// Sets `template_names`: The template's name per language (zh_CN by default).
+    pub fn template_names(
+        mut self,
+        template_names: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalText>,
+        >,
+    ) -> Self {
+        self.template_names = template_names.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `template_content`: The template's controls.
+    pub fn template_content(
+        mut self,
+        template_content: impl ::std::convert::Into<ApprovalTemplateContent>,
+    ) -> Self {
+        self.template_content = Some(template_content.into());
+        self
+    }
+}
+/// A `approval_template_detail` call, made by [`Oa::approval_template_detail`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct ApprovalTemplateDetailCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: ApprovalTemplateDetailRequest,
+}
+impl ::std::fmt::Debug for ApprovalTemplateDetailCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ApprovalTemplateDetailCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> ApprovalTemplateDetailCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &ApprovalTemplateDetailRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> ApprovalTemplateDetailRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ApprovalTemplateDetailResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ApprovalTemplateDetailCall<'a> {
+    type Output = ::std::result::Result<
+        ApprovalTemplateDetailResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::approval_create_template`]: Creates an approval template; the admin console and the approval app get it with the default flow.
+///
+/// `POST /cgi-bin/oa/approval/create_template` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97437)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalCreateTemplateRequest {
+    /// The template's name per language; each text at most 40 characters, not the name of an existing template.
+    ///
+    /// Limits: 1 to 10 items (errcode 301025).
+    #[serde(default)]
+    pub template_name: ::std::vec::Vec<ApprovalText>,
+    /// The controls, in display order.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub template_content: ::std::option::Option<ApprovalTemplateContent>,
+}
+impl ApprovalCreateTemplateRequest {
+    /// A request with its required fields (`template_name`); set optional ones with the methods below.
+    pub fn new(
+        template_name: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalText>,
+        >,
+    ) -> Self {
+        Self {
+            template_name: template_name.into_iter().map(Into::into).collect(),
+            template_content: None,
+        }
+    }
+    /// Sets `template_content`: The controls, in display order.
+    pub fn template_content(
+        mut self,
+        template_content: impl ::std::convert::Into<ApprovalTemplateContent>,
+    ) -> Self {
+        self.template_content = Some(template_content.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for ApprovalCreateTemplateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let template_name = __body.list("template_name", true)?;
+        let template_content = __body.optional("template_content")?;
+        Ok(Self {
+            template_name,
+            template_content,
+        })
+    }
+}
+impl rt::Validate for ApprovalCreateTemplateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("template_name", self.template_name.len(), [1, 10], Some(301025))?;
+        crate::approval::check_create_template(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for ApprovalCreateTemplateRequest {
+    type Response = ApprovalCreateTemplateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "approval_create_template",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/approval/create_template",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Approval,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97437",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "approval_create_template")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::approval_create_template`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalCreateTemplateResponse {
+    /// The new template's id.
+    pub template_id: ::std::string::String,
+}
+impl ApprovalCreateTemplateResponse {
+    /// An answer with its required fields (`template_id`); set optional ones with the methods below.
+    pub fn new(template_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            template_id: template_id.into(),
+        }
+    }
+}
+/// A `approval_create_template` call, made by [`Oa::approval_create_template`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct ApprovalCreateTemplateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: ApprovalCreateTemplateRequest,
+}
+impl ::std::fmt::Debug for ApprovalCreateTemplateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ApprovalCreateTemplateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> ApprovalCreateTemplateCall<'a> {
+    /// Sets `template_content`: The controls, in display order.
+    pub fn template_content(
+        mut self,
+        template_content: impl ::std::convert::Into<ApprovalTemplateContent>,
+    ) -> Self {
+        self.request = self.request.template_content(template_content);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &ApprovalCreateTemplateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> ApprovalCreateTemplateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ApprovalCreateTemplateResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ApprovalCreateTemplateCall<'a> {
+    type Output = ::std::result::Result<
+        ApprovalCreateTemplateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::approval_update_template`]: Replaces a template's name and controls; its configured flow and rules stay.
+///
+/// `POST /cgi-bin/oa/approval/update_template` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97440)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalUpdateTemplateRequest {
+    /// The template to update.
+    ///
+    /// Limits: 1 to 256 bytes (errcode 301025).
+    pub template_id: ::std::string::String,
+    /// The new name per language (at most 40 characters each).
+    ///
+    /// Limits: 1 to 10 items (errcode 301025).
+    #[serde(default)]
+    pub template_name: ::std::vec::Vec<ApprovalText>,
+    /// The new controls.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub template_content: ::std::option::Option<ApprovalTemplateContent>,
+}
+impl ApprovalUpdateTemplateRequest {
+    /// A request with its required fields (`template_id`, `template_name`); set optional ones with the methods below.
+    pub fn new(
+        template_id: impl ::std::convert::Into<::std::string::String>,
+        template_name: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalText>,
+        >,
+    ) -> Self {
+        Self {
+            template_id: template_id.into(),
+            template_name: template_name.into_iter().map(Into::into).collect(),
+            template_content: None,
+        }
+    }
+    /// Sets `template_content`: The new controls.
+    pub fn template_content(
+        mut self,
+        template_content: impl ::std::convert::Into<ApprovalTemplateContent>,
+    ) -> Self {
+        self.template_content = Some(template_content.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for ApprovalUpdateTemplateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let template_id = __body.required("template_id")?;
+        let template_name = __body.list("template_name", true)?;
+        let template_content = __body.optional("template_content")?;
+        Ok(Self {
+            template_id,
+            template_name,
+            template_content,
+        })
+    }
+}
+impl rt::Validate for ApprovalUpdateTemplateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("template_id", self.template_id.as_str(), [1, 256], Some(301025))?;
+        rt::items("template_name", self.template_name.len(), [1, 10], Some(301025))?;
+        crate::approval::check_update_template(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for ApprovalUpdateTemplateRequest {
+    type Response = ApprovalUpdateTemplateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "approval_update_template",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/approval/update_template",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Approval,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97440",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "approval_update_template")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::approval_update_template`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalUpdateTemplateResponse {}
+impl ApprovalUpdateTemplateResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `approval_update_template` call, made by [`Oa::approval_update_template`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct ApprovalUpdateTemplateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: ApprovalUpdateTemplateRequest,
+}
+impl ::std::fmt::Debug for ApprovalUpdateTemplateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ApprovalUpdateTemplateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> ApprovalUpdateTemplateCall<'a> {
+    /// Sets `template_content`: The new controls.
+    pub fn template_content(
+        mut self,
+        template_content: impl ::std::convert::Into<ApprovalTemplateContent>,
+    ) -> Self {
+        self.request = self.request.template_content(template_content);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &ApprovalUpdateTemplateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> ApprovalUpdateTemplateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ApprovalUpdateTemplateResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ApprovalUpdateTemplateCall<'a> {
+    type Output = ::std::result::Result<
+        ApprovalUpdateTemplateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::approval_apply`]: Submits an approval application for a member in the approval app.
+///
+/// `POST /cgi-bin/oa/applyevent` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91853)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalApplyRequest {
+    /// The applicant's userid (inside the app's visible scope).
+    ///
+    /// Limits: 1 to 64 bytes (errcode 301025).
+    pub creator_userid: ::std::string::String,
+    /// The template.
+    ///
+    /// Limits: 1 to 256 bytes (errcode 301025).
+    pub template_id: ::std::string::String,
+    /// 1: the template's approvers; 0: the `process` (or older `approver`) given here.
+    ///
+    /// Limits: one of `0`, `1` (errcode 301025).
+    pub use_template_approver: u32,
+    /// The applicant's department to submit in, when they belong to several.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub choose_department: ::std::option::Option<u32>,
+    /// Approval flow when `use_template_approver` is 0: nodes of approvers (type 1), cc (2) or handlers (3).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub process: ::std::option::Option<ApprovalProcess>,
+    /// Older flow form (`[{attr, userid}]`); `process` replaces it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub approver: ::std::option::Option<::serde_json::Value>,
+    /// Userids notified (older form).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub notifyer: ::std::vec::Vec<::std::string::String>,
+    /// Older form: 1 notify on submission, 2 on approval, 3 both.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub notify_type: ::std::option::Option<u32>,
+    /// The controls' values.
+    pub apply_data: ApprovalApplyData,
+    /// Summary lines shown in the approval list (at most 3).
+    ///
+    /// Limits: at most 3 items (errcode 301025).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub summary_list: ::std::vec::Vec<ApprovalSummary>,
+}
+impl ApprovalApplyRequest {
+    /// A request with its required fields (`creator_userid`, `template_id`, `use_template_approver`, `apply_data`); set optional ones with the methods below.
+    pub fn new(
+        creator_userid: impl ::std::convert::Into<::std::string::String>,
+        template_id: impl ::std::convert::Into<::std::string::String>,
+        use_template_approver: u32,
+        apply_data: impl ::std::convert::Into<ApprovalApplyData>,
+    ) -> Self {
+        Self {
+            creator_userid: creator_userid.into(),
+            template_id: template_id.into(),
+            use_template_approver,
+            choose_department: None,
+            process: None,
+            approver: None,
+            notifyer: Vec::new(),
+            notify_type: None,
+            apply_data: apply_data.into(),
+            summary_list: Vec::new(),
+        }
+    }
+    /// Sets `choose_department`: The applicant's department to submit in, when they belong to several.
+    pub fn choose_department(mut self, choose_department: u32) -> Self {
+        self.choose_department = Some(choose_department);
+        self
+    }
+    /// Sets `process`: Approval flow when `use_template_approver` is 0: nodes of approvers (type 1), cc (2) or handlers (3).
+    pub fn process(
+        mut self,
+        process: impl ::std::convert::Into<ApprovalProcess>,
+    ) -> Self {
+        self.process = Some(process.into());
+        self
+    }
+    /// Sets `approver`: Older flow form (`[{attr, userid}]`); `process` replaces it.
+    pub fn approver(
+        mut self,
+        approver: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.approver = Some(approver.into());
+        self
+    }
+    /// Sets `notifyer`: Userids notified (older form).
+    pub fn notifyer(
+        mut self,
+        notifyer: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.notifyer = notifyer.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `notify_type`: Older form: 1 notify on submission, 2 on approval, 3 both.
+    pub fn notify_type(mut self, notify_type: u32) -> Self {
+        self.notify_type = Some(notify_type);
+        self
+    }
+    /// Sets `summary_list`: Summary lines shown in the approval list (at most 3).
+    pub fn summary_list(
+        mut self,
+        summary_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalSummary>,
+        >,
+    ) -> Self {
+        self.summary_list = summary_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for ApprovalApplyRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let creator_userid = __body.required("creator_userid")?;
+        let template_id = __body.required("template_id")?;
+        let use_template_approver = __body.required("use_template_approver")?;
+        let choose_department = __body.optional("choose_department")?;
+        let process = __body.optional("process")?;
+        let approver = __body.optional("approver")?;
+        let notifyer = __body.list("notifyer", false)?;
+        let notify_type = __body.optional("notify_type")?;
+        let apply_data = __body.required("apply_data")?;
+        let summary_list = __body.list("summary_list", false)?;
+        Ok(Self {
+            creator_userid,
+            template_id,
+            use_template_approver,
+            choose_department,
+            process,
+            approver,
+            notifyer,
+            notify_type,
+            apply_data,
+            summary_list,
+        })
+    }
+}
+impl rt::Validate for ApprovalApplyRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes(
+            "creator_userid",
+            self.creator_userid.as_str(),
+            [1, 64],
+            Some(301025),
+        )?;
+        rt::bytes("template_id", self.template_id.as_str(), [1, 256], Some(301025))?;
+        rt::one_of_int(
+            "use_template_approver",
+            self.use_template_approver,
+            &[0, 1],
+            Some(301025),
+        )?;
+        if let Some(value) = &self.process {
+            rt::nested("process", value)?;
+        }
+        rt::items("summary_list", self.summary_list.len(), [0, 3], Some(301025))?;
+        crate::approval::check_apply(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for ApprovalApplyRequest {
+    type Response = ApprovalApplyResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "approval_apply",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/applyevent",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Approval,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/91853",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "approval_apply")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::approval_apply`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalApplyResponse {
+    /// The new application's number.
+    pub sp_no: ::std::string::String,
+}
+impl ApprovalApplyResponse {
+    /// An answer with its required fields (`sp_no`); set optional ones with the methods below.
+    pub fn new(sp_no: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { sp_no: sp_no.into() }
+    }
+}
+/// A `approval_apply` call, made by [`Oa::approval_apply`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct ApprovalApplyCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: ApprovalApplyRequest,
+}
+impl ::std::fmt::Debug for ApprovalApplyCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ApprovalApplyCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> ApprovalApplyCall<'a> {
+    /// Sets `choose_department`: The applicant's department to submit in, when they belong to several.
+    pub fn choose_department(mut self, choose_department: u32) -> Self {
+        self.request = self.request.choose_department(choose_department);
+        self
+    }
+    /// Sets `process`: Approval flow when `use_template_approver` is 0: nodes of approvers (type 1), cc (2) or handlers (3).
+    pub fn process(
+        mut self,
+        process: impl ::std::convert::Into<ApprovalProcess>,
+    ) -> Self {
+        self.request = self.request.process(process);
+        self
+    }
+    /// Sets `approver`: Older flow form (`[{attr, userid}]`); `process` replaces it.
+    pub fn approver(
+        mut self,
+        approver: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.request = self.request.approver(approver);
+        self
+    }
+    /// Sets `notifyer`: Userids notified (older form).
+    pub fn notifyer(
+        mut self,
+        notifyer: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.notifyer(notifyer);
+        self
+    }
+    /// Sets `notify_type`: Older form: 1 notify on submission, 2 on approval, 3 both.
+    pub fn notify_type(mut self, notify_type: u32) -> Self {
+        self.request = self.request.notify_type(notify_type);
+        self
+    }
+    /// Sets `summary_list`: Summary lines shown in the approval list (at most 3).
+    pub fn summary_list(
+        mut self,
+        summary_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalSummary>,
+        >,
+    ) -> Self {
+        self.request = self.request.summary_list(summary_list);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &ApprovalApplyRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> ApprovalApplyRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<ApprovalApplyResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ApprovalApplyCall<'a> {
+    type Output = ::std::result::Result<ApprovalApplyResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::approval_info`]: Lists application numbers submitted in a time range, 100 at most per call, with a cursor (600/min).
+///
+/// `POST /cgi-bin/oa/getapprovalinfo` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96509)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalInfoRequest {
+    /// Start of the submission range, Unix seconds (a string, as the page's example sends it).
+    ///
+    /// Limits: matches `^[0-9]+$` (errcode 301025).
+    pub starttime: ::std::string::String,
+    /// End of the submission range, Unix seconds.
+    ///
+    /// Limits: matches `^[0-9]+$` (errcode 301025).
+    pub endtime: ::std::string::String,
+    /// Empty for the first page, then the answer's `new_next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub new_cursor: ::std::option::Option<::std::string::String>,
+    /// Numbers per page, at most 100 (default 100); fewer may come back for an app token (visible scope).
+    ///
+    /// Limits: from 1 to 100 (errcode 301025).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub size: ::std::option::Option<u32>,
+    /// Conditions: `template_id`, `creator`, `department` (repeatable), `sp_status`, `record_type`; different keys combine with AND.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub filters: ::std::vec::Vec<ApprovalFilter>,
+}
+impl ApprovalInfoRequest {
+    /// A request with its required fields (`starttime`, `endtime`); set optional ones with the methods below.
+    pub fn new(
+        starttime: impl ::std::convert::Into<::std::string::String>,
+        endtime: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            starttime: starttime.into(),
+            endtime: endtime.into(),
+            new_cursor: None,
+            size: None,
+            filters: Vec::new(),
+        }
+    }
+    /// Sets `new_cursor`: Empty for the first page, then the answer's `new_next_cursor`.
+    pub fn new_cursor(
+        mut self,
+        new_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.new_cursor = Some(new_cursor.into());
+        self
+    }
+    /// Sets `size`: Numbers per page, at most 100 (default 100); fewer may come back for an app token (visible scope).
+    pub fn size(mut self, size: u32) -> Self {
+        self.size = Some(size);
+        self
+    }
+    /// Sets `filters`: Conditions: `template_id`, `creator`, `department` (repeatable), `sp_status`, `record_type`; different keys combine with AND.
+    pub fn filters(
+        mut self,
+        filters: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalFilter>,
+        >,
+    ) -> Self {
+        self.filters = filters.into_iter().map(Into::into).collect();
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for ApprovalInfoRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let starttime = __body.required("starttime")?;
+        let endtime = __body.required("endtime")?;
+        let new_cursor = __body.optional("new_cursor")?;
+        let size = __body.optional("size")?;
+        let filters = __body.list("filters", false)?;
+        Ok(Self {
+            starttime,
+            endtime,
+            new_cursor,
+            size,
+            filters,
+        })
+    }
+}
+impl rt::Validate for ApprovalInfoRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        {
+            static PATTERN: rt::Pattern = rt::Pattern::new("^[0-9]+$");
+            rt::pattern("starttime", self.starttime.as_str(), &PATTERN, Some(301025))?;
+        }
+        {
+            static PATTERN: rt::Pattern = rt::Pattern::new("^[0-9]+$");
+            rt::pattern("endtime", self.endtime.as_str(), &PATTERN, Some(301025))?;
+        }
+        if let Some(value) = &self.size {
+            rt::range("size", *value, [1.0, 100.0], Some(301025))?;
+        }
+        rt::nested("filters", &self.filters)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for ApprovalInfoRequest {
+    type Response = ApprovalInfoResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "approval_info",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/getapprovalinfo",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Approval,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/96509",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "approval_info")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::approval_info`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalInfoResponse {
+    /// Application numbers of this page.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub sp_no_list: ::std::vec::Vec<::std::string::String>,
+    /// Cursor of the next page; empty when done.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub new_next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl ApprovalInfoResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            sp_no_list: Vec::new(),
+            new_next_cursor: None,
+        }
+    }
+    /// Sets `sp_no_list`: Application numbers of this page.
+    pub fn sp_no_list(
+        mut self,
+        sp_no_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.sp_no_list = sp_no_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `new_next_cursor`: Cursor of the next page; empty when done.
+    pub fn new_next_cursor(
+        mut self,
+        new_next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.new_next_cursor = Some(new_next_cursor.into());
+        self
+    }
+}
+/// A `approval_info` call, made by [`Oa::approval_info`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct ApprovalInfoCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: ApprovalInfoRequest,
+}
+impl ::std::fmt::Debug for ApprovalInfoCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ApprovalInfoCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> ApprovalInfoCall<'a> {
+    /// Sets `new_cursor`: Empty for the first page, then the answer's `new_next_cursor`.
+    pub fn new_cursor(
+        mut self,
+        new_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.new_cursor(new_cursor);
+        self
+    }
+    /// Sets `size`: Numbers per page, at most 100 (default 100); fewer may come back for an app token (visible scope).
+    pub fn size(mut self, size: u32) -> Self {
+        self.request = self.request.size(size);
+        self
+    }
+    /// Sets `filters`: Conditions: `template_id`, `creator`, `department` (repeatable), `sp_status`, `record_type`; different keys combine with AND.
+    pub fn filters(
+        mut self,
+        filters: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalFilter>,
+        >,
+    ) -> Self {
+        self.request = self.request.filters(filters);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &ApprovalInfoRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> ApprovalInfoRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<ApprovalInfoResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ApprovalInfoCall<'a> {
+    type Output = ::std::result::Result<ApprovalInfoResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::approval_detail`]: Reads an application: status, applicant, approval records, cc and the controls' values (600/min).
+///
+/// `POST /cgi-bin/oa/getapprovaldetail` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91983)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalDetailRequest {
+    /// The application number.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 301025).
+    pub sp_no: ::std::string::String,
+}
+impl ApprovalDetailRequest {
+    /// A request with its required fields (`sp_no`); set optional ones with the methods below.
+    pub fn new(sp_no: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { sp_no: sp_no.into() }
+    }
+}
+impl ::std::convert::From<&str> for ApprovalDetailRequest {
+    /// A request for this `sp_no`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for ApprovalDetailRequest {
+    /// A request for this `sp_no`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for ApprovalDetailRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let sp_no = __body.required("sp_no")?;
+        Ok(Self { sp_no })
+    }
+}
+impl rt::Validate for ApprovalDetailRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("sp_no", self.sp_no.as_str(), [1, 64], Some(301025))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for ApprovalDetailRequest {
+    type Response = ApprovalDetailResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "approval_detail",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/getapprovaldetail",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Approval,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/91983",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "approval_detail")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::approval_detail`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalDetailResponse {
+    /// The application.
+    pub info: ApprovalDetail,
+}
+impl ApprovalDetailResponse {
+    /// An answer with its required fields (`info`); set optional ones with the methods below.
+    pub fn new(info: impl ::std::convert::Into<ApprovalDetail>) -> Self {
+        Self { info: info.into() }
+    }
+}
+/// A `approval_detail` call, made by [`Oa::approval_detail`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct ApprovalDetailCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: ApprovalDetailRequest,
+}
+impl ::std::fmt::Debug for ApprovalDetailCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ApprovalDetailCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> ApprovalDetailCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &ApprovalDetailRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> ApprovalDetailRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<ApprovalDetailResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ApprovalDetailCall<'a> {
+    type Output = ::std::result::Result<
+        ApprovalDetailResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::vacation_corp_conf`]: Reads the corp's leave types (假期管理): ids, names, units and quota rules.
+///
+/// `GET /cgi-bin/oa/vacation/getcorpconf` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93375)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct VacationCorpConfRequest {}
+impl VacationCorpConfRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl ::std::default::Default for VacationCorpConfRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for VacationCorpConfRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        Ok(Self {})
+    }
+}
+impl rt::Validate for VacationCorpConfRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for VacationCorpConfRequest {
+    type Response = VacationCorpConfResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "vacation_corp_conf",
+        method: ::wecom_core_auth::Method::Get,
+        path: "oa/vacation/getcorpconf",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Approval,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93375",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "vacation_corp_conf")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::vacation_corp_conf`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct VacationCorpConfResponse {
+    /// The leave types.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub lists: ::std::vec::Vec<VacationConf>,
+}
+impl VacationCorpConfResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { lists: Vec::new() }
+    }
+    /// Sets `lists`: The leave types.
+    pub fn lists(
+        mut self,
+        lists: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<VacationConf>,
+        >,
+    ) -> Self {
+        self.lists = lists.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `vacation_corp_conf` call, made by [`Oa::vacation_corp_conf`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct VacationCorpConfCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: VacationCorpConfRequest,
+}
+impl ::std::fmt::Debug for VacationCorpConfCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("VacationCorpConfCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> VacationCorpConfCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &VacationCorpConfRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> VacationCorpConfRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<VacationCorpConfResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for VacationCorpConfCall<'a> {
+    type Output = ::std::result::Result<
+        VacationCorpConfResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::vacation_user_quota`]: Reads a member's leave balances, in seconds (600/min).
+///
+/// `POST /cgi-bin/oa/vacation/getuservacationquota` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93376)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct VacationUserQuotaRequest {
+    /// The member.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 301025).
+    pub userid: ::std::string::String,
+}
+impl VacationUserQuotaRequest {
+    /// A request with its required fields (`userid`); set optional ones with the methods below.
+    pub fn new(userid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { userid: userid.into() }
+    }
+}
+impl ::std::convert::From<&str> for VacationUserQuotaRequest {
+    /// A request for this `userid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for VacationUserQuotaRequest {
+    /// A request for this `userid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for VacationUserQuotaRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let userid = __body.required("userid")?;
+        Ok(Self { userid })
+    }
+}
+impl rt::Validate for VacationUserQuotaRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("userid", self.userid.as_str(), [1, 64], Some(301025))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for VacationUserQuotaRequest {
+    type Response = VacationUserQuotaResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "vacation_user_quota",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/vacation/getuservacationquota",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Approval,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93376",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "vacation_user_quota")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::vacation_user_quota`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct VacationUserQuotaResponse {
+    /// One balance per leave type.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub lists: ::std::vec::Vec<VacationQuota>,
+}
+impl VacationUserQuotaResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { lists: Vec::new() }
+    }
+    /// Sets `lists`: One balance per leave type.
+    pub fn lists(
+        mut self,
+        lists: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<VacationQuota>,
+        >,
+    ) -> Self {
+        self.lists = lists.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `vacation_user_quota` call, made by [`Oa::vacation_user_quota`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct VacationUserQuotaCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: VacationUserQuotaRequest,
+}
+impl ::std::fmt::Debug for VacationUserQuotaCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("VacationUserQuotaCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> VacationUserQuotaCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &VacationUserQuotaRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> VacationUserQuotaRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<VacationUserQuotaResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for VacationUserQuotaCall<'a> {
+    type Output = ::std::result::Result<
+        VacationUserQuotaResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::vacation_set_user_quota`]: Sets a member's balance of one leave type, in seconds: at most 1000 days (24000 hours), a multiple of 8640 (0.1 day) for day-based and 360 (0.1 hour) for hour-based types.
+///
+/// `POST /cgi-bin/oa/vacation/setoneuserquota` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96514)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct VacationSetUserQuotaRequest {
+    /// The member.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 301063).
+    pub userid: ::std::string::String,
+    /// The leave type's id (from `vacation_corp_conf`).
+    pub vacation_id: u32,
+    /// The new balance in seconds, at most 1000 days.
+    ///
+    /// Limits: from 0 to 86400000 (errcode 301063).
+    pub leftduration: u32,
+    /// 0 by day, 1 by hour; must equal the leave type's setting.
+    ///
+    /// Limits: one of `0`, `1` (errcode 301063).
+    pub time_attr: u32,
+    /// Shown in the balance's change log, at most 200 characters.
+    ///
+    /// Limits: at most 200 characters (errcode 301063).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remarks: ::std::option::Option<::std::string::String>,
+}
+impl VacationSetUserQuotaRequest {
+    /// A request with its required fields (`userid`, `vacation_id`, `leftduration`, `time_attr`); set optional ones with the methods below.
+    pub fn new(
+        userid: impl ::std::convert::Into<::std::string::String>,
+        vacation_id: u32,
+        leftduration: u32,
+        time_attr: u32,
+    ) -> Self {
+        Self {
+            userid: userid.into(),
+            vacation_id,
+            leftduration,
+            time_attr,
+            remarks: None,
+        }
+    }
+    /// Sets `remarks`: Shown in the balance's change log, at most 200 characters.
+    pub fn remarks(
+        mut self,
+        remarks: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.remarks = Some(remarks.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for VacationSetUserQuotaRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let userid = __body.required("userid")?;
+        let vacation_id = __body.required("vacation_id")?;
+        let leftduration = __body.required("leftduration")?;
+        let time_attr = __body.required("time_attr")?;
+        let remarks = __body.optional("remarks")?;
+        Ok(Self {
+            userid,
+            vacation_id,
+            leftduration,
+            time_attr,
+            remarks,
+        })
+    }
+}
+impl rt::Validate for VacationSetUserQuotaRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("userid", self.userid.as_str(), [1, 64], Some(301063))?;
+        rt::range("leftduration", self.leftduration, [0.0, 86400000.0], Some(301063))?;
+        rt::one_of_int("time_attr", self.time_attr, &[0, 1], Some(301063))?;
+        if let Some(value) = &self.remarks {
+            rt::chars("remarks", value.as_str(), [0, 200], Some(301063))?;
+        }
+        crate::approval::check_set_quota(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for VacationSetUserQuotaRequest {
+    type Response = VacationSetUserQuotaResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "vacation_set_user_quota",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/vacation/setoneuserquota",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Approval,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/96514",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "vacation_set_user_quota")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::vacation_set_user_quota`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct VacationSetUserQuotaResponse {}
+impl VacationSetUserQuotaResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `vacation_set_user_quota` call, made by [`Oa::vacation_set_user_quota`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct VacationSetUserQuotaCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: VacationSetUserQuotaRequest,
+}
+impl ::std::fmt::Debug for VacationSetUserQuotaCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("VacationSetUserQuotaCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> VacationSetUserQuotaCall<'a> {
+    /// Sets `remarks`: Shown in the balance's change log, at most 200 characters.
+    pub fn remarks(
+        mut self,
+        remarks: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.remarks(remarks);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &VacationSetUserQuotaRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> VacationSetUserQuotaRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<VacationSetUserQuotaResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for VacationSetUserQuotaCall<'a> {
+    type Output = ::std::result::Result<
+        VacationSetUserQuotaResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::journal_record_list`]: Lists journal record ids in a range of at most one month, with a cursor (600/min).
+///
+/// `POST /cgi-bin/oa/journal/get_record_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93393)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalRecordListRequest {
+    /// Start, Unix seconds.
+    ///
+    /// Limits: from 0 to 4102444800.
+    pub starttime: i64,
+    /// End, Unix seconds; at most one month after `starttime` (enforced as 31 days).
+    ///
+    /// Limits: from 0 to 4102444800.
+    pub endtime: i64,
+    /// 0 first, then the answer's `next_cursor`.
+    pub cursor: u32,
+    /// Records per page (the page: at most 100 per call).
+    ///
+    /// Limits: from 1 to 100.
+    pub limit: u32,
+    /// `creator`, `department` or `template_id` conditions.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub filters: ::std::vec::Vec<JournalFilter>,
+}
+impl JournalRecordListRequest {
+    /// A request with its required fields (`starttime`, `endtime`, `cursor`, `limit`); set optional ones with the methods below.
+    pub fn new(starttime: i64, endtime: i64, cursor: u32, limit: u32) -> Self {
+        Self {
+            starttime,
+            endtime,
+            cursor,
+            limit,
+            filters: Vec::new(),
+        }
+    }
+    /// Sets `filters`: `creator`, `department` or `template_id` conditions.
+    pub fn filters(
+        mut self,
+        filters: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<JournalFilter>,
+        >,
+    ) -> Self {
+        self.filters = filters.into_iter().map(Into::into).collect();
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for JournalRecordListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let starttime = __body.required("starttime")?;
+        let endtime = __body.required("endtime")?;
+        let cursor = __body.required("cursor")?;
+        let limit = __body.required("limit")?;
+        let filters = __body.list("filters", false)?;
+        Ok(Self {
+            starttime,
+            endtime,
+            cursor,
+            limit,
+            filters,
+        })
+    }
+}
+impl rt::Validate for JournalRecordListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::range("starttime", self.starttime, [0.0, 4102444800.0], None)?;
+        rt::range("endtime", self.endtime, [0.0, 4102444800.0], None)?;
+        rt::range("limit", self.limit, [1.0, 100.0], None)?;
+        rt::nested("filters", &self.filters)?;
+        crate::journal::check_record_list(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for JournalRecordListRequest {
+    type Response = JournalRecordListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "journal_record_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/journal/get_record_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Journal,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93393",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "journal_record_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::journal_record_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalRecordListResponse {
+    /// Record ids of this page.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub journaluuid_list: ::std::vec::Vec<::std::string::String>,
+    /// Cursor of the next page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<u32>,
+    /// 1 when this is the last page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub endflag: ::std::option::Option<u32>,
+}
+impl JournalRecordListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            journaluuid_list: Vec::new(),
+            next_cursor: None,
+            endflag: None,
+        }
+    }
+    /// Sets `journaluuid_list`: Record ids of this page.
+    pub fn journaluuid_list(
+        mut self,
+        journaluuid_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.journaluuid_list = journaluuid_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page.
+    pub fn next_cursor(mut self, next_cursor: u32) -> Self {
+        self.next_cursor = Some(next_cursor);
+        self
+    }
+    /// Sets `endflag`: 1 when this is the last page.
+    pub fn endflag(mut self, endflag: u32) -> Self {
+        self.endflag = Some(endflag);
+        self
+    }
+}
+/// A `journal_record_list` call, made by [`Oa::journal_record_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct JournalRecordListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: JournalRecordListRequest,
+}
+impl ::std::fmt::Debug for JournalRecordListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JournalRecordListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> JournalRecordListCall<'a> {
+    /// Sets `filters`: `creator`, `department` or `template_id` conditions.
+    pub fn filters(
+        mut self,
+        filters: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<JournalFilter>,
+        >,
+    ) -> Self {
+        self.request = self.request.filters(filters);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &JournalRecordListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> JournalRecordListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<JournalRecordListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for JournalRecordListCall<'a> {
+    type Output = ::std::result::Result<
+        JournalRecordListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::journal_record_detail`]: Reads a journal record: submitter, receivers, the form's values, comments.
+///
+/// `POST /cgi-bin/oa/journal/get_record_detail` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93394)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalRecordDetailRequest {
+    /// The record id.
+    ///
+    /// Limits: 1 to 256 bytes.
+    pub journaluuid: ::std::string::String,
+}
+impl JournalRecordDetailRequest {
+    /// A request with its required fields (`journaluuid`); set optional ones with the methods below.
+    pub fn new(journaluuid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            journaluuid: journaluuid.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for JournalRecordDetailRequest {
+    /// A request for this `journaluuid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for JournalRecordDetailRequest {
+    /// A request for this `journaluuid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for JournalRecordDetailRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let journaluuid = __body.required("journaluuid")?;
+        Ok(Self { journaluuid })
+    }
+}
+impl rt::Validate for JournalRecordDetailRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("journaluuid", self.journaluuid.as_str(), [1, 256], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for JournalRecordDetailRequest {
+    type Response = JournalRecordDetailResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "journal_record_detail",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/journal/get_record_detail",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Journal,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93394",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "journal_record_detail")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::journal_record_detail`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalRecordDetailResponse {
+    /// The record.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub info: ::std::option::Option<::serde_json::Value>,
+}
+impl JournalRecordDetailResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { info: None }
+    }
+    /// Sets `info`: The record.
+    pub fn info(mut self, info: impl ::std::convert::Into<::serde_json::Value>) -> Self {
+        self.info = Some(info.into());
+        self
+    }
+}
+/// A `journal_record_detail` call, made by [`Oa::journal_record_detail`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct JournalRecordDetailCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: JournalRecordDetailRequest,
+}
+impl ::std::fmt::Debug for JournalRecordDetailCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JournalRecordDetailCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> JournalRecordDetailCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &JournalRecordDetailRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> JournalRecordDetailRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<JournalRecordDetailResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for JournalRecordDetailCall<'a> {
+    type Output = ::std::result::Result<
+        JournalRecordDetailResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::journal_stat_list`]: Reads the summarized statistics of a journal form over at most one year (only periods already summarized).
+///
+/// `POST /cgi-bin/oa/journal/get_stat_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93395)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalStatListRequest {
+    /// The form id, at most 256 bytes.
+    ///
+    /// Limits: 1 to 256 bytes.
+    pub template_id: ::std::string::String,
+    /// Start, Unix seconds.
+    ///
+    /// Limits: from 0 to 4102444800.
+    pub starttime: i64,
+    /// End, Unix seconds; at most one year after `starttime`.
+    ///
+    /// Limits: from 0 to 4102444800.
+    pub endtime: i64,
+}
+impl JournalStatListRequest {
+    /// A request with its required fields (`template_id`, `starttime`, `endtime`); set optional ones with the methods below.
+    pub fn new(
+        template_id: impl ::std::convert::Into<::std::string::String>,
+        starttime: i64,
+        endtime: i64,
+    ) -> Self {
+        Self {
+            template_id: template_id.into(),
+            starttime,
+            endtime,
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for JournalStatListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let template_id = __body.required("template_id")?;
+        let starttime = __body.required("starttime")?;
+        let endtime = __body.required("endtime")?;
+        Ok(Self {
+            template_id,
+            starttime,
+            endtime,
+        })
+    }
+}
+impl rt::Validate for JournalStatListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("template_id", self.template_id.as_str(), [1, 256], None)?;
+        rt::range("starttime", self.starttime, [0.0, 4102444800.0], None)?;
+        rt::range("endtime", self.endtime, [0.0, 4102444800.0], None)?;
+        crate::journal::check_stat_list(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for JournalStatListRequest {
+    type Response = JournalStatListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "journal_stat_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/journal/get_stat_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Journal,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93395",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "journal_stat_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::journal_stat_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalStatListResponse {
+    /// One summary per period (template, ranges, receivers, who reported and who did not).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub stat_list: ::std::vec::Vec<::serde_json::Value>,
+}
+impl JournalStatListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { stat_list: Vec::new() }
+    }
+    /// Sets `stat_list`: One summary per period (template, ranges, receivers, who reported and who did not).
+    pub fn stat_list(
+        mut self,
+        stat_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::serde_json::Value>,
+        >,
+    ) -> Self {
+        self.stat_list = stat_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `journal_stat_list` call, made by [`Oa::journal_stat_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct JournalStatListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: JournalStatListRequest,
+}
+impl ::std::fmt::Debug for JournalStatListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JournalStatListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> JournalStatListCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &JournalStatListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> JournalStatListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<JournalStatListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for JournalStatListCall<'a> {
+    type Output = ::std::result::Result<
+        JournalStatListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 /// Request of [`Oa::calendar_add`]: Creates a calendar owned by the calling app (only this app can read, change or delete it).
 ///
 /// `POST /cgi-bin/oa/calendar/add` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93647)

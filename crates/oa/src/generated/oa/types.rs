@@ -3,6 +3,2115 @@
 #[allow(unused_imports)]
 use super::*;
 use ::wecom_core_auth::__private as rt;
+/// A text in one language (`lang` is `zh_CN` or `en`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalText {
+    /// The text.
+    pub text: ::std::string::String,
+    /// `zh_CN` (not zh-CN) or `en`.
+    pub lang: ::std::string::String,
+}
+impl ApprovalText {
+    /// A value with its required fields (`text`, `lang`); set optional ones with the methods below.
+    pub fn new(
+        text: impl ::std::convert::Into<::std::string::String>,
+        lang: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            text: text.into(),
+            lang: lang.into(),
+        }
+    }
+}
+impl rt::Validate for ApprovalText {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A template's controls.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalTemplateContent {
+    /// The controls in display order.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub controls: ::std::vec::Vec<ApprovalTemplateControl>,
+}
+impl ApprovalTemplateContent {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { controls: Vec::new() }
+    }
+    /// Sets `controls`: The controls in display order.
+    pub fn controls(
+        mut self,
+        controls: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalTemplateControl>,
+        >,
+    ) -> Self {
+        self.controls = controls.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for ApprovalTemplateContent {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One control of a template as WeCom sends it; `crate::approval::Control` is its typed form.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalTemplateControl {
+    /// Type, id, title, placeholder, required.
+    pub property: ApprovalControlProperty,
+    /// Per-type configuration (selector options, date type, table children ...).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub config: ::std::option::Option<::serde_json::Value>,
+}
+impl ApprovalTemplateControl {
+    /// A value with its required fields (`property`); set optional ones with the methods below.
+    pub fn new(property: impl ::std::convert::Into<ApprovalControlProperty>) -> Self {
+        Self {
+            property: property.into(),
+            config: None,
+        }
+    }
+    /// Sets `config`: Per-type configuration (selector options, date type, table children ...).
+    pub fn config(
+        mut self,
+        config: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.config = Some(config.into());
+        self
+    }
+}
+impl rt::Validate for ApprovalTemplateControl {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The properties every control has.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalControlProperty {
+    /// Text, Textarea, Number, Money, Date, Selector, Contact, Tips, File, Table, Location, RelatedApproval, DateRange, PhoneNumber, Vacation, Attendance, BankAccount, Formula ...
+    pub control: ::std::string::String,
+    /// Control id, unique in the template (`Text-01`).
+    pub id: ::std::string::String,
+    /// The control's title per language (at most 40 characters).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub title: ::std::vec::Vec<ApprovalText>,
+    /// The hint per language (at most 80 characters).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub placeholder: ::std::vec::Vec<ApprovalText>,
+    /// 1 required, 0 optional.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub require: ::std::option::Option<u32>,
+    /// 1 not printed.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub un_print: ::std::option::Option<u32>,
+}
+impl ApprovalControlProperty {
+    /// A value with its required fields (`control`, `id`); set optional ones with the methods below.
+    pub fn new(
+        control: impl ::std::convert::Into<::std::string::String>,
+        id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            control: control.into(),
+            id: id.into(),
+            title: Vec::new(),
+            placeholder: Vec::new(),
+            require: None,
+            un_print: None,
+        }
+    }
+    /// Sets `title`: The control's title per language (at most 40 characters).
+    pub fn title(
+        mut self,
+        title: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalText>,
+        >,
+    ) -> Self {
+        self.title = title.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `placeholder`: The hint per language (at most 80 characters).
+    pub fn placeholder(
+        mut self,
+        placeholder: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalText>,
+        >,
+    ) -> Self {
+        self.placeholder = placeholder.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `require`: 1 required, 0 optional.
+    pub fn require(mut self, require: u32) -> Self {
+        self.require = Some(require);
+        self
+    }
+    /// Sets `un_print`: 1 not printed.
+    pub fn un_print(mut self, un_print: u32) -> Self {
+        self.un_print = Some(un_print);
+        self
+    }
+}
+impl rt::Validate for ApprovalControlProperty {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The values of an application's controls.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalApplyData {
+    /// One entry per control.
+    #[serde(default)]
+    pub contents: ::std::vec::Vec<ApprovalContent>,
+}
+impl ApprovalApplyData {
+    /// A value with its required fields (`contents`); set optional ones with the methods below.
+    pub fn new(
+        contents: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalContent>,
+        >,
+    ) -> Self {
+        Self {
+            contents: contents.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+impl rt::Validate for ApprovalApplyData {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One control's value: `control` names its type and `value` holds the type's key (`text`, `new_number`, `new_money`, `date`, `selector` ...). `crate::approval::ControlValue` is its typed form.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalContent {
+    /// The control's type (as in the template).
+    pub control: ::std::string::String,
+    /// The control's id (as in the template).
+    pub id: ::std::string::String,
+    /// The control's title (answers carry it).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub title: ::std::vec::Vec<ApprovalText>,
+    /// The value object.
+    pub value: ::serde_json::Value,
+}
+impl ApprovalContent {
+    /// A value with its required fields (`control`, `id`, `value`); set optional ones with the methods below.
+    pub fn new(
+        control: impl ::std::convert::Into<::std::string::String>,
+        id: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        Self {
+            control: control.into(),
+            id: id.into(),
+            title: Vec::new(),
+            value: value.into(),
+        }
+    }
+    /// Sets `title`: The control's title (answers carry it).
+    pub fn title(
+        mut self,
+        title: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalText>,
+        >,
+    ) -> Self {
+        self.title = title.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for ApprovalContent {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An approval flow given with the application.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalProcess {
+    /// The nodes in order.
+    #[serde(default)]
+    pub node_list: ::std::vec::Vec<ApprovalNode>,
+}
+impl ApprovalProcess {
+    /// A value with its required fields (`node_list`); set optional ones with the methods below.
+    pub fn new(
+        node_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalNode>,
+        >,
+    ) -> Self {
+        Self {
+            node_list: node_list.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+impl rt::Validate for ApprovalProcess {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::nested("node_list", &self.node_list)?;
+        Ok(())
+    }
+}
+/// A node of the flow.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalNode {
+    /// 1 approvers, 2 cc, 3 handlers.
+    ///
+    /// JSON key `type`. Limits: one of `1`, `2`, `3` (errcode 301025).
+    #[serde(rename = "type")]
+    pub node_type: u32,
+    /// With several approvers: 1 any one (或签), 2 all (会签), 3 in turn.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub apv_rel: ::std::option::Option<u32>,
+    /// The node's members.
+    ///
+    /// Limits: 1 to 100 items.
+    #[serde(default)]
+    pub userid: ::std::vec::Vec<::std::string::String>,
+}
+impl ApprovalNode {
+    /// A value with its required fields (`type`, `userid`); set optional ones with the methods below.
+    pub fn new(
+        node_type: u32,
+        userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        Self {
+            node_type,
+            apv_rel: None,
+            userid: userid.into_iter().map(Into::into).collect(),
+        }
+    }
+    /// Sets `apv_rel`: With several approvers: 1 any one (或签), 2 all (会签), 3 in turn.
+    pub fn apv_rel(mut self, apv_rel: u32) -> Self {
+        self.apv_rel = Some(apv_rel);
+        self
+    }
+}
+impl rt::Validate for ApprovalNode {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::one_of_int("type", self.node_type, &[1, 2, 3], Some(301025))?;
+        rt::items("userid", self.userid.len(), [1, 100], None)?;
+        Ok(())
+    }
+}
+/// One summary line.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalSummary {
+    /// The line per language.
+    #[serde(default)]
+    pub summary_info: ::std::vec::Vec<ApprovalText>,
+}
+impl ApprovalSummary {
+    /// A value with its required fields (`summary_info`); set optional ones with the methods below.
+    pub fn new(
+        summary_info: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalText>,
+        >,
+    ) -> Self {
+        Self {
+            summary_info: summary_info.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+impl rt::Validate for ApprovalSummary {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A `getapprovalinfo` filter.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalFilter {
+    /// What to filter on.
+    ///
+    /// Limits: one of `"template_id"`, `"creator"`, `"department"`, `"sp_status"`, `"record_type"` (errcode 301025).
+    pub key: ::std::string::String,
+    /// The value (a template id, a userid, a department id, a status number or a record type).
+    pub value: ::std::string::String,
+}
+impl ApprovalFilter {
+    /// A value with its required fields (`key`, `value`); set optional ones with the methods below.
+    pub fn new(
+        key: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+impl rt::Validate for ApprovalFilter {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::one_of_str(
+            "key",
+            self.key.as_str(),
+            &["template_id", "creator", "department", "sp_status", "record_type"],
+            Some(301025),
+        )?;
+        Ok(())
+    }
+}
+/// An application as `getapprovaldetail` answers it.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalDetail {
+    /// The number.
+    pub sp_no: ::std::string::String,
+    /// The template's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sp_name: ::std::option::Option<::std::string::String>,
+    /// The state.
+    pub sp_status: SpStatus,
+    /// The template.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub template_id: ::std::option::Option<::std::string::String>,
+    /// Submission time, Unix seconds.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub apply_time: ::std::option::Option<i64>,
+    /// The applicant.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub applyer: ::std::option::Option<ApprovalApplyer>,
+    /// The approval nodes and their decisions.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub sp_record: ::std::vec::Vec<ApprovalSpRecord>,
+    /// Members in cc.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub notifyer: ::std::vec::Vec<ApprovalUser>,
+    /// The controls' values.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub apply_data: ::std::option::Option<ApprovalApplyData>,
+    /// Comments (commentUserInfo, commenttime, commentcontent, commentid, media_id).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub comments: ::std::vec::Vec<::serde_json::Value>,
+    /// The flow as nodes (newer form of `sp_record`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub process_list: ::std::option::Option<::serde_json::Value>,
+}
+impl ApprovalDetail {
+    /// A value with its required fields (`sp_no`, `sp_status`); set optional ones with the methods below.
+    pub fn new(
+        sp_no: impl ::std::convert::Into<::std::string::String>,
+        sp_status: impl ::std::convert::Into<SpStatus>,
+    ) -> Self {
+        Self {
+            sp_no: sp_no.into(),
+            sp_name: None,
+            sp_status: sp_status.into(),
+            template_id: None,
+            apply_time: None,
+            applyer: None,
+            sp_record: Vec::new(),
+            notifyer: Vec::new(),
+            apply_data: None,
+            comments: Vec::new(),
+            process_list: None,
+        }
+    }
+    /// Sets `sp_name`: The template's name.
+    pub fn sp_name(
+        mut self,
+        sp_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.sp_name = Some(sp_name.into());
+        self
+    }
+    /// Sets `template_id`: The template.
+    pub fn template_id(
+        mut self,
+        template_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.template_id = Some(template_id.into());
+        self
+    }
+    /// Sets `apply_time`: Submission time, Unix seconds.
+    pub fn apply_time(mut self, apply_time: i64) -> Self {
+        self.apply_time = Some(apply_time);
+        self
+    }
+    /// Sets `applyer`: The applicant.
+    pub fn applyer(
+        mut self,
+        applyer: impl ::std::convert::Into<ApprovalApplyer>,
+    ) -> Self {
+        self.applyer = Some(applyer.into());
+        self
+    }
+    /// Sets `sp_record`: The approval nodes and their decisions.
+    pub fn sp_record(
+        mut self,
+        sp_record: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalSpRecord>,
+        >,
+    ) -> Self {
+        self.sp_record = sp_record.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `notifyer`: Members in cc.
+    pub fn notifyer(
+        mut self,
+        notifyer: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalUser>,
+        >,
+    ) -> Self {
+        self.notifyer = notifyer.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `apply_data`: The controls' values.
+    pub fn apply_data(
+        mut self,
+        apply_data: impl ::std::convert::Into<ApprovalApplyData>,
+    ) -> Self {
+        self.apply_data = Some(apply_data.into());
+        self
+    }
+    /// Sets `comments`: Comments (commentUserInfo, commenttime, commentcontent, commentid, media_id).
+    pub fn comments(
+        mut self,
+        comments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::serde_json::Value>,
+        >,
+    ) -> Self {
+        self.comments = comments.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `process_list`: The flow as nodes (newer form of `sp_record`).
+    pub fn process_list(
+        mut self,
+        process_list: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.process_list = Some(process_list.into());
+        self
+    }
+}
+impl rt::Validate for ApprovalDetail {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The applicant.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalApplyer {
+    /// Userid.
+    pub userid: ::std::string::String,
+    /// Department id.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub partyid: ::std::option::Option<::std::string::String>,
+}
+impl ApprovalApplyer {
+    /// A value with its required fields (`userid`); set optional ones with the methods below.
+    pub fn new(userid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            userid: userid.into(),
+            partyid: None,
+        }
+    }
+    /// Sets `partyid`: Department id.
+    pub fn partyid(
+        mut self,
+        partyid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.partyid = Some(partyid.into());
+        self
+    }
+}
+impl rt::Validate for ApprovalApplyer {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalUser {
+    /// Userid.
+    pub userid: ::std::string::String,
+}
+impl ApprovalUser {
+    /// A value with its required fields (`userid`); set optional ones with the methods below.
+    pub fn new(userid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { userid: userid.into() }
+    }
+}
+impl rt::Validate for ApprovalUser {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One approval node.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalSpRecord {
+    /// The node's state: 1 pending, 2 approved, 3 rejected, 4 transferred ...
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sp_status: ::std::option::Option<u32>,
+    /// 1 in turn (或签), 2 all (会签).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub approverattr: ::std::option::Option<u32>,
+    /// Each approver's decision.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub details: ::std::vec::Vec<ApprovalSpDetail>,
+}
+impl ApprovalSpRecord {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            sp_status: None,
+            approverattr: None,
+            details: Vec::new(),
+        }
+    }
+    /// Sets `sp_status`: The node's state: 1 pending, 2 approved, 3 rejected, 4 transferred ...
+    pub fn sp_status(mut self, sp_status: u32) -> Self {
+        self.sp_status = Some(sp_status);
+        self
+    }
+    /// Sets `approverattr`: 1 in turn (或签), 2 all (会签).
+    pub fn approverattr(mut self, approverattr: u32) -> Self {
+        self.approverattr = Some(approverattr);
+        self
+    }
+    /// Sets `details`: Each approver's decision.
+    pub fn details(
+        mut self,
+        details: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ApprovalSpDetail>,
+        >,
+    ) -> Self {
+        self.details = details.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for ApprovalSpRecord {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One approver's decision.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ApprovalSpDetail {
+    /// The approver.
+    pub approver: ApprovalUser,
+    /// The approver's comment.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub speech: ::std::option::Option<::std::string::String>,
+    /// 1 pending, 2 approved, 3 rejected, 4 transferred ...
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sp_status: ::std::option::Option<u32>,
+    /// Decision time, Unix seconds (0 while pending).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sptime: ::std::option::Option<i64>,
+    /// Attachments of the decision.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub media_id: ::std::vec::Vec<::std::string::String>,
+}
+impl ApprovalSpDetail {
+    /// A value with its required fields (`approver`); set optional ones with the methods below.
+    pub fn new(approver: impl ::std::convert::Into<ApprovalUser>) -> Self {
+        Self {
+            approver: approver.into(),
+            speech: None,
+            sp_status: None,
+            sptime: None,
+            media_id: Vec::new(),
+        }
+    }
+    /// Sets `speech`: The approver's comment.
+    pub fn speech(
+        mut self,
+        speech: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.speech = Some(speech.into());
+        self
+    }
+    /// Sets `sp_status`: 1 pending, 2 approved, 3 rejected, 4 transferred ...
+    pub fn sp_status(mut self, sp_status: u32) -> Self {
+        self.sp_status = Some(sp_status);
+        self
+    }
+    /// Sets `sptime`: Decision time, Unix seconds (0 while pending).
+    pub fn sptime(mut self, sptime: i64) -> Self {
+        self.sptime = Some(sptime);
+        self
+    }
+    /// Sets `media_id`: Attachments of the decision.
+    pub fn media_id(
+        mut self,
+        media_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.media_id = media_id.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for ApprovalSpDetail {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A leave type of 假期管理.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct VacationConf {
+    /// The id.
+    pub id: u32,
+    /// The name (年假 ...).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// 0 by day, 1 by hour.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub time_attr: ::std::option::Option<u32>,
+    /// How durations are counted: 0 working days, 1 calendar days.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub duration_type: ::std::option::Option<u32>,
+    /// The grant rule (type, autoreset_time, quota_rules ...).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub quota_attr: ::std::option::Option<::serde_json::Value>,
+    /// Seconds per leave day.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub perday_duration: ::std::option::Option<u32>,
+    /// 1 for time off in lieu of overtime.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub is_newovertime: ::std::option::Option<u32>,
+    /// Limit of time off in lieu.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enter_comp_time_limit: ::std::option::Option<u32>,
+    /// When balances expire.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub expire_rule: ::std::option::Option<::serde_json::Value>,
+}
+impl VacationConf {
+    /// A value with its required fields (`id`); set optional ones with the methods below.
+    pub fn new(id: u32) -> Self {
+        Self {
+            id,
+            name: None,
+            time_attr: None,
+            duration_type: None,
+            quota_attr: None,
+            perday_duration: None,
+            is_newovertime: None,
+            enter_comp_time_limit: None,
+            expire_rule: None,
+        }
+    }
+    /// Sets `name`: The name (年假 ...).
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `time_attr`: 0 by day, 1 by hour.
+    pub fn time_attr(mut self, time_attr: u32) -> Self {
+        self.time_attr = Some(time_attr);
+        self
+    }
+    /// Sets `duration_type`: How durations are counted: 0 working days, 1 calendar days.
+    pub fn duration_type(mut self, duration_type: u32) -> Self {
+        self.duration_type = Some(duration_type);
+        self
+    }
+    /// Sets `quota_attr`: The grant rule (type, autoreset_time, quota_rules ...).
+    pub fn quota_attr(
+        mut self,
+        quota_attr: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.quota_attr = Some(quota_attr.into());
+        self
+    }
+    /// Sets `perday_duration`: Seconds per leave day.
+    pub fn perday_duration(mut self, perday_duration: u32) -> Self {
+        self.perday_duration = Some(perday_duration);
+        self
+    }
+    /// Sets `is_newovertime`: 1 for time off in lieu of overtime.
+    pub fn is_newovertime(mut self, is_newovertime: u32) -> Self {
+        self.is_newovertime = Some(is_newovertime);
+        self
+    }
+    /// Sets `enter_comp_time_limit`: Limit of time off in lieu.
+    pub fn enter_comp_time_limit(mut self, enter_comp_time_limit: u32) -> Self {
+        self.enter_comp_time_limit = Some(enter_comp_time_limit);
+        self
+    }
+    /// Sets `expire_rule`: When balances expire.
+    pub fn expire_rule(
+        mut self,
+        expire_rule: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.expire_rule = Some(expire_rule.into());
+        self
+    }
+}
+impl rt::Validate for VacationConf {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member's balance of one leave type (seconds).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct VacationQuota {
+    /// The leave type.
+    pub id: u32,
+    /// Granted.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub assignduration: ::std::option::Option<u32>,
+    /// Used.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub usedduration: ::std::option::Option<u32>,
+    /// Left.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub leftduration: ::std::option::Option<u32>,
+    /// The leave type's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub vacationname: ::std::option::Option<::std::string::String>,
+    /// Granted so far (for gradual grants).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub real_assignduration: ::std::option::Option<u32>,
+}
+impl VacationQuota {
+    /// A value with its required fields (`id`); set optional ones with the methods below.
+    pub fn new(id: u32) -> Self {
+        Self {
+            id,
+            assignduration: None,
+            usedduration: None,
+            leftduration: None,
+            vacationname: None,
+            real_assignduration: None,
+        }
+    }
+    /// Sets `assignduration`: Granted.
+    pub fn assignduration(mut self, assignduration: u32) -> Self {
+        self.assignduration = Some(assignduration);
+        self
+    }
+    /// Sets `usedduration`: Used.
+    pub fn usedduration(mut self, usedduration: u32) -> Self {
+        self.usedduration = Some(usedduration);
+        self
+    }
+    /// Sets `leftduration`: Left.
+    pub fn leftduration(mut self, leftduration: u32) -> Self {
+        self.leftduration = Some(leftduration);
+        self
+    }
+    /// Sets `vacationname`: The leave type's name.
+    pub fn vacationname(
+        mut self,
+        vacationname: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.vacationname = Some(vacationname.into());
+        self
+    }
+    /// Sets `real_assignduration`: Granted so far (for gradual grants).
+    pub fn real_assignduration(mut self, real_assignduration: u32) -> Self {
+        self.real_assignduration = Some(real_assignduration);
+        self
+    }
+}
+impl rt::Validate for VacationQuota {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A check-in rule.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinGroup {
+    /// 1 fixed hours, 2 shifts, 3 free.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub grouptype: ::std::option::Option<u32>,
+    /// The rule's id.
+    pub groupid: u32,
+    /// The rule's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub groupname: ::std::option::Option<::std::string::String>,
+    /// Working days and times.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub checkindate: ::std::vec::Vec<CheckinDateRule>,
+    /// Extra days that need check-in.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub spe_workdays: ::std::option::Option<::serde_json::Value>,
+    /// Days that need none.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub spe_offdays: ::std::option::Option<::serde_json::Value>,
+    /// Follows public holidays.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sync_holidays: ::std::option::Option<bool>,
+    /// A photo is needed.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub need_photo: ::std::option::Option<bool>,
+    /// Approval check-in is on.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub open_sp_checkin: ::std::option::Option<bool>,
+}
+impl CheckinGroup {
+    /// A value with its required fields (`groupid`); set optional ones with the methods below.
+    pub fn new(groupid: u32) -> Self {
+        Self {
+            grouptype: None,
+            groupid,
+            groupname: None,
+            checkindate: Vec::new(),
+            spe_workdays: None,
+            spe_offdays: None,
+            sync_holidays: None,
+            need_photo: None,
+            open_sp_checkin: None,
+        }
+    }
+    /// Sets `grouptype`: 1 fixed hours, 2 shifts, 3 free.
+    pub fn grouptype(mut self, grouptype: u32) -> Self {
+        self.grouptype = Some(grouptype);
+        self
+    }
+    /// Sets `groupname`: The rule's name.
+    pub fn groupname(
+        mut self,
+        groupname: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.groupname = Some(groupname.into());
+        self
+    }
+    /// Sets `checkindate`: Working days and times.
+    pub fn checkindate(
+        mut self,
+        checkindate: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<CheckinDateRule>,
+        >,
+    ) -> Self {
+        self.checkindate = checkindate.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `spe_workdays`: Extra days that need check-in.
+    pub fn spe_workdays(
+        mut self,
+        spe_workdays: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.spe_workdays = Some(spe_workdays.into());
+        self
+    }
+    /// Sets `spe_offdays`: Days that need none.
+    pub fn spe_offdays(
+        mut self,
+        spe_offdays: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.spe_offdays = Some(spe_offdays.into());
+        self
+    }
+    /// Sets `sync_holidays`: Follows public holidays.
+    pub fn sync_holidays(mut self, sync_holidays: bool) -> Self {
+        self.sync_holidays = Some(sync_holidays);
+        self
+    }
+    /// Sets `need_photo`: A photo is needed.
+    pub fn need_photo(mut self, need_photo: bool) -> Self {
+        self.need_photo = Some(need_photo);
+        self
+    }
+    /// Sets `open_sp_checkin`: Approval check-in is on.
+    pub fn open_sp_checkin(mut self, open_sp_checkin: bool) -> Self {
+        self.open_sp_checkin = Some(open_sp_checkin);
+        self
+    }
+}
+impl rt::Validate for CheckinGroup {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Days of a rule and their check-in times.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinDateRule {
+    /// Weekdays, 0 Sunday to 6 Saturday.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub workdays: ::std::vec::Vec<u32>,
+    /// On and off duty times.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub checkintime: ::std::vec::Vec<CheckinTime>,
+    /// No check-out needed.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub noneed_offwork: ::std::option::Option<bool>,
+    /// How early one may check in, in milliseconds.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit_aheadtime: ::std::option::Option<i64>,
+    /// Allowed lateness.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub flex_on_duty_time: ::std::option::Option<i64>,
+    /// Allowed early leave.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub flex_off_duty_time: ::std::option::Option<i64>,
+}
+impl CheckinDateRule {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            workdays: Vec::new(),
+            checkintime: Vec::new(),
+            noneed_offwork: None,
+            limit_aheadtime: None,
+            flex_on_duty_time: None,
+            flex_off_duty_time: None,
+        }
+    }
+    /// Sets `workdays`: Weekdays, 0 Sunday to 6 Saturday.
+    pub fn workdays(
+        mut self,
+        workdays: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.workdays = workdays.into_iter().collect();
+        self
+    }
+    /// Sets `checkintime`: On and off duty times.
+    pub fn checkintime(
+        mut self,
+        checkintime: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<CheckinTime>,
+        >,
+    ) -> Self {
+        self.checkintime = checkintime.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `noneed_offwork`: No check-out needed.
+    pub fn noneed_offwork(mut self, noneed_offwork: bool) -> Self {
+        self.noneed_offwork = Some(noneed_offwork);
+        self
+    }
+    /// Sets `limit_aheadtime`: How early one may check in, in milliseconds.
+    pub fn limit_aheadtime(mut self, limit_aheadtime: i64) -> Self {
+        self.limit_aheadtime = Some(limit_aheadtime);
+        self
+    }
+    /// Sets `flex_on_duty_time`: Allowed lateness.
+    pub fn flex_on_duty_time(mut self, flex_on_duty_time: i64) -> Self {
+        self.flex_on_duty_time = Some(flex_on_duty_time);
+        self
+    }
+    /// Sets `flex_off_duty_time`: Allowed early leave.
+    pub fn flex_off_duty_time(mut self, flex_off_duty_time: i64) -> Self {
+        self.flex_off_duty_time = Some(flex_off_duty_time);
+        self
+    }
+}
+impl rt::Validate for CheckinDateRule {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A working period, in seconds after 0:00.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinTime {
+    /// On duty.
+    pub work_sec: u32,
+    /// Off duty.
+    pub off_work_sec: u32,
+    /// On-duty reminder.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remind_work_sec: ::std::option::Option<u32>,
+    /// Off-duty reminder.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remind_off_work_sec: ::std::option::Option<u32>,
+}
+impl CheckinTime {
+    /// A value with its required fields (`work_sec`, `off_work_sec`); set optional ones with the methods below.
+    pub fn new(work_sec: u32, off_work_sec: u32) -> Self {
+        Self {
+            work_sec,
+            off_work_sec,
+            remind_work_sec: None,
+            remind_off_work_sec: None,
+        }
+    }
+    /// Sets `remind_work_sec`: On-duty reminder.
+    pub fn remind_work_sec(mut self, remind_work_sec: u32) -> Self {
+        self.remind_work_sec = Some(remind_work_sec);
+        self
+    }
+    /// Sets `remind_off_work_sec`: Off-duty reminder.
+    pub fn remind_off_work_sec(mut self, remind_off_work_sec: u32) -> Self {
+        self.remind_off_work_sec = Some(remind_off_work_sec);
+        self
+    }
+}
+impl rt::Validate for CheckinTime {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member's rule on a day.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinUserOption {
+    /// The member.
+    pub userid: ::std::string::String,
+    /// The rule.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub group: ::std::option::Option<CheckinGroup>,
+}
+impl CheckinUserOption {
+    /// A value with its required fields (`userid`); set optional ones with the methods below.
+    pub fn new(userid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            userid: userid.into(),
+            group: None,
+        }
+    }
+    /// Sets `group`: The rule.
+    pub fn group(mut self, group: impl ::std::convert::Into<CheckinGroup>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+}
+impl rt::Validate for CheckinUserOption {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A check-in record.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinRecord {
+    /// The member.
+    pub userid: ::std::string::String,
+    /// The rule's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub groupname: ::std::option::Option<::std::string::String>,
+    /// 上班打卡, 下班打卡 or 外出打卡.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub checkin_type: ::std::option::Option<::std::string::String>,
+    /// Empty when normal; else 时间异常, 地点异常, 未打卡, wifi异常, 非常用设备 ...
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub exception_type: ::std::option::Option<::std::string::String>,
+    /// Unix seconds.
+    pub checkin_time: i64,
+    /// Place name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub location_title: ::std::option::Option<::std::string::String>,
+    /// Address.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub location_detail: ::std::option::Option<::std::string::String>,
+    /// Wi-Fi name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub wifiname: ::std::option::Option<::std::string::String>,
+    /// Note.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub notes: ::std::option::Option<::std::string::String>,
+    /// Wi-Fi MAC.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub wifimac: ::std::option::Option<::std::string::String>,
+    /// Photos.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub mediaids: ::std::vec::Vec<::std::string::String>,
+    /// The scheduled time (fixed and shift rules).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sch_checkin_time: ::std::option::Option<i64>,
+    /// The rule's id.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub groupid: ::std::option::Option<u32>,
+    /// The shift's id.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub schedule_id: ::std::option::Option<u32>,
+    /// The period's id.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub timeline_id: ::std::option::Option<u32>,
+}
+impl CheckinRecord {
+    /// A value with its required fields (`userid`, `checkin_time`); set optional ones with the methods below.
+    pub fn new(
+        userid: impl ::std::convert::Into<::std::string::String>,
+        checkin_time: i64,
+    ) -> Self {
+        Self {
+            userid: userid.into(),
+            groupname: None,
+            checkin_type: None,
+            exception_type: None,
+            checkin_time,
+            location_title: None,
+            location_detail: None,
+            wifiname: None,
+            notes: None,
+            wifimac: None,
+            mediaids: Vec::new(),
+            sch_checkin_time: None,
+            groupid: None,
+            schedule_id: None,
+            timeline_id: None,
+        }
+    }
+    /// Sets `groupname`: The rule's name.
+    pub fn groupname(
+        mut self,
+        groupname: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.groupname = Some(groupname.into());
+        self
+    }
+    /// Sets `checkin_type`: 上班打卡, 下班打卡 or 外出打卡.
+    pub fn checkin_type(
+        mut self,
+        checkin_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.checkin_type = Some(checkin_type.into());
+        self
+    }
+    /// Sets `exception_type`: Empty when normal; else 时间异常, 地点异常, 未打卡, wifi异常, 非常用设备 ...
+    pub fn exception_type(
+        mut self,
+        exception_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.exception_type = Some(exception_type.into());
+        self
+    }
+    /// Sets `location_title`: Place name.
+    pub fn location_title(
+        mut self,
+        location_title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.location_title = Some(location_title.into());
+        self
+    }
+    /// Sets `location_detail`: Address.
+    pub fn location_detail(
+        mut self,
+        location_detail: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.location_detail = Some(location_detail.into());
+        self
+    }
+    /// Sets `wifiname`: Wi-Fi name.
+    pub fn wifiname(
+        mut self,
+        wifiname: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.wifiname = Some(wifiname.into());
+        self
+    }
+    /// Sets `notes`: Note.
+    pub fn notes(
+        mut self,
+        notes: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.notes = Some(notes.into());
+        self
+    }
+    /// Sets `wifimac`: Wi-Fi MAC.
+    pub fn wifimac(
+        mut self,
+        wifimac: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.wifimac = Some(wifimac.into());
+        self
+    }
+    /// Sets `mediaids`: Photos.
+    pub fn mediaids(
+        mut self,
+        mediaids: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.mediaids = mediaids.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sch_checkin_time`: The scheduled time (fixed and shift rules).
+    pub fn sch_checkin_time(mut self, sch_checkin_time: i64) -> Self {
+        self.sch_checkin_time = Some(sch_checkin_time);
+        self
+    }
+    /// Sets `groupid`: The rule's id.
+    pub fn groupid(mut self, groupid: u32) -> Self {
+        self.groupid = Some(groupid);
+        self
+    }
+    /// Sets `schedule_id`: The shift's id.
+    pub fn schedule_id(mut self, schedule_id: u32) -> Self {
+        self.schedule_id = Some(schedule_id);
+        self
+    }
+    /// Sets `timeline_id`: The period's id.
+    pub fn timeline_id(mut self, timeline_id: u32) -> Self {
+        self.timeline_id = Some(timeline_id);
+        self
+    }
+}
+impl rt::Validate for CheckinRecord {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member's day report.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinDayData {
+    /// Who and which day.
+    pub base_info: CheckinDayBase,
+    /// The day's totals.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub summary_info: ::std::option::Option<CheckinDaySummary>,
+    /// Leave of the day.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub holiday_infos: ::std::option::Option<::serde_json::Value>,
+    /// Exceptions (late, early leave, missing, absent ...).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub exception_infos: ::std::vec::Vec<CheckinException>,
+    /// Overtime.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub ot_info: ::std::option::Option<::serde_json::Value>,
+    /// Approvals counted that day (leave, trips ...).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sp_items: ::std::option::Option<::serde_json::Value>,
+}
+impl CheckinDayData {
+    /// A value with its required fields (`base_info`); set optional ones with the methods below.
+    pub fn new(base_info: impl ::std::convert::Into<CheckinDayBase>) -> Self {
+        Self {
+            base_info: base_info.into(),
+            summary_info: None,
+            holiday_infos: None,
+            exception_infos: Vec::new(),
+            ot_info: None,
+            sp_items: None,
+        }
+    }
+    /// Sets `summary_info`: The day's totals.
+    pub fn summary_info(
+        mut self,
+        summary_info: impl ::std::convert::Into<CheckinDaySummary>,
+    ) -> Self {
+        self.summary_info = Some(summary_info.into());
+        self
+    }
+    /// Sets `holiday_infos`: Leave of the day.
+    pub fn holiday_infos(
+        mut self,
+        holiday_infos: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.holiday_infos = Some(holiday_infos.into());
+        self
+    }
+    /// Sets `exception_infos`: Exceptions (late, early leave, missing, absent ...).
+    pub fn exception_infos(
+        mut self,
+        exception_infos: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<CheckinException>,
+        >,
+    ) -> Self {
+        self.exception_infos = exception_infos.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ot_info`: Overtime.
+    pub fn ot_info(
+        mut self,
+        ot_info: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.ot_info = Some(ot_info.into());
+        self
+    }
+    /// Sets `sp_items`: Approvals counted that day (leave, trips ...).
+    pub fn sp_items(
+        mut self,
+        sp_items: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.sp_items = Some(sp_items.into());
+        self
+    }
+}
+impl rt::Validate for CheckinDayData {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// `base_info` of a day report.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinDayBase {
+    /// The day, Unix time of its 0:00.
+    pub date: i64,
+    /// 1 fixed hours, 2 shifts, 3 free.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub record_type: ::std::option::Option<u32>,
+    /// The member's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// English name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name_ex: ::std::option::Option<::std::string::String>,
+    /// Departments.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub departs_name: ::std::option::Option<::std::string::String>,
+    /// The userid.
+    pub acctid: ::std::string::String,
+    /// The rule and its times that day.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule_info: ::std::option::Option<::serde_json::Value>,
+}
+impl CheckinDayBase {
+    /// A value with its required fields (`date`, `acctid`); set optional ones with the methods below.
+    pub fn new(
+        date: i64,
+        acctid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            date,
+            record_type: None,
+            name: None,
+            name_ex: None,
+            departs_name: None,
+            acctid: acctid.into(),
+            rule_info: None,
+        }
+    }
+    /// Sets `record_type`: 1 fixed hours, 2 shifts, 3 free.
+    pub fn record_type(mut self, record_type: u32) -> Self {
+        self.record_type = Some(record_type);
+        self
+    }
+    /// Sets `name`: The member's name.
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `name_ex`: English name.
+    pub fn name_ex(
+        mut self,
+        name_ex: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name_ex = Some(name_ex.into());
+        self
+    }
+    /// Sets `departs_name`: Departments.
+    pub fn departs_name(
+        mut self,
+        departs_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.departs_name = Some(departs_name.into());
+        self
+    }
+    /// Sets `rule_info`: The rule and its times that day.
+    pub fn rule_info(
+        mut self,
+        rule_info: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.rule_info = Some(rule_info.into());
+        self
+    }
+}
+impl rt::Validate for CheckinDayBase {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// `summary_info` of a day report (fields from WxJava's WxCpCheckinDayData; the page excerpt stops before them).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinDaySummary {
+    /// Check-ins that day.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub checkin_count: ::std::option::Option<u32>,
+    /// Worked seconds as counted by the rule.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub regular_work_sec: ::std::option::Option<i64>,
+    /// Scheduled seconds.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub standard_work_sec: ::std::option::Option<i64>,
+    /// Earliest check-in, seconds after 0:00.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub earliest_time: ::std::option::Option<i64>,
+    /// Latest check-in, seconds after 0:00.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub lastest_time: ::std::option::Option<i64>,
+}
+impl CheckinDaySummary {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            checkin_count: None,
+            regular_work_sec: None,
+            standard_work_sec: None,
+            earliest_time: None,
+            lastest_time: None,
+        }
+    }
+    /// Sets `checkin_count`: Check-ins that day.
+    pub fn checkin_count(mut self, checkin_count: u32) -> Self {
+        self.checkin_count = Some(checkin_count);
+        self
+    }
+    /// Sets `regular_work_sec`: Worked seconds as counted by the rule.
+    pub fn regular_work_sec(mut self, regular_work_sec: i64) -> Self {
+        self.regular_work_sec = Some(regular_work_sec);
+        self
+    }
+    /// Sets `standard_work_sec`: Scheduled seconds.
+    pub fn standard_work_sec(mut self, standard_work_sec: i64) -> Self {
+        self.standard_work_sec = Some(standard_work_sec);
+        self
+    }
+    /// Sets `earliest_time`: Earliest check-in, seconds after 0:00.
+    pub fn earliest_time(mut self, earliest_time: i64) -> Self {
+        self.earliest_time = Some(earliest_time);
+        self
+    }
+    /// Sets `lastest_time`: Latest check-in, seconds after 0:00.
+    pub fn lastest_time(mut self, lastest_time: i64) -> Self {
+        self.lastest_time = Some(lastest_time);
+        self
+    }
+}
+impl rt::Validate for CheckinDaySummary {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An exception of a report.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinException {
+    /// 1 late, 2 early leave, 3 missing, 4 absent, 5 place, 6 device.
+    pub exception: u32,
+    /// How many times.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub count: ::std::option::Option<u32>,
+    /// Seconds.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub duration: ::std::option::Option<i64>,
+}
+impl CheckinException {
+    /// A value with its required fields (`exception`); set optional ones with the methods below.
+    pub fn new(exception: u32) -> Self {
+        Self {
+            exception,
+            count: None,
+            duration: None,
+        }
+    }
+    /// Sets `count`: How many times.
+    pub fn count(mut self, count: u32) -> Self {
+        self.count = Some(count);
+        self
+    }
+    /// Sets `duration`: Seconds.
+    pub fn duration(mut self, duration: i64) -> Self {
+        self.duration = Some(duration);
+        self
+    }
+}
+impl rt::Validate for CheckinException {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member's month report (totals over the range).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinMonthData {
+    /// Who.
+    pub base_info: CheckinMonthBase,
+    /// Totals.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub summary_info: ::std::option::Option<CheckinMonthSummary>,
+    /// Exceptions by kind.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub exception_infos: ::std::vec::Vec<CheckinException>,
+    /// Approvals counted.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sp_items: ::std::option::Option<::serde_json::Value>,
+    /// Overtime.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub overwork_info: ::std::option::Option<::serde_json::Value>,
+}
+impl CheckinMonthData {
+    /// A value with its required fields (`base_info`); set optional ones with the methods below.
+    pub fn new(base_info: impl ::std::convert::Into<CheckinMonthBase>) -> Self {
+        Self {
+            base_info: base_info.into(),
+            summary_info: None,
+            exception_infos: Vec::new(),
+            sp_items: None,
+            overwork_info: None,
+        }
+    }
+    /// Sets `summary_info`: Totals.
+    pub fn summary_info(
+        mut self,
+        summary_info: impl ::std::convert::Into<CheckinMonthSummary>,
+    ) -> Self {
+        self.summary_info = Some(summary_info.into());
+        self
+    }
+    /// Sets `exception_infos`: Exceptions by kind.
+    pub fn exception_infos(
+        mut self,
+        exception_infos: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<CheckinException>,
+        >,
+    ) -> Self {
+        self.exception_infos = exception_infos.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sp_items`: Approvals counted.
+    pub fn sp_items(
+        mut self,
+        sp_items: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.sp_items = Some(sp_items.into());
+        self
+    }
+    /// Sets `overwork_info`: Overtime.
+    pub fn overwork_info(
+        mut self,
+        overwork_info: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.overwork_info = Some(overwork_info.into());
+        self
+    }
+}
+impl rt::Validate for CheckinMonthData {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// `base_info` of a month report.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinMonthBase {
+    /// 1 fixed hours, 2 shifts, 3 free.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub record_type: ::std::option::Option<u32>,
+    /// The member's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// English name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name_ex: ::std::option::Option<::std::string::String>,
+    /// Departments.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub departs_name: ::std::option::Option<::std::string::String>,
+    /// The userid.
+    pub acctid: ::std::string::String,
+    /// The rule.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule_info: ::std::option::Option<::serde_json::Value>,
+}
+impl CheckinMonthBase {
+    /// A value with its required fields (`acctid`); set optional ones with the methods below.
+    pub fn new(acctid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            record_type: None,
+            name: None,
+            name_ex: None,
+            departs_name: None,
+            acctid: acctid.into(),
+            rule_info: None,
+        }
+    }
+    /// Sets `record_type`: 1 fixed hours, 2 shifts, 3 free.
+    pub fn record_type(mut self, record_type: u32) -> Self {
+        self.record_type = Some(record_type);
+        self
+    }
+    /// Sets `name`: The member's name.
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `name_ex`: English name.
+    pub fn name_ex(
+        mut self,
+        name_ex: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name_ex = Some(name_ex.into());
+        self
+    }
+    /// Sets `departs_name`: Departments.
+    pub fn departs_name(
+        mut self,
+        departs_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.departs_name = Some(departs_name.into());
+        self
+    }
+    /// Sets `rule_info`: The rule.
+    pub fn rule_info(
+        mut self,
+        rule_info: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.rule_info = Some(rule_info.into());
+        self
+    }
+}
+impl rt::Validate for CheckinMonthBase {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// `summary_info` of a month report.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinMonthSummary {
+    /// Days that needed check-in.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub work_days: ::std::option::Option<u32>,
+    /// Days with an exception.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub except_days: ::std::option::Option<u32>,
+    /// Worked seconds as counted by the rule.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub regular_work_sec: ::std::option::Option<i64>,
+    /// Scheduled seconds.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub standard_work_sec: ::std::option::Option<i64>,
+    /// Days off.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rest_days: ::std::option::Option<u32>,
+}
+impl CheckinMonthSummary {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            work_days: None,
+            except_days: None,
+            regular_work_sec: None,
+            standard_work_sec: None,
+            rest_days: None,
+        }
+    }
+    /// Sets `work_days`: Days that needed check-in.
+    pub fn work_days(mut self, work_days: u32) -> Self {
+        self.work_days = Some(work_days);
+        self
+    }
+    /// Sets `except_days`: Days with an exception.
+    pub fn except_days(mut self, except_days: u32) -> Self {
+        self.except_days = Some(except_days);
+        self
+    }
+    /// Sets `regular_work_sec`: Worked seconds as counted by the rule.
+    pub fn regular_work_sec(mut self, regular_work_sec: i64) -> Self {
+        self.regular_work_sec = Some(regular_work_sec);
+        self
+    }
+    /// Sets `standard_work_sec`: Scheduled seconds.
+    pub fn standard_work_sec(mut self, standard_work_sec: i64) -> Self {
+        self.standard_work_sec = Some(standard_work_sec);
+        self
+    }
+    /// Sets `rest_days`: Days off.
+    pub fn rest_days(mut self, rest_days: u32) -> Self {
+        self.rest_days = Some(rest_days);
+        self
+    }
+}
+impl rt::Validate for CheckinMonthSummary {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member's shifts in one month.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinUserSchedule {
+    /// The member.
+    pub userid: ::std::string::String,
+    /// `YYYYMM`.
+    pub yearmonth: u32,
+    /// The rule.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub groupid: ::std::option::Option<u32>,
+    /// The rule's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub groupname: ::std::option::Option<::std::string::String>,
+    /// `scheduleList`: per day, the shift's id, name and time sections.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub schedule: ::std::option::Option<::serde_json::Value>,
+}
+impl CheckinUserSchedule {
+    /// A value with its required fields (`userid`, `yearmonth`); set optional ones with the methods below.
+    pub fn new(
+        userid: impl ::std::convert::Into<::std::string::String>,
+        yearmonth: u32,
+    ) -> Self {
+        Self {
+            userid: userid.into(),
+            yearmonth,
+            groupid: None,
+            groupname: None,
+            schedule: None,
+        }
+    }
+    /// Sets `groupid`: The rule.
+    pub fn groupid(mut self, groupid: u32) -> Self {
+        self.groupid = Some(groupid);
+        self
+    }
+    /// Sets `groupname`: The rule's name.
+    pub fn groupname(
+        mut self,
+        groupname: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.groupname = Some(groupname.into());
+        self
+    }
+    /// Sets `schedule`: `scheduleList`: per day, the shift's id, name and time sections.
+    pub fn schedule(
+        mut self,
+        schedule: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.schedule = Some(schedule.into());
+        self
+    }
+}
+impl rt::Validate for CheckinUserSchedule {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member's shift on a day.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinScheduleItem {
+    /// The member.
+    ///
+    /// Limits: 1 to 64 bytes.
+    pub userid: ::std::string::String,
+    /// Day of `yearmonth`, 1-31.
+    ///
+    /// Limits: from 1 to 31 (errcode 301025).
+    pub day: u32,
+    /// The shift of the rule; 0 a day off.
+    pub schedule_id: u32,
+}
+impl CheckinScheduleItem {
+    /// A value with its required fields (`userid`, `day`, `schedule_id`); set optional ones with the methods below.
+    pub fn new(
+        userid: impl ::std::convert::Into<::std::string::String>,
+        day: u32,
+        schedule_id: u32,
+    ) -> Self {
+        Self {
+            userid: userid.into(),
+            day,
+            schedule_id,
+        }
+    }
+}
+impl rt::Validate for CheckinScheduleItem {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("userid", self.userid.as_str(), [1, 64], None)?;
+        rt::range("day", self.day, [1.0, 31.0], Some(301025))?;
+        Ok(())
+    }
+}
+/// A record for `add_checkin_record`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinNewRecord {
+    /// The member.
+    ///
+    /// Limits: 1 to 64 bytes.
+    pub userid: ::std::string::String,
+    /// Unix seconds.
+    ///
+    /// Limits: from 0 to 4102444800.
+    pub checkin_time: i64,
+    /// Place name, at most 1024 characters.
+    ///
+    /// Limits: at most 1024 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub location_title: ::std::option::Option<::std::string::String>,
+    /// Address, at most 1024 characters.
+    ///
+    /// Limits: at most 1024 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub location_detail: ::std::option::Option<::std::string::String>,
+    /// At most one attachment media_id.
+    ///
+    /// Limits: at most 1 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub mediaids: ::std::vec::Vec<::std::string::String>,
+    /// Note, at most 1024 characters.
+    ///
+    /// Limits: at most 1024 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub notes: ::std::option::Option<::std::string::String>,
+    /// 1 gate, 2 attendance machine, 3 other.
+    ///
+    /// Limits: one of `1`, `2`, `3`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub device_type: ::std::option::Option<u32>,
+    /// Latitude × 1,000,000 (GCJ-02).
+    ///
+    /// Limits: from -90000000 to 90000000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub lat: ::std::option::Option<i64>,
+    /// Longitude × 1,000,000 (GCJ-02).
+    ///
+    /// Limits: from -180000000 to 180000000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub lng: ::std::option::Option<i64>,
+    /// Device brand, at most 40 characters.
+    ///
+    /// Limits: at most 40 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub device_detail: ::std::option::Option<::std::string::String>,
+    /// Wi-Fi name; needs `wifimac`.
+    ///
+    /// Limits: at most 1024 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub wifiname: ::std::option::Option<::std::string::String>,
+    /// Wi-Fi MAC / bssid, `aa:bb:cc:dd:ee:ff`.
+    ///
+    /// Limits: matches `^[A-Fa-f0-9]{2}(:[A-Fa-f0-9]{2}){5}$`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub wifimac: ::std::option::Option<::std::string::String>,
+}
+impl CheckinNewRecord {
+    /// A value with its required fields (`userid`, `checkin_time`); set optional ones with the methods below.
+    pub fn new(
+        userid: impl ::std::convert::Into<::std::string::String>,
+        checkin_time: i64,
+    ) -> Self {
+        Self {
+            userid: userid.into(),
+            checkin_time,
+            location_title: None,
+            location_detail: None,
+            mediaids: Vec::new(),
+            notes: None,
+            device_type: None,
+            lat: None,
+            lng: None,
+            device_detail: None,
+            wifiname: None,
+            wifimac: None,
+        }
+    }
+    /// Sets `location_title`: Place name, at most 1024 characters.
+    pub fn location_title(
+        mut self,
+        location_title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.location_title = Some(location_title.into());
+        self
+    }
+    /// Sets `location_detail`: Address, at most 1024 characters.
+    pub fn location_detail(
+        mut self,
+        location_detail: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.location_detail = Some(location_detail.into());
+        self
+    }
+    /// Sets `mediaids`: At most one attachment media_id.
+    pub fn mediaids(
+        mut self,
+        mediaids: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.mediaids = mediaids.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `notes`: Note, at most 1024 characters.
+    pub fn notes(
+        mut self,
+        notes: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.notes = Some(notes.into());
+        self
+    }
+    /// Sets `device_type`: 1 gate, 2 attendance machine, 3 other.
+    pub fn device_type(mut self, device_type: u32) -> Self {
+        self.device_type = Some(device_type);
+        self
+    }
+    /// Sets `lat`: Latitude × 1,000,000 (GCJ-02).
+    pub fn lat(mut self, lat: i64) -> Self {
+        self.lat = Some(lat);
+        self
+    }
+    /// Sets `lng`: Longitude × 1,000,000 (GCJ-02).
+    pub fn lng(mut self, lng: i64) -> Self {
+        self.lng = Some(lng);
+        self
+    }
+    /// Sets `device_detail`: Device brand, at most 40 characters.
+    pub fn device_detail(
+        mut self,
+        device_detail: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.device_detail = Some(device_detail.into());
+        self
+    }
+    /// Sets `wifiname`: Wi-Fi name; needs `wifimac`.
+    pub fn wifiname(
+        mut self,
+        wifiname: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.wifiname = Some(wifiname.into());
+        self
+    }
+    /// Sets `wifimac`: Wi-Fi MAC / bssid, `aa:bb:cc:dd:ee:ff`.
+    pub fn wifimac(
+        mut self,
+        wifimac: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.wifimac = Some(wifimac.into());
+        self
+    }
+}
+impl rt::Validate for CheckinNewRecord {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("userid", self.userid.as_str(), [1, 64], None)?;
+        rt::range("checkin_time", self.checkin_time, [0.0, 4102444800.0], None)?;
+        if let Some(value) = &self.location_title {
+            rt::chars("location_title", value.as_str(), [0, 1024], None)?;
+        }
+        if let Some(value) = &self.location_detail {
+            rt::chars("location_detail", value.as_str(), [0, 1024], None)?;
+        }
+        rt::items("mediaids", self.mediaids.len(), [0, 1], None)?;
+        if let Some(value) = &self.notes {
+            rt::chars("notes", value.as_str(), [0, 1024], None)?;
+        }
+        if let Some(value) = &self.device_type {
+            rt::one_of_int("device_type", *value, &[1, 2, 3], None)?;
+        }
+        if let Some(value) = &self.lat {
+            rt::range("lat", *value, [-90000000.0, 90000000.0], None)?;
+        }
+        if let Some(value) = &self.lng {
+            rt::range("lng", *value, [-180000000.0, 180000000.0], None)?;
+        }
+        if let Some(value) = &self.device_detail {
+            rt::chars("device_detail", value.as_str(), [0, 40], None)?;
+        }
+        if let Some(value) = &self.wifiname {
+            rt::chars("wifiname", value.as_str(), [0, 1024], None)?;
+        }
+        if let Some(value) = &self.wifimac {
+            {
+                static PATTERN: rt::Pattern = rt::Pattern::new(
+                    "^[A-Fa-f0-9]{2}(:[A-Fa-f0-9]{2}){5}$",
+                );
+                rt::pattern("wifimac", value.as_str(), &PATTERN, None)?;
+            }
+        }
+        Ok(())
+    }
+}
+/// A device check-in.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct HardwareCheckin {
+    /// The member.
+    pub userid: ::std::string::String,
+    /// Unix seconds.
+    pub checkin_time: i64,
+    /// The device's serial number.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub device_sn: ::std::option::Option<::std::string::String>,
+    /// The device's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub device_name: ::std::option::Option<::std::string::String>,
+}
+impl HardwareCheckin {
+    /// A value with its required fields (`userid`, `checkin_time`); set optional ones with the methods below.
+    pub fn new(
+        userid: impl ::std::convert::Into<::std::string::String>,
+        checkin_time: i64,
+    ) -> Self {
+        Self {
+            userid: userid.into(),
+            checkin_time,
+            device_sn: None,
+            device_name: None,
+        }
+    }
+    /// Sets `device_sn`: The device's serial number.
+    pub fn device_sn(
+        mut self,
+        device_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.device_sn = Some(device_sn.into());
+        self
+    }
+    /// Sets `device_name`: The device's name.
+    pub fn device_name(
+        mut self,
+        device_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.device_name = Some(device_name.into());
+        self
+    }
+}
+impl rt::Validate for HardwareCheckin {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A journal list filter.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalFilter {
+    /// `creator`, `department` or `template_id`.
+    ///
+    /// Limits: 1 to 256 bytes; one of `"creator"`, `"department"`, `"template_id"`.
+    pub key: ::std::string::String,
+    /// The value, at most 256 bytes.
+    ///
+    /// Limits: 1 to 256 bytes.
+    pub value: ::std::string::String,
+}
+impl JournalFilter {
+    /// A value with its required fields (`key`, `value`); set optional ones with the methods below.
+    pub fn new(
+        key: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+impl rt::Validate for JournalFilter {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("key", self.key.as_str(), [1, 256], None)?;
+        rt::one_of_str(
+            "key",
+            self.key.as_str(),
+            &["creator", "department", "template_id"],
+            None,
+        )?;
+        rt::bytes("value", self.value.as_str(), [1, 256], None)?;
+        Ok(())
+    }
+}
 /// A member notified of a calendar (通知范围成员).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -2228,6 +4337,85 @@ impl PstnCallState {
 impl rt::Validate for PstnCallState {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         Ok(())
+    }
+}
+/// The state of an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SpStatus {
+    /// 审批中. `1`.
+    #[default]
+    InReview,
+    /// 已通过. `2`.
+    Approved,
+    /// 已驳回. `3`.
+    Rejected,
+    /// 已撤销. `4`.
+    Revoked,
+    /// 通过后撤销. `6`.
+    RevokedAfterApproval,
+    /// 已删除. `7`.
+    Deleted,
+    /// 已支付. `10`.
+    Paid,
+    /// A value this version does not know, kept as received (it re-encodes unchanged).
+    Unknown(i64),
+}
+impl SpStatus {
+    /// The value as written on the wire.
+    pub fn code(&self) -> i64 {
+        match self {
+            Self::InReview => 1,
+            Self::Approved => 2,
+            Self::Rejected => 3,
+            Self::Revoked => 4,
+            Self::RevokedAfterApproval => 6,
+            Self::Deleted => 7,
+            Self::Paid => 10,
+            Self::Unknown(value) => *value,
+        }
+    }
+}
+impl ::std::convert::From<i64> for SpStatus {
+    fn from(value: i64) -> Self {
+        match value {
+            1 => Self::InReview,
+            2 => Self::Approved,
+            3 => Self::Rejected,
+            4 => Self::Revoked,
+            6 => Self::RevokedAfterApproval,
+            7 => Self::Deleted,
+            10 => Self::Paid,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl ::std::fmt::Display for SpStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+impl ::serde::Serialize for SpStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.code())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for SpStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        rt::enum_int(deserializer).map(Self::from)
+    }
+}
+impl rt::WireScalar for SpStatus {
+    fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
+        self.code().to_string().into()
+    }
+    fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
+        <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
     }
 }
 /// What a calendar's share member sees.

@@ -6,6 +6,8 @@ use crate::registry::Registry;
 mod approval;
 pub mod calendar;
 
+pub(crate) use approval::routes as approval_routes;
+
 /// Registers the office-automation handlers.
 pub fn register(r: &mut Registry) {
     approval::register(r);
