@@ -29,6 +29,9 @@
 //! | `POST /sandbox/directory` | a [`DirectoryChange`] | changes the directory (change_contact callbacks) |
 //! | `POST /sandbox/apps/{agentid}/callback` | a [`CallbackConfig`] or `null` | sets the app's callback (URL verified first) |
 //! | `POST /sandbox/contact-callback` | a [`CallbackConfig`] or `null` | sets the contact-sync assistant's callback |
+//!
+//! Customer contact's routes (contact-way scans, customers, welcome messages, customer groups)
+//! are in `areas/externalcontact/admin.rs`.
 
 use std::sync::Arc;
 
@@ -345,4 +348,5 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/directory", post(directory_change))
         .route("/sandbox/apps/{agentid}/callback", post(app_callback))
         .route("/sandbox/contact-callback", post(contact_callback))
+        .merge(crate::areas::externalcontact::admin::routes())
 }
