@@ -158,7 +158,8 @@ impl<'a> Externalcontact<'a> {
     /// use futures_util::TryStreamExt;
     /// use wecom_externalcontact::*;
     /// # async fn demo(client: &wecom_core_auth::Client) -> Result<(), wecom_core_auth::Error> {
-    /// let mut customers = client.externalcontact().customers_of(vec!["zhangsan".into()], 100);
+    /// let mut customers =
+    ///     std::pin::pin!(client.externalcontact().customers_of(vec!["zhangsan".into()], 100));
     /// while let Some(row) = customers.try_next().await? {
     ///     println!("{} follows {}", row.follow_info.userid, row.external_contact.external_userid);
     /// }
