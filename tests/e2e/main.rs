@@ -2,5 +2,6 @@
 
 mod callback;
 mod contacts;
+mod externalcontact;
 mod messages;
 mod reliability;

@@ -100,7 +100,10 @@ fn spawn_sandbox(customers: usize) -> Res<(Child, String)> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
-    let stdout = child.stdout.take().ok_or("no stdout from the sandbox child")?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or("no stdout from the sandbox child")?;
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line)?;
     let url = line.trim().to_owned();
@@ -119,7 +122,10 @@ async fn stream(sizes: &[usize]) -> Res {
         let (mut child, url) = spawn_sandbox(customers)?;
         let client = Client::builder(CORPID)
             .base_url(url)
-            .system_secret(SystemApp::ExternalContact, Secret::new(EC_SECRET.to_owned()))
+            .system_secret(
+                SystemApp::ExternalContact,
+                Secret::new(EC_SECRET.to_owned()),
+            )
             .timeout(Duration::from_secs(300))
             .build()?;
         // The token first, so the timing is the walk only.
@@ -166,7 +172,11 @@ fn main() -> Res {
     }
     let quick =
         std::env::var_os("CUSTOMERS_BENCH_QUICK").is_some() || !args.iter().any(|a| a == "--bench");
-    let sizes: Vec<usize> = if quick { vec![1_000] } else { vec![2_000, 20_000] };
+    let sizes: Vec<usize> = if quick {
+        vec![1_000]
+    } else {
+        vec![2_000, 20_000]
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -128,19 +128,15 @@ impl<'a> Externalcontact<'a> {
             None
         };
         let limit = page_size.clamp(1, MAX_BATCH_PAGE);
-        let walk = pages(
-            self,
-            "customer_batch_get_by_user",
-            move |area, cursor| {
-                let mut call = area
-                    .customer_batch_get_by_user(userids.clone())
-                    .limit(limit);
-                if let Some(c) = cursor {
-                    call = call.cursor(c);
-                }
-                call.into_future()
-            },
-        );
+        let walk = pages(self, "customer_batch_get_by_user", move |area, cursor| {
+            let mut call = area
+                .customer_batch_get_by_user(userids.clone())
+                .limit(limit);
+            if let Some(c) = cursor {
+                call = call.cursor(c);
+            }
+            call.into_future()
+        });
         match bad {
             Some(e) => stream::once(async move { Err(e) }).left_stream(),
             None => walk.right_stream(),

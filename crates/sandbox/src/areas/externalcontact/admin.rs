@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wecom_callback::generated::events::{CustomerAdded, ExternalChatChange, ExternalContactChange};
 use wecom_callback::{Event, EventKind, Header, Inbound};
-use wecom_externalcontact::generated::externalcontact::{GroupChat, GroupChatAdmin, GroupChatMember};
+use wecom_externalcontact::generated::externalcontact::{
+    GroupChat, GroupChatAdmin, GroupChatMember,
+};
 
 use super::book::{Customer, CustomerBook, Follow};
 use super::crm::{Crm, WelcomeSent};
@@ -160,7 +162,10 @@ impl Admin {
             Customer {
                 external_userid: external_userid.clone(),
                 name: if customer.name.is_empty() {
-                    format!("customer {}", &external_userid[..external_userid.len().min(8)])
+                    format!(
+                        "customer {}",
+                        &external_userid[..external_userid.len().min(8)]
+                    )
                 } else {
                     customer.name.clone()
                 },
@@ -293,10 +298,7 @@ async fn welcomes_get(AxState(app): AxState<App>) -> Response {
     axum::Json(json!({ "welcome_messages": admin(&app).welcome_messages() })).into_response()
 }
 
-async fn group_create(
-    AxState(app): AxState<App>,
-    body: BodyBytes,
-) -> Result<Response, AdminError> {
+async fn group_create(AxState(app): AxState<App>, body: BodyBytes) -> Result<Response, AdminError> {
     let g: NewCustomerGroup = parse(&body)?;
     let (chat_id, callbacks) = admin(&app).create_customer_group(g).await?;
     Ok(axum::Json(json!({ "chat_id": chat_id, "callbacks": callbacks })).into_response())

@@ -257,7 +257,11 @@ async fn customer_get(ctx: Ctx, req: CustomerGetRequest) -> Result<CustomerGetRe
         let c = book
             .get(&req.external_userid)
             .ok_or_else(|| unknown_customer(&req.external_userid))?;
-        let visible: Vec<&Follow> = c.follows.iter().filter(|f| viewer.sees(&f.userid)).collect();
+        let visible: Vec<&Follow> = c
+            .follows
+            .iter()
+            .filter(|f| viewer.sees(&f.userid))
+            .collect();
         if visible.is_empty() {
             return Err(ApiError::new(
                 84061_i64,
@@ -415,7 +419,10 @@ fn group_answer(g: &StoredGroup, only: Option<&[String]>) -> CorpTagGroup {
 }
 
 fn unknown_tag(id: &str) -> ApiError {
-    ApiError::new(40068_i64, format!("invalid tagid: no corp tag or tag group {id}"))
+    ApiError::new(
+        40068_i64,
+        format!("invalid tagid: no corp tag or tag group {id}"),
+    )
 }
 
 fn not_creator(id: &str) -> ApiError {
@@ -434,10 +441,7 @@ fn may_change(viewer: &Viewer, creator: Option<u32>) -> bool {
     }
 }
 
-async fn corp_tag_list(
-    ctx: Ctx,
-    req: CorpTagListRequest,
-) -> Result<CorpTagListResponse, ApiError> {
+async fn corp_tag_list(ctx: Ctx, req: CorpTagListRequest) -> Result<CorpTagListResponse, ApiError> {
     {
         let corp = ctx.state().corp();
         Viewer::of(&ctx, &corp)?;
@@ -534,10 +538,7 @@ async fn corp_tag_add(ctx: Ctx, req: CorpTagAddRequest) -> Result<CorpTagAddResp
     })
 }
 
-async fn corp_tag_edit(
-    ctx: Ctx,
-    req: CorpTagEditRequest,
-) -> Result<CorpTagEditResponse, ApiError> {
+async fn corp_tag_edit(ctx: Ctx, req: CorpTagEditRequest) -> Result<CorpTagEditResponse, ApiError> {
     let viewer = {
         let corp = ctx.state().corp();
         Viewer::of(&ctx, &corp)?
@@ -1030,7 +1031,9 @@ async fn groupchat_get(
         if !viewer.sees(&owner) {
             return Err(ApiError::new(
                 60011_i64,
-                format!("no privilege: the group's owner {owner} is outside the app's visible scope"),
+                format!(
+                    "no privilege: the group's owner {owner} is outside the app's visible scope"
+                ),
             ));
         }
         let mut chat = chat.clone();
