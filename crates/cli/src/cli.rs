@@ -132,6 +132,15 @@ pub enum Command {
     /// JS-SDK signatures.
     #[command(subcommand)]
     Jssdk(JssdkCmd),
+    /// Customers (客户联系): list, get, remark, tag.
+    #[command(subcommand)]
+    Customer(crate::cmd::customer::CustomerCmd),
+    /// Corp customer tags (企业客户标签).
+    #[command(subcommand, name = "corp-tag")]
+    CorpTag(crate::cmd::customer::CorpTagCmd),
+    /// 联系我 contact ways.
+    #[command(subcommand, name = "contact-way")]
+    ContactWay(crate::cmd::customer::ContactWayCmd),
     /// Explain a WeCom errcode: meaning, class, what to do.
     Errcode(ErrcodeArgs),
     /// Show the configuration in effect (secrets shown as set or missing, never their values).

@@ -2,6 +2,7 @@
 
 mod callback;
 mod config_show;
+pub(crate) mod customer;
 mod demo;
 mod directory;
 mod errcode;
@@ -163,5 +164,8 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Media(cmd) => media::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
+        Command::Customer(cmd) => customer::customer(&ctx, cmd).await,
+        Command::CorpTag(cmd) => customer::corp_tag(&ctx, cmd).await,
+        Command::ContactWay(cmd) => customer::contact_way(&ctx, cmd).await,
     }
 }
