@@ -154,6 +154,24 @@ async fn stream(sizes: &[usize]) -> Res {
             took.as_secs_f64() * 1000.0,
             rows as f64 / took.as_secs_f64().max(1e-9)
         );
+        // For comparison: the same customers collected into a Vec (what the stream avoids).
+        let base = reset_peak();
+        let started = Instant::now();
+        let all: Vec<_> = client
+            .externalcontact()
+            .customers_of(vec![MEMBER.to_owned()], 100)
+            .try_collect()
+            .await?;
+        let took = started.elapsed();
+        let memory = peak_growth(base);
+        assert_eq!(all.len(), customers);
+        println!(
+            "| {customers} | {} (collected into a Vec, for comparison) | {:.0} ms | {:.0} | {memory} MiB |",
+            requests,
+            took.as_secs_f64() * 1000.0,
+            all.len() as f64 / took.as_secs_f64().max(1e-9)
+        );
+        drop(all);
         let _ = child.kill();
         let _ = child.wait();
     }
