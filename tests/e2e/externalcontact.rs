@@ -872,3 +872,74 @@ fn customer_events_parse_from_the_pages_xml() -> TestResult {
     ));
     Ok(())
 }
+
+/// The sandbox page lists contact ways with a "scan" button; pressing it (a form POST from the
+/// page) adds the customer, and the JSON admin route does the same.
+#[tokio::test]
+async fn the_page_and_the_admin_api_scan_a_contact_way() -> TestResult {
+    let sb = start().await?;
+    let client = app_client(&sb, SALES_APP)?;
+    let way = client
+        .externalcontact()
+        .contact_way_add(1, 2)
+        .user(["bob"])
+        .await?;
+    let base = sb.base_url().trim_end_matches('/').to_owned();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let page = http.get(format!("{base}/")).send().await?.text().await?;
+    assert!(
+        page.contains("扫码添加") && page.contains(&way.config_id),
+        "the page offers the scan"
+    );
+    let r = http
+        .post(format!("{base}/sandbox/ui/scan"))
+        .header("Origin", base.clone())
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "config_id={}&name=%E7%8E%8B%E4%BA%94",
+            way.config_id
+        ))
+        .send()
+        .await?;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let r: serde_json::Value = serde_json::from_str(
+        &http
+            .post(format!(
+                "{base}/sandbox/contact-ways/{}/scan",
+                way.config_id
+            ))
+            .header("Content-Type", "application/json")
+            .body(r#"{"name": "赵六"}"#)
+            .send()
+            .await?
+            .text()
+            .await?,
+    )?;
+    assert_eq!(r["userid"], "bob", "{r}");
+    assert!(
+        r["welcome_code"].as_str().is_some_and(|c| !c.is_empty()),
+        "{r}"
+    );
+    let names: Vec<String> = sb.admin().customers().into_iter().map(|c| c.name).collect();
+    assert_eq!(names.len(), 2);
+    assert!(
+        names.contains(&"王五".to_owned()) && names.contains(&"赵六".to_owned()),
+        "{names:?}"
+    );
+    let listed = client
+        .externalcontact()
+        .customer_list("bob")
+        .await?
+        .external_userid;
+    assert_eq!(listed.len(), 2);
+    let r = http
+        .post(format!("{base}/sandbox/contact-ways/cwnothing/scan"))
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 400);
+    Ok(())
+}

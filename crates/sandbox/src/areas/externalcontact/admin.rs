@@ -304,9 +304,114 @@ async fn group_create(AxState(app): AxState<App>, body: BodyBytes) -> Result<Res
     Ok(axum::Json(json!({ "chat_id": chat_id, "callbacks": callbacks })).into_response())
 }
 
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The page's 客户联系 section: the contact ways with a "scan" button each (a simulated
+/// customer scans it: the relation is created and add_external_contact is pushed), and the
+/// customers with who follows them.
+pub(crate) fn page_section(admin: &Admin) -> String {
+    use std::fmt::Write as _;
+    let mut h = String::from("<section id=\"customers\"><h2>客户联系</h2>");
+    let ways: Vec<(String, String, String)> = Crm::of(admin.state()).with(|c| {
+        c.ways
+            .values()
+            .take(50)
+            .map(|w| {
+                (
+                    w.way.config_id.clone(),
+                    w.way.user.join(", "),
+                    w.way.state.clone().unwrap_or_default(),
+                )
+            })
+            .collect()
+    });
+    if ways.is_empty() {
+        h.push_str("<div class=\"gray\">还没有「联系我」。用 externalcontact/add_contact_way 创建一个。</div>");
+    } else {
+        h.push_str("<table><tr><th>联系我</th><th>成员</th><th>state</th><th>客户扫码</th></tr>");
+        for (id, users, state) in ways {
+            let _ = write!(
+                h,
+                "<tr><td><code>{id}</code></td><td>{users}</td><td>{state}</td><td>\
+                 <form method=\"post\" action=\"/sandbox/ui/scan\"><input type=\"hidden\" name=\"config_id\" value=\"{id}\">\
+                 <input name=\"name\" placeholder=\"客户昵称\"><button type=\"submit\">扫码添加</button></form></td></tr>",
+                id = escape(&id),
+                users = escape(&users),
+                state = escape(&state),
+            );
+        }
+        h.push_str("</table>");
+    }
+    let customers = admin.customers();
+    if !customers.is_empty() {
+        h.push_str("<table><tr><th>客户</th><th>跟进成员</th></tr>");
+        for c in customers.iter().take(100) {
+            let follows: Vec<String> = c
+                .follows
+                .iter()
+                .map(|f| {
+                    if f.remark.is_empty() {
+                        escape(&f.userid)
+                    } else {
+                        format!("{} ({})", escape(&f.userid), escape(&f.remark))
+                    }
+                })
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td>{} <span class=\"gray\">{}</span></td><td>{}</td></tr>",
+                escape(&c.name),
+                escape(&c.external_userid),
+                follows.join(", ")
+            );
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("</section>");
+    h
+}
+
+async fn ui_scan(AxState(app): AxState<App>, body: BodyBytes) -> Response {
+    let f: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&body).into_owned().collect();
+    let config_id = f.get("config_id").cloned().unwrap_or_default();
+    let customer = ScanningCustomer {
+        name: f.get("name").cloned().unwrap_or_default(),
+        ..ScanningCustomer::default()
+    };
+    let notice = match admin(&app).scan_contact_way(&config_id, customer).await {
+        Ok(out) => format!(
+            "{} 添加了客户 {}; WelcomeCode {} (20 秒内有效，仅可使用一次); 推送 {} 个回调",
+            out.userid,
+            out.external_userid,
+            out.welcome_code,
+            out.callbacks.len()
+        ),
+        Err(e) => e.to_string(),
+    };
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("notice", &notice)
+        .finish();
+    axum::response::Redirect::to(&format!("/?{q}")).into_response()
+}
+
 /// The admin routes of part 1 (merged into `/sandbox/` by `admin/routes.rs`).
 pub(crate) fn routes() -> Router<App> {
     Router::new()
+        .route("/sandbox/ui/scan", post(ui_scan))
         .route("/sandbox/contact-ways/{config_id}", get(way_get))
         .route("/sandbox/contact-ways/{config_id}/scan", post(scan))
         .route("/sandbox/customers", get(customers_get))
