@@ -943,3 +943,41 @@ async fn the_page_and_the_admin_api_scan_a_contact_way() -> TestResult {
     assert_eq!(r.status().as_u16(), 400);
     Ok(())
 }
+
+/// 加入群聊 join ways are plain CRUD, served by the sandbox's resource engine.
+#[tokio::test]
+async fn join_ways_crud() -> TestResult {
+    let sb = start().await?;
+    let client = app_client(&sb, SALES_APP)?;
+    let ec = client.externalcontact();
+    let e = invalid(ec.join_way_add(2, (0..6).map(|i| format!("wr{i}"))).await);
+    assert_eq!(
+        (e.field.as_str(), e.errcode),
+        ("chat_id_list", Some(41091)),
+        "{e}"
+    );
+    let e = invalid(
+        ec.join_way_add(2, ["wr1"])
+            .room_base_name("群".repeat(41))
+            .await,
+    );
+    assert_eq!(e.field, "room_base_name", "{e}");
+    let id = ec
+        .join_way_add(2, ["wr1", "wr2"])
+        .state("fair")
+        .await?
+        .config_id;
+    let got = ec.join_way_get(id.clone()).await?.join_way;
+    assert_eq!(
+        (got.state.as_deref(), got.chat_id_list.len()),
+        (Some("fair"), 2)
+    );
+    ec.join_way_update(id.clone(), 2, ["wr3"]).await?;
+    assert_eq!(
+        ec.join_way_get(id.clone()).await?.join_way.chat_id_list,
+        ["wr3"]
+    );
+    ec.join_way_del(id.clone()).await?;
+    assert_eq!(errcode(ec.join_way_get(id).await), 41044);
+    Ok(())
+}

@@ -3885,3 +3885,802 @@ impl<'a> ::std::future::IntoFuture for GroupchatGetCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::join_way_add`]: Creates a 加入群聊 QR code or mini-program button for up to 5 customer groups (41091 for more).
+///
+/// `POST /cgi-bin/externalcontact/groupchat/add_join_way` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99547)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JoinWayAddRequest {
+    /// 1: the groups' mini-program plugin, 2: their QR code plugin.
+    ///
+    /// Limits: from 1 to 2 (errcode 40058).
+    pub scene: u32,
+    /// Remark (WeCom keeps the first 30 characters).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remark: ::std::option::Option<::std::string::String>,
+    /// Create a new group when the last is full: 0 no, 1 yes (default).
+    ///
+    /// Limits: from 0 to 1 (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub auto_create_room: ::std::option::Option<u32>,
+    /// Name prefix of auto-created groups, at most 40 characters (最长40个utf8字符).
+    ///
+    /// Limits: at most 40 characters (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub room_base_name: ::std::option::Option<::std::string::String>,
+    /// First sequence number of auto-created groups.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub room_base_id: ::std::option::Option<u32>,
+    /// The groups, at most 5 (41091).
+    ///
+    /// Limits: 1 to 5 items (errcode 41091).
+    #[serde(default)]
+    pub chat_id_list: ::std::vec::Vec<::std::string::String>,
+    /// Channel marker, at most 30 characters: comes back in groupchat_get's members.
+    ///
+    /// Limits: at most 30 characters (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    /// Mark the customers' source.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub mark_source: ::std::option::Option<bool>,
+}
+impl JoinWayAddRequest {
+    /// A request with its required fields (`scene`, `chat_id_list`); set optional ones with the methods below.
+    pub fn new(
+        scene: u32,
+        chat_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        Self {
+            scene,
+            remark: None,
+            auto_create_room: None,
+            room_base_name: None,
+            room_base_id: None,
+            chat_id_list: chat_id_list.into_iter().map(Into::into).collect(),
+            state: None,
+            mark_source: None,
+        }
+    }
+    /// Sets `remark`: Remark (WeCom keeps the first 30 characters).
+    pub fn remark(
+        mut self,
+        remark: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+    /// Sets `auto_create_room`: Create a new group when the last is full: 0 no, 1 yes (default).
+    pub fn auto_create_room(mut self, auto_create_room: u32) -> Self {
+        self.auto_create_room = Some(auto_create_room);
+        self
+    }
+    /// Sets `room_base_name`: Name prefix of auto-created groups, at most 40 characters (最长40个utf8字符).
+    pub fn room_base_name(
+        mut self,
+        room_base_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.room_base_name = Some(room_base_name.into());
+        self
+    }
+    /// Sets `room_base_id`: First sequence number of auto-created groups.
+    pub fn room_base_id(mut self, room_base_id: u32) -> Self {
+        self.room_base_id = Some(room_base_id);
+        self
+    }
+    /// Sets `state`: Channel marker, at most 30 characters: comes back in groupchat_get's members.
+    pub fn state(
+        mut self,
+        state: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+    /// Sets `mark_source`: Mark the customers' source.
+    pub fn mark_source(mut self, mark_source: bool) -> Self {
+        self.mark_source = Some(mark_source);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for JoinWayAddRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let scene = __body.required("scene")?;
+        let remark = __body.optional("remark")?;
+        let auto_create_room = __body.optional("auto_create_room")?;
+        let room_base_name = __body.optional("room_base_name")?;
+        let room_base_id = __body.optional("room_base_id")?;
+        let chat_id_list = __body.list("chat_id_list", true)?;
+        let state = __body.optional("state")?;
+        let mark_source = __body.optional("mark_source")?;
+        Ok(Self {
+            scene,
+            remark,
+            auto_create_room,
+            room_base_name,
+            room_base_id,
+            chat_id_list,
+            state,
+            mark_source,
+        })
+    }
+}
+impl rt::Validate for JoinWayAddRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::range("scene", self.scene, [1.0, 2.0], Some(40058))?;
+        if let Some(value) = &self.auto_create_room {
+            rt::range("auto_create_room", *value, [0.0, 1.0], Some(40058))?;
+        }
+        if let Some(value) = &self.room_base_name {
+            rt::chars("room_base_name", value.as_str(), [0, 40], Some(40058))?;
+        }
+        rt::items("chat_id_list", self.chat_id_list.len(), [1, 5], Some(41091))?;
+        if let Some(value) = &self.state {
+            rt::chars("state", value.as_str(), [0, 30], Some(40058))?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for JoinWayAddRequest {
+    type Response = JoinWayAddResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "join_way_add",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/groupchat/add_join_way",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99547",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "join_way_add")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::join_way_add`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JoinWayAddResponse {
+    /// The join way's id (store it).
+    pub config_id: ::std::string::String,
+}
+impl JoinWayAddResponse {
+    /// An answer with its required fields (`config_id`); set optional ones with the methods below.
+    pub fn new(config_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            config_id: config_id.into(),
+        }
+    }
+}
+/// A `join_way_add` call, made by [`Externalcontact::join_way_add`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct JoinWayAddCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: JoinWayAddRequest,
+}
+impl ::std::fmt::Debug for JoinWayAddCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JoinWayAddCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> JoinWayAddCall<'a> {
+    /// Sets `remark`: Remark (WeCom keeps the first 30 characters).
+    pub fn remark(
+        mut self,
+        remark: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.remark(remark);
+        self
+    }
+    /// Sets `auto_create_room`: Create a new group when the last is full: 0 no, 1 yes (default).
+    pub fn auto_create_room(mut self, auto_create_room: u32) -> Self {
+        self.request = self.request.auto_create_room(auto_create_room);
+        self
+    }
+    /// Sets `room_base_name`: Name prefix of auto-created groups, at most 40 characters (最长40个utf8字符).
+    pub fn room_base_name(
+        mut self,
+        room_base_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.room_base_name(room_base_name);
+        self
+    }
+    /// Sets `room_base_id`: First sequence number of auto-created groups.
+    pub fn room_base_id(mut self, room_base_id: u32) -> Self {
+        self.request = self.request.room_base_id(room_base_id);
+        self
+    }
+    /// Sets `state`: Channel marker, at most 30 characters: comes back in groupchat_get's members.
+    pub fn state(
+        mut self,
+        state: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.state(state);
+        self
+    }
+    /// Sets `mark_source`: Mark the customers' source.
+    pub fn mark_source(mut self, mark_source: bool) -> Self {
+        self.request = self.request.mark_source(mark_source);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &JoinWayAddRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> JoinWayAddRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<JoinWayAddResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for JoinWayAddCall<'a> {
+    type Output = ::std::result::Result<JoinWayAddResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::join_way_get`]: Reads a join way.
+///
+/// `POST /cgi-bin/externalcontact/groupchat/get_join_way` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99547)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JoinWayGetRequest {
+    /// The join way.
+    ///
+    /// Limits: 1 to 128 bytes (errcode 41043).
+    pub config_id: ::std::string::String,
+}
+impl JoinWayGetRequest {
+    /// A request with its required fields (`config_id`); set optional ones with the methods below.
+    pub fn new(config_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            config_id: config_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for JoinWayGetRequest {
+    /// A request for this `config_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for JoinWayGetRequest {
+    /// A request for this `config_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for JoinWayGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let config_id = __body.required("config_id")?;
+        Ok(Self { config_id })
+    }
+}
+impl rt::Validate for JoinWayGetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("config_id", self.config_id.as_str(), [1, 128], Some(41043))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for JoinWayGetRequest {
+    type Response = JoinWayGetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "join_way_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/groupchat/get_join_way",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99547",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "join_way_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::join_way_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JoinWayGetResponse {
+    /// The join way.
+    pub join_way: JoinWay,
+}
+impl JoinWayGetResponse {
+    /// An answer with its required fields (`join_way`); set optional ones with the methods below.
+    pub fn new(join_way: impl ::std::convert::Into<JoinWay>) -> Self {
+        Self { join_way: join_way.into() }
+    }
+}
+/// A `join_way_get` call, made by [`Externalcontact::join_way_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct JoinWayGetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: JoinWayGetRequest,
+}
+impl ::std::fmt::Debug for JoinWayGetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JoinWayGetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> JoinWayGetCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &JoinWayGetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> JoinWayGetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<JoinWayGetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for JoinWayGetCall<'a> {
+    type Output = ::std::result::Result<JoinWayGetResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::join_way_update`]: Changes a join way (the fields given replace the old ones).
+///
+/// `POST /cgi-bin/externalcontact/groupchat/update_join_way` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99547)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JoinWayUpdateRequest {
+    /// The join way.
+    ///
+    /// Limits: 1 to 128 bytes (errcode 41043).
+    pub config_id: ::std::string::String,
+    /// 1: mini-program plugin, 2: QR code plugin.
+    ///
+    /// Limits: from 1 to 2 (errcode 40058).
+    pub scene: u32,
+    /// Remark (WeCom keeps the first 30 characters).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remark: ::std::option::Option<::std::string::String>,
+    /// Create a new group when the last is full.
+    ///
+    /// Limits: from 0 to 1 (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub auto_create_room: ::std::option::Option<u32>,
+    /// Name prefix of auto-created groups.
+    ///
+    /// Limits: at most 40 characters (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub room_base_name: ::std::option::Option<::std::string::String>,
+    /// First sequence number of auto-created groups.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub room_base_id: ::std::option::Option<u32>,
+    /// The groups, at most 5.
+    ///
+    /// Limits: 1 to 5 items (errcode 41091).
+    #[serde(default)]
+    pub chat_id_list: ::std::vec::Vec<::std::string::String>,
+    /// Channel marker, at most 30 characters.
+    ///
+    /// Limits: at most 30 characters (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    /// Mark the customers' source.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub mark_source: ::std::option::Option<bool>,
+}
+impl JoinWayUpdateRequest {
+    /// A request with its required fields (`config_id`, `scene`, `chat_id_list`); set optional ones with the methods below.
+    pub fn new(
+        config_id: impl ::std::convert::Into<::std::string::String>,
+        scene: u32,
+        chat_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        Self {
+            config_id: config_id.into(),
+            scene,
+            remark: None,
+            auto_create_room: None,
+            room_base_name: None,
+            room_base_id: None,
+            chat_id_list: chat_id_list.into_iter().map(Into::into).collect(),
+            state: None,
+            mark_source: None,
+        }
+    }
+    /// Sets `remark`: Remark (WeCom keeps the first 30 characters).
+    pub fn remark(
+        mut self,
+        remark: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+    /// Sets `auto_create_room`: Create a new group when the last is full.
+    pub fn auto_create_room(mut self, auto_create_room: u32) -> Self {
+        self.auto_create_room = Some(auto_create_room);
+        self
+    }
+    /// Sets `room_base_name`: Name prefix of auto-created groups.
+    pub fn room_base_name(
+        mut self,
+        room_base_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.room_base_name = Some(room_base_name.into());
+        self
+    }
+    /// Sets `room_base_id`: First sequence number of auto-created groups.
+    pub fn room_base_id(mut self, room_base_id: u32) -> Self {
+        self.room_base_id = Some(room_base_id);
+        self
+    }
+    /// Sets `state`: Channel marker, at most 30 characters.
+    pub fn state(
+        mut self,
+        state: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+    /// Sets `mark_source`: Mark the customers' source.
+    pub fn mark_source(mut self, mark_source: bool) -> Self {
+        self.mark_source = Some(mark_source);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for JoinWayUpdateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let config_id = __body.required("config_id")?;
+        let scene = __body.required("scene")?;
+        let remark = __body.optional("remark")?;
+        let auto_create_room = __body.optional("auto_create_room")?;
+        let room_base_name = __body.optional("room_base_name")?;
+        let room_base_id = __body.optional("room_base_id")?;
+        let chat_id_list = __body.list("chat_id_list", true)?;
+        let state = __body.optional("state")?;
+        let mark_source = __body.optional("mark_source")?;
+        Ok(Self {
+            config_id,
+            scene,
+            remark,
+            auto_create_room,
+            room_base_name,
+            room_base_id,
+            chat_id_list,
+            state,
+            mark_source,
+        })
+    }
+}
+impl rt::Validate for JoinWayUpdateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("config_id", self.config_id.as_str(), [1, 128], Some(41043))?;
+        rt::range("scene", self.scene, [1.0, 2.0], Some(40058))?;
+        if let Some(value) = &self.auto_create_room {
+            rt::range("auto_create_room", *value, [0.0, 1.0], Some(40058))?;
+        }
+        if let Some(value) = &self.room_base_name {
+            rt::chars("room_base_name", value.as_str(), [0, 40], Some(40058))?;
+        }
+        rt::items("chat_id_list", self.chat_id_list.len(), [1, 5], Some(41091))?;
+        if let Some(value) = &self.state {
+            rt::chars("state", value.as_str(), [0, 30], Some(40058))?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for JoinWayUpdateRequest {
+    type Response = JoinWayUpdateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "join_way_update",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/groupchat/update_join_way",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99547",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "join_way_update")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::join_way_update`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JoinWayUpdateResponse {}
+impl JoinWayUpdateResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `join_way_update` call, made by [`Externalcontact::join_way_update`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct JoinWayUpdateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: JoinWayUpdateRequest,
+}
+impl ::std::fmt::Debug for JoinWayUpdateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JoinWayUpdateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> JoinWayUpdateCall<'a> {
+    /// Sets `remark`: Remark (WeCom keeps the first 30 characters).
+    pub fn remark(
+        mut self,
+        remark: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.remark(remark);
+        self
+    }
+    /// Sets `auto_create_room`: Create a new group when the last is full.
+    pub fn auto_create_room(mut self, auto_create_room: u32) -> Self {
+        self.request = self.request.auto_create_room(auto_create_room);
+        self
+    }
+    /// Sets `room_base_name`: Name prefix of auto-created groups.
+    pub fn room_base_name(
+        mut self,
+        room_base_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.room_base_name(room_base_name);
+        self
+    }
+    /// Sets `room_base_id`: First sequence number of auto-created groups.
+    pub fn room_base_id(mut self, room_base_id: u32) -> Self {
+        self.request = self.request.room_base_id(room_base_id);
+        self
+    }
+    /// Sets `state`: Channel marker, at most 30 characters.
+    pub fn state(
+        mut self,
+        state: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.state(state);
+        self
+    }
+    /// Sets `mark_source`: Mark the customers' source.
+    pub fn mark_source(mut self, mark_source: bool) -> Self {
+        self.request = self.request.mark_source(mark_source);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &JoinWayUpdateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> JoinWayUpdateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<JoinWayUpdateResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for JoinWayUpdateCall<'a> {
+    type Output = ::std::result::Result<JoinWayUpdateResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::join_way_del`]: Deletes a join way.
+///
+/// `POST /cgi-bin/externalcontact/groupchat/del_join_way` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99547)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JoinWayDelRequest {
+    /// The join way.
+    ///
+    /// Limits: 1 to 128 bytes (errcode 41043).
+    pub config_id: ::std::string::String,
+}
+impl JoinWayDelRequest {
+    /// A request with its required fields (`config_id`); set optional ones with the methods below.
+    pub fn new(config_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            config_id: config_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for JoinWayDelRequest {
+    /// A request for this `config_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for JoinWayDelRequest {
+    /// A request for this `config_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for JoinWayDelRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let config_id = __body.required("config_id")?;
+        Ok(Self { config_id })
+    }
+}
+impl rt::Validate for JoinWayDelRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("config_id", self.config_id.as_str(), [1, 128], Some(41043))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for JoinWayDelRequest {
+    type Response = JoinWayDelResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "join_way_del",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/groupchat/del_join_way",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99547",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "join_way_del")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::join_way_del`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JoinWayDelResponse {}
+impl JoinWayDelResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `join_way_del` call, made by [`Externalcontact::join_way_del`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct JoinWayDelCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: JoinWayDelRequest,
+}
+impl ::std::fmt::Debug for JoinWayDelCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JoinWayDelCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> JoinWayDelCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &JoinWayDelRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> JoinWayDelRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<JoinWayDelResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for JoinWayDelCall<'a> {
+    type Output = ::std::result::Result<JoinWayDelResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -3,6 +3,133 @@
 #[allow(unused_imports)]
 use super::*;
 use ::wecom_core_auth::__private as rt;
+/// A 加入群聊 join way (join_way_get).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JoinWay {
+    /// Id.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub config_id: ::std::option::Option<::std::string::String>,
+    /// 1 mini-program plugin, 2 QR code plugin.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub scene: ::std::option::Option<u32>,
+    /// Remark.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remark: ::std::option::Option<::std::string::String>,
+    /// Auto-create groups when full.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub auto_create_room: ::std::option::Option<u32>,
+    /// Name prefix of auto-created groups.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub room_base_name: ::std::option::Option<::std::string::String>,
+    /// First sequence number.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub room_base_id: ::std::option::Option<u32>,
+    /// The groups.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub chat_id_list: ::std::vec::Vec<::std::string::String>,
+    /// QR code URL (scene 2).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub qr_code: ::std::option::Option<::std::string::String>,
+    /// Channel marker.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    /// Source marked.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub mark_source: ::std::option::Option<bool>,
+}
+impl JoinWay {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            config_id: None,
+            scene: None,
+            remark: None,
+            auto_create_room: None,
+            room_base_name: None,
+            room_base_id: None,
+            chat_id_list: Vec::new(),
+            qr_code: None,
+            state: None,
+            mark_source: None,
+        }
+    }
+    /// Sets `config_id`: Id.
+    pub fn config_id(
+        mut self,
+        config_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.config_id = Some(config_id.into());
+        self
+    }
+    /// Sets `scene`: 1 mini-program plugin, 2 QR code plugin.
+    pub fn scene(mut self, scene: u32) -> Self {
+        self.scene = Some(scene);
+        self
+    }
+    /// Sets `remark`: Remark.
+    pub fn remark(
+        mut self,
+        remark: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+    /// Sets `auto_create_room`: Auto-create groups when full.
+    pub fn auto_create_room(mut self, auto_create_room: u32) -> Self {
+        self.auto_create_room = Some(auto_create_room);
+        self
+    }
+    /// Sets `room_base_name`: Name prefix of auto-created groups.
+    pub fn room_base_name(
+        mut self,
+        room_base_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.room_base_name = Some(room_base_name.into());
+        self
+    }
+    /// Sets `room_base_id`: First sequence number.
+    pub fn room_base_id(mut self, room_base_id: u32) -> Self {
+        self.room_base_id = Some(room_base_id);
+        self
+    }
+    /// Sets `chat_id_list`: The groups.
+    pub fn chat_id_list(
+        mut self,
+        chat_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.chat_id_list = chat_id_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `qr_code`: QR code URL (scene 2).
+    pub fn qr_code(
+        mut self,
+        qr_code: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.qr_code = Some(qr_code.into());
+        self
+    }
+    /// Sets `state`: Channel marker.
+    pub fn state(
+        mut self,
+        state: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+    /// Sets `mark_source`: Source marked.
+    pub fn mark_source(mut self, mark_source: bool) -> Self {
+        self.mark_source = Some(mark_source);
+        self
+    }
+}
+impl rt::Validate for JoinWay {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// A customer as customer_get and customer_batch_get_by_user answer it.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
