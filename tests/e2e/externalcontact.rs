@@ -981,3 +981,48 @@ async fn join_ways_crud() -> TestResult {
     assert_eq!(errcode(ec.join_way_get(id).await), 41044);
     Ok(())
 }
+
+/// contact_list streams every (customer, follow user) the caller may see, across pages.
+#[tokio::test]
+async fn served_contacts_stream_across_pages() -> TestResult {
+    let sb = start().await?;
+    seed(&sb, "alice", "c", 5);
+    seed(&sb, "carol", "c", 3); // wmc00000..2 are followed by alice and carol
+    let all = ec_client(&sb)?;
+    let before = sb.admin().count("contact_list");
+    let rows: Vec<_> = all
+        .externalcontact()
+        .served_contacts(3)
+        .try_collect()
+        .await?;
+    assert_eq!(rows.len(), 8);
+    assert_eq!(
+        sb.admin().count("contact_list") - before,
+        3,
+        "8 rows, 3 per page"
+    );
+    let mut pairs: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.external_userid.clone().unwrap_or_default(),
+                r.follow_userid.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    assert_eq!(pairs.len(), 8, "no row twice across page boundaries");
+    let sales = app_client(&sb, SALES_APP)?;
+    let seen: Vec<_> = sales
+        .externalcontact()
+        .served_contacts(0)
+        .try_collect()
+        .await?;
+    assert_eq!(seen.len(), 5, "the sales app sees alice's customers only");
+    assert!(
+        seen.iter()
+            .all(|r| r.is_customer == Some(true) && r.tmp_openid.is_some())
+    );
+    Ok(())
+}

@@ -8,8 +8,8 @@ use wecom_core_auth::Error;
 use wecom_core_auth::error::{DecodeError, InvalidInput};
 
 use crate::generated::externalcontact::{
-    CustomerBatchGetByUserResponse, CustomerDetail, Externalcontact, GroupChatRef,
-    GroupchatListResponse, OwnerFilter,
+    ContactListResponse, CustomerBatchGetByUserResponse, CustomerDetail, Externalcontact,
+    GroupChatRef, GroupchatListResponse, OwnerFilter, ServedContact,
 };
 
 /// The largest page `externalcontact/batch/get_by_user` serves (larger limits are served as 100).
@@ -34,6 +34,12 @@ trait Page {
 }
 
 impl Page for CustomerBatchGetByUserResponse {
+    fn next_cursor(&self) -> Option<&str> {
+        self.next_cursor.as_deref()
+    }
+}
+
+impl Page for ContactListResponse {
     fn next_cursor(&self) -> Option<&str> {
         self.next_cursor.as_deref()
     }
@@ -213,5 +219,28 @@ impl<'a> Externalcontact<'a> {
                 )
             })
             .try_flatten()
+    }
+
+    /// Every external contact the corp serves (`externalcontact/contact_list`), `page_size` per
+    /// request (WeCom's default 1,000 when 0), following `next_cursor` to the end. Cursors expire
+    /// on WeCom's side: consume the stream without long pauses.
+    pub fn served_contacts(
+        self,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<ServedContact, Error>> + Send + 'a {
+        pages(self, "contact_list", move |area, cursor| {
+            let mut call = area.contact_list();
+            if page_size > 0 {
+                call = call.limit(page_size);
+            }
+            if let Some(c) = cursor {
+                call = call.cursor(c);
+            }
+            call.into_future()
+        })
+        .map_ok(|page: ContactListResponse| {
+            stream::iter(page.info_list.into_iter().map(Ok::<ServedContact, Error>))
+        })
+        .try_flatten()
     }
 }

@@ -277,6 +277,187 @@ impl<'a> ::std::future::IntoFuture for CustomerListCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::contact_list`]: Pages through every external contact the corp serves (customers and other contacts), with who added them or the group they are in.
+///
+/// `POST /cgi-bin/externalcontact/contact_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99434)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ContactListRequest {
+    /// `next_cursor` of the previous page; omitted for the first.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size (default 1,000).
+    ///
+    /// Limits: from 1 to 4294967295 (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl ContactListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self { cursor: None, limit: None }
+    }
+    /// Sets `cursor`: `next_cursor` of the previous page; omitted for the first.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size (default 1,000).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+impl ::std::default::Default for ContactListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for ContactListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self { cursor, limit })
+    }
+}
+impl rt::Validate for ContactListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 4294967295.0], Some(40058))?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for ContactListRequest {
+    type Response = ContactListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "contact_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/contact_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99434",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "contact_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::contact_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ContactListResponse {
+    /// The contacts.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub info_list: ::std::vec::Vec<ServedContact>,
+    /// Cursor of the next page; empty at the end.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl ContactListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            info_list: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `info_list`: The contacts.
+    pub fn info_list(
+        mut self,
+        info_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ServedContact>,
+        >,
+    ) -> Self {
+        self.info_list = info_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty at the end.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `contact_list` call, made by [`Externalcontact::contact_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct ContactListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: ContactListRequest,
+}
+impl ::std::fmt::Debug for ContactListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ContactListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> ContactListCall<'a> {
+    /// Sets `cursor`: `next_cursor` of the previous page; omitted for the first.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size (default 1,000).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &ContactListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> ContactListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<ContactListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ContactListCall<'a> {
+    type Output = ::std::result::Result<ContactListResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 /// Request of [`Externalcontact::customer_get`]: Reads one customer and the members following them (an app sees follow users in its visible scope).
 ///
 /// `GET /cgi-bin/externalcontact/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96315)

@@ -260,6 +260,113 @@ impl rt::Validate for ExternalContact {
         Ok(())
     }
 }
+/// One row of contact_list: a customer (with `external_userid`) or another external contact, added by a member (`follow_userid`) or met in a group (`chat_id`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ServedContact {
+    /// Whether a member marked them as a customer.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub is_customer: ::std::option::Option<bool>,
+    /// Temporary id, valid 4 hours: use it to drop duplicates.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub tmp_openid: ::std::option::Option<::std::string::String>,
+    /// The customer's id (customers only).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_userid: ::std::option::Option<::std::string::String>,
+    /// Masked name (other external contacts only).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// The member who added them.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub follow_userid: ::std::option::Option<::std::string::String>,
+    /// The group they are in.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_id: ::std::option::Option<::std::string::String>,
+    /// The group's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_name: ::std::option::Option<::std::string::String>,
+    /// When added (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub add_time: ::std::option::Option<i64>,
+}
+impl ServedContact {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            is_customer: None,
+            tmp_openid: None,
+            external_userid: None,
+            name: None,
+            follow_userid: None,
+            chat_id: None,
+            chat_name: None,
+            add_time: None,
+        }
+    }
+    /// Sets `is_customer`: Whether a member marked them as a customer.
+    pub fn is_customer(mut self, is_customer: bool) -> Self {
+        self.is_customer = Some(is_customer);
+        self
+    }
+    /// Sets `tmp_openid`: Temporary id, valid 4 hours: use it to drop duplicates.
+    pub fn tmp_openid(
+        mut self,
+        tmp_openid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.tmp_openid = Some(tmp_openid.into());
+        self
+    }
+    /// Sets `external_userid`: The customer's id (customers only).
+    pub fn external_userid(
+        mut self,
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.external_userid = Some(external_userid.into());
+        self
+    }
+    /// Sets `name`: Masked name (other external contacts only).
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `follow_userid`: The member who added them.
+    pub fn follow_userid(
+        mut self,
+        follow_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.follow_userid = Some(follow_userid.into());
+        self
+    }
+    /// Sets `chat_id`: The group they are in.
+    pub fn chat_id(
+        mut self,
+        chat_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.chat_id = Some(chat_id.into());
+        self
+    }
+    /// Sets `chat_name`: The group's name.
+    pub fn chat_name(
+        mut self,
+        chat_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.chat_name = Some(chat_name.into());
+        self
+    }
+    /// Sets `add_time`: When added (Unix seconds).
+    pub fn add_time(mut self, add_time: i64) -> Self {
+        self.add_time = Some(add_time);
+        self
+    }
+}
+impl rt::Validate for ServedContact {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// A member following a customer (customer_get `follow_user`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]

@@ -22,18 +22,18 @@ use std::ops::Bound;
 use base64::Engine as _;
 use wecom_core_auth::SystemApp;
 use wecom_externalcontact::generated::externalcontact::{
-    CloseTempChatRequest, CloseTempChatResponse, ContactWay, ContactWayAddRequest,
-    ContactWayAddResponse, ContactWayDelRequest, ContactWayDelResponse, ContactWayGetRequest,
-    ContactWayGetResponse, ContactWayListRequest, ContactWayListResponse, ContactWayRef,
-    ContactWayUpdateRequest, ContactWayUpdateResponse, CorpTag, CorpTagAddRequest,
-    CorpTagAddResponse, CorpTagDelRequest, CorpTagDelResponse, CorpTagEditRequest,
-    CorpTagEditResponse, CorpTagGroup, CorpTagListRequest, CorpTagListResponse,
+    CloseTempChatRequest, CloseTempChatResponse, ContactListRequest, ContactListResponse,
+    ContactWay, ContactWayAddRequest, ContactWayAddResponse, ContactWayDelRequest,
+    ContactWayDelResponse, ContactWayGetRequest, ContactWayGetResponse, ContactWayListRequest,
+    ContactWayListResponse, ContactWayRef, ContactWayUpdateRequest, ContactWayUpdateResponse,
+    CorpTag, CorpTagAddRequest, CorpTagAddResponse, CorpTagDelRequest, CorpTagDelResponse,
+    CorpTagEditRequest, CorpTagEditResponse, CorpTagGroup, CorpTagListRequest, CorpTagListResponse,
     CustomerBatchGetByUserRequest, CustomerBatchGetByUserResponse, CustomerDetail,
     CustomerGetRequest, CustomerGetResponse, CustomerListRequest, CustomerListResponse,
     CustomerRemarkRequest, CustomerRemarkResponse, ExternalContact, FollowInfo, FollowUser,
     FollowUserListRequest, FollowUserListResponse, FollowUserTag, GroupChatRef,
     GroupchatGetRequest, GroupchatGetResponse, GroupchatListRequest, GroupchatListResponse,
-    MarkTagRequest, MarkTagResponse, SendWelcomeMsgRequest, SendWelcomeMsgResponse,
+    MarkTagRequest, MarkTagResponse, SendWelcomeMsgRequest, SendWelcomeMsgResponse, ServedContact,
 };
 
 use super::book::{Customer, CustomerBook, Follow};
@@ -60,6 +60,7 @@ pub const MAX_TAGS_PER_CUSTOMER: usize = 3_000;
 pub fn register(r: &mut Registry) {
     r.add::<FollowUserListRequest, _, _>(follow_user_list);
     r.add::<CustomerListRequest, _, _>(customer_list);
+    r.add::<ContactListRequest, _, _>(contact_list);
     r.add::<CustomerGetRequest, _, _>(customer_get);
     r.add::<CustomerBatchGetByUserRequest, _, _>(customer_batch_get_by_user);
     r.add::<CustomerRemarkRequest, _, _>(customer_remark);
@@ -239,6 +240,69 @@ async fn customer_list(
     };
     let ids = CustomerBook::of(ctx.state()).customers_of(&userid);
     Ok(CustomerListResponse::new().external_userid(ids))
+}
+
+/// `contact_list` default page (the page: 默认为1000).
+pub const CONTACT_LIST_DEFAULT: u32 = 1_000;
+
+/// A stable stand-in for WeCom's temporary id (valid 4 hours there): derived from the relation.
+fn tmp_openid(external_userid: &str, userid: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (external_userid, userid).hash(&mut h);
+    format!("tmp{:016x}", h.finish())
+}
+
+/// Every (customer, follow user) the caller may see, one row each, in (customer, follow) order.
+/// Sandbox simplification: customers met only in groups and non-customer contacts are not kept.
+async fn contact_list(ctx: Ctx, req: ContactListRequest) -> Result<ContactListResponse, ApiError> {
+    let viewer = {
+        let corp = ctx.state().corp();
+        Viewer::of(&ctx, &corp)?
+    };
+    let limit = req.limit.unwrap_or(CONTACT_LIST_DEFAULT) as usize;
+    // Cursor: "<external_userid>\n<index of the next follow relation>".
+    let (from, mut skip) = match req.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let s = decode_cursor(c)?;
+            let (e, i) = s
+                .split_once('\n')
+                .ok_or_else(|| ApiError::invalid_parameter("cursor was not issued here"))?;
+            let i = i
+                .parse::<usize>()
+                .map_err(|_| ApiError::invalid_parameter("cursor was not issued here"))?;
+            (Some(e.to_owned()), i)
+        }
+        None => (None, 0),
+    };
+    let mut rows = Vec::new();
+    let mut next = String::new();
+    CustomerBook::of(ctx.state()).with(|book| {
+        let lower = match &from {
+            Some(e) => Bound::Included(e.clone()),
+            None => Bound::Unbounded,
+        };
+        'all: for (eid, c) in book.range((lower, Bound::Unbounded)) {
+            for (i, f) in c.follows.iter().enumerate().skip(skip) {
+                if !viewer.sees(&f.userid) {
+                    continue;
+                }
+                if rows.len() == limit {
+                    next = encode_cursor(&format!("{eid}\n{i}"));
+                    break 'all;
+                }
+                let mut r = ServedContact::new();
+                r.is_customer = Some(true);
+                r.tmp_openid = Some(tmp_openid(eid, &f.userid));
+                r.external_userid = Some(eid.clone());
+                r.follow_userid = Some(f.userid.clone());
+                r.add_time = Some(f.createtime);
+                rows.push(r);
+            }
+            skip = 0;
+        }
+    });
+    Ok(ContactListResponse::new().info_list(rows).next_cursor(next))
 }
 
 async fn customer_get(ctx: Ctx, req: CustomerGetRequest) -> Result<CustomerGetResponse, ApiError> {
