@@ -1026,3 +1026,79 @@ async fn served_contacts_stream_across_pages() -> TestResult {
     );
     Ok(())
 }
+
+/// get_user_behavior_data: the 30-day span checked before any request (600018), the sandbox's
+/// daily counts of new customers, and the follow-user rule.
+#[tokio::test]
+async fn behavior_data_counts_new_customers_per_day() -> TestResult {
+    let sb = start().await?;
+    let day = wecom_externalcontact::rules::beijing_day(T0_MS / 1000);
+    CustomerBook::of(sb.admin().state()).with(|book| {
+        for (i, at) in [day - 86_400 + 10, day + 5, day + 3_600]
+            .into_iter()
+            .enumerate()
+        {
+            let id = format!("wmb{i}");
+            book.insert(
+                id.clone(),
+                Customer {
+                    external_userid: id,
+                    follows: vec![Follow {
+                        userid: "alice".into(),
+                        createtime: at,
+                        ..Follow::default()
+                    }],
+                    ..Customer::default()
+                },
+            );
+        }
+    });
+    let sales = app_client(&sb, SALES_APP)?;
+    let ec = sales.externalcontact();
+    let e = invalid(
+        ec.user_behavior_data(day - 31 * 86_400, day)
+            .userid(["alice"])
+            .await,
+    );
+    assert_eq!(
+        (e.field.as_str(), e.errcode),
+        ("end_time", Some(600018)),
+        "{e}"
+    );
+    let e = invalid(ec.user_behavior_data(day, day).await);
+    assert!(e.to_string().contains("userid"), "{e}");
+    let rows = ec
+        .user_behavior_data(day - 86_400, day + 7_200)
+        .userid(["alice"])
+        .await?
+        .behavior_data;
+    let counts: Vec<_> = rows
+        .iter()
+        .map(|r| (r.stat_time, r.new_contact_cnt))
+        .collect();
+    assert_eq!(counts, [(day - 86_400, Some(1)), (day, Some(2))]);
+    let by_party = ec
+        .user_behavior_data(day, day)
+        .partyid([2])
+        .await?
+        .behavior_data;
+    assert_eq!(
+        by_party[0].new_contact_cnt,
+        Some(2),
+        "department 2 holds alice"
+    );
+    assert_eq!(
+        errcode(ec.user_behavior_data(day, day).userid(["carol"]).await),
+        60011
+    );
+    assert_eq!(
+        errcode(
+            ec.user_behavior_data(day - 200 * 86_400, day - 190 * 86_400)
+                .userid(["alice"])
+                .await
+        ),
+        600018,
+        "older than 180 days"
+    );
+    Ok(())
+}

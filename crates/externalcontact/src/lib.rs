@@ -17,6 +17,7 @@
 //! ```
 
 pub mod generated;
+pub mod rules;
 pub mod stream;
 pub mod welcome;
 

@@ -4865,3 +4865,223 @@ impl<'a> ::std::future::IntoFuture for JoinWayDelCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::user_behavior_data`]: Daily customer-contact statistics of members (summed over all of them): applications, new customers, chats, messages, replies, customers who deleted or blocked them.
+///
+/// `POST /cgi-bin/externalcontact/get_user_behavior_data` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96358)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserBehaviorDataRequest {
+    /// Members, at most 100.
+    ///
+    /// Limits: at most 100 items (errcode 40058); each item 1 to 64 bytes (errcode 40003).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub userid: ::std::vec::Vec<::std::string::String>,
+    /// Departments, at most 100.
+    ///
+    /// Limits: at most 100 items (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub partyid: ::std::vec::Vec<u32>,
+    /// First day (Unix seconds; floored to the day).
+    ///
+    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    pub start_time: i64,
+    /// Last day, included (at most 30 days after `start_time`).
+    ///
+    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    pub end_time: i64,
+}
+impl UserBehaviorDataRequest {
+    /// A request with its required fields (`start_time`, `end_time`); set optional ones with the methods below.
+    pub fn new(start_time: i64, end_time: i64) -> Self {
+        Self {
+            userid: Vec::new(),
+            partyid: Vec::new(),
+            start_time,
+            end_time,
+        }
+    }
+    /// Sets `userid`: Members, at most 100.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.userid = userid.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `partyid`: Departments, at most 100.
+    pub fn partyid(
+        mut self,
+        partyid: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.partyid = partyid.into_iter().collect();
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for UserBehaviorDataRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let userid = __body.list("userid", false)?;
+        let partyid = __body.list("partyid", false)?;
+        let start_time = __body.required("start_time")?;
+        let end_time = __body.required("end_time")?;
+        Ok(Self {
+            userid,
+            partyid,
+            start_time,
+            end_time,
+        })
+    }
+}
+impl rt::Validate for UserBehaviorDataRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("userid", self.userid.len(), [0, 100], Some(40058))?;
+        rt::each(
+            "userid",
+            &self.userid,
+            |item| {
+                rt::bytes("", item.as_str(), [1, 64], Some(40003))?;
+                Ok(())
+            },
+        )?;
+        rt::items("partyid", self.partyid.len(), [0, 100], Some(40058))?;
+        rt::range(
+            "start_time",
+            self.start_time,
+            [0.0, 9007199254740991.0],
+            Some(600018),
+        )?;
+        rt::range("end_time", self.end_time, [0.0, 9007199254740991.0], Some(600018))?;
+        rt::at_least_one_of(
+            &[
+                ("userid", !self.userid.is_empty()),
+                ("partyid", !self.partyid.is_empty()),
+            ],
+            None,
+            Some("give members (`userid`) or departments (`partyid`)"),
+        )?;
+        crate::rules::check_behavior_range(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for UserBehaviorDataRequest {
+    type Response = UserBehaviorDataResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "user_behavior_data",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_user_behavior_data",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/96358",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "user_behavior_data")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::user_behavior_data`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserBehaviorDataResponse {
+    /// One row per day.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub behavior_data: ::std::vec::Vec<BehaviorData>,
+}
+impl UserBehaviorDataResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { behavior_data: Vec::new() }
+    }
+    /// Sets `behavior_data`: One row per day.
+    pub fn behavior_data(
+        mut self,
+        behavior_data: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<BehaviorData>,
+        >,
+    ) -> Self {
+        self.behavior_data = behavior_data.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `user_behavior_data` call, made by [`Externalcontact::user_behavior_data`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct UserBehaviorDataCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: UserBehaviorDataRequest,
+}
+impl ::std::fmt::Debug for UserBehaviorDataCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UserBehaviorDataCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> UserBehaviorDataCall<'a> {
+    /// Sets `userid`: Members, at most 100.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.userid(userid);
+        self
+    }
+    /// Sets `partyid`: Departments, at most 100.
+    pub fn partyid(
+        mut self,
+        partyid: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.request = self.request.partyid(partyid);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &UserBehaviorDataRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> UserBehaviorDataRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<UserBehaviorDataResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for UserBehaviorDataCall<'a> {
+    type Output = ::std::result::Result<
+        UserBehaviorDataResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

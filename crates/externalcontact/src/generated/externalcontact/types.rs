@@ -367,6 +367,89 @@ impl rt::Validate for ServedContact {
         Ok(())
     }
 }
+/// One day of user_behavior_data.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct BehaviorData {
+    /// The day (00:00, Unix seconds).
+    pub stat_time: i64,
+    /// Single chats where the members sent a message.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_cnt: ::std::option::Option<i64>,
+    /// Messages the members sent in single chats.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub message_cnt: ::std::option::Option<i64>,
+    /// Share of customer-started chats replied to within the day, in percent (only when there were chats).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub reply_percentage: ::std::option::Option<f64>,
+    /// Average first reply time in minutes (only when there were chats).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub avg_reply_time: ::std::option::Option<i64>,
+    /// Customers who deleted or blocked the members.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub negative_feedback_cnt: ::std::option::Option<i64>,
+    /// Friend requests the members sent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub new_apply_cnt: ::std::option::Option<i64>,
+    /// New customers.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub new_contact_cnt: ::std::option::Option<i64>,
+}
+impl BehaviorData {
+    /// A value with its required fields (`stat_time`); set optional ones with the methods below.
+    pub fn new(stat_time: i64) -> Self {
+        Self {
+            stat_time,
+            chat_cnt: None,
+            message_cnt: None,
+            reply_percentage: None,
+            avg_reply_time: None,
+            negative_feedback_cnt: None,
+            new_apply_cnt: None,
+            new_contact_cnt: None,
+        }
+    }
+    /// Sets `chat_cnt`: Single chats where the members sent a message.
+    pub fn chat_cnt(mut self, chat_cnt: i64) -> Self {
+        self.chat_cnt = Some(chat_cnt);
+        self
+    }
+    /// Sets `message_cnt`: Messages the members sent in single chats.
+    pub fn message_cnt(mut self, message_cnt: i64) -> Self {
+        self.message_cnt = Some(message_cnt);
+        self
+    }
+    /// Sets `reply_percentage`: Share of customer-started chats replied to within the day, in percent (only when there were chats).
+    pub fn reply_percentage(mut self, reply_percentage: f64) -> Self {
+        self.reply_percentage = Some(reply_percentage);
+        self
+    }
+    /// Sets `avg_reply_time`: Average first reply time in minutes (only when there were chats).
+    pub fn avg_reply_time(mut self, avg_reply_time: i64) -> Self {
+        self.avg_reply_time = Some(avg_reply_time);
+        self
+    }
+    /// Sets `negative_feedback_cnt`: Customers who deleted or blocked the members.
+    pub fn negative_feedback_cnt(mut self, negative_feedback_cnt: i64) -> Self {
+        self.negative_feedback_cnt = Some(negative_feedback_cnt);
+        self
+    }
+    /// Sets `new_apply_cnt`: Friend requests the members sent.
+    pub fn new_apply_cnt(mut self, new_apply_cnt: i64) -> Self {
+        self.new_apply_cnt = Some(new_apply_cnt);
+        self
+    }
+    /// Sets `new_contact_cnt`: New customers.
+    pub fn new_contact_cnt(mut self, new_contact_cnt: i64) -> Self {
+        self.new_contact_cnt = Some(new_contact_cnt);
+        self
+    }
+}
+impl rt::Validate for BehaviorData {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// A member following a customer (customer_get `follow_user`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]

@@ -22,6 +22,9 @@ use std::ops::Bound;
 use base64::Engine as _;
 use wecom_core_auth::SystemApp;
 use wecom_externalcontact::generated::externalcontact::{
+    BehaviorData, UserBehaviorDataRequest, UserBehaviorDataResponse,
+};
+use wecom_externalcontact::generated::externalcontact::{
     CloseTempChatRequest, CloseTempChatResponse, ContactListRequest, ContactListResponse,
     ContactWay, ContactWayAddRequest, ContactWayAddResponse, ContactWayDelRequest,
     ContactWayDelResponse, ContactWayGetRequest, ContactWayGetResponse, ContactWayListRequest,
@@ -35,6 +38,7 @@ use wecom_externalcontact::generated::externalcontact::{
     GroupchatGetRequest, GroupchatGetResponse, GroupchatListRequest, GroupchatListResponse,
     MarkTagRequest, MarkTagResponse, SendWelcomeMsgRequest, SendWelcomeMsgResponse, ServedContact,
 };
+use wecom_externalcontact::rules::beijing_day;
 
 use super::book::{Customer, CustomerBook, Follow};
 use super::crm::{
@@ -78,6 +82,7 @@ pub fn register(r: &mut Registry) {
     r.add::<SendWelcomeMsgRequest, _, _>(send_welcome_msg);
     r.add::<GroupchatListRequest, _, _>(groupchat_list);
     r.add::<GroupchatGetRequest, _, _>(groupchat_get);
+    r.add::<UserBehaviorDataRequest, _, _>(user_behavior_data);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1108,4 +1113,84 @@ async fn groupchat_get(
         }
         Ok(GroupchatGetResponse::new(chat))
     })
+}
+
+// ------------------------------------------------------------------------------------------------
+// Statistics
+
+/// How far back `get_user_behavior_data` serves (the page: 最多可获取最近180天内的数据).
+pub const BEHAVIOR_HISTORY_DAYS: i64 = 180;
+
+/// Daily statistics over the members named (and the members of the departments named), summed.
+/// The sandbox keeps no chats: `new_contact_cnt` counts follow relations created that day,
+/// `new_apply_cnt` the same (a scan is an accepted application), the chat and message counts
+/// are 0 and `reply_percentage` / `avg_reply_time` are absent (the page: only when there were
+/// chats).
+async fn user_behavior_data(
+    ctx: Ctx,
+    req: UserBehaviorDataRequest,
+) -> Result<UserBehaviorDataResponse, ApiError> {
+    let members = {
+        let corp = ctx.state().corp();
+        let viewer = Viewer::of(&ctx, &corp)?;
+        let mut members = req
+            .userid
+            .iter()
+            .map(|u| visible_member(&corp, &viewer, u))
+            .collect::<Result<Vec<_>, _>>()?;
+        for p in &req.partyid {
+            for m in corp.members_of(*p, true)? {
+                if !viewer.sees(&m.userid) {
+                    return Err(ApiError::new(
+                        60011_i64,
+                        format!(
+                            "no privilege: department {p} has members outside the app's visible scope"
+                        ),
+                    ));
+                }
+                members.push(m.userid.clone());
+            }
+        }
+        members.sort();
+        members.dedup();
+        members
+    };
+    let (start, end) = (beijing_day(req.start_time), beijing_day(req.end_time));
+    let today = beijing_day(ctx.state().now_secs());
+    if start < today - BEHAVIOR_HISTORY_DAYS * 86_400 {
+        return Err(ApiError::new(
+            600018_i64,
+            format!(
+                "invalid start endtime: data is kept for the last {BEHAVIOR_HISTORY_DAYS} days"
+            ),
+        ));
+    }
+    let days = ((end - start) / 86_400 + 1).max(0) as usize;
+    let mut counts = vec![0i64; days];
+    CustomerBook::of(ctx.state()).with(|book| {
+        for c in book.values() {
+            for f in &c.follows {
+                if members.binary_search(&f.userid).is_ok() {
+                    let d = beijing_day(f.createtime);
+                    if d >= start && d <= end {
+                        counts[((d - start) / 86_400) as usize] += 1;
+                    }
+                }
+            }
+        }
+    });
+    let rows: Vec<BehaviorData> = counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut b = BehaviorData::new(start + i as i64 * 86_400);
+            b.chat_cnt = Some(0);
+            b.message_cnt = Some(0);
+            b.negative_feedback_cnt = Some(0);
+            b.new_apply_cnt = Some(n);
+            b.new_contact_cnt = Some(n);
+            b
+        })
+        .collect();
+    Ok(UserBehaviorDataResponse::new().behavior_data(rows))
 }
