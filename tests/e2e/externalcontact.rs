@@ -1102,3 +1102,75 @@ async fn behavior_data_counts_new_customers_per_day() -> TestResult {
     );
     Ok(())
 }
+
+/// Customer-group statistics per owner and per day, from the groups the sandbox holds.
+#[tokio::test]
+async fn group_statistics_per_owner_and_per_day() -> TestResult {
+    let sb = start().await?;
+    let admin = sb.admin();
+    for (owner, members) in [("alice", 2), ("alice", 0), ("bob", 1)] {
+        admin
+            .create_customer_group(NewCustomerGroup {
+                owner: owner.into(),
+                name: format!("{owner} group"),
+                members: (0..members).map(|i| format!("wmz{i}")).collect(),
+            })
+            .await?;
+    }
+    let day = wecom_externalcontact::rules::beijing_day(T0_MS / 1000);
+    let sales = app_client(&sb, SALES_APP)?;
+    let ec = sales.externalcontact();
+    let e = invalid(
+        ec.groupchat_statistic(day - 31 * 86_400)
+            .day_end_time(day)
+            .await,
+    );
+    assert_eq!(
+        (e.field.as_str(), e.errcode),
+        ("day_end_time", Some(600018)),
+        "{e}"
+    );
+    let r = ec.groupchat_statistic(day).order_by(2).await?;
+    assert_eq!(r.total, Some(2), "alice and bob are the visible owners");
+    assert_eq!(r.items[0].owner, "alice", "most groups first");
+    assert_eq!(
+        (r.items[0].data.chat_total, r.items[0].data.member_total),
+        (Some(2), Some(4))
+    );
+    let asc = ec
+        .groupchat_statistic(day)
+        .order_by(2)
+        .order_asc(1)
+        .limit(1)
+        .await?;
+    assert_eq!(
+        (
+            asc.items.len(),
+            asc.items[0].owner.as_str(),
+            asc.next_offset
+        ),
+        (1, "bob", Some(1))
+    );
+    let by_day = ec
+        .groupchat_statistic_group_by_day(
+            day - 86_400,
+            wecom_externalcontact::OwnerFilter::new().userid_list(["alice", "bob"]),
+        )
+        .day_end_time(day)
+        .await?
+        .items;
+    let new: Vec<_> = by_day
+        .iter()
+        .map(|d| (d.stat_time, d.data.new_chat_cnt))
+        .collect();
+    assert_eq!(new, [(day - 86_400, Some(0)), (day, Some(3))]);
+    assert_eq!(
+        errcode(
+            ec.groupchat_statistic(day)
+                .owner_filter(wecom_externalcontact::OwnerFilter::new().userid_list(["carol"]))
+                .await
+        ),
+        60011
+    );
+    Ok(())
+}

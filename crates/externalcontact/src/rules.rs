@@ -4,7 +4,9 @@
 
 use wecom_core_auth::InvalidInput;
 
-use crate::generated::externalcontact::UserBehaviorDataRequest;
+use crate::generated::externalcontact::{
+    GroupchatStatisticGroupByDayRequest, GroupchatStatisticRequest, UserBehaviorDataRequest,
+};
 
 /// Seconds in a day.
 const DAY: i64 = 86_400;
@@ -22,14 +24,46 @@ pub fn beijing_day(t: i64) -> i64 {
 /// 30 apart (doc 96358). The page names no errcode for the span; the global 600018 (无效的起始
 /// 结束时间) is what WeCom answers for bad times.
 pub fn check_behavior_range(req: &UserBehaviorDataRequest) -> Result<(), InvalidInput> {
-    let (start, end) = (beijing_day(req.start_time), beijing_day(req.end_time));
+    check_span(req.start_time, req.end_time)
+}
+
+/// `groupchat/statistic`: the same 30-day span (doc 96359), `day_end_time` defaulting to
+/// `day_begin_time`.
+pub fn check_groupchat_statistic_range(
+    req: &GroupchatStatisticRequest,
+) -> Result<(), InvalidInput> {
+    check_span(
+        req.day_begin_time,
+        req.day_end_time.unwrap_or(req.day_begin_time),
+    )
+    .map_err(rename)
+}
+
+/// `groupchat/statistic_group_by_day`: the same 30-day span (doc 96359).
+pub fn check_groupchat_statistic_by_day_range(
+    req: &GroupchatStatisticGroupByDayRequest,
+) -> Result<(), InvalidInput> {
+    check_span(
+        req.day_begin_time,
+        req.day_end_time.unwrap_or(req.day_begin_time),
+    )
+    .map_err(rename)
+}
+
+fn rename(mut e: InvalidInput) -> InvalidInput {
+    if e.field == "end_time" {
+        e.field = "day_end_time".into();
+    }
+    e.problem = e.problem.replace("start_time", "day_begin_time");
+    e
+}
+
+fn check_span(start_time: i64, end_time: i64) -> Result<(), InvalidInput> {
+    let (start, end) = (beijing_day(start_time), beijing_day(end_time));
     if end < start {
         return Err(InvalidInput::new(
             "end_time",
-            format!(
-                "is before start_time ({} < {})",
-                req.end_time, req.start_time
-            ),
+            format!("is before start_time ({end_time} < {start_time})"),
         )
         .with_errcode(Some(600_018)));
     }

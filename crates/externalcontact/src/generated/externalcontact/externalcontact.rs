@@ -5085,3 +5085,471 @@ impl<'a> ::std::future::IntoFuture for UserBehaviorDataCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::groupchat_statistic`]: Customer-group statistics per owner over [day_begin_time, day_end_time] (days floored to 00:00, at most 30 days, within the last 180), sorted and paged by offset.
+///
+/// `POST /cgi-bin/externalcontact/groupchat/statistic` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96359)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupchatStatisticRequest {
+    /// First day (floored to 00:00).
+    ///
+    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    pub day_begin_time: i64,
+    /// Last day, included (default: `day_begin_time`).
+    ///
+    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub day_end_time: ::std::option::Option<i64>,
+    /// Owners, at most 100.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub owner_filter: ::std::option::Option<OwnerFilter>,
+    /// 1 new groups (default), 2 groups, 3 new members, 4 members.
+    ///
+    /// Limits: from 1 to 4 (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub order_by: ::std::option::Option<u32>,
+    /// 1: ascending; descending by default.
+    ///
+    /// Limits: from 0 to 1 (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub order_asc: ::std::option::Option<u32>,
+    /// Offset (default 0).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub offset: ::std::option::Option<u32>,
+    /// Page size, 1 to 1,000 (default 500).
+    ///
+    /// Limits: from 1 to 1000 (errcode 40058).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl GroupchatStatisticRequest {
+    /// A request with its required fields (`day_begin_time`); set optional ones with the methods below.
+    pub fn new(day_begin_time: i64) -> Self {
+        Self {
+            day_begin_time,
+            day_end_time: None,
+            owner_filter: None,
+            order_by: None,
+            order_asc: None,
+            offset: None,
+            limit: None,
+        }
+    }
+    /// Sets `day_end_time`: Last day, included (default: `day_begin_time`).
+    pub fn day_end_time(mut self, day_end_time: i64) -> Self {
+        self.day_end_time = Some(day_end_time);
+        self
+    }
+    /// Sets `owner_filter`: Owners, at most 100.
+    pub fn owner_filter(
+        mut self,
+        owner_filter: impl ::std::convert::Into<OwnerFilter>,
+    ) -> Self {
+        self.owner_filter = Some(owner_filter.into());
+        self
+    }
+    /// Sets `order_by`: 1 new groups (default), 2 groups, 3 new members, 4 members.
+    pub fn order_by(mut self, order_by: u32) -> Self {
+        self.order_by = Some(order_by);
+        self
+    }
+    /// Sets `order_asc`: 1: ascending; descending by default.
+    pub fn order_asc(mut self, order_asc: u32) -> Self {
+        self.order_asc = Some(order_asc);
+        self
+    }
+    /// Sets `offset`: Offset (default 0).
+    pub fn offset(mut self, offset: u32) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+    /// Sets `limit`: Page size, 1 to 1,000 (default 500).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+impl ::std::convert::From<i64> for GroupchatStatisticRequest {
+    /// A request for this `day_begin_time`.
+    fn from(value: i64) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GroupchatStatisticRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let day_begin_time = __body.required("day_begin_time")?;
+        let day_end_time = __body.optional("day_end_time")?;
+        let owner_filter = __body.optional("owner_filter")?;
+        let order_by = __body.optional("order_by")?;
+        let order_asc = __body.optional("order_asc")?;
+        let offset = __body.optional("offset")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self {
+            day_begin_time,
+            day_end_time,
+            owner_filter,
+            order_by,
+            order_asc,
+            offset,
+            limit,
+        })
+    }
+}
+impl rt::Validate for GroupchatStatisticRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::range(
+            "day_begin_time",
+            self.day_begin_time,
+            [0.0, 9007199254740991.0],
+            Some(600018),
+        )?;
+        if let Some(value) = &self.day_end_time {
+            rt::range("day_end_time", *value, [0.0, 9007199254740991.0], Some(600018))?;
+        }
+        if let Some(value) = &self.owner_filter {
+            rt::nested("owner_filter", value)?;
+        }
+        if let Some(value) = &self.order_by {
+            rt::range("order_by", *value, [1.0, 4.0], Some(40058))?;
+        }
+        if let Some(value) = &self.order_asc {
+            rt::range("order_asc", *value, [0.0, 1.0], Some(40058))?;
+        }
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], Some(40058))?;
+        }
+        crate::rules::check_groupchat_statistic_range(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GroupchatStatisticRequest {
+    type Response = GroupchatStatisticResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "groupchat_statistic",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/groupchat/statistic",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/96359",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "groupchat_statistic")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::groupchat_statistic`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupchatStatisticResponse {
+    /// How many owners match.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub total: ::std::option::Option<u32>,
+    /// Offset of the next page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_offset: ::std::option::Option<u32>,
+    /// One row per owner.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub items: ::std::vec::Vec<GroupChatOwnerStat>,
+}
+impl GroupchatStatisticResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            total: None,
+            next_offset: None,
+            items: Vec::new(),
+        }
+    }
+    /// Sets `total`: How many owners match.
+    pub fn total(mut self, total: u32) -> Self {
+        self.total = Some(total);
+        self
+    }
+    /// Sets `next_offset`: Offset of the next page.
+    pub fn next_offset(mut self, next_offset: u32) -> Self {
+        self.next_offset = Some(next_offset);
+        self
+    }
+    /// Sets `items`: One row per owner.
+    pub fn items(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupChatOwnerStat>,
+        >,
+    ) -> Self {
+        self.items = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `groupchat_statistic` call, made by [`Externalcontact::groupchat_statistic`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GroupchatStatisticCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GroupchatStatisticRequest,
+}
+impl ::std::fmt::Debug for GroupchatStatisticCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GroupchatStatisticCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GroupchatStatisticCall<'a> {
+    /// Sets `day_end_time`: Last day, included (default: `day_begin_time`).
+    pub fn day_end_time(mut self, day_end_time: i64) -> Self {
+        self.request = self.request.day_end_time(day_end_time);
+        self
+    }
+    /// Sets `owner_filter`: Owners, at most 100.
+    pub fn owner_filter(
+        mut self,
+        owner_filter: impl ::std::convert::Into<OwnerFilter>,
+    ) -> Self {
+        self.request = self.request.owner_filter(owner_filter);
+        self
+    }
+    /// Sets `order_by`: 1 new groups (default), 2 groups, 3 new members, 4 members.
+    pub fn order_by(mut self, order_by: u32) -> Self {
+        self.request = self.request.order_by(order_by);
+        self
+    }
+    /// Sets `order_asc`: 1: ascending; descending by default.
+    pub fn order_asc(mut self, order_asc: u32) -> Self {
+        self.request = self.request.order_asc(order_asc);
+        self
+    }
+    /// Sets `offset`: Offset (default 0).
+    pub fn offset(mut self, offset: u32) -> Self {
+        self.request = self.request.offset(offset);
+        self
+    }
+    /// Sets `limit`: Page size, 1 to 1,000 (default 500).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GroupchatStatisticRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GroupchatStatisticRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GroupchatStatisticResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GroupchatStatisticCall<'a> {
+    type Output = ::std::result::Result<
+        GroupchatStatisticResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::groupchat_statistic_group_by_day`]: Customer-group statistics per day over [day_begin_time, day_end_time] for the owners given (summed), at most 30 days.
+///
+/// `POST /cgi-bin/externalcontact/groupchat/statistic_group_by_day` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96359)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupchatStatisticGroupByDayRequest {
+    /// First day (floored to 00:00).
+    ///
+    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    pub day_begin_time: i64,
+    /// Last day, included (default: `day_begin_time`).
+    ///
+    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub day_end_time: ::std::option::Option<i64>,
+    /// Owners, at most 100.
+    pub owner_filter: OwnerFilter,
+}
+impl GroupchatStatisticGroupByDayRequest {
+    /// A request with its required fields (`day_begin_time`, `owner_filter`); set optional ones with the methods below.
+    pub fn new(
+        day_begin_time: i64,
+        owner_filter: impl ::std::convert::Into<OwnerFilter>,
+    ) -> Self {
+        Self {
+            day_begin_time,
+            day_end_time: None,
+            owner_filter: owner_filter.into(),
+        }
+    }
+    /// Sets `day_end_time`: Last day, included (default: `day_begin_time`).
+    pub fn day_end_time(mut self, day_end_time: i64) -> Self {
+        self.day_end_time = Some(day_end_time);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GroupchatStatisticGroupByDayRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let day_begin_time = __body.required("day_begin_time")?;
+        let day_end_time = __body.optional("day_end_time")?;
+        let owner_filter = __body.required("owner_filter")?;
+        Ok(Self {
+            day_begin_time,
+            day_end_time,
+            owner_filter,
+        })
+    }
+}
+impl rt::Validate for GroupchatStatisticGroupByDayRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::range(
+            "day_begin_time",
+            self.day_begin_time,
+            [0.0, 9007199254740991.0],
+            Some(600018),
+        )?;
+        if let Some(value) = &self.day_end_time {
+            rt::range("day_end_time", *value, [0.0, 9007199254740991.0], Some(600018))?;
+        }
+        rt::nested("owner_filter", &self.owner_filter)?;
+        crate::rules::check_groupchat_statistic_by_day_range(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GroupchatStatisticGroupByDayRequest {
+    type Response = GroupchatStatisticGroupByDayResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "groupchat_statistic_group_by_day",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/groupchat/statistic_group_by_day",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/96359",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "groupchat_statistic_group_by_day")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::groupchat_statistic_group_by_day`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupchatStatisticGroupByDayResponse {
+    /// One row per day.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub items: ::std::vec::Vec<GroupChatDayStat>,
+}
+impl GroupchatStatisticGroupByDayResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { items: Vec::new() }
+    }
+    /// Sets `items`: One row per day.
+    pub fn items(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupChatDayStat>,
+        >,
+    ) -> Self {
+        self.items = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `groupchat_statistic_group_by_day` call, made by [`Externalcontact::groupchat_statistic_group_by_day`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GroupchatStatisticGroupByDayCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GroupchatStatisticGroupByDayRequest,
+}
+impl ::std::fmt::Debug for GroupchatStatisticGroupByDayCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GroupchatStatisticGroupByDayCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GroupchatStatisticGroupByDayCall<'a> {
+    /// Sets `day_end_time`: Last day, included (default: `day_begin_time`).
+    pub fn day_end_time(mut self, day_end_time: i64) -> Self {
+        self.request = self.request.day_end_time(day_end_time);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GroupchatStatisticGroupByDayRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GroupchatStatisticGroupByDayRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        GroupchatStatisticGroupByDayResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GroupchatStatisticGroupByDayCall<'a> {
+    type Output = ::std::result::Result<
+        GroupchatStatisticGroupByDayResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

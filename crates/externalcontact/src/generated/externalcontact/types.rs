@@ -450,6 +450,147 @@ impl rt::Validate for BehaviorData {
         Ok(())
     }
 }
+/// Customer-group figures (groupchat_statistic).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupChatStatData {
+    /// New groups.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub new_chat_cnt: ::std::option::Option<i64>,
+    /// Groups.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_total: ::std::option::Option<i64>,
+    /// Groups with messages.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_has_msg: ::std::option::Option<i64>,
+    /// New members.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub new_member_cnt: ::std::option::Option<i64>,
+    /// Members.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub member_total: ::std::option::Option<i64>,
+    /// Members who sent messages.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub member_has_msg: ::std::option::Option<i64>,
+    /// Messages.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub msg_total: ::std::option::Option<i64>,
+    /// Groups migrated from trainee accounts.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub migrate_trainee_chat_cnt: ::std::option::Option<i64>,
+}
+impl GroupChatStatData {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            new_chat_cnt: None,
+            chat_total: None,
+            chat_has_msg: None,
+            new_member_cnt: None,
+            member_total: None,
+            member_has_msg: None,
+            msg_total: None,
+            migrate_trainee_chat_cnt: None,
+        }
+    }
+    /// Sets `new_chat_cnt`: New groups.
+    pub fn new_chat_cnt(mut self, new_chat_cnt: i64) -> Self {
+        self.new_chat_cnt = Some(new_chat_cnt);
+        self
+    }
+    /// Sets `chat_total`: Groups.
+    pub fn chat_total(mut self, chat_total: i64) -> Self {
+        self.chat_total = Some(chat_total);
+        self
+    }
+    /// Sets `chat_has_msg`: Groups with messages.
+    pub fn chat_has_msg(mut self, chat_has_msg: i64) -> Self {
+        self.chat_has_msg = Some(chat_has_msg);
+        self
+    }
+    /// Sets `new_member_cnt`: New members.
+    pub fn new_member_cnt(mut self, new_member_cnt: i64) -> Self {
+        self.new_member_cnt = Some(new_member_cnt);
+        self
+    }
+    /// Sets `member_total`: Members.
+    pub fn member_total(mut self, member_total: i64) -> Self {
+        self.member_total = Some(member_total);
+        self
+    }
+    /// Sets `member_has_msg`: Members who sent messages.
+    pub fn member_has_msg(mut self, member_has_msg: i64) -> Self {
+        self.member_has_msg = Some(member_has_msg);
+        self
+    }
+    /// Sets `msg_total`: Messages.
+    pub fn msg_total(mut self, msg_total: i64) -> Self {
+        self.msg_total = Some(msg_total);
+        self
+    }
+    /// Sets `migrate_trainee_chat_cnt`: Groups migrated from trainee accounts.
+    pub fn migrate_trainee_chat_cnt(mut self, migrate_trainee_chat_cnt: i64) -> Self {
+        self.migrate_trainee_chat_cnt = Some(migrate_trainee_chat_cnt);
+        self
+    }
+}
+impl rt::Validate for GroupChatStatData {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One owner's figures.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupChatOwnerStat {
+    /// The owner.
+    pub owner: ::std::string::String,
+    /// The figures.
+    pub data: GroupChatStatData,
+}
+impl GroupChatOwnerStat {
+    /// A value with its required fields (`owner`, `data`); set optional ones with the methods below.
+    pub fn new(
+        owner: impl ::std::convert::Into<::std::string::String>,
+        data: impl ::std::convert::Into<GroupChatStatData>,
+    ) -> Self {
+        Self {
+            owner: owner.into(),
+            data: data.into(),
+        }
+    }
+}
+impl rt::Validate for GroupChatOwnerStat {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One day's figures.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupChatDayStat {
+    /// The day (00:00, Unix seconds).
+    pub stat_time: i64,
+    /// The figures.
+    pub data: GroupChatStatData,
+}
+impl GroupChatDayStat {
+    /// A value with its required fields (`stat_time`, `data`); set optional ones with the methods below.
+    pub fn new(
+        stat_time: i64,
+        data: impl ::std::convert::Into<GroupChatStatData>,
+    ) -> Self {
+        Self {
+            stat_time,
+            data: data.into(),
+        }
+    }
+}
+impl rt::Validate for GroupChatDayStat {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// A member following a customer (customer_get `follow_user`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]

@@ -22,7 +22,10 @@ use std::ops::Bound;
 use base64::Engine as _;
 use wecom_core_auth::SystemApp;
 use wecom_externalcontact::generated::externalcontact::{
-    BehaviorData, UserBehaviorDataRequest, UserBehaviorDataResponse,
+    BehaviorData, GroupChat, GroupChatDayStat, GroupChatOwnerStat, GroupChatStatData,
+    GroupchatStatisticGroupByDayRequest, GroupchatStatisticGroupByDayResponse,
+    GroupchatStatisticRequest, GroupchatStatisticResponse, UserBehaviorDataRequest,
+    UserBehaviorDataResponse,
 };
 use wecom_externalcontact::generated::externalcontact::{
     CloseTempChatRequest, CloseTempChatResponse, ContactListRequest, ContactListResponse,
@@ -83,6 +86,8 @@ pub fn register(r: &mut Registry) {
     r.add::<GroupchatListRequest, _, _>(groupchat_list);
     r.add::<GroupchatGetRequest, _, _>(groupchat_get);
     r.add::<UserBehaviorDataRequest, _, _>(user_behavior_data);
+    r.add::<GroupchatStatisticRequest, _, _>(groupchat_statistic);
+    r.add::<GroupchatStatisticGroupByDayRequest, _, _>(groupchat_statistic_group_by_day);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1193,4 +1198,161 @@ async fn user_behavior_data(
         })
         .collect();
     Ok(UserBehaviorDataResponse::new().behavior_data(rows))
+}
+
+/// The figures of `chats` over the days [start, end] (00:00 Beijing time): new groups and new
+/// members in the range, totals at its end. The sandbox keeps no group messages: the message
+/// figures are 0.
+fn chat_figures<'a>(
+    chats: impl Iterator<Item = &'a GroupChat>,
+    start: i64,
+    end: i64,
+) -> GroupChatStatData {
+    let end_of_range = end + 86_400;
+    let mut d = GroupChatStatData::new();
+    let (mut new_chats, mut chats_total, mut new_members, mut members_total) = (0, 0, 0, 0);
+    for c in chats {
+        let created = c.create_time.unwrap_or(0);
+        if created >= end_of_range {
+            continue;
+        }
+        chats_total += 1;
+        if created >= start {
+            new_chats += 1;
+        }
+        for m in &c.member_list {
+            let joined = m.join_time.unwrap_or(created);
+            if joined < end_of_range {
+                members_total += 1;
+                if joined >= start {
+                    new_members += 1;
+                }
+            }
+        }
+    }
+    d.new_chat_cnt = Some(new_chats);
+    d.chat_total = Some(chats_total);
+    d.chat_has_msg = Some(0);
+    d.new_member_cnt = Some(new_members);
+    d.member_total = Some(members_total);
+    d.member_has_msg = Some(0);
+    d.msg_total = Some(0);
+    d.migrate_trainee_chat_cnt = Some(0);
+    d
+}
+
+/// The owners to report on: the filter's (each visible, 60011) or every visible member (81017
+/// above 1,000), and the checked day range.
+fn statistic_scope(
+    ctx: &Ctx,
+    owners: Option<&[String]>,
+    begin: i64,
+    end: Option<i64>,
+) -> Result<(Vec<String>, i64, i64), ApiError> {
+    let corp = ctx.state().corp();
+    let viewer = Viewer::of(ctx, &corp)?;
+    let owners = match owners.filter(|o| !o.is_empty()) {
+        Some(o) => o
+            .iter()
+            .map(|u| visible_member(&corp, &viewer, u))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => {
+            let all: Vec<String> = corp
+                .members()
+                .filter(|m| viewer.sees(&m.userid))
+                .map(|m| m.userid.clone())
+                .collect();
+            if all.len() > GROUPCHAT_UNFILTERED_MAX {
+                return Err(ApiError::new(
+                    81017_i64,
+                    format!(
+                        "too many owners ({}) in scope: give owner_filter",
+                        all.len()
+                    ),
+                ));
+            }
+            all
+        }
+    };
+    let (start, end) = (beijing_day(begin), beijing_day(end.unwrap_or(begin)));
+    let today = beijing_day(ctx.state().now_secs());
+    if start < today - BEHAVIOR_HISTORY_DAYS * 86_400 {
+        return Err(ApiError::new(
+            600018_i64,
+            format!(
+                "invalid start endtime: data is kept for the last {BEHAVIOR_HISTORY_DAYS} days"
+            ),
+        ));
+    }
+    Ok((owners, start, end))
+}
+
+async fn groupchat_statistic(
+    ctx: Ctx,
+    req: GroupchatStatisticRequest,
+) -> Result<GroupchatStatisticResponse, ApiError> {
+    let filter = req.owner_filter.as_ref().map(|f| f.userid_list.clone());
+    let (owners, start, end) = statistic_scope(
+        &ctx,
+        filter.as_deref(),
+        req.day_begin_time,
+        req.day_end_time,
+    )?;
+    let mut rows: Vec<GroupChatOwnerStat> = Crm::of(ctx.state()).with(|crm| {
+        owners
+            .iter()
+            .map(|o| {
+                let chats = crm
+                    .chats
+                    .values()
+                    .filter(|c| c.owner.as_deref() == Some(o.as_str()));
+                GroupChatOwnerStat::new(o.clone(), chat_figures(chats, start, end))
+            })
+            .collect()
+    });
+    let key = |r: &GroupChatOwnerStat| match req.order_by.unwrap_or(1) {
+        2 => r.data.chat_total,
+        3 => r.data.new_member_cnt,
+        4 => r.data.member_total,
+        _ => r.data.new_chat_cnt,
+    };
+    rows.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.owner.cmp(&b.owner)));
+    if req.order_asc != Some(1) {
+        rows.reverse();
+    }
+    let total = rows.len();
+    let offset = req.offset.unwrap_or(0) as usize;
+    let limit = req.limit.unwrap_or(500) as usize;
+    let page: Vec<_> = rows.into_iter().skip(offset).take(limit).collect();
+    let next = (offset + page.len()).min(total);
+    Ok(GroupchatStatisticResponse::new()
+        .total(total as u32)
+        .next_offset(next as u32)
+        .items(page))
+}
+
+async fn groupchat_statistic_group_by_day(
+    ctx: Ctx,
+    req: GroupchatStatisticGroupByDayRequest,
+) -> Result<GroupchatStatisticGroupByDayResponse, ApiError> {
+    let (owners, start, end) = statistic_scope(
+        &ctx,
+        Some(&req.owner_filter.userid_list),
+        req.day_begin_time,
+        req.day_end_time,
+    )?;
+    let days = ((end - start) / 86_400 + 1).max(0);
+    let items: Vec<GroupChatDayStat> = Crm::of(ctx.state()).with(|crm| {
+        (0..days)
+            .map(|i| {
+                let day = start + i * 86_400;
+                let chats = crm
+                    .chats
+                    .values()
+                    .filter(|c| c.owner.as_ref().is_some_and(|o| owners.contains(o)));
+                GroupChatDayStat::new(day, chat_figures(chats, day, day))
+            })
+            .collect()
+    });
+    Ok(GroupchatStatisticGroupByDayResponse::new().items(items))
 }
