@@ -4883,11 +4883,11 @@ pub struct UserBehaviorDataRequest {
     pub partyid: ::std::vec::Vec<u32>,
     /// First day (Unix seconds; floored to the day).
     ///
-    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    /// Limits: from 0 to 4294967295 (errcode 600018).
     pub start_time: i64,
     /// Last day, included (at most 30 days after `start_time`).
     ///
-    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    /// Limits: from 0 to 4294967295 (errcode 600018).
     pub end_time: i64,
 }
 impl UserBehaviorDataRequest {
@@ -4950,13 +4950,8 @@ impl rt::Validate for UserBehaviorDataRequest {
             },
         )?;
         rt::items("partyid", self.partyid.len(), [0, 100], Some(40058))?;
-        rt::range(
-            "start_time",
-            self.start_time,
-            [0.0, 9007199254740991.0],
-            Some(600018),
-        )?;
-        rt::range("end_time", self.end_time, [0.0, 9007199254740991.0], Some(600018))?;
+        rt::range("start_time", self.start_time, [0.0, 4294967295.0], Some(600018))?;
+        rt::range("end_time", self.end_time, [0.0, 4294967295.0], Some(600018))?;
         rt::at_least_one_of(
             &[
                 ("userid", !self.userid.is_empty()),
@@ -5093,11 +5088,11 @@ impl<'a> ::std::future::IntoFuture for UserBehaviorDataCall<'a> {
 pub struct GroupchatStatisticRequest {
     /// First day (floored to 00:00).
     ///
-    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    /// Limits: from 0 to 4294967295 (errcode 600018).
     pub day_begin_time: i64,
     /// Last day, included (default: `day_begin_time`).
     ///
-    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    /// Limits: from 0 to 4294967295 (errcode 600018).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub day_end_time: ::std::option::Option<i64>,
     /// Owners, at most 100.
@@ -5205,11 +5200,11 @@ impl rt::Validate for GroupchatStatisticRequest {
         rt::range(
             "day_begin_time",
             self.day_begin_time,
-            [0.0, 9007199254740991.0],
+            [0.0, 4294967295.0],
             Some(600018),
         )?;
         if let Some(value) = &self.day_end_time {
-            rt::range("day_end_time", *value, [0.0, 9007199254740991.0], Some(600018))?;
+            rt::range("day_end_time", *value, [0.0, 4294967295.0], Some(600018))?;
         }
         if let Some(value) = &self.owner_filter {
             rt::nested("owner_filter", value)?;
@@ -5386,11 +5381,11 @@ impl<'a> ::std::future::IntoFuture for GroupchatStatisticCall<'a> {
 pub struct GroupchatStatisticGroupByDayRequest {
     /// First day (floored to 00:00).
     ///
-    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    /// Limits: from 0 to 4294967295 (errcode 600018).
     pub day_begin_time: i64,
     /// Last day, included (default: `day_begin_time`).
     ///
-    /// Limits: from 0 to 9007199254740991 (errcode 600018).
+    /// Limits: from 0 to 4294967295 (errcode 600018).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub day_end_time: ::std::option::Option<i64>,
     /// Owners, at most 100.
@@ -5436,11 +5431,11 @@ impl rt::Validate for GroupchatStatisticGroupByDayRequest {
         rt::range(
             "day_begin_time",
             self.day_begin_time,
-            [0.0, 9007199254740991.0],
+            [0.0, 4294967295.0],
             Some(600018),
         )?;
         if let Some(value) = &self.day_end_time {
-            rt::range("day_end_time", *value, [0.0, 9007199254740991.0], Some(600018))?;
+            rt::range("day_end_time", *value, [0.0, 4294967295.0], Some(600018))?;
         }
         rt::nested("owner_filter", &self.owner_filter)?;
         crate::rules::check_groupchat_statistic_by_day_range(self)?;
