@@ -494,7 +494,13 @@ fn customers(root: &Path, rows: &mut Vec<Row>) {
     let r = run_cmd(
         root,
         "cargo",
-        &["bench", "-p", "wecom-externalcontact", "--bench", "customers"],
+        &[
+            "bench",
+            "-p",
+            "wecom-externalcontact",
+            "--bench",
+            "customers",
+        ],
         &[],
     );
     let failed = if r.ok { "" } else { " (benchmark failed)" };
