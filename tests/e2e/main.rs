@@ -2,6 +2,7 @@
 
 mod callback;
 mod contacts;
+mod externalcontact;
 mod kf;
 mod messages;
 mod oa_approval;

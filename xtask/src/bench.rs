@@ -520,6 +520,50 @@ fn directory(root: &Path, rows: &mut Vec<Row>) {
     }
 }
 
+/// `crates/externalcontact/benches/customers.rs`: one member's 20,000 customers streamed
+/// (`externalcontact/list` + `batch/get_by_user`, 100 per page) against a sandbox child.
+fn customers(root: &Path, rows: &mut Vec<Row>) {
+    let r = run_cmd(
+        root,
+        "cargo",
+        &[
+            "bench",
+            "-p",
+            "wecom-externalcontact",
+            "--bench",
+            "customers",
+        ],
+        &[],
+    );
+    let failed = if r.ok { "" } else { " (benchmark failed)" };
+    // Table: customers, requests, time, rows/s, client peak memory.
+    match table_row(&r.stdout, "20000", 5, "") {
+        Some(cells) => {
+            rows.push(row(
+                "customer stream, one member with 20,000 customers: time",
+                first_number(&cells[2]),
+                "ms",
+                format!(
+                    "{} requests (list + batch/get_by_user 100 per page), {} rows/s, through the client against a sandbox child{failed}",
+                    cells[1], cells[3]
+                ),
+            ));
+            rows.push(row(
+                "customer stream, one member with 20,000 customers: client peak memory growth",
+                first_number(&cells[4]),
+                "MiB",
+                format!("bounded by one page: rows are consumed as they stream{failed}"),
+            ));
+        }
+        None => rows.push(row(
+            "customer stream, one member with 20,000 customers",
+            None,
+            "ms",
+            format!("no 20,000-customer row in the output{failed}"),
+        )),
+    }
+}
+
 fn gen_time(root: &Path, rows: &mut Vec<Row>) {
     let mut best: Option<Duration> = None;
     let mut err = None;
@@ -598,6 +642,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
     checkin(root, &mut rows);
     callback(root, &target, &mut rows);
     directory(root, &mut rows);
+    customers(root, &mut rows);
     gen_time(root, &mut rows);
     build_time(root, opts, &mut rows);
     let load_after = load_average();
@@ -658,7 +703,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
         md,
         "\nSources: tests/benches/call_cost.rs, crates/core-auth/benches/client.rs, crates/sandbox/benches/throughput.rs, \
          tests/benches/messages.rs, crates/callback/benches/crypto.rs + crates/callback/bench/compare.sh, \
-         crates/contacts/benches/directory.rs; criterion medians from target/criterion/*/new/estimates.json."
+         crates/contacts/benches/directory.rs, crates/externalcontact/benches/customers.rs; criterion medians from target/criterion/*/new/estimates.json."
     );
     let json = json!({
         "generated_at": when,

@@ -144,6 +144,15 @@ pub enum Command {
     /// Check-in (打卡): records and reports over any range, split and fetched concurrently.
     #[command(subcommand)]
     Checkin(CheckinCmd),
+    /// Customers (客户联系): list, get, remark, tag.
+    #[command(subcommand)]
+    Customer(crate::cmd::customer::CustomerCmd),
+    /// Corp customer tags (企业客户标签).
+    #[command(subcommand, name = "corp-tag")]
+    CorpTag(crate::cmd::customer::CorpTagCmd),
+    /// 联系我 contact ways.
+    #[command(subcommand, name = "contact-way")]
+    ContactWay(crate::cmd::customer::ContactWayCmd),
     /// Explain a WeCom errcode: meaning, class, what to do.
     Errcode(ErrcodeArgs),
     /// Call any endpoint of the spec by name or path (fields checked against the spec before the

@@ -326,6 +326,18 @@ pub enum EventKind {
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
     TemplateCardMenuEvent(TemplateCardEvent),
+    /// `change_external_contact`: A customer relationship changed (`FromUserName` is `sys`). Changes made through the API push nothing.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    ChangeExternalContact(ExternalContactChange),
+    /// `change_external_chat`: A customer group was created, changed or dismissed.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    ChangeExternalChat(ExternalChatChange),
+    /// `change_external_tag`: A corp tag or tag group was created, changed, deleted, or a group's tags were reordered.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    ChangeExternalTag(ExternalTagChange),
     /// `sys_approval_change`: An application of the approval app changed state (submitted, approved, rejected, revoked, cc, comment ...); pushed to the app that submitted it or was granted access (`FromUserName` is `sys`).
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/91815>
@@ -504,6 +516,24 @@ impl EventKind {
                     "template_card_menu_event" => {
                         EventKind::TemplateCardMenuEvent(TemplateCardEvent::parse(f)?)
                     }
+                    "change_external_contact" => {
+                        match ExternalContactChange::parse(f)? {
+                            Some(c) => EventKind::ChangeExternalContact(c),
+                            None => return Ok(None),
+                        }
+                    }
+                    "change_external_chat" => {
+                        match ExternalChatChange::parse(f)? {
+                            Some(c) => EventKind::ChangeExternalChat(c),
+                            None => return Ok(None),
+                        }
+                    }
+                    "change_external_tag" => {
+                        match ExternalTagChange::parse(f)? {
+                            Some(c) => EventKind::ChangeExternalTag(c),
+                            None => return Ok(None),
+                        }
+                    }
                     "sys_approval_change" => {
                         EventKind::SysApprovalChange(
                             ApprovalInfo::parse(&f.child("ApprovalInfo"))?,
@@ -588,6 +618,9 @@ impl EventKind {
             EventKind::ShareAgentChange => "share_agent_change",
             EventKind::TemplateCardEvent { .. } => "template_card_event",
             EventKind::TemplateCardMenuEvent { .. } => "template_card_menu_event",
+            EventKind::ChangeExternalContact { .. } => "change_external_contact",
+            EventKind::ChangeExternalChat { .. } => "change_external_chat",
+            EventKind::ChangeExternalTag { .. } => "change_external_tag",
             EventKind::SysApprovalChange { .. } => "sys_approval_change",
             EventKind::DeleteCalendar { .. } => "delete_calendar",
             EventKind::ModifyCalendar { .. } => "modify_calendar",
@@ -721,6 +754,9 @@ impl EventKind {
             EventKind::ShareAgentChange => {}
             EventKind::TemplateCardEvent(inner) => inner.write_fields(out),
             EventKind::TemplateCardMenuEvent(inner) => inner.write_fields(out),
+            EventKind::ChangeExternalContact(inner) => inner.write_xml(out),
+            EventKind::ChangeExternalChat(inner) => inner.write_xml(out),
+            EventKind::ChangeExternalTag(inner) => inner.write_xml(out),
             EventKind::SysApprovalChange(inner) => {
                 rt::open_tag(out, "ApprovalInfo");
                 inner.write_fields(out);
@@ -916,6 +952,305 @@ impl ContactChange {
                 rt::push_num(out, "Id", v);
             }
             ContactChange::UpdateTag(inner) => inner.write_fields(out),
+        }
+    }
+}
+/// `change_external_contact`, by `ChangeType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalContactChange {
+    /// `add_external_contact`: A member with the customer-contact feature added a customer. `welcome_code` (absent when the member has a welcome message configured in the admin console, or they already chatted) sends the welcome message with `send_welcome_msg`: only within 20 seconds of the event (企业仅可在收到相关事件后20秒内调用), and only once.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    AddExternalContact(CustomerAdded),
+    /// `add_half_external_contact`: A customer added a member without verification (外部联系人免验证添加成员), before the member accepted; carries a `welcome_code` like `add_external_contact` (valid 20 seconds, usable once).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    AddHalfExternalContact(CustomerAdded),
+    /// `edit_external_contact`: A member edited a customer's remark or corp tags (not for a remarked mobile alone).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    EditExternalContact(CustomerRelation),
+    /// `del_external_contact`: A member deleted a customer.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    DelExternalContact {
+        /// `UserID`: The member.
+        user_id: String,
+        /// `ExternalUserID`: The customer.
+        external_user_id: String,
+        /// `Source`: Why, when given: `DELETE_BY_TRANSFER` when the relation ended by an on-the-job transfer.
+        source: Option<String>,
+    },
+    /// `del_follow_user`: A customer deleted the member (删除跟进成员).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    DelFollowUser(CustomerRelation),
+    /// `transfer_fail`: A transfer of the customer to the member failed (客户接替失败).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    TransferFail {
+        /// `FailReason`: `customer_refused` (the customer refused) or `customer_limit_exceed` (the taker has too many customers).
+        fail_reason: String,
+        /// `UserID`: The member who was to take the customer over.
+        user_id: String,
+        /// `ExternalUserID`: The customer.
+        external_user_id: String,
+    },
+}
+impl ExternalContactChange {
+    /// Reads the variant named by the callback's `ChangeType` (`None`: not declared in the spec).
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Option<Self>, rt::Bad> {
+        Ok(
+            Some(
+                match f.text_of("ChangeType").unwrap_or_default() {
+                    "add_external_contact" => {
+                        ExternalContactChange::AddExternalContact(
+                            CustomerAdded::parse(f)?,
+                        )
+                    }
+                    "add_half_external_contact" => {
+                        ExternalContactChange::AddHalfExternalContact(
+                            CustomerAdded::parse(f)?,
+                        )
+                    }
+                    "edit_external_contact" => {
+                        ExternalContactChange::EditExternalContact(
+                            CustomerRelation::parse(f)?,
+                        )
+                    }
+                    "del_external_contact" => {
+                        ExternalContactChange::DelExternalContact {
+                            user_id: f.str("UserID"),
+                            external_user_id: f.str("ExternalUserID"),
+                            source: f.opt_str("Source"),
+                        }
+                    }
+                    "del_follow_user" => {
+                        ExternalContactChange::DelFollowUser(CustomerRelation::parse(f)?)
+                    }
+                    "transfer_fail" => {
+                        ExternalContactChange::TransferFail {
+                            fail_reason: f.str("FailReason"),
+                            user_id: f.str("UserID"),
+                            external_user_id: f.str("ExternalUserID"),
+                        }
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    ///The `ChangeType` value.
+    pub fn change_type(&self) -> &'static str {
+        match self {
+            ExternalContactChange::AddExternalContact { .. } => "add_external_contact",
+            ExternalContactChange::AddHalfExternalContact { .. } => {
+                "add_half_external_contact"
+            }
+            ExternalContactChange::EditExternalContact { .. } => "edit_external_contact",
+            ExternalContactChange::DelExternalContact { .. } => "del_external_contact",
+            ExternalContactChange::DelFollowUser { .. } => "del_follow_user",
+            ExternalContactChange::TransferFail { .. } => "transfer_fail",
+        }
+    }
+    /// Writes the `ChangeType` element and this variant's fields as WeCom's XML.
+    pub(crate) fn write_xml(&self, out: &mut String) {
+        rt::push_cdata(out, "ChangeType", self.change_type());
+        match self {
+            ExternalContactChange::AddExternalContact(inner) => inner.write_fields(out),
+            ExternalContactChange::AddHalfExternalContact(inner) => {
+                inner.write_fields(out)
+            }
+            ExternalContactChange::EditExternalContact(inner) => inner.write_fields(out),
+            ExternalContactChange::DelExternalContact {
+                user_id,
+                external_user_id,
+                source,
+            } => {
+                {
+                    let v = user_id;
+                    rt::push_cdata(out, "UserID", v);
+                }
+                {
+                    let v = external_user_id;
+                    rt::push_cdata(out, "ExternalUserID", v);
+                }
+                {
+                    let v = source;
+                    if let Some(v) = v {
+                        rt::push_cdata(out, "Source", v);
+                    }
+                }
+            }
+            ExternalContactChange::DelFollowUser(inner) => inner.write_fields(out),
+            ExternalContactChange::TransferFail {
+                fail_reason,
+                user_id,
+                external_user_id,
+            } => {
+                {
+                    let v = fail_reason;
+                    rt::push_cdata(out, "FailReason", v);
+                }
+                {
+                    let v = user_id;
+                    rt::push_cdata(out, "UserID", v);
+                }
+                {
+                    let v = external_user_id;
+                    rt::push_cdata(out, "ExternalUserID", v);
+                }
+            }
+        }
+    }
+}
+/// `change_external_chat`, by `ChangeType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalChatChange {
+    /// `create`: A customer group was created.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    Create {
+        /// `ChatId`: The group.
+        chat_id: String,
+    },
+    /// `update`: A customer group changed: `update_detail` says what (add_member, del_member, change_owner, change_name, change_notice).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    Update(Box<ExternalChatUpdate>),
+    /// `dismiss`: A customer group was dismissed.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    Dismiss {
+        /// `ChatId`: The group.
+        chat_id: String,
+    },
+}
+impl ExternalChatChange {
+    /// Reads the variant named by the callback's `ChangeType` (`None`: not declared in the spec).
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Option<Self>, rt::Bad> {
+        Ok(
+            Some(
+                match f.text_of("ChangeType").unwrap_or_default() {
+                    "create" => {
+                        ExternalChatChange::Create {
+                            chat_id: f.str("ChatId"),
+                        }
+                    }
+                    "update" => {
+                        ExternalChatChange::Update(
+                            Box::new(ExternalChatUpdate::parse(f)?),
+                        )
+                    }
+                    "dismiss" => {
+                        ExternalChatChange::Dismiss {
+                            chat_id: f.str("ChatId"),
+                        }
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    ///The `ChangeType` value.
+    pub fn change_type(&self) -> &'static str {
+        match self {
+            ExternalChatChange::Create { .. } => "create",
+            ExternalChatChange::Update { .. } => "update",
+            ExternalChatChange::Dismiss { .. } => "dismiss",
+        }
+    }
+    /// Writes the `ChangeType` element and this variant's fields as WeCom's XML.
+    pub(crate) fn write_xml(&self, out: &mut String) {
+        rt::push_cdata(out, "ChangeType", self.change_type());
+        match self {
+            ExternalChatChange::Create { chat_id } => {
+                let v = chat_id;
+                rt::push_cdata(out, "ChatId", v);
+            }
+            ExternalChatChange::Update(inner) => inner.write_fields(out),
+            ExternalChatChange::Dismiss { chat_id } => {
+                let v = chat_id;
+                rt::push_cdata(out, "ChatId", v);
+            }
+        }
+    }
+}
+/// `change_external_tag`, by `ChangeType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalTagChange {
+    /// `create`: A tag or group was created.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    Create(ExternalTag),
+    /// `update`: A tag or group was renamed or reordered.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    Update(ExternalTag),
+    /// `delete`: A tag or group was deleted.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    Delete(ExternalTag),
+    /// `shuffle`: Tags were reordered: `id` names the group (absent: the groups themselves were reordered).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96361>
+    Shuffle {
+        /// `Id`: The group whose tags were reordered; absent when the groups were.
+        id: Option<String>,
+        /// `StrategyId`: The strategy (规则组) whose tags were reordered, for strategy tags.
+        strategy_id: Option<i64>,
+    },
+}
+impl ExternalTagChange {
+    /// Reads the variant named by the callback's `ChangeType` (`None`: not declared in the spec).
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Option<Self>, rt::Bad> {
+        Ok(
+            Some(
+                match f.text_of("ChangeType").unwrap_or_default() {
+                    "create" => ExternalTagChange::Create(ExternalTag::parse(f)?),
+                    "update" => ExternalTagChange::Update(ExternalTag::parse(f)?),
+                    "delete" => ExternalTagChange::Delete(ExternalTag::parse(f)?),
+                    "shuffle" => {
+                        ExternalTagChange::Shuffle {
+                            id: f.opt_str("Id"),
+                            strategy_id: f.opt_int("StrategyId")?,
+                        }
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    ///The `ChangeType` value.
+    pub fn change_type(&self) -> &'static str {
+        match self {
+            ExternalTagChange::Create { .. } => "create",
+            ExternalTagChange::Update { .. } => "update",
+            ExternalTagChange::Delete { .. } => "delete",
+            ExternalTagChange::Shuffle { .. } => "shuffle",
+        }
+    }
+    /// Writes the `ChangeType` element and this variant's fields as WeCom's XML.
+    pub(crate) fn write_xml(&self, out: &mut String) {
+        rt::push_cdata(out, "ChangeType", self.change_type());
+        match self {
+            ExternalTagChange::Create(inner) => inner.write_fields(out),
+            ExternalTagChange::Update(inner) => inner.write_fields(out),
+            ExternalTagChange::Delete(inner) => inner.write_fields(out),
+            ExternalTagChange::Shuffle { id, strategy_id } => {
+                {
+                    let v = id;
+                    if let Some(v) = v {
+                        rt::push_cdata(out, "Id", v);
+                    }
+                }
+                {
+                    let v = strategy_id;
+                    if let Some(v) = v {
+                        rt::push_num(out, "StrategyId", v);
+                    }
+                }
+            }
         }
     }
 }
@@ -1464,6 +1799,203 @@ impl TagChange {
             let v = &self.del_party_items;
             if !v.is_empty() {
                 rt::push_cdata(out, "DelPartyItems", &rt::join(v, ","));
+            }
+        }
+    }
+}
+/// A customer added (`add_external_contact`, `add_half_external_contact`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CustomerAdded {
+    /// `UserID`: The member (企业服务人员的UserID).
+    pub user_id: String,
+    /// `ExternalUserID`: The customer (外部联系人的userid).
+    pub external_user_id: String,
+    /// `State`: The `state` of the 联系我 contact way (or the 获客链接's customer_channel) used.
+    pub state: Option<String>,
+    /// `WelcomeCode`: Sends the welcome message (`send_welcome_msg`) within 20 seconds of the event, once.
+    pub welcome_code: Option<String>,
+}
+impl CustomerAdded {
+    /// Reads the fields from an element.
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Self, rt::Bad> {
+        Ok(Self {
+            user_id: f.str("UserID"),
+            external_user_id: f.str("ExternalUserID"),
+            state: f.opt_str("State"),
+            welcome_code: f.opt_str("WelcomeCode"),
+        })
+    }
+    /// Writes the fields as WeCom's XML (without an enclosing element).
+    pub(crate) fn write_fields(&self, out: &mut String) {
+        {
+            let v = &self.user_id;
+            rt::push_cdata(out, "UserID", v);
+        }
+        {
+            let v = &self.external_user_id;
+            rt::push_cdata(out, "ExternalUserID", v);
+        }
+        {
+            let v = &self.state;
+            if let Some(v) = v {
+                rt::push_cdata(out, "State", v);
+            }
+        }
+        {
+            let v = &self.welcome_code;
+            if let Some(v) = v {
+                rt::push_cdata(out, "WelcomeCode", v);
+            }
+        }
+    }
+}
+/// A member and a customer (`edit_external_contact`, `del_follow_user`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CustomerRelation {
+    /// `UserID`: The member.
+    pub user_id: String,
+    /// `ExternalUserID`: The customer.
+    pub external_user_id: String,
+}
+impl CustomerRelation {
+    /// Reads the fields from an element.
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Self, rt::Bad> {
+        Ok(Self {
+            user_id: f.str("UserID"),
+            external_user_id: f.str("ExternalUserID"),
+        })
+    }
+    /// Writes the fields as WeCom's XML (without an enclosing element).
+    pub(crate) fn write_fields(&self, out: &mut String) {
+        {
+            let v = &self.user_id;
+            rt::push_cdata(out, "UserID", v);
+        }
+        {
+            let v = &self.external_user_id;
+            rt::push_cdata(out, "ExternalUserID", v);
+        }
+    }
+}
+/// What changed in a customer group (`change_external_chat` / `update`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExternalChatUpdate {
+    /// `ChatId`: The group.
+    pub chat_id: String,
+    /// `UpdateDetail`: `add_member`, `del_member`, `change_owner`, `change_name` or `change_notice`.
+    pub update_detail: String,
+    /// `JoinScene`: add_member: 0 invited by a member, 3 by QR code.
+    pub join_scene: Option<i64>,
+    /// `QuitScene`: del_member: 0 left, 1 removed by a member.
+    pub quit_scene: Option<i64>,
+    /// `MemChangeCnt`: How many members joined or left.
+    pub mem_change_cnt: Option<i64>,
+    /// `MemChangeList`: Who joined or left (userids and external_userids).
+    pub mem_change_list: Vec<String>,
+    /// `LastMemVer`: Member-list version before the change.
+    pub last_mem_ver: Option<String>,
+    /// `CurMemVer`: Member-list version after the change.
+    pub cur_mem_ver: Option<String>,
+}
+impl ExternalChatUpdate {
+    /// Reads the fields from an element.
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Self, rt::Bad> {
+        Ok(Self {
+            chat_id: f.str("ChatId"),
+            update_detail: f.str("UpdateDetail"),
+            join_scene: f.opt_int("JoinScene")?,
+            quit_scene: f.opt_int("QuitScene")?,
+            mem_change_cnt: f.opt_int("MemChangeCnt")?,
+            mem_change_list: f.each_value::<String>("MemChangeList", "Item", None)?,
+            last_mem_ver: f.opt_str("LastMemVer"),
+            cur_mem_ver: f.opt_str("CurMemVer"),
+        })
+    }
+    /// Writes the fields as WeCom's XML (without an enclosing element).
+    pub(crate) fn write_fields(&self, out: &mut String) {
+        {
+            let v = &self.chat_id;
+            rt::push_cdata(out, "ChatId", v);
+        }
+        {
+            let v = &self.update_detail;
+            rt::push_cdata(out, "UpdateDetail", v);
+        }
+        {
+            let v = &self.join_scene;
+            if let Some(v) = v {
+                rt::push_num(out, "JoinScene", v);
+            }
+        }
+        {
+            let v = &self.quit_scene;
+            if let Some(v) = v {
+                rt::push_num(out, "QuitScene", v);
+            }
+        }
+        {
+            let v = &self.mem_change_cnt;
+            if let Some(v) = v {
+                rt::push_num(out, "MemChangeCnt", v);
+            }
+        }
+        {
+            let v = &self.mem_change_list;
+            if !v.is_empty() {
+                rt::open_tag(out, "MemChangeList");
+                for i in v {
+                    rt::push_cdata(out, "Item", i);
+                }
+                rt::close_tag(out, "MemChangeList");
+            }
+        }
+        {
+            let v = &self.last_mem_ver;
+            if let Some(v) = v {
+                rt::push_cdata(out, "LastMemVer", v);
+            }
+        }
+        {
+            let v = &self.cur_mem_ver;
+            if let Some(v) = v {
+                rt::push_cdata(out, "CurMemVer", v);
+            }
+        }
+    }
+}
+/// A corp tag or tag group in `change_external_tag`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExternalTag {
+    /// `Id`: The tag or group id.
+    pub id: String,
+    /// `TagType`: `tag` or `tag_group`.
+    pub tag_type: String,
+    /// `StrategyId`: The strategy (规则组) of a strategy tag.
+    pub strategy_id: Option<i64>,
+}
+impl ExternalTag {
+    /// Reads the fields from an element.
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Self, rt::Bad> {
+        Ok(Self {
+            id: f.str("Id"),
+            tag_type: f.str("TagType"),
+            strategy_id: f.opt_int("StrategyId")?,
+        })
+    }
+    /// Writes the fields as WeCom's XML (without an enclosing element).
+    pub(crate) fn write_fields(&self, out: &mut String) {
+        {
+            let v = &self.id;
+            rt::push_cdata(out, "Id", v);
+        }
+        {
+            let v = &self.tag_type;
+            rt::push_cdata(out, "TagType", v);
+        }
+        {
+            let v = &self.strategy_id;
+            if let Some(v) = v {
+                rt::push_num(out, "StrategyId", v);
             }
         }
     }

@@ -5,6 +5,7 @@ mod approval;
 mod callback;
 mod checkin;
 mod config_show;
+pub(crate) mod customer;
 mod demo;
 mod directory;
 mod errcode;
@@ -175,5 +176,8 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Kf(cmd) => kf::run(&ctx, cmd).await,
         Command::Approval(cmd) => approval::run(&ctx, cmd).await,
         Command::Checkin(cmd) => checkin::run(&ctx, cmd).await,
+        Command::Customer(cmd) => customer::customer(&ctx, cmd).await,
+        Command::CorpTag(cmd) => customer::corp_tag(&ctx, cmd).await,
+        Command::ContactWay(cmd) => customer::contact_way(&ctx, cmd).await,
     }
 }

@@ -6,6 +6,7 @@ mod callback;
 mod common;
 mod config;
 mod console;
+mod customer;
 mod newman;
 mod oa;
 mod offline;

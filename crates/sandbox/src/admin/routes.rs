@@ -29,6 +29,9 @@
 //! | `POST /sandbox/directory` | a [`DirectoryChange`] | changes the directory (change_contact callbacks) |
 //! | `POST /sandbox/apps/{agentid}/callback` | a [`CallbackConfig`] or `null` | sets the app's callback (URL verified first) |
 //! | `POST /sandbox/contact-callback` | a [`CallbackConfig`] or `null` | sets the contact-sync assistant's callback |
+//!
+//! Customer contact's routes (contact-way scans, customers, welcome messages, customer groups)
+//! are in `areas/externalcontact/admin.rs`.
 
 use std::sync::Arc;
 
@@ -370,4 +373,5 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/contact-callback", post(contact_callback))
         .merge(crate::areas::kf::admin::routes())
         .merge(crate::areas::oa::approval_routes())
+        .merge(crate::areas::externalcontact::admin::routes())
 }

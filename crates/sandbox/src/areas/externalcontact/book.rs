@@ -12,7 +12,7 @@ use crate::state::{State, lock};
 pub const MAX_CUSTOMERS: usize = 100_000;
 
 /// One follow relation: a member who added the customer, with what that member keeps about them.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Follow {
     /// The member's userid.
     pub userid: String,
@@ -28,10 +28,18 @@ pub struct Follow {
     pub add_way: i64,
     /// The `state` of the contact way used, if any.
     pub state: String,
+    /// The remarked company (`remark_company`; WeChat customers only).
+    pub remark_company: String,
+    /// The remarked mobiles.
+    pub remark_mobiles: Vec<String>,
+    /// media_id of the remark picture.
+    pub remark_pic_mediaid: String,
+    /// Who added: the member's userid, or the customer's id when the customer added the member.
+    pub oper_userid: String,
 }
 
 /// One customer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Customer {
     /// `external_userid` (starts with `wm` or `wo` in real corps).
     pub external_userid: String,
@@ -41,6 +49,8 @@ pub struct Customer {
     pub kind: i64,
     /// Who follows the customer, in the order they added them.
     pub follows: Vec<Follow>,
+    /// WeChat unionid (empty when unknown).
+    pub unionid: String,
 }
 
 /// Every customer of the corp, by `external_userid`.
@@ -75,6 +85,39 @@ impl CustomerBook {
                 .filter(|c| c.follows.iter().any(|f| f.userid == userid))
                 .map(|c| c.external_userid.clone())
                 .collect()
+        })
+    }
+
+    /// Adds a follow relation (and the customer when new). `false` when `follow.userid` already
+    /// follows the customer, or the book is full ([`MAX_CUSTOMERS`]).
+    pub fn add_follow(&self, customer: Customer, follow: Follow) -> bool {
+        self.with(|c| {
+            if !c.contains_key(&customer.external_userid) && c.len() >= MAX_CUSTOMERS {
+                return false;
+            }
+            let entry = c
+                .entry(customer.external_userid.clone())
+                .or_insert(Customer {
+                    follows: Vec::new(),
+                    ..customer
+                });
+            if entry.follows.iter().any(|f| f.userid == follow.userid) {
+                return false;
+            }
+            entry.follows.push(follow);
+            true
+        })
+    }
+
+    /// Removes `userid`'s follow relation (the customer stays known). `false` when there was none.
+    pub fn remove_follow(&self, external_userid: &str, userid: &str) -> bool {
+        self.with(|c| {
+            let Some(customer) = c.get_mut(external_userid) else {
+                return false;
+            };
+            let before = customer.follows.len();
+            customer.follows.retain(|f| f.userid != userid);
+            before != customer.follows.len()
         })
     }
 
@@ -118,6 +161,7 @@ mod tests {
                         remark: "r".into(),
                         ..Follow::default()
                     }],
+                    ..Customer::default()
                 },
             )
         });

@@ -1,10 +1,13 @@
 //! Customer contact (客户联系): the sandbox's customers, follow users, corp tags, contact ways,
-//! customer groups (`customers.rs`), and mass sends, welcome messages, transfers, moments and
+//! customer groups (`customers.rs`, with `crm.rs` holding their state and `admin.rs` the
+//! simulated customer's side), and mass sends, welcome messages, transfers, moments and
 //! statistics (`outreach.rs`).
 
 use crate::registry::Registry;
 
+pub mod admin;
 pub mod book;
+pub mod crm;
 mod customers;
 mod outreach;
 
