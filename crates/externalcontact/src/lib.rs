@@ -11,5 +11,7 @@
 //! ```
 
 pub mod generated;
+pub mod outreach;
+pub mod transfer;
 
 pub use generated::externalcontact::*;
