@@ -2,5 +2,6 @@
 
 mod callback;
 mod contacts;
+mod externalcontact_outreach;
 mod messages;
 mod reliability;

@@ -89,7 +89,13 @@ where
                             ),
                             b"",
                         );
-                        return Some((Err(Error::Decode { endpoint, source: e }), p));
+                        return Some((
+                            Err(Error::Decode {
+                                endpoint,
+                                source: e,
+                            }),
+                            p,
+                        ));
                     }
                     Some(c) => p.cursor = Some(c),
                     None => p.done = true,
@@ -167,7 +173,10 @@ mod tests {
         assert_eq!(e.map(|e| e.field), Some("external_userid".to_owned()));
 
         req = req.sender("zhangsan");
-        assert!(check_add_msg_template(&req).is_ok(), "a sender alone is enough");
+        assert!(
+            check_add_msg_template(&req).is_ok(),
+            "a sender alone is enough"
+        );
 
         let group = AddMsgTemplateRequest::new()
             .chat_type("group")

@@ -345,4 +345,13 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/directory", post(directory_change))
         .route("/sandbox/apps/{agentid}/callback", post(app_callback))
         .route("/sandbox/contact-callback", post(contact_callback))
+        // Customer contact part 2: crates/sandbox/src/areas/externalcontact/outreach/admin.rs.
+        .route(
+            "/sandbox/externalcontact/groupmsg/{msgid}/confirm",
+            post(crate::areas::externalcontact::outreach::admin::groupmsg_confirm),
+        )
+        .route(
+            "/sandbox/externalcontact/transfer/refuse",
+            post(crate::areas::externalcontact::outreach::admin::transfer_refuse),
+        )
 }

@@ -6,7 +6,7 @@ use crate::registry::Registry;
 
 pub mod book;
 mod customers;
-mod outreach;
+pub mod outreach;
 
 /// Registers the customer-contact handlers.
 pub fn register(r: &mut Registry) {

@@ -1,0 +1,346 @@
+//! Customer contact part 2 end to end: mass sends confirmed by members and read back, transfers
+//! waiting 24 hours on the sandbox clock with WeCom's limits, unassigned customers of members who
+//! left, group welcome templates as sandbox resources, and the checks made before any request.
+
+use futures_util::TryStreamExt;
+use wecom_core_auth::{Client, Error, SystemApp};
+use wecom_externalcontact::{
+    ExternalcontactExt, GroupWelcomeText, MassAttachment, MassMedia, MassText,
+};
+use wecom_sandbox::areas::externalcontact::book::{Customer, CustomerBook, Follow};
+use wecom_sandbox::areas::externalcontact::outreach::{confirm_mass_send, refuse_transfer};
+use wecom_sandbox::{Sandbox, SandboxClock};
+
+type Res = Result<(), Box<dyn std::error::Error>>;
+
+const T0: i64 = 1_780_000_000;
+const DAY: i64 = 24 * 3600;
+
+/// A customer followed by `userids` (in that order), with `tags` on every relation.
+fn customer(id: &str, userids: &[&str], tags: &[&str]) -> Customer {
+    Customer {
+        external_userid: id.to_owned(),
+        name: id.to_owned(),
+        kind: 1,
+        follows: userids
+            .iter()
+            .map(|u| Follow {
+                userid: (*u).to_owned(),
+                createtime: T0 - 1000,
+                tag_ids: tags.iter().map(|t| (*t).to_owned()).collect(),
+                ..Follow::default()
+            })
+            .collect(),
+    }
+}
+
+async fn world(customers: Vec<Customer>) -> Result<(Sandbox, Client), Box<dyn std::error::Error>> {
+    let sandbox = Sandbox::builder()
+        .clock(SandboxClock::frozen_at(T0 * 1000))
+        .start()
+        .await?;
+    let creds = sandbox.credentials();
+    let secret = creds
+        .system_secret(SystemApp::ExternalContact)
+        .ok_or("the demo corp has a 客户联系 secret")?
+        .clone();
+    let app = creds.apps.first().ok_or("the demo corp has apps")?;
+    let client = Client::builder(creds.corpid.clone())
+        .base_url(sandbox.base_url())
+        .app(app.agentid, app.secret.clone())
+        .system_secret(SystemApp::ExternalContact, secret)
+        .build()?;
+    CustomerBook::of(sandbox.admin().state()).with(|c| {
+        for cu in customers {
+            c.insert(cu.external_userid.clone(), cu);
+        }
+    });
+    Ok((sandbox, client))
+}
+
+fn text(s: &str) -> MassText {
+    let mut t = MassText::new();
+    t.content = Some(s.to_owned());
+    t
+}
+
+#[tokio::test]
+async fn a_mass_send_waits_for_the_member_and_reads_back() -> Res {
+    let (sandbox, client) = world(vec![
+        customer("wmA", &["wangfang"], &["vip"]),
+        customer("wmB", &["wangfang"], &[]),
+        customer("wmC", &["lina"], &[]),
+    ])
+    .await?;
+    let ec = client.externalcontact();
+    let sent = ec
+        .add_msg_template()
+        .external_userid(["wmA", "wmB", "wmC", "wmNobody"])
+        .text(text("新品上市"))
+        .await?;
+    assert_eq!(sent.fail_list, vec!["wmNobody".to_owned()]);
+    let msgid = sent.msgid.ok_or("a msgid")?;
+
+    // Each customer goes to the member who follows them; nobody has sent it yet.
+    let tasks = ec.get_groupmsg_task(msgid.clone()).await?;
+    let who: Vec<_> = tasks
+        .task_list
+        .iter()
+        .map(|t| (t.userid.as_str(), t.status))
+        .collect();
+    assert_eq!(who, vec![("lina", Some(0)), ("wangfang", Some(0))]);
+
+    let state = sandbox.admin().state().clone();
+    assert_eq!(confirm_mass_send(&state, &msgid, "wangfang")?, 2);
+    let tasks = ec.get_groupmsg_task(msgid.clone()).await?;
+    let wf = tasks
+        .task_list
+        .iter()
+        .find(|t| t.userid == "wangfang")
+        .ok_or("wangfang")?;
+    assert_eq!((wf.status, wf.send_time), (Some(2), Some(T0)));
+    let result = ec
+        .get_groupmsg_send_result(msgid.clone(), "wangfang")
+        .await?;
+    let reached: Vec<_> = result
+        .send_list
+        .iter()
+        .map(|s| (s.external_userid.clone().unwrap_or_default(), s.status))
+        .collect();
+    assert_eq!(
+        reached,
+        vec![("wmA".to_owned(), Some(1)), ("wmB".to_owned(), Some(1))]
+    );
+    let lina = ec.get_groupmsg_send_result(msgid.clone(), "lina").await?;
+    assert_eq!(lina.send_list.first().and_then(|s| s.status), Some(0));
+
+    // The list streams it; a cancelled task can no longer be sent or reminded.
+    let all: Vec<_> = ec
+        .group_msgs("single", T0 - 10, T0 + 10, 1)
+        .try_collect()
+        .await?;
+    assert_eq!(
+        all.iter().map(|m| m.msgid.as_str()).collect::<Vec<_>>(),
+        vec![msgid.as_str()]
+    );
+    for _ in 0..3 {
+        ec.remind_groupmsg_send(msgid.clone()).await?;
+    }
+    let e = ec.remind_groupmsg_send(msgid.clone()).await.err();
+    assert_eq!(
+        e.and_then(|e| e.errcode()),
+        Some(41094),
+        "three reminders a day"
+    );
+    ec.cancel_groupmsg_send(msgid.clone()).await?;
+    let e = confirm_mass_send(&state, &msgid, "lina").err();
+    assert_eq!(e.map(|e| e.errcode), Some(41093));
+    let e = ec.get_groupmsg_task("msg-unknown").await.err();
+    assert_eq!(e.and_then(|e| e.errcode()), Some(41047));
+    sandbox.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_sender_sends_to_its_customers_with_the_tags_asked_for() -> Res {
+    let (sandbox, client) = world(vec![
+        customer("wmA", &["wangfang"], &["vip"]),
+        customer("wmB", &["wangfang"], &[]),
+    ])
+    .await?;
+    let ec = client.externalcontact();
+    let filter: wecom_externalcontact::MassTagFilter =
+        serde_json::from_value(serde_json::json!({"group_list": [{"tag_list": ["vip"]}]}))?;
+    let sent = ec
+        .add_msg_template()
+        .sender("wangfang")
+        .tag_filter(filter)
+        .attachments(vec![MassAttachment::File(MassMedia::new("media-1"))])
+        .await?;
+    let msgid = sent.msgid.ok_or("a msgid")?;
+    let result = ec.get_groupmsg_send_result(msgid, "wangfang").await?;
+    let ids: Vec<_> = result
+        .send_list
+        .iter()
+        .filter_map(|s| s.external_userid.clone())
+        .collect();
+    assert_eq!(ids, vec!["wmA".to_owned()]);
+
+    // A sender without customers: WeCom's 41048.
+    let e = ec
+        .add_msg_template()
+        .sender("lina")
+        .text(text("hi"))
+        .await
+        .err();
+    assert_eq!(e.and_then(|e| e.errcode()), Some(41048));
+    sandbox.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_mass_sends_are_refused_before_any_request() -> Res {
+    let (sandbox, client) = world(vec![]).await?;
+    let ec = client.externalcontact();
+    let before = sandbox.admin().count("add_msg_template");
+    let cases = [
+        (
+            ec.add_msg_template().text(text("no recipients")),
+            "external_userid",
+        ),
+        (
+            ec.add_msg_template()
+                .chat_type("group")
+                .text(text("no sender")),
+            "sender",
+        ),
+        (ec.add_msg_template().sender("wangfang"), "text"),
+        (
+            ec.add_msg_template().sender("wangfang").attachments(vec![
+                MassAttachment::File(
+                    MassMedia::new("m")
+                );
+                10
+            ]),
+            "attachments",
+        ),
+    ];
+    for (call, field) in cases {
+        match call.await {
+            Err(Error::Invalid(e)) => assert_eq!(e.field, field),
+            other => return Err(format!("{field}: expected an input error, got {other:?}").into()),
+        }
+    }
+    assert_eq!(
+        sandbox.admin().count("add_msg_template"),
+        before,
+        "nothing was sent"
+    );
+    sandbox.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_transfer_waits_a_day_and_a_customer_moves_twice_in_90_days_at_most() -> Res {
+    let (sandbox, client) = world(vec![customer("wmA", &["wangfang"], &[])]).await?;
+    let ec = client.externalcontact();
+    let admin = sandbox.admin();
+    let book = CustomerBook::of(admin.state());
+
+    let r = ec
+        .transfer_customer("wangfang", "lina", ["wmA", "wmX"])
+        .await?;
+    let codes: Vec<_> = r
+        .customer
+        .iter()
+        .map(|c| (c.external_userid.as_str(), c.errcode))
+        .collect();
+    assert_eq!(codes, vec![("wmA", 0), ("wmX", 40096)]);
+    let again = ec.transfer_customer("wangfang", "lina", ["wmA"]).await?;
+    assert_eq!(
+        again.customer.first().map(|c| c.errcode),
+        Some(40129),
+        "already being transferred"
+    );
+
+    let waiting = ec.transfer_result("wangfang", "lina").await?;
+    let s = waiting.customer.first().ok_or("one transfer")?;
+    assert_eq!((s.status, s.takeover_time), (Some(2), Some(T0 + DAY)));
+    assert!(
+        book.follows("wmA", "wangfang"),
+        "nothing moves before 24 hours"
+    );
+
+    admin.advance_time(DAY);
+    let done = ec.transfer_result("wangfang", "lina").await?;
+    assert_eq!(done.customer.first().and_then(|c| c.status), Some(1));
+    assert!(book.follows("wmA", "lina") && !book.follows("wmA", "wangfang"));
+
+    // Second transfer (back), then a third within 90 days: 40128.
+    let r = ec.transfer_customer("lina", "wangfang", ["wmA"]).await?;
+    assert_eq!(r.customer.first().map(|c| c.errcode), Some(0));
+    admin.advance_time(DAY);
+    let r = ec.transfer_customer("wangfang", "lina", ["wmA"]).await?;
+    assert_eq!(r.customer.first().map(|c| c.errcode), Some(40128));
+    admin.advance_time(90 * DAY);
+    let r = ec.transfer_customer("wangfang", "lina", ["wmA"]).await?;
+    assert_eq!(
+        r.customer.first().map(|c| c.errcode),
+        Some(0),
+        "the window has passed"
+    );
+
+    // The customer refuses: status 3, and the customer stays.
+    assert!(refuse_transfer(admin.state(), "wmA", "lina"));
+    admin.advance_time(DAY);
+    let r = ec.transfer_result("wangfang", "lina").await?;
+    assert_eq!(r.customer.last().and_then(|c| c.status), Some(3));
+    assert!(book.follows("wmA", "wangfang"));
+
+    let e = ec.transfer_customer("lina", "lina", ["wmA"]).await.err();
+    assert_eq!(e.and_then(|e| e.errcode()), Some(40130));
+    let r = ec.transfer_customer("lina", "wangfang", ["wmA"]).await?;
+    assert_eq!(
+        r.customer.first().map(|c| c.errcode),
+        Some(40131),
+        "lina does not follow wmA"
+    );
+    sandbox.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn customers_of_members_who_left_are_listed_and_handed_over() -> Res {
+    let (sandbox, client) = world(vec![
+        customer("wmA", &["gone"], &[]),
+        customer("wmB", &["gone"], &[]),
+        customer("wmC", &["gone", "lina"], &[]),
+        customer("wmD", &["lina"], &[]),
+    ])
+    .await?;
+    let ec = client.externalcontact();
+    let waiting: Vec<_> = ec.unassigned(2).try_collect().await?;
+    let ids: Vec<_> = waiting.iter().map(|c| c.external_userid.as_str()).collect();
+    assert_eq!(ids, vec!["wmA", "wmB", "wmC"]);
+
+    let e = ec
+        .resigned_transfer_customer("lina", "wangfang", ["wmD"])
+        .await
+        .err();
+    assert!(e.is_some(), "lina has not left");
+    let r = ec
+        .resigned_transfer_customer("gone", "wangfang", ["wmA"])
+        .await?;
+    assert_eq!(r.customer.first().map(|c| c.errcode), Some(0));
+    let left: Vec<_> = ec.unassigned(1000).try_collect().await?;
+    assert_eq!(left.len(), 2, "wmA is being handed over");
+
+    sandbox.admin().advance_time(DAY);
+    let r = ec.resigned_transfer_result("gone", "wangfang").await?;
+    assert_eq!(r.customer.first().and_then(|c| c.status), Some(1));
+    assert!(CustomerBook::of(sandbox.admin().state()).follows("wmA", "wangfang"));
+    sandbox.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn group_welcome_templates_are_kept_and_read_back() -> Res {
+    let (sandbox, client) = world(vec![]).await?;
+    let ec = client.externalcontact();
+    let mut t = GroupWelcomeText::new();
+    t.content = Some("欢迎 %NICKNAME%".to_owned());
+    let id = ec.group_welcome_template_add().text(t).await?.template_id;
+    let got = ec.group_welcome_template_get(id.clone()).await?;
+    assert_eq!(
+        got.text.and_then(|t| t.content).as_deref(),
+        Some("欢迎 %NICKNAME%")
+    );
+    ec.group_welcome_template_del(id.clone()).await?;
+    let e = ec.group_welcome_template_get(id).await.err();
+    assert_eq!(e.and_then(|e| e.errcode()), Some(40058));
+    // Neither text nor attachment: refused before any request.
+    let e = ec.group_welcome_template_add().await.err();
+    assert!(matches!(e, Some(Error::Invalid(_))));
+    sandbox.stop().await;
+    Ok(())
+}
