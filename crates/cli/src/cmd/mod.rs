@@ -12,6 +12,7 @@ mod sandbox;
 mod scope;
 mod send;
 mod token;
+mod transfer;
 
 use wecom::{Client, Secret};
 
@@ -162,6 +163,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Send(args) => send::run(&ctx, args).await,
         Command::Media(cmd) => media::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
+        Command::Transfer(cmd) => transfer::run(&ctx, cmd).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
     }
 }

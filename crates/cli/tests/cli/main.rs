@@ -7,3 +7,4 @@ mod common;
 mod config;
 mod offline;
 mod sandbox;
+mod transfer;
