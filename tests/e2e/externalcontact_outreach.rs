@@ -344,3 +344,90 @@ async fn group_welcome_templates_are_kept_and_read_back() -> Res {
     sandbox.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_moment_is_published_by_its_senders_and_reaches_their_tagged_customers() -> Res {
+    let (sandbox, client) = world(vec![
+        customer("wmA", &["wangfang"], &["vip"]),
+        customer("wmB", &["wangfang"], &[]),
+        customer("wmC", &["lina"], &["vip"]),
+    ])
+    .await?;
+    let ec = client.externalcontact();
+    let range: wecom_externalcontact::MomentVisibleRange =
+        serde_json::from_value(serde_json::json!({
+            "sender_list": {"user_list": ["wangfang", "lina", "nobody"]},
+            "external_contact_list": {"tag_list": ["vip"]}
+        }))?;
+    let job = ec
+        .add_moment_task()
+        .text(text("春季新品"))
+        .visible_range(range)
+        .await?
+        .jobid;
+    let done = ec.get_moment_task_result(job).await?;
+    assert_eq!(done.status, Some(3));
+    let result = done.result.ok_or("a result")?;
+    assert_eq!(
+        result.invalid_sender_list.map(|s| s.user_list),
+        Some(vec!["nobody".to_owned()])
+    );
+    let moment_id = result.moment_id.ok_or("a moment id")?;
+
+    let meant: Vec<_> = ec
+        .get_moment_customer_list(moment_id.clone(), "wangfang")
+        .await?
+        .customer_list
+        .into_iter()
+        .map(|c| c.external_userid)
+        .collect();
+    assert_eq!(meant, vec!["wmA".to_owned()], "only the vip customer");
+    let sent = ec
+        .get_moment_send_result(moment_id.clone(), "wangfang")
+        .await?;
+    assert!(sent.customer_list.is_empty(), "not published yet");
+
+    let state = sandbox.admin().state().clone();
+    assert_eq!(
+        wecom_sandbox::areas::externalcontact::outreach::publish_moment(
+            &state, &moment_id, "wangfang"
+        )?,
+        1
+    );
+    let sent = ec
+        .get_moment_send_result(moment_id.clone(), "wangfang")
+        .await?;
+    assert_eq!(sent.customer_list.len(), 1);
+    let tasks = ec.get_moment_task(moment_id.clone()).await?;
+    let status: Vec<_> = tasks
+        .task_list
+        .iter()
+        .map(|t| (t.userid.as_str(), t.publish_status))
+        .collect();
+    assert_eq!(status, vec![("lina", Some(0)), ("wangfang", Some(1))]);
+
+    let listed: Vec<_> = ec.moments(T0 - 60, T0 + 60).try_collect().await?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0].text.as_ref().and_then(|t| t.content.as_deref()),
+        Some("春季新品")
+    );
+
+    ec.cancel_moment_task(moment_id.clone()).await?;
+    assert!(
+        wecom_sandbox::areas::externalcontact::outreach::publish_moment(&state, &moment_id, "lina")
+            .is_err()
+    );
+
+    // Before any request: an empty moment, and a list window over 30 days.
+    let before = sandbox.admin().count("add_moment_task");
+    assert!(matches!(ec.add_moment_task().await, Err(Error::Invalid(_))));
+    assert_eq!(sandbox.admin().count("add_moment_task"), before);
+    let e = ec.get_moment_list(T0, T0 + 31 * DAY).await.err();
+    assert!(
+        matches!(e, Some(Error::Invalid(ref i)) if i.field == "end_time"),
+        "{e:?}"
+    );
+    sandbox.stop().await;
+    Ok(())
+}

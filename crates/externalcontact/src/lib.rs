@@ -11,6 +11,7 @@
 //! ```
 
 pub mod generated;
+pub mod moments;
 pub mod outreach;
 pub mod transfer;
 

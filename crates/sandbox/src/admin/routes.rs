@@ -351,6 +351,10 @@ pub(crate) fn routes() -> Router<App> {
             post(crate::areas::externalcontact::outreach::admin::groupmsg_confirm),
         )
         .route(
+            "/sandbox/externalcontact/moments/{moment_id}/publish",
+            post(crate::areas::externalcontact::outreach::admin::moment_publish),
+        )
+        .route(
             "/sandbox/externalcontact/transfer/refuse",
             post(crate::areas::externalcontact::outreach::admin::transfer_refuse),
         )

@@ -3129,3 +3129,1338 @@ impl<'a> ::std::future::IntoFuture for GetUnassignedListCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::add_moment_task`]: Creates a moment task (企业发表到客户朋友圈): its senders publish it after confirming in WeCom.
+///
+/// `POST /cgi-bin/externalcontact/add_moment_task` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95094)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddMomentTaskRequest {
+    /// The text, at most 2000 characters (4000 bytes).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<MassText>,
+    /// Attachments, at most 9 (the corpus shows the page's table only up to "最多支持9"; the kinds' mix is not enforced).
+    ///
+    /// Limits: at most 9 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<MomentAttachment>,
+    /// Who publishes it and which customers see it; all members in the app's visible scope when omitted.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub visible_range: ::std::option::Option<MomentVisibleRange>,
+}
+impl AddMomentTaskRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            text: None,
+            attachments: Vec::new(),
+            visible_range: None,
+        }
+    }
+    /// Sets `text`: The text, at most 2000 characters (4000 bytes).
+    pub fn text(mut self, text: impl ::std::convert::Into<MassText>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `attachments`: Attachments, at most 9 (the corpus shows the page's table only up to "最多支持9"; the kinds' mix is not enforced).
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `visible_range`: Who publishes it and which customers see it; all members in the app's visible scope when omitted.
+    pub fn visible_range(
+        mut self,
+        visible_range: impl ::std::convert::Into<MomentVisibleRange>,
+    ) -> Self {
+        self.visible_range = Some(visible_range.into());
+        self
+    }
+}
+impl ::std::default::Default for AddMomentTaskRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AddMomentTaskRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let text = __body.optional("text")?;
+        let attachments = __body.list("attachments", false)?;
+        let visible_range = __body.optional("visible_range")?;
+        Ok(Self {
+            text,
+            attachments,
+            visible_range,
+        })
+    }
+}
+impl rt::Validate for AddMomentTaskRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.text {
+            rt::nested("text", value)?;
+        }
+        rt::items("attachments", self.attachments.len(), [0, 9], None)?;
+        if let Some(value) = &self.visible_range {
+            rt::nested("visible_range", value)?;
+        }
+        crate::moments::check_add_moment_task(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AddMomentTaskRequest {
+    type Response = AddMomentTaskResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "add_moment_task",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/add_moment_task",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95094",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "add_moment_task")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::add_moment_task`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddMomentTaskResponse {
+    /// The asynchronous task; read it with `get_moment_task_result`.
+    pub jobid: ::std::string::String,
+}
+impl AddMomentTaskResponse {
+    /// An answer with its required fields (`jobid`); set optional ones with the methods below.
+    pub fn new(jobid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { jobid: jobid.into() }
+    }
+}
+/// A `add_moment_task` call, made by [`Externalcontact::add_moment_task`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AddMomentTaskCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AddMomentTaskRequest,
+}
+impl ::std::fmt::Debug for AddMomentTaskCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AddMomentTaskCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AddMomentTaskCall<'a> {
+    /// Sets `text`: The text, at most 2000 characters (4000 bytes).
+    pub fn text(mut self, text: impl ::std::convert::Into<MassText>) -> Self {
+        self.request = self.request.text(text);
+        self
+    }
+    /// Sets `attachments`: Attachments, at most 9 (the corpus shows the page's table only up to "最多支持9"; the kinds' mix is not enforced).
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentAttachment>,
+        >,
+    ) -> Self {
+        self.request = self.request.attachments(attachments);
+        self
+    }
+    /// Sets `visible_range`: Who publishes it and which customers see it; all members in the app's visible scope when omitted.
+    pub fn visible_range(
+        mut self,
+        visible_range: impl ::std::convert::Into<MomentVisibleRange>,
+    ) -> Self {
+        self.request = self.request.visible_range(visible_range);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AddMomentTaskRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AddMomentTaskRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AddMomentTaskResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AddMomentTaskCall<'a> {
+    type Output = ::std::result::Result<AddMomentTaskResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_task_result`]: Reads the outcome of `add_moment_task`: status 1 (started), 2 (running) or 3 (done, with the moment_id and the invalid senders and tags).
+///
+/// `GET /cgi-bin/externalcontact/get_moment_task_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95094)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentTaskResultRequest {
+    /// From `add_moment_task`.
+    ///
+    /// Query parameter `jobid`. Limits: 1 to 128 bytes.
+    pub jobid: ::std::string::String,
+}
+impl GetMomentTaskResultRequest {
+    /// A request with its required fields (`jobid`); set optional ones with the methods below.
+    pub fn new(jobid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { jobid: jobid.into() }
+    }
+}
+impl ::std::convert::From<&str> for GetMomentTaskResultRequest {
+    /// A request for this `jobid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GetMomentTaskResultRequest {
+    /// A request for this `jobid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentTaskResultRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let jobid = __query.required("jobid")?;
+        Ok(Self { jobid })
+    }
+}
+impl rt::Validate for GetMomentTaskResultRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("jobid", self.jobid.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentTaskResultRequest {
+    type Response = GetMomentTaskResultResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_task_result",
+        method: ::wecom_core_auth::Method::Get,
+        path: "externalcontact/get_moment_task_result",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95094",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_task_result")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        let mut query = ::wecom_core_auth::Query::new();
+        rt::push(&mut query, "jobid", &self.jobid);
+        query
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_task_result`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentTaskResultResponse {
+    /// 1: started, 2: running, 3: done.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<u32>,
+    /// `add_moment_task`.
+    ///
+    /// JSON key `type`.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub task_type: ::std::option::Option<::std::string::String>,
+    /// The outcome once done.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub result: ::std::option::Option<MomentTaskResult>,
+}
+impl GetMomentTaskResultResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            status: None,
+            task_type: None,
+            result: None,
+        }
+    }
+    /// Sets `status`: 1: started, 2: running, 3: done.
+    pub fn status(mut self, status: u32) -> Self {
+        self.status = Some(status);
+        self
+    }
+    /// Sets `type`: `add_moment_task`.
+    pub fn task_type(
+        mut self,
+        task_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.task_type = Some(task_type.into());
+        self
+    }
+    /// Sets `result`: The outcome once done.
+    pub fn result(
+        mut self,
+        result: impl ::std::convert::Into<MomentTaskResult>,
+    ) -> Self {
+        self.result = Some(result.into());
+        self
+    }
+}
+/// A `get_moment_task_result` call, made by [`Externalcontact::get_moment_task_result`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentTaskResultCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentTaskResultRequest,
+}
+impl ::std::fmt::Debug for GetMomentTaskResultCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentTaskResultCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentTaskResultCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentTaskResultRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentTaskResultRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentTaskResultResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentTaskResultCall<'a> {
+    type Output = ::std::result::Result<
+        GetMomentTaskResultResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::cancel_moment_task`]: Stops a moment task: members who have not published it can no longer do so.
+///
+/// `POST /cgi-bin/externalcontact/cancel_moment_task` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97612)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CancelMomentTaskRequest {
+    /// The moment.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub moment_id: ::std::string::String,
+}
+impl CancelMomentTaskRequest {
+    /// A request with its required fields (`moment_id`); set optional ones with the methods below.
+    pub fn new(moment_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for CancelMomentTaskRequest {
+    /// A request for this `moment_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for CancelMomentTaskRequest {
+    /// A request for this `moment_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CancelMomentTaskRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let moment_id = __body.required("moment_id")?;
+        Ok(Self { moment_id })
+    }
+}
+impl rt::Validate for CancelMomentTaskRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("moment_id", self.moment_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CancelMomentTaskRequest {
+    type Response = CancelMomentTaskResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "cancel_moment_task",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/cancel_moment_task",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97612",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "cancel_moment_task")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::cancel_moment_task`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CancelMomentTaskResponse {}
+impl CancelMomentTaskResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `cancel_moment_task` call, made by [`Externalcontact::cancel_moment_task`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CancelMomentTaskCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CancelMomentTaskRequest,
+}
+impl ::std::fmt::Debug for CancelMomentTaskCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CancelMomentTaskCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CancelMomentTaskCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &CancelMomentTaskRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CancelMomentTaskRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CancelMomentTaskResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CancelMomentTaskCall<'a> {
+    type Output = ::std::result::Result<
+        CancelMomentTaskResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_list`]: Lists the moments published between `start_time` and `end_time` (at most 30 days apart), page by page; deleted moments are left out, and an app sees only members in its visible scope.
+///
+/// `POST /cgi-bin/externalcontact/get_moment_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93333)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentListRequest {
+    /// Start (Unix seconds).
+    pub start_time: i64,
+    /// End (Unix seconds), at most 30 days after `start_time`.
+    pub end_time: i64,
+    /// Only moments created by this member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub creator: ::std::option::Option<::std::string::String>,
+    /// 0: published for the corp, 1: by members themselves, 2 (default): both.
+    ///
+    /// Limits: one of `0`, `1`, `2`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub filter_type: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 20 (the default; a larger value means the default).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl GetMomentListRequest {
+    /// A request with its required fields (`start_time`, `end_time`); set optional ones with the methods below.
+    pub fn new(start_time: i64, end_time: i64) -> Self {
+        Self {
+            start_time,
+            end_time,
+            creator: None,
+            filter_type: None,
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `creator`: Only moments created by this member.
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.creator = Some(creator.into());
+        self
+    }
+    /// Sets `filter_type`: 0: published for the corp, 1: by members themselves, 2 (default): both.
+    pub fn filter_type(mut self, filter_type: u32) -> Self {
+        self.filter_type = Some(filter_type);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 20 (the default; a larger value means the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let start_time = __body.required("start_time")?;
+        let end_time = __body.required("end_time")?;
+        let creator = __body.optional("creator")?;
+        let filter_type = __body.optional("filter_type")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self {
+            start_time,
+            end_time,
+            creator,
+            filter_type,
+            cursor,
+            limit,
+        })
+    }
+}
+impl rt::Validate for GetMomentListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.filter_type {
+            rt::one_of_int("filter_type", *value, &[0, 1, 2], None)?;
+        }
+        crate::moments::check_get_moment_list(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentListRequest {
+    type Response = GetMomentListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_moment_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93333",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentListResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The moments.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub moment_list: ::std::vec::Vec<Moment>,
+}
+impl GetMomentListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            moment_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `moment_list`: The moments.
+    pub fn moment_list(
+        mut self,
+        moment_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<Moment>,
+        >,
+    ) -> Self {
+        self.moment_list = moment_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_moment_list` call, made by [`Externalcontact::get_moment_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentListRequest,
+}
+impl ::std::fmt::Debug for GetMomentListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentListCall<'a> {
+    /// Sets `creator`: Only moments created by this member.
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.creator(creator);
+        self
+    }
+    /// Sets `filter_type`: 0: published for the corp, 1: by members themselves, 2 (default): both.
+    pub fn filter_type(mut self, filter_type: u32) -> Self {
+        self.request = self.request.filter_type(filter_type);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 20 (the default; a larger value means the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentListCall<'a> {
+    type Output = ::std::result::Result<GetMomentListResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_task`]: Lists the members of a corp moment and whether each has published it.
+///
+/// `POST /cgi-bin/externalcontact/get_moment_task` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93333)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentTaskRequest {
+    /// The moment.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub moment_id: ::std::string::String,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl GetMomentTaskRequest {
+    /// A request with its required fields (`moment_id`); set optional ones with the methods below.
+    pub fn new(moment_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+impl ::std::convert::From<&str> for GetMomentTaskRequest {
+    /// A request for this `moment_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GetMomentTaskRequest {
+    /// A request for this `moment_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentTaskRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let moment_id = __body.required("moment_id")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self { moment_id, cursor, limit })
+    }
+}
+impl rt::Validate for GetMomentTaskRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("moment_id", self.moment_id.as_str(), [1, 128], None)?;
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentTaskRequest {
+    type Response = GetMomentTaskResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_task",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_moment_task",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93333",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_task")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_task`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentTaskResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// One entry per member.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub task_list: ::std::vec::Vec<MomentTask>,
+}
+impl GetMomentTaskResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            task_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `task_list`: One entry per member.
+    pub fn task_list(
+        mut self,
+        task_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentTask>,
+        >,
+    ) -> Self {
+        self.task_list = task_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_moment_task` call, made by [`Externalcontact::get_moment_task`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentTaskCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentTaskRequest,
+}
+impl ::std::fmt::Debug for GetMomentTaskCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentTaskCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentTaskCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentTaskRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentTaskRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentTaskResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentTaskCall<'a> {
+    type Output = ::std::result::Result<GetMomentTaskResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_customer_list`]: Lists the customers a member's moment was meant for (the visible range chosen when it was created).
+///
+/// `POST /cgi-bin/externalcontact/get_moment_customer_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93333)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentCustomerListRequest {
+    /// The moment.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub moment_id: ::std::string::String,
+    /// The member.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub userid: ::std::string::String,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl GetMomentCustomerListRequest {
+    /// A request with its required fields (`moment_id`, `userid`); set optional ones with the methods below.
+    pub fn new(
+        moment_id: impl ::std::convert::Into<::std::string::String>,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+            userid: userid.into(),
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentCustomerListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let moment_id = __body.required("moment_id")?;
+        let userid = __body.required("userid")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self {
+            moment_id,
+            userid,
+            cursor,
+            limit,
+        })
+    }
+}
+impl rt::Validate for GetMomentCustomerListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("moment_id", self.moment_id.as_str(), [1, 128], None)?;
+        rt::bytes("userid", self.userid.as_str(), [1, 64], Some(40003))?;
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentCustomerListRequest {
+    type Response = GetMomentCustomerListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_customer_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_moment_customer_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93333",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_customer_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_customer_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentCustomerListResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The customers.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub customer_list: ::std::vec::Vec<MomentCustomer>,
+}
+impl GetMomentCustomerListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            customer_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `customer_list`: The customers.
+    pub fn customer_list(
+        mut self,
+        customer_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentCustomer>,
+        >,
+    ) -> Self {
+        self.customer_list = customer_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_moment_customer_list` call, made by [`Externalcontact::get_moment_customer_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentCustomerListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentCustomerListRequest,
+}
+impl ::std::fmt::Debug for GetMomentCustomerListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentCustomerListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentCustomerListCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentCustomerListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentCustomerListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentCustomerListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentCustomerListCall<'a> {
+    type Output = ::std::result::Result<
+        GetMomentCustomerListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_send_result`]: Lists the customers who can see a member's published moment.
+///
+/// `POST /cgi-bin/externalcontact/get_moment_send_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93333)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentSendResultRequest {
+    /// The moment.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub moment_id: ::std::string::String,
+    /// The member.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub userid: ::std::string::String,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 5000 (the default).
+    ///
+    /// Limits: from 1 to 5000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl GetMomentSendResultRequest {
+    /// A request with its required fields (`moment_id`, `userid`); set optional ones with the methods below.
+    pub fn new(
+        moment_id: impl ::std::convert::Into<::std::string::String>,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+            userid: userid.into(),
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 5000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentSendResultRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let moment_id = __body.required("moment_id")?;
+        let userid = __body.required("userid")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self {
+            moment_id,
+            userid,
+            cursor,
+            limit,
+        })
+    }
+}
+impl rt::Validate for GetMomentSendResultRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("moment_id", self.moment_id.as_str(), [1, 128], None)?;
+        rt::bytes("userid", self.userid.as_str(), [1, 64], Some(40003))?;
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 5000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentSendResultRequest {
+    type Response = GetMomentSendResultResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_send_result",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_moment_send_result",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93333",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_send_result")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_send_result`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentSendResultResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The customers.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub customer_list: ::std::vec::Vec<MomentCustomer>,
+}
+impl GetMomentSendResultResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            customer_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `customer_list`: The customers.
+    pub fn customer_list(
+        mut self,
+        customer_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentCustomer>,
+        >,
+    ) -> Self {
+        self.customer_list = customer_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_moment_send_result` call, made by [`Externalcontact::get_moment_send_result`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentSendResultCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentSendResultRequest,
+}
+impl ::std::fmt::Debug for GetMomentSendResultCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentSendResultCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentSendResultCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 5000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentSendResultRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentSendResultRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentSendResultResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentSendResultCall<'a> {
+    type Output = ::std::result::Result<
+        GetMomentSendResultResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -587,6 +587,424 @@ impl rt::Validate for UnassignedCustomer {
         Ok(())
     }
 }
+/// A link in a moment.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentLink {
+    /// Title.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// The link.
+    pub url: ::std::string::String,
+    /// Cover image media_id.
+    pub media_id: ::std::string::String,
+}
+impl MomentLink {
+    /// A value with its required fields (`url`, `media_id`); set optional ones with the methods below.
+    pub fn new(
+        url: impl ::std::convert::Into<::std::string::String>,
+        media_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            title: None,
+            url: url.into(),
+            media_id: media_id.into(),
+        }
+    }
+    /// Sets `title`: Title.
+    pub fn title(
+        mut self,
+        title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+}
+impl rt::Validate for MomentLink {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Who publishes a moment and which customers see it.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentVisibleRange {
+    /// The members who publish it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sender_list: ::std::option::Option<MomentSenders>,
+    /// The customers who see it, by corp tag.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_contact_list: ::std::option::Option<MomentCustomerTags>,
+}
+impl MomentVisibleRange {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            sender_list: None,
+            external_contact_list: None,
+        }
+    }
+    /// Sets `sender_list`: The members who publish it.
+    pub fn sender_list(
+        mut self,
+        sender_list: impl ::std::convert::Into<MomentSenders>,
+    ) -> Self {
+        self.sender_list = Some(sender_list.into());
+        self
+    }
+    /// Sets `external_contact_list`: The customers who see it, by corp tag.
+    pub fn external_contact_list(
+        mut self,
+        external_contact_list: impl ::std::convert::Into<MomentCustomerTags>,
+    ) -> Self {
+        self.external_contact_list = Some(external_contact_list.into());
+        self
+    }
+}
+impl rt::Validate for MomentVisibleRange {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.sender_list {
+            rt::nested("sender_list", value)?;
+        }
+        Ok(())
+    }
+}
+/// Members and departments.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentSenders {
+    /// Members, at most 100,000.
+    ///
+    /// Limits: at most 100000 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub user_list: ::std::vec::Vec<::std::string::String>,
+    /// Departments.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub department_list: ::std::vec::Vec<u32>,
+}
+impl MomentSenders {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            user_list: Vec::new(),
+            department_list: Vec::new(),
+        }
+    }
+    /// Sets `user_list`: Members, at most 100,000.
+    pub fn user_list(
+        mut self,
+        user_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.user_list = user_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `department_list`: Departments.
+    pub fn department_list(
+        mut self,
+        department_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.department_list = department_list.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for MomentSenders {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("user_list", self.user_list.len(), [0, 100000], None)?;
+        Ok(())
+    }
+}
+/// Customers by corp tag.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentCustomerTags {
+    /// Corp tag ids (not strategy-group tags).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag_list: ::std::vec::Vec<::std::string::String>,
+}
+impl MomentCustomerTags {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { tag_list: Vec::new() }
+    }
+    /// Sets `tag_list`: Corp tag ids (not strategy-group tags).
+    pub fn tag_list(
+        mut self,
+        tag_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.tag_list = tag_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for MomentCustomerTags {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The outcome of a moment task.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentTaskResult {
+    /// 0 on success.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub errcode: ::std::option::Option<i64>,
+    /// What went wrong.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub errmsg: ::std::option::Option<::std::string::String>,
+    /// The moment created.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub moment_id: ::std::option::Option<::std::string::String>,
+    /// Senders that were not valid.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub invalid_sender_list: ::std::option::Option<MomentSenders>,
+    /// Tags that were not valid.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub invalid_external_contact_list: ::std::option::Option<MomentCustomerTags>,
+}
+impl MomentTaskResult {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            errcode: None,
+            errmsg: None,
+            moment_id: None,
+            invalid_sender_list: None,
+            invalid_external_contact_list: None,
+        }
+    }
+    /// Sets `errcode`: 0 on success.
+    pub fn errcode(mut self, errcode: i64) -> Self {
+        self.errcode = Some(errcode);
+        self
+    }
+    /// Sets `errmsg`: What went wrong.
+    pub fn errmsg(
+        mut self,
+        errmsg: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.errmsg = Some(errmsg.into());
+        self
+    }
+    /// Sets `moment_id`: The moment created.
+    pub fn moment_id(
+        mut self,
+        moment_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.moment_id = Some(moment_id.into());
+        self
+    }
+    /// Sets `invalid_sender_list`: Senders that were not valid.
+    pub fn invalid_sender_list(
+        mut self,
+        invalid_sender_list: impl ::std::convert::Into<MomentSenders>,
+    ) -> Self {
+        self.invalid_sender_list = Some(invalid_sender_list.into());
+        self
+    }
+    /// Sets `invalid_external_contact_list`: Tags that were not valid.
+    pub fn invalid_external_contact_list(
+        mut self,
+        invalid_external_contact_list: impl ::std::convert::Into<MomentCustomerTags>,
+    ) -> Self {
+        self.invalid_external_contact_list = Some(invalid_external_contact_list.into());
+        self
+    }
+}
+impl rt::Validate for MomentTaskResult {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.invalid_sender_list {
+            rt::nested("invalid_sender_list", value)?;
+        }
+        Ok(())
+    }
+}
+/// One moment.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct Moment {
+    /// Its id.
+    pub moment_id: ::std::string::String,
+    /// Who created it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub creator: ::std::option::Option<::std::string::String>,
+    /// Creation time (Unix seconds; WeCom answers a number or a string).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<::serde_json::Value>,
+    /// 0: published for the corp, 1: by a member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_type: ::std::option::Option<u32>,
+    /// 0: some customers, 1: all.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub visible_type: ::std::option::Option<u32>,
+    /// The text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<MassText>,
+    /// Images.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub image: ::std::vec::Vec<MassMedia>,
+    /// The video (media_id, thumb_media_id).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub video: ::std::option::Option<::serde_json::Value>,
+    /// The link (title, url).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link: ::std::option::Option<::serde_json::Value>,
+    /// The location.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub location: ::std::option::Option<::serde_json::Value>,
+}
+impl Moment {
+    /// A value with its required fields (`moment_id`); set optional ones with the methods below.
+    pub fn new(moment_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+            creator: None,
+            create_time: None,
+            create_type: None,
+            visible_type: None,
+            text: None,
+            image: Vec::new(),
+            video: None,
+            link: None,
+            location: None,
+        }
+    }
+    /// Sets `creator`: Who created it.
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.creator = Some(creator.into());
+        self
+    }
+    /// Sets `create_time`: Creation time (Unix seconds; WeCom answers a number or a string).
+    pub fn create_time(
+        mut self,
+        create_time: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.create_time = Some(create_time.into());
+        self
+    }
+    /// Sets `create_type`: 0: published for the corp, 1: by a member.
+    pub fn create_type(mut self, create_type: u32) -> Self {
+        self.create_type = Some(create_type);
+        self
+    }
+    /// Sets `visible_type`: 0: some customers, 1: all.
+    pub fn visible_type(mut self, visible_type: u32) -> Self {
+        self.visible_type = Some(visible_type);
+        self
+    }
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<MassText>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `image`: Images.
+    pub fn image(
+        mut self,
+        image: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MassMedia>,
+        >,
+    ) -> Self {
+        self.image = image.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `video`: The video (media_id, thumb_media_id).
+    pub fn video(
+        mut self,
+        video: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.video = Some(video.into());
+        self
+    }
+    /// Sets `link`: The link (title, url).
+    pub fn link(mut self, link: impl ::std::convert::Into<::serde_json::Value>) -> Self {
+        self.link = Some(link.into());
+        self
+    }
+    /// Sets `location`: The location.
+    pub fn location(
+        mut self,
+        location: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+}
+impl rt::Validate for Moment {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.text {
+            rt::nested("text", value)?;
+        }
+        Ok(())
+    }
+}
+/// One member of a corp moment.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentTask {
+    /// The member.
+    pub userid: ::std::string::String,
+    /// 0: not published, 1: published.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub publish_status: ::std::option::Option<u32>,
+}
+impl MomentTask {
+    /// A value with its required fields (`userid`); set optional ones with the methods below.
+    pub fn new(userid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            userid: userid.into(),
+            publish_status: None,
+        }
+    }
+    /// Sets `publish_status`: 0: not published, 1: published.
+    pub fn publish_status(mut self, publish_status: u32) -> Self {
+        self.publish_status = Some(publish_status);
+        self
+    }
+}
+impl rt::Validate for MomentTask {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A customer of a moment.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentCustomer {
+    /// The member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// The customer.
+    pub external_userid: ::std::string::String,
+}
+impl MomentCustomer {
+    /// A value with its required fields (`external_userid`); set optional ones with the methods below.
+    pub fn new(
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            userid: None,
+            external_userid: external_userid.into(),
+        }
+    }
+    /// Sets `userid`: The member.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+}
+impl rt::Validate for MomentCustomer {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// An attachment of a mass send or group welcome template, tagged by `msgtype`.
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
@@ -706,5 +1124,86 @@ impl rt::Validate for MassAttachment {
             Self::Miniprogram(value) => rt::nested("miniprogram", value),
             _ => Ok(()),
         }
+    }
+}
+/// An attachment of a moment, tagged by `msgtype`.
+///
+/// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum MomentAttachment {
+    /// An image (media_id from media/upload). `msgtype = "image"`.
+    Image(MassMedia),
+    /// A video (media_id from media/upload). `msgtype = "video"`.
+    Video(MassMedia),
+    /// A link. `msgtype = "link"`.
+    Link(MomentLink),
+    /// A variant this version does not know: the whole JSON object, kept as received.
+    Unknown(::serde_json::Value),
+}
+impl MomentAttachment {
+    /// The tag value (`msgtype`), also for unknown variants when it is a string.
+    pub fn tag(&self) -> ::std::option::Option<&str> {
+        match self {
+            Self::Image(_) => Some("image"),
+            Self::Video(_) => Some("video"),
+            Self::Link(_) => Some("link"),
+            Self::Unknown(value) => rt::union::unknown_tag(value, "msgtype"),
+        }
+    }
+}
+impl ::std::default::Default for MomentAttachment {
+    fn default() -> Self {
+        Self::Unknown(::serde_json::Value::Object(::serde_json::Map::new()))
+    }
+}
+impl ::std::convert::From<MomentLink> for MomentAttachment {
+    fn from(value: MomentLink) -> Self {
+        Self::Link(value)
+    }
+}
+impl ::serde::Serialize for MomentAttachment {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        match self {
+            Self::Image(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "image", Some(value))
+            }
+            Self::Video(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "video", Some(value))
+            }
+            Self::Link(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "link", Some(value))
+            }
+            Self::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for MomentAttachment {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let (tag, map) = rt::union::split(deserializer, "msgtype")?;
+        Ok(
+            match tag.as_deref() {
+                Some("image") => {
+                    Self::Image(rt::union::content(map, "msgtype", Some("image"))?)
+                }
+                Some("video") => {
+                    Self::Video(rt::union::content(map, "msgtype", Some("video"))?)
+                }
+                Some("link") => {
+                    Self::Link(rt::union::content(map, "msgtype", Some("link"))?)
+                }
+                _ => Self::Unknown(::serde_json::Value::Object(map)),
+            },
+        )
+    }
+}
+impl rt::Validate for MomentAttachment {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
     }
 }

@@ -8,8 +8,10 @@
 //! `get_groupmsg_send_result` then read the results back. Transfers (在职/离职继承,
 //! `transfer.rs`) follow WeCom's rules as their pages state them: a started transfer waits 24
 //! hours on the sandbox clock, then moves the customer through `CustomerBook::move_follow`; a
-//! customer of a member in office is transferred at most twice in 90 days (40128). Group welcome
-//! templates are declared sandbox resources (`[endpoint.resource]` in the spec): no handler here.
+//! customer of a member in office is transferred at most twice in 90 days (40128). Moments
+//! (`moments.rs`) are published by their senders through the admin API ([`publish_moment`],
+//! `POST /sandbox/externalcontact/moments/{moment_id}/publish`). Group welcome templates are
+//! declared sandbox resources (`[endpoint.resource]` in the spec): no handler here.
 
 use crate::corp::Actor;
 use crate::error::ApiError;
@@ -17,14 +19,17 @@ use crate::registry::{Ctx, Registry};
 
 pub(crate) mod admin;
 mod mass;
+mod moments;
 mod transfer;
 
 pub use mass::{confirm_mass_send, mass_send_recipients};
+pub use moments::publish_moment;
 pub use transfer::refuse_transfer;
 
 /// Registers the handlers of this part.
 pub fn register(r: &mut Registry) {
     mass::register(r);
+    moments::register(r);
     transfer::register(r);
 }
 

@@ -3,6 +3,7 @@
 //! | method + path | body | does |
 //! |---|---|---|
 //! | `POST /sandbox/externalcontact/groupmsg/{msgid}/confirm` | `{"userid"}` | the member sends the mass send ([`confirm_mass_send`](super::confirm_mass_send)) |
+//! | `POST /sandbox/externalcontact/moments/{moment_id}/publish` | `{"userid"}` | the member publishes the corp moment ([`publish_moment`](super::publish_moment)) |
 //! | `POST /sandbox/externalcontact/transfer/refuse` | `{"external_userid", "takeover_userid"}` | the customer refuses a waiting transfer ([`refuse_transfer`](super::refuse_transfer)) |
 
 use axum::Json;
@@ -44,6 +45,21 @@ pub(crate) async fn groupmsg_confirm(
     };
     match super::confirm_mass_send(&app.state, &msgid, &b.userid) {
         Ok(n) => Json(json!({"errcode": 0, "errmsg": "ok", "sent": n})).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+pub(crate) async fn moment_publish(
+    AxState(app): AxState<App>,
+    Path(moment_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let b: ConfirmBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return bad_body(&e),
+    };
+    match super::publish_moment(&app.state, &moment_id, &b.userid) {
+        Ok(n) => Json(json!({"errcode": 0, "errmsg": "ok", "customers": n})).into_response(),
         Err(e) => refused(&e),
     }
 }
