@@ -431,3 +431,55 @@ async fn a_moment_is_published_by_its_senders_and_reaches_their_tagged_customers
     sandbox.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn intercept_rules_are_kept_listed_changed_and_deleted() -> Res {
+    let (sandbox, client) = world(vec![]).await?;
+    let ec = client.externalcontact();
+    let range: wecom_externalcontact::InterceptRange =
+        serde_json::from_value(serde_json::json!({"user_list": ["wangfang"]}))?;
+    let id = ec
+        .add_intercept_rule("敏感词", ["红包", "转账"], 1, range)
+        .await?
+        .rule_id;
+    let listed = ec.get_intercept_rule_list().await?;
+    assert_eq!(
+        listed
+            .rule_list
+            .iter()
+            .map(|r| r.rule_id.as_str())
+            .collect::<Vec<_>>(),
+        vec![id.as_str()]
+    );
+    ec.update_intercept_rule(id.clone())
+        .rule_name("改名")
+        .await?;
+    let rule = ec
+        .get_intercept_rule(id.clone())
+        .await?
+        .rule
+        .ok_or("a rule")?;
+    assert_eq!(rule.rule_name.as_deref(), Some("改名"));
+    assert_eq!(rule.word_list, vec!["红包".to_owned(), "转账".to_owned()]);
+    ec.del_intercept_rule(id.clone()).await?;
+    let e = ec.get_intercept_rule(id).await.err();
+    assert_eq!(e.and_then(|e| e.errcode()), Some(40058));
+
+    // Before any request: a name over 20 characters, and a range naming nobody.
+    let before = sandbox.admin().count("add_intercept_rule");
+    let long = "名".repeat(21);
+    let range: wecom_externalcontact::InterceptRange =
+        serde_json::from_value(serde_json::json!({"user_list": ["wangfang"]}))?;
+    let e = ec.add_intercept_rule(long, ["x"], 1, range).await.err();
+    assert!(
+        matches!(e, Some(Error::Invalid(ref i)) if i.field == "rule_name"),
+        "{e:?}"
+    );
+    let nobody: wecom_externalcontact::InterceptRange =
+        serde_json::from_value(serde_json::json!({}))?;
+    let e = ec.add_intercept_rule("r", ["x"], 2, nobody).await.err();
+    assert!(matches!(e, Some(Error::Invalid(_))), "{e:?}");
+    assert_eq!(sandbox.admin().count("add_intercept_rule"), before);
+    sandbox.stop().await;
+    Ok(())
+}

@@ -4464,3 +4464,890 @@ impl<'a> ::std::future::IntoFuture for GetMomentSendResultCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::add_intercept_rule`]: Creates a chat intercept rule (敏感词规则): words that warn, or warn and block, in chats with customers, for the given members and departments.
+///
+/// `POST /cgi-bin/externalcontact/add_intercept_rule` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddInterceptRuleRequest {
+    /// Name, 1-20 characters.
+    ///
+    /// Limits: 1 to 20 characters.
+    pub rule_name: ::std::string::String,
+    /// Sensitive words, at most 300, each 1-32 characters.
+    ///
+    /// Limits: 1 to 300 items; each item 1 to 32 characters.
+    #[serde(default)]
+    pub word_list: ::std::vec::Vec<::std::string::String>,
+    /// Also intercept: 1 mobile numbers, 2 email addresses, 3 red packets.
+    ///
+    /// Limits: each item from 1 to 3.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub semantics_list: ::std::vec::Vec<u32>,
+    /// 1: warn and block; 2: warn only.
+    ///
+    /// Limits: one of `1`, `2`.
+    pub intercept_type: u32,
+    /// Members and departments it applies to (in the app's visible scope).
+    pub applicable_range: InterceptRange,
+}
+impl AddInterceptRuleRequest {
+    /// A request with its required fields (`rule_name`, `word_list`, `intercept_type`, `applicable_range`); set optional ones with the methods below.
+    pub fn new(
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+        word_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+        intercept_type: u32,
+        applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        Self {
+            rule_name: rule_name.into(),
+            word_list: word_list.into_iter().map(Into::into).collect(),
+            semantics_list: Vec::new(),
+            intercept_type,
+            applicable_range: applicable_range.into(),
+        }
+    }
+    /// Sets `semantics_list`: Also intercept: 1 mobile numbers, 2 email addresses, 3 red packets.
+    pub fn semantics_list(
+        mut self,
+        semantics_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.semantics_list = semantics_list.into_iter().collect();
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AddInterceptRuleRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let rule_name = __body.required("rule_name")?;
+        let word_list = __body.list("word_list", true)?;
+        let semantics_list = __body.list("semantics_list", false)?;
+        let intercept_type = __body.required("intercept_type")?;
+        let applicable_range = __body.required("applicable_range")?;
+        Ok(Self {
+            rule_name,
+            word_list,
+            semantics_list,
+            intercept_type,
+            applicable_range,
+        })
+    }
+}
+impl rt::Validate for AddInterceptRuleRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::chars("rule_name", self.rule_name.as_str(), [1, 20], None)?;
+        rt::items("word_list", self.word_list.len(), [1, 300], None)?;
+        rt::each(
+            "word_list",
+            &self.word_list,
+            |item| {
+                rt::chars("", item.as_str(), [1, 32], None)?;
+                Ok(())
+            },
+        )?;
+        rt::each(
+            "semantics_list",
+            &self.semantics_list,
+            |item| {
+                rt::range("", *item, [1.0, 3.0], None)?;
+                Ok(())
+            },
+        )?;
+        rt::one_of_int("intercept_type", self.intercept_type, &[1, 2], None)?;
+        rt::nested("applicable_range", &self.applicable_range)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AddInterceptRuleRequest {
+    type Response = AddInterceptRuleResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "add_intercept_rule",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/add_intercept_rule",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "add_intercept_rule")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::add_intercept_rule`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddInterceptRuleResponse {
+    /// The new rule's id.
+    pub rule_id: ::std::string::String,
+}
+impl AddInterceptRuleResponse {
+    /// An answer with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { rule_id: rule_id.into() }
+    }
+}
+/// A `add_intercept_rule` call, made by [`Externalcontact::add_intercept_rule`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AddInterceptRuleCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AddInterceptRuleRequest,
+}
+impl ::std::fmt::Debug for AddInterceptRuleCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AddInterceptRuleCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AddInterceptRuleCall<'a> {
+    /// Sets `semantics_list`: Also intercept: 1 mobile numbers, 2 email addresses, 3 red packets.
+    pub fn semantics_list(
+        mut self,
+        semantics_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.request = self.request.semantics_list(semantics_list);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AddInterceptRuleRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AddInterceptRuleRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AddInterceptRuleResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AddInterceptRuleCall<'a> {
+    type Output = ::std::result::Result<
+        AddInterceptRuleResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_intercept_rule_list`]: Lists the corp's intercept rules.
+///
+/// `GET /cgi-bin/externalcontact/get_intercept_rule_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetInterceptRuleListRequest {}
+impl GetInterceptRuleListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl ::std::default::Default for GetInterceptRuleListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetInterceptRuleListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        Ok(Self {})
+    }
+}
+impl rt::Validate for GetInterceptRuleListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetInterceptRuleListRequest {
+    type Response = GetInterceptRuleListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_intercept_rule_list",
+        method: ::wecom_core_auth::Method::Get,
+        path: "externalcontact/get_intercept_rule_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_intercept_rule_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_intercept_rule_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetInterceptRuleListResponse {
+    /// The rules.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub rule_list: ::std::vec::Vec<InterceptRuleBrief>,
+}
+impl GetInterceptRuleListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { rule_list: Vec::new() }
+    }
+    /// Sets `rule_list`: The rules.
+    pub fn rule_list(
+        mut self,
+        rule_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<InterceptRuleBrief>,
+        >,
+    ) -> Self {
+        self.rule_list = rule_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_intercept_rule_list` call, made by [`Externalcontact::get_intercept_rule_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetInterceptRuleListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetInterceptRuleListRequest,
+}
+impl ::std::fmt::Debug for GetInterceptRuleListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetInterceptRuleListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetInterceptRuleListCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetInterceptRuleListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetInterceptRuleListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetInterceptRuleListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetInterceptRuleListCall<'a> {
+    type Output = ::std::result::Result<
+        GetInterceptRuleListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_intercept_rule`]: Reads an intercept rule.
+///
+/// `POST /cgi-bin/externalcontact/get_intercept_rule` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetInterceptRuleRequest {
+    /// The rule.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub rule_id: ::std::string::String,
+}
+impl GetInterceptRuleRequest {
+    /// A request with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { rule_id: rule_id.into() }
+    }
+}
+impl ::std::convert::From<&str> for GetInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GetInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetInterceptRuleRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let rule_id = __body.required("rule_id")?;
+        Ok(Self { rule_id })
+    }
+}
+impl rt::Validate for GetInterceptRuleRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("rule_id", self.rule_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetInterceptRuleRequest {
+    type Response = GetInterceptRuleResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_intercept_rule",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_intercept_rule",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_intercept_rule")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_intercept_rule`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetInterceptRuleResponse {
+    /// The rule.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule: ::std::option::Option<InterceptRule>,
+}
+impl GetInterceptRuleResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { rule: None }
+    }
+    /// Sets `rule`: The rule.
+    pub fn rule(mut self, rule: impl ::std::convert::Into<InterceptRule>) -> Self {
+        self.rule = Some(rule.into());
+        self
+    }
+}
+/// A `get_intercept_rule` call, made by [`Externalcontact::get_intercept_rule`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetInterceptRuleCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetInterceptRuleRequest,
+}
+impl ::std::fmt::Debug for GetInterceptRuleCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetInterceptRuleCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetInterceptRuleCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetInterceptRuleRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetInterceptRuleRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetInterceptRuleResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetInterceptRuleCall<'a> {
+    type Output = ::std::result::Result<
+        GetInterceptRuleResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::update_intercept_rule`]: Changes an intercept rule: its name, words, extra semantics, type, and members or departments added to or removed from its range.
+///
+/// `POST /cgi-bin/externalcontact/update_intercept_rule` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateInterceptRuleRequest {
+    /// The rule.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub rule_id: ::std::string::String,
+    /// New name, 1-20 characters.
+    ///
+    /// Limits: 1 to 20 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule_name: ::std::option::Option<::std::string::String>,
+    /// New words (replace the list), at most 300, each 1-32 characters.
+    ///
+    /// Limits: at most 300 items; each item 1 to 32 characters.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub word_list: ::std::vec::Vec<::std::string::String>,
+    /// New extra semantics.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub extra_rule: ::std::option::Option<InterceptExtraRule>,
+    /// 1: warn and block; 2: warn only.
+    ///
+    /// Limits: one of `1`, `2`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub intercept_type: ::std::option::Option<u32>,
+    /// Members and departments to add to the range.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub add_applicable_range: ::std::option::Option<InterceptRange>,
+    /// Members and departments to remove from the range.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remove_applicable_range: ::std::option::Option<InterceptRange>,
+}
+impl UpdateInterceptRuleRequest {
+    /// A request with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            rule_id: rule_id.into(),
+            rule_name: None,
+            word_list: Vec::new(),
+            extra_rule: None,
+            intercept_type: None,
+            add_applicable_range: None,
+            remove_applicable_range: None,
+        }
+    }
+    /// Sets `rule_name`: New name, 1-20 characters.
+    pub fn rule_name(
+        mut self,
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.rule_name = Some(rule_name.into());
+        self
+    }
+    /// Sets `word_list`: New words (replace the list), at most 300, each 1-32 characters.
+    pub fn word_list(
+        mut self,
+        word_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.word_list = word_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extra_rule`: New extra semantics.
+    pub fn extra_rule(
+        mut self,
+        extra_rule: impl ::std::convert::Into<InterceptExtraRule>,
+    ) -> Self {
+        self.extra_rule = Some(extra_rule.into());
+        self
+    }
+    /// Sets `intercept_type`: 1: warn and block; 2: warn only.
+    pub fn intercept_type(mut self, intercept_type: u32) -> Self {
+        self.intercept_type = Some(intercept_type);
+        self
+    }
+    /// Sets `add_applicable_range`: Members and departments to add to the range.
+    pub fn add_applicable_range(
+        mut self,
+        add_applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.add_applicable_range = Some(add_applicable_range.into());
+        self
+    }
+    /// Sets `remove_applicable_range`: Members and departments to remove from the range.
+    pub fn remove_applicable_range(
+        mut self,
+        remove_applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.remove_applicable_range = Some(remove_applicable_range.into());
+        self
+    }
+}
+impl ::std::convert::From<&str> for UpdateInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for UpdateInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for UpdateInterceptRuleRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let rule_id = __body.required("rule_id")?;
+        let rule_name = __body.optional("rule_name")?;
+        let word_list = __body.list("word_list", false)?;
+        let extra_rule = __body.optional("extra_rule")?;
+        let intercept_type = __body.optional("intercept_type")?;
+        let add_applicable_range = __body.optional("add_applicable_range")?;
+        let remove_applicable_range = __body.optional("remove_applicable_range")?;
+        Ok(Self {
+            rule_id,
+            rule_name,
+            word_list,
+            extra_rule,
+            intercept_type,
+            add_applicable_range,
+            remove_applicable_range,
+        })
+    }
+}
+impl rt::Validate for UpdateInterceptRuleRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("rule_id", self.rule_id.as_str(), [1, 128], None)?;
+        if let Some(value) = &self.rule_name {
+            rt::chars("rule_name", value.as_str(), [1, 20], None)?;
+        }
+        rt::items("word_list", self.word_list.len(), [0, 300], None)?;
+        rt::each(
+            "word_list",
+            &self.word_list,
+            |item| {
+                rt::chars("", item.as_str(), [1, 32], None)?;
+                Ok(())
+            },
+        )?;
+        if let Some(value) = &self.extra_rule {
+            rt::nested("extra_rule", value)?;
+        }
+        if let Some(value) = &self.intercept_type {
+            rt::one_of_int("intercept_type", *value, &[1, 2], None)?;
+        }
+        if let Some(value) = &self.add_applicable_range {
+            rt::nested("add_applicable_range", value)?;
+        }
+        if let Some(value) = &self.remove_applicable_range {
+            rt::nested("remove_applicable_range", value)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for UpdateInterceptRuleRequest {
+    type Response = UpdateInterceptRuleResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "update_intercept_rule",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/update_intercept_rule",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "update_intercept_rule")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::update_intercept_rule`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateInterceptRuleResponse {}
+impl UpdateInterceptRuleResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `update_intercept_rule` call, made by [`Externalcontact::update_intercept_rule`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct UpdateInterceptRuleCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: UpdateInterceptRuleRequest,
+}
+impl ::std::fmt::Debug for UpdateInterceptRuleCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateInterceptRuleCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> UpdateInterceptRuleCall<'a> {
+    /// Sets `rule_name`: New name, 1-20 characters.
+    pub fn rule_name(
+        mut self,
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.rule_name(rule_name);
+        self
+    }
+    /// Sets `word_list`: New words (replace the list), at most 300, each 1-32 characters.
+    pub fn word_list(
+        mut self,
+        word_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.word_list(word_list);
+        self
+    }
+    /// Sets `extra_rule`: New extra semantics.
+    pub fn extra_rule(
+        mut self,
+        extra_rule: impl ::std::convert::Into<InterceptExtraRule>,
+    ) -> Self {
+        self.request = self.request.extra_rule(extra_rule);
+        self
+    }
+    /// Sets `intercept_type`: 1: warn and block; 2: warn only.
+    pub fn intercept_type(mut self, intercept_type: u32) -> Self {
+        self.request = self.request.intercept_type(intercept_type);
+        self
+    }
+    /// Sets `add_applicable_range`: Members and departments to add to the range.
+    pub fn add_applicable_range(
+        mut self,
+        add_applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.request = self.request.add_applicable_range(add_applicable_range);
+        self
+    }
+    /// Sets `remove_applicable_range`: Members and departments to remove from the range.
+    pub fn remove_applicable_range(
+        mut self,
+        remove_applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.request = self.request.remove_applicable_range(remove_applicable_range);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &UpdateInterceptRuleRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> UpdateInterceptRuleRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<UpdateInterceptRuleResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for UpdateInterceptRuleCall<'a> {
+    type Output = ::std::result::Result<
+        UpdateInterceptRuleResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::del_intercept_rule`]: Deletes an intercept rule.
+///
+/// `POST /cgi-bin/externalcontact/del_intercept_rule` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct DelInterceptRuleRequest {
+    /// The rule.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub rule_id: ::std::string::String,
+}
+impl DelInterceptRuleRequest {
+    /// A request with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { rule_id: rule_id.into() }
+    }
+}
+impl ::std::convert::From<&str> for DelInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for DelInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for DelInterceptRuleRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let rule_id = __body.required("rule_id")?;
+        Ok(Self { rule_id })
+    }
+}
+impl rt::Validate for DelInterceptRuleRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("rule_id", self.rule_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for DelInterceptRuleRequest {
+    type Response = DelInterceptRuleResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "del_intercept_rule",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/del_intercept_rule",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "del_intercept_rule")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::del_intercept_rule`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct DelInterceptRuleResponse {}
+impl DelInterceptRuleResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `del_intercept_rule` call, made by [`Externalcontact::del_intercept_rule`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct DelInterceptRuleCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: DelInterceptRuleRequest,
+}
+impl ::std::fmt::Debug for DelInterceptRuleCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("DelInterceptRuleCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> DelInterceptRuleCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &DelInterceptRuleRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> DelInterceptRuleRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<DelInterceptRuleResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for DelInterceptRuleCall<'a> {
+    type Output = ::std::result::Result<
+        DelInterceptRuleResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -1005,6 +1005,228 @@ impl rt::Validate for MomentCustomer {
         Ok(())
     }
 }
+/// Members and departments an intercept rule applies to: not both empty (userid与department不能同时为不填).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct InterceptRange {
+    /// Members, at most 1000.
+    ///
+    /// Limits: at most 1000 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub user_list: ::std::vec::Vec<::std::string::String>,
+    /// Departments, at most 1000.
+    ///
+    /// Limits: at most 1000 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub department_list: ::std::vec::Vec<u32>,
+}
+impl InterceptRange {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            user_list: Vec::new(),
+            department_list: Vec::new(),
+        }
+    }
+    /// Sets `user_list`: Members, at most 1000.
+    pub fn user_list(
+        mut self,
+        user_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.user_list = user_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `department_list`: Departments, at most 1000.
+    pub fn department_list(
+        mut self,
+        department_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.department_list = department_list.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for InterceptRange {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("user_list", self.user_list.len(), [0, 1000], None)?;
+        rt::items("department_list", self.department_list.len(), [0, 1000], None)?;
+        rt::at_least_one_of(
+            &[
+                ("user_list", !self.user_list.is_empty()),
+                ("department_list", !self.department_list.is_empty()),
+            ],
+            None,
+            Some(
+                "name at least one member or department (userid与department不能同时为不填)",
+            ),
+        )?;
+        Ok(())
+    }
+}
+/// Extra semantics an intercept rule also catches.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct InterceptExtraRule {
+    /// 1 mobile numbers, 2 email addresses, 3 red packets.
+    ///
+    /// Limits: each item from 1 to 3.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub semantics_list: ::std::vec::Vec<u32>,
+}
+impl InterceptExtraRule {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { semantics_list: Vec::new() }
+    }
+    /// Sets `semantics_list`: 1 mobile numbers, 2 email addresses, 3 red packets.
+    pub fn semantics_list(
+        mut self,
+        semantics_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.semantics_list = semantics_list.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for InterceptExtraRule {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::each(
+            "semantics_list",
+            &self.semantics_list,
+            |item| {
+                rt::range("", *item, [1.0, 3.0], None)?;
+                Ok(())
+            },
+        )?;
+        Ok(())
+    }
+}
+/// An intercept rule in the list.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct InterceptRuleBrief {
+    /// Its id.
+    pub rule_id: ::std::string::String,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule_name: ::std::option::Option<::std::string::String>,
+    /// When it was created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+}
+impl InterceptRuleBrief {
+    /// A value with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            rule_id: rule_id.into(),
+            rule_name: None,
+            create_time: None,
+        }
+    }
+    /// Sets `rule_name`: Its name.
+    pub fn rule_name(
+        mut self,
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.rule_name = Some(rule_name.into());
+        self
+    }
+    /// Sets `create_time`: When it was created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+}
+impl rt::Validate for InterceptRuleBrief {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An intercept rule.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct InterceptRule {
+    /// Its id.
+    pub rule_id: ::std::string::String,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule_name: ::std::option::Option<::std::string::String>,
+    /// The words.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub word_list: ::std::vec::Vec<::std::string::String>,
+    /// Extra semantics.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub extra_rule: ::std::option::Option<InterceptExtraRule>,
+    /// 1: warn and block; 2: warn only.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub intercept_type: ::std::option::Option<u32>,
+    /// Members and departments.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub applicable_range: ::std::option::Option<InterceptRange>,
+}
+impl InterceptRule {
+    /// A value with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            rule_id: rule_id.into(),
+            rule_name: None,
+            word_list: Vec::new(),
+            extra_rule: None,
+            intercept_type: None,
+            applicable_range: None,
+        }
+    }
+    /// Sets `rule_name`: Its name.
+    pub fn rule_name(
+        mut self,
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.rule_name = Some(rule_name.into());
+        self
+    }
+    /// Sets `word_list`: The words.
+    pub fn word_list(
+        mut self,
+        word_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.word_list = word_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extra_rule`: Extra semantics.
+    pub fn extra_rule(
+        mut self,
+        extra_rule: impl ::std::convert::Into<InterceptExtraRule>,
+    ) -> Self {
+        self.extra_rule = Some(extra_rule.into());
+        self
+    }
+    /// Sets `intercept_type`: 1: warn and block; 2: warn only.
+    pub fn intercept_type(mut self, intercept_type: u32) -> Self {
+        self.intercept_type = Some(intercept_type);
+        self
+    }
+    /// Sets `applicable_range`: Members and departments.
+    pub fn applicable_range(
+        mut self,
+        applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.applicable_range = Some(applicable_range.into());
+        self
+    }
+}
+impl rt::Validate for InterceptRule {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.extra_rule {
+            rt::nested("extra_rule", value)?;
+        }
+        if let Some(value) = &self.applicable_range {
+            rt::nested("applicable_range", value)?;
+        }
+        Ok(())
+    }
+}
 /// An attachment of a mass send or group welcome template, tagged by `msgtype`.
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
