@@ -483,3 +483,50 @@ async fn intercept_rules_are_kept_listed_changed_and_deleted() -> Res {
     sandbox.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn product_albums_are_kept_listed_changed_and_deleted() -> Res {
+    let (sandbox, client) = world(vec![]).await?;
+    let ec = client.externalcontact();
+    let id = ec
+        .add_product_album()
+        .description("世界上最好的商品")
+        .price(30_000)
+        .product_sn("SKU001")
+        .await?
+        .product_id;
+    ec.update_product_album(id.clone()).price(25_000).await?;
+    let p = ec
+        .get_product_album(id.clone())
+        .await?
+        .product
+        .ok_or("a product")?;
+    assert_eq!(
+        (p.price, p.product_sn.as_deref()),
+        (Some(25_000), Some("SKU001"))
+    );
+    let all = ec.get_product_album_list().await?;
+    assert_eq!(all.product_list.len(), 1);
+    ec.delete_product_album(id.clone()).await?;
+    assert_eq!(
+        ec.get_product_album(id)
+            .await
+            .err()
+            .and_then(|e| e.errcode()),
+        Some(40058)
+    );
+
+    // Over 50,000 yuan, or a code with other than letters and digits: refused before any request.
+    let before = sandbox.admin().count("add_product_album");
+    assert!(matches!(
+        ec.add_product_album().price(5_000_001).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        ec.add_product_album().product_sn("SKU-1").await,
+        Err(Error::Invalid(_))
+    ));
+    assert_eq!(sandbox.admin().count("add_product_album"), before);
+    sandbox.stop().await;
+    Ok(())
+}

@@ -5351,3 +5351,934 @@ impl<'a> ::std::future::IntoFuture for DelInterceptRuleCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::add_product_album`]: Adds a product to the corp's product album (商品图册).
+///
+/// `POST /cgi-bin/externalcontact/add_product_album` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddProductAlbumRequest {
+    /// Name and features, at most 300 characters.
+    ///
+    /// Limits: at most 300 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    /// Price in fen (分), at most 50,000 yuan.
+    ///
+    /// Limits: from 0 to 5000000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub price: ::std::option::Option<u64>,
+    /// Product code: letters and digits, at most 128 bytes.
+    ///
+    /// Limits: at most 128 bytes; matches `^[0-9A-Za-z]*$`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub product_sn: ::std::option::Option<::std::string::String>,
+    /// Images only, at most 9.
+    ///
+    /// Limits: at most 9 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<ProductAttachment>,
+}
+impl AddProductAlbumRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            description: None,
+            price: None,
+            product_sn: None,
+            attachments: Vec::new(),
+        }
+    }
+    /// Sets `description`: Name and features, at most 300 characters.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `price`: Price in fen (分), at most 50,000 yuan.
+    pub fn price(mut self, price: u64) -> Self {
+        self.price = Some(price);
+        self
+    }
+    /// Sets `product_sn`: Product code: letters and digits, at most 128 bytes.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.product_sn = Some(product_sn.into());
+        self
+    }
+    /// Sets `attachments`: Images only, at most 9.
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::default::Default for AddProductAlbumRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AddProductAlbumRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let description = __body.optional("description")?;
+        let price = __body.optional("price")?;
+        let product_sn = __body.optional("product_sn")?;
+        let attachments = __body.list("attachments", false)?;
+        Ok(Self {
+            description,
+            price,
+            product_sn,
+            attachments,
+        })
+    }
+}
+impl rt::Validate for AddProductAlbumRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.description {
+            rt::chars("description", value.as_str(), [0, 300], None)?;
+        }
+        if let Some(value) = &self.price {
+            rt::range("price", *value, [0.0, 5000000.0], None)?;
+        }
+        if let Some(value) = &self.product_sn {
+            rt::bytes("product_sn", value.as_str(), [0, 128], None)?;
+            {
+                static PATTERN: rt::Pattern = rt::Pattern::new("^[0-9A-Za-z]*$");
+                rt::pattern("product_sn", value.as_str(), &PATTERN, None)?;
+            }
+        }
+        rt::items("attachments", self.attachments.len(), [0, 9], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AddProductAlbumRequest {
+    type Response = AddProductAlbumResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "add_product_album",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/add_product_album",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "add_product_album")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::add_product_album`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddProductAlbumResponse {
+    /// The product's id.
+    pub product_id: ::std::string::String,
+}
+impl AddProductAlbumResponse {
+    /// An answer with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+        }
+    }
+}
+/// A `add_product_album` call, made by [`Externalcontact::add_product_album`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AddProductAlbumCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AddProductAlbumRequest,
+}
+impl ::std::fmt::Debug for AddProductAlbumCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AddProductAlbumCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AddProductAlbumCall<'a> {
+    /// Sets `description`: Name and features, at most 300 characters.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.description(description);
+        self
+    }
+    /// Sets `price`: Price in fen (分), at most 50,000 yuan.
+    pub fn price(mut self, price: u64) -> Self {
+        self.request = self.request.price(price);
+        self
+    }
+    /// Sets `product_sn`: Product code: letters and digits, at most 128 bytes.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.product_sn(product_sn);
+        self
+    }
+    /// Sets `attachments`: Images only, at most 9.
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.request = self.request.attachments(attachments);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AddProductAlbumRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AddProductAlbumRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AddProductAlbumResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AddProductAlbumCall<'a> {
+    type Output = ::std::result::Result<
+        AddProductAlbumResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_product_album`]: Reads a product of the album.
+///
+/// `POST /cgi-bin/externalcontact/get_product_album` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetProductAlbumRequest {
+    /// The product.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub product_id: ::std::string::String,
+}
+impl GetProductAlbumRequest {
+    /// A request with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for GetProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GetProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetProductAlbumRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let product_id = __body.required("product_id")?;
+        Ok(Self { product_id })
+    }
+}
+impl rt::Validate for GetProductAlbumRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("product_id", self.product_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetProductAlbumRequest {
+    type Response = GetProductAlbumResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_product_album",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_product_album",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_product_album")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_product_album`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetProductAlbumResponse {
+    /// The product.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub product: ::std::option::Option<Product>,
+}
+impl GetProductAlbumResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { product: None }
+    }
+    /// Sets `product`: The product.
+    pub fn product(mut self, product: impl ::std::convert::Into<Product>) -> Self {
+        self.product = Some(product.into());
+        self
+    }
+}
+/// A `get_product_album` call, made by [`Externalcontact::get_product_album`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetProductAlbumCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetProductAlbumRequest,
+}
+impl ::std::fmt::Debug for GetProductAlbumCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetProductAlbumCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetProductAlbumCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetProductAlbumRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetProductAlbumRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetProductAlbumResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetProductAlbumCall<'a> {
+    type Output = ::std::result::Result<
+        GetProductAlbumResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_product_album_list`]: Lists the products of the album, page by page.
+///
+/// `POST /cgi-bin/externalcontact/get_product_album_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetProductAlbumListRequest {
+    /// Page size, at most 100.
+    ///
+    /// Limits: from 1 to 100.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl GetProductAlbumListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self { limit: None, cursor: None }
+    }
+    /// Sets `limit`: Page size, at most 100.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+impl ::std::default::Default for GetProductAlbumListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetProductAlbumListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let limit = __body.optional("limit")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self { limit, cursor })
+    }
+}
+impl rt::Validate for GetProductAlbumListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 100.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetProductAlbumListRequest {
+    type Response = GetProductAlbumListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_product_album_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_product_album_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_product_album_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_product_album_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetProductAlbumListResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The products.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub product_list: ::std::vec::Vec<Product>,
+}
+impl GetProductAlbumListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            product_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `product_list`: The products.
+    pub fn product_list(
+        mut self,
+        product_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<Product>,
+        >,
+    ) -> Self {
+        self.product_list = product_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_product_album_list` call, made by [`Externalcontact::get_product_album_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetProductAlbumListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetProductAlbumListRequest,
+}
+impl ::std::fmt::Debug for GetProductAlbumListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetProductAlbumListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetProductAlbumListCall<'a> {
+    /// Sets `limit`: Page size, at most 100.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetProductAlbumListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetProductAlbumListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetProductAlbumListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetProductAlbumListCall<'a> {
+    type Output = ::std::result::Result<
+        GetProductAlbumListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::update_product_album`]: Changes a product of the album.
+///
+/// `POST /cgi-bin/externalcontact/update_product_album` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateProductAlbumRequest {
+    /// The product.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub product_id: ::std::string::String,
+    /// Name and features, at most 300 characters.
+    ///
+    /// Limits: at most 300 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    /// Price in fen (分), at most 50,000 yuan.
+    ///
+    /// Limits: from 0 to 5000000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub price: ::std::option::Option<u64>,
+    /// Product code: letters and digits, at most 128 bytes.
+    ///
+    /// Limits: at most 128 bytes; matches `^[0-9A-Za-z]*$`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub product_sn: ::std::option::Option<::std::string::String>,
+    /// Images only, at most 9 (replace the list).
+    ///
+    /// Limits: at most 9 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<ProductAttachment>,
+}
+impl UpdateProductAlbumRequest {
+    /// A request with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+            description: None,
+            price: None,
+            product_sn: None,
+            attachments: Vec::new(),
+        }
+    }
+    /// Sets `description`: Name and features, at most 300 characters.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `price`: Price in fen (分), at most 50,000 yuan.
+    pub fn price(mut self, price: u64) -> Self {
+        self.price = Some(price);
+        self
+    }
+    /// Sets `product_sn`: Product code: letters and digits, at most 128 bytes.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.product_sn = Some(product_sn.into());
+        self
+    }
+    /// Sets `attachments`: Images only, at most 9 (replace the list).
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::convert::From<&str> for UpdateProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for UpdateProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for UpdateProductAlbumRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let product_id = __body.required("product_id")?;
+        let description = __body.optional("description")?;
+        let price = __body.optional("price")?;
+        let product_sn = __body.optional("product_sn")?;
+        let attachments = __body.list("attachments", false)?;
+        Ok(Self {
+            product_id,
+            description,
+            price,
+            product_sn,
+            attachments,
+        })
+    }
+}
+impl rt::Validate for UpdateProductAlbumRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("product_id", self.product_id.as_str(), [1, 128], None)?;
+        if let Some(value) = &self.description {
+            rt::chars("description", value.as_str(), [0, 300], None)?;
+        }
+        if let Some(value) = &self.price {
+            rt::range("price", *value, [0.0, 5000000.0], None)?;
+        }
+        if let Some(value) = &self.product_sn {
+            rt::bytes("product_sn", value.as_str(), [0, 128], None)?;
+            {
+                static PATTERN: rt::Pattern = rt::Pattern::new("^[0-9A-Za-z]*$");
+                rt::pattern("product_sn", value.as_str(), &PATTERN, None)?;
+            }
+        }
+        rt::items("attachments", self.attachments.len(), [0, 9], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for UpdateProductAlbumRequest {
+    type Response = UpdateProductAlbumResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "update_product_album",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/update_product_album",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "update_product_album")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::update_product_album`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateProductAlbumResponse {}
+impl UpdateProductAlbumResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `update_product_album` call, made by [`Externalcontact::update_product_album`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct UpdateProductAlbumCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: UpdateProductAlbumRequest,
+}
+impl ::std::fmt::Debug for UpdateProductAlbumCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateProductAlbumCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> UpdateProductAlbumCall<'a> {
+    /// Sets `description`: Name and features, at most 300 characters.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.description(description);
+        self
+    }
+    /// Sets `price`: Price in fen (分), at most 50,000 yuan.
+    pub fn price(mut self, price: u64) -> Self {
+        self.request = self.request.price(price);
+        self
+    }
+    /// Sets `product_sn`: Product code: letters and digits, at most 128 bytes.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.product_sn(product_sn);
+        self
+    }
+    /// Sets `attachments`: Images only, at most 9 (replace the list).
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.request = self.request.attachments(attachments);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &UpdateProductAlbumRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> UpdateProductAlbumRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<UpdateProductAlbumResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for UpdateProductAlbumCall<'a> {
+    type Output = ::std::result::Result<
+        UpdateProductAlbumResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::delete_product_album`]: Deletes a product of the album.
+///
+/// `POST /cgi-bin/externalcontact/delete_product_album` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeleteProductAlbumRequest {
+    /// The product.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub product_id: ::std::string::String,
+}
+impl DeleteProductAlbumRequest {
+    /// A request with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for DeleteProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for DeleteProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for DeleteProductAlbumRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let product_id = __body.required("product_id")?;
+        Ok(Self { product_id })
+    }
+}
+impl rt::Validate for DeleteProductAlbumRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("product_id", self.product_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for DeleteProductAlbumRequest {
+    type Response = DeleteProductAlbumResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "delete_product_album",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/delete_product_album",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "delete_product_album")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::delete_product_album`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeleteProductAlbumResponse {}
+impl DeleteProductAlbumResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `delete_product_album` call, made by [`Externalcontact::delete_product_album`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct DeleteProductAlbumCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: DeleteProductAlbumRequest,
+}
+impl ::std::fmt::Debug for DeleteProductAlbumCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("DeleteProductAlbumCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> DeleteProductAlbumCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &DeleteProductAlbumRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> DeleteProductAlbumRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<DeleteProductAlbumResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for DeleteProductAlbumCall<'a> {
+    type Output = ::std::result::Result<
+        DeleteProductAlbumResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -1227,6 +1227,82 @@ impl rt::Validate for InterceptRule {
         Ok(())
     }
 }
+/// A product of the album.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct Product {
+    /// Its id.
+    pub product_id: ::std::string::String,
+    /// Name and features.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    /// Price in fen.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub price: ::std::option::Option<u64>,
+    /// Product code.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub product_sn: ::std::option::Option<::std::string::String>,
+    /// When it was created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+    /// Images.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<ProductAttachment>,
+}
+impl Product {
+    /// A value with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+            description: None,
+            price: None,
+            product_sn: None,
+            create_time: None,
+            attachments: Vec::new(),
+        }
+    }
+    /// Sets `description`: Name and features.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `price`: Price in fen.
+    pub fn price(mut self, price: u64) -> Self {
+        self.price = Some(price);
+        self
+    }
+    /// Sets `product_sn`: Product code.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.product_sn = Some(product_sn.into());
+        self
+    }
+    /// Sets `create_time`: When it was created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+    /// Sets `attachments`: Images.
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for Product {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// An attachment of a mass send or group welcome template, tagged by `msgtype`.
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
@@ -1425,6 +1501,69 @@ impl<'de> ::serde::Deserialize<'de> for MomentAttachment {
     }
 }
 impl rt::Validate for MomentAttachment {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An attachment of a product, tagged by `type` (only `image`).
+///
+/// On the wire: `{"type": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ProductAttachment {
+    /// An image: media_id from the attachment upload (上传附件资源). `type = "image"`.
+    Image(MassMedia),
+    /// A variant this version does not know: the whole JSON object, kept as received.
+    Unknown(::serde_json::Value),
+}
+impl ProductAttachment {
+    /// The tag value (`type`), also for unknown variants when it is a string.
+    pub fn tag(&self) -> ::std::option::Option<&str> {
+        match self {
+            Self::Image(_) => Some("image"),
+            Self::Unknown(value) => rt::union::unknown_tag(value, "type"),
+        }
+    }
+}
+impl ::std::default::Default for ProductAttachment {
+    fn default() -> Self {
+        Self::Unknown(::serde_json::Value::Object(::serde_json::Map::new()))
+    }
+}
+impl ::std::convert::From<MassMedia> for ProductAttachment {
+    fn from(value: MassMedia) -> Self {
+        Self::Image(value)
+    }
+}
+impl ::serde::Serialize for ProductAttachment {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        match self {
+            Self::Image(value) => {
+                rt::union::serialize_named(serializer, "type", "image", Some(value))
+            }
+            Self::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ProductAttachment {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let (tag, map) = rt::union::split(deserializer, "type")?;
+        Ok(
+            match tag.as_deref() {
+                Some("image") => {
+                    Self::Image(rt::union::content(map, "type", Some("image"))?)
+                }
+                _ => Self::Unknown(::serde_json::Value::Object(map)),
+            },
+        )
+    }
+}
+impl rt::Validate for ProductAttachment {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         Ok(())
     }
