@@ -530,3 +530,45 @@ async fn product_albums_are_kept_listed_changed_and_deleted() -> Res {
     sandbox.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn moment_strategies_are_kept_listed_changed_and_deleted() -> Res {
+    let (sandbox, client) = world(vec![]).await?;
+    let ec = client.externalcontact();
+    let id = ec
+        .moment_strategy_create("销售组")
+        .admin_list(["wangfang"])
+        .await?
+        .strategy_id;
+    ec.moment_strategy_edit(id)
+        .strategy_name("大客户组")
+        .await?;
+    let s = ec
+        .moment_strategy_get(id)
+        .await?
+        .strategy
+        .ok_or("a strategy")?;
+    assert_eq!(
+        (s.strategy_id, s.strategy_name.as_deref()),
+        (id, Some("大客户组"))
+    );
+    assert_eq!(s.admin_list, vec!["wangfang".to_owned()]);
+    let ids: Vec<u32> = ec
+        .moment_strategy_list()
+        .await?
+        .strategy
+        .iter()
+        .map(|s| s.strategy_id)
+        .collect();
+    assert_eq!(ids, vec![id]);
+    ec.moment_strategy_del(id).await?;
+    assert_eq!(
+        ec.moment_strategy_get(id)
+            .await
+            .err()
+            .and_then(|e| e.errcode()),
+        Some(40058)
+    );
+    sandbox.stop().await;
+    Ok(())
+}

@@ -6282,3 +6282,912 @@ impl<'a> ::std::future::IntoFuture for DeleteProductAlbumCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::moment_strategy_create`]: Creates a moment strategy group (客户朋友圈规则组): its admins, privileges and the members and departments it governs.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyCreateRequest {
+    /// Parent group (0 or omitted: none).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub parent_id: ::std::option::Option<u32>,
+    /// Name.
+    pub strategy_name: ::std::string::String,
+    /// Admins' userids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub admin_list: ::std::vec::Vec<::std::string::String>,
+    /// What the governed members may do.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub privilege: ::std::option::Option<MomentPrivilege>,
+    /// The members and departments governed.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range: ::std::vec::Vec<StrategyRange>,
+}
+impl MomentStrategyCreateRequest {
+    /// A request with its required fields (`strategy_name`); set optional ones with the methods below.
+    pub fn new(strategy_name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            parent_id: None,
+            strategy_name: strategy_name.into(),
+            admin_list: Vec::new(),
+            privilege: None,
+            range: Vec::new(),
+        }
+    }
+    /// Sets `parent_id`: Parent group (0 or omitted: none).
+    pub fn parent_id(mut self, parent_id: u32) -> Self {
+        self.parent_id = Some(parent_id);
+        self
+    }
+    /// Sets `admin_list`: Admins' userids.
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.admin_list = admin_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `privilege`: What the governed members may do.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.privilege = Some(privilege.into());
+        self
+    }
+    /// Sets `range`: The members and departments governed.
+    pub fn range(
+        mut self,
+        range: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range = range.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::convert::From<&str> for MomentStrategyCreateRequest {
+    /// A request for this `strategy_name`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for MomentStrategyCreateRequest {
+    /// A request for this `strategy_name`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyCreateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let parent_id = __body.optional("parent_id")?;
+        let strategy_name = __body.required("strategy_name")?;
+        let admin_list = __body.list("admin_list", false)?;
+        let privilege = __body.optional("privilege")?;
+        let range = __body.list("range", false)?;
+        Ok(Self {
+            parent_id,
+            strategy_name,
+            admin_list,
+            privilege,
+            range,
+        })
+    }
+}
+impl rt::Validate for MomentStrategyCreateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyCreateRequest {
+    type Response = MomentStrategyCreateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_create",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/create",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_create")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyCreateResponse {
+    /// The new group's id.
+    pub strategy_id: u32,
+}
+impl MomentStrategyCreateResponse {
+    /// An answer with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+/// A `moment_strategy_create` call, made by [`Externalcontact::moment_strategy_create`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyCreateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyCreateRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyCreateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyCreateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyCreateCall<'a> {
+    /// Sets `parent_id`: Parent group (0 or omitted: none).
+    pub fn parent_id(mut self, parent_id: u32) -> Self {
+        self.request = self.request.parent_id(parent_id);
+        self
+    }
+    /// Sets `admin_list`: Admins' userids.
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.admin_list(admin_list);
+        self
+    }
+    /// Sets `privilege`: What the governed members may do.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.request = self.request.privilege(privilege);
+        self
+    }
+    /// Sets `range`: The members and departments governed.
+    pub fn range(
+        mut self,
+        range: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.request = self.request.range(range);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyCreateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyCreateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyCreateResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyCreateCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyCreateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_list`]: Lists the ids of the moment strategy groups this app created.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyListRequest {
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl MomentStrategyListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self { cursor: None, limit: None }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+impl ::std::default::Default for MomentStrategyListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self { cursor, limit })
+    }
+}
+impl rt::Validate for MomentStrategyListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyListRequest {
+    type Response = MomentStrategyListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyListResponse {
+    /// The groups.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub strategy: ::std::vec::Vec<StrategyId>,
+    /// Cursor of the next page; absent after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl MomentStrategyListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            strategy: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `strategy`: The groups.
+    pub fn strategy(
+        mut self,
+        strategy: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyId>,
+        >,
+    ) -> Self {
+        self.strategy = strategy.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; absent after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `moment_strategy_list` call, made by [`Externalcontact::moment_strategy_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyListRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyListCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyListCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_get`]: Reads a moment strategy group.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyGetRequest {
+    /// The group.
+    pub strategy_id: u32,
+}
+impl MomentStrategyGetRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+impl ::std::convert::From<u32> for MomentStrategyGetRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        Ok(Self { strategy_id })
+    }
+}
+impl rt::Validate for MomentStrategyGetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyGetRequest {
+    type Response = MomentStrategyGetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/get",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyGetResponse {
+    /// The group.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy: ::std::option::Option<MomentStrategy>,
+}
+impl MomentStrategyGetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { strategy: None }
+    }
+    /// Sets `strategy`: The group.
+    pub fn strategy(
+        mut self,
+        strategy: impl ::std::convert::Into<MomentStrategy>,
+    ) -> Self {
+        self.strategy = Some(strategy.into());
+        self
+    }
+}
+/// A `moment_strategy_get` call, made by [`Externalcontact::moment_strategy_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyGetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyGetRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyGetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyGetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyGetCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyGetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyGetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyGetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyGetCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyGetResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_edit`]: Changes a moment strategy group: name, admins, privileges, and members or departments added to or removed from it.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/edit` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyEditRequest {
+    /// The group.
+    pub strategy_id: u32,
+    /// New name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_name: ::std::option::Option<::std::string::String>,
+    /// New admins (replace the list).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub admin_list: ::std::vec::Vec<::std::string::String>,
+    /// New privileges.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub privilege: ::std::option::Option<MomentPrivilege>,
+    /// Members and departments to add.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range_add: ::std::vec::Vec<StrategyRange>,
+    /// Members and departments to remove.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range_del: ::std::vec::Vec<StrategyRange>,
+}
+impl MomentStrategyEditRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self {
+            strategy_id,
+            strategy_name: None,
+            admin_list: Vec::new(),
+            privilege: None,
+            range_add: Vec::new(),
+            range_del: Vec::new(),
+        }
+    }
+    /// Sets `strategy_name`: New name.
+    pub fn strategy_name(
+        mut self,
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.strategy_name = Some(strategy_name.into());
+        self
+    }
+    /// Sets `admin_list`: New admins (replace the list).
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.admin_list = admin_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `privilege`: New privileges.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.privilege = Some(privilege.into());
+        self
+    }
+    /// Sets `range_add`: Members and departments to add.
+    pub fn range_add(
+        mut self,
+        range_add: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range_add = range_add.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `range_del`: Members and departments to remove.
+    pub fn range_del(
+        mut self,
+        range_del: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range_del = range_del.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::convert::From<u32> for MomentStrategyEditRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyEditRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        let strategy_name = __body.optional("strategy_name")?;
+        let admin_list = __body.list("admin_list", false)?;
+        let privilege = __body.optional("privilege")?;
+        let range_add = __body.list("range_add", false)?;
+        let range_del = __body.list("range_del", false)?;
+        Ok(Self {
+            strategy_id,
+            strategy_name,
+            admin_list,
+            privilege,
+            range_add,
+            range_del,
+        })
+    }
+}
+impl rt::Validate for MomentStrategyEditRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyEditRequest {
+    type Response = MomentStrategyEditResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_edit",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/edit",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_edit")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_edit`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyEditResponse {}
+impl MomentStrategyEditResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `moment_strategy_edit` call, made by [`Externalcontact::moment_strategy_edit`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyEditCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyEditRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyEditCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyEditCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyEditCall<'a> {
+    /// Sets `strategy_name`: New name.
+    pub fn strategy_name(
+        mut self,
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.strategy_name(strategy_name);
+        self
+    }
+    /// Sets `admin_list`: New admins (replace the list).
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.admin_list(admin_list);
+        self
+    }
+    /// Sets `privilege`: New privileges.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.request = self.request.privilege(privilege);
+        self
+    }
+    /// Sets `range_add`: Members and departments to add.
+    pub fn range_add(
+        mut self,
+        range_add: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.request = self.request.range_add(range_add);
+        self
+    }
+    /// Sets `range_del`: Members and departments to remove.
+    pub fn range_del(
+        mut self,
+        range_del: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.request = self.request.range_del(range_del);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyEditRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyEditRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyEditResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyEditCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyEditResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_del`]: Deletes a moment strategy group.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/del` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyDelRequest {
+    /// The group.
+    pub strategy_id: u32,
+}
+impl MomentStrategyDelRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+impl ::std::convert::From<u32> for MomentStrategyDelRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyDelRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        Ok(Self { strategy_id })
+    }
+}
+impl rt::Validate for MomentStrategyDelRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyDelRequest {
+    type Response = MomentStrategyDelResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_del",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/del",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_del")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_del`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyDelResponse {}
+impl MomentStrategyDelResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `moment_strategy_del` call, made by [`Externalcontact::moment_strategy_del`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyDelCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyDelRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyDelCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyDelCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyDelCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyDelRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyDelRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyDelResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyDelCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyDelResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

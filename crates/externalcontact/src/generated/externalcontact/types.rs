@@ -1303,6 +1303,200 @@ impl rt::Validate for Product {
         Ok(())
     }
 }
+/// A strategy group's id.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyId {
+    /// The group.
+    pub strategy_id: u32,
+}
+impl StrategyId {
+    /// A value with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+impl rt::Validate for StrategyId {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A moment strategy group.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategy {
+    /// Its id.
+    pub strategy_id: u32,
+    /// Its parent (0: none).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub parent_id: ::std::option::Option<u32>,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_name: ::std::option::Option<::std::string::String>,
+    /// When it was created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+    /// Admins' userids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub admin_list: ::std::vec::Vec<::std::string::String>,
+    /// What the governed members may do.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub privilege: ::std::option::Option<MomentPrivilege>,
+}
+impl MomentStrategy {
+    /// A value with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self {
+            strategy_id,
+            parent_id: None,
+            strategy_name: None,
+            create_time: None,
+            admin_list: Vec::new(),
+            privilege: None,
+        }
+    }
+    /// Sets `parent_id`: Its parent (0: none).
+    pub fn parent_id(mut self, parent_id: u32) -> Self {
+        self.parent_id = Some(parent_id);
+        self
+    }
+    /// Sets `strategy_name`: Its name.
+    pub fn strategy_name(
+        mut self,
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.strategy_name = Some(strategy_name.into());
+        self
+    }
+    /// Sets `create_time`: When it was created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+    /// Sets `admin_list`: Admins' userids.
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.admin_list = admin_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `privilege`: What the governed members may do.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.privilege = Some(privilege.into());
+        self
+    }
+}
+impl rt::Validate for MomentStrategy {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Moment privileges of a strategy group.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentPrivilege {
+    /// May see all members' customer moments.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub view_moment_list: ::std::option::Option<bool>,
+    /// May publish customer moments (default true).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub send_moment: ::std::option::Option<bool>,
+    /// May set the moments cover and signature (default true).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub manage_moment_cover_and_sign: ::std::option::Option<bool>,
+}
+impl MomentPrivilege {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            view_moment_list: None,
+            send_moment: None,
+            manage_moment_cover_and_sign: None,
+        }
+    }
+    /// Sets `view_moment_list`: May see all members' customer moments.
+    pub fn view_moment_list(mut self, view_moment_list: bool) -> Self {
+        self.view_moment_list = Some(view_moment_list);
+        self
+    }
+    /// Sets `send_moment`: May publish customer moments (default true).
+    pub fn send_moment(mut self, send_moment: bool) -> Self {
+        self.send_moment = Some(send_moment);
+        self
+    }
+    /// Sets `manage_moment_cover_and_sign`: May set the moments cover and signature (default true).
+    pub fn manage_moment_cover_and_sign(
+        mut self,
+        manage_moment_cover_and_sign: bool,
+    ) -> Self {
+        self.manage_moment_cover_and_sign = Some(manage_moment_cover_and_sign);
+        self
+    }
+}
+impl rt::Validate for MomentPrivilege {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member or department governed by a strategy group.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyRange {
+    /// 1: a member, 2: a department.
+    ///
+    /// JSON key `type`.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub range_type: ::std::option::Option<u32>,
+    /// The member (type 1).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// The department (type 2).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub partyid: ::std::option::Option<u32>,
+}
+impl StrategyRange {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            range_type: None,
+            userid: None,
+            partyid: None,
+        }
+    }
+    /// Sets `type`: 1: a member, 2: a department.
+    pub fn range_type(mut self, range_type: u32) -> Self {
+        self.range_type = Some(range_type);
+        self
+    }
+    /// Sets `userid`: The member (type 1).
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `partyid`: The department (type 2).
+    pub fn partyid(mut self, partyid: u32) -> Self {
+        self.partyid = Some(partyid);
+        self
+    }
+}
+impl rt::Validate for StrategyRange {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// An attachment of a mass send or group welcome template, tagged by `msgtype`.
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
