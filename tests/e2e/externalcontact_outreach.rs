@@ -572,3 +572,33 @@ async fn moment_strategies_are_kept_listed_changed_and_deleted() -> Res {
     sandbox.stop().await;
     Ok(())
 }
+
+/// An app listed under 可调用应用 calls with its own token, and sees only its visible scope: the
+/// takeover member must be in it (page 92125: "接替成员必须在此第三方应用或自建应用的可见范围内").
+#[tokio::test]
+async fn an_app_hands_customers_only_to_members_in_its_scope() -> Res {
+    let (sandbox, _) = world(vec![customer("wmA", &["lina"], &[])]).await?;
+    let creds = sandbox.credentials();
+    let weekly = wecom_sandbox::corp::DEMO_WEEKLY_AGENTID;
+    let app = creds
+        .apps
+        .iter()
+        .find(|a| a.agentid == weekly)
+        .ok_or("the weekly app")?;
+    let client = Client::builder(creds.corpid.clone())
+        .base_url(sandbox.base_url())
+        .app(app.agentid, app.secret.clone())
+        .build()?;
+    let ec = client.externalcontact();
+    // zhouqiang (市场部) is outside the weekly app's scope: 60011.
+    let e = ec
+        .transfer_customer("lina", "zhouqiang", ["wmA"])
+        .await
+        .err();
+    assert_eq!(e.and_then(|e| e.errcode()), Some(60011));
+    // wangfang (tag 经理) is inside it.
+    let r = ec.transfer_customer("lina", "wangfang", ["wmA"]).await?;
+    assert_eq!(r.customer.first().map(|c| c.errcode), Some(0));
+    sandbox.stop().await;
+    Ok(())
+}
