@@ -1015,7 +1015,7 @@ impl<'a> ::std::future::IntoFuture for GetGroupmsgSendResultCall<'a> {
 }
 /// Request of [`Externalcontact::cancel_groupmsg_send`]: Stops a mass send that members have not yet sent: members can no longer send it.
 ///
-/// `POST /cgi-bin/externalcontact/cancel_groupmsg_send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97610)
+/// `POST /cgi-bin/externalcontact/cancel_groupmsg_send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97611)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct CancelGroupmsgSendRequest {
@@ -1070,7 +1070,7 @@ impl ::wecom_core_auth::Endpoint for CancelGroupmsgSendRequest {
         ),
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
-        doc_url: "https://developer.work.weixin.qq.com/document/path/97610",
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97611",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         rt::validate_request(self, "cancel_groupmsg_send")
@@ -1145,7 +1145,7 @@ impl<'a> ::std::future::IntoFuture for CancelGroupmsgSendCall<'a> {
 }
 /// Request of [`Externalcontact::remind_groupmsg_send`]: Notifies the members of a mass send again (at most three times per task in 24 hours: 41094).
 ///
-/// `POST /cgi-bin/externalcontact/remind_groupmsg_send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97611)
+/// `POST /cgi-bin/externalcontact/remind_groupmsg_send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97610)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct RemindGroupmsgSendRequest {
@@ -1200,7 +1200,7 @@ impl ::wecom_core_auth::Endpoint for RemindGroupmsgSendRequest {
         ),
         retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
-        doc_url: "https://developer.work.weixin.qq.com/document/path/97611",
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97610",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         rt::validate_request(self, "remind_groupmsg_send")

@@ -128,7 +128,7 @@ impl<'a> Externalcontact<'a> {
     }
     /// Stops a mass send that members have not yet sent: members can no longer send it.
     ///
-    /// `POST /cgi-bin/externalcontact/cancel_groupmsg_send` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97610)
+    /// `POST /cgi-bin/externalcontact/cancel_groupmsg_send` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97611)
     ///
     /// Returns a [`CancelGroupmsgSendCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -152,7 +152,7 @@ impl<'a> Externalcontact<'a> {
     }
     /// Notifies the members of a mass send again (at most three times per task in 24 hours: 41094).
     ///
-    /// `POST /cgi-bin/externalcontact/remind_groupmsg_send` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97611)
+    /// `POST /cgi-bin/externalcontact/remind_groupmsg_send` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97610)
     ///
     /// Returns a [`RemindGroupmsgSendCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
