@@ -3,6 +3,7 @@
 mod callback;
 mod contacts;
 mod externalcontact;
+mod externalcontact_outreach;
 mod kf;
 mod messages;
 mod oa_approval;

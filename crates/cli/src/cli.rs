@@ -121,6 +121,9 @@ pub enum Command {
     /// Calendars, schedules and meeting-room bookings (日程, 会议室).
     #[command(subcommand)]
     Schedule(crate::cmd::schedule::ScheduleCmd),
+    /// Hand customers over to another member (在职/离职继承) and follow the transfers.
+    #[command(subcommand)]
+    Transfer(TransferCmd),
     /// Send an app message.
     Send(SendArgs),
     /// Upload and download media.
@@ -454,6 +457,44 @@ pub enum AgentCmd {
     },
     /// The apps this secret can see.
     List,
+}
+
+/// `wecom transfer ...`
+#[derive(Debug, Subcommand)]
+pub enum TransferCmd {
+    /// Start handing customers over (each moves after 24 hours unless they refuse; a customer of a
+    /// member in office at most twice in 90 days).
+    Start {
+        /// The member who follows the customers now (with --resigned: who left).
+        #[arg(long)]
+        from: String,
+        /// The member who takes them over.
+        #[arg(long)]
+        to: String,
+        /// The customers' external_userids, at most 100.
+        #[arg(required = true)]
+        customers: Vec<String>,
+        /// The member left the corp (离职继承).
+        #[arg(long)]
+        resigned: bool,
+        /// Message to the customers after the transfer, at most 200 characters (not with --resigned).
+        #[arg(long, conflicts_with = "resigned")]
+        message: Option<String>,
+    },
+    /// The state of the transfers from one member to another.
+    Status {
+        /// The member who followed the customers.
+        #[arg(long)]
+        from: String,
+        /// The member who takes them over.
+        #[arg(long)]
+        to: String,
+        /// The member left the corp (离职继承).
+        #[arg(long)]
+        resigned: bool,
+    },
+    /// Customers of members who left, waiting for a new follower.
+    Unassigned,
 }
 
 /// `wecom scope`

@@ -17,8 +17,11 @@
 //! ```
 
 pub mod generated;
+pub mod moments;
+pub mod outreach;
 pub mod rules;
 pub mod stream;
+pub mod transfer;
 pub mod welcome;
 
 pub use generated::externalcontact::*;

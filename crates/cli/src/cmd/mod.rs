@@ -19,6 +19,7 @@ pub mod schedule;
 mod scope;
 mod send;
 mod token;
+mod transfer;
 
 use wecom::{Client, Secret};
 
@@ -170,6 +171,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Media(cmd) => media::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
         Command::Schedule(cmd) => schedule::run(&ctx, cmd).await,
+        Command::Transfer(cmd) => transfer::run(&ctx, cmd).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(&ctx, args).await,

@@ -12,3 +12,4 @@ mod oa;
 mod offline;
 mod sandbox;
 mod schedule;
+mod transfer;

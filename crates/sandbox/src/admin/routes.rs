@@ -374,4 +374,17 @@ pub(crate) fn routes() -> Router<App> {
         .merge(crate::areas::kf::admin::routes())
         .merge(crate::areas::oa::approval_routes())
         .merge(crate::areas::externalcontact::admin::routes())
+        // Customer contact part 2: crates/sandbox/src/areas/externalcontact/outreach/admin.rs.
+        .route(
+            "/sandbox/externalcontact/groupmsg/{msgid}/confirm",
+            post(crate::areas::externalcontact::outreach::admin::groupmsg_confirm),
+        )
+        .route(
+            "/sandbox/externalcontact/moments/{moment_id}/publish",
+            post(crate::areas::externalcontact::outreach::admin::moment_publish),
+        )
+        .route(
+            "/sandbox/externalcontact/transfer/refuse",
+            post(crate::areas::externalcontact::outreach::admin::transfer_refuse),
+        )
 }

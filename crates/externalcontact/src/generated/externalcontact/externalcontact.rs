@@ -5548,3 +5548,7191 @@ impl<'a> ::std::future::IntoFuture for GroupchatStatisticGroupByDayCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::add_msg_template`]: Creates a mass-send task (企业群发) to customers (`single`) or customer groups (`group`).
+///
+/// `POST /cgi-bin/externalcontact/add_msg_template` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92135)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddMsgTemplateRequest {
+    /// `single` (default): to customers; `group`: to customer groups.
+    ///
+    /// Limits: one of `"single"`, `"group"`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_type: ::std::option::Option<::std::string::String>,
+    /// Customers, at most 10,000; only for `single`; not empty together with `sender`.
+    ///
+    /// Limits: at most 10000 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub external_userid: ::std::vec::Vec<::std::string::String>,
+    /// Customer groups, at most 2,000; only for `group`.
+    ///
+    /// Limits: at most 2000 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub chat_id_list: ::std::vec::Vec<::std::string::String>,
+    /// Customers by corp tag: tags of one group are OR-ed, groups are AND-ed.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub tag_filter: ::std::option::Option<MassTagFilter>,
+    /// The member who sends it; required for `group`.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sender: ::std::option::Option<::std::string::String>,
+    /// Whether the member may re-select the customers (customer mass sends only).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_select: ::std::option::Option<bool>,
+    /// The text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<MassText>,
+    /// Attachments, at most 9.
+    ///
+    /// Limits: at most 9 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<MassAttachment>,
+}
+impl AddMsgTemplateRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            chat_type: None,
+            external_userid: Vec::new(),
+            chat_id_list: Vec::new(),
+            tag_filter: None,
+            sender: None,
+            allow_select: None,
+            text: None,
+            attachments: Vec::new(),
+        }
+    }
+    /// Sets `chat_type`: `single` (default): to customers; `group`: to customer groups.
+    pub fn chat_type(
+        mut self,
+        chat_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.chat_type = Some(chat_type.into());
+        self
+    }
+    /// Sets `external_userid`: Customers, at most 10,000; only for `single`; not empty together with `sender`.
+    pub fn external_userid(
+        mut self,
+        external_userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.external_userid = external_userid.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `chat_id_list`: Customer groups, at most 2,000; only for `group`.
+    pub fn chat_id_list(
+        mut self,
+        chat_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.chat_id_list = chat_id_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `tag_filter`: Customers by corp tag: tags of one group are OR-ed, groups are AND-ed.
+    pub fn tag_filter(
+        mut self,
+        tag_filter: impl ::std::convert::Into<MassTagFilter>,
+    ) -> Self {
+        self.tag_filter = Some(tag_filter.into());
+        self
+    }
+    /// Sets `sender`: The member who sends it; required for `group`.
+    pub fn sender(
+        mut self,
+        sender: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.sender = Some(sender.into());
+        self
+    }
+    /// Sets `allow_select`: Whether the member may re-select the customers (customer mass sends only).
+    pub fn allow_select(mut self, allow_select: bool) -> Self {
+        self.allow_select = Some(allow_select);
+        self
+    }
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<MassText>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `attachments`: Attachments, at most 9.
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MassAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::default::Default for AddMsgTemplateRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AddMsgTemplateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let chat_type = __body.optional("chat_type")?;
+        let external_userid = __body.list("external_userid", false)?;
+        let chat_id_list = __body.list("chat_id_list", false)?;
+        let tag_filter = __body.optional("tag_filter")?;
+        let sender = __body.optional("sender")?;
+        let allow_select = __body.optional("allow_select")?;
+        let text = __body.optional("text")?;
+        let attachments = __body.list("attachments", false)?;
+        Ok(Self {
+            chat_type,
+            external_userid,
+            chat_id_list,
+            tag_filter,
+            sender,
+            allow_select,
+            text,
+            attachments,
+        })
+    }
+}
+impl rt::Validate for AddMsgTemplateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.chat_type {
+            rt::one_of_str("chat_type", value.as_str(), &["single", "group"], None)?;
+        }
+        rt::items("external_userid", self.external_userid.len(), [0, 10000], None)?;
+        rt::items("chat_id_list", self.chat_id_list.len(), [0, 2000], None)?;
+        if let Some(value) = &self.tag_filter {
+            rt::nested("tag_filter", value)?;
+        }
+        if let Some(value) = &self.sender {
+            rt::bytes("sender", value.as_str(), [1, 64], Some(40003))?;
+        }
+        if let Some(value) = &self.text {
+            rt::nested("text", value)?;
+        }
+        rt::items("attachments", self.attachments.len(), [0, 9], None)?;
+        rt::nested("attachments", &self.attachments)?;
+        crate::outreach::check_add_msg_template(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AddMsgTemplateRequest {
+    type Response = AddMsgTemplateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "add_msg_template",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/add_msg_template",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92135",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "add_msg_template")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::add_msg_template`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddMsgTemplateResponse {
+    /// Customers the task could not include.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub fail_list: ::std::vec::Vec<::std::string::String>,
+    /// The task's id.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub msgid: ::std::option::Option<::std::string::String>,
+}
+impl AddMsgTemplateResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            fail_list: Vec::new(),
+            msgid: None,
+        }
+    }
+    /// Sets `fail_list`: Customers the task could not include.
+    pub fn fail_list(
+        mut self,
+        fail_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.fail_list = fail_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `msgid`: The task's id.
+    pub fn msgid(
+        mut self,
+        msgid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.msgid = Some(msgid.into());
+        self
+    }
+}
+/// A `add_msg_template` call, made by [`Externalcontact::add_msg_template`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AddMsgTemplateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AddMsgTemplateRequest,
+}
+impl ::std::fmt::Debug for AddMsgTemplateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AddMsgTemplateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AddMsgTemplateCall<'a> {
+    /// Sets `chat_type`: `single` (default): to customers; `group`: to customer groups.
+    pub fn chat_type(
+        mut self,
+        chat_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.chat_type(chat_type);
+        self
+    }
+    /// Sets `external_userid`: Customers, at most 10,000; only for `single`; not empty together with `sender`.
+    pub fn external_userid(
+        mut self,
+        external_userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.external_userid(external_userid);
+        self
+    }
+    /// Sets `chat_id_list`: Customer groups, at most 2,000; only for `group`.
+    pub fn chat_id_list(
+        mut self,
+        chat_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.chat_id_list(chat_id_list);
+        self
+    }
+    /// Sets `tag_filter`: Customers by corp tag: tags of one group are OR-ed, groups are AND-ed.
+    pub fn tag_filter(
+        mut self,
+        tag_filter: impl ::std::convert::Into<MassTagFilter>,
+    ) -> Self {
+        self.request = self.request.tag_filter(tag_filter);
+        self
+    }
+    /// Sets `sender`: The member who sends it; required for `group`.
+    pub fn sender(
+        mut self,
+        sender: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.sender(sender);
+        self
+    }
+    /// Sets `allow_select`: Whether the member may re-select the customers (customer mass sends only).
+    pub fn allow_select(mut self, allow_select: bool) -> Self {
+        self.request = self.request.allow_select(allow_select);
+        self
+    }
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<MassText>) -> Self {
+        self.request = self.request.text(text);
+        self
+    }
+    /// Sets `attachments`: Attachments, at most 9.
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MassAttachment>,
+        >,
+    ) -> Self {
+        self.request = self.request.attachments(attachments);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AddMsgTemplateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AddMsgTemplateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AddMsgTemplateResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AddMsgTemplateCall<'a> {
+    type Output = ::std::result::Result<
+        AddMsgTemplateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_groupmsg_list_v2`]: Lists the mass sends created between `start_time` and `end_time`, page by page (`cursor`); `wecom_externalcontact::outreach::group_msgs` streams every page.
+///
+/// `POST /cgi-bin/externalcontact/get_groupmsg_list_v2` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93338)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetGroupmsgListV2Request {
+    /// `single`: to customers; `group`: to customer groups.
+    ///
+    /// Limits: one of `"single"`, `"group"`.
+    pub chat_type: ::std::string::String,
+    /// Start of the creation window (Unix seconds).
+    pub start_time: i64,
+    /// End of the creation window (Unix seconds).
+    pub end_time: i64,
+    /// Only tasks created by this member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub creator: ::std::option::Option<::std::string::String>,
+    /// 0: created by the corp, 1: by members, 2 (default): both.
+    ///
+    /// Limits: one of `0`, `1`, `2`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub filter_type: ::std::option::Option<u32>,
+    /// Page size, at most 100 (default 50).
+    ///
+    /// Limits: from 1 to 100.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`; empty for the first page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl GetGroupmsgListV2Request {
+    /// A request with its required fields (`chat_type`, `start_time`, `end_time`); set optional ones with the methods below.
+    pub fn new(
+        chat_type: impl ::std::convert::Into<::std::string::String>,
+        start_time: i64,
+        end_time: i64,
+    ) -> Self {
+        Self {
+            chat_type: chat_type.into(),
+            start_time,
+            end_time,
+            creator: None,
+            filter_type: None,
+            limit: None,
+            cursor: None,
+        }
+    }
+    /// Sets `creator`: Only tasks created by this member.
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.creator = Some(creator.into());
+        self
+    }
+    /// Sets `filter_type`: 0: created by the corp, 1: by members, 2 (default): both.
+    pub fn filter_type(mut self, filter_type: u32) -> Self {
+        self.filter_type = Some(filter_type);
+        self
+    }
+    /// Sets `limit`: Page size, at most 100 (default 50).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetGroupmsgListV2Request {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let chat_type = __body.required("chat_type")?;
+        let start_time = __body.required("start_time")?;
+        let end_time = __body.required("end_time")?;
+        let creator = __body.optional("creator")?;
+        let filter_type = __body.optional("filter_type")?;
+        let limit = __body.optional("limit")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self {
+            chat_type,
+            start_time,
+            end_time,
+            creator,
+            filter_type,
+            limit,
+            cursor,
+        })
+    }
+}
+impl rt::Validate for GetGroupmsgListV2Request {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::one_of_str(
+            "chat_type",
+            self.chat_type.as_str(),
+            &["single", "group"],
+            None,
+        )?;
+        if let Some(value) = &self.filter_type {
+            rt::one_of_int("filter_type", *value, &[0, 1, 2], None)?;
+        }
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 100.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetGroupmsgListV2Request {
+    type Response = GetGroupmsgListV2Response;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_groupmsg_list_v2",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_groupmsg_list_v2",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93338",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_groupmsg_list_v2")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_groupmsg_list_v2`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetGroupmsgListV2Response {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The mass sends.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub group_msg_list: ::std::vec::Vec<GroupMsg>,
+}
+impl GetGroupmsgListV2Response {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            group_msg_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `group_msg_list`: The mass sends.
+    pub fn group_msg_list(
+        mut self,
+        group_msg_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupMsg>,
+        >,
+    ) -> Self {
+        self.group_msg_list = group_msg_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_groupmsg_list_v2` call, made by [`Externalcontact::get_groupmsg_list_v2`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetGroupmsgListV2Call<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetGroupmsgListV2Request,
+}
+impl ::std::fmt::Debug for GetGroupmsgListV2Call<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetGroupmsgListV2Call")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetGroupmsgListV2Call<'a> {
+    /// Sets `creator`: Only tasks created by this member.
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.creator(creator);
+        self
+    }
+    /// Sets `filter_type`: 0: created by the corp, 1: by members, 2 (default): both.
+    pub fn filter_type(mut self, filter_type: u32) -> Self {
+        self.request = self.request.filter_type(filter_type);
+        self
+    }
+    /// Sets `limit`: Page size, at most 100 (default 50).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetGroupmsgListV2Request {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetGroupmsgListV2Request {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetGroupmsgListV2Response, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetGroupmsgListV2Call<'a> {
+    type Output = ::std::result::Result<
+        GetGroupmsgListV2Response,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_groupmsg_task`]: Lists the members a mass send was given to and whether each has sent it.
+///
+/// `POST /cgi-bin/externalcontact/get_groupmsg_task` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93338)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetGroupmsgTaskRequest {
+    /// The mass send.
+    ///
+    /// Limits: 1 to 128 bytes (errcode 41046).
+    pub msgid: ::std::string::String,
+    /// Page size, at most 1000 (default 500).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl GetGroupmsgTaskRequest {
+    /// A request with its required fields (`msgid`); set optional ones with the methods below.
+    pub fn new(msgid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            msgid: msgid.into(),
+            limit: None,
+            cursor: None,
+        }
+    }
+    /// Sets `limit`: Page size, at most 1000 (default 500).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+impl ::std::convert::From<&str> for GetGroupmsgTaskRequest {
+    /// A request for this `msgid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GetGroupmsgTaskRequest {
+    /// A request for this `msgid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetGroupmsgTaskRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let msgid = __body.required("msgid")?;
+        let limit = __body.optional("limit")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self { msgid, limit, cursor })
+    }
+}
+impl rt::Validate for GetGroupmsgTaskRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("msgid", self.msgid.as_str(), [1, 128], Some(41046))?;
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetGroupmsgTaskRequest {
+    type Response = GetGroupmsgTaskResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_groupmsg_task",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_groupmsg_task",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93338",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_groupmsg_task")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_groupmsg_task`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetGroupmsgTaskResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// One entry per member.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub task_list: ::std::vec::Vec<GroupMsgTask>,
+}
+impl GetGroupmsgTaskResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            task_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `task_list`: One entry per member.
+    pub fn task_list(
+        mut self,
+        task_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupMsgTask>,
+        >,
+    ) -> Self {
+        self.task_list = task_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_groupmsg_task` call, made by [`Externalcontact::get_groupmsg_task`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetGroupmsgTaskCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetGroupmsgTaskRequest,
+}
+impl ::std::fmt::Debug for GetGroupmsgTaskCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetGroupmsgTaskCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetGroupmsgTaskCall<'a> {
+    /// Sets `limit`: Page size, at most 1000 (default 500).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetGroupmsgTaskRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetGroupmsgTaskRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetGroupmsgTaskResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetGroupmsgTaskCall<'a> {
+    type Output = ::std::result::Result<
+        GetGroupmsgTaskResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_groupmsg_send_result`]: Lists, for one member of a mass send, each customer or group and whether it was reached.
+///
+/// `POST /cgi-bin/externalcontact/get_groupmsg_send_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93338)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetGroupmsgSendResultRequest {
+    /// The mass send.
+    ///
+    /// Limits: 1 to 128 bytes (errcode 41046).
+    pub msgid: ::std::string::String,
+    /// The sending member.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub userid: ::std::string::String,
+    /// Page size, at most 1000 (default 500).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl GetGroupmsgSendResultRequest {
+    /// A request with its required fields (`msgid`, `userid`); set optional ones with the methods below.
+    pub fn new(
+        msgid: impl ::std::convert::Into<::std::string::String>,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            msgid: msgid.into(),
+            userid: userid.into(),
+            limit: None,
+            cursor: None,
+        }
+    }
+    /// Sets `limit`: Page size, at most 1000 (default 500).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetGroupmsgSendResultRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let msgid = __body.required("msgid")?;
+        let userid = __body.required("userid")?;
+        let limit = __body.optional("limit")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self {
+            msgid,
+            userid,
+            limit,
+            cursor,
+        })
+    }
+}
+impl rt::Validate for GetGroupmsgSendResultRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("msgid", self.msgid.as_str(), [1, 128], Some(41046))?;
+        rt::bytes("userid", self.userid.as_str(), [1, 64], Some(40003))?;
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetGroupmsgSendResultRequest {
+    type Response = GetGroupmsgSendResultResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_groupmsg_send_result",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_groupmsg_send_result",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93338",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_groupmsg_send_result")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_groupmsg_send_result`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetGroupmsgSendResultResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// One entry per customer or group.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub send_list: ::std::vec::Vec<GroupMsgSend>,
+}
+impl GetGroupmsgSendResultResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            send_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `send_list`: One entry per customer or group.
+    pub fn send_list(
+        mut self,
+        send_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupMsgSend>,
+        >,
+    ) -> Self {
+        self.send_list = send_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_groupmsg_send_result` call, made by [`Externalcontact::get_groupmsg_send_result`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetGroupmsgSendResultCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetGroupmsgSendResultRequest,
+}
+impl ::std::fmt::Debug for GetGroupmsgSendResultCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetGroupmsgSendResultCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetGroupmsgSendResultCall<'a> {
+    /// Sets `limit`: Page size, at most 1000 (default 500).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetGroupmsgSendResultRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetGroupmsgSendResultRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetGroupmsgSendResultResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetGroupmsgSendResultCall<'a> {
+    type Output = ::std::result::Result<
+        GetGroupmsgSendResultResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::cancel_groupmsg_send`]: Stops a mass send that members have not yet sent: members can no longer send it.
+///
+/// `POST /cgi-bin/externalcontact/cancel_groupmsg_send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97611)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CancelGroupmsgSendRequest {
+    /// The mass send.
+    ///
+    /// Limits: 1 to 128 bytes (errcode 41046).
+    pub msgid: ::std::string::String,
+}
+impl CancelGroupmsgSendRequest {
+    /// A request with its required fields (`msgid`); set optional ones with the methods below.
+    pub fn new(msgid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { msgid: msgid.into() }
+    }
+}
+impl ::std::convert::From<&str> for CancelGroupmsgSendRequest {
+    /// A request for this `msgid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for CancelGroupmsgSendRequest {
+    /// A request for this `msgid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CancelGroupmsgSendRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let msgid = __body.required("msgid")?;
+        Ok(Self { msgid })
+    }
+}
+impl rt::Validate for CancelGroupmsgSendRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("msgid", self.msgid.as_str(), [1, 128], Some(41046))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CancelGroupmsgSendRequest {
+    type Response = CancelGroupmsgSendResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "cancel_groupmsg_send",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/cancel_groupmsg_send",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97611",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "cancel_groupmsg_send")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::cancel_groupmsg_send`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CancelGroupmsgSendResponse {}
+impl CancelGroupmsgSendResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `cancel_groupmsg_send` call, made by [`Externalcontact::cancel_groupmsg_send`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CancelGroupmsgSendCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CancelGroupmsgSendRequest,
+}
+impl ::std::fmt::Debug for CancelGroupmsgSendCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CancelGroupmsgSendCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CancelGroupmsgSendCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &CancelGroupmsgSendRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CancelGroupmsgSendRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CancelGroupmsgSendResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CancelGroupmsgSendCall<'a> {
+    type Output = ::std::result::Result<
+        CancelGroupmsgSendResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::remind_groupmsg_send`]: Notifies the members of a mass send again (at most three times per task in 24 hours: 41094).
+///
+/// `POST /cgi-bin/externalcontact/remind_groupmsg_send` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97610)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct RemindGroupmsgSendRequest {
+    /// The mass send.
+    ///
+    /// Limits: 1 to 128 bytes (errcode 41046).
+    pub msgid: ::std::string::String,
+}
+impl RemindGroupmsgSendRequest {
+    /// A request with its required fields (`msgid`); set optional ones with the methods below.
+    pub fn new(msgid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { msgid: msgid.into() }
+    }
+}
+impl ::std::convert::From<&str> for RemindGroupmsgSendRequest {
+    /// A request for this `msgid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for RemindGroupmsgSendRequest {
+    /// A request for this `msgid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for RemindGroupmsgSendRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let msgid = __body.required("msgid")?;
+        Ok(Self { msgid })
+    }
+}
+impl rt::Validate for RemindGroupmsgSendRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("msgid", self.msgid.as_str(), [1, 128], Some(41046))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for RemindGroupmsgSendRequest {
+    type Response = RemindGroupmsgSendResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "remind_groupmsg_send",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/remind_groupmsg_send",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97610",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "remind_groupmsg_send")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::remind_groupmsg_send`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct RemindGroupmsgSendResponse {}
+impl RemindGroupmsgSendResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `remind_groupmsg_send` call, made by [`Externalcontact::remind_groupmsg_send`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct RemindGroupmsgSendCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: RemindGroupmsgSendRequest,
+}
+impl ::std::fmt::Debug for RemindGroupmsgSendCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("RemindGroupmsgSendCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> RemindGroupmsgSendCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &RemindGroupmsgSendRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> RemindGroupmsgSendRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<RemindGroupmsgSendResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for RemindGroupmsgSendCall<'a> {
+    type Output = ::std::result::Result<
+        RemindGroupmsgSendResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::group_welcome_template_add`]: Adds a group welcome template (入群欢迎语素材; a corp keeps at most 100).
+///
+/// `POST /cgi-bin/externalcontact/group_welcome_template/add` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92366)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupWelcomeTemplateAddRequest {
+    /// The text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<GroupWelcomeText>,
+    /// An image.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub image: ::std::option::Option<MassImage>,
+    /// A link card.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link: ::std::option::Option<MassLink>,
+    /// A mini-program card.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub miniprogram: ::std::option::Option<MassMiniprogram>,
+    /// A file.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub file: ::std::option::Option<MassMedia>,
+    /// A video.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub video: ::std::option::Option<MassMedia>,
+    /// Only for old third-party multi-app suites.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub agentid: ::std::option::Option<u32>,
+    /// 1 (default): notify members to apply it to their customer groups; 0: do not.
+    ///
+    /// Limits: one of `0`, `1`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub notify: ::std::option::Option<u32>,
+}
+impl GroupWelcomeTemplateAddRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            text: None,
+            image: None,
+            link: None,
+            miniprogram: None,
+            file: None,
+            video: None,
+            agentid: None,
+            notify: None,
+        }
+    }
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<GroupWelcomeText>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `image`: An image.
+    pub fn image(mut self, image: impl ::std::convert::Into<MassImage>) -> Self {
+        self.image = Some(image.into());
+        self
+    }
+    /// Sets `link`: A link card.
+    pub fn link(mut self, link: impl ::std::convert::Into<MassLink>) -> Self {
+        self.link = Some(link.into());
+        self
+    }
+    /// Sets `miniprogram`: A mini-program card.
+    pub fn miniprogram(
+        mut self,
+        miniprogram: impl ::std::convert::Into<MassMiniprogram>,
+    ) -> Self {
+        self.miniprogram = Some(miniprogram.into());
+        self
+    }
+    /// Sets `file`: A file.
+    pub fn file(mut self, file: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+    /// Sets `video`: A video.
+    pub fn video(mut self, video: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.video = Some(video.into());
+        self
+    }
+    /// Sets `agentid`: Only for old third-party multi-app suites.
+    pub fn agentid(mut self, agentid: u32) -> Self {
+        self.agentid = Some(agentid);
+        self
+    }
+    /// Sets `notify`: 1 (default): notify members to apply it to their customer groups; 0: do not.
+    pub fn notify(mut self, notify: u32) -> Self {
+        self.notify = Some(notify);
+        self
+    }
+}
+impl ::std::default::Default for GroupWelcomeTemplateAddRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GroupWelcomeTemplateAddRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let text = __body.optional("text")?;
+        let image = __body.optional("image")?;
+        let link = __body.optional("link")?;
+        let miniprogram = __body.optional("miniprogram")?;
+        let file = __body.optional("file")?;
+        let video = __body.optional("video")?;
+        let agentid = __body.optional("agentid")?;
+        let notify = __body.optional("notify")?;
+        Ok(Self {
+            text,
+            image,
+            link,
+            miniprogram,
+            file,
+            video,
+            agentid,
+            notify,
+        })
+    }
+}
+impl rt::Validate for GroupWelcomeTemplateAddRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.text {
+            rt::nested("text", value)?;
+        }
+        if let Some(value) = &self.image {
+            rt::nested("image", value)?;
+        }
+        if let Some(value) = &self.link {
+            rt::nested("link", value)?;
+        }
+        if let Some(value) = &self.miniprogram {
+            rt::nested("miniprogram", value)?;
+        }
+        if let Some(value) = &self.notify {
+            rt::one_of_int("notify", *value, &[0, 1], None)?;
+        }
+        rt::at_least_one_of(
+            &[
+                ("text", self.text.is_some()),
+                ("image", self.image.is_some()),
+                ("link", self.link.is_some()),
+                ("miniprogram", self.miniprogram.is_some()),
+                ("file", self.file.is_some()),
+                ("video", self.video.is_some()),
+            ],
+            None,
+            Some(
+                "give a text or an attachment (text、image、link、miniprogram、file、video不能全部为空)",
+            ),
+        )?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GroupWelcomeTemplateAddRequest {
+    type Response = GroupWelcomeTemplateAddResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "group_welcome_template_add",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/group_welcome_template/add",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92366",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "group_welcome_template_add")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::group_welcome_template_add`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupWelcomeTemplateAddResponse {
+    /// The new template's id.
+    pub template_id: ::std::string::String,
+}
+impl GroupWelcomeTemplateAddResponse {
+    /// An answer with its required fields (`template_id`); set optional ones with the methods below.
+    pub fn new(template_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            template_id: template_id.into(),
+        }
+    }
+}
+/// A `group_welcome_template_add` call, made by [`Externalcontact::group_welcome_template_add`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GroupWelcomeTemplateAddCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GroupWelcomeTemplateAddRequest,
+}
+impl ::std::fmt::Debug for GroupWelcomeTemplateAddCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GroupWelcomeTemplateAddCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GroupWelcomeTemplateAddCall<'a> {
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<GroupWelcomeText>) -> Self {
+        self.request = self.request.text(text);
+        self
+    }
+    /// Sets `image`: An image.
+    pub fn image(mut self, image: impl ::std::convert::Into<MassImage>) -> Self {
+        self.request = self.request.image(image);
+        self
+    }
+    /// Sets `link`: A link card.
+    pub fn link(mut self, link: impl ::std::convert::Into<MassLink>) -> Self {
+        self.request = self.request.link(link);
+        self
+    }
+    /// Sets `miniprogram`: A mini-program card.
+    pub fn miniprogram(
+        mut self,
+        miniprogram: impl ::std::convert::Into<MassMiniprogram>,
+    ) -> Self {
+        self.request = self.request.miniprogram(miniprogram);
+        self
+    }
+    /// Sets `file`: A file.
+    pub fn file(mut self, file: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.request = self.request.file(file);
+        self
+    }
+    /// Sets `video`: A video.
+    pub fn video(mut self, video: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.request = self.request.video(video);
+        self
+    }
+    /// Sets `agentid`: Only for old third-party multi-app suites.
+    pub fn agentid(mut self, agentid: u32) -> Self {
+        self.request = self.request.agentid(agentid);
+        self
+    }
+    /// Sets `notify`: 1 (default): notify members to apply it to their customer groups; 0: do not.
+    pub fn notify(mut self, notify: u32) -> Self {
+        self.request = self.request.notify(notify);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GroupWelcomeTemplateAddRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GroupWelcomeTemplateAddRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        GroupWelcomeTemplateAddResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GroupWelcomeTemplateAddCall<'a> {
+    type Output = ::std::result::Result<
+        GroupWelcomeTemplateAddResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::group_welcome_template_edit`]: Changes a group welcome template the caller created.
+///
+/// `POST /cgi-bin/externalcontact/group_welcome_template/edit` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92366)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupWelcomeTemplateEditRequest {
+    /// The template.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub template_id: ::std::string::String,
+    /// The text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<GroupWelcomeText>,
+    /// An image.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub image: ::std::option::Option<MassImage>,
+    /// A link card.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link: ::std::option::Option<MassLink>,
+    /// A mini-program card.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub miniprogram: ::std::option::Option<MassMiniprogram>,
+    /// A file.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub file: ::std::option::Option<MassMedia>,
+    /// A video.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub video: ::std::option::Option<MassMedia>,
+    /// Only for old third-party multi-app suites.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub agentid: ::std::option::Option<u32>,
+}
+impl GroupWelcomeTemplateEditRequest {
+    /// A request with its required fields (`template_id`); set optional ones with the methods below.
+    pub fn new(template_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            template_id: template_id.into(),
+            text: None,
+            image: None,
+            link: None,
+            miniprogram: None,
+            file: None,
+            video: None,
+            agentid: None,
+        }
+    }
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<GroupWelcomeText>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `image`: An image.
+    pub fn image(mut self, image: impl ::std::convert::Into<MassImage>) -> Self {
+        self.image = Some(image.into());
+        self
+    }
+    /// Sets `link`: A link card.
+    pub fn link(mut self, link: impl ::std::convert::Into<MassLink>) -> Self {
+        self.link = Some(link.into());
+        self
+    }
+    /// Sets `miniprogram`: A mini-program card.
+    pub fn miniprogram(
+        mut self,
+        miniprogram: impl ::std::convert::Into<MassMiniprogram>,
+    ) -> Self {
+        self.miniprogram = Some(miniprogram.into());
+        self
+    }
+    /// Sets `file`: A file.
+    pub fn file(mut self, file: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+    /// Sets `video`: A video.
+    pub fn video(mut self, video: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.video = Some(video.into());
+        self
+    }
+    /// Sets `agentid`: Only for old third-party multi-app suites.
+    pub fn agentid(mut self, agentid: u32) -> Self {
+        self.agentid = Some(agentid);
+        self
+    }
+}
+impl ::std::convert::From<&str> for GroupWelcomeTemplateEditRequest {
+    /// A request for this `template_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GroupWelcomeTemplateEditRequest {
+    /// A request for this `template_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GroupWelcomeTemplateEditRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let template_id = __body.required("template_id")?;
+        let text = __body.optional("text")?;
+        let image = __body.optional("image")?;
+        let link = __body.optional("link")?;
+        let miniprogram = __body.optional("miniprogram")?;
+        let file = __body.optional("file")?;
+        let video = __body.optional("video")?;
+        let agentid = __body.optional("agentid")?;
+        Ok(Self {
+            template_id,
+            text,
+            image,
+            link,
+            miniprogram,
+            file,
+            video,
+            agentid,
+        })
+    }
+}
+impl rt::Validate for GroupWelcomeTemplateEditRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("template_id", self.template_id.as_str(), [1, 128], None)?;
+        if let Some(value) = &self.text {
+            rt::nested("text", value)?;
+        }
+        if let Some(value) = &self.image {
+            rt::nested("image", value)?;
+        }
+        if let Some(value) = &self.link {
+            rt::nested("link", value)?;
+        }
+        if let Some(value) = &self.miniprogram {
+            rt::nested("miniprogram", value)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GroupWelcomeTemplateEditRequest {
+    type Response = GroupWelcomeTemplateEditResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "group_welcome_template_edit",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/group_welcome_template/edit",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92366",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "group_welcome_template_edit")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::group_welcome_template_edit`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupWelcomeTemplateEditResponse {}
+impl GroupWelcomeTemplateEditResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `group_welcome_template_edit` call, made by [`Externalcontact::group_welcome_template_edit`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GroupWelcomeTemplateEditCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GroupWelcomeTemplateEditRequest,
+}
+impl ::std::fmt::Debug for GroupWelcomeTemplateEditCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GroupWelcomeTemplateEditCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GroupWelcomeTemplateEditCall<'a> {
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<GroupWelcomeText>) -> Self {
+        self.request = self.request.text(text);
+        self
+    }
+    /// Sets `image`: An image.
+    pub fn image(mut self, image: impl ::std::convert::Into<MassImage>) -> Self {
+        self.request = self.request.image(image);
+        self
+    }
+    /// Sets `link`: A link card.
+    pub fn link(mut self, link: impl ::std::convert::Into<MassLink>) -> Self {
+        self.request = self.request.link(link);
+        self
+    }
+    /// Sets `miniprogram`: A mini-program card.
+    pub fn miniprogram(
+        mut self,
+        miniprogram: impl ::std::convert::Into<MassMiniprogram>,
+    ) -> Self {
+        self.request = self.request.miniprogram(miniprogram);
+        self
+    }
+    /// Sets `file`: A file.
+    pub fn file(mut self, file: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.request = self.request.file(file);
+        self
+    }
+    /// Sets `video`: A video.
+    pub fn video(mut self, video: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.request = self.request.video(video);
+        self
+    }
+    /// Sets `agentid`: Only for old third-party multi-app suites.
+    pub fn agentid(mut self, agentid: u32) -> Self {
+        self.request = self.request.agentid(agentid);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GroupWelcomeTemplateEditRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GroupWelcomeTemplateEditRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        GroupWelcomeTemplateEditResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GroupWelcomeTemplateEditCall<'a> {
+    type Output = ::std::result::Result<
+        GroupWelcomeTemplateEditResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::group_welcome_template_get`]: Reads a group welcome template.
+///
+/// `POST /cgi-bin/externalcontact/group_welcome_template/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92366)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupWelcomeTemplateGetRequest {
+    /// The template.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub template_id: ::std::string::String,
+}
+impl GroupWelcomeTemplateGetRequest {
+    /// A request with its required fields (`template_id`); set optional ones with the methods below.
+    pub fn new(template_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            template_id: template_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for GroupWelcomeTemplateGetRequest {
+    /// A request for this `template_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GroupWelcomeTemplateGetRequest {
+    /// A request for this `template_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GroupWelcomeTemplateGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let template_id = __body.required("template_id")?;
+        Ok(Self { template_id })
+    }
+}
+impl rt::Validate for GroupWelcomeTemplateGetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("template_id", self.template_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GroupWelcomeTemplateGetRequest {
+    type Response = GroupWelcomeTemplateGetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "group_welcome_template_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/group_welcome_template/get",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92366",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "group_welcome_template_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::group_welcome_template_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupWelcomeTemplateGetResponse {
+    /// The text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<GroupWelcomeText>,
+    /// An image.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub image: ::std::option::Option<MassImage>,
+    /// A link card.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link: ::std::option::Option<MassLink>,
+    /// A mini-program card.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub miniprogram: ::std::option::Option<MassMiniprogram>,
+    /// A file.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub file: ::std::option::Option<MassMedia>,
+    /// A video.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub video: ::std::option::Option<MassMedia>,
+}
+impl GroupWelcomeTemplateGetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            text: None,
+            image: None,
+            link: None,
+            miniprogram: None,
+            file: None,
+            video: None,
+        }
+    }
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<GroupWelcomeText>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `image`: An image.
+    pub fn image(mut self, image: impl ::std::convert::Into<MassImage>) -> Self {
+        self.image = Some(image.into());
+        self
+    }
+    /// Sets `link`: A link card.
+    pub fn link(mut self, link: impl ::std::convert::Into<MassLink>) -> Self {
+        self.link = Some(link.into());
+        self
+    }
+    /// Sets `miniprogram`: A mini-program card.
+    pub fn miniprogram(
+        mut self,
+        miniprogram: impl ::std::convert::Into<MassMiniprogram>,
+    ) -> Self {
+        self.miniprogram = Some(miniprogram.into());
+        self
+    }
+    /// Sets `file`: A file.
+    pub fn file(mut self, file: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+    /// Sets `video`: A video.
+    pub fn video(mut self, video: impl ::std::convert::Into<MassMedia>) -> Self {
+        self.video = Some(video.into());
+        self
+    }
+}
+/// A `group_welcome_template_get` call, made by [`Externalcontact::group_welcome_template_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GroupWelcomeTemplateGetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GroupWelcomeTemplateGetRequest,
+}
+impl ::std::fmt::Debug for GroupWelcomeTemplateGetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GroupWelcomeTemplateGetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GroupWelcomeTemplateGetCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GroupWelcomeTemplateGetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GroupWelcomeTemplateGetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        GroupWelcomeTemplateGetResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GroupWelcomeTemplateGetCall<'a> {
+    type Output = ::std::result::Result<
+        GroupWelcomeTemplateGetResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::group_welcome_template_del`]: Deletes a group welcome template the caller created.
+///
+/// `POST /cgi-bin/externalcontact/group_welcome_template/del` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92366)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupWelcomeTemplateDelRequest {
+    /// The template.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub template_id: ::std::string::String,
+    /// Only for old third-party multi-app suites.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub agentid: ::std::option::Option<u32>,
+}
+impl GroupWelcomeTemplateDelRequest {
+    /// A request with its required fields (`template_id`); set optional ones with the methods below.
+    pub fn new(template_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            template_id: template_id.into(),
+            agentid: None,
+        }
+    }
+    /// Sets `agentid`: Only for old third-party multi-app suites.
+    pub fn agentid(mut self, agentid: u32) -> Self {
+        self.agentid = Some(agentid);
+        self
+    }
+}
+impl ::std::convert::From<&str> for GroupWelcomeTemplateDelRequest {
+    /// A request for this `template_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GroupWelcomeTemplateDelRequest {
+    /// A request for this `template_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GroupWelcomeTemplateDelRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let template_id = __body.required("template_id")?;
+        let agentid = __body.optional("agentid")?;
+        Ok(Self { template_id, agentid })
+    }
+}
+impl rt::Validate for GroupWelcomeTemplateDelRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("template_id", self.template_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GroupWelcomeTemplateDelRequest {
+    type Response = GroupWelcomeTemplateDelResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "group_welcome_template_del",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/group_welcome_template/del",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92366",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "group_welcome_template_del")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::group_welcome_template_del`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupWelcomeTemplateDelResponse {}
+impl GroupWelcomeTemplateDelResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `group_welcome_template_del` call, made by [`Externalcontact::group_welcome_template_del`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GroupWelcomeTemplateDelCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GroupWelcomeTemplateDelRequest,
+}
+impl ::std::fmt::Debug for GroupWelcomeTemplateDelCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GroupWelcomeTemplateDelCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GroupWelcomeTemplateDelCall<'a> {
+    /// Sets `agentid`: Only for old third-party multi-app suites.
+    pub fn agentid(mut self, agentid: u32) -> Self {
+        self.request = self.request.agentid(agentid);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GroupWelcomeTemplateDelRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GroupWelcomeTemplateDelRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        GroupWelcomeTemplateDelResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GroupWelcomeTemplateDelCall<'a> {
+    type Output = ::std::result::Result<
+        GroupWelcomeTemplateDelResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::transfer_customer`]: Hands customers of a member over to another member (在职继承), at most 100 per call.
+///
+/// `POST /cgi-bin/externalcontact/transfer_customer` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92125)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct TransferCustomerRequest {
+    /// The member who follows the customers now.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub handover_userid: ::std::string::String,
+    /// The member who takes them over (in the app's visible scope).
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub takeover_userid: ::std::string::String,
+    /// The customers, at most 100.
+    ///
+    /// Limits: 1 to 100 items.
+    #[serde(default)]
+    pub external_userid: ::std::vec::Vec<::std::string::String>,
+    /// Message sent to the customer after the transfer, at most 200 characters (a default text when omitted).
+    ///
+    /// Limits: at most 200 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub transfer_success_msg: ::std::option::Option<::std::string::String>,
+}
+impl TransferCustomerRequest {
+    /// A request with its required fields (`handover_userid`, `takeover_userid`, `external_userid`); set optional ones with the methods below.
+    pub fn new(
+        handover_userid: impl ::std::convert::Into<::std::string::String>,
+        takeover_userid: impl ::std::convert::Into<::std::string::String>,
+        external_userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        Self {
+            handover_userid: handover_userid.into(),
+            takeover_userid: takeover_userid.into(),
+            external_userid: external_userid.into_iter().map(Into::into).collect(),
+            transfer_success_msg: None,
+        }
+    }
+    /// Sets `transfer_success_msg`: Message sent to the customer after the transfer, at most 200 characters (a default text when omitted).
+    pub fn transfer_success_msg(
+        mut self,
+        transfer_success_msg: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.transfer_success_msg = Some(transfer_success_msg.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for TransferCustomerRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let handover_userid = __body.required("handover_userid")?;
+        let takeover_userid = __body.required("takeover_userid")?;
+        let external_userid = __body.list("external_userid", true)?;
+        let transfer_success_msg = __body.optional("transfer_success_msg")?;
+        Ok(Self {
+            handover_userid,
+            takeover_userid,
+            external_userid,
+            transfer_success_msg,
+        })
+    }
+}
+impl rt::Validate for TransferCustomerRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes(
+            "handover_userid",
+            self.handover_userid.as_str(),
+            [1, 64],
+            Some(40003),
+        )?;
+        rt::bytes(
+            "takeover_userid",
+            self.takeover_userid.as_str(),
+            [1, 64],
+            Some(40003),
+        )?;
+        rt::items("external_userid", self.external_userid.len(), [1, 100], None)?;
+        if let Some(value) = &self.transfer_success_msg {
+            rt::chars("transfer_success_msg", value.as_str(), [0, 200], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for TransferCustomerRequest {
+    type Response = TransferCustomerResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "transfer_customer",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/transfer_customer",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92125",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "transfer_customer")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::transfer_customer`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct TransferCustomerResponse {
+    /// One result per customer.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub customer: ::std::vec::Vec<TransferOutcome>,
+}
+impl TransferCustomerResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { customer: Vec::new() }
+    }
+    /// Sets `customer`: One result per customer.
+    pub fn customer(
+        mut self,
+        customer: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<TransferOutcome>,
+        >,
+    ) -> Self {
+        self.customer = customer.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `transfer_customer` call, made by [`Externalcontact::transfer_customer`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct TransferCustomerCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: TransferCustomerRequest,
+}
+impl ::std::fmt::Debug for TransferCustomerCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("TransferCustomerCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> TransferCustomerCall<'a> {
+    /// Sets `transfer_success_msg`: Message sent to the customer after the transfer, at most 200 characters (a default text when omitted).
+    pub fn transfer_success_msg(
+        mut self,
+        transfer_success_msg: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.transfer_success_msg(transfer_success_msg);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &TransferCustomerRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> TransferCustomerRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<TransferCustomerResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for TransferCustomerCall<'a> {
+    type Output = ::std::result::Result<
+        TransferCustomerResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::transfer_result`]: Reads the state of the transfers from one member to another (在职继承), at most 1000 per page.
+///
+/// `POST /cgi-bin/externalcontact/transfer_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94088)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct TransferResultRequest {
+    /// The member who followed the customers.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub handover_userid: ::std::string::String,
+    /// The member who takes them over.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub takeover_userid: ::std::string::String,
+    /// From the previous page's `next_cursor`; empty for the first page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl TransferResultRequest {
+    /// A request with its required fields (`handover_userid`, `takeover_userid`); set optional ones with the methods below.
+    pub fn new(
+        handover_userid: impl ::std::convert::Into<::std::string::String>,
+        takeover_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            handover_userid: handover_userid.into(),
+            takeover_userid: takeover_userid.into(),
+            cursor: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for TransferResultRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let handover_userid = __body.required("handover_userid")?;
+        let takeover_userid = __body.required("takeover_userid")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self {
+            handover_userid,
+            takeover_userid,
+            cursor,
+        })
+    }
+}
+impl rt::Validate for TransferResultRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes(
+            "handover_userid",
+            self.handover_userid.as_str(),
+            [1, 64],
+            Some(40003),
+        )?;
+        rt::bytes(
+            "takeover_userid",
+            self.takeover_userid.as_str(),
+            [1, 64],
+            Some(40003),
+        )?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for TransferResultRequest {
+    type Response = TransferResultResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "transfer_result",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/transfer_result",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94088",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "transfer_result")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::transfer_result`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct TransferResultResponse {
+    /// The transfers.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub customer: ::std::vec::Vec<TransferState>,
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl TransferResultResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            customer: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `customer`: The transfers.
+    pub fn customer(
+        mut self,
+        customer: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<TransferState>,
+        >,
+    ) -> Self {
+        self.customer = customer.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `transfer_result` call, made by [`Externalcontact::transfer_result`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct TransferResultCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: TransferResultRequest,
+}
+impl ::std::fmt::Debug for TransferResultCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("TransferResultCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> TransferResultCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &TransferResultRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> TransferResultRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<TransferResultResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for TransferResultCall<'a> {
+    type Output = ::std::result::Result<
+        TransferResultResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::resigned_transfer_customer`]: Hands customers of a member who left over to another member (离职继承), at most 100 per call.
+///
+/// `POST /cgi-bin/externalcontact/resigned/transfer_customer` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94081)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ResignedTransferCustomerRequest {
+    /// The member who left.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub handover_userid: ::std::string::String,
+    /// The member who takes the customers over.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub takeover_userid: ::std::string::String,
+    /// The customers, at most 100.
+    ///
+    /// Limits: 1 to 100 items.
+    #[serde(default)]
+    pub external_userid: ::std::vec::Vec<::std::string::String>,
+}
+impl ResignedTransferCustomerRequest {
+    /// A request with its required fields (`handover_userid`, `takeover_userid`, `external_userid`); set optional ones with the methods below.
+    pub fn new(
+        handover_userid: impl ::std::convert::Into<::std::string::String>,
+        takeover_userid: impl ::std::convert::Into<::std::string::String>,
+        external_userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        Self {
+            handover_userid: handover_userid.into(),
+            takeover_userid: takeover_userid.into(),
+            external_userid: external_userid.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for ResignedTransferCustomerRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let handover_userid = __body.required("handover_userid")?;
+        let takeover_userid = __body.required("takeover_userid")?;
+        let external_userid = __body.list("external_userid", true)?;
+        Ok(Self {
+            handover_userid,
+            takeover_userid,
+            external_userid,
+        })
+    }
+}
+impl rt::Validate for ResignedTransferCustomerRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes(
+            "handover_userid",
+            self.handover_userid.as_str(),
+            [1, 64],
+            Some(40003),
+        )?;
+        rt::bytes(
+            "takeover_userid",
+            self.takeover_userid.as_str(),
+            [1, 64],
+            Some(40003),
+        )?;
+        rt::items("external_userid", self.external_userid.len(), [1, 100], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for ResignedTransferCustomerRequest {
+    type Response = ResignedTransferCustomerResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "resigned_transfer_customer",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/resigned/transfer_customer",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94081",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "resigned_transfer_customer")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::resigned_transfer_customer`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ResignedTransferCustomerResponse {
+    /// One result per customer.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub customer: ::std::vec::Vec<TransferOutcome>,
+}
+impl ResignedTransferCustomerResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { customer: Vec::new() }
+    }
+    /// Sets `customer`: One result per customer.
+    pub fn customer(
+        mut self,
+        customer: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<TransferOutcome>,
+        >,
+    ) -> Self {
+        self.customer = customer.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `resigned_transfer_customer` call, made by [`Externalcontact::resigned_transfer_customer`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct ResignedTransferCustomerCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: ResignedTransferCustomerRequest,
+}
+impl ::std::fmt::Debug for ResignedTransferCustomerCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ResignedTransferCustomerCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> ResignedTransferCustomerCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &ResignedTransferCustomerRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> ResignedTransferCustomerRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResignedTransferCustomerResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ResignedTransferCustomerCall<'a> {
+    type Output = ::std::result::Result<
+        ResignedTransferCustomerResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::resigned_transfer_result`]: Reads the state of the transfers of a departed member's customers (离职继承), at most 1000 per page.
+///
+/// `POST /cgi-bin/externalcontact/resigned/transfer_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94082)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ResignedTransferResultRequest {
+    /// The member who left.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub handover_userid: ::std::string::String,
+    /// The member who takes them over.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub takeover_userid: ::std::string::String,
+    /// From the previous page's `next_cursor`; empty for the first page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl ResignedTransferResultRequest {
+    /// A request with its required fields (`handover_userid`, `takeover_userid`); set optional ones with the methods below.
+    pub fn new(
+        handover_userid: impl ::std::convert::Into<::std::string::String>,
+        takeover_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            handover_userid: handover_userid.into(),
+            takeover_userid: takeover_userid.into(),
+            cursor: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for ResignedTransferResultRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let handover_userid = __body.required("handover_userid")?;
+        let takeover_userid = __body.required("takeover_userid")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self {
+            handover_userid,
+            takeover_userid,
+            cursor,
+        })
+    }
+}
+impl rt::Validate for ResignedTransferResultRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes(
+            "handover_userid",
+            self.handover_userid.as_str(),
+            [1, 64],
+            Some(40003),
+        )?;
+        rt::bytes(
+            "takeover_userid",
+            self.takeover_userid.as_str(),
+            [1, 64],
+            Some(40003),
+        )?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for ResignedTransferResultRequest {
+    type Response = ResignedTransferResultResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "resigned_transfer_result",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/resigned/transfer_result",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94082",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "resigned_transfer_result")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::resigned_transfer_result`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ResignedTransferResultResponse {
+    /// The transfers.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub customer: ::std::vec::Vec<TransferState>,
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl ResignedTransferResultResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            customer: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `customer`: The transfers.
+    pub fn customer(
+        mut self,
+        customer: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<TransferState>,
+        >,
+    ) -> Self {
+        self.customer = customer.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `resigned_transfer_result` call, made by [`Externalcontact::resigned_transfer_result`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct ResignedTransferResultCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: ResignedTransferResultRequest,
+}
+impl ::std::fmt::Debug for ResignedTransferResultCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ResignedTransferResultCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> ResignedTransferResultCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &ResignedTransferResultRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> ResignedTransferResultRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResignedTransferResultResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ResignedTransferResultCall<'a> {
+    type Output = ::std::result::Result<
+        ResignedTransferResultResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_unassigned_list`]: Lists the customers of members who left that are not yet handed over, page by page; `wecom_externalcontact::transfer::unassigned` streams every page.
+///
+/// `POST /cgi-bin/externalcontact/get_unassigned_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92124)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetUnassignedListRequest {
+    /// Page size, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub page_size: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`; empty for the first page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl GetUnassignedListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            page_size: None,
+            cursor: None,
+        }
+    }
+    /// Sets `page_size`: Page size, at most 1000 (the default).
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = Some(page_size);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+impl ::std::default::Default for GetUnassignedListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetUnassignedListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let page_size = __body.optional("page_size")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self { page_size, cursor })
+    }
+}
+impl rt::Validate for GetUnassignedListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.page_size {
+            rt::range("page_size", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetUnassignedListRequest {
+    type Response = GetUnassignedListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_unassigned_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_unassigned_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92124",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_unassigned_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_unassigned_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetUnassignedListResponse {
+    /// The customers waiting for a new follower.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub info: ::std::vec::Vec<UnassignedCustomer>,
+    /// Whether this is the last page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub is_last: ::std::option::Option<bool>,
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl GetUnassignedListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            info: Vec::new(),
+            is_last: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `info`: The customers waiting for a new follower.
+    pub fn info(
+        mut self,
+        info: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UnassignedCustomer>,
+        >,
+    ) -> Self {
+        self.info = info.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `is_last`: Whether this is the last page.
+    pub fn is_last(mut self, is_last: bool) -> Self {
+        self.is_last = Some(is_last);
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `get_unassigned_list` call, made by [`Externalcontact::get_unassigned_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetUnassignedListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetUnassignedListRequest,
+}
+impl ::std::fmt::Debug for GetUnassignedListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetUnassignedListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetUnassignedListCall<'a> {
+    /// Sets `page_size`: Page size, at most 1000 (the default).
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.request = self.request.page_size(page_size);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetUnassignedListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetUnassignedListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetUnassignedListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetUnassignedListCall<'a> {
+    type Output = ::std::result::Result<
+        GetUnassignedListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::add_moment_task`]: Creates a moment task (企业发表到客户朋友圈): its senders publish it after confirming in WeCom.
+///
+/// `POST /cgi-bin/externalcontact/add_moment_task` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95094)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddMomentTaskRequest {
+    /// The text, at most 2000 characters (4000 bytes).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<MassText>,
+    /// Attachments, at most 9 (the corpus shows the page's table only up to "最多支持9"; the kinds' mix is not enforced).
+    ///
+    /// Limits: at most 9 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<MomentAttachment>,
+    /// Who publishes it and which customers see it; all members in the app's visible scope when omitted.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub visible_range: ::std::option::Option<MomentVisibleRange>,
+}
+impl AddMomentTaskRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            text: None,
+            attachments: Vec::new(),
+            visible_range: None,
+        }
+    }
+    /// Sets `text`: The text, at most 2000 characters (4000 bytes).
+    pub fn text(mut self, text: impl ::std::convert::Into<MassText>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `attachments`: Attachments, at most 9 (the corpus shows the page's table only up to "最多支持9"; the kinds' mix is not enforced).
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `visible_range`: Who publishes it and which customers see it; all members in the app's visible scope when omitted.
+    pub fn visible_range(
+        mut self,
+        visible_range: impl ::std::convert::Into<MomentVisibleRange>,
+    ) -> Self {
+        self.visible_range = Some(visible_range.into());
+        self
+    }
+}
+impl ::std::default::Default for AddMomentTaskRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AddMomentTaskRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let text = __body.optional("text")?;
+        let attachments = __body.list("attachments", false)?;
+        let visible_range = __body.optional("visible_range")?;
+        Ok(Self {
+            text,
+            attachments,
+            visible_range,
+        })
+    }
+}
+impl rt::Validate for AddMomentTaskRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.text {
+            rt::nested("text", value)?;
+        }
+        rt::items("attachments", self.attachments.len(), [0, 9], None)?;
+        if let Some(value) = &self.visible_range {
+            rt::nested("visible_range", value)?;
+        }
+        crate::moments::check_add_moment_task(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AddMomentTaskRequest {
+    type Response = AddMomentTaskResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "add_moment_task",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/add_moment_task",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95094",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "add_moment_task")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::add_moment_task`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddMomentTaskResponse {
+    /// The asynchronous task; read it with `get_moment_task_result`.
+    pub jobid: ::std::string::String,
+}
+impl AddMomentTaskResponse {
+    /// An answer with its required fields (`jobid`); set optional ones with the methods below.
+    pub fn new(jobid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { jobid: jobid.into() }
+    }
+}
+/// A `add_moment_task` call, made by [`Externalcontact::add_moment_task`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AddMomentTaskCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AddMomentTaskRequest,
+}
+impl ::std::fmt::Debug for AddMomentTaskCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AddMomentTaskCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AddMomentTaskCall<'a> {
+    /// Sets `text`: The text, at most 2000 characters (4000 bytes).
+    pub fn text(mut self, text: impl ::std::convert::Into<MassText>) -> Self {
+        self.request = self.request.text(text);
+        self
+    }
+    /// Sets `attachments`: Attachments, at most 9 (the corpus shows the page's table only up to "最多支持9"; the kinds' mix is not enforced).
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentAttachment>,
+        >,
+    ) -> Self {
+        self.request = self.request.attachments(attachments);
+        self
+    }
+    /// Sets `visible_range`: Who publishes it and which customers see it; all members in the app's visible scope when omitted.
+    pub fn visible_range(
+        mut self,
+        visible_range: impl ::std::convert::Into<MomentVisibleRange>,
+    ) -> Self {
+        self.request = self.request.visible_range(visible_range);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AddMomentTaskRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AddMomentTaskRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AddMomentTaskResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AddMomentTaskCall<'a> {
+    type Output = ::std::result::Result<AddMomentTaskResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_task_result`]: Reads the outcome of `add_moment_task`: status 1 (started), 2 (running) or 3 (done, with the moment_id and the invalid senders and tags).
+///
+/// `GET /cgi-bin/externalcontact/get_moment_task_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95094)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentTaskResultRequest {
+    /// From `add_moment_task`.
+    ///
+    /// Query parameter `jobid`. Limits: 1 to 128 bytes.
+    pub jobid: ::std::string::String,
+}
+impl GetMomentTaskResultRequest {
+    /// A request with its required fields (`jobid`); set optional ones with the methods below.
+    pub fn new(jobid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { jobid: jobid.into() }
+    }
+}
+impl ::std::convert::From<&str> for GetMomentTaskResultRequest {
+    /// A request for this `jobid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GetMomentTaskResultRequest {
+    /// A request for this `jobid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentTaskResultRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let jobid = __query.required("jobid")?;
+        Ok(Self { jobid })
+    }
+}
+impl rt::Validate for GetMomentTaskResultRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("jobid", self.jobid.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentTaskResultRequest {
+    type Response = GetMomentTaskResultResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_task_result",
+        method: ::wecom_core_auth::Method::Get,
+        path: "externalcontact/get_moment_task_result",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95094",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_task_result")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        let mut query = ::wecom_core_auth::Query::new();
+        rt::push(&mut query, "jobid", &self.jobid);
+        query
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_task_result`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentTaskResultResponse {
+    /// 1: started, 2: running, 3: done.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<u32>,
+    /// `add_moment_task`.
+    ///
+    /// JSON key `type`.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub task_type: ::std::option::Option<::std::string::String>,
+    /// The outcome once done.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub result: ::std::option::Option<MomentTaskResult>,
+}
+impl GetMomentTaskResultResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            status: None,
+            task_type: None,
+            result: None,
+        }
+    }
+    /// Sets `status`: 1: started, 2: running, 3: done.
+    pub fn status(mut self, status: u32) -> Self {
+        self.status = Some(status);
+        self
+    }
+    /// Sets `type`: `add_moment_task`.
+    pub fn task_type(
+        mut self,
+        task_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.task_type = Some(task_type.into());
+        self
+    }
+    /// Sets `result`: The outcome once done.
+    pub fn result(
+        mut self,
+        result: impl ::std::convert::Into<MomentTaskResult>,
+    ) -> Self {
+        self.result = Some(result.into());
+        self
+    }
+}
+/// A `get_moment_task_result` call, made by [`Externalcontact::get_moment_task_result`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentTaskResultCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentTaskResultRequest,
+}
+impl ::std::fmt::Debug for GetMomentTaskResultCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentTaskResultCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentTaskResultCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentTaskResultRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentTaskResultRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentTaskResultResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentTaskResultCall<'a> {
+    type Output = ::std::result::Result<
+        GetMomentTaskResultResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::cancel_moment_task`]: Stops a moment task: members who have not published it can no longer do so.
+///
+/// `POST /cgi-bin/externalcontact/cancel_moment_task` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97612)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CancelMomentTaskRequest {
+    /// The moment.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub moment_id: ::std::string::String,
+}
+impl CancelMomentTaskRequest {
+    /// A request with its required fields (`moment_id`); set optional ones with the methods below.
+    pub fn new(moment_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for CancelMomentTaskRequest {
+    /// A request for this `moment_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for CancelMomentTaskRequest {
+    /// A request for this `moment_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CancelMomentTaskRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let moment_id = __body.required("moment_id")?;
+        Ok(Self { moment_id })
+    }
+}
+impl rt::Validate for CancelMomentTaskRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("moment_id", self.moment_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CancelMomentTaskRequest {
+    type Response = CancelMomentTaskResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "cancel_moment_task",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/cancel_moment_task",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97612",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "cancel_moment_task")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::cancel_moment_task`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CancelMomentTaskResponse {}
+impl CancelMomentTaskResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `cancel_moment_task` call, made by [`Externalcontact::cancel_moment_task`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CancelMomentTaskCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CancelMomentTaskRequest,
+}
+impl ::std::fmt::Debug for CancelMomentTaskCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CancelMomentTaskCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CancelMomentTaskCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &CancelMomentTaskRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CancelMomentTaskRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CancelMomentTaskResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CancelMomentTaskCall<'a> {
+    type Output = ::std::result::Result<
+        CancelMomentTaskResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_list`]: Lists the moments published between `start_time` and `end_time` (at most 30 days apart), page by page; deleted moments are left out, and an app sees only members in its visible scope.
+///
+/// `POST /cgi-bin/externalcontact/get_moment_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93333)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentListRequest {
+    /// Start (Unix seconds).
+    pub start_time: i64,
+    /// End (Unix seconds), at most 30 days after `start_time`.
+    pub end_time: i64,
+    /// Only moments created by this member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub creator: ::std::option::Option<::std::string::String>,
+    /// 0: published for the corp, 1: by members themselves, 2 (default): both.
+    ///
+    /// Limits: one of `0`, `1`, `2`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub filter_type: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 20 (the default; a larger value means the default).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl GetMomentListRequest {
+    /// A request with its required fields (`start_time`, `end_time`); set optional ones with the methods below.
+    pub fn new(start_time: i64, end_time: i64) -> Self {
+        Self {
+            start_time,
+            end_time,
+            creator: None,
+            filter_type: None,
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `creator`: Only moments created by this member.
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.creator = Some(creator.into());
+        self
+    }
+    /// Sets `filter_type`: 0: published for the corp, 1: by members themselves, 2 (default): both.
+    pub fn filter_type(mut self, filter_type: u32) -> Self {
+        self.filter_type = Some(filter_type);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 20 (the default; a larger value means the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let start_time = __body.required("start_time")?;
+        let end_time = __body.required("end_time")?;
+        let creator = __body.optional("creator")?;
+        let filter_type = __body.optional("filter_type")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self {
+            start_time,
+            end_time,
+            creator,
+            filter_type,
+            cursor,
+            limit,
+        })
+    }
+}
+impl rt::Validate for GetMomentListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.filter_type {
+            rt::one_of_int("filter_type", *value, &[0, 1, 2], None)?;
+        }
+        crate::moments::check_get_moment_list(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentListRequest {
+    type Response = GetMomentListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_moment_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93333",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentListResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The moments.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub moment_list: ::std::vec::Vec<Moment>,
+}
+impl GetMomentListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            moment_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `moment_list`: The moments.
+    pub fn moment_list(
+        mut self,
+        moment_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<Moment>,
+        >,
+    ) -> Self {
+        self.moment_list = moment_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_moment_list` call, made by [`Externalcontact::get_moment_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentListRequest,
+}
+impl ::std::fmt::Debug for GetMomentListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentListCall<'a> {
+    /// Sets `creator`: Only moments created by this member.
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.creator(creator);
+        self
+    }
+    /// Sets `filter_type`: 0: published for the corp, 1: by members themselves, 2 (default): both.
+    pub fn filter_type(mut self, filter_type: u32) -> Self {
+        self.request = self.request.filter_type(filter_type);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 20 (the default; a larger value means the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentListCall<'a> {
+    type Output = ::std::result::Result<GetMomentListResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_task`]: Lists the members of a corp moment and whether each has published it.
+///
+/// `POST /cgi-bin/externalcontact/get_moment_task` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93333)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentTaskRequest {
+    /// The moment.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub moment_id: ::std::string::String,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl GetMomentTaskRequest {
+    /// A request with its required fields (`moment_id`); set optional ones with the methods below.
+    pub fn new(moment_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+impl ::std::convert::From<&str> for GetMomentTaskRequest {
+    /// A request for this `moment_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GetMomentTaskRequest {
+    /// A request for this `moment_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentTaskRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let moment_id = __body.required("moment_id")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self { moment_id, cursor, limit })
+    }
+}
+impl rt::Validate for GetMomentTaskRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("moment_id", self.moment_id.as_str(), [1, 128], None)?;
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentTaskRequest {
+    type Response = GetMomentTaskResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_task",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_moment_task",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93333",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_task")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_task`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentTaskResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// One entry per member.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub task_list: ::std::vec::Vec<MomentTask>,
+}
+impl GetMomentTaskResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            task_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `task_list`: One entry per member.
+    pub fn task_list(
+        mut self,
+        task_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentTask>,
+        >,
+    ) -> Self {
+        self.task_list = task_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_moment_task` call, made by [`Externalcontact::get_moment_task`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentTaskCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentTaskRequest,
+}
+impl ::std::fmt::Debug for GetMomentTaskCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentTaskCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentTaskCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentTaskRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentTaskRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentTaskResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentTaskCall<'a> {
+    type Output = ::std::result::Result<GetMomentTaskResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_customer_list`]: Lists the customers a member's moment was meant for (the visible range chosen when it was created).
+///
+/// `POST /cgi-bin/externalcontact/get_moment_customer_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93333)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentCustomerListRequest {
+    /// The moment.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub moment_id: ::std::string::String,
+    /// The member.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub userid: ::std::string::String,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl GetMomentCustomerListRequest {
+    /// A request with its required fields (`moment_id`, `userid`); set optional ones with the methods below.
+    pub fn new(
+        moment_id: impl ::std::convert::Into<::std::string::String>,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+            userid: userid.into(),
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentCustomerListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let moment_id = __body.required("moment_id")?;
+        let userid = __body.required("userid")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self {
+            moment_id,
+            userid,
+            cursor,
+            limit,
+        })
+    }
+}
+impl rt::Validate for GetMomentCustomerListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("moment_id", self.moment_id.as_str(), [1, 128], None)?;
+        rt::bytes("userid", self.userid.as_str(), [1, 64], Some(40003))?;
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentCustomerListRequest {
+    type Response = GetMomentCustomerListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_customer_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_moment_customer_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93333",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_customer_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_customer_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentCustomerListResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The customers.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub customer_list: ::std::vec::Vec<MomentCustomer>,
+}
+impl GetMomentCustomerListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            customer_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `customer_list`: The customers.
+    pub fn customer_list(
+        mut self,
+        customer_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentCustomer>,
+        >,
+    ) -> Self {
+        self.customer_list = customer_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_moment_customer_list` call, made by [`Externalcontact::get_moment_customer_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentCustomerListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentCustomerListRequest,
+}
+impl ::std::fmt::Debug for GetMomentCustomerListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentCustomerListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentCustomerListCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentCustomerListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentCustomerListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentCustomerListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentCustomerListCall<'a> {
+    type Output = ::std::result::Result<
+        GetMomentCustomerListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_send_result`]: Lists the customers who can see a member's published moment.
+///
+/// `POST /cgi-bin/externalcontact/get_moment_send_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93333)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentSendResultRequest {
+    /// The moment.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub moment_id: ::std::string::String,
+    /// The member.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub userid: ::std::string::String,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 5000 (the default).
+    ///
+    /// Limits: from 1 to 5000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl GetMomentSendResultRequest {
+    /// A request with its required fields (`moment_id`, `userid`); set optional ones with the methods below.
+    pub fn new(
+        moment_id: impl ::std::convert::Into<::std::string::String>,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+            userid: userid.into(),
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 5000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentSendResultRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let moment_id = __body.required("moment_id")?;
+        let userid = __body.required("userid")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self {
+            moment_id,
+            userid,
+            cursor,
+            limit,
+        })
+    }
+}
+impl rt::Validate for GetMomentSendResultRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("moment_id", self.moment_id.as_str(), [1, 128], None)?;
+        rt::bytes("userid", self.userid.as_str(), [1, 64], Some(40003))?;
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 5000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentSendResultRequest {
+    type Response = GetMomentSendResultResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_send_result",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_moment_send_result",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93333",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_send_result")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_send_result`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentSendResultResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The customers.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub customer_list: ::std::vec::Vec<MomentCustomer>,
+}
+impl GetMomentSendResultResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            customer_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `customer_list`: The customers.
+    pub fn customer_list(
+        mut self,
+        customer_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentCustomer>,
+        >,
+    ) -> Self {
+        self.customer_list = customer_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_moment_send_result` call, made by [`Externalcontact::get_moment_send_result`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentSendResultCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentSendResultRequest,
+}
+impl ::std::fmt::Debug for GetMomentSendResultCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentSendResultCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentSendResultCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 5000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentSendResultRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentSendResultRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentSendResultResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentSendResultCall<'a> {
+    type Output = ::std::result::Result<
+        GetMomentSendResultResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::add_intercept_rule`]: Creates a chat intercept rule (敏感词规则): words that warn, or warn and block, in chats with customers, for the given members and departments.
+///
+/// `POST /cgi-bin/externalcontact/add_intercept_rule` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddInterceptRuleRequest {
+    /// Name, 1-20 characters.
+    ///
+    /// Limits: 1 to 20 characters.
+    pub rule_name: ::std::string::String,
+    /// Sensitive words, at most 300, each 1-32 characters.
+    ///
+    /// Limits: 1 to 300 items; each item 1 to 32 characters.
+    #[serde(default)]
+    pub word_list: ::std::vec::Vec<::std::string::String>,
+    /// Also intercept: 1 mobile numbers, 2 email addresses, 3 red packets.
+    ///
+    /// Limits: each item from 1 to 3.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub semantics_list: ::std::vec::Vec<u32>,
+    /// 1: warn and block; 2: warn only.
+    ///
+    /// Limits: one of `1`, `2`.
+    pub intercept_type: u32,
+    /// Members and departments it applies to (in the app's visible scope).
+    pub applicable_range: InterceptRange,
+}
+impl AddInterceptRuleRequest {
+    /// A request with its required fields (`rule_name`, `word_list`, `intercept_type`, `applicable_range`); set optional ones with the methods below.
+    pub fn new(
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+        word_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+        intercept_type: u32,
+        applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        Self {
+            rule_name: rule_name.into(),
+            word_list: word_list.into_iter().map(Into::into).collect(),
+            semantics_list: Vec::new(),
+            intercept_type,
+            applicable_range: applicable_range.into(),
+        }
+    }
+    /// Sets `semantics_list`: Also intercept: 1 mobile numbers, 2 email addresses, 3 red packets.
+    pub fn semantics_list(
+        mut self,
+        semantics_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.semantics_list = semantics_list.into_iter().collect();
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AddInterceptRuleRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let rule_name = __body.required("rule_name")?;
+        let word_list = __body.list("word_list", true)?;
+        let semantics_list = __body.list("semantics_list", false)?;
+        let intercept_type = __body.required("intercept_type")?;
+        let applicable_range = __body.required("applicable_range")?;
+        Ok(Self {
+            rule_name,
+            word_list,
+            semantics_list,
+            intercept_type,
+            applicable_range,
+        })
+    }
+}
+impl rt::Validate for AddInterceptRuleRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::chars("rule_name", self.rule_name.as_str(), [1, 20], None)?;
+        rt::items("word_list", self.word_list.len(), [1, 300], None)?;
+        rt::each(
+            "word_list",
+            &self.word_list,
+            |item| {
+                rt::chars("", item.as_str(), [1, 32], None)?;
+                Ok(())
+            },
+        )?;
+        rt::each(
+            "semantics_list",
+            &self.semantics_list,
+            |item| {
+                rt::range("", *item, [1.0, 3.0], None)?;
+                Ok(())
+            },
+        )?;
+        rt::one_of_int("intercept_type", self.intercept_type, &[1, 2], None)?;
+        rt::nested("applicable_range", &self.applicable_range)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AddInterceptRuleRequest {
+    type Response = AddInterceptRuleResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "add_intercept_rule",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/add_intercept_rule",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "add_intercept_rule")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::add_intercept_rule`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddInterceptRuleResponse {
+    /// The new rule's id.
+    pub rule_id: ::std::string::String,
+}
+impl AddInterceptRuleResponse {
+    /// An answer with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { rule_id: rule_id.into() }
+    }
+}
+/// A `add_intercept_rule` call, made by [`Externalcontact::add_intercept_rule`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AddInterceptRuleCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AddInterceptRuleRequest,
+}
+impl ::std::fmt::Debug for AddInterceptRuleCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AddInterceptRuleCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AddInterceptRuleCall<'a> {
+    /// Sets `semantics_list`: Also intercept: 1 mobile numbers, 2 email addresses, 3 red packets.
+    pub fn semantics_list(
+        mut self,
+        semantics_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.request = self.request.semantics_list(semantics_list);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AddInterceptRuleRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AddInterceptRuleRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AddInterceptRuleResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AddInterceptRuleCall<'a> {
+    type Output = ::std::result::Result<
+        AddInterceptRuleResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_intercept_rule_list`]: Lists the corp's intercept rules.
+///
+/// `GET /cgi-bin/externalcontact/get_intercept_rule_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetInterceptRuleListRequest {}
+impl GetInterceptRuleListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl ::std::default::Default for GetInterceptRuleListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetInterceptRuleListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        Ok(Self {})
+    }
+}
+impl rt::Validate for GetInterceptRuleListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetInterceptRuleListRequest {
+    type Response = GetInterceptRuleListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_intercept_rule_list",
+        method: ::wecom_core_auth::Method::Get,
+        path: "externalcontact/get_intercept_rule_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_intercept_rule_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_intercept_rule_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetInterceptRuleListResponse {
+    /// The rules.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub rule_list: ::std::vec::Vec<InterceptRuleBrief>,
+}
+impl GetInterceptRuleListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { rule_list: Vec::new() }
+    }
+    /// Sets `rule_list`: The rules.
+    pub fn rule_list(
+        mut self,
+        rule_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<InterceptRuleBrief>,
+        >,
+    ) -> Self {
+        self.rule_list = rule_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_intercept_rule_list` call, made by [`Externalcontact::get_intercept_rule_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetInterceptRuleListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetInterceptRuleListRequest,
+}
+impl ::std::fmt::Debug for GetInterceptRuleListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetInterceptRuleListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetInterceptRuleListCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetInterceptRuleListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetInterceptRuleListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetInterceptRuleListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetInterceptRuleListCall<'a> {
+    type Output = ::std::result::Result<
+        GetInterceptRuleListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_intercept_rule`]: Reads an intercept rule.
+///
+/// `POST /cgi-bin/externalcontact/get_intercept_rule` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetInterceptRuleRequest {
+    /// The rule.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub rule_id: ::std::string::String,
+}
+impl GetInterceptRuleRequest {
+    /// A request with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { rule_id: rule_id.into() }
+    }
+}
+impl ::std::convert::From<&str> for GetInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GetInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetInterceptRuleRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let rule_id = __body.required("rule_id")?;
+        Ok(Self { rule_id })
+    }
+}
+impl rt::Validate for GetInterceptRuleRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("rule_id", self.rule_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetInterceptRuleRequest {
+    type Response = GetInterceptRuleResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_intercept_rule",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_intercept_rule",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_intercept_rule")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_intercept_rule`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetInterceptRuleResponse {
+    /// The rule.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule: ::std::option::Option<InterceptRule>,
+}
+impl GetInterceptRuleResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { rule: None }
+    }
+    /// Sets `rule`: The rule.
+    pub fn rule(mut self, rule: impl ::std::convert::Into<InterceptRule>) -> Self {
+        self.rule = Some(rule.into());
+        self
+    }
+}
+/// A `get_intercept_rule` call, made by [`Externalcontact::get_intercept_rule`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetInterceptRuleCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetInterceptRuleRequest,
+}
+impl ::std::fmt::Debug for GetInterceptRuleCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetInterceptRuleCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetInterceptRuleCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetInterceptRuleRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetInterceptRuleRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetInterceptRuleResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetInterceptRuleCall<'a> {
+    type Output = ::std::result::Result<
+        GetInterceptRuleResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::update_intercept_rule`]: Changes an intercept rule: its name, words, extra semantics, type, and members or departments added to or removed from its range.
+///
+/// `POST /cgi-bin/externalcontact/update_intercept_rule` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateInterceptRuleRequest {
+    /// The rule.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub rule_id: ::std::string::String,
+    /// New name, 1-20 characters.
+    ///
+    /// Limits: 1 to 20 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule_name: ::std::option::Option<::std::string::String>,
+    /// New words (replace the list), at most 300, each 1-32 characters.
+    ///
+    /// Limits: at most 300 items; each item 1 to 32 characters.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub word_list: ::std::vec::Vec<::std::string::String>,
+    /// New extra semantics.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub extra_rule: ::std::option::Option<InterceptExtraRule>,
+    /// 1: warn and block; 2: warn only.
+    ///
+    /// Limits: one of `1`, `2`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub intercept_type: ::std::option::Option<u32>,
+    /// Members and departments to add to the range.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub add_applicable_range: ::std::option::Option<InterceptRange>,
+    /// Members and departments to remove from the range.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remove_applicable_range: ::std::option::Option<InterceptRange>,
+}
+impl UpdateInterceptRuleRequest {
+    /// A request with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            rule_id: rule_id.into(),
+            rule_name: None,
+            word_list: Vec::new(),
+            extra_rule: None,
+            intercept_type: None,
+            add_applicable_range: None,
+            remove_applicable_range: None,
+        }
+    }
+    /// Sets `rule_name`: New name, 1-20 characters.
+    pub fn rule_name(
+        mut self,
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.rule_name = Some(rule_name.into());
+        self
+    }
+    /// Sets `word_list`: New words (replace the list), at most 300, each 1-32 characters.
+    pub fn word_list(
+        mut self,
+        word_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.word_list = word_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extra_rule`: New extra semantics.
+    pub fn extra_rule(
+        mut self,
+        extra_rule: impl ::std::convert::Into<InterceptExtraRule>,
+    ) -> Self {
+        self.extra_rule = Some(extra_rule.into());
+        self
+    }
+    /// Sets `intercept_type`: 1: warn and block; 2: warn only.
+    pub fn intercept_type(mut self, intercept_type: u32) -> Self {
+        self.intercept_type = Some(intercept_type);
+        self
+    }
+    /// Sets `add_applicable_range`: Members and departments to add to the range.
+    pub fn add_applicable_range(
+        mut self,
+        add_applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.add_applicable_range = Some(add_applicable_range.into());
+        self
+    }
+    /// Sets `remove_applicable_range`: Members and departments to remove from the range.
+    pub fn remove_applicable_range(
+        mut self,
+        remove_applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.remove_applicable_range = Some(remove_applicable_range.into());
+        self
+    }
+}
+impl ::std::convert::From<&str> for UpdateInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for UpdateInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for UpdateInterceptRuleRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let rule_id = __body.required("rule_id")?;
+        let rule_name = __body.optional("rule_name")?;
+        let word_list = __body.list("word_list", false)?;
+        let extra_rule = __body.optional("extra_rule")?;
+        let intercept_type = __body.optional("intercept_type")?;
+        let add_applicable_range = __body.optional("add_applicable_range")?;
+        let remove_applicable_range = __body.optional("remove_applicable_range")?;
+        Ok(Self {
+            rule_id,
+            rule_name,
+            word_list,
+            extra_rule,
+            intercept_type,
+            add_applicable_range,
+            remove_applicable_range,
+        })
+    }
+}
+impl rt::Validate for UpdateInterceptRuleRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("rule_id", self.rule_id.as_str(), [1, 128], None)?;
+        if let Some(value) = &self.rule_name {
+            rt::chars("rule_name", value.as_str(), [1, 20], None)?;
+        }
+        rt::items("word_list", self.word_list.len(), [0, 300], None)?;
+        rt::each(
+            "word_list",
+            &self.word_list,
+            |item| {
+                rt::chars("", item.as_str(), [1, 32], None)?;
+                Ok(())
+            },
+        )?;
+        if let Some(value) = &self.extra_rule {
+            rt::nested("extra_rule", value)?;
+        }
+        if let Some(value) = &self.intercept_type {
+            rt::one_of_int("intercept_type", *value, &[1, 2], None)?;
+        }
+        if let Some(value) = &self.add_applicable_range {
+            rt::nested("add_applicable_range", value)?;
+        }
+        if let Some(value) = &self.remove_applicable_range {
+            rt::nested("remove_applicable_range", value)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for UpdateInterceptRuleRequest {
+    type Response = UpdateInterceptRuleResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "update_intercept_rule",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/update_intercept_rule",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "update_intercept_rule")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::update_intercept_rule`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateInterceptRuleResponse {}
+impl UpdateInterceptRuleResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `update_intercept_rule` call, made by [`Externalcontact::update_intercept_rule`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct UpdateInterceptRuleCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: UpdateInterceptRuleRequest,
+}
+impl ::std::fmt::Debug for UpdateInterceptRuleCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateInterceptRuleCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> UpdateInterceptRuleCall<'a> {
+    /// Sets `rule_name`: New name, 1-20 characters.
+    pub fn rule_name(
+        mut self,
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.rule_name(rule_name);
+        self
+    }
+    /// Sets `word_list`: New words (replace the list), at most 300, each 1-32 characters.
+    pub fn word_list(
+        mut self,
+        word_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.word_list(word_list);
+        self
+    }
+    /// Sets `extra_rule`: New extra semantics.
+    pub fn extra_rule(
+        mut self,
+        extra_rule: impl ::std::convert::Into<InterceptExtraRule>,
+    ) -> Self {
+        self.request = self.request.extra_rule(extra_rule);
+        self
+    }
+    /// Sets `intercept_type`: 1: warn and block; 2: warn only.
+    pub fn intercept_type(mut self, intercept_type: u32) -> Self {
+        self.request = self.request.intercept_type(intercept_type);
+        self
+    }
+    /// Sets `add_applicable_range`: Members and departments to add to the range.
+    pub fn add_applicable_range(
+        mut self,
+        add_applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.request = self.request.add_applicable_range(add_applicable_range);
+        self
+    }
+    /// Sets `remove_applicable_range`: Members and departments to remove from the range.
+    pub fn remove_applicable_range(
+        mut self,
+        remove_applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.request = self.request.remove_applicable_range(remove_applicable_range);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &UpdateInterceptRuleRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> UpdateInterceptRuleRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<UpdateInterceptRuleResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for UpdateInterceptRuleCall<'a> {
+    type Output = ::std::result::Result<
+        UpdateInterceptRuleResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::del_intercept_rule`]: Deletes an intercept rule.
+///
+/// `POST /cgi-bin/externalcontact/del_intercept_rule` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95130)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct DelInterceptRuleRequest {
+    /// The rule.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub rule_id: ::std::string::String,
+}
+impl DelInterceptRuleRequest {
+    /// A request with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { rule_id: rule_id.into() }
+    }
+}
+impl ::std::convert::From<&str> for DelInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for DelInterceptRuleRequest {
+    /// A request for this `rule_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for DelInterceptRuleRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let rule_id = __body.required("rule_id")?;
+        Ok(Self { rule_id })
+    }
+}
+impl rt::Validate for DelInterceptRuleRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("rule_id", self.rule_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for DelInterceptRuleRequest {
+    type Response = DelInterceptRuleResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "del_intercept_rule",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/del_intercept_rule",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95130",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "del_intercept_rule")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::del_intercept_rule`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct DelInterceptRuleResponse {}
+impl DelInterceptRuleResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `del_intercept_rule` call, made by [`Externalcontact::del_intercept_rule`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct DelInterceptRuleCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: DelInterceptRuleRequest,
+}
+impl ::std::fmt::Debug for DelInterceptRuleCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("DelInterceptRuleCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> DelInterceptRuleCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &DelInterceptRuleRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> DelInterceptRuleRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<DelInterceptRuleResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for DelInterceptRuleCall<'a> {
+    type Output = ::std::result::Result<
+        DelInterceptRuleResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::add_product_album`]: Adds a product to the corp's product album (商品图册).
+///
+/// `POST /cgi-bin/externalcontact/add_product_album` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddProductAlbumRequest {
+    /// Name and features, at most 300 characters.
+    ///
+    /// Limits: at most 300 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    /// Price in fen (分), at most 50,000 yuan.
+    ///
+    /// Limits: from 0 to 5000000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub price: ::std::option::Option<u64>,
+    /// Product code: letters and digits, at most 128 bytes.
+    ///
+    /// Limits: at most 128 bytes; matches `^[0-9A-Za-z]*$`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub product_sn: ::std::option::Option<::std::string::String>,
+    /// Images only, at most 9.
+    ///
+    /// Limits: at most 9 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<ProductAttachment>,
+}
+impl AddProductAlbumRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            description: None,
+            price: None,
+            product_sn: None,
+            attachments: Vec::new(),
+        }
+    }
+    /// Sets `description`: Name and features, at most 300 characters.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `price`: Price in fen (分), at most 50,000 yuan.
+    pub fn price(mut self, price: u64) -> Self {
+        self.price = Some(price);
+        self
+    }
+    /// Sets `product_sn`: Product code: letters and digits, at most 128 bytes.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.product_sn = Some(product_sn.into());
+        self
+    }
+    /// Sets `attachments`: Images only, at most 9.
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::default::Default for AddProductAlbumRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AddProductAlbumRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let description = __body.optional("description")?;
+        let price = __body.optional("price")?;
+        let product_sn = __body.optional("product_sn")?;
+        let attachments = __body.list("attachments", false)?;
+        Ok(Self {
+            description,
+            price,
+            product_sn,
+            attachments,
+        })
+    }
+}
+impl rt::Validate for AddProductAlbumRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.description {
+            rt::chars("description", value.as_str(), [0, 300], None)?;
+        }
+        if let Some(value) = &self.price {
+            rt::range("price", *value, [0.0, 5000000.0], None)?;
+        }
+        if let Some(value) = &self.product_sn {
+            rt::bytes("product_sn", value.as_str(), [0, 128], None)?;
+            {
+                static PATTERN: rt::Pattern = rt::Pattern::new("^[0-9A-Za-z]*$");
+                rt::pattern("product_sn", value.as_str(), &PATTERN, None)?;
+            }
+        }
+        rt::items("attachments", self.attachments.len(), [0, 9], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AddProductAlbumRequest {
+    type Response = AddProductAlbumResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "add_product_album",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/add_product_album",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "add_product_album")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::add_product_album`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AddProductAlbumResponse {
+    /// The product's id.
+    pub product_id: ::std::string::String,
+}
+impl AddProductAlbumResponse {
+    /// An answer with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+        }
+    }
+}
+/// A `add_product_album` call, made by [`Externalcontact::add_product_album`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AddProductAlbumCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AddProductAlbumRequest,
+}
+impl ::std::fmt::Debug for AddProductAlbumCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AddProductAlbumCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AddProductAlbumCall<'a> {
+    /// Sets `description`: Name and features, at most 300 characters.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.description(description);
+        self
+    }
+    /// Sets `price`: Price in fen (分), at most 50,000 yuan.
+    pub fn price(mut self, price: u64) -> Self {
+        self.request = self.request.price(price);
+        self
+    }
+    /// Sets `product_sn`: Product code: letters and digits, at most 128 bytes.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.product_sn(product_sn);
+        self
+    }
+    /// Sets `attachments`: Images only, at most 9.
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.request = self.request.attachments(attachments);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AddProductAlbumRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AddProductAlbumRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AddProductAlbumResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AddProductAlbumCall<'a> {
+    type Output = ::std::result::Result<
+        AddProductAlbumResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_product_album`]: Reads a product of the album.
+///
+/// `POST /cgi-bin/externalcontact/get_product_album` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetProductAlbumRequest {
+    /// The product.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub product_id: ::std::string::String,
+}
+impl GetProductAlbumRequest {
+    /// A request with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for GetProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for GetProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetProductAlbumRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let product_id = __body.required("product_id")?;
+        Ok(Self { product_id })
+    }
+}
+impl rt::Validate for GetProductAlbumRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("product_id", self.product_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetProductAlbumRequest {
+    type Response = GetProductAlbumResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_product_album",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_product_album",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_product_album")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_product_album`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetProductAlbumResponse {
+    /// The product.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub product: ::std::option::Option<Product>,
+}
+impl GetProductAlbumResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { product: None }
+    }
+    /// Sets `product`: The product.
+    pub fn product(mut self, product: impl ::std::convert::Into<Product>) -> Self {
+        self.product = Some(product.into());
+        self
+    }
+}
+/// A `get_product_album` call, made by [`Externalcontact::get_product_album`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetProductAlbumCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetProductAlbumRequest,
+}
+impl ::std::fmt::Debug for GetProductAlbumCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetProductAlbumCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetProductAlbumCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetProductAlbumRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetProductAlbumRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetProductAlbumResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetProductAlbumCall<'a> {
+    type Output = ::std::result::Result<
+        GetProductAlbumResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_product_album_list`]: Lists the products of the album, page by page.
+///
+/// `POST /cgi-bin/externalcontact/get_product_album_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetProductAlbumListRequest {
+    /// Page size, at most 100.
+    ///
+    /// Limits: from 1 to 100.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl GetProductAlbumListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self { limit: None, cursor: None }
+    }
+    /// Sets `limit`: Page size, at most 100.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+impl ::std::default::Default for GetProductAlbumListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetProductAlbumListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let limit = __body.optional("limit")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self { limit, cursor })
+    }
+}
+impl rt::Validate for GetProductAlbumListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 100.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetProductAlbumListRequest {
+    type Response = GetProductAlbumListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_product_album_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_product_album_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_product_album_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_product_album_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetProductAlbumListResponse {
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The products.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub product_list: ::std::vec::Vec<Product>,
+}
+impl GetProductAlbumListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            next_cursor: None,
+            product_list: Vec::new(),
+        }
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `product_list`: The products.
+    pub fn product_list(
+        mut self,
+        product_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<Product>,
+        >,
+    ) -> Self {
+        self.product_list = product_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_product_album_list` call, made by [`Externalcontact::get_product_album_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetProductAlbumListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetProductAlbumListRequest,
+}
+impl ::std::fmt::Debug for GetProductAlbumListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetProductAlbumListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetProductAlbumListCall<'a> {
+    /// Sets `limit`: Page size, at most 100.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &GetProductAlbumListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetProductAlbumListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetProductAlbumListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetProductAlbumListCall<'a> {
+    type Output = ::std::result::Result<
+        GetProductAlbumListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::update_product_album`]: Changes a product of the album.
+///
+/// `POST /cgi-bin/externalcontact/update_product_album` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateProductAlbumRequest {
+    /// The product.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub product_id: ::std::string::String,
+    /// Name and features, at most 300 characters.
+    ///
+    /// Limits: at most 300 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    /// Price in fen (分), at most 50,000 yuan.
+    ///
+    /// Limits: from 0 to 5000000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub price: ::std::option::Option<u64>,
+    /// Product code: letters and digits, at most 128 bytes.
+    ///
+    /// Limits: at most 128 bytes; matches `^[0-9A-Za-z]*$`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub product_sn: ::std::option::Option<::std::string::String>,
+    /// Images only, at most 9 (replace the list).
+    ///
+    /// Limits: at most 9 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<ProductAttachment>,
+}
+impl UpdateProductAlbumRequest {
+    /// A request with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+            description: None,
+            price: None,
+            product_sn: None,
+            attachments: Vec::new(),
+        }
+    }
+    /// Sets `description`: Name and features, at most 300 characters.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `price`: Price in fen (分), at most 50,000 yuan.
+    pub fn price(mut self, price: u64) -> Self {
+        self.price = Some(price);
+        self
+    }
+    /// Sets `product_sn`: Product code: letters and digits, at most 128 bytes.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.product_sn = Some(product_sn.into());
+        self
+    }
+    /// Sets `attachments`: Images only, at most 9 (replace the list).
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::convert::From<&str> for UpdateProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for UpdateProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for UpdateProductAlbumRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let product_id = __body.required("product_id")?;
+        let description = __body.optional("description")?;
+        let price = __body.optional("price")?;
+        let product_sn = __body.optional("product_sn")?;
+        let attachments = __body.list("attachments", false)?;
+        Ok(Self {
+            product_id,
+            description,
+            price,
+            product_sn,
+            attachments,
+        })
+    }
+}
+impl rt::Validate for UpdateProductAlbumRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("product_id", self.product_id.as_str(), [1, 128], None)?;
+        if let Some(value) = &self.description {
+            rt::chars("description", value.as_str(), [0, 300], None)?;
+        }
+        if let Some(value) = &self.price {
+            rt::range("price", *value, [0.0, 5000000.0], None)?;
+        }
+        if let Some(value) = &self.product_sn {
+            rt::bytes("product_sn", value.as_str(), [0, 128], None)?;
+            {
+                static PATTERN: rt::Pattern = rt::Pattern::new("^[0-9A-Za-z]*$");
+                rt::pattern("product_sn", value.as_str(), &PATTERN, None)?;
+            }
+        }
+        rt::items("attachments", self.attachments.len(), [0, 9], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for UpdateProductAlbumRequest {
+    type Response = UpdateProductAlbumResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "update_product_album",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/update_product_album",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "update_product_album")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::update_product_album`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpdateProductAlbumResponse {}
+impl UpdateProductAlbumResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `update_product_album` call, made by [`Externalcontact::update_product_album`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct UpdateProductAlbumCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: UpdateProductAlbumRequest,
+}
+impl ::std::fmt::Debug for UpdateProductAlbumCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateProductAlbumCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> UpdateProductAlbumCall<'a> {
+    /// Sets `description`: Name and features, at most 300 characters.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.description(description);
+        self
+    }
+    /// Sets `price`: Price in fen (分), at most 50,000 yuan.
+    pub fn price(mut self, price: u64) -> Self {
+        self.request = self.request.price(price);
+        self
+    }
+    /// Sets `product_sn`: Product code: letters and digits, at most 128 bytes.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.product_sn(product_sn);
+        self
+    }
+    /// Sets `attachments`: Images only, at most 9 (replace the list).
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.request = self.request.attachments(attachments);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &UpdateProductAlbumRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> UpdateProductAlbumRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<UpdateProductAlbumResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for UpdateProductAlbumCall<'a> {
+    type Output = ::std::result::Result<
+        UpdateProductAlbumResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::delete_product_album`]: Deletes a product of the album.
+///
+/// `POST /cgi-bin/externalcontact/delete_product_album` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95096)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeleteProductAlbumRequest {
+    /// The product.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub product_id: ::std::string::String,
+}
+impl DeleteProductAlbumRequest {
+    /// A request with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for DeleteProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for DeleteProductAlbumRequest {
+    /// A request for this `product_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for DeleteProductAlbumRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let product_id = __body.required("product_id")?;
+        Ok(Self { product_id })
+    }
+}
+impl rt::Validate for DeleteProductAlbumRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("product_id", self.product_id.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for DeleteProductAlbumRequest {
+    type Response = DeleteProductAlbumResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "delete_product_album",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/delete_product_album",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95096",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "delete_product_album")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::delete_product_album`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct DeleteProductAlbumResponse {}
+impl DeleteProductAlbumResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `delete_product_album` call, made by [`Externalcontact::delete_product_album`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct DeleteProductAlbumCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: DeleteProductAlbumRequest,
+}
+impl ::std::fmt::Debug for DeleteProductAlbumCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("DeleteProductAlbumCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> DeleteProductAlbumCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &DeleteProductAlbumRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> DeleteProductAlbumRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<DeleteProductAlbumResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for DeleteProductAlbumCall<'a> {
+    type Output = ::std::result::Result<
+        DeleteProductAlbumResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_create`]: Creates a moment strategy group (客户朋友圈规则组): its admins, privileges and the members and departments it governs.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyCreateRequest {
+    /// Parent group (0 or omitted: none).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub parent_id: ::std::option::Option<u32>,
+    /// Name.
+    pub strategy_name: ::std::string::String,
+    /// Admins' userids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub admin_list: ::std::vec::Vec<::std::string::String>,
+    /// What the governed members may do.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub privilege: ::std::option::Option<MomentPrivilege>,
+    /// The members and departments governed.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range: ::std::vec::Vec<StrategyRange>,
+}
+impl MomentStrategyCreateRequest {
+    /// A request with its required fields (`strategy_name`); set optional ones with the methods below.
+    pub fn new(strategy_name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            parent_id: None,
+            strategy_name: strategy_name.into(),
+            admin_list: Vec::new(),
+            privilege: None,
+            range: Vec::new(),
+        }
+    }
+    /// Sets `parent_id`: Parent group (0 or omitted: none).
+    pub fn parent_id(mut self, parent_id: u32) -> Self {
+        self.parent_id = Some(parent_id);
+        self
+    }
+    /// Sets `admin_list`: Admins' userids.
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.admin_list = admin_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `privilege`: What the governed members may do.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.privilege = Some(privilege.into());
+        self
+    }
+    /// Sets `range`: The members and departments governed.
+    pub fn range(
+        mut self,
+        range: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range = range.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::convert::From<&str> for MomentStrategyCreateRequest {
+    /// A request for this `strategy_name`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for MomentStrategyCreateRequest {
+    /// A request for this `strategy_name`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyCreateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let parent_id = __body.optional("parent_id")?;
+        let strategy_name = __body.required("strategy_name")?;
+        let admin_list = __body.list("admin_list", false)?;
+        let privilege = __body.optional("privilege")?;
+        let range = __body.list("range", false)?;
+        Ok(Self {
+            parent_id,
+            strategy_name,
+            admin_list,
+            privilege,
+            range,
+        })
+    }
+}
+impl rt::Validate for MomentStrategyCreateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyCreateRequest {
+    type Response = MomentStrategyCreateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_create",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/create",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_create")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyCreateResponse {
+    /// The new group's id.
+    pub strategy_id: u32,
+}
+impl MomentStrategyCreateResponse {
+    /// An answer with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+/// A `moment_strategy_create` call, made by [`Externalcontact::moment_strategy_create`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyCreateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyCreateRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyCreateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyCreateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyCreateCall<'a> {
+    /// Sets `parent_id`: Parent group (0 or omitted: none).
+    pub fn parent_id(mut self, parent_id: u32) -> Self {
+        self.request = self.request.parent_id(parent_id);
+        self
+    }
+    /// Sets `admin_list`: Admins' userids.
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.admin_list(admin_list);
+        self
+    }
+    /// Sets `privilege`: What the governed members may do.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.request = self.request.privilege(privilege);
+        self
+    }
+    /// Sets `range`: The members and departments governed.
+    pub fn range(
+        mut self,
+        range: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.request = self.request.range(range);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyCreateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyCreateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyCreateResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyCreateCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyCreateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_list`]: Lists the ids of the moment strategy groups this app created.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyListRequest {
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl MomentStrategyListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self { cursor: None, limit: None }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+impl ::std::default::Default for MomentStrategyListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self { cursor, limit })
+    }
+}
+impl rt::Validate for MomentStrategyListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyListRequest {
+    type Response = MomentStrategyListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyListResponse {
+    /// The groups.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub strategy: ::std::vec::Vec<StrategyId>,
+    /// Cursor of the next page; absent after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl MomentStrategyListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            strategy: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `strategy`: The groups.
+    pub fn strategy(
+        mut self,
+        strategy: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyId>,
+        >,
+    ) -> Self {
+        self.strategy = strategy.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; absent after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `moment_strategy_list` call, made by [`Externalcontact::moment_strategy_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyListRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyListCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyListCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_get`]: Reads a moment strategy group.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyGetRequest {
+    /// The group.
+    pub strategy_id: u32,
+}
+impl MomentStrategyGetRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+impl ::std::convert::From<u32> for MomentStrategyGetRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        Ok(Self { strategy_id })
+    }
+}
+impl rt::Validate for MomentStrategyGetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyGetRequest {
+    type Response = MomentStrategyGetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/get",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyGetResponse {
+    /// The group.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy: ::std::option::Option<MomentStrategy>,
+}
+impl MomentStrategyGetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { strategy: None }
+    }
+    /// Sets `strategy`: The group.
+    pub fn strategy(
+        mut self,
+        strategy: impl ::std::convert::Into<MomentStrategy>,
+    ) -> Self {
+        self.strategy = Some(strategy.into());
+        self
+    }
+}
+/// A `moment_strategy_get` call, made by [`Externalcontact::moment_strategy_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyGetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyGetRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyGetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyGetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyGetCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyGetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyGetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyGetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyGetCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyGetResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_edit`]: Changes a moment strategy group: name, admins, privileges, and members or departments added to or removed from it.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/edit` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyEditRequest {
+    /// The group.
+    pub strategy_id: u32,
+    /// New name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_name: ::std::option::Option<::std::string::String>,
+    /// New admins (replace the list).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub admin_list: ::std::vec::Vec<::std::string::String>,
+    /// New privileges.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub privilege: ::std::option::Option<MomentPrivilege>,
+    /// Members and departments to add.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range_add: ::std::vec::Vec<StrategyRange>,
+    /// Members and departments to remove.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range_del: ::std::vec::Vec<StrategyRange>,
+}
+impl MomentStrategyEditRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self {
+            strategy_id,
+            strategy_name: None,
+            admin_list: Vec::new(),
+            privilege: None,
+            range_add: Vec::new(),
+            range_del: Vec::new(),
+        }
+    }
+    /// Sets `strategy_name`: New name.
+    pub fn strategy_name(
+        mut self,
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.strategy_name = Some(strategy_name.into());
+        self
+    }
+    /// Sets `admin_list`: New admins (replace the list).
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.admin_list = admin_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `privilege`: New privileges.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.privilege = Some(privilege.into());
+        self
+    }
+    /// Sets `range_add`: Members and departments to add.
+    pub fn range_add(
+        mut self,
+        range_add: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range_add = range_add.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `range_del`: Members and departments to remove.
+    pub fn range_del(
+        mut self,
+        range_del: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range_del = range_del.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::convert::From<u32> for MomentStrategyEditRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyEditRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        let strategy_name = __body.optional("strategy_name")?;
+        let admin_list = __body.list("admin_list", false)?;
+        let privilege = __body.optional("privilege")?;
+        let range_add = __body.list("range_add", false)?;
+        let range_del = __body.list("range_del", false)?;
+        Ok(Self {
+            strategy_id,
+            strategy_name,
+            admin_list,
+            privilege,
+            range_add,
+            range_del,
+        })
+    }
+}
+impl rt::Validate for MomentStrategyEditRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyEditRequest {
+    type Response = MomentStrategyEditResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_edit",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/edit",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_edit")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_edit`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyEditResponse {}
+impl MomentStrategyEditResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `moment_strategy_edit` call, made by [`Externalcontact::moment_strategy_edit`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyEditCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyEditRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyEditCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyEditCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyEditCall<'a> {
+    /// Sets `strategy_name`: New name.
+    pub fn strategy_name(
+        mut self,
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.strategy_name(strategy_name);
+        self
+    }
+    /// Sets `admin_list`: New admins (replace the list).
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.admin_list(admin_list);
+        self
+    }
+    /// Sets `privilege`: New privileges.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.request = self.request.privilege(privilege);
+        self
+    }
+    /// Sets `range_add`: Members and departments to add.
+    pub fn range_add(
+        mut self,
+        range_add: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.request = self.request.range_add(range_add);
+        self
+    }
+    /// Sets `range_del`: Members and departments to remove.
+    pub fn range_del(
+        mut self,
+        range_del: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.request = self.request.range_del(range_del);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyEditRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyEditRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyEditResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyEditCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyEditResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_del`]: Deletes a moment strategy group.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/del` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyDelRequest {
+    /// The group.
+    pub strategy_id: u32,
+}
+impl MomentStrategyDelRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+impl ::std::convert::From<u32> for MomentStrategyDelRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyDelRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        Ok(Self { strategy_id })
+    }
+}
+impl rt::Validate for MomentStrategyDelRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyDelRequest {
+    type Response = MomentStrategyDelResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_del",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/del",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_del")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_del`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyDelResponse {}
+impl MomentStrategyDelResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `moment_strategy_del` call, made by [`Externalcontact::moment_strategy_del`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyDelCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyDelRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyDelCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyDelCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyDelCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyDelRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyDelRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MomentStrategyDelResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyDelCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyDelResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

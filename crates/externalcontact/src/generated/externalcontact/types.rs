@@ -1633,3 +1633,1762 @@ impl rt::Validate for GroupChatAdmin {
         Ok(())
     }
 }
+/// The text of a mass send.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MassText {
+    /// The text, at most 4000 bytes.
+    ///
+    /// Limits: at most 4000 bytes.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub content: ::std::option::Option<::std::string::String>,
+}
+impl MassText {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { content: None }
+    }
+    /// Sets `content`: The text, at most 4000 bytes.
+    pub fn content(
+        mut self,
+        content: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.content = Some(content.into());
+        self
+    }
+}
+impl rt::Validate for MassText {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.content {
+            rt::bytes("content", value.as_str(), [0, 4000], None)?;
+        }
+        Ok(())
+    }
+}
+/// Customers by corp tag.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MassTagFilter {
+    /// Groups of tags: AND across groups.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub group_list: ::std::vec::Vec<MassTagGroup>,
+}
+impl MassTagFilter {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { group_list: Vec::new() }
+    }
+    /// Sets `group_list`: Groups of tags: AND across groups.
+    pub fn group_list(
+        mut self,
+        group_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MassTagGroup>,
+        >,
+    ) -> Self {
+        self.group_list = group_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for MassTagFilter {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::nested("group_list", &self.group_list)?;
+        Ok(())
+    }
+}
+/// Tags OR-ed together.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MassTagGroup {
+    /// Corp tag ids, at most 100 per group.
+    ///
+    /// Limits: at most 100 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag_list: ::std::vec::Vec<::std::string::String>,
+}
+impl MassTagGroup {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { tag_list: Vec::new() }
+    }
+    /// Sets `tag_list`: Corp tag ids, at most 100 per group.
+    pub fn tag_list(
+        mut self,
+        tag_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.tag_list = tag_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for MassTagGroup {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("tag_list", self.tag_list.len(), [0, 100], None)?;
+        Ok(())
+    }
+}
+/// An image: an uploaded media_id or a pic_url from media/uploadimg.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MassImage {
+    /// media_id from media/upload.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub media_id: ::std::option::Option<::std::string::String>,
+    /// URL from media/uploadimg.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub pic_url: ::std::option::Option<::std::string::String>,
+}
+impl MassImage {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            media_id: None,
+            pic_url: None,
+        }
+    }
+    /// Sets `media_id`: media_id from media/upload.
+    pub fn media_id(
+        mut self,
+        media_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.media_id = Some(media_id.into());
+        self
+    }
+    /// Sets `pic_url`: URL from media/uploadimg.
+    pub fn pic_url(
+        mut self,
+        pic_url: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.pic_url = Some(pic_url.into());
+        self
+    }
+}
+impl rt::Validate for MassImage {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::at_least_one_of(
+            &[
+                (
+                    "media_id",
+                    self.media_id.as_ref().is_some_and(|value| !value.is_empty()),
+                ),
+                ("pic_url", self.pic_url.as_ref().is_some_and(|value| !value.is_empty())),
+            ],
+            None,
+            Some("an image needs a media_id or a pic_url"),
+        )?;
+        Ok(())
+    }
+}
+/// A link card.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MassLink {
+    /// Title, at most 128 bytes.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub title: ::std::string::String,
+    /// Cover URL.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub picurl: ::std::option::Option<::std::string::String>,
+    /// Description, at most 512 bytes.
+    ///
+    /// Limits: at most 512 bytes.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub desc: ::std::option::Option<::std::string::String>,
+    /// The link.
+    ///
+    /// Limits: 1 to 2048 bytes.
+    pub url: ::std::string::String,
+}
+impl MassLink {
+    /// A value with its required fields (`title`, `url`); set optional ones with the methods below.
+    pub fn new(
+        title: impl ::std::convert::Into<::std::string::String>,
+        url: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            picurl: None,
+            desc: None,
+            url: url.into(),
+        }
+    }
+    /// Sets `picurl`: Cover URL.
+    pub fn picurl(
+        mut self,
+        picurl: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.picurl = Some(picurl.into());
+        self
+    }
+    /// Sets `desc`: Description, at most 512 bytes.
+    pub fn desc(
+        mut self,
+        desc: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.desc = Some(desc.into());
+        self
+    }
+}
+impl rt::Validate for MassLink {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("title", self.title.as_str(), [1, 128], None)?;
+        if let Some(value) = &self.desc {
+            rt::bytes("desc", value.as_str(), [0, 512], None)?;
+        }
+        rt::bytes("url", self.url.as_str(), [1, 2048], None)?;
+        Ok(())
+    }
+}
+/// A mini-program card.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MassMiniprogram {
+    /// Title, at most 64 bytes.
+    ///
+    /// Limits: 1 to 64 bytes.
+    pub title: ::std::string::String,
+    /// Cover media_id (520x416 suggested).
+    pub pic_media_id: ::std::string::String,
+    /// The mini-program's appid (linked to the corp).
+    pub appid: ::std::string::String,
+    /// The page path.
+    pub page: ::std::string::String,
+}
+impl MassMiniprogram {
+    /// A value with its required fields (`title`, `pic_media_id`, `appid`, `page`); set optional ones with the methods below.
+    pub fn new(
+        title: impl ::std::convert::Into<::std::string::String>,
+        pic_media_id: impl ::std::convert::Into<::std::string::String>,
+        appid: impl ::std::convert::Into<::std::string::String>,
+        page: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            pic_media_id: pic_media_id.into(),
+            appid: appid.into(),
+            page: page.into(),
+        }
+    }
+}
+impl rt::Validate for MassMiniprogram {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("title", self.title.as_str(), [1, 64], None)?;
+        Ok(())
+    }
+}
+/// A video or file: an uploaded media_id.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MassMedia {
+    /// media_id from media/upload.
+    pub media_id: ::std::string::String,
+}
+impl MassMedia {
+    /// A value with its required fields (`media_id`); set optional ones with the methods below.
+    pub fn new(media_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { media_id: media_id.into() }
+    }
+}
+impl rt::Validate for MassMedia {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One mass send.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupMsg {
+    /// Its id.
+    pub msgid: ::std::string::String,
+    /// The member who created it (corp-created tasks have none).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub creator: ::std::option::Option<::std::string::String>,
+    /// Creation time (Unix seconds; WeCom answers a string).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<::serde_json::Value>,
+    /// 0: created by the corp, 1: by a member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_type: ::std::option::Option<u32>,
+    /// The text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<MassText>,
+    /// The attachments.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<MassAttachment>,
+}
+impl GroupMsg {
+    /// A value with its required fields (`msgid`); set optional ones with the methods below.
+    pub fn new(msgid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            msgid: msgid.into(),
+            creator: None,
+            create_time: None,
+            create_type: None,
+            text: None,
+            attachments: Vec::new(),
+        }
+    }
+    /// Sets `creator`: The member who created it (corp-created tasks have none).
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.creator = Some(creator.into());
+        self
+    }
+    /// Sets `create_time`: Creation time (Unix seconds; WeCom answers a string).
+    pub fn create_time(
+        mut self,
+        create_time: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.create_time = Some(create_time.into());
+        self
+    }
+    /// Sets `create_type`: 0: created by the corp, 1: by a member.
+    pub fn create_type(mut self, create_type: u32) -> Self {
+        self.create_type = Some(create_type);
+        self
+    }
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<MassText>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `attachments`: The attachments.
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MassAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for GroupMsg {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.text {
+            rt::nested("text", value)?;
+        }
+        rt::nested("attachments", &self.attachments)?;
+        Ok(())
+    }
+}
+/// One member of a mass send.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupMsgTask {
+    /// The member.
+    pub userid: ::std::string::String,
+    /// 0: not sent yet, 2: sent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<u32>,
+    /// When the member sent it (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub send_time: ::std::option::Option<i64>,
+}
+impl GroupMsgTask {
+    /// A value with its required fields (`userid`); set optional ones with the methods below.
+    pub fn new(userid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            userid: userid.into(),
+            status: None,
+            send_time: None,
+        }
+    }
+    /// Sets `status`: 0: not sent yet, 2: sent.
+    pub fn status(mut self, status: u32) -> Self {
+        self.status = Some(status);
+        self
+    }
+    /// Sets `send_time`: When the member sent it (Unix seconds).
+    pub fn send_time(mut self, send_time: i64) -> Self {
+        self.send_time = Some(send_time);
+        self
+    }
+}
+impl rt::Validate for GroupMsgTask {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One recipient of a member's mass send.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupMsgSend {
+    /// The customer (customer mass sends).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_userid: ::std::option::Option<::std::string::String>,
+    /// The customer group (group mass sends).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_id: ::std::option::Option<::std::string::String>,
+    /// The sending member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// 0: not sent, 1: sent, 2: failed (not a friend), 3: failed (the customer already got another mass message).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<u32>,
+    /// When it was sent (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub send_time: ::std::option::Option<i64>,
+}
+impl GroupMsgSend {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            external_userid: None,
+            chat_id: None,
+            userid: None,
+            status: None,
+            send_time: None,
+        }
+    }
+    /// Sets `external_userid`: The customer (customer mass sends).
+    pub fn external_userid(
+        mut self,
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.external_userid = Some(external_userid.into());
+        self
+    }
+    /// Sets `chat_id`: The customer group (group mass sends).
+    pub fn chat_id(
+        mut self,
+        chat_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.chat_id = Some(chat_id.into());
+        self
+    }
+    /// Sets `userid`: The sending member.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `status`: 0: not sent, 1: sent, 2: failed (not a friend), 3: failed (the customer already got another mass message).
+    pub fn status(mut self, status: u32) -> Self {
+        self.status = Some(status);
+        self
+    }
+    /// Sets `send_time`: When it was sent (Unix seconds).
+    pub fn send_time(mut self, send_time: i64) -> Self {
+        self.send_time = Some(send_time);
+        self
+    }
+}
+impl rt::Validate for GroupMsgSend {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The text of a group welcome template.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupWelcomeText {
+    /// The text, at most 3000 bytes; `%NICKNAME%` becomes the customer's nickname.
+    ///
+    /// Limits: at most 3000 bytes.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub content: ::std::option::Option<::std::string::String>,
+}
+impl GroupWelcomeText {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { content: None }
+    }
+    /// Sets `content`: The text, at most 3000 bytes; `%NICKNAME%` becomes the customer's nickname.
+    pub fn content(
+        mut self,
+        content: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.content = Some(content.into());
+        self
+    }
+}
+impl rt::Validate for GroupWelcomeText {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.content {
+            rt::bytes("content", value.as_str(), [0, 3000], None)?;
+        }
+        Ok(())
+    }
+}
+/// The answer for one customer of a transfer.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct TransferOutcome {
+    /// The customer.
+    pub external_userid: ::std::string::String,
+    /// 0: the transfer started (done after 24 hours unless refused); else WeCom's errcode for this customer.
+    pub errcode: i64,
+}
+impl TransferOutcome {
+    /// A value with its required fields (`external_userid`, `errcode`); set optional ones with the methods below.
+    pub fn new(
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+        errcode: i64,
+    ) -> Self {
+        Self {
+            external_userid: external_userid.into(),
+            errcode,
+        }
+    }
+}
+impl rt::Validate for TransferOutcome {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The state of one customer's transfer.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct TransferState {
+    /// The customer.
+    pub external_userid: ::std::string::String,
+    /// 1: done, 2: waiting, 3: refused by the customer, 4: the takeover member has too many customers.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<u32>,
+    /// When the customer was (or, while waiting, will be) taken over (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub takeover_time: ::std::option::Option<i64>,
+}
+impl TransferState {
+    /// A value with its required fields (`external_userid`); set optional ones with the methods below.
+    pub fn new(
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            external_userid: external_userid.into(),
+            status: None,
+            takeover_time: None,
+        }
+    }
+    /// Sets `status`: 1: done, 2: waiting, 3: refused by the customer, 4: the takeover member has too many customers.
+    pub fn status(mut self, status: u32) -> Self {
+        self.status = Some(status);
+        self
+    }
+    /// Sets `takeover_time`: When the customer was (or, while waiting, will be) taken over (Unix seconds).
+    pub fn takeover_time(mut self, takeover_time: i64) -> Self {
+        self.takeover_time = Some(takeover_time);
+        self
+    }
+}
+impl rt::Validate for TransferState {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A customer of a member who left.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UnassignedCustomer {
+    /// The member who left.
+    pub handover_userid: ::std::string::String,
+    /// The customer.
+    pub external_userid: ::std::string::String,
+    /// When the member left (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub dimission_time: ::std::option::Option<i64>,
+}
+impl UnassignedCustomer {
+    /// A value with its required fields (`handover_userid`, `external_userid`); set optional ones with the methods below.
+    pub fn new(
+        handover_userid: impl ::std::convert::Into<::std::string::String>,
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            handover_userid: handover_userid.into(),
+            external_userid: external_userid.into(),
+            dimission_time: None,
+        }
+    }
+    /// Sets `dimission_time`: When the member left (Unix seconds).
+    pub fn dimission_time(mut self, dimission_time: i64) -> Self {
+        self.dimission_time = Some(dimission_time);
+        self
+    }
+}
+impl rt::Validate for UnassignedCustomer {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A link in a moment.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentLink {
+    /// Title.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// The link.
+    pub url: ::std::string::String,
+    /// Cover image media_id.
+    pub media_id: ::std::string::String,
+}
+impl MomentLink {
+    /// A value with its required fields (`url`, `media_id`); set optional ones with the methods below.
+    pub fn new(
+        url: impl ::std::convert::Into<::std::string::String>,
+        media_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            title: None,
+            url: url.into(),
+            media_id: media_id.into(),
+        }
+    }
+    /// Sets `title`: Title.
+    pub fn title(
+        mut self,
+        title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+}
+impl rt::Validate for MomentLink {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Who publishes a moment and which customers see it.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentVisibleRange {
+    /// The members who publish it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sender_list: ::std::option::Option<MomentSenders>,
+    /// The customers who see it, by corp tag.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_contact_list: ::std::option::Option<MomentCustomerTags>,
+}
+impl MomentVisibleRange {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            sender_list: None,
+            external_contact_list: None,
+        }
+    }
+    /// Sets `sender_list`: The members who publish it.
+    pub fn sender_list(
+        mut self,
+        sender_list: impl ::std::convert::Into<MomentSenders>,
+    ) -> Self {
+        self.sender_list = Some(sender_list.into());
+        self
+    }
+    /// Sets `external_contact_list`: The customers who see it, by corp tag.
+    pub fn external_contact_list(
+        mut self,
+        external_contact_list: impl ::std::convert::Into<MomentCustomerTags>,
+    ) -> Self {
+        self.external_contact_list = Some(external_contact_list.into());
+        self
+    }
+}
+impl rt::Validate for MomentVisibleRange {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.sender_list {
+            rt::nested("sender_list", value)?;
+        }
+        Ok(())
+    }
+}
+/// Members and departments.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentSenders {
+    /// Members, at most 100,000.
+    ///
+    /// Limits: at most 100000 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub user_list: ::std::vec::Vec<::std::string::String>,
+    /// Departments.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub department_list: ::std::vec::Vec<u32>,
+}
+impl MomentSenders {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            user_list: Vec::new(),
+            department_list: Vec::new(),
+        }
+    }
+    /// Sets `user_list`: Members, at most 100,000.
+    pub fn user_list(
+        mut self,
+        user_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.user_list = user_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `department_list`: Departments.
+    pub fn department_list(
+        mut self,
+        department_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.department_list = department_list.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for MomentSenders {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("user_list", self.user_list.len(), [0, 100000], None)?;
+        Ok(())
+    }
+}
+/// Customers by corp tag.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentCustomerTags {
+    /// Corp tag ids (not strategy-group tags).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag_list: ::std::vec::Vec<::std::string::String>,
+}
+impl MomentCustomerTags {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { tag_list: Vec::new() }
+    }
+    /// Sets `tag_list`: Corp tag ids (not strategy-group tags).
+    pub fn tag_list(
+        mut self,
+        tag_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.tag_list = tag_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for MomentCustomerTags {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The outcome of a moment task.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentTaskResult {
+    /// 0 on success.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub errcode: ::std::option::Option<i64>,
+    /// What went wrong.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub errmsg: ::std::option::Option<::std::string::String>,
+    /// The moment created.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub moment_id: ::std::option::Option<::std::string::String>,
+    /// Senders that were not valid.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub invalid_sender_list: ::std::option::Option<MomentSenders>,
+    /// Tags that were not valid.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub invalid_external_contact_list: ::std::option::Option<MomentCustomerTags>,
+}
+impl MomentTaskResult {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            errcode: None,
+            errmsg: None,
+            moment_id: None,
+            invalid_sender_list: None,
+            invalid_external_contact_list: None,
+        }
+    }
+    /// Sets `errcode`: 0 on success.
+    pub fn errcode(mut self, errcode: i64) -> Self {
+        self.errcode = Some(errcode);
+        self
+    }
+    /// Sets `errmsg`: What went wrong.
+    pub fn errmsg(
+        mut self,
+        errmsg: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.errmsg = Some(errmsg.into());
+        self
+    }
+    /// Sets `moment_id`: The moment created.
+    pub fn moment_id(
+        mut self,
+        moment_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.moment_id = Some(moment_id.into());
+        self
+    }
+    /// Sets `invalid_sender_list`: Senders that were not valid.
+    pub fn invalid_sender_list(
+        mut self,
+        invalid_sender_list: impl ::std::convert::Into<MomentSenders>,
+    ) -> Self {
+        self.invalid_sender_list = Some(invalid_sender_list.into());
+        self
+    }
+    /// Sets `invalid_external_contact_list`: Tags that were not valid.
+    pub fn invalid_external_contact_list(
+        mut self,
+        invalid_external_contact_list: impl ::std::convert::Into<MomentCustomerTags>,
+    ) -> Self {
+        self.invalid_external_contact_list = Some(invalid_external_contact_list.into());
+        self
+    }
+}
+impl rt::Validate for MomentTaskResult {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.invalid_sender_list {
+            rt::nested("invalid_sender_list", value)?;
+        }
+        Ok(())
+    }
+}
+/// One moment.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct Moment {
+    /// Its id.
+    pub moment_id: ::std::string::String,
+    /// Who created it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub creator: ::std::option::Option<::std::string::String>,
+    /// Creation time (Unix seconds; WeCom answers a number or a string).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<::serde_json::Value>,
+    /// 0: published for the corp, 1: by a member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_type: ::std::option::Option<u32>,
+    /// 0: some customers, 1: all.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub visible_type: ::std::option::Option<u32>,
+    /// The text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<MassText>,
+    /// Images.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub image: ::std::vec::Vec<MassMedia>,
+    /// The video (media_id, thumb_media_id).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub video: ::std::option::Option<::serde_json::Value>,
+    /// The link (title, url).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link: ::std::option::Option<::serde_json::Value>,
+    /// The location.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub location: ::std::option::Option<::serde_json::Value>,
+}
+impl Moment {
+    /// A value with its required fields (`moment_id`); set optional ones with the methods below.
+    pub fn new(moment_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+            creator: None,
+            create_time: None,
+            create_type: None,
+            visible_type: None,
+            text: None,
+            image: Vec::new(),
+            video: None,
+            link: None,
+            location: None,
+        }
+    }
+    /// Sets `creator`: Who created it.
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.creator = Some(creator.into());
+        self
+    }
+    /// Sets `create_time`: Creation time (Unix seconds; WeCom answers a number or a string).
+    pub fn create_time(
+        mut self,
+        create_time: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.create_time = Some(create_time.into());
+        self
+    }
+    /// Sets `create_type`: 0: published for the corp, 1: by a member.
+    pub fn create_type(mut self, create_type: u32) -> Self {
+        self.create_type = Some(create_type);
+        self
+    }
+    /// Sets `visible_type`: 0: some customers, 1: all.
+    pub fn visible_type(mut self, visible_type: u32) -> Self {
+        self.visible_type = Some(visible_type);
+        self
+    }
+    /// Sets `text`: The text.
+    pub fn text(mut self, text: impl ::std::convert::Into<MassText>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `image`: Images.
+    pub fn image(
+        mut self,
+        image: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MassMedia>,
+        >,
+    ) -> Self {
+        self.image = image.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `video`: The video (media_id, thumb_media_id).
+    pub fn video(
+        mut self,
+        video: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.video = Some(video.into());
+        self
+    }
+    /// Sets `link`: The link (title, url).
+    pub fn link(mut self, link: impl ::std::convert::Into<::serde_json::Value>) -> Self {
+        self.link = Some(link.into());
+        self
+    }
+    /// Sets `location`: The location.
+    pub fn location(
+        mut self,
+        location: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+}
+impl rt::Validate for Moment {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.text {
+            rt::nested("text", value)?;
+        }
+        Ok(())
+    }
+}
+/// One member of a corp moment.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentTask {
+    /// The member.
+    pub userid: ::std::string::String,
+    /// 0: not published, 1: published.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub publish_status: ::std::option::Option<u32>,
+}
+impl MomentTask {
+    /// A value with its required fields (`userid`); set optional ones with the methods below.
+    pub fn new(userid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            userid: userid.into(),
+            publish_status: None,
+        }
+    }
+    /// Sets `publish_status`: 0: not published, 1: published.
+    pub fn publish_status(mut self, publish_status: u32) -> Self {
+        self.publish_status = Some(publish_status);
+        self
+    }
+}
+impl rt::Validate for MomentTask {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A customer of a moment.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentCustomer {
+    /// The member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// The customer.
+    pub external_userid: ::std::string::String,
+}
+impl MomentCustomer {
+    /// A value with its required fields (`external_userid`); set optional ones with the methods below.
+    pub fn new(
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            userid: None,
+            external_userid: external_userid.into(),
+        }
+    }
+    /// Sets `userid`: The member.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+}
+impl rt::Validate for MomentCustomer {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Members and departments an intercept rule applies to: not both empty (userid与department不能同时为不填).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct InterceptRange {
+    /// Members, at most 1000.
+    ///
+    /// Limits: at most 1000 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub user_list: ::std::vec::Vec<::std::string::String>,
+    /// Departments, at most 1000.
+    ///
+    /// Limits: at most 1000 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub department_list: ::std::vec::Vec<u32>,
+}
+impl InterceptRange {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            user_list: Vec::new(),
+            department_list: Vec::new(),
+        }
+    }
+    /// Sets `user_list`: Members, at most 1000.
+    pub fn user_list(
+        mut self,
+        user_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.user_list = user_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `department_list`: Departments, at most 1000.
+    pub fn department_list(
+        mut self,
+        department_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.department_list = department_list.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for InterceptRange {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("user_list", self.user_list.len(), [0, 1000], None)?;
+        rt::items("department_list", self.department_list.len(), [0, 1000], None)?;
+        rt::at_least_one_of(
+            &[
+                ("user_list", !self.user_list.is_empty()),
+                ("department_list", !self.department_list.is_empty()),
+            ],
+            None,
+            Some(
+                "name at least one member or department (userid与department不能同时为不填)",
+            ),
+        )?;
+        Ok(())
+    }
+}
+/// Extra semantics an intercept rule also catches.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct InterceptExtraRule {
+    /// 1 mobile numbers, 2 email addresses, 3 red packets.
+    ///
+    /// Limits: each item from 1 to 3.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub semantics_list: ::std::vec::Vec<u32>,
+}
+impl InterceptExtraRule {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { semantics_list: Vec::new() }
+    }
+    /// Sets `semantics_list`: 1 mobile numbers, 2 email addresses, 3 red packets.
+    pub fn semantics_list(
+        mut self,
+        semantics_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.semantics_list = semantics_list.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for InterceptExtraRule {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::each(
+            "semantics_list",
+            &self.semantics_list,
+            |item| {
+                rt::range("", *item, [1.0, 3.0], None)?;
+                Ok(())
+            },
+        )?;
+        Ok(())
+    }
+}
+/// An intercept rule in the list.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct InterceptRuleBrief {
+    /// Its id.
+    pub rule_id: ::std::string::String,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule_name: ::std::option::Option<::std::string::String>,
+    /// When it was created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+}
+impl InterceptRuleBrief {
+    /// A value with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            rule_id: rule_id.into(),
+            rule_name: None,
+            create_time: None,
+        }
+    }
+    /// Sets `rule_name`: Its name.
+    pub fn rule_name(
+        mut self,
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.rule_name = Some(rule_name.into());
+        self
+    }
+    /// Sets `create_time`: When it was created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+}
+impl rt::Validate for InterceptRuleBrief {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An intercept rule.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct InterceptRule {
+    /// Its id.
+    pub rule_id: ::std::string::String,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rule_name: ::std::option::Option<::std::string::String>,
+    /// The words.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub word_list: ::std::vec::Vec<::std::string::String>,
+    /// Extra semantics.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub extra_rule: ::std::option::Option<InterceptExtraRule>,
+    /// 1: warn and block; 2: warn only.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub intercept_type: ::std::option::Option<u32>,
+    /// Members and departments.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub applicable_range: ::std::option::Option<InterceptRange>,
+}
+impl InterceptRule {
+    /// A value with its required fields (`rule_id`); set optional ones with the methods below.
+    pub fn new(rule_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            rule_id: rule_id.into(),
+            rule_name: None,
+            word_list: Vec::new(),
+            extra_rule: None,
+            intercept_type: None,
+            applicable_range: None,
+        }
+    }
+    /// Sets `rule_name`: Its name.
+    pub fn rule_name(
+        mut self,
+        rule_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.rule_name = Some(rule_name.into());
+        self
+    }
+    /// Sets `word_list`: The words.
+    pub fn word_list(
+        mut self,
+        word_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.word_list = word_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extra_rule`: Extra semantics.
+    pub fn extra_rule(
+        mut self,
+        extra_rule: impl ::std::convert::Into<InterceptExtraRule>,
+    ) -> Self {
+        self.extra_rule = Some(extra_rule.into());
+        self
+    }
+    /// Sets `intercept_type`: 1: warn and block; 2: warn only.
+    pub fn intercept_type(mut self, intercept_type: u32) -> Self {
+        self.intercept_type = Some(intercept_type);
+        self
+    }
+    /// Sets `applicable_range`: Members and departments.
+    pub fn applicable_range(
+        mut self,
+        applicable_range: impl ::std::convert::Into<InterceptRange>,
+    ) -> Self {
+        self.applicable_range = Some(applicable_range.into());
+        self
+    }
+}
+impl rt::Validate for InterceptRule {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.extra_rule {
+            rt::nested("extra_rule", value)?;
+        }
+        if let Some(value) = &self.applicable_range {
+            rt::nested("applicable_range", value)?;
+        }
+        Ok(())
+    }
+}
+/// A product of the album.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct Product {
+    /// Its id.
+    pub product_id: ::std::string::String,
+    /// Name and features.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    /// Price in fen.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub price: ::std::option::Option<u64>,
+    /// Product code.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub product_sn: ::std::option::Option<::std::string::String>,
+    /// When it was created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+    /// Images.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub attachments: ::std::vec::Vec<ProductAttachment>,
+}
+impl Product {
+    /// A value with its required fields (`product_id`); set optional ones with the methods below.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+            description: None,
+            price: None,
+            product_sn: None,
+            create_time: None,
+            attachments: Vec::new(),
+        }
+    }
+    /// Sets `description`: Name and features.
+    pub fn description(
+        mut self,
+        description: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `price`: Price in fen.
+    pub fn price(mut self, price: u64) -> Self {
+        self.price = Some(price);
+        self
+    }
+    /// Sets `product_sn`: Product code.
+    pub fn product_sn(
+        mut self,
+        product_sn: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.product_sn = Some(product_sn.into());
+        self
+    }
+    /// Sets `create_time`: When it was created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+    /// Sets `attachments`: Images.
+    pub fn attachments(
+        mut self,
+        attachments: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ProductAttachment>,
+        >,
+    ) -> Self {
+        self.attachments = attachments.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for Product {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A strategy group's id.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyId {
+    /// The group.
+    pub strategy_id: u32,
+}
+impl StrategyId {
+    /// A value with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+impl rt::Validate for StrategyId {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A moment strategy group.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategy {
+    /// Its id.
+    pub strategy_id: u32,
+    /// Its parent (0: none).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub parent_id: ::std::option::Option<u32>,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_name: ::std::option::Option<::std::string::String>,
+    /// When it was created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+    /// Admins' userids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub admin_list: ::std::vec::Vec<::std::string::String>,
+    /// What the governed members may do.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub privilege: ::std::option::Option<MomentPrivilege>,
+}
+impl MomentStrategy {
+    /// A value with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self {
+            strategy_id,
+            parent_id: None,
+            strategy_name: None,
+            create_time: None,
+            admin_list: Vec::new(),
+            privilege: None,
+        }
+    }
+    /// Sets `parent_id`: Its parent (0: none).
+    pub fn parent_id(mut self, parent_id: u32) -> Self {
+        self.parent_id = Some(parent_id);
+        self
+    }
+    /// Sets `strategy_name`: Its name.
+    pub fn strategy_name(
+        mut self,
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.strategy_name = Some(strategy_name.into());
+        self
+    }
+    /// Sets `create_time`: When it was created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+    /// Sets `admin_list`: Admins' userids.
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.admin_list = admin_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `privilege`: What the governed members may do.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<MomentPrivilege>,
+    ) -> Self {
+        self.privilege = Some(privilege.into());
+        self
+    }
+}
+impl rt::Validate for MomentStrategy {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Moment privileges of a strategy group.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentPrivilege {
+    /// May see all members' customer moments.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub view_moment_list: ::std::option::Option<bool>,
+    /// May publish customer moments (default true).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub send_moment: ::std::option::Option<bool>,
+    /// May set the moments cover and signature (default true).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub manage_moment_cover_and_sign: ::std::option::Option<bool>,
+}
+impl MomentPrivilege {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            view_moment_list: None,
+            send_moment: None,
+            manage_moment_cover_and_sign: None,
+        }
+    }
+    /// Sets `view_moment_list`: May see all members' customer moments.
+    pub fn view_moment_list(mut self, view_moment_list: bool) -> Self {
+        self.view_moment_list = Some(view_moment_list);
+        self
+    }
+    /// Sets `send_moment`: May publish customer moments (default true).
+    pub fn send_moment(mut self, send_moment: bool) -> Self {
+        self.send_moment = Some(send_moment);
+        self
+    }
+    /// Sets `manage_moment_cover_and_sign`: May set the moments cover and signature (default true).
+    pub fn manage_moment_cover_and_sign(
+        mut self,
+        manage_moment_cover_and_sign: bool,
+    ) -> Self {
+        self.manage_moment_cover_and_sign = Some(manage_moment_cover_and_sign);
+        self
+    }
+}
+impl rt::Validate for MomentPrivilege {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member or department governed by a strategy group.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyRange {
+    /// 1: a member, 2: a department.
+    ///
+    /// JSON key `type`.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub range_type: ::std::option::Option<u32>,
+    /// The member (type 1).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// The department (type 2).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub partyid: ::std::option::Option<u32>,
+}
+impl StrategyRange {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            range_type: None,
+            userid: None,
+            partyid: None,
+        }
+    }
+    /// Sets `type`: 1: a member, 2: a department.
+    pub fn range_type(mut self, range_type: u32) -> Self {
+        self.range_type = Some(range_type);
+        self
+    }
+    /// Sets `userid`: The member (type 1).
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `partyid`: The department (type 2).
+    pub fn partyid(mut self, partyid: u32) -> Self {
+        self.partyid = Some(partyid);
+        self
+    }
+}
+impl rt::Validate for StrategyRange {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An attachment of a mass send or group welcome template, tagged by `msgtype`.
+///
+/// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum MassAttachment {
+    /// An image. `msgtype = "image"`.
+    Image(MassImage),
+    /// A link card. `msgtype = "link"`.
+    Link(MassLink),
+    /// A mini-program card. `msgtype = "miniprogram"`.
+    Miniprogram(MassMiniprogram),
+    /// A video (media_id). `msgtype = "video"`.
+    Video(MassMedia),
+    /// A file (media_id). `msgtype = "file"`.
+    File(MassMedia),
+    /// A variant this version does not know: the whole JSON object, kept as received.
+    Unknown(::serde_json::Value),
+}
+impl MassAttachment {
+    /// The tag value (`msgtype`), also for unknown variants when it is a string.
+    pub fn tag(&self) -> ::std::option::Option<&str> {
+        match self {
+            Self::Image(_) => Some("image"),
+            Self::Link(_) => Some("link"),
+            Self::Miniprogram(_) => Some("miniprogram"),
+            Self::Video(_) => Some("video"),
+            Self::File(_) => Some("file"),
+            Self::Unknown(value) => rt::union::unknown_tag(value, "msgtype"),
+        }
+    }
+}
+impl ::std::default::Default for MassAttachment {
+    fn default() -> Self {
+        Self::Unknown(::serde_json::Value::Object(::serde_json::Map::new()))
+    }
+}
+impl ::std::convert::From<MassImage> for MassAttachment {
+    fn from(value: MassImage) -> Self {
+        Self::Image(value)
+    }
+}
+impl ::std::convert::From<MassLink> for MassAttachment {
+    fn from(value: MassLink) -> Self {
+        Self::Link(value)
+    }
+}
+impl ::std::convert::From<MassMiniprogram> for MassAttachment {
+    fn from(value: MassMiniprogram) -> Self {
+        Self::Miniprogram(value)
+    }
+}
+impl ::serde::Serialize for MassAttachment {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        match self {
+            Self::Image(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "image", Some(value))
+            }
+            Self::Link(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "link", Some(value))
+            }
+            Self::Miniprogram(value) => {
+                rt::union::serialize_named(
+                    serializer,
+                    "msgtype",
+                    "miniprogram",
+                    Some(value),
+                )
+            }
+            Self::Video(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "video", Some(value))
+            }
+            Self::File(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "file", Some(value))
+            }
+            Self::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for MassAttachment {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let (tag, map) = rt::union::split(deserializer, "msgtype")?;
+        Ok(
+            match tag.as_deref() {
+                Some("image") => {
+                    Self::Image(rt::union::content(map, "msgtype", Some("image"))?)
+                }
+                Some("link") => {
+                    Self::Link(rt::union::content(map, "msgtype", Some("link"))?)
+                }
+                Some("miniprogram") => {
+                    Self::Miniprogram(
+                        rt::union::content(map, "msgtype", Some("miniprogram"))?,
+                    )
+                }
+                Some("video") => {
+                    Self::Video(rt::union::content(map, "msgtype", Some("video"))?)
+                }
+                Some("file") => {
+                    Self::File(rt::union::content(map, "msgtype", Some("file"))?)
+                }
+                _ => Self::Unknown(::serde_json::Value::Object(map)),
+            },
+        )
+    }
+}
+impl rt::Validate for MassAttachment {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        match self {
+            Self::Image(value) => rt::nested("image", value),
+            Self::Link(value) => rt::nested("link", value),
+            Self::Miniprogram(value) => rt::nested("miniprogram", value),
+            _ => Ok(()),
+        }
+    }
+}
+/// An attachment of a moment, tagged by `msgtype`.
+///
+/// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum MomentAttachment {
+    /// An image (media_id from media/upload). `msgtype = "image"`.
+    Image(MassMedia),
+    /// A video (media_id from media/upload). `msgtype = "video"`.
+    Video(MassMedia),
+    /// A link. `msgtype = "link"`.
+    Link(MomentLink),
+    /// A variant this version does not know: the whole JSON object, kept as received.
+    Unknown(::serde_json::Value),
+}
+impl MomentAttachment {
+    /// The tag value (`msgtype`), also for unknown variants when it is a string.
+    pub fn tag(&self) -> ::std::option::Option<&str> {
+        match self {
+            Self::Image(_) => Some("image"),
+            Self::Video(_) => Some("video"),
+            Self::Link(_) => Some("link"),
+            Self::Unknown(value) => rt::union::unknown_tag(value, "msgtype"),
+        }
+    }
+}
+impl ::std::default::Default for MomentAttachment {
+    fn default() -> Self {
+        Self::Unknown(::serde_json::Value::Object(::serde_json::Map::new()))
+    }
+}
+impl ::std::convert::From<MomentLink> for MomentAttachment {
+    fn from(value: MomentLink) -> Self {
+        Self::Link(value)
+    }
+}
+impl ::serde::Serialize for MomentAttachment {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        match self {
+            Self::Image(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "image", Some(value))
+            }
+            Self::Video(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "video", Some(value))
+            }
+            Self::Link(value) => {
+                rt::union::serialize_named(serializer, "msgtype", "link", Some(value))
+            }
+            Self::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for MomentAttachment {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let (tag, map) = rt::union::split(deserializer, "msgtype")?;
+        Ok(
+            match tag.as_deref() {
+                Some("image") => {
+                    Self::Image(rt::union::content(map, "msgtype", Some("image"))?)
+                }
+                Some("video") => {
+                    Self::Video(rt::union::content(map, "msgtype", Some("video"))?)
+                }
+                Some("link") => {
+                    Self::Link(rt::union::content(map, "msgtype", Some("link"))?)
+                }
+                _ => Self::Unknown(::serde_json::Value::Object(map)),
+            },
+        )
+    }
+}
+impl rt::Validate for MomentAttachment {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An attachment of a product, tagged by `type` (only `image`).
+///
+/// On the wire: `{"type": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ProductAttachment {
+    /// An image: media_id from the attachment upload (上传附件资源). `type = "image"`.
+    Image(MassMedia),
+    /// A variant this version does not know: the whole JSON object, kept as received.
+    Unknown(::serde_json::Value),
+}
+impl ProductAttachment {
+    /// The tag value (`type`), also for unknown variants when it is a string.
+    pub fn tag(&self) -> ::std::option::Option<&str> {
+        match self {
+            Self::Image(_) => Some("image"),
+            Self::Unknown(value) => rt::union::unknown_tag(value, "type"),
+        }
+    }
+}
+impl ::std::default::Default for ProductAttachment {
+    fn default() -> Self {
+        Self::Unknown(::serde_json::Value::Object(::serde_json::Map::new()))
+    }
+}
+impl ::std::convert::From<MassMedia> for ProductAttachment {
+    fn from(value: MassMedia) -> Self {
+        Self::Image(value)
+    }
+}
+impl ::serde::Serialize for ProductAttachment {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        match self {
+            Self::Image(value) => {
+                rt::union::serialize_named(serializer, "type", "image", Some(value))
+            }
+            Self::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ProductAttachment {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let (tag, map) = rt::union::split(deserializer, "type")?;
+        Ok(
+            match tag.as_deref() {
+                Some("image") => {
+                    Self::Image(rt::union::content(map, "type", Some("image"))?)
+                }
+                _ => Self::Unknown(::serde_json::Value::Object(map)),
+            },
+        )
+    }
+}
+impl rt::Validate for ProductAttachment {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}

@@ -9,7 +9,7 @@ pub mod admin;
 pub mod book;
 pub mod crm;
 mod customers;
-mod outreach;
+pub mod outreach;
 
 /// Registers the customer-contact handlers.
 pub fn register(r: &mut Registry) {
