@@ -2,5 +2,6 @@
 
 mod callback;
 mod contacts;
+mod export;
 mod messages;
 mod reliability;

@@ -544,7 +544,7 @@ async fn media_uploadimg(
 }
 
 /// Parses `bytes=first-last`, `bytes=first-` or `bytes=-suffix` against a length.
-fn parse_range(header: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
+pub(crate) fn parse_range(header: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
     let bad =
         || ApiError::invalid_parameter(format_args!("Range `{header}` is not `bytes=first-last`"));
     let spec = header.trim().strip_prefix("bytes=").ok_or_else(bad)?;

@@ -5,6 +5,7 @@ use crate::registry::Registry;
 
 pub mod auth;
 pub mod contacts;
+pub mod export;
 pub mod messages;
 
 /// Registers the handlers of every area.
@@ -12,6 +13,7 @@ pub fn register_all(r: &mut Registry) {
     auth::register(r);
     contacts::register(r);
     messages::register(r);
+    export::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
