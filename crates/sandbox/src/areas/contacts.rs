@@ -830,7 +830,7 @@ async fn batch_invite(ctx: Ctx, req: BatchInviteRequest) -> Result<BatchInviteRe
 
 /// The caller's own app, which must be `agentid`: 40056 when there is no such app, 301002 when
 /// the token belongs to another app.
-fn own_app(ctx: &Ctx, corp: &Corp, agentid: u32) -> Result<corp::App, ApiError> {
+pub(crate) fn own_app(ctx: &Ctx, corp: &Corp, agentid: u32) -> Result<corp::App, ApiError> {
     let caller = ctx.agentid()?;
     let app = corp.app(agentid)?;
     if caller != agentid {

@@ -172,7 +172,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
 // message/send, recall, update_template_card
 
 /// The app of the token must be the app named in the body.
-fn sender(ctx: &Ctx, agentid: u32) -> Result<u32, ApiError> {
+pub(crate) fn sender(ctx: &Ctx, agentid: u32) -> Result<u32, ApiError> {
     let caller = ctx.agentid()?;
     if caller != agentid {
         return Err(ApiError::new(
@@ -454,9 +454,9 @@ async fn message_update_template_card(
 /// A generated multipart request together with the bytes of its `media` part (the handler stores
 /// them; the request's `Upload` is only for validation).
 #[derive(Debug)]
-struct Uploaded<R> {
-    request: R,
-    file: FormPart,
+pub(crate) struct Uploaded<R> {
+    pub(crate) request: R,
+    pub(crate) file: FormPart,
 }
 
 impl<R: Endpoint + std::fmt::Debug> Endpoint for Uploaded<R> {

@@ -5,15 +5,22 @@ use crate::registry::Registry;
 
 pub mod auth;
 pub mod contacts;
+pub mod directory_extra;
 pub mod export;
 pub mod messages;
+pub mod messages_extra;
+pub mod tfa;
 
 /// Registers the handlers of every area.
 pub fn register_all(r: &mut Registry) {
     auth::register(r);
     contacts::register(r);
     messages::register(r);
+    // Issue 16 part 3: export, linked corps, workbench, ID conversion, 二次验证, media extras.
     export::register(r);
+    directory_extra::register(r);
+    messages_extra::register(r);
+    tfa::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
