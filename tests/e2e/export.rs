@@ -33,7 +33,12 @@ async fn collect(export: &Export<'_>) -> Result<Vec<ExportRecord>, ExportError> 
 #[tokio::test]
 async fn simple_user_export_lists_every_visible_member_in_small_ranges() -> TestResult {
     let w = wecom_tests::demo().await?;
-    let mut expected: Vec<String> = w.admin().corp().members().map(|m| m.userid.clone()).collect();
+    let mut expected: Vec<String> = w
+        .admin()
+        .corp()
+        .members()
+        .map(|m| m.userid.clone())
+        .collect();
     expected.sort();
     // 64-byte ranges: every file is fetched in many pieces, records span range boundaries.
     let export = quick(Export::new(&w.client, ExportKind::SimpleUser)).chunk_size(64);
@@ -48,7 +53,10 @@ async fn simple_user_export_lists_every_visible_member_in_small_ranges() -> Test
                 Ok(())
             },
             |p| {
-                if matches!(p, wecom_contacts::export::ExportProgress::Downloading { .. }) {
+                if matches!(
+                    p,
+                    wecom_contacts::export::ExportProgress::Downloading { .. }
+                ) {
                     downloads += 1;
                 }
             },
@@ -100,7 +108,13 @@ async fn an_app_exports_only_its_visible_scope() -> TestResult {
 #[tokio::test]
 async fn departments_and_tags_export() -> TestResult {
     let w = wecom_tests::demo().await?;
-    let listed = w.client.contacts().department_list().await?.department.len();
+    let listed = w
+        .client
+        .contacts()
+        .department_list()
+        .await?
+        .department
+        .len();
     let records = collect(&quick(Export::new(&w.client, ExportKind::Department))).await?;
     let departments = records
         .iter()
@@ -184,7 +198,10 @@ async fn the_wrong_key_or_another_caller_is_refused() -> TestResult {
     // A damaged listing (wrong MD5) is caught before the last records are handed over.
     let mut damaged = files.clone();
     damaged[0].md5 = "0".repeat(32);
-    let err = export.fetch(&damaged, |_| Ok(()), |_| {}).await.unwrap_err();
+    let err = export
+        .fetch(&damaged, |_| Ok(()), |_| {})
+        .await
+        .unwrap_err();
     assert!(matches!(err, ExportError::Integrity { .. }), "{err}");
 
     // Only the caller that started the job may read its result.
@@ -195,7 +212,11 @@ async fn the_wrong_key_or_another_caller_is_refused() -> TestResult {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Api(_)), "{err}");
-    let mine = w.client.contacts().export_get_result(jobid.as_str()).await?;
+    let mine = w
+        .client
+        .contacts()
+        .export_get_result(jobid.as_str())
+        .await?;
     assert_eq!(mine.status, ExportStatus::Done);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Cross-crate integration tests: one binary, one module per area.
 
 mod callback;
+mod common_api;
 mod contacts;
 mod export;
 mod messages;

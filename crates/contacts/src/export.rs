@@ -108,7 +108,9 @@ impl ExportKey {
         let bad = |why: &str| {
             InvalidInput::new(
                 "encoding_aeskey",
-                format!("{why}: it must be 43 characters of a-z, A-Z, 0-9 (the base64 of a 32-byte key without its `=`)"),
+                format!(
+                    "{why}: it must be 43 characters of a-z, A-Z, 0-9 (the base64 of a 32-byte key without its `=`)"
+                ),
             )
         };
         if encoding_aes_key.len() != 43 {
@@ -238,7 +240,11 @@ impl ExportDecryptor {
         }
         let n = self.held.len();
         let pad = usize::from(self.held[n - 1]);
-        if pad == 0 || pad > PAD_BLOCK || pad > n || self.held[n - pad..].iter().any(|b| usize::from(*b) != pad) {
+        if pad == 0
+            || pad > PAD_BLOCK
+            || pad > n
+            || self.held[n - pad..].iter().any(|b| usize::from(*b) != pad)
+        {
             return Err(
                 "bad padding after decryption: the file was encrypted with another key (check the encoding_aeskey) or is damaged".to_owned(),
             );
@@ -587,7 +593,9 @@ impl ExportRecord {
     /// Decodes one record of the array `key` of a `kind` export.
     pub fn decode(kind: ExportKind, key: &str, json: &[u8]) -> Result<Self, serde_json::Error> {
         Ok(match (kind, key) {
-            (ExportKind::SimpleUser, "userlist") => ExportRecord::Member(serde_json::from_slice(json)?),
+            (ExportKind::SimpleUser, "userlist") => {
+                ExportRecord::Member(serde_json::from_slice(json)?)
+            }
             (ExportKind::User, "userlist") => {
                 ExportRecord::MemberDetail(Box::new(serde_json::from_slice(json)?))
             }
@@ -625,7 +633,9 @@ pub enum ExportError {
         jobid: String,
     },
     /// The job did not end within the wait limit.
-    #[error("export job {jobid} still not done after {polls} polls ({waited:?}); poll export/get_result later or raise Export::max_wait")]
+    #[error(
+        "export job {jobid} still not done after {polls} polls ({waited:?}); poll export/get_result later or raise Export::max_wait"
+    )]
     TimedOut {
         /// The job.
         jobid: String,
@@ -880,8 +890,7 @@ impl<'a> Export<'a> {
                 summary.bytes += len;
                 plain.clear();
                 dec.update(&chunk.bytes, &mut plain);
-                summary.records +=
-                    feed_records(&mut split, &plain, kind, index, &mut on_record)?;
+                summary.records += feed_records(&mut split, &plain, kind, index, &mut on_record)?;
                 progress(ExportProgress::Downloading {
                     file: index,
                     files: files.len(),
@@ -902,11 +911,7 @@ impl<'a> Export<'a> {
                     ),
                 });
             }
-            let hex: String = md5
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let hex: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
             if !hex.eq_ignore_ascii_case(&file.md5) {
                 return Err(ExportError::Integrity {
                     file: index,
@@ -956,7 +961,9 @@ fn feed_records(
 ) -> Result<u64, ExportError> {
     let mut n = 0u64;
     split
-        .feed(plain, &mut |key: &str, json: &[u8]| -> Result<(), ExportError> {
+        .feed(plain, &mut |key: &str,
+                           json: &[u8]|
+         -> Result<(), ExportError> {
             let record = ExportRecord::decode(kind, key, json).map_err(|e| ExportError::Json {
                 file,
                 problem: format!("a record of `{key}` does not decode: {e}"),
@@ -1018,7 +1025,11 @@ mod tests {
             assert_eq!(cipher.len() % 32, 0);
             assert!(cipher.len() > plain.len());
             for piece in [1, 3, 16, 17, 32, 100, 4096] {
-                assert_eq!(decrypt_in_pieces(&k, &cipher, piece).unwrap(), plain, "len {len} piece {piece}");
+                assert_eq!(
+                    decrypt_in_pieces(&k, &cipher, piece).unwrap(),
+                    plain,
+                    "len {len} piece {piece}"
+                );
             }
         }
     }
@@ -1028,8 +1039,16 @@ mod tests {
         let k = key();
         let cipher = k.encrypt(b"{\"userlist\":[]}");
         let other = ExportKey::generate();
-        assert!(decrypt_in_pieces(&other, &cipher, 7).unwrap_err().contains("padding"));
-        assert!(decrypt_in_pieces(&k, &cipher[..cipher.len() - 16], 7).unwrap_err().contains("multiple of 32"));
+        assert!(
+            decrypt_in_pieces(&other, &cipher, 7)
+                .unwrap_err()
+                .contains("padding")
+        );
+        assert!(
+            decrypt_in_pieces(&k, &cipher[..cipher.len() - 16], 7)
+                .unwrap_err()
+                .contains("multiple of 32")
+        );
         assert!(decrypt_in_pieces(&k, &[], 7).is_err());
     }
 
@@ -1059,7 +1078,10 @@ mod tests {
             assert_eq!(
                 got,
                 vec![
-                    ("userlist".to_owned(), r#"{"userid":"a","name":"A \"q\" ]}","department":[1,2]}"#.to_owned()),
+                    (
+                        "userlist".to_owned(),
+                        r#"{"userid":"a","name":"A \"q\" ]}","department":[1,2]}"#.to_owned()
+                    ),
                     ("userlist".to_owned(), r#"{"userid":"b"}"#.to_owned()),
                     ("partylist".to_owned(), "3".to_owned()),
                     ("partylist".to_owned(), "4".to_owned()),
@@ -1080,9 +1102,19 @@ mod tests {
 
     #[test]
     fn decodes_records_by_kind_and_key() {
-        let m = ExportRecord::decode(ExportKind::SimpleUser, "userlist", br#"{"userid":"a","name":"A","department":[1]}"#).unwrap();
+        let m = ExportRecord::decode(
+            ExportKind::SimpleUser,
+            "userlist",
+            br#"{"userid":"a","name":"A","department":[1]}"#,
+        )
+        .unwrap();
         assert!(matches!(m, ExportRecord::Member(ref b) if b.userid == "a"));
-        let d = ExportRecord::decode(ExportKind::Department, "department", br#"{"id":2,"name":"D","parentid":1}"#).unwrap();
+        let d = ExportRecord::decode(
+            ExportKind::Department,
+            "department",
+            br#"{"id":2,"name":"D","parentid":1}"#,
+        )
+        .unwrap();
         assert!(matches!(d, ExportRecord::Department(ref d) if d.id == 2));
         let t = ExportRecord::decode(ExportKind::TagUser(1), "partylist", b"7").unwrap();
         assert_eq!(t, ExportRecord::TagDepartment(7));

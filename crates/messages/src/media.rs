@@ -21,8 +21,7 @@ use wecom_core_auth::{
 
 use crate::generated::messages::{
     AttachmentType, MediaGetRequest, MediaType, MediaUploadAttachmentRequest, MediaUploadRequest,
-    MediaUploadResponse, MediaUploadimgRequest,
-    WebhookUploadMediaRequest,
+    MediaUploadResponse, MediaUploadimgRequest, WebhookUploadMediaRequest,
 };
 
 /// One MiB.

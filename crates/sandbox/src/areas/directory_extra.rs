@@ -22,18 +22,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wecom_contacts::generated::contacts::{
     AgentGetWorkbenchTemplateRequest, AgentGetWorkbenchTemplateResponse,
-    AgentSetWorkbenchDataRequest, AgentSetWorkbenchDataResponse,
-    AgentSetWorkbenchTemplateRequest, AgentSetWorkbenchTemplateResponse,
-    BatchUseridToOpenuseridRequest, BatchUseridToOpenuseridResponse, CorpGetJoinQrcodeRequest,
-    CorpGetJoinQrcodeResponse, ExternalcontactConvertToOpenidRequest,
-    ExternalcontactConvertToOpenidResponse, ExternalcontactOpengidToChatidRequest,
-    ExternalcontactOpengidToChatidResponse, ExternalcontactUnionidToExternalUseridRequest,
-    ExternalcontactUnionidToExternalUseridResponse, LinkedDepartment, LinkedMember,
-    LinkedMemberBrief, LinkedcorpAgentGetPermListRequest, LinkedcorpAgentGetPermListResponse,
-    LinkedcorpDepartmentListRequest, LinkedcorpDepartmentListResponse, LinkedcorpUserGetRequest,
-    LinkedcorpUserGetResponse, LinkedcorpUserListRequest, LinkedcorpUserListResponse,
-    LinkedcorpUserSimplelistRequest, LinkedcorpUserSimplelistResponse, OpenUseridPair,
-    UserGetActiveStatRequest, UserGetActiveStatResponse, WorkbenchType,
+    AgentSetWorkbenchDataRequest, AgentSetWorkbenchDataResponse, AgentSetWorkbenchTemplateRequest,
+    AgentSetWorkbenchTemplateResponse, BatchUseridToOpenuseridRequest,
+    BatchUseridToOpenuseridResponse, CorpGetJoinQrcodeRequest, CorpGetJoinQrcodeResponse,
+    ExternalcontactConvertToOpenidRequest, ExternalcontactConvertToOpenidResponse,
+    ExternalcontactOpengidToChatidRequest, ExternalcontactOpengidToChatidResponse,
+    ExternalcontactUnionidToExternalUseridRequest, ExternalcontactUnionidToExternalUseridResponse,
+    LinkedDepartment, LinkedMember, LinkedMemberBrief, LinkedcorpAgentGetPermListRequest,
+    LinkedcorpAgentGetPermListResponse, LinkedcorpDepartmentListRequest,
+    LinkedcorpDepartmentListResponse, LinkedcorpUserGetRequest, LinkedcorpUserGetResponse,
+    LinkedcorpUserListRequest, LinkedcorpUserListResponse, LinkedcorpUserSimplelistRequest,
+    LinkedcorpUserSimplelistResponse, OpenUseridPair, UserGetActiveStatRequest,
+    UserGetActiveStatResponse, WorkbenchType,
 };
 use wecom_core_auth::ErrorCode;
 
@@ -398,7 +398,10 @@ async fn agent_get_workbench_template(
     let stored = lock(&wb.inner).templates.get(&req.agentid).cloned();
     Ok(match stored {
         Some(v) => serde_json::from_value(v).map_err(|e| {
-            ApiError::new(-1, format!("system busy (sandbox could not read the template: {e})"))
+            ApiError::new(
+                -1,
+                format!("system busy (sandbox could not read the template: {e})"),
+            )
         })?,
         None => AgentGetWorkbenchTemplateResponse::new().template_type(WorkbenchType::Normal),
     })
@@ -525,9 +528,10 @@ async fn unionid_to_external_userid(
     ctx.agentid()?;
     let maps = ctx.state().extension::<IdMaps>();
     let inner = lock(&maps.inner);
-    let found = inner.customers.iter().find(|(u, o, _)| {
-        *u == req.unionid && req.openid.as_ref().is_none_or(|want| want == o)
-    });
+    let found = inner
+        .customers
+        .iter()
+        .find(|(u, o, _)| *u == req.unionid && req.openid.as_ref().is_none_or(|want| want == o));
     match found {
         Some((_, _, ext)) => {
             Ok(ExternalcontactUnionidToExternalUseridResponse::new().external_userid(ext.clone()))
@@ -535,7 +539,11 @@ async fn unionid_to_external_userid(
         None => Err(ApiError::invalid_parameter(format!(
             "no customer of this corp has unionid `{}`{}",
             req.unionid,
-            if req.openid.is_some() { " with this openid" } else { "" }
+            if req.openid.is_some() {
+                " with this openid"
+            } else {
+                ""
+            }
         ))),
     }
 }

@@ -144,7 +144,9 @@ async fn export_department(
         let list = listed_departments(&corp, actor, None)?;
         vec![(
             "department",
-            list.into_iter().map(|d| to_json(&department_out(d))).collect(),
+            list.into_iter()
+                .map(|d| to_json(&department_out(d)))
+                .collect(),
         )]
     };
     let jobid = start(&ctx, ExportKind::Department, key, req.block_size, arrays)?;

@@ -162,9 +162,15 @@ async fn fetch_and_store(state: &State, req: &MediaUploadByUrlRequest) -> Upload
         Err(e) => return failed(format!("could not fetch the url: {e}")),
     };
     if body.len() > MAX_URL_UPLOAD {
-        return failed(format!("the file is {} bytes, more than 200 MB", body.len()));
+        return failed(format!(
+            "the file is {} bytes, more than 200 MB",
+            body.len()
+        ));
     }
-    let md5: String = Md5::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let md5: String = Md5::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     if !md5.eq_ignore_ascii_case(&req.md5) {
         return failed(format!(
             "md5 of the downloaded file is {md5}, the request said {}",
@@ -312,7 +318,10 @@ async fn linkedcorp_message_send(
     // The sandbox keeps no linked tags: every tag is invalid.
     let invalidtag = req.totag.clone();
     if req.toall == Some(true) {
-        to.extend(dir.all_members().map(|(c, m)| format!("{}/{}", c.corpid, m.userid)));
+        to.extend(
+            dir.all_members()
+                .map(|(c, m)| format!("{}/{}", c.corpid, m.userid)),
+        );
     } else {
         for u in &req.touser {
             match dir.member(u) {

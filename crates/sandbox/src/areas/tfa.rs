@@ -161,10 +161,7 @@ async fn auth_get_tfa_info(
     Ok(AuthGetTfaInfoResponse::new(userid, Secret::new(tfa_code)))
 }
 
-async fn user_tfa_succ(
-    ctx: Ctx,
-    req: UserTfaSuccRequest,
-) -> Result<UserTfaSuccResponse, ApiError> {
+async fn user_tfa_succ(ctx: Ctx, req: UserTfaSuccRequest) -> Result<UserTfaSuccResponse, ApiError> {
     ctx.actor()?;
     let state = ctx.state();
     let now = state.now_secs();
@@ -177,7 +174,10 @@ async fn user_tfa_succ(
         )
     };
     match inner.tfa_codes.get(req.tfa_code.expose()) {
-        Some(c) if c.userid.eq_ignore_ascii_case(&req.userid) && !c.used && now - c.created < TFA_TTL_SECS => {}
+        Some(c)
+            if c.userid.eq_ignore_ascii_case(&req.userid)
+                && !c.used
+                && now - c.created < TFA_TTL_SECS => {}
         _ => return Err(bad()),
     }
     let userid = take(&mut inner.tfa_codes, req.tfa_code.expose(), now).map_err(|_| bad())?;
