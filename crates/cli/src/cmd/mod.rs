@@ -6,6 +6,7 @@ mod demo;
 mod directory;
 mod errcode;
 mod export;
+mod export_async;
 mod jssdk;
 mod media;
 mod sandbox;

@@ -5,5 +5,6 @@ mod api;
 mod callback;
 mod common;
 mod config;
+mod export_async;
 mod offline;
 mod sandbox;
