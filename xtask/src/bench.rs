@@ -488,6 +488,52 @@ fn directory(root: &Path, rows: &mut Vec<Row>) {
     }
 }
 
+/// The asynchronous directory export (issue 16 part 3): `crates/contacts/benches/export.rs`, a
+/// sandbox child serving the corp, the client fetching and decrypting the files as a stream.
+/// 50,000 members always; `--long` adds 200,000.
+fn export(root: &Path, opts: &BenchOptions, rows: &mut Vec<Row>) {
+    let mut args = vec!["bench", "-p", "wecom-contacts", "--bench", "export"];
+    if opts.long {
+        args.extend(["--", "--long"]);
+    }
+    let r = run_cmd(root, "cargo", &args, &[]);
+    let failed = if r.ok { "" } else { " (benchmark failed)" };
+    let mut sizes = vec!["50000"];
+    if opts.long {
+        sizes.push("200000");
+    }
+    // Table: members, export, records, encrypted bytes, files, time, client peak memory.
+    for members in sizes {
+        for (kind, label) in [
+            ("simple_user", "simple_user"),
+            ("user (details)", "user (member details)"),
+        ] {
+            let what = format!("export/{label}, {members} members, fetched and decrypted as a stream");
+            match table_row(&r.stdout, members, 7, kind) {
+                Some(cells) => {
+                    let how = format!(
+                        "{} encrypted bytes in {} file(s), 1 MiB ranges, sandbox in a child process{failed}",
+                        cells[3], cells[4]
+                    );
+                    rows.push(row(&format!("{what}: time"), first_number(&cells[5]), "ms", how.clone()));
+                    rows.push(row(
+                        &format!("{what}: client peak memory growth"),
+                        first_number(&cells[6]),
+                        "MiB",
+                        how,
+                    ));
+                }
+                None => rows.push(row(
+                    &what,
+                    None,
+                    "ms",
+                    format!("no {members}-member `{kind}` row in the output{failed}"),
+                )),
+            }
+        }
+    }
+}
+
 fn gen_time(root: &Path, rows: &mut Vec<Row>) {
     let mut best: Option<Duration> = None;
     let mut err = None;
@@ -565,6 +611,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
     messages(root, &mut rows);
     callback(root, &target, &mut rows);
     directory(root, &mut rows);
+    export(root, opts, &mut rows);
     gen_time(root, &mut rows);
     build_time(root, opts, &mut rows);
     let load_after = load_average();
@@ -625,7 +672,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
         md,
         "\nSources: tests/benches/call_cost.rs, crates/core-auth/benches/client.rs, crates/sandbox/benches/throughput.rs, \
          tests/benches/messages.rs, crates/callback/benches/crypto.rs + crates/callback/bench/compare.sh, \
-         crates/contacts/benches/directory.rs; criterion medians from target/criterion/*/new/estimates.json."
+         crates/contacts/benches/directory.rs, crates/contacts/benches/export.rs; criterion medians from target/criterion/*/new/estimates.json."
     );
     let json = json!({
         "generated_at": when,

@@ -29,7 +29,7 @@ pub mod upload;
 pub use client::{Client, ClientBuilder};
 pub use endpoint::{
     CredentialKind, Endpoint, EndpointMeta, Method, MultipartPart, Query, RequestBody,
-    ResponseKind, RetrySafety,
+    ResponseKind, RetrySafety, SystemApp,
 };
 pub use error::{
     ApiError, ConfigError, CoolDownError, DecodeError, Error, ErrorClass, ErrorCode, InvalidInput,

@@ -134,6 +134,8 @@ pub enum Caller {
     Contact,
     /// A group robot, by its chat name.
     Robot(String),
+    /// A system app's own secret (客户联系, 审批 ...).
+    System(wecom_core_auth::SystemApp),
 }
 
 impl Caller {
@@ -444,6 +446,12 @@ pub(crate) fn check_kind(
         CredentialKind::Contact => matches!(caller, Caller::Contact),
         CredentialKind::AppOrContact => matches!(caller, Caller::App(_) | Caller::Contact),
         CredentialKind::RobotKey => matches!(caller, Caller::Robot(_)),
+        // The sandbox treats every app as listed under the system app's 可调用应用.
+        CredentialKind::SystemOrApp(app) => match caller {
+            Caller::System(a) => *a == app,
+            Caller::App(_) => true,
+            _ => false,
+        },
     };
     if ok {
         return Ok(());
@@ -496,6 +504,27 @@ mod tests {
         assert_eq!(code(CredentialKind::AppOrContact, &robot, None), Err(48002));
         assert_eq!(code(CredentialKind::RobotKey, &robot, None), Ok(()));
         assert_eq!(code(CredentialKind::None, &Caller::Anonymous, None), Ok(()));
+        use wecom_core_auth::SystemApp;
+        let customers = CredentialKind::SystemOrApp(SystemApp::ExternalContact);
+        let external = Caller::System(SystemApp::ExternalContact);
+        let approval = Caller::System(SystemApp::Approval);
+        assert_eq!(code(customers, &external, None), Ok(()));
+        assert_eq!(
+            code(customers, &app, None),
+            Ok(()),
+            "an app under 可调用应用"
+        );
+        assert_eq!(
+            code(customers, &approval, None),
+            Err(48002),
+            "another system app's token"
+        );
+        assert_eq!(code(customers, &contact, None), Err(48002));
+        assert_eq!(code(CredentialKind::App, &external, None), Err(48002));
+        assert_eq!(
+            code(CredentialKind::AppOrContact, &external, None),
+            Err(48002)
+        );
     }
 
     #[test]

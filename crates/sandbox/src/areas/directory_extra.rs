@@ -525,7 +525,6 @@ async fn unionid_to_external_userid(
     ctx: Ctx,
     req: ExternalcontactUnionidToExternalUseridRequest,
 ) -> Result<ExternalcontactUnionidToExternalUseridResponse, ApiError> {
-    ctx.agentid()?;
     let maps = ctx.state().extension::<IdMaps>();
     let inner = lock(&maps.inner);
     let found = inner
@@ -552,7 +551,6 @@ async fn opengid_to_chatid(
     ctx: Ctx,
     req: ExternalcontactOpengidToChatidRequest,
 ) -> Result<ExternalcontactOpengidToChatidResponse, ApiError> {
-    ctx.agentid()?;
     let maps = ctx.state().extension::<IdMaps>();
     let chat = lock(&maps.inner).groups.get(&req.opengid).cloned();
     chat.map(ExternalcontactOpengidToChatidResponse::new)
@@ -568,7 +566,6 @@ async fn convert_to_openid(
     ctx: Ctx,
     req: ExternalcontactConvertToOpenidRequest,
 ) -> Result<ExternalcontactConvertToOpenidResponse, ApiError> {
-    ctx.agentid()?;
     let maps = ctx.state().extension::<IdMaps>();
     let inner = lock(&maps.inner);
     inner

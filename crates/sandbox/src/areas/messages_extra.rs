@@ -10,7 +10,8 @@
 //!   stores it; `media/get_upload_by_url_result` answers status 1 while it works and 2 when it
 //!   ended, with the outcome in `detail` (errcode 0 and the media_id, or 40058 and why). The
 //!   page's status numbering and its detail errcodes are beyond the excerpt the docs corpus holds:
-//!   these are the sandbox's. Only the app that started a job may read it.
+//!   these are the sandbox's. Only the credential that started a job may read it. When the job
+//!   ends, `upload_media_job_finish` (JobId only) is pushed to the calling app's callback.
 //! - `message/update_taskcard`: recipients outside the app's visible scope come back in
 //!   `invaliduser`; the clicks are kept ([`taskcard_clicks`]).
 //! - `message/get_statistics`: deliveries (人次) per app for the sandbox's today or yesterday
@@ -25,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use md5::{Digest, Md5};
 use serde_json::Value;
+use wecom_callback::{Event, EventKind, Header, Inbound};
 use wecom_core_auth::ErrorCode;
 use wecom_messages::generated::messages::{
     LinkedcorpMessageSendRequest, LinkedcorpMessageSendResponse, MediaGetJssdkRequest,
@@ -39,7 +41,7 @@ use crate::areas::directory_extra::linked_directory;
 use crate::areas::messages::{Uploaded, sender};
 use crate::corp::Actor;
 use crate::error::ApiError;
-use crate::registry::{Binary, Ctx, Registry};
+use crate::registry::{Binary, Caller, Ctx, Registry};
 use crate::state::{State, lock};
 
 /// Registers the endpoints.
@@ -80,7 +82,6 @@ async fn media_upload_attachment(
     ctx: Ctx,
     req: Uploaded<MediaUploadAttachmentRequest>,
 ) -> Result<MediaUploadAttachmentResponse, ApiError> {
-    ctx.agentid()?;
     let kind = req.request.media_type.clone();
     let state = ctx.state();
     let id = state.store_media(
@@ -98,7 +99,7 @@ async fn media_upload_attachment(
 
 #[derive(Debug)]
 struct UrlJob {
-    agentid: u32,
+    owner: Caller,
     detail: Option<UploadByUrlDetail>,
 }
 
@@ -117,7 +118,7 @@ async fn media_upload_by_url(
     ctx: Ctx,
     req: MediaUploadByUrlRequest,
 ) -> Result<MediaUploadByUrlResponse, ApiError> {
-    let agentid = ctx.agentid()?;
+    let owner = ctx.caller().clone();
     let state = Arc::clone(ctx.state());
     let jobs = state.extension::<UrlJobs>();
     let jobid = {
@@ -127,21 +128,53 @@ async fn media_upload_by_url(
         inner.jobs.insert(
             jobid.clone(),
             UrlJob {
-                agentid,
+                owner,
                 detail: None,
             },
         );
         jobid
     };
     let id = jobid.clone();
+    let caller = ctx.caller().clone();
     tokio::spawn(async move {
         let detail = fetch_and_store(&state, &req).await;
         let jobs = state.extension::<UrlJobs>();
         if let Some(job) = lock(&jobs.inner).jobs.get_mut(&id) {
             job.detail = Some(detail);
         }
+        notify_upload_finished(&state, &caller, &id).await;
     });
     Ok(MediaUploadByUrlResponse::new(jobid))
+}
+
+/// Pushes `upload_media_job_finish` (JobId only) to the calling app's callback, if it has one.
+async fn notify_upload_finished(state: &State, caller: &Caller, jobid: &str) {
+    let Caller::App(agentid) = caller else { return };
+    let (corpid, config) = {
+        let corp = state.corp();
+        (
+            corp.corpid().to_owned(),
+            corp.app(*agentid).ok().and_then(|a| a.callback.clone()),
+        )
+    };
+    let Some(config) = config else { return };
+    let now = state.now_secs();
+    let xml = Inbound::Event(Event {
+        header: Header {
+            to_user_name: corpid.clone(),
+            from_user_name: "sys".into(),
+            create_time: now,
+            agent_id: Some(i64::from(*agentid)),
+        },
+        kind: EventKind::UploadMediaJobFinish {
+            job_id: jobid.to_owned(),
+        },
+    })
+    .to_xml();
+    state
+        .callbacks
+        .push(&config, &corpid, Some(*agentid), &xml, now)
+        .await;
 }
 
 /// The most the sandbox fetches: 200 MB ("最高支持200M").
@@ -199,16 +232,15 @@ async fn media_get_upload_by_url_result(
     ctx: Ctx,
     req: MediaGetUploadByUrlResultRequest,
 ) -> Result<MediaGetUploadByUrlResultResponse, ApiError> {
-    let agentid = ctx.agentid()?;
     let jobs = ctx.state().extension::<UrlJobs>();
     let inner = lock(&jobs.inner);
     let job = inner
         .jobs
         .get(&req.jobid)
-        .filter(|j| j.agentid == agentid)
+        .filter(|j| &j.owner == ctx.caller())
         .ok_or_else(|| {
             ApiError::invalid_parameter(format!(
-                "invalid jobid `{}`: unknown, or started by another app",
+                "invalid jobid `{}`: unknown, or started with another credential",
                 req.jobid
             ))
         })?;

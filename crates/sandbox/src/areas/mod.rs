@@ -7,8 +7,11 @@ pub mod auth;
 pub mod contacts;
 pub mod directory_extra;
 pub mod export;
+pub mod externalcontact;
+pub mod kf;
 pub mod messages;
 pub mod messages_extra;
+pub mod oa;
 pub mod tfa;
 
 /// Registers the handlers of every area.
@@ -16,6 +19,9 @@ pub fn register_all(r: &mut Registry) {
     auth::register(r);
     contacts::register(r);
     messages::register(r);
+    externalcontact::register(r);
+    oa::register(r);
+    kf::register(r);
     // Issue 16 part 3: export, linked corps, workbench, ID conversion, 二次验证, media extras.
     export::register(r);
     directory_extra::register(r);
@@ -26,4 +32,7 @@ pub fn register_all(r: &mut Registry) {
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
     r.add_resources(wecom_contacts::generated::contacts::RESOURCES);
     r.add_resources(wecom_messages::generated::messages::RESOURCES);
+    r.add_resources(wecom_externalcontact::generated::externalcontact::RESOURCES);
+    r.add_resources(wecom_oa::generated::oa::RESOURCES);
+    r.add_resources(wecom_kf::generated::kf::RESOURCES);
 }

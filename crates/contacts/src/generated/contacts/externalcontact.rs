@@ -76,7 +76,9 @@ impl ::wecom_core_auth::Endpoint for ExternalcontactUnionidToExternalUseridReque
         name: "externalcontact_unionid_to_external_userid",
         method: ::wecom_core_auth::Method::Post,
         path: "externalcontact/unionid_to_external_userid",
-        credential: ::wecom_core_auth::CredentialKind::App,
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/93274",
@@ -247,7 +249,9 @@ impl ::wecom_core_auth::Endpoint for ExternalcontactOpengidToChatidRequest {
         name: "externalcontact_opengid_to_chatid",
         method: ::wecom_core_auth::Method::Post,
         path: "externalcontact/opengid_to_chatid",
-        credential: ::wecom_core_auth::CredentialKind::App,
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/94822",
@@ -386,7 +390,9 @@ impl ::wecom_core_auth::Endpoint for ExternalcontactConvertToOpenidRequest {
         name: "externalcontact_convert_to_openid",
         method: ::wecom_core_auth::Method::Post,
         path: "externalcontact/convert_to_openid",
-        credential: ::wecom_core_auth::CredentialKind::App,
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/92323",

@@ -53,6 +53,10 @@ impl<'a> Contacts<'a> {
     pub fn new(client: &'a ::wecom_core_auth::Client) -> Self {
         Self { client }
     }
+    /// The client these endpoints call through (for hand-written helpers).
+    pub fn client(&self) -> &'a ::wecom_core_auth::Client {
+        self.client
+    }
     /// Creates a department under `parentid`. Names are unique among siblings (60008) and may not contain `\:*?"<>|` (60009); at most 15 levels (81002).
     ///
     /// `POST /cgi-bin/department/create` · credential: the contact-sync access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90205)
@@ -1255,7 +1259,7 @@ impl<'a> Contacts<'a> {
     }
     /// Finds the external_userid of a WeChat user from their unionid (and openid), for a customer of the corp.
     ///
-    /// `POST /cgi-bin/externalcontact/unionid_to_external_userid` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93274)
+    /// `POST /cgi-bin/externalcontact/unionid_to_external_userid` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93274)
     ///
     /// Returns a [`ExternalcontactUnionidToExternalUseridCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -1279,7 +1283,7 @@ impl<'a> Contacts<'a> {
     }
     /// Converts a mini-program's group opengid to the customer group's chat_id. Only groups created by the corp's staff, whose owner is in the app's visible scope; the app must be in the customer-contact "可调用应用" list.
     ///
-    /// `POST /cgi-bin/externalcontact/opengid_to_chatid` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94822)
+    /// `POST /cgi-bin/externalcontact/opengid_to_chatid` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94822)
     ///
     /// Returns a [`ExternalcontactOpengidToChatidCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -1303,7 +1307,7 @@ impl<'a> Contacts<'a> {
     }
     /// Converts a WeChat customer's external_userid to the openid WeChat Pay uses.
     ///
-    /// `POST /cgi-bin/externalcontact/convert_to_openid` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92323)
+    /// `POST /cgi-bin/externalcontact/convert_to_openid` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92323)
     ///
     /// Returns a [`ExternalcontactConvertToOpenidCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.

@@ -584,7 +584,9 @@ impl ::wecom_core_auth::Endpoint for MediaUploadAttachmentRequest {
         name: "media_upload_attachment",
         method: ::wecom_core_auth::Method::Post,
         path: "media/upload_attachment",
-        credential: ::wecom_core_auth::CredentialKind::App,
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/95098",
@@ -791,7 +793,9 @@ impl ::wecom_core_auth::Endpoint for MediaUploadByUrlRequest {
         name: "media_upload_by_url",
         method: ::wecom_core_auth::Method::Post,
         path: "media/upload_by_url",
-        credential: ::wecom_core_auth::CredentialKind::App,
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
         retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/96219",
@@ -922,7 +926,9 @@ impl ::wecom_core_auth::Endpoint for MediaGetUploadByUrlResultRequest {
         name: "media_get_upload_by_url_result",
         method: ::wecom_core_auth::Method::Post,
         path: "media/get_upload_by_url_result",
-        credential: ::wecom_core_auth::CredentialKind::App,
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/96219",

@@ -38,6 +38,10 @@ impl<'a> Messages<'a> {
     pub fn new(client: &'a ::wecom_core_auth::Client) -> Self {
         Self { client }
     }
+    /// The client these endpoints call through (for hand-written helpers).
+    pub fn client(&self) -> &'a ::wecom_core_auth::Client {
+        self.client
+    }
     /// Sends a message from an app to members, departments and tags (at most 1000, 100 and 100). Recipients outside the app's visible scope come back in `invaliduser`/`invalidparty`/`invalidtag` and the rest still receive it; when every recipient is invalid the call fails with 81013. Retries carry WeCom's duplicate check so a message is never delivered twice.
     ///
     /// `POST /cgi-bin/message/send` · credential: the app's access_token · retried safely with WeCom's duplicate check on · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90236)
@@ -359,7 +363,7 @@ impl<'a> Messages<'a> {
     }
     /// Uploads an attachment for customer-contact moments (朋友圈, images and videos only) or product albums (商品图册); the media_id is valid 3 days. The app must be in the customer-contact "可调用接口的应用" list.
     ///
-    /// `POST /cgi-bin/media/upload_attachment` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95098)
+    /// `POST /cgi-bin/media/upload_attachment` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95098)
     ///
     /// Returns a [`MediaUploadAttachmentCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -389,7 +393,7 @@ impl<'a> Messages<'a> {
     }
     /// Asks WeCom to fetch a large file (up to 200 MB) from a URL that supports Range and store it as temporary media (for 入群欢迎语, scene 1). Poll `media_get_upload_by_url_result` with the jobid.
     ///
-    /// `POST /cgi-bin/media/upload_by_url` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96219)
+    /// `POST /cgi-bin/media/upload_by_url` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96219)
     ///
     /// Returns a [`MediaUploadByUrlCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -416,7 +420,7 @@ impl<'a> Messages<'a> {
     }
     /// Reports an upload-by-URL job: its status and, when it ended, the result (`media_id` or the job's own errcode).
     ///
-    /// `POST /cgi-bin/media/get_upload_by_url_result` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96219)
+    /// `POST /cgi-bin/media/get_upload_by_url_result` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96219)
     ///
     /// Returns a [`MediaGetUploadByUrlResultCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
