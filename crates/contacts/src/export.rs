@@ -232,7 +232,7 @@ impl ExportDecryptor {
 
     /// Checks the end of the file and appends the last plaintext (without the padding) to `out`.
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), String> {
-        if !self.partial.is_empty() || self.seen % PAD_BLOCK as u64 != 0 || self.seen == 0 {
+        if !self.partial.is_empty() || !self.seen.is_multiple_of(PAD_BLOCK as u64) || self.seen == 0 {
             return Err(format!(
                 "{} bytes of ciphertext: not a positive multiple of 32 (truncated, or not a WeCom export file)",
                 self.seen
@@ -835,7 +835,7 @@ impl<'a> Export<'a> {
             let answer = self.client.contacts().export_get_result(jobid).await?;
             polls += 1;
             progress(ExportProgress::Waiting {
-                status: answer.status.clone(),
+                status: answer.status,
                 polls,
             });
             match answer.status {

@@ -386,7 +386,7 @@ async fn export_get_result(
                 ),
             )
         })?;
-    Ok(ExportGetResultResponse::new(job.status.clone()).data_list(job.files.clone()))
+    Ok(ExportGetResultResponse::new(job.status).data_list(job.files.clone()))
 }
 
 // ------------------------------------------------------------------------------------------------
