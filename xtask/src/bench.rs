@@ -508,14 +508,20 @@ fn export(root: &Path, opts: &BenchOptions, rows: &mut Vec<Row>) {
             ("simple_user", "simple_user"),
             ("user (details)", "user (member details)"),
         ] {
-            let what = format!("export/{label}, {members} members, fetched and decrypted as a stream");
+            let what =
+                format!("export/{label}, {members} members, fetched and decrypted as a stream");
             match table_row(&r.stdout, members, 7, kind) {
                 Some(cells) => {
                     let how = format!(
                         "{} encrypted bytes in {} file(s), 1 MiB ranges, sandbox in a child process{failed}",
                         cells[3], cells[4]
                     );
-                    rows.push(row(&format!("{what}: time"), first_number(&cells[5]), "ms", how.clone()));
+                    rows.push(row(
+                        &format!("{what}: time"),
+                        first_number(&cells[5]),
+                        "ms",
+                        how.clone(),
+                    ));
                     rows.push(row(
                         &format!("{what}: client peak memory growth"),
                         first_number(&cells[6]),

@@ -117,8 +117,12 @@ fn spawn_sandbox(members: usize) -> Res<(Child, String)> {
 }
 
 async fn export(sizes: &[usize]) -> Res {
-    println!("## Asynchronous export, fetched and decrypted as a stream (sandbox in a child process)\n");
-    println!("| members | export | records | encrypted bytes | files | time | client peak memory |");
+    println!(
+        "## Asynchronous export, fetched and decrypted as a stream (sandbox in a child process)\n"
+    );
+    println!(
+        "| members | export | records | encrypted bytes | files | time | client peak memory |"
+    );
     println!("|---:|---|---:|---:|---:|---:|---:|");
     for &members in sizes {
         let (mut child, url) = spawn_sandbox(members)?;

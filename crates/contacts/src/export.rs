@@ -232,7 +232,8 @@ impl ExportDecryptor {
 
     /// Checks the end of the file and appends the last plaintext (without the padding) to `out`.
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), String> {
-        if !self.partial.is_empty() || !self.seen.is_multiple_of(PAD_BLOCK as u64) || self.seen == 0 {
+        if !self.partial.is_empty() || !self.seen.is_multiple_of(PAD_BLOCK as u64) || self.seen == 0
+        {
             return Err(format!(
                 "{} bytes of ciphertext: not a positive multiple of 32 (truncated, or not a WeCom export file)",
                 self.seen
