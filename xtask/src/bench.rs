@@ -744,4 +744,17 @@ mod tests {
         assert_eq!(w[2], "list_id");
         assert!(table_row(t, "10000", 6, "").is_none());
     }
+
+    #[test]
+    fn reads_the_export_rows() {
+        // As crates/contacts/benches/export.rs prints them.
+        let t = "| 50000 | simple_user | 50000 | 3062432 | 1 | 188 ms | 5.3 MiB |\n\
+                 | 50000 | user (details) | 50000 | 7685920 | 1 | 210 ms | 3.5 MiB |";
+        let s = table_row(t, "50000", 7, "simple_user").expect("simple_user row");
+        assert_eq!(first_number(&s[5]), Some(188.0));
+        assert_eq!(first_number(&s[6]), Some(5.3));
+        let u = table_row(t, "50000", 7, "user (details)").expect("user row");
+        assert_eq!(u[3], "7685920");
+        assert!(table_row(t, "200000", 7, "simple_user").is_none());
+    }
 }
