@@ -1,7 +1,9 @@
 //! Cross-crate integration tests: one binary, one module per area.
 
 mod callback;
+mod common_api;
 mod contacts;
+mod export;
 mod externalcontact;
 mod externalcontact_outreach;
 mod kf;

@@ -564,6 +564,58 @@ fn customers(root: &Path, rows: &mut Vec<Row>) {
     }
 }
 
+/// The asynchronous directory export (issue 16 part 3): `crates/contacts/benches/export.rs`, a
+/// sandbox child serving the corp, the client fetching and decrypting the files as a stream.
+/// 50,000 members always; `--long` adds 200,000.
+fn export(root: &Path, opts: &BenchOptions, rows: &mut Vec<Row>) {
+    let mut args = vec!["bench", "-p", "wecom-contacts", "--bench", "export"];
+    if opts.long {
+        args.extend(["--", "--long"]);
+    }
+    let r = run_cmd(root, "cargo", &args, &[]);
+    let failed = if r.ok { "" } else { " (benchmark failed)" };
+    let mut sizes = vec!["50000"];
+    if opts.long {
+        sizes.push("200000");
+    }
+    // Table: members, export, records, encrypted bytes, files, time, client peak memory.
+    for members in sizes {
+        for (kind, label) in [
+            ("simple_user", "simple_user"),
+            ("user (details)", "user (member details)"),
+        ] {
+            let what =
+                format!("export/{label}, {members} members, fetched and decrypted as a stream");
+            match table_row(&r.stdout, members, 7, kind) {
+                Some(cells) => {
+                    let how = format!(
+                        "{} encrypted bytes in {} file(s), 1 MiB ranges, sandbox in a child process{failed}",
+                        cells[3], cells[4]
+                    );
+                    rows.push(row(
+                        &format!("{what}: time"),
+                        first_number(&cells[5]),
+                        "ms",
+                        how.clone(),
+                    ));
+                    rows.push(row(
+                        &format!("{what}: client peak memory growth"),
+                        first_number(&cells[6]),
+                        "MiB",
+                        how,
+                    ));
+                }
+                None => rows.push(row(
+                    &what,
+                    None,
+                    "ms",
+                    format!("no {members}-member `{kind}` row in the output{failed}"),
+                )),
+            }
+        }
+    }
+}
+
 fn gen_time(root: &Path, rows: &mut Vec<Row>) {
     let mut best: Option<Duration> = None;
     let mut err = None;
@@ -643,6 +695,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
     callback(root, &target, &mut rows);
     directory(root, &mut rows);
     customers(root, &mut rows);
+    export(root, opts, &mut rows);
     gen_time(root, &mut rows);
     build_time(root, opts, &mut rows);
     let load_after = load_average();
@@ -703,7 +756,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
         md,
         "\nSources: tests/benches/call_cost.rs, crates/core-auth/benches/client.rs, crates/sandbox/benches/throughput.rs, \
          tests/benches/messages.rs, crates/callback/benches/crypto.rs + crates/callback/bench/compare.sh, \
-         crates/contacts/benches/directory.rs, crates/externalcontact/benches/customers.rs; criterion medians from target/criterion/*/new/estimates.json."
+         crates/contacts/benches/directory.rs, crates/contacts/benches/export.rs, crates/externalcontact/benches/customers.rs; criterion medians from target/criterion/*/new/estimates.json."
     );
     let json = json!({
         "generated_at": when,
@@ -768,5 +821,18 @@ mod tests {
         let w = table_row(t, "50000", 6, "").expect("walk row");
         assert_eq!(w[2], "list_id");
         assert!(table_row(t, "10000", 6, "").is_none());
+    }
+
+    #[test]
+    fn reads_the_export_rows() {
+        // As crates/contacts/benches/export.rs prints them.
+        let t = "| 50000 | simple_user | 50000 | 3062432 | 1 | 188 ms | 5.3 MiB |\n\
+                 | 50000 | user (details) | 50000 | 7685920 | 1 | 210 ms | 3.5 MiB |";
+        let s = table_row(t, "50000", 7, "simple_user").expect("simple_user row");
+        assert_eq!(first_number(&s[5]), Some(188.0));
+        assert_eq!(first_number(&s[6]), Some(5.3));
+        let u = table_row(t, "50000", 7, "user (details)").expect("user row");
+        assert_eq!(u[3], "7685920");
+        assert!(table_row(t, "200000", 7, "simple_user").is_none());
     }
 }

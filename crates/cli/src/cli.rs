@@ -677,6 +677,19 @@ pub enum MediaCmd {
     },
 }
 
+/// What `wecom contacts export --async` exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AsyncExportKind {
+    /// export/simple_user: userid, name, departments.
+    SimpleUser,
+    /// export/user: members with their details.
+    User,
+    /// export/department: departments.
+    Department,
+    /// export/taguser: a tag's members and departments (needs --tagid).
+    Taguser,
+}
+
 /// Media types.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MediaKind {
@@ -713,6 +726,20 @@ pub enum ContactsCmd {
         /// Where to write it (`-`: stdout).
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        /// Use WeCom's asynchronous export (export/*): one job, its encrypted files downloaded
+        /// and decrypted as a stream, records written as they arrive (CSV, or JSON Lines with
+        /// `--format json`).
+        #[arg(long = "async")]
+        async_export: bool,
+        /// With --async: what to export.
+        #[arg(long, value_enum, default_value_t = AsyncExportKind::SimpleUser, requires = "async_export")]
+        kind: AsyncExportKind,
+        /// With --async --kind taguser: the tag.
+        #[arg(long, requires = "async_export")]
+        tagid: Option<u32>,
+        /// With --async: records per result file, 10,000 to 1,000,000 (WeCom's default 1,000,000).
+        #[arg(long, requires = "async_export")]
+        block_size: Option<u32>,
     },
 }
 

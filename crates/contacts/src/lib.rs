@@ -40,6 +40,7 @@
 //! call it.
 
 pub mod departments;
+pub mod export;
 pub mod generated;
 pub mod menu;
 pub mod rules;

@@ -89,12 +89,12 @@ pub(crate) struct Inner {
     pub(crate) system: Vec<(SystemApp, Arc<Slot>)>,
     /// The token and ticket cache; it fetches through this `Inner` (as its [`Fetch`]).
     pub(crate) cache: Arc<TokenCache>,
-    transport: Arc<dyn Transport>,
-    timeout: Duration,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) timeout: Duration,
     upload_timeout: Duration,
     retry: RetryPolicy,
     pub(crate) clock: Arc<dyn Clock>,
-    sleep: Arc<dyn Sleep>,
+    pub(crate) sleep: Arc<dyn Sleep>,
     duplicate_check_secs: u32,
     strict_lengths: bool,
     proxy_display: Option<String>,
@@ -108,7 +108,7 @@ pub struct ClientBuilder {
     contact: Option<Secret>,
     system: Vec<(SystemApp, Secret)>,
     base_url: String,
-    timeout: Duration,
+    pub(crate) timeout: Duration,
     connect_timeout: Duration,
     upload_timeout: Duration,
     proxy: Option<String>,
@@ -727,7 +727,7 @@ struct Prepared<'a> {
     sep: char,
     headers: HeaderMap,
     body: RequestBody,
-    timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Whether resending after a transient failure is safe (the endpoint and this body say so).
     retry_safe: bool,
     /// Whether the body can be sent again (a multipart part read from a stream cannot).

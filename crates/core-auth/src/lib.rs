@@ -13,6 +13,7 @@ extern crate self as wecom_core_auth;
 pub mod __private;
 pub mod client;
 pub mod clock;
+pub mod download;
 pub mod endpoint;
 pub mod error;
 pub mod generated;

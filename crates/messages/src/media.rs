@@ -20,8 +20,8 @@ use wecom_core_auth::{
 };
 
 use crate::generated::messages::{
-    MediaGetRequest, MediaType, MediaUploadRequest, MediaUploadResponse, MediaUploadimgRequest,
-    WebhookUploadMediaRequest,
+    AttachmentType, MediaGetRequest, MediaType, MediaUploadAttachmentRequest, MediaUploadRequest,
+    MediaUploadResponse, MediaUploadimgRequest, WebhookUploadMediaRequest,
 };
 
 /// One MiB.
@@ -172,6 +172,27 @@ pub fn check_robot_upload(kind: &MediaType, upload: &Upload) -> Result<(), Inval
         ),
         _ => check("media", "file", upload, Some(20 * MIB), None),
     }
+}
+
+/// The rule of a `media/upload_attachment` request a field constraint cannot say (named by the
+/// spec): moments attachments (朋友圈, `attachment_type` 1) are images or videos only (page
+/// 95098: "朋友圈附件类型,仅支持图片与视频"). The page names no errcode and no size limits for
+/// attachments, so neither is enforced here.
+pub fn check_attachment_request(
+    request: &MediaUploadAttachmentRequest,
+) -> Result<(), InvalidInput> {
+    if request.attachment_type == AttachmentType::Moment
+        && !matches!(request.media_type, MediaType::Image | MediaType::Video)
+    {
+        return Err(InvalidInput::new(
+            "media_type",
+            format!(
+                "a moments attachment (attachment_type 1) must be an image or a video, not `{}`; upload other files with attachment_type 2 (product album) or media/upload",
+                request.media_type
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A media operation that also does local I/O (opening a file, writing a download).

@@ -423,6 +423,13 @@ pub enum EventKind {
         /// `AppType`: `wxwork` when reported by the WeCom app, if present.
         app_type: Option<String>,
     },
+    /// `upload_media_job_finish`: An asynchronous upload (media/upload_by_url) ended; read its result with media/get_upload_by_url_result.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/96219>
+    UploadMediaJobFinish {
+        /// `JobId`: The job, as media/upload_by_url answered it.
+        job_id: String,
+    },
 }
 impl EventKind {
     /// Reads the variant named by the callback's `Event` (`None`: not declared in the spec).
@@ -593,6 +600,11 @@ impl EventKind {
                             app_type: f.opt_str("AppType"),
                         }
                     }
+                    "upload_media_job_finish" => {
+                        EventKind::UploadMediaJobFinish {
+                            job_id: f.str("JobId"),
+                        }
+                    }
                     _ => return Ok(None),
                 },
             ),
@@ -631,6 +643,7 @@ impl EventKind {
             EventKind::LivingStatusChange { .. } => "living_status_change",
             EventKind::KfMsgOrEvent { .. } => "kf_msg_or_event",
             EventKind::Location { .. } => "LOCATION",
+            EventKind::UploadMediaJobFinish { .. } => "upload_media_job_finish",
         }
     }
     /// The `EventKey`, for events that carry one.
@@ -851,6 +864,10 @@ impl EventKind {
                         rt::push_cdata(out, "AppType", v);
                     }
                 }
+            }
+            EventKind::UploadMediaJobFinish { job_id } => {
+                let v = job_id;
+                rt::push_cdata(out, "JobId", v);
             }
         }
     }

@@ -20,7 +20,17 @@ use crate::error::CliError;
 const NEW_IP_DETAILS_REFUSED: i64 = 48009;
 
 pub async fn run(ctx: &Ctx, cmd: ContactsCmd) -> Result<(), CliError> {
-    let ContactsCmd::Export { format, output } = cmd;
+    let ContactsCmd::Export {
+        format,
+        output,
+        async_export,
+        kind,
+        tagid,
+        block_size,
+    } = cmd;
+    if async_export {
+        return super::export_async::run(ctx, format, &output, kind, tagid, block_size).await;
+    }
     let client = ctx.client()?;
     let bar = if ctx.out.json || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()

@@ -10,6 +10,7 @@ mod demo;
 mod directory;
 mod errcode;
 mod export;
+mod export_async;
 mod jssdk;
 pub mod kf;
 mod media;

@@ -85,7 +85,7 @@ struct LoginsInner {
     user_tickets: HashMap<String, TicketEntry>,
 }
 
-fn random(n: usize) -> String {
+pub(crate) fn random(n: usize) -> String {
     rand::rng()
         .sample_iter(&Alphanumeric)
         .take(n)
@@ -231,17 +231,26 @@ async fn ticket_get(ctx: Ctx, _req: TicketGetRequest) -> Result<TicketGetRespons
     Ok(TicketGetResponse::new(ticket, expires_in))
 }
 
-async fn auth_getuserinfo(
-    ctx: Ctx,
-    req: AuthGetuserinfoRequest,
-) -> Result<AuthGetuserinfoResponse, ApiError> {
-    let agentid = ctx.agentid()?;
-    let state = ctx.state();
+/// What redeeming an OAuth2 code gives: who signed in, and a user_ticket for a member signed in
+/// with snsapi_privateinfo.
+#[derive(Debug)]
+pub(crate) struct Redeemed {
+    pub(crate) login: OAuthLogin,
+    pub(crate) user_ticket: Option<Secret>,
+}
+
+/// Redeems an OAuth2 code minted for app `agentid` (auth/getuserinfo and the legacy
+/// user/getuserinfo): 40029 unknown, expired or another app's; 40163 used before.
+pub(crate) fn redeem_oauth_code(
+    state: &State,
+    agentid: u32,
+    code: &str,
+) -> Result<Redeemed, ApiError> {
     let now = state.now_secs();
     let logins = state.extension::<Logins>();
     let mut inner = lock(&logins.inner);
     let invalid = || ApiError::new(ErrorCode::INVALID_OAUTH_CODE, "invalid code");
-    let entry = inner.codes.get_mut(&req.code).ok_or_else(invalid)?;
+    let entry = inner.codes.get_mut(code).ok_or_else(invalid)?;
     if entry.agentid != agentid || now - entry.created >= CODE_TTL_SECS {
         return Err(invalid());
     }
@@ -253,23 +262,35 @@ async fn auth_getuserinfo(
     }
     entry.used = true;
     let login = entry.login.clone();
-    match login {
+    let user_ticket = match &login {
         OAuthLogin::Member {
             userid,
-            privateinfo,
+            privateinfo: true,
         } => {
-            let user_ticket = privateinfo.then(|| {
-                let t = random(64);
-                inner.user_tickets.insert(
-                    t.clone(),
-                    TicketEntry {
-                        userid: userid.clone(),
-                        agentid,
-                        expires: now + USER_TICKET_TTL_SECS,
-                    },
-                );
-                Secret::new(t)
-            });
+            let t = random(64);
+            inner.user_tickets.insert(
+                t.clone(),
+                TicketEntry {
+                    userid: userid.clone(),
+                    agentid,
+                    expires: now + USER_TICKET_TTL_SECS,
+                },
+            );
+            Some(Secret::new(t))
+        }
+        _ => None,
+    };
+    Ok(Redeemed { login, user_ticket })
+}
+
+async fn auth_getuserinfo(
+    ctx: Ctx,
+    req: AuthGetuserinfoRequest,
+) -> Result<AuthGetuserinfoResponse, ApiError> {
+    let agentid = ctx.agentid()?;
+    let Redeemed { login, user_ticket } = redeem_oauth_code(ctx.state(), agentid, &req.code)?;
+    match login {
+        OAuthLogin::Member { userid, .. } => {
             let mut answer = AuthGetuserinfoResponse::new().userid(userid);
             answer.user_ticket = user_ticket;
             Ok(answer)

@@ -146,7 +146,7 @@ fn visible_member<'c>(
     }
 }
 
-fn department_out(d: &corp::Department) -> Department {
+pub(crate) fn department_out(d: &corp::Department) -> Department {
     let mut out = Department::new(d.id);
     out.name = Some(d.name.clone());
     out.name_en = non_empty(&d.name_en);
@@ -170,7 +170,7 @@ fn padded<T: Copy + Into<u32>>(list: &[T], n: usize) -> Vec<u32> {
     v
 }
 
-fn member_out(m: &corp::Member) -> Member {
+pub(crate) fn member_out(m: &corp::Member) -> Member {
     let n = m.department.len();
     let mut out = Member::new(m.userid.clone());
     out.name = Some(m.name.clone());
@@ -208,7 +208,7 @@ fn member_out(m: &corp::Member) -> Member {
     out
 }
 
-fn member_brief(m: &corp::Member) -> MemberBrief {
+pub(crate) fn member_brief(m: &corp::Member) -> MemberBrief {
     let mut out = MemberBrief::new(m.userid.clone());
     out.name = Some(m.name.clone());
     out.department = m.department.clone();
@@ -283,7 +283,7 @@ async fn department_delete(
 
 /// The departments an actor lists: the subtree of `id` (which must be visible), or every visible
 /// department, parents before children.
-fn listed_departments(
+pub(crate) fn listed_departments(
     corp: &Corp,
     actor: Actor,
     id: Option<u32>,
@@ -830,7 +830,7 @@ async fn batch_invite(ctx: Ctx, req: BatchInviteRequest) -> Result<BatchInviteRe
 
 /// The caller's own app, which must be `agentid`: 40056 when there is no such app, 301002 when
 /// the token belongs to another app.
-fn own_app(ctx: &Ctx, corp: &Corp, agentid: u32) -> Result<corp::App, ApiError> {
+pub(crate) fn own_app(ctx: &Ctx, corp: &Corp, agentid: u32) -> Result<corp::App, ApiError> {
     let caller = ctx.agentid()?;
     let app = corp.app(agentid)?;
     if caller != agentid {

@@ -194,7 +194,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
 // message/send, recall, update_template_card
 
 /// The app of the token must be the app named in the body.
-fn sender(ctx: &Ctx, agentid: u32) -> Result<u32, ApiError> {
+pub(crate) fn sender(ctx: &Ctx, agentid: u32) -> Result<u32, ApiError> {
     let caller = ctx.agentid()?;
     if caller != agentid {
         return Err(ApiError::new(
@@ -464,9 +464,9 @@ async fn message_update_template_card(
 /// A generated multipart request together with the bytes of its `media` part (the handler stores
 /// them; the request's `Upload` is only for validation).
 #[derive(Debug)]
-struct Uploaded<R> {
-    request: R,
-    file: FormPart,
+pub(crate) struct Uploaded<R> {
+    pub(crate) request: R,
+    pub(crate) file: FormPart,
 }
 
 impl<R: Endpoint + std::fmt::Debug> Endpoint for Uploaded<R> {
@@ -554,7 +554,7 @@ async fn media_uploadimg(
 }
 
 /// Parses `bytes=first-last`, `bytes=first-` or `bytes=-suffix` against a length.
-fn parse_range(header: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
+pub(crate) fn parse_range(header: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
     let bad =
         || ApiError::invalid_parameter(format_args!("Range `{header}` is not `bytes=first-last`"));
     let spec = header.trim().strip_prefix("bytes=").ok_or_else(bad)?;

@@ -5,10 +5,14 @@ use crate::registry::Registry;
 
 pub mod auth;
 pub mod contacts;
+pub mod directory_extra;
+pub mod export;
 pub mod externalcontact;
 pub mod kf;
 pub mod messages;
+pub mod messages_extra;
 pub mod oa;
+pub mod tfa;
 
 /// Registers the handlers of every area.
 pub fn register_all(r: &mut Registry) {
@@ -18,6 +22,11 @@ pub fn register_all(r: &mut Registry) {
     externalcontact::register(r);
     oa::register(r);
     kf::register(r);
+    // Issue 16 part 3: export, linked corps, workbench, ID conversion, 二次验证, media extras.
+    export::register(r);
+    directory_extra::register(r);
+    messages_extra::register(r);
+    tfa::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);

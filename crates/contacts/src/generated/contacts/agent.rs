@@ -531,3 +531,638 @@ impl<'a> ::std::future::IntoFuture for AgentSetCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Contacts::agent_set_workbench_template`]: Sets the app's workbench template type and the corp-wide default data (shown to members without their own data); `normal` turns the custom display off.
+///
+/// `POST /cgi-bin/agent/set_workbench_template` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92535)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AgentSetWorkbenchTemplateRequest {
+    /// The app.
+    pub agentid: u32,
+    /// Which template: keydata, image, list, webview or normal.
+    ///
+    /// JSON key `type`.
+    #[serde(rename = "type")]
+    pub template_type: WorkbenchType,
+    /// For `keydata`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub keydata: ::std::option::Option<WorkbenchKeydata>,
+    /// For `image`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub image: ::std::option::Option<WorkbenchImage>,
+    /// For `list`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub list: ::std::option::Option<WorkbenchList>,
+    /// For `webview`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub webview: ::std::option::Option<WorkbenchWebview>,
+    /// Also replace the data already set for each member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub replace_user_data: ::std::option::Option<bool>,
+}
+impl AgentSetWorkbenchTemplateRequest {
+    /// A request with its required fields (`agentid`, `type`); set optional ones with the methods below.
+    pub fn new(
+        agentid: u32,
+        template_type: impl ::std::convert::Into<WorkbenchType>,
+    ) -> Self {
+        Self {
+            agentid,
+            template_type: template_type.into(),
+            keydata: None,
+            image: None,
+            list: None,
+            webview: None,
+            replace_user_data: None,
+        }
+    }
+    /// Sets `keydata`: For `keydata`.
+    pub fn keydata(
+        mut self,
+        keydata: impl ::std::convert::Into<WorkbenchKeydata>,
+    ) -> Self {
+        self.keydata = Some(keydata.into());
+        self
+    }
+    /// Sets `image`: For `image`.
+    pub fn image(mut self, image: impl ::std::convert::Into<WorkbenchImage>) -> Self {
+        self.image = Some(image.into());
+        self
+    }
+    /// Sets `list`: For `list`.
+    pub fn list(mut self, list: impl ::std::convert::Into<WorkbenchList>) -> Self {
+        self.list = Some(list.into());
+        self
+    }
+    /// Sets `webview`: For `webview`.
+    pub fn webview(
+        mut self,
+        webview: impl ::std::convert::Into<WorkbenchWebview>,
+    ) -> Self {
+        self.webview = Some(webview.into());
+        self
+    }
+    /// Sets `replace_user_data`: Also replace the data already set for each member.
+    pub fn replace_user_data(mut self, replace_user_data: bool) -> Self {
+        self.replace_user_data = Some(replace_user_data);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AgentSetWorkbenchTemplateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let agentid = __body.required("agentid")?;
+        let template_type = __body.required("type")?;
+        let keydata = __body.optional("keydata")?;
+        let image = __body.optional("image")?;
+        let list = __body.optional("list")?;
+        let webview = __body.optional("webview")?;
+        let replace_user_data = __body.optional("replace_user_data")?;
+        Ok(Self {
+            agentid,
+            template_type,
+            keydata,
+            image,
+            list,
+            webview,
+            replace_user_data,
+        })
+    }
+}
+impl rt::Validate for AgentSetWorkbenchTemplateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AgentSetWorkbenchTemplateRequest {
+    type Response = AgentSetWorkbenchTemplateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "agent_set_workbench_template",
+        method: ::wecom_core_auth::Method::Post,
+        path: "agent/set_workbench_template",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92535",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "agent_set_workbench_template")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Contacts::agent_set_workbench_template`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AgentSetWorkbenchTemplateResponse {}
+impl AgentSetWorkbenchTemplateResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `agent_set_workbench_template` call, made by [`Contacts::agent_set_workbench_template`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AgentSetWorkbenchTemplateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AgentSetWorkbenchTemplateRequest,
+}
+impl ::std::fmt::Debug for AgentSetWorkbenchTemplateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AgentSetWorkbenchTemplateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AgentSetWorkbenchTemplateCall<'a> {
+    /// Sets `keydata`: For `keydata`.
+    pub fn keydata(
+        mut self,
+        keydata: impl ::std::convert::Into<WorkbenchKeydata>,
+    ) -> Self {
+        self.request = self.request.keydata(keydata);
+        self
+    }
+    /// Sets `image`: For `image`.
+    pub fn image(mut self, image: impl ::std::convert::Into<WorkbenchImage>) -> Self {
+        self.request = self.request.image(image);
+        self
+    }
+    /// Sets `list`: For `list`.
+    pub fn list(mut self, list: impl ::std::convert::Into<WorkbenchList>) -> Self {
+        self.request = self.request.list(list);
+        self
+    }
+    /// Sets `webview`: For `webview`.
+    pub fn webview(
+        mut self,
+        webview: impl ::std::convert::Into<WorkbenchWebview>,
+    ) -> Self {
+        self.request = self.request.webview(webview);
+        self
+    }
+    /// Sets `replace_user_data`: Also replace the data already set for each member.
+    pub fn replace_user_data(mut self, replace_user_data: bool) -> Self {
+        self.request = self.request.replace_user_data(replace_user_data);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AgentSetWorkbenchTemplateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AgentSetWorkbenchTemplateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        AgentSetWorkbenchTemplateResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AgentSetWorkbenchTemplateCall<'a> {
+    type Output = ::std::result::Result<
+        AgentSetWorkbenchTemplateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Contacts::agent_get_workbench_template`]: Reads the app's workbench template and its corp-wide default data.
+///
+/// `POST /cgi-bin/agent/get_workbench_template` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92535)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AgentGetWorkbenchTemplateRequest {
+    /// The app.
+    pub agentid: u32,
+}
+impl AgentGetWorkbenchTemplateRequest {
+    /// A request with its required fields (`agentid`); set optional ones with the methods below.
+    pub fn new(agentid: u32) -> Self {
+        Self { agentid }
+    }
+}
+impl ::std::convert::From<u32> for AgentGetWorkbenchTemplateRequest {
+    /// A request for this `agentid`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AgentGetWorkbenchTemplateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let agentid = __body.required("agentid")?;
+        Ok(Self { agentid })
+    }
+}
+impl rt::Validate for AgentGetWorkbenchTemplateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AgentGetWorkbenchTemplateRequest {
+    type Response = AgentGetWorkbenchTemplateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "agent_get_workbench_template",
+        method: ::wecom_core_auth::Method::Post,
+        path: "agent/get_workbench_template",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92535",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "agent_get_workbench_template")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Contacts::agent_get_workbench_template`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AgentGetWorkbenchTemplateResponse {
+    /// The template type.
+    ///
+    /// JSON key `type`.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub template_type: ::std::option::Option<WorkbenchType>,
+    /// For `keydata`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub keydata: ::std::option::Option<WorkbenchKeydata>,
+    /// For `image`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub image: ::std::option::Option<WorkbenchImage>,
+    /// For `list`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub list: ::std::option::Option<WorkbenchList>,
+    /// For `webview`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub webview: ::std::option::Option<WorkbenchWebview>,
+    /// Whether member data was replaced.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub replace_user_data: ::std::option::Option<bool>,
+}
+impl AgentGetWorkbenchTemplateResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            template_type: None,
+            keydata: None,
+            image: None,
+            list: None,
+            webview: None,
+            replace_user_data: None,
+        }
+    }
+    /// Sets `type`: The template type.
+    pub fn template_type(
+        mut self,
+        template_type: impl ::std::convert::Into<WorkbenchType>,
+    ) -> Self {
+        self.template_type = Some(template_type.into());
+        self
+    }
+    /// Sets `keydata`: For `keydata`.
+    pub fn keydata(
+        mut self,
+        keydata: impl ::std::convert::Into<WorkbenchKeydata>,
+    ) -> Self {
+        self.keydata = Some(keydata.into());
+        self
+    }
+    /// Sets `image`: For `image`.
+    pub fn image(mut self, image: impl ::std::convert::Into<WorkbenchImage>) -> Self {
+        self.image = Some(image.into());
+        self
+    }
+    /// Sets `list`: For `list`.
+    pub fn list(mut self, list: impl ::std::convert::Into<WorkbenchList>) -> Self {
+        self.list = Some(list.into());
+        self
+    }
+    /// Sets `webview`: For `webview`.
+    pub fn webview(
+        mut self,
+        webview: impl ::std::convert::Into<WorkbenchWebview>,
+    ) -> Self {
+        self.webview = Some(webview.into());
+        self
+    }
+    /// Sets `replace_user_data`: Whether member data was replaced.
+    pub fn replace_user_data(mut self, replace_user_data: bool) -> Self {
+        self.replace_user_data = Some(replace_user_data);
+        self
+    }
+}
+/// A `agent_get_workbench_template` call, made by [`Contacts::agent_get_workbench_template`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AgentGetWorkbenchTemplateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AgentGetWorkbenchTemplateRequest,
+}
+impl ::std::fmt::Debug for AgentGetWorkbenchTemplateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AgentGetWorkbenchTemplateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AgentGetWorkbenchTemplateCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &AgentGetWorkbenchTemplateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AgentGetWorkbenchTemplateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        AgentGetWorkbenchTemplateResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AgentGetWorkbenchTemplateCall<'a> {
+    type Output = ::std::result::Result<
+        AgentGetWorkbenchTemplateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Contacts::agent_set_workbench_data`]: Sets one member's workbench data for the app (of the template's type).
+///
+/// `POST /cgi-bin/agent/set_workbench_data` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92535)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AgentSetWorkbenchDataRequest {
+    /// The app.
+    pub agentid: u32,
+    /// The member.
+    ///
+    /// Limits: 1 to 64 bytes; matches `^[0-9A-Za-z][0-9A-Za-z_@.\-]*$` (errcode 40003).
+    pub userid: ::std::string::String,
+    /// The template type the data is for.
+    ///
+    /// JSON key `type`.
+    #[serde(rename = "type")]
+    pub template_type: WorkbenchType,
+    /// For `keydata`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub keydata: ::std::option::Option<WorkbenchKeydata>,
+    /// For `image`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub image: ::std::option::Option<WorkbenchImage>,
+    /// For `list`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub list: ::std::option::Option<WorkbenchList>,
+    /// For `webview`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub webview: ::std::option::Option<WorkbenchWebview>,
+}
+impl AgentSetWorkbenchDataRequest {
+    /// A request with its required fields (`agentid`, `userid`, `type`); set optional ones with the methods below.
+    pub fn new(
+        agentid: u32,
+        userid: impl ::std::convert::Into<::std::string::String>,
+        template_type: impl ::std::convert::Into<WorkbenchType>,
+    ) -> Self {
+        Self {
+            agentid,
+            userid: userid.into(),
+            template_type: template_type.into(),
+            keydata: None,
+            image: None,
+            list: None,
+            webview: None,
+        }
+    }
+    /// Sets `keydata`: For `keydata`.
+    pub fn keydata(
+        mut self,
+        keydata: impl ::std::convert::Into<WorkbenchKeydata>,
+    ) -> Self {
+        self.keydata = Some(keydata.into());
+        self
+    }
+    /// Sets `image`: For `image`.
+    pub fn image(mut self, image: impl ::std::convert::Into<WorkbenchImage>) -> Self {
+        self.image = Some(image.into());
+        self
+    }
+    /// Sets `list`: For `list`.
+    pub fn list(mut self, list: impl ::std::convert::Into<WorkbenchList>) -> Self {
+        self.list = Some(list.into());
+        self
+    }
+    /// Sets `webview`: For `webview`.
+    pub fn webview(
+        mut self,
+        webview: impl ::std::convert::Into<WorkbenchWebview>,
+    ) -> Self {
+        self.webview = Some(webview.into());
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AgentSetWorkbenchDataRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let agentid = __body.required("agentid")?;
+        let userid = __body.required("userid")?;
+        let template_type = __body.required("type")?;
+        let keydata = __body.optional("keydata")?;
+        let image = __body.optional("image")?;
+        let list = __body.optional("list")?;
+        let webview = __body.optional("webview")?;
+        Ok(Self {
+            agentid,
+            userid,
+            template_type,
+            keydata,
+            image,
+            list,
+            webview,
+        })
+    }
+}
+impl rt::Validate for AgentSetWorkbenchDataRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("userid", self.userid.as_str(), [1, 64], Some(40003))?;
+        {
+            static PATTERN: rt::Pattern = rt::Pattern::new(
+                "^[0-9A-Za-z][0-9A-Za-z_@.\\-]*$",
+            );
+            rt::pattern("userid", self.userid.as_str(), &PATTERN, Some(40003))?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AgentSetWorkbenchDataRequest {
+    type Response = AgentSetWorkbenchDataResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "agent_set_workbench_data",
+        method: ::wecom_core_auth::Method::Post,
+        path: "agent/set_workbench_data",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92535",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "agent_set_workbench_data")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Contacts::agent_set_workbench_data`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AgentSetWorkbenchDataResponse {}
+impl AgentSetWorkbenchDataResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `agent_set_workbench_data` call, made by [`Contacts::agent_set_workbench_data`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AgentSetWorkbenchDataCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AgentSetWorkbenchDataRequest,
+}
+impl ::std::fmt::Debug for AgentSetWorkbenchDataCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AgentSetWorkbenchDataCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AgentSetWorkbenchDataCall<'a> {
+    /// Sets `keydata`: For `keydata`.
+    pub fn keydata(
+        mut self,
+        keydata: impl ::std::convert::Into<WorkbenchKeydata>,
+    ) -> Self {
+        self.request = self.request.keydata(keydata);
+        self
+    }
+    /// Sets `image`: For `image`.
+    pub fn image(mut self, image: impl ::std::convert::Into<WorkbenchImage>) -> Self {
+        self.request = self.request.image(image);
+        self
+    }
+    /// Sets `list`: For `list`.
+    pub fn list(mut self, list: impl ::std::convert::Into<WorkbenchList>) -> Self {
+        self.request = self.request.list(list);
+        self
+    }
+    /// Sets `webview`: For `webview`.
+    pub fn webview(
+        mut self,
+        webview: impl ::std::convert::Into<WorkbenchWebview>,
+    ) -> Self {
+        self.request = self.request.webview(webview);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AgentSetWorkbenchDataRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AgentSetWorkbenchDataRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AgentSetWorkbenchDataResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AgentSetWorkbenchDataCall<'a> {
+    type Output = ::std::result::Result<
+        AgentSetWorkbenchDataResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -920,3 +920,170 @@ impl<'a> ::std::future::IntoFuture for BatchInviteCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Contacts::batch_userid_to_openuserid`]: Converts the corp's userids to the open_userids service providers see (for handing members over to a provider's app).
+///
+/// `POST /cgi-bin/batch/userid_to_openuserid` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95327)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct BatchUseridToOpenuseridRequest {
+    /// The userids (WxJava sends at most 1,000; the page's limit is not in the corpus).
+    ///
+    /// Limits: 1 to 1000 items (errcode 40032); each item 1 to 64 bytes.
+    #[serde(default)]
+    pub userid_list: ::std::vec::Vec<::std::string::String>,
+}
+impl BatchUseridToOpenuseridRequest {
+    /// A request with its required fields (`userid_list`); set optional ones with the methods below.
+    pub fn new(
+        userid_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        Self {
+            userid_list: userid_list.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for BatchUseridToOpenuseridRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let userid_list = __body.list("userid_list", true)?;
+        Ok(Self { userid_list })
+    }
+}
+impl rt::Validate for BatchUseridToOpenuseridRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("userid_list", self.userid_list.len(), [1, 1000], Some(40032))?;
+        rt::each(
+            "userid_list",
+            &self.userid_list,
+            |item| {
+                rt::bytes("", item.as_str(), [1, 64], None)?;
+                Ok(())
+            },
+        )?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for BatchUseridToOpenuseridRequest {
+    type Response = BatchUseridToOpenuseridResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "batch_userid_to_openuserid",
+        method: ::wecom_core_auth::Method::Post,
+        path: "batch/userid_to_openuserid",
+        credential: ::wecom_core_auth::CredentialKind::AppOrContact,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95327",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "batch_userid_to_openuserid")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Contacts::batch_userid_to_openuserid`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct BatchUseridToOpenuseridResponse {
+    /// One pair per converted userid.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub open_userid_list: ::std::vec::Vec<OpenUseridPair>,
+    /// Userids that could not be converted.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub invalid_userid_list: ::std::vec::Vec<::std::string::String>,
+}
+impl BatchUseridToOpenuseridResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            open_userid_list: Vec::new(),
+            invalid_userid_list: Vec::new(),
+        }
+    }
+    /// Sets `open_userid_list`: One pair per converted userid.
+    pub fn open_userid_list(
+        mut self,
+        open_userid_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<OpenUseridPair>,
+        >,
+    ) -> Self {
+        self.open_userid_list = open_userid_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `invalid_userid_list`: Userids that could not be converted.
+    pub fn invalid_userid_list(
+        mut self,
+        invalid_userid_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.invalid_userid_list = invalid_userid_list
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+}
+/// A `batch_userid_to_openuserid` call, made by [`Contacts::batch_userid_to_openuserid`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct BatchUseridToOpenuseridCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: BatchUseridToOpenuseridRequest,
+}
+impl ::std::fmt::Debug for BatchUseridToOpenuseridCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("BatchUseridToOpenuseridCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> BatchUseridToOpenuseridCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &BatchUseridToOpenuseridRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> BatchUseridToOpenuseridRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        BatchUseridToOpenuseridResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for BatchUseridToOpenuseridCall<'a> {
+    type Output = ::std::result::Result<
+        BatchUseridToOpenuseridResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

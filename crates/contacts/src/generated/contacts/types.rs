@@ -1375,6 +1375,560 @@ impl rt::Validate for MenuSubButton {
         Ok(())
     }
 }
+/// One encrypted result file of an export job.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ExportFile {
+    /// Download URL (supports `Range`; valid 2 hours).
+    pub url: ::std::string::String,
+    /// Size of the encrypted file in bytes.
+    pub size: u64,
+    /// MD5 of the encrypted file, lowercase hex.
+    pub md5: ::std::string::String,
+}
+impl ExportFile {
+    /// A value with its required fields (`url`, `size`, `md5`); set optional ones with the methods below.
+    pub fn new(
+        url: impl ::std::convert::Into<::std::string::String>,
+        size: u64,
+        md5: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            size,
+            md5: md5.into(),
+        }
+    }
+}
+impl rt::Validate for ExportFile {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A linked-corp member as linkedcorp/user/simplelist answers it.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct LinkedMemberBrief {
+    /// The member's userid in its own corp.
+    pub userid: ::std::string::String,
+    /// Name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// Departments in the app's visible scope, each `LINKEDID/DEPARTMENTID`.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub department: ::std::vec::Vec<::std::string::String>,
+    /// The member's corp.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub corpid: ::std::option::Option<::std::string::String>,
+}
+impl LinkedMemberBrief {
+    /// A value with its required fields (`userid`); set optional ones with the methods below.
+    pub fn new(userid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            userid: userid.into(),
+            name: None,
+            department: Vec::new(),
+            corpid: None,
+        }
+    }
+    /// Sets `name`: Name.
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `department`: Departments in the app's visible scope, each `LINKEDID/DEPARTMENTID`.
+    pub fn department(
+        mut self,
+        department: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.department = department.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `corpid`: The member's corp.
+    pub fn corpid(
+        mut self,
+        corpid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.corpid = Some(corpid.into());
+        self
+    }
+}
+impl rt::Validate for LinkedMemberBrief {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A linked-corp member with details (linkedcorp/user/get and user/list).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct LinkedMember {
+    /// The member's userid in its own corp.
+    pub userid: ::std::string::String,
+    /// Name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// Departments in the app's visible scope, each `LINKEDID/DEPARTMENTID`.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub department: ::std::vec::Vec<::std::string::String>,
+    /// Mobile number.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub mobile: ::std::option::Option<::std::string::String>,
+    /// Landline.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub telephone: ::std::option::Option<::std::string::String>,
+    /// Email.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub email: ::std::option::Option<::std::string::String>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub position: ::std::option::Option<::std::string::String>,
+    /// The member's corp.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub corpid: ::std::option::Option<::std::string::String>,
+    /// Custom fields.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub extattr: ::std::option::Option<ExtAttr>,
+}
+impl LinkedMember {
+    /// A value with its required fields (`userid`); set optional ones with the methods below.
+    pub fn new(userid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            userid: userid.into(),
+            name: None,
+            department: Vec::new(),
+            mobile: None,
+            telephone: None,
+            email: None,
+            position: None,
+            corpid: None,
+            extattr: None,
+        }
+    }
+    /// Sets `name`: Name.
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `department`: Departments in the app's visible scope, each `LINKEDID/DEPARTMENTID`.
+    pub fn department(
+        mut self,
+        department: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.department = department.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `mobile`: Mobile number.
+    pub fn mobile(
+        mut self,
+        mobile: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.mobile = Some(mobile.into());
+        self
+    }
+    /// Sets `telephone`: Landline.
+    pub fn telephone(
+        mut self,
+        telephone: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.telephone = Some(telephone.into());
+        self
+    }
+    /// Sets `email`: Email.
+    pub fn email(
+        mut self,
+        email: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+    /// Sets `position`: Job title.
+    pub fn position(
+        mut self,
+        position: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.position = Some(position.into());
+        self
+    }
+    /// Sets `corpid`: The member's corp.
+    pub fn corpid(
+        mut self,
+        corpid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.corpid = Some(corpid.into());
+        self
+    }
+    /// Sets `extattr`: Custom fields.
+    pub fn extattr(mut self, extattr: impl ::std::convert::Into<ExtAttr>) -> Self {
+        self.extattr = Some(extattr.into());
+        self
+    }
+}
+impl rt::Validate for LinkedMember {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.extattr {
+            rt::nested("extattr", value)?;
+        }
+        Ok(())
+    }
+}
+/// A linked-corp department (linkedcorp/department/list).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct LinkedDepartment {
+    /// `LINKEDID/DEPARTMENTID`.
+    pub department_id: ::std::string::String,
+    /// Name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub department_name: ::std::option::Option<::std::string::String>,
+    /// Parent, `LINKEDID/DEPARTMENTID`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub parentid: ::std::option::Option<::std::string::String>,
+    /// Order among siblings.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub order: ::std::option::Option<u32>,
+}
+impl LinkedDepartment {
+    /// A value with its required fields (`department_id`); set optional ones with the methods below.
+    pub fn new(department_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            department_id: department_id.into(),
+            department_name: None,
+            parentid: None,
+            order: None,
+        }
+    }
+    /// Sets `department_name`: Name.
+    pub fn department_name(
+        mut self,
+        department_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.department_name = Some(department_name.into());
+        self
+    }
+    /// Sets `parentid`: Parent, `LINKEDID/DEPARTMENTID`.
+    pub fn parentid(
+        mut self,
+        parentid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.parentid = Some(parentid.into());
+        self
+    }
+    /// Sets `order`: Order among siblings.
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = Some(order);
+        self
+    }
+}
+impl rt::Validate for LinkedDepartment {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Key figures on the workbench.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct WorkbenchKeydata {
+    /// The figures.
+    #[serde(default)]
+    pub items: ::std::vec::Vec<WorkbenchKeydataItem>,
+}
+impl WorkbenchKeydata {
+    /// A value with its required fields (`items`); set optional ones with the methods below.
+    pub fn new(
+        items: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<WorkbenchKeydataItem>,
+        >,
+    ) -> Self {
+        Self {
+            items: items.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+impl rt::Validate for WorkbenchKeydata {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One key figure.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct WorkbenchKeydataItem {
+    /// Label.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub key: ::std::option::Option<::std::string::String>,
+    /// The figure.
+    pub data: ::std::string::String,
+    /// Page opened on tap.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub jump_url: ::std::option::Option<::std::string::String>,
+    /// Mini-program page opened on tap.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub pagepath: ::std::option::Option<::std::string::String>,
+}
+impl WorkbenchKeydataItem {
+    /// A value with its required fields (`data`); set optional ones with the methods below.
+    pub fn new(data: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            key: None,
+            data: data.into(),
+            jump_url: None,
+            pagepath: None,
+        }
+    }
+    /// Sets `key`: Label.
+    pub fn key(mut self, key: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+    /// Sets `jump_url`: Page opened on tap.
+    pub fn jump_url(
+        mut self,
+        jump_url: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.jump_url = Some(jump_url.into());
+        self
+    }
+    /// Sets `pagepath`: Mini-program page opened on tap.
+    pub fn pagepath(
+        mut self,
+        pagepath: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.pagepath = Some(pagepath.into());
+        self
+    }
+}
+impl rt::Validate for WorkbenchKeydataItem {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An image on the workbench.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct WorkbenchImage {
+    /// Image URL.
+    pub url: ::std::string::String,
+    /// Page opened on tap.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub jump_url: ::std::option::Option<::std::string::String>,
+    /// Mini-program page opened on tap.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub pagepath: ::std::option::Option<::std::string::String>,
+}
+impl WorkbenchImage {
+    /// A value with its required fields (`url`); set optional ones with the methods below.
+    pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            url: url.into(),
+            jump_url: None,
+            pagepath: None,
+        }
+    }
+    /// Sets `jump_url`: Page opened on tap.
+    pub fn jump_url(
+        mut self,
+        jump_url: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.jump_url = Some(jump_url.into());
+        self
+    }
+    /// Sets `pagepath`: Mini-program page opened on tap.
+    pub fn pagepath(
+        mut self,
+        pagepath: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.pagepath = Some(pagepath.into());
+        self
+    }
+}
+impl rt::Validate for WorkbenchImage {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A list on the workbench.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct WorkbenchList {
+    /// The items.
+    #[serde(default)]
+    pub items: ::std::vec::Vec<WorkbenchListItem>,
+}
+impl WorkbenchList {
+    /// A value with its required fields (`items`); set optional ones with the methods below.
+    pub fn new(
+        items: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<WorkbenchListItem>,
+        >,
+    ) -> Self {
+        Self {
+            items: items.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+impl rt::Validate for WorkbenchList {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One list item.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct WorkbenchListItem {
+    /// Text.
+    pub title: ::std::string::String,
+    /// Page opened on tap.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub jump_url: ::std::option::Option<::std::string::String>,
+    /// Mini-program page opened on tap.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub pagepath: ::std::option::Option<::std::string::String>,
+}
+impl WorkbenchListItem {
+    /// A value with its required fields (`title`); set optional ones with the methods below.
+    pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            title: title.into(),
+            jump_url: None,
+            pagepath: None,
+        }
+    }
+    /// Sets `jump_url`: Page opened on tap.
+    pub fn jump_url(
+        mut self,
+        jump_url: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.jump_url = Some(jump_url.into());
+        self
+    }
+    /// Sets `pagepath`: Mini-program page opened on tap.
+    pub fn pagepath(
+        mut self,
+        pagepath: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.pagepath = Some(pagepath.into());
+        self
+    }
+}
+impl rt::Validate for WorkbenchListItem {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A web page on the workbench.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct WorkbenchWebview {
+    /// Page URL.
+    pub url: ::std::string::String,
+    /// Page opened on tap.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub jump_url: ::std::option::Option<::std::string::String>,
+    /// Mini-program page opened on tap.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub pagepath: ::std::option::Option<::std::string::String>,
+}
+impl WorkbenchWebview {
+    /// A value with its required fields (`url`); set optional ones with the methods below.
+    pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            url: url.into(),
+            jump_url: None,
+            pagepath: None,
+        }
+    }
+    /// Sets `jump_url`: Page opened on tap.
+    pub fn jump_url(
+        mut self,
+        jump_url: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.jump_url = Some(jump_url.into());
+        self
+    }
+    /// Sets `pagepath`: Mini-program page opened on tap.
+    pub fn pagepath(
+        mut self,
+        pagepath: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.pagepath = Some(pagepath.into());
+        self
+    }
+}
+impl rt::Validate for WorkbenchWebview {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A userid and its open_userid.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct OpenUseridPair {
+    /// The corp's userid.
+    pub userid: ::std::string::String,
+    /// What service providers see.
+    pub open_userid: ::std::string::String,
+}
+impl OpenUseridPair {
+    /// A value with its required fields (`userid`, `open_userid`); set optional ones with the methods below.
+    pub fn new(
+        userid: impl ::std::convert::Into<::std::string::String>,
+        open_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            userid: userid.into(),
+            open_userid: open_userid.into(),
+        }
+    }
+}
+impl rt::Validate for OpenUseridPair {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An external_userid with the corp it belongs to.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ExternalUseridInfo {
+    /// The corp.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub corpid: ::std::option::Option<::std::string::String>,
+    /// The customer's external_userid there.
+    pub external_userid: ::std::string::String,
+}
+impl ExternalUseridInfo {
+    /// A value with its required fields (`external_userid`); set optional ones with the methods below.
+    pub fn new(
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            corpid: None,
+            external_userid: external_userid.into(),
+        }
+    }
+    /// Sets `corpid`: The corp.
+    pub fn corpid(
+        mut self,
+        corpid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.corpid = Some(corpid.into());
+        self
+    }
+}
+impl rt::Validate for ExternalUseridInfo {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// Gender as WeCom sends it (a string).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -1874,6 +2428,223 @@ impl<'de> ::serde::Deserialize<'de> for MenuAction {
     }
 }
 impl rt::WireScalar for MenuAction {
+    fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
+        Ok(Self::from(value))
+    }
+}
+/// State of an export job (export/get_result `status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ExportStatus {
+    /// 未处理: not started. `0`.
+    #[default]
+    Pending,
+    /// 处理中: running. `1`.
+    Running,
+    /// 完成: the files are ready. `2`.
+    Done,
+    /// 异常失败: failed. `3`.
+    Failed,
+    /// A value this version does not know, kept as received (it re-encodes unchanged).
+    Unknown(i64),
+}
+impl ExportStatus {
+    /// The value as written on the wire.
+    pub fn code(&self) -> i64 {
+        match self {
+            Self::Pending => 0,
+            Self::Running => 1,
+            Self::Done => 2,
+            Self::Failed => 3,
+            Self::Unknown(value) => *value,
+        }
+    }
+}
+impl ::std::convert::From<i64> for ExportStatus {
+    fn from(value: i64) -> Self {
+        match value {
+            0 => Self::Pending,
+            1 => Self::Running,
+            2 => Self::Done,
+            3 => Self::Failed,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl ::std::fmt::Display for ExportStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+impl ::serde::Serialize for ExportStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.code())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ExportStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        rt::enum_int(deserializer).map(Self::from)
+    }
+}
+impl rt::WireScalar for ExportStatus {
+    fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
+        self.code().to_string().into()
+    }
+    fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
+        <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
+    }
+}
+/// Size of the join QR code (doc 91714 `size_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum JoinQrcodeSize {
+    /// 171 x 171. `1`.
+    #[default]
+    Px171,
+    /// 399 x 399. `2`.
+    Px399,
+    /// 741 x 741. `3`.
+    Px741,
+    /// 2052 x 2052. `4`.
+    Px2052,
+    /// A value this version does not know, kept as received (it re-encodes unchanged).
+    Unknown(i64),
+}
+impl JoinQrcodeSize {
+    /// The value as written on the wire.
+    pub fn code(&self) -> i64 {
+        match self {
+            Self::Px171 => 1,
+            Self::Px399 => 2,
+            Self::Px741 => 3,
+            Self::Px2052 => 4,
+            Self::Unknown(value) => *value,
+        }
+    }
+}
+impl ::std::convert::From<i64> for JoinQrcodeSize {
+    fn from(value: i64) -> Self {
+        match value {
+            1 => Self::Px171,
+            2 => Self::Px399,
+            3 => Self::Px741,
+            4 => Self::Px2052,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl ::std::fmt::Display for JoinQrcodeSize {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+impl ::serde::Serialize for JoinQrcodeSize {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.code())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for JoinQrcodeSize {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        rt::enum_int(deserializer).map(Self::from)
+    }
+}
+impl rt::WireScalar for JoinQrcodeSize {
+    fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
+        self.code().to_string().into()
+    }
+    fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
+        <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
+    }
+}
+/// A workbench template type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum WorkbenchType {
+    /// Key figures. `keydata`.
+    #[default]
+    Keydata,
+    /// One image. `image`.
+    Image,
+    /// A list of items. `list`.
+    List,
+    /// A web page. `webview`.
+    Webview,
+    /// No custom display (普通展示模式). `normal`.
+    Normal,
+    /// A value this version does not know, kept as received (it re-encodes unchanged).
+    Unknown(::std::string::String),
+}
+impl WorkbenchType {
+    /// The value as written on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Keydata => "keydata",
+            Self::Image => "image",
+            Self::List => "list",
+            Self::Webview => "webview",
+            Self::Normal => "normal",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for WorkbenchType {
+    fn from(value: &str) -> Self {
+        match value {
+            "keydata" => Self::Keydata,
+            "image" => Self::Image,
+            "list" => Self::List,
+            "webview" => Self::Webview,
+            "normal" => Self::Normal,
+            other => Self::Unknown(ToOwned::to_owned(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for WorkbenchType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "keydata" => Self::Keydata,
+            "image" => Self::Image,
+            "list" => Self::List,
+            "webview" => Self::Webview,
+            "normal" => Self::Normal,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for WorkbenchType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for WorkbenchType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for WorkbenchType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        rt::enum_string(deserializer).map(Self::from)
+    }
+}
+impl rt::WireScalar for WorkbenchType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }

@@ -2868,3 +2868,139 @@ impl<'a> ::std::future::IntoFuture for UserConvertToUseridCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Contacts::user_get_active_stat`]: Counts the members who were active on one day.
+///
+/// `POST /cgi-bin/user/get_active_stat` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92714)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserGetActiveStatRequest {
+    /// The day, `YYYY-MM-DD`.
+    ///
+    /// Limits: matches `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`.
+    pub date: ::std::string::String,
+}
+impl UserGetActiveStatRequest {
+    /// A request with its required fields (`date`); set optional ones with the methods below.
+    pub fn new(date: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { date: date.into() }
+    }
+}
+impl ::std::convert::From<&str> for UserGetActiveStatRequest {
+    /// A request for this `date`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for UserGetActiveStatRequest {
+    /// A request for this `date`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for UserGetActiveStatRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let date = __body.required("date")?;
+        Ok(Self { date })
+    }
+}
+impl rt::Validate for UserGetActiveStatRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        {
+            static PATTERN: rt::Pattern = rt::Pattern::new(
+                "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            );
+            rt::pattern("date", self.date.as_str(), &PATTERN, None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for UserGetActiveStatRequest {
+    type Response = UserGetActiveStatResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "user_get_active_stat",
+        method: ::wecom_core_auth::Method::Post,
+        path: "user/get_active_stat",
+        credential: ::wecom_core_auth::CredentialKind::AppOrContact,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92714",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "user_get_active_stat")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Contacts::user_get_active_stat`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserGetActiveStatResponse {
+    /// Active members that day.
+    pub active_cnt: u64,
+}
+impl UserGetActiveStatResponse {
+    /// An answer with its required fields (`active_cnt`); set optional ones with the methods below.
+    pub fn new(active_cnt: u64) -> Self {
+        Self { active_cnt }
+    }
+}
+/// A `user_get_active_stat` call, made by [`Contacts::user_get_active_stat`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct UserGetActiveStatCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: UserGetActiveStatRequest,
+}
+impl ::std::fmt::Debug for UserGetActiveStatCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UserGetActiveStatCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> UserGetActiveStatCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &UserGetActiveStatRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> UserGetActiveStatRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<UserGetActiveStatResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for UserGetActiveStatCall<'a> {
+    type Output = ::std::result::Result<
+        UserGetActiveStatResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

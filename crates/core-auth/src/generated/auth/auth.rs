@@ -410,3 +410,142 @@ impl<'a> ::std::future::IntoFuture for AuthGetuserdetailCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Auth::auth_get_tfa_info`]: Reads who is on the 二次验证 page from its `code` (single use, 5 minutes) and a `tfa_code` (single use, 5 minutes) for `user_tfa_succ`.
+///
+/// `POST /cgi-bin/auth/get_tfa_info` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99499)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AuthGetTfaInfoRequest {
+    /// The code WeCom gave the verification page.
+    ///
+    /// Limits: 1 to 512 bytes (errcode 40029).
+    pub code: ::std::string::String,
+}
+impl AuthGetTfaInfoRequest {
+    /// A request with its required fields (`code`); set optional ones with the methods below.
+    pub fn new(code: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { code: code.into() }
+    }
+}
+impl ::std::convert::From<&str> for AuthGetTfaInfoRequest {
+    /// A request for this `code`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for AuthGetTfaInfoRequest {
+    /// A request for this `code`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AuthGetTfaInfoRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let code = __body.required("code")?;
+        Ok(Self { code })
+    }
+}
+impl rt::Validate for AuthGetTfaInfoRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("code", self.code.as_str(), [1, 512], Some(40029))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AuthGetTfaInfoRequest {
+    type Response = AuthGetTfaInfoResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "auth_get_tfa_info",
+        method: ::wecom_core_auth::Method::Post,
+        path: "auth/get_tfa_info",
+        credential: ::wecom_core_auth::CredentialKind::AppOrContact,
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99499",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "auth_get_tfa_info")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Auth::auth_get_tfa_info`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AuthGetTfaInfoResponse {
+    /// The member.
+    pub userid: ::std::string::String,
+    /// For `user_tfa_succ`, single use, valid 5 minutes. Never shown in Debug output.
+    pub tfa_code: ::wecom_core_auth::Secret,
+}
+impl AuthGetTfaInfoResponse {
+    /// An answer with its required fields (`userid`, `tfa_code`); set optional ones with the methods below.
+    pub fn new(
+        userid: impl ::std::convert::Into<::std::string::String>,
+        tfa_code: impl ::std::convert::Into<::wecom_core_auth::Secret>,
+    ) -> Self {
+        Self {
+            userid: userid.into(),
+            tfa_code: tfa_code.into(),
+        }
+    }
+}
+/// A `auth_get_tfa_info` call, made by [`Auth::auth_get_tfa_info`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AuthGetTfaInfoCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AuthGetTfaInfoRequest,
+}
+impl ::std::fmt::Debug for AuthGetTfaInfoCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AuthGetTfaInfoCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AuthGetTfaInfoCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &AuthGetTfaInfoRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AuthGetTfaInfoRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AuthGetTfaInfoResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AuthGetTfaInfoCall<'a> {
+    type Output = ::std::result::Result<
+        AuthGetTfaInfoResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -398,3 +398,626 @@ impl<'a> ::std::future::IntoFuture for MediaGetCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Messages::media_get_jssdk`]: Downloads a voice recorded with the JS-SDK's `uploadVoice` in high definition (speex, 16 kHz) instead of media/get's AMR (8 kHz); a JSON error body instead when it fails (40007 unknown or expired).
+///
+/// `GET /cgi-bin/media/get/jssdk` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90255)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MediaGetJssdkRequest {
+    /// The `serverId` `uploadVoice` returned.
+    ///
+    /// Query parameter `media_id`. Limits: 1 to 256 bytes (errcode 40007).
+    pub media_id: ::std::string::String,
+}
+impl MediaGetJssdkRequest {
+    /// A request with its required fields (`media_id`); set optional ones with the methods below.
+    pub fn new(media_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { media_id: media_id.into() }
+    }
+}
+impl ::std::convert::From<&str> for MediaGetJssdkRequest {
+    /// A request for this `media_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for MediaGetJssdkRequest {
+    /// A request for this `media_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MediaGetJssdkRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let media_id = __query.required("media_id")?;
+        Ok(Self { media_id })
+    }
+}
+impl rt::Validate for MediaGetJssdkRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("media_id", self.media_id.as_str(), [1, 256], Some(40007))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MediaGetJssdkRequest {
+    type Response = rt::Bytes;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "media_get_jssdk",
+        method: ::wecom_core_auth::Method::Get,
+        path: "media/get/jssdk",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Binary,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/90255",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "media_get_jssdk")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        let mut query = ::wecom_core_auth::Query::new();
+        rt::push(&mut query, "media_id", &self.media_id);
+        query
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        Ok(body)
+    }
+}
+/// A `media_get_jssdk` call, made by [`Messages::media_get_jssdk`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MediaGetJssdkCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MediaGetJssdkRequest,
+}
+impl ::std::fmt::Debug for MediaGetJssdkCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MediaGetJssdkCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MediaGetJssdkCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &MediaGetJssdkRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MediaGetJssdkRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<rt::Bytes, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MediaGetJssdkCall<'a> {
+    type Output = ::std::result::Result<rt::Bytes, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Messages::media_upload_attachment`]: Uploads an attachment for customer-contact moments (朋友圈, images and videos only) or product albums (商品图册); the media_id is valid 3 days.
+///
+/// `POST /cgi-bin/media/upload_attachment` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95098)
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MediaUploadAttachmentRequest {
+    /// image, video or file.
+    ///
+    /// Query parameter `media_type`. Limits: one of `"image"`, `"video"`, `"file"` (errcode 40005).
+    pub media_type: MediaType,
+    /// 1 moments (朋友圈), 2 product album (商品图册).
+    ///
+    /// Query parameter `attachment_type`.
+    pub attachment_type: AttachmentType,
+    /// The file, with its name and content type.
+    ///
+    /// Multipart part `media`.
+    pub media: ::wecom_core_auth::Upload,
+}
+impl MediaUploadAttachmentRequest {
+    /// A request with its required fields (`media_type`, `attachment_type`, `media`); set optional ones with the methods below.
+    pub fn new(
+        media_type: impl ::std::convert::Into<MediaType>,
+        attachment_type: impl ::std::convert::Into<AttachmentType>,
+        media: impl ::std::convert::Into<::wecom_core_auth::Upload>,
+    ) -> Self {
+        Self {
+            media_type: media_type.into(),
+            attachment_type: attachment_type.into(),
+            media: media.into(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MediaUploadAttachmentRequest {
+    const MULTIPART: bool = true;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __parts = __wire.parts;
+        let __query = rt::WireQuery::new(__wire.query);
+        let media_type = __query.required("media_type")?;
+        let attachment_type = __query.required("attachment_type")?;
+        let media = rt::take_part(&mut __parts, "media")?;
+        Ok(Self {
+            media_type,
+            attachment_type,
+            media,
+        })
+    }
+}
+impl rt::Validate for MediaUploadAttachmentRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::one_of_str(
+            "media_type",
+            self.media_type.as_str(),
+            &["image", "video", "file"],
+            Some(40005),
+        )?;
+        crate::media::check_attachment_request(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MediaUploadAttachmentRequest {
+    type Response = MediaUploadAttachmentResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "media_upload_attachment",
+        method: ::wecom_core_auth::Method::Post,
+        path: "media/upload_attachment",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95098",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "media_upload_attachment")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        let mut query = ::wecom_core_auth::Query::new();
+        rt::push(&mut query, "media_type", &self.media_type);
+        rt::push(&mut query, "attachment_type", &self.attachment_type);
+        query
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(
+            ::wecom_core_auth::RequestBody::Multipart(
+                vec![
+                    ::wecom_core_auth::MultipartPart { name : "media", upload : self
+                    .media.clone() }
+                ],
+            ),
+        )
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Messages::media_upload_attachment`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MediaUploadAttachmentResponse {
+    /// The kind of file.
+    ///
+    /// JSON key `type`.
+    #[serde(rename = "type")]
+    pub media_type: MediaType,
+    /// Its id, valid 3 days.
+    pub media_id: ::std::string::String,
+    /// Upload time, Unix seconds (a number or a string).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub created_at: ::std::option::Option<::serde_json::Value>,
+}
+impl MediaUploadAttachmentResponse {
+    /// An answer with its required fields (`type`, `media_id`); set optional ones with the methods below.
+    pub fn new(
+        media_type: impl ::std::convert::Into<MediaType>,
+        media_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            media_type: media_type.into(),
+            media_id: media_id.into(),
+            created_at: None,
+        }
+    }
+    /// Sets `created_at`: Upload time, Unix seconds (a number or a string).
+    pub fn created_at(
+        mut self,
+        created_at: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.created_at = Some(created_at.into());
+        self
+    }
+}
+/// A `media_upload_attachment` call, made by [`Messages::media_upload_attachment`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MediaUploadAttachmentCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MediaUploadAttachmentRequest,
+}
+impl ::std::fmt::Debug for MediaUploadAttachmentCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MediaUploadAttachmentCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MediaUploadAttachmentCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &MediaUploadAttachmentRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MediaUploadAttachmentRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MediaUploadAttachmentResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MediaUploadAttachmentCall<'a> {
+    type Output = ::std::result::Result<
+        MediaUploadAttachmentResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Messages::media_upload_by_url`]: Asks WeCom to fetch a large file (up to 200 MB) from a URL that supports Range and store it as temporary media (for 入群欢迎语, scene 1).
+///
+/// `POST /cgi-bin/media/upload_by_url` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96219)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MediaUploadByUrlRequest {
+    /// Always 1 (客户联系入群欢迎语素材), the only scene.
+    ///
+    /// Limits: one of `1`.
+    pub scene: u32,
+    /// video or file.
+    ///
+    /// JSON key `type`. Limits: one of `"video"`, `"file"` (errcode 40005).
+    #[serde(rename = "type")]
+    pub media_type: MediaType,
+    /// Name shown for the file, at most 128 bytes.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub filename: ::std::string::String,
+    /// Where WeCom downloads it (must support Range), at most 1024 bytes.
+    ///
+    /// Limits: 1 to 1024 bytes; matches `^https?://\S+$`.
+    pub url: ::std::string::String,
+    /// MD5 of the file, hex; WeCom compares it with what it downloaded.
+    ///
+    /// Limits: 1 to 32 bytes; matches `^[0-9A-Fa-f]{32}$`.
+    pub md5: ::std::string::String,
+}
+impl MediaUploadByUrlRequest {
+    /// A request with its required fields (`type`, `filename`, `url`, `md5`); set optional ones with the methods below.
+    pub fn new(
+        media_type: impl ::std::convert::Into<MediaType>,
+        filename: impl ::std::convert::Into<::std::string::String>,
+        url: impl ::std::convert::Into<::std::string::String>,
+        md5: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            scene: 1,
+            media_type: media_type.into(),
+            filename: filename.into(),
+            url: url.into(),
+            md5: md5.into(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MediaUploadByUrlRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let scene = __body.required("scene")?;
+        let media_type = __body.required("type")?;
+        let filename = __body.required("filename")?;
+        let url = __body.required("url")?;
+        let md5 = __body.required("md5")?;
+        Ok(Self {
+            scene,
+            media_type,
+            filename,
+            url,
+            md5,
+        })
+    }
+}
+impl rt::Validate for MediaUploadByUrlRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::one_of_int("scene", self.scene, &[1], None)?;
+        rt::one_of_str(
+            "type",
+            self.media_type.as_str(),
+            &["video", "file"],
+            Some(40005),
+        )?;
+        rt::bytes("filename", self.filename.as_str(), [1, 128], None)?;
+        rt::bytes("url", self.url.as_str(), [1, 1024], None)?;
+        {
+            static PATTERN: rt::Pattern = rt::Pattern::new("^https?://\\S+$");
+            rt::pattern("url", self.url.as_str(), &PATTERN, None)?;
+        }
+        rt::bytes("md5", self.md5.as_str(), [1, 32], None)?;
+        {
+            static PATTERN: rt::Pattern = rt::Pattern::new("^[0-9A-Fa-f]{32}$");
+            rt::pattern("md5", self.md5.as_str(), &PATTERN, None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MediaUploadByUrlRequest {
+    type Response = MediaUploadByUrlResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "media_upload_by_url",
+        method: ::wecom_core_auth::Method::Post,
+        path: "media/upload_by_url",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/96219",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "media_upload_by_url")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Messages::media_upload_by_url`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MediaUploadByUrlResponse {
+    /// Poll it with `media_get_upload_by_url_result`.
+    pub jobid: ::std::string::String,
+}
+impl MediaUploadByUrlResponse {
+    /// An answer with its required fields (`jobid`); set optional ones with the methods below.
+    pub fn new(jobid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { jobid: jobid.into() }
+    }
+}
+/// A `media_upload_by_url` call, made by [`Messages::media_upload_by_url`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MediaUploadByUrlCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MediaUploadByUrlRequest,
+}
+impl ::std::fmt::Debug for MediaUploadByUrlCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MediaUploadByUrlCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MediaUploadByUrlCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &MediaUploadByUrlRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MediaUploadByUrlRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MediaUploadByUrlResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MediaUploadByUrlCall<'a> {
+    type Output = ::std::result::Result<
+        MediaUploadByUrlResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Messages::media_get_upload_by_url_result`]: Reports an upload-by-URL job: its status and, when it ended, the result (`media_id` or the job's own errcode).
+///
+/// `POST /cgi-bin/media/get_upload_by_url_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96219)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MediaGetUploadByUrlResultRequest {
+    /// From `media_upload_by_url`.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub jobid: ::std::string::String,
+}
+impl MediaGetUploadByUrlResultRequest {
+    /// A request with its required fields (`jobid`); set optional ones with the methods below.
+    pub fn new(jobid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { jobid: jobid.into() }
+    }
+}
+impl ::std::convert::From<&str> for MediaGetUploadByUrlResultRequest {
+    /// A request for this `jobid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for MediaGetUploadByUrlResultRequest {
+    /// A request for this `jobid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MediaGetUploadByUrlResultRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let jobid = __body.required("jobid")?;
+        Ok(Self { jobid })
+    }
+}
+impl rt::Validate for MediaGetUploadByUrlResultRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("jobid", self.jobid.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MediaGetUploadByUrlResultRequest {
+    type Response = MediaGetUploadByUrlResultResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "media_get_upload_by_url_result",
+        method: ::wecom_core_auth::Method::Post,
+        path: "media/get_upload_by_url_result",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/96219",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "media_get_upload_by_url_result")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Messages::media_get_upload_by_url_result`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MediaGetUploadByUrlResultResponse {
+    /// The job's state, as WeCom numbers it.
+    pub status: u32,
+    /// The result, when the job ended.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub detail: ::std::option::Option<UploadByUrlDetail>,
+}
+impl MediaGetUploadByUrlResultResponse {
+    /// An answer with its required fields (`status`); set optional ones with the methods below.
+    pub fn new(status: u32) -> Self {
+        Self { status, detail: None }
+    }
+    /// Sets `detail`: The result, when the job ended.
+    pub fn detail(
+        mut self,
+        detail: impl ::std::convert::Into<UploadByUrlDetail>,
+    ) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+/// A `media_get_upload_by_url_result` call, made by [`Messages::media_get_upload_by_url_result`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MediaGetUploadByUrlResultCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MediaGetUploadByUrlResultRequest,
+}
+impl ::std::fmt::Debug for MediaGetUploadByUrlResultCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MediaGetUploadByUrlResultCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MediaGetUploadByUrlResultCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &MediaGetUploadByUrlResultRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MediaGetUploadByUrlResultRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        MediaGetUploadByUrlResultResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MediaGetUploadByUrlResultCall<'a> {
+    type Output = ::std::result::Result<
+        MediaGetUploadByUrlResultResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

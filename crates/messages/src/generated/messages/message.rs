@@ -892,3 +892,322 @@ impl<'a> ::std::future::IntoFuture for MessageUpdateTemplateCardCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Messages::message_update_taskcard`]: Marks a task card (msgtype `taskcard`) as handled for some of its recipients, showing the button they would have clicked.
+///
+/// `POST /cgi-bin/message/update_taskcard` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91579)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageUpdateTaskcardRequest {
+    /// Recipients whose card changes.
+    ///
+    /// Limits: 1 to 1000 items (errcode 40032); each item 1 to 64 bytes.
+    #[serde(default)]
+    pub userids: ::std::vec::Vec<::std::string::String>,
+    /// The app that sent the card.
+    pub agentid: u32,
+    /// The card's task_id.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub task_id: ::std::string::String,
+    /// The key of the button shown as clicked.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub clicked_key: ::std::string::String,
+}
+impl MessageUpdateTaskcardRequest {
+    /// A request with its required fields (`userids`, `agentid`, `task_id`, `clicked_key`); set optional ones with the methods below.
+    pub fn new(
+        userids: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+        agentid: u32,
+        task_id: impl ::std::convert::Into<::std::string::String>,
+        clicked_key: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            userids: userids.into_iter().map(Into::into).collect(),
+            agentid,
+            task_id: task_id.into(),
+            clicked_key: clicked_key.into(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MessageUpdateTaskcardRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let userids = __body.list("userids", true)?;
+        let agentid = __body.required("agentid")?;
+        let task_id = __body.required("task_id")?;
+        let clicked_key = __body.required("clicked_key")?;
+        Ok(Self {
+            userids,
+            agentid,
+            task_id,
+            clicked_key,
+        })
+    }
+}
+impl rt::Validate for MessageUpdateTaskcardRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("userids", self.userids.len(), [1, 1000], Some(40032))?;
+        rt::each(
+            "userids",
+            &self.userids,
+            |item| {
+                rt::bytes("", item.as_str(), [1, 64], None)?;
+                Ok(())
+            },
+        )?;
+        rt::bytes("task_id", self.task_id.as_str(), [1, 128], None)?;
+        rt::bytes("clicked_key", self.clicked_key.as_str(), [1, 128], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MessageUpdateTaskcardRequest {
+    type Response = MessageUpdateTaskcardResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "message_update_taskcard",
+        method: ::wecom_core_auth::Method::Post,
+        path: "message/update_taskcard",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/91579",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "message_update_taskcard")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Messages::message_update_taskcard`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageUpdateTaskcardResponse {
+    /// Recipients whose card was not changed.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub invaliduser: ::std::vec::Vec<::std::string::String>,
+}
+impl MessageUpdateTaskcardResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { invaliduser: Vec::new() }
+    }
+    /// Sets `invaliduser`: Recipients whose card was not changed.
+    pub fn invaliduser(
+        mut self,
+        invaliduser: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.invaliduser = invaliduser.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `message_update_taskcard` call, made by [`Messages::message_update_taskcard`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MessageUpdateTaskcardCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MessageUpdateTaskcardRequest,
+}
+impl ::std::fmt::Debug for MessageUpdateTaskcardCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MessageUpdateTaskcardCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MessageUpdateTaskcardCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &MessageUpdateTaskcardRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MessageUpdateTaskcardRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MessageUpdateTaskcardResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MessageUpdateTaskcardCall<'a> {
+    type Output = ::std::result::Result<
+        MessageUpdateTaskcardResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Messages::message_get_statistics`]: Counts the messages each app sent today (0) or yesterday (1).
+///
+/// `POST /cgi-bin/message/get_statistics` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92369)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageGetStatisticsRequest {
+    /// 0 today (default), 1 yesterday.
+    ///
+    /// Limits: one of `0`, `1`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub time_type: ::std::option::Option<u32>,
+}
+impl MessageGetStatisticsRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self { time_type: None }
+    }
+    /// Sets `time_type`: 0 today (default), 1 yesterday.
+    pub fn time_type(mut self, time_type: u32) -> Self {
+        self.time_type = Some(time_type);
+        self
+    }
+}
+impl ::std::default::Default for MessageGetStatisticsRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MessageGetStatisticsRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let time_type = __body.optional("time_type")?;
+        Ok(Self { time_type })
+    }
+}
+impl rt::Validate for MessageGetStatisticsRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.time_type {
+            rt::one_of_int("time_type", *value, &[0, 1], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MessageGetStatisticsRequest {
+    type Response = MessageGetStatisticsResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "message_get_statistics",
+        method: ::wecom_core_auth::Method::Post,
+        path: "message/get_statistics",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92369",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "message_get_statistics")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Messages::message_get_statistics`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageGetStatisticsResponse {
+    /// One row per app.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub statistics: ::std::vec::Vec<MessageStatistics>,
+}
+impl MessageGetStatisticsResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { statistics: Vec::new() }
+    }
+    /// Sets `statistics`: One row per app.
+    pub fn statistics(
+        mut self,
+        statistics: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MessageStatistics>,
+        >,
+    ) -> Self {
+        self.statistics = statistics.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `message_get_statistics` call, made by [`Messages::message_get_statistics`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MessageGetStatisticsCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MessageGetStatisticsRequest,
+}
+impl ::std::fmt::Debug for MessageGetStatisticsCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MessageGetStatisticsCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MessageGetStatisticsCall<'a> {
+    /// Sets `time_type`: 0 today (default), 1 yesterday.
+    pub fn time_type(mut self, time_type: u32) -> Self {
+        self.request = self.request.time_type(time_type);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &MessageGetStatisticsRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MessageGetStatisticsRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<MessageGetStatisticsResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MessageGetStatisticsCall<'a> {
+    type Output = ::std::result::Result<
+        MessageGetStatisticsResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -2773,6 +2773,97 @@ impl rt::Validate for RobotTemplateCard {
         Ok(())
     }
 }
+/// Result of an upload-by-URL job.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UploadByUrlDetail {
+    /// 0 when the file was stored.
+    pub errcode: i64,
+    /// What went wrong.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub errmsg: ::std::option::Option<::std::string::String>,
+    /// The stored file's media_id (valid 3 days).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub media_id: ::std::option::Option<::std::string::String>,
+    /// When it was stored, Unix seconds (a number or a string).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub created_at: ::std::option::Option<::serde_json::Value>,
+}
+impl UploadByUrlDetail {
+    /// A value with its required fields (`errcode`); set optional ones with the methods below.
+    pub fn new(errcode: i64) -> Self {
+        Self {
+            errcode,
+            errmsg: None,
+            media_id: None,
+            created_at: None,
+        }
+    }
+    /// Sets `errmsg`: What went wrong.
+    pub fn errmsg(
+        mut self,
+        errmsg: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.errmsg = Some(errmsg.into());
+        self
+    }
+    /// Sets `media_id`: The stored file's media_id (valid 3 days).
+    pub fn media_id(
+        mut self,
+        media_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.media_id = Some(media_id.into());
+        self
+    }
+    /// Sets `created_at`: When it was stored, Unix seconds (a number or a string).
+    pub fn created_at(
+        mut self,
+        created_at: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.created_at = Some(created_at.into());
+        self
+    }
+}
+impl rt::Validate for UploadByUrlDetail {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Messages one app sent.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MessageStatistics {
+    /// The app.
+    pub agentid: u32,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub app_name: ::std::option::Option<::std::string::String>,
+    /// Messages sent.
+    pub count: u64,
+}
+impl MessageStatistics {
+    /// A value with its required fields (`agentid`, `count`); set optional ones with the methods below.
+    pub fn new(agentid: u32, count: u64) -> Self {
+        Self {
+            agentid,
+            app_name: None,
+            count,
+        }
+    }
+    /// Sets `app_name`: Its name.
+    pub fn app_name(
+        mut self,
+        app_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.app_name = Some(app_name.into());
+        self
+    }
+}
+impl rt::Validate for MessageStatistics {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// Kind of a temporary media file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -3222,6 +3313,65 @@ impl<'de> ::serde::Deserialize<'de> for CheckboxMode {
     }
 }
 impl rt::WireScalar for CheckboxMode {
+    fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
+        self.code().to_string().into()
+    }
+    fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
+        <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
+    }
+}
+/// What an attachment is for (media/upload_attachment `attachment_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum AttachmentType {
+    /// 朋友圈: images and videos only. `1`.
+    #[default]
+    Moment,
+    /// 商品图册. `2`.
+    ProductAlbum,
+    /// A value this version does not know, kept as received (it re-encodes unchanged).
+    Unknown(i64),
+}
+impl AttachmentType {
+    /// The value as written on the wire.
+    pub fn code(&self) -> i64 {
+        match self {
+            Self::Moment => 1,
+            Self::ProductAlbum => 2,
+            Self::Unknown(value) => *value,
+        }
+    }
+}
+impl ::std::convert::From<i64> for AttachmentType {
+    fn from(value: i64) -> Self {
+        match value {
+            1 => Self::Moment,
+            2 => Self::ProductAlbum,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl ::std::fmt::Display for AttachmentType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+impl ::serde::Serialize for AttachmentType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.code())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AttachmentType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        rt::enum_int(deserializer).map(Self::from)
+    }
+}
+impl rt::WireScalar for AttachmentType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
         self.code().to_string().into()
     }
