@@ -4,3 +4,4 @@ mod callback;
 mod contacts;
 mod messages;
 mod reliability;
+mod wedrive;

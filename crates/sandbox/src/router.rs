@@ -20,6 +20,11 @@ pub(crate) fn router(app: App, allowed: AllowedHosts) -> Router {
         .route("/cgi-bin/{*path}", axum::routing::any(cgi))
         .route("/cgi-bin", axum::routing::any(cgi))
         .route("/cgi-bin/", axum::routing::any(cgi))
+        // 微盘 download URLs (`wedrive/file_download`): cookie-checked, ranged.
+        .route(
+            "/wedrive/download/{token}",
+            axum::routing::get(crate::areas::wedrive::download),
+        )
         .merge(gated)
         .fallback(not_found)
         .with_state(app)

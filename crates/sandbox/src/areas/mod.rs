@@ -6,15 +6,18 @@ use crate::registry::Registry;
 pub mod auth;
 pub mod contacts;
 pub mod messages;
+pub mod wedrive;
 
 /// Registers the handlers of every area.
 pub fn register_all(r: &mut Registry) {
     auth::register(r);
     contacts::register(r);
     messages::register(r);
+    wedrive::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
     r.add_resources(wecom_contacts::generated::contacts::RESOURCES);
     r.add_resources(wecom_messages::generated::messages::RESOURCES);
+    r.add_resources(wecom_wedrive::generated::wedrive::RESOURCES);
 }
