@@ -450,3 +450,40 @@ async fn wedoc_basics() -> Res {
     assert_eq!(e.as_ref().and_then(code), Some(640002));
     Ok(())
 }
+
+#[test]
+fn wedrive_callbacks_are_typed_and_round_trip() -> Res {
+    use wecom_callback::generated::events::{WedriveFileChange, WedriveSpaceChange};
+    use wecom_callback::{EventKind, Inbound};
+    // Page 97900's example, with two files.
+    let xml = "<xml><ToUserName><![CDATA[toUser]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
+        <CreateTime>1348831860</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+        <Event><![CDATA[wedrive_file_change]]></Event><ChangeType><![CDATA[move_file]]></ChangeType>\
+        <FileId><![CDATA[f1]]></FileId><FileId><![CDATA[f2]]></FileId></xml>";
+    let Inbound::Event(ev) = Inbound::parse(xml)? else {
+        return Err("not an event".into());
+    };
+    let EventKind::WedriveFileChange(WedriveFileChange::MoveFile { file_ids }) = &ev.kind else {
+        return Err(format!("not a move_file: {:?}", ev.kind).into());
+    };
+    let ids: Vec<_> = file_ids.iter().map(|e| (e.name.as_str(), e.text.as_str())).collect();
+    assert_eq!(ids, [("FileId", "f1"), ("FileId", "f2")]);
+    assert_eq!(Inbound::parse(&Inbound::Event(ev.clone()).to_xml())?, Inbound::Event(ev));
+
+    // Page 97903's example: two spaces.
+    let xml = "<xml><ToUserName><![CDATA[toUser]]></ToUserName><FromUserName><![CDATA[fromUser]]></FromUserName>\
+        <CreateTime>1348831860</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+        <Event><![CDATA[wedrive_space_change]]></Event><ChangeType><![CDATA[space_security_settings_change]]></ChangeType>\
+        <SpaceId><![CDATA[s1]]></SpaceId><SpaceId><![CDATA[s2]]></SpaceId></xml>";
+    let Inbound::Event(ev) = Inbound::parse(xml)? else {
+        return Err("not an event".into());
+    };
+    let EventKind::WedriveSpaceChange(WedriveSpaceChange::SpaceSecuritySettingsChange { space_ids }) =
+        &ev.kind
+    else {
+        return Err(format!("not a settings change: {:?}", ev.kind).into());
+    };
+    assert_eq!(space_ids.len(), 2);
+    assert_eq!(space_ids[1].text, "s2");
+    Ok(())
+}
