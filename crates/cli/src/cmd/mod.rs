@@ -4,6 +4,7 @@ mod callback;
 mod config_show;
 mod demo;
 mod directory;
+mod drive;
 mod errcode;
 mod export;
 mod jssdk;
@@ -156,6 +157,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Agent(cmd) => directory::agent(&ctx, cmd).await,
         Command::Send(args) => send::run(&ctx, args).await,
         Command::Media(cmd) => media::run(&ctx, cmd).await,
+        Command::Drive(cmd) => drive::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
     }

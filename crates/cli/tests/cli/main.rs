@@ -5,5 +5,6 @@ mod api;
 mod callback;
 mod common;
 mod config;
+mod drive;
 mod offline;
 mod sandbox;
