@@ -1011,6 +1011,24 @@ impl Checker {
             }
             self.check_bounds(src, span.clone(), &what, "chars", c[0] as f64, c[1] as f64);
         }
+        if field.truncate {
+            if item_scalar != Some(Scalar::String) || ty.is_list() {
+                self.err(
+                    src,
+                    span.clone(),
+                    format!("{what} has `truncate` but its type `{tyname}` is not a string"),
+                    "`truncate` says WeCom cuts an over-long string; remove it".to_owned(),
+                );
+            }
+            if field.bytes.is_some() == field.chars.is_some() {
+                self.err(
+                    src,
+                    span.clone(),
+                    format!("{what} has `truncate` but not exactly one of `bytes` / `chars`"),
+                    "give the limit WeCom cuts at, in the unit the doc page names: bytes = [min, max] or chars = [min, max]".to_owned(),
+                );
+            }
+        }
         if let Some(p) = &field.pattern {
             if !text {
                 self.err(

@@ -261,7 +261,7 @@ fn mod_rs(modules: &[(String, String)]) -> String {
     for (module, _) in modules {
         s.push('\n');
         s.push_str("#[rustfmt::skip]\n");
-        s.push_str("#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::module_inception)]\n");
+        s.push_str("#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::module_inception, clippy::single_match)]\n");
         s.push_str(&format!("pub mod {module};\n"));
     }
     s

@@ -287,6 +287,10 @@ impl Builder<'_> {
             Credential::Contact => "contact",
             Credential::AppOrContact => "app_or_contact",
             Credential::RobotKey => "robot_key",
+            other => other
+                .system_app()
+                .map(|(_, name, _)| name)
+                .unwrap_or_default(),
         };
         op.insert("x-wecom-credential".into(), json!(credential));
         op.insert(

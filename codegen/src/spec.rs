@@ -128,6 +128,47 @@ pub enum Credential {
     AppOrContact,
     /// A group robot's `key` in the query string.
     RobotKey,
+    /// 客户联系: its secret's token when configured, else the app's (an app under 可调用应用).
+    ExternalContact,
+    /// 微信客服: its secret's token when configured, else the app's.
+    Kf,
+    /// 审批: its secret's token when configured, else the app's.
+    Approval,
+    /// 打卡: its secret's token when configured, else the app's.
+    Checkin,
+    /// 汇报: its secret's token when configured, else the app's.
+    Journal,
+    /// 微盘: its secret's token when configured, else the app's.
+    Wedrive,
+    /// 家校沟通: its secret's token when configured, else the app's.
+    School,
+    /// 会话内容存档: its secret's token when configured, else the app's.
+    MsgAudit,
+    /// 公费电话: its secret's token when configured, else the app's.
+    Dial,
+}
+
+impl Credential {
+    /// For a system app's credential: the `wecom_core_auth::SystemApp` variant, the spec name,
+    /// and the app's title.
+    pub fn system_app(self) -> Option<(&'static str, &'static str, &'static str)> {
+        Some(match self {
+            Credential::ExternalContact => ("ExternalContact", "external_contact", "客户联系"),
+            Credential::Kf => ("Kf", "kf", "微信客服"),
+            Credential::Approval => ("Approval", "approval", "审批"),
+            Credential::Checkin => ("Checkin", "checkin", "打卡"),
+            Credential::Journal => ("Journal", "journal", "汇报"),
+            Credential::Wedrive => ("Wedrive", "wedrive", "微盘"),
+            Credential::School => ("School", "school", "家校沟通"),
+            Credential::MsgAudit => ("MsgAudit", "msg_audit", "会话内容存档"),
+            Credential::Dial => ("Dial", "dial", "公费电话"),
+            Credential::None
+            | Credential::App
+            | Credential::Contact
+            | Credential::AppOrContact
+            | Credential::RobotKey => return None,
+        })
+    }
 }
 
 /// Whether a call may be retried when its outcome is unknown.
@@ -281,6 +322,12 @@ pub struct Field {
     /// Length in characters (Unicode scalar values) of a string, inclusive.
     #[serde(default)]
     pub chars: Option<[u64; 2]>,
+    /// WeCom cuts a longer value at the `bytes` or `chars` maximum instead of refusing it (the
+    /// page says "超过将截断"): validation checks only the minimum; the client cuts the value on a
+    /// character boundary (or refuses it with `ClientBuilder::strict_lengths`), the sandbox cuts it
+    /// as WeCom does. A string with exactly one of `bytes` / `chars`.
+    #[serde(default)]
+    pub truncate: bool,
     /// Number of items of a list, inclusive.
     #[serde(default)]
     pub items: Option<[u64; 2]>,

@@ -198,11 +198,18 @@ async fn invalid_input_fails_before_any_request() -> TestResult {
         "a new member needs a mobile or an email: {e}"
     );
     let e = invalid(
-        c.user_create("many", "Many", 1..=21u32)
+        c.user_create("many", "Many", 1..=101u32)
             .email("m@example.com")
             .await,
     );
-    assert_eq!(e.errcode, Some(60110));
+    assert_eq!(e.errcode, Some(60110), "101 departments: {e}");
+    // Up to 100 departments pass the client's check (older pages said 20).
+    let hundred =
+        wecom_contacts::UserCreateRequest::new("many", "Many", 1..=100u32).email("m@example.com");
+    assert!(
+        wecom_core_auth::Endpoint::validate(&hundred).is_ok(),
+        "100 departments are allowed"
+    );
     let e = invalid(
         c.user_create("lead", "Lead", [1u32, 2u32])
             .email("l@example.com")

@@ -171,6 +171,7 @@ impl Gen<'_> {
         let mut de_arms = Vec::new();
         let mut tag_arms = Vec::new();
         let mut validate_arms = Vec::new();
+        let mut truncate_arms = Vec::new();
         let mut froms = Vec::new();
         let mut model_count: std::collections::HashMap<&str, usize> =
             std::collections::HashMap::new();
@@ -213,6 +214,13 @@ impl Gen<'_> {
                     de_arms.push(
                         quote!(Some(#value) => Self::#vid(rt::union::content(map, #tag, #key)?),),
                     );
+                    if self.needs_truncation(&Ty::Named(m.get_ref().clone()), &mut Vec::new()) {
+                        truncate_arms.push(if named {
+                            quote!(Self::#vid(value) => rt::truncate_nested(#value, value, apply, out),)
+                        } else {
+                            quote!(Self::#vid(value) => rt::Truncate::truncate(value, apply, out),)
+                        });
+                    }
                     if self.needs_validation(&Ty::Named(m.get_ref().clone()), &mut Vec::new()) {
                         if named {
                             validate_arms
@@ -239,6 +247,20 @@ impl Gen<'_> {
                 }
             }
         }
+        let truncate = if truncate_arms.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                impl rt::Truncate for #id {
+                    fn truncate(&mut self, apply: bool, out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>) {
+                        match self {
+                            #(#truncate_arms)*
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        };
         let validate_body = if validate_arms.is_empty() {
             quote!(Ok(()))
         } else {
@@ -308,6 +330,7 @@ impl Gen<'_> {
                     #validate_body
                 }
             }
+            #truncate
         }
     }
 }

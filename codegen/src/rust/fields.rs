@@ -395,6 +395,19 @@ impl Gen<'_> {
 
     /// Whether validating a value of this type checks anything (models/unions with constraints).
     pub(super) fn needs_validation(&self, ty: &Ty, seen: &mut Vec<String>) -> bool {
+        self.reaches(ty, seen, &|m| {
+            !m.rules.is_empty() || m.check.is_some() || m.fields.values().any(has_constraints)
+        })
+    }
+
+    /// Whether a value of this type is, or holds through fields, lists and union variants, a
+    /// model for which `direct` holds.
+    pub(super) fn reaches(
+        &self,
+        ty: &Ty,
+        seen: &mut Vec<String>,
+        direct: &dyn Fn(&crate::spec::Model) -> bool,
+    ) -> bool {
         match ty.item() {
             Ty::Named(n) => {
                 if seen.contains(n) {
@@ -403,18 +416,16 @@ impl Gen<'_> {
                 seen.push(n.clone());
                 match self.low.kind(n) {
                     Some(TypeKind::Model) => self.low.model(n).is_some_and(|m| {
-                        !m.rules.is_empty()
-                            || m.check.is_some()
+                        direct(m)
                             || m.fields.values().any(|f| {
-                                has_constraints(f)
-                                    || Ty::parse(f.ty.get_ref())
-                                        .is_ok_and(|t| self.needs_validation(&t, seen))
+                                Ty::parse(f.ty.get_ref())
+                                    .is_ok_and(|t| self.reaches(&t, seen, direct))
                             })
                     }),
                     Some(TypeKind::Union) => self.low.union_def(n).is_some_and(|u| {
                         u.variants.iter().any(|v| {
                             v.model.as_ref().is_some_and(|m| {
-                                self.needs_validation(&Ty::Named(m.get_ref().clone()), seen)
+                                self.reaches(&Ty::Named(m.get_ref().clone()), seen, direct)
                             })
                         })
                     }),
@@ -441,12 +452,14 @@ impl Gen<'_> {
             Some(Scalar::String) => Some(quote!(#v.as_str())),
             _ => None,
         };
+        // A field WeCom truncates has no maximum to refuse (the client cuts it first).
+        let max = |m: u64| if field.truncate { u64::MAX } else { m };
         if let (Some(b), Some(t)) = (field.bytes, &text) {
-            let (a, z) = (u64_lit(b[0]), u64_lit(b[1]));
+            let (a, z) = (u64_lit(b[0]), u64_lit(max(b[1])));
             out.push(quote!(rt::bytes(#name, #t, [#a, #z], #code)?;));
         }
         if let (Some(c), Some(t)) = (field.chars, &text) {
-            let (a, z) = (u64_lit(c[0]), u64_lit(c[1]));
+            let (a, z) = (u64_lit(c[0]), u64_lit(max(c[1])));
             out.push(quote!(rt::chars(#name, #t, [#a, #z], #code)?;));
         }
         if let (Some(p), Some(t)) = (&field.pattern, &text) {
@@ -499,6 +512,7 @@ impl Gen<'_> {
             flatten: false,
             bytes: each.bytes,
             chars: each.chars,
+            truncate: false,
             items: None,
             range: each.range,
             pattern: each.pattern.clone(),

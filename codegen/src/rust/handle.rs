@@ -65,6 +65,10 @@ impl Gen<'_> {
                 pub fn new(client: &'a ::wecom_core_auth::Client) -> Self {
                     Self { client }
                 }
+                /// The client these endpoints call through (for hand-written helpers).
+                pub fn client(&self) -> &'a ::wecom_core_auth::Client {
+                    self.client
+                }
                 #(#methods)*
             }
             #ext_doc

@@ -23,6 +23,7 @@ mod fields;
 mod handle;
 mod models;
 mod requests;
+mod truncate;
 
 /// The header every generated Rust file starts with.
 pub(crate) fn header(sources: &[&str]) -> String {

@@ -12,6 +12,7 @@ impl Gen<'_> {
         let doc = docs(if m.doc.is_empty() { m.name } else { m.doc });
         let ctors = self.constructors(&id, &infos, "A value", true);
         let validate = self.validate_impl(&id, &infos, m.rules, m.check);
+        let truncate = self.truncate_impl(&id, &infos);
         let ne = non_exhaustive();
         quote! {
             #doc
@@ -22,6 +23,7 @@ impl Gen<'_> {
             }
             #ctors
             #validate
+            #truncate
         }
     }
 

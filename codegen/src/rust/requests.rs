@@ -139,6 +139,8 @@ impl Gen<'_> {
         let ctors = self.constructors(&req_name, &infos, "A request", false);
         let from = self.single_from(&req_name, &infos);
         let validate = self.validate_impl(&req_name, &infos, ep.rules, ep.check);
+        let truncate = self.truncate_impl(&req_name, &infos);
+        let endpoint_truncate = self.endpoint_truncate(&infos);
         let wire = if multipart {
             self.wire_reader_multipart(&req_name, &infos)
         } else {
@@ -157,6 +159,15 @@ impl Gen<'_> {
             Credential::Contact => quote!(::wecom_core_auth::CredentialKind::Contact),
             Credential::AppOrContact => quote!(::wecom_core_auth::CredentialKind::AppOrContact),
             Credential::RobotKey => quote!(::wecom_core_auth::CredentialKind::RobotKey),
+            other => {
+                let (variant, _, _) = other
+                    .system_app()
+                    .expect("every other credential is a system app's");
+                let variant = format_ident!("{}", variant);
+                quote!(::wecom_core_auth::CredentialKind::SystemOrApp(
+                    ::wecom_core_auth::SystemApp::#variant
+                ))
+            }
         };
         let retry_tokens = match ep.retry {
             Retry::Idempotent => quote!(::wecom_core_auth::RetrySafety::Idempotent),
@@ -259,6 +270,7 @@ impl Gen<'_> {
             #from
             #wire
             #validate
+            #truncate
             impl ::wecom_core_auth::Endpoint for #req_name {
                 type Response = #resp_ty;
                 const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
@@ -283,6 +295,7 @@ impl Gen<'_> {
                     #decode_fn
                 }
                 #dup
+                #endpoint_truncate
             }
             #response
             #call
@@ -443,13 +456,21 @@ impl Gen<'_> {
         let area = self.area_name();
         let krate = self.area.crate_name;
         let credential = match ep.credential {
-            Credential::None => "none",
-            Credential::App => "the app's access_token",
-            Credential::Contact => "the contact-sync access_token",
+            Credential::None => "none".to_owned(),
+            Credential::App => "the app's access_token".to_owned(),
+            Credential::Contact => "the contact-sync access_token".to_owned(),
             Credential::AppOrContact => {
-                "the contact-sync access_token when configured, else the app's"
+                "the contact-sync access_token when configured, else the app's".to_owned()
             }
-            Credential::RobotKey => "the group robot's key",
+            Credential::RobotKey => "the group robot's key".to_owned(),
+            other => match other.system_app() {
+                Some((_, _, title)) => {
+                    format!(
+                        "the {title} secret's access_token when configured, else the app's (an app under 可调用应用)"
+                    )
+                }
+                None => String::new(),
+            },
         };
         let retry = match ep.retry {
             Retry::Idempotent => "retried on transient failures",

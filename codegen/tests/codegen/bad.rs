@@ -40,6 +40,7 @@ const CASES: &[&str] = &[
     "union_variant_unknown_model",
     "rule_unknown_field",
     "self_containing_model",
+    "truncate_without_limit",
     "binary_with_response_fields",
     "credential_in_query",
     "errcodes_missing_named_code",

@@ -461,16 +461,16 @@ pub enum SendKind {
     File(MediaSource),
     /// A text card with a link.
     Textcard {
-        /// Title (up to 128 bytes).
+        /// Title (up to 128 characters; WeCom cuts a longer one).
         #[arg(long)]
         title: String,
-        /// Description (up to 512 bytes; a little HTML allowed).
+        /// Description (up to 512 characters, WeCom cuts a longer one; a little HTML allowed).
         #[arg(long)]
         description: String,
         /// The link.
         #[arg(long)]
         url: String,
-        /// Button text (up to 4 characters).
+        /// Button text (up to 4 characters; WeCom cuts a longer one).
         #[arg(long)]
         btntxt: Option<String>,
     },

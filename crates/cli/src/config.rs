@@ -141,6 +141,10 @@ pub struct ProfileFile {
     pub base_url: Option<String>,
     /// The contact-sync secret.
     pub contact_secret: Option<SecretSource>,
+    /// System apps' own secrets by app name (`external_contact`, `approval`, `checkin`, `kf` ...),
+    /// overridden by `WECOM_<NAME>_SECRET` (`WECOM_EXTERNAL_CONTACT_SECRET`).
+    #[serde(default)]
+    pub system_secrets: BTreeMap<String, SecretSource>,
     /// The app used when `--app` is not given.
     pub default_app: Option<String>,
     /// Apps by name.
@@ -203,11 +207,17 @@ pub struct Config {
     /// Index of the selected app in `apps`.
     pub selected: Option<usize>,
     contact_secret: Option<SecretSource>,
+    system_secrets: Vec<(wecom::auth::SystemApp, SecretSource)>,
     secret_override: Option<Secret>,
     contact_secret_override: Option<Secret>,
     base_dir: PathBuf,
     /// Warnings to show (a world-readable file holding secrets...).
     pub warnings: Vec<String>,
+}
+
+/// The environment variable holding a system app's secret: `WECOM_EXTERNAL_CONTACT_SECRET` ...
+pub fn system_secret_env(app: wecom::auth::SystemApp) -> String {
+    format!("WECOM_{}_SECRET", app.name().to_ascii_uppercase())
 }
 
 fn env_var(name: &str) -> Option<String> {
@@ -410,6 +420,27 @@ impl Config {
             profile.contact_secret.clone()
         };
 
+        let mut system_secrets = Vec::new();
+        for name in profile.system_secrets.keys() {
+            if wecom::auth::SystemApp::from_name(name).is_none() {
+                return Err(CliError::config(
+                    format!("unknown system app {name:?} in system_secrets of {origin}"),
+                    format!(
+                        "use one of {}",
+                        wecom::auth::SystemApp::ALL.map(|a| a.name()).join(", ")
+                    ),
+                ));
+            }
+        }
+        for app in wecom::auth::SystemApp::ALL {
+            let env_name = system_secret_env(app);
+            if env_var(&env_name).is_some() {
+                system_secrets.push((app, SecretSource::Env { env: env_name }));
+            } else if let Some(source) = profile.system_secrets.get(app.name()) {
+                system_secrets.push((app, source.clone()));
+            }
+        }
+
         if sel.secret_file.as_deref() == Some(Path::new("-"))
             && sel.contact_secret_file.as_deref() == Some(Path::new("-"))
         {
@@ -442,6 +473,7 @@ impl Config {
             apps,
             selected,
             contact_secret,
+            system_secrets,
             secret_override,
             contact_secret_override,
             base_dir,
@@ -487,6 +519,17 @@ impl Config {
             .as_ref()
             .map(|s| s.resolve("the contact-sync secret", &self.base_dir))
             .transpose()
+    }
+
+    /// The system apps' secrets configured (environment or profile), read now.
+    pub fn system_secrets(&self) -> Result<Vec<(wecom::auth::SystemApp, Secret)>, CliError> {
+        self.system_secrets
+            .iter()
+            .map(|(app, source)| {
+                let what = format!("the {} secret", app.title());
+                Ok((*app, source.resolve(&what, &self.base_dir)?))
+            })
+            .collect()
     }
 
     /// The selected app's callback Token and EncodingAESKey from the profile, if any.

@@ -56,6 +56,77 @@ impl<T: Validate + ?Sized> Validate for Box<T> {
     }
 }
 
+// ------------------------------------------------------------------------------------------------
+// Truncation (fields WeCom cuts instead of refusing)
+
+/// Implemented by generated types that contain a field WeCom truncates (`truncate = true`).
+pub trait Truncate {
+    /// Cuts (when `apply`) or only reports (dry run) every over-long field into `out`.
+    fn truncate(&mut self, apply: bool, out: &mut Vec<crate::Truncated>);
+}
+
+impl<T: Truncate> Truncate for Vec<T> {
+    fn truncate(&mut self, apply: bool, out: &mut Vec<crate::Truncated>) {
+        for (i, item) in self.iter_mut().enumerate() {
+            let start = out.len();
+            item.truncate(apply, out);
+            under_from(out, start, &format!("[{i}]"));
+        }
+    }
+}
+
+impl<T: Truncate> Truncate for Option<T> {
+    fn truncate(&mut self, apply: bool, out: &mut Vec<crate::Truncated>) {
+        if let Some(v) = self {
+            v.truncate(apply, out);
+        }
+    }
+}
+
+fn under_from(out: &mut [crate::Truncated], start: usize, parent: &str) {
+    for t in &mut out[start..] {
+        *t = std::mem::replace(t, crate::Truncated::new("", 0, crate::LengthUnit::Bytes, 0))
+            .under(parent);
+    }
+}
+
+/// A string field WeCom cuts at `limit` `unit`s.
+pub fn truncate_str(
+    field: &str,
+    value: &mut String,
+    limit: u64,
+    unit: crate::LengthUnit,
+    apply: bool,
+    out: &mut Vec<crate::Truncated>,
+) {
+    let length = unit.len(value);
+    if length > limit {
+        if apply {
+            crate::truncate::cut(value, limit, unit);
+        }
+        out.push(crate::Truncated::new(field, limit, unit, length));
+    }
+}
+
+/// A nested value, its paths under `field`.
+pub fn truncate_nested<T: Truncate + ?Sized>(
+    field: &str,
+    value: &mut T,
+    apply: bool,
+    out: &mut Vec<crate::Truncated>,
+) {
+    let start = out.len();
+    value.truncate(apply, out);
+    under_from(out, start, field);
+}
+
+/// Truncates a request (the generated `Endpoint::truncate`).
+pub fn truncate_request<T: Truncate>(request: &mut T, apply: bool) -> Vec<crate::Truncated> {
+    let mut out = Vec::new();
+    request.truncate(apply, &mut out);
+    out
+}
+
 /// Validates a nested value, prefixing error paths with `field`.
 pub fn nested<T: Validate + ?Sized>(field: &str, value: &T) -> Result<(), InvalidInput> {
     value.validate().map_err(|e| e.under(field))

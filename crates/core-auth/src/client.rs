@@ -14,7 +14,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tracing::Instrument;
 
 use crate::clock::{Clock, Sleep, SystemClock, TokioSleep};
-use crate::endpoint::{CredentialKind, Endpoint, RequestBody, ResponseKind, RetrySafety};
+use crate::endpoint::{
+    CredentialKind, Endpoint, RequestBody, ResponseKind, RetrySafety, SystemApp,
+};
 use crate::error::{
     ApiError, ConfigError, DecodeError, Error, ErrorClass, TransportError, TransportErrorKind,
 };
@@ -83,6 +85,8 @@ pub(crate) struct Inner {
     base_url: String,
     pub(crate) apps: Vec<AppSlots>,
     pub(crate) contact: Option<Arc<Slot>>,
+    /// System apps' own secrets (客户联系, 审批 ...), at most one per app.
+    pub(crate) system: Vec<(SystemApp, Arc<Slot>)>,
     /// The token and ticket cache; it fetches through this `Inner` (as its [`Fetch`]).
     pub(crate) cache: Arc<TokenCache>,
     transport: Arc<dyn Transport>,
@@ -92,6 +96,7 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     sleep: Arc<dyn Sleep>,
     duplicate_check_secs: u32,
+    strict_lengths: bool,
     proxy_display: Option<String>,
     user_agent: String,
 }
@@ -101,6 +106,7 @@ pub struct ClientBuilder {
     corpid: String,
     apps: Vec<(u32, Secret)>,
     contact: Option<Secret>,
+    system: Vec<(SystemApp, Secret)>,
     base_url: String,
     timeout: Duration,
     connect_timeout: Duration,
@@ -113,6 +119,7 @@ pub struct ClientBuilder {
     store: Option<Arc<dyn TokenStore>>,
     policy: TokenPolicy,
     duplicate_check: Duration,
+    strict_lengths: bool,
     transport: Option<Arc<dyn Transport>>,
 }
 
@@ -123,6 +130,7 @@ impl Client {
             corpid: corpid.into(),
             apps: Vec::new(),
             contact: None,
+            system: Vec::new(),
             base_url: DEFAULT_BASE_URL.to_owned(),
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
@@ -135,6 +143,7 @@ impl Client {
             store: None,
             policy: TokenPolicy::default(),
             duplicate_check: Duration::from_secs(1800),
+            strict_lengths: false,
             transport: None,
         }
     }
@@ -186,6 +195,12 @@ impl Client {
     /// Whether the contact-sync secret is configured.
     pub fn has_contact_secret(&self) -> bool {
         self.inner.contact.is_some()
+    }
+
+    /// Whether the secret of the system app `app` is configured (see
+    /// [`ClientBuilder::system_secret`]).
+    pub fn has_system_secret(&self, app: SystemApp) -> bool {
+        self.inner.system.iter().any(|(a, _)| *a == app)
     }
 
     /// The base URL (`https://qyapi.weixin.qq.com` unless overridden), as given: it may carry
@@ -307,6 +322,7 @@ impl Client {
             .iter()
             .map(|a| Arc::clone(&a.token))
             .chain(inner.contact.iter().cloned())
+            .chain(inner.system.iter().map(|(_, slot)| Arc::clone(slot)))
             .collect();
         let when_used = inner
             .apps
@@ -352,6 +368,54 @@ impl ClientBuilder {
     /// Sets the contact-sync secret (通讯录同步), needed for directory writes.
     pub fn contact_secret(mut self, secret: impl Into<Secret>) -> Self {
         self.contact = Some(secret.into());
+        self
+    }
+
+    /// Sets the own secret of a system app (客户联系, 审批, 打卡, 微信客服 ...; admin console:
+    /// the system app's page, "API" > Secret). Endpoints of that area then use its token; without
+    /// it they use the selected app's token, which WeCom accepts only for an app the admin listed
+    /// under the system app's 可调用应用 (or granted the area's permission). Setting the same app
+    /// twice keeps the last secret.
+    ///
+    /// ```no_run
+    /// use wecom_core_auth::{Client, Secret, SystemApp};
+    /// # fn demo() -> Result<(), wecom_core_auth::Error> {
+    /// let client = Client::builder("ww0123456789abcdef")
+    ///     .app(1000002, Secret::new(std::env::var("WECOM_SECRET").unwrap_or_default()))
+    ///     .system_secret(
+    ///         SystemApp::ExternalContact,
+    ///         Secret::new(std::env::var("WECOM_EXTERNAL_CONTACT_SECRET").unwrap_or_default()),
+    ///     )
+    ///     .build()?;
+    /// assert!(client.has_system_secret(SystemApp::ExternalContact));
+    /// # Ok(()) }
+    /// ```
+    pub fn system_secret(mut self, app: SystemApp, secret: impl Into<Secret>) -> Self {
+        let secret = secret.into();
+        match self.system.iter_mut().find(|(a, _)| *a == app) {
+            Some(slot) => slot.1 = secret,
+            None => self.system.push((app, secret)),
+        }
+        self
+    }
+
+    /// Refuse, instead of cutting, a field longer than WeCom keeps where WeCom truncates (the
+    /// spec's `truncate = true` fields: text message content, textcard and news titles, app chat
+    /// names ...). Off by default: the client cuts such a field on a character boundary (WeCom's
+    /// own cut can split a UTF-8 character), logs a `tracing` warning naming the field, and sends
+    /// the rest, as WeCom would deliver it. On: the request fails before any I/O with an
+    /// [`Error::Invalid`] naming the field, its length and the limit.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), wecom_core_auth::Error> {
+    /// let client = wecom_core_auth::Client::builder("ww0123456789abcdef")
+    ///     .app(1000002, wecom_core_auth::Secret::new("app-secret"))
+    ///     .strict_lengths(true)
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn strict_lengths(mut self, strict: bool) -> Self {
+        self.strict_lengths = strict;
         self
     }
 
@@ -479,6 +543,17 @@ impl ClientBuilder {
             )
             .into());
         }
+        if let Some((app, _)) = self
+            .system
+            .iter()
+            .find(|(_, s)| s.expose().trim().is_empty())
+        {
+            return Err(ConfigError::new(
+                format!("the secret of the system app {} is empty", app.title()),
+                "pass the Secret from the system app's page (API > Secret) to ClientBuilder::system_secret, or leave it out",
+            )
+            .into());
+        }
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         let parsed = url::Url::parse(&base_url).map_err(|e| {
             ConfigError::new(
@@ -568,6 +643,20 @@ impl ClientBuilder {
                 SlotSource::AccessToken(secret),
             ))
         });
+        let system = self
+            .system
+            .into_iter()
+            .map(|(app, secret)| {
+                let slot = Arc::new(Slot::new(
+                    TokenKind::AccessToken,
+                    &corpid,
+                    AppRef::System(app),
+                    format!("the {} secret of corp {corpid}", app.title()),
+                    SlotSource::AccessToken(secret),
+                ));
+                (app, slot)
+            })
+            .collect();
         let agent = if apps.is_empty() { None } else { Some(0) };
         let duplicate_check_secs =
             u32::try_from(self.duplicate_check.as_secs().clamp(1, 14_400)).unwrap_or(1800);
@@ -592,6 +681,7 @@ impl ClientBuilder {
             corpid,
             apps,
             contact,
+            system,
             transport,
             timeout: self.timeout,
             upload_timeout: self.upload_timeout,
@@ -599,6 +689,7 @@ impl ClientBuilder {
             clock,
             sleep,
             duplicate_check_secs,
+            strict_lengths: self.strict_lengths,
             proxy_display: self.proxy.as_deref().map(crate::transport::mask_proxy),
             user_agent: self.user_agent,
         });
@@ -619,6 +710,14 @@ impl fmt::Debug for ClientBuilder {
                 &self.apps.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
             )
             .field("contact_secret", &self.contact.as_ref().map(|_| "***"))
+            .field(
+                "system_secrets",
+                &self
+                    .system
+                    .iter()
+                    .map(|(a, _)| a.name())
+                    .collect::<Vec<_>>(),
+            )
             .field("base_url", &crate::redact::mask_userinfo(&self.base_url))
             .field(
                 "proxy",
@@ -800,6 +899,24 @@ impl Inner {
                 Some(slot) => Credential::Token(slot),
                 None => Credential::Token(&self.app_slot(sel.agent, what)?.token),
             },
+            CredentialKind::SystemOrApp(app) => match self.system.iter().find(|(a, _)| *a == app) {
+                Some((_, slot)) => Credential::Token(slot),
+                None => match sel.agent.and_then(|i| self.apps.get(i)) {
+                    Some(a) => Credential::Token(&a.token),
+                    None => {
+                        return Err(ConfigError::new(
+                                format!(
+                                    "`{what}` needs the {} secret or an app's access_token, but this client has neither",
+                                    app.title()
+                                ),
+                                format!(
+                                    "call `ClientBuilder::system_secret(SystemApp::{app:?}, ..)` with the system app's Secret, or add an app listed under its 可调用应用 with `ClientBuilder::app`"
+                                ),
+                            )
+                            .into());
+                    }
+                },
+            },
             CredentialKind::RobotKey => match &sel.robot {
                 Some(key) => Credential::Robot(key),
                 None => {
@@ -885,6 +1002,32 @@ impl Inner {
         mut request: E,
     ) -> Result<Prepared<'a>, Error> {
         let meta = E::META;
+        let cut = request.truncate(!self.strict_lengths);
+        if let Some(first) = cut.first() {
+            if self.strict_lengths {
+                return Err(Error::from(
+                    crate::InvalidInput::new(
+                        first.field.clone(),
+                        format!(
+                            "is {} {}, over WeCom's {}; WeCom would cut it, and this client refuses instead (ClientBuilder::strict_lengths): shorten it",
+                            first.length, first.unit, first.limit
+                        ),
+                    )
+                    .in_context(meta.name),
+                )
+                .with_endpoint(meta.name));
+            }
+            for t in &cut {
+                tracing::warn!(
+                    endpoint = meta.name,
+                    field = %t.field,
+                    limit = t.limit,
+                    unit = %t.unit,
+                    length = t.length,
+                    "cut a field longer than WeCom keeps (WeCom would truncate it)"
+                );
+            }
+        }
         request
             .validate()
             .map_err(|e| Error::from(e).with_endpoint(meta.name))?;

@@ -43,6 +43,95 @@ pub enum CredentialKind {
     AppOrContact,
     /// A group robot's `key` in the query string instead of a token (`webhook/send`).
     RobotKey,
+    /// An area served by a WeCom system app that has its own secret (客户联系, 审批, 打卡 ...):
+    /// the token of that secret when the client has it
+    /// ([`ClientBuilder::system_secret`](crate::ClientBuilder::system_secret)), otherwise the
+    /// selected app's token, which WeCom accepts when the admin listed the app under the system
+    /// app's 可调用应用 (or granted it the area's API permission).
+    SystemOrApp(SystemApp),
+}
+
+/// A WeCom system app (基础应用 / 管理工具) whose Secret calls an area of the API on its own,
+/// as an alternative to a self-built app granted access to that area. Each has its secret in the
+/// admin console, on the system app's page under "API".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum SystemApp {
+    /// 客户联系 (customer contact): `externalcontact/*`.
+    ExternalContact,
+    /// 微信客服 (WeChat customer service): `kf/*`.
+    Kf,
+    /// 审批 (approvals): `oa/approval*`, `oa/getapprovalinfo` ...
+    Approval,
+    /// 打卡 (check-in): `checkin/*`.
+    Checkin,
+    /// 汇报 (journals): `oa/journal/*`.
+    Journal,
+    /// 微盘 (WeDrive): `wedrive/*`.
+    Wedrive,
+    /// 家校沟通 (school): `school/*`, `externalcontact/*` of the school directory.
+    School,
+    /// 会话内容存档 (message archive): `msgaudit/*`.
+    MsgAudit,
+    /// 公费电话 (corp-paid calls): `dial/*`.
+    Dial,
+}
+
+impl SystemApp {
+    /// Every system app, in declaration order.
+    pub const ALL: [SystemApp; 9] = [
+        SystemApp::ExternalContact,
+        SystemApp::Kf,
+        SystemApp::Approval,
+        SystemApp::Checkin,
+        SystemApp::Journal,
+        SystemApp::Wedrive,
+        SystemApp::School,
+        SystemApp::MsgAudit,
+        SystemApp::Dial,
+    ];
+
+    /// The snake_case name used in the spec (`credential = "external_contact"`), in token-store
+    /// keys and in configuration (`WECOM_EXTERNAL_CONTACT_SECRET` in the CLI).
+    pub const fn name(self) -> &'static str {
+        match self {
+            SystemApp::ExternalContact => "external_contact",
+            SystemApp::Kf => "kf",
+            SystemApp::Approval => "approval",
+            SystemApp::Checkin => "checkin",
+            SystemApp::Journal => "journal",
+            SystemApp::Wedrive => "wedrive",
+            SystemApp::School => "school",
+            SystemApp::MsgAudit => "msg_audit",
+            SystemApp::Dial => "dial",
+        }
+    }
+
+    /// The app's name in the admin console, with an English gloss, for messages.
+    pub const fn title(self) -> &'static str {
+        match self {
+            SystemApp::ExternalContact => "客户联系 (customer contact)",
+            SystemApp::Kf => "微信客服 (WeChat customer service)",
+            SystemApp::Approval => "审批 (approvals)",
+            SystemApp::Checkin => "打卡 (check-in)",
+            SystemApp::Journal => "汇报 (journals)",
+            SystemApp::Wedrive => "微盘 (WeDrive)",
+            SystemApp::School => "家校沟通 (school)",
+            SystemApp::MsgAudit => "会话内容存档 (message archive)",
+            SystemApp::Dial => "公费电话 (corp-paid calls)",
+        }
+    }
+
+    /// The app named `name` (see [`SystemApp::name`]).
+    pub fn from_name(name: &str) -> Option<SystemApp> {
+        SystemApp::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+impl std::fmt::Display for SystemApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Whether an endpoint may be sent again after a failure whose outcome is unknown
@@ -152,6 +241,14 @@ pub trait Endpoint: Send + Sync + Sized {
 
     /// Extra HTTP headers (name, value), e.g. `Range` for `media/get`. None by default.
     fn headers(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    /// Fields of this request longer than WeCom keeps, where WeCom cuts instead of refusing
+    /// (spec `truncate = true`): cut them on a character boundary when `apply`, and report each.
+    /// With `apply == false` nothing changes (a dry run). None by default.
+    fn truncate(&mut self, apply: bool) -> Vec<crate::Truncated> {
+        let _ = apply;
         Vec::new()
     }
 

@@ -43,14 +43,19 @@ impl InvalidInput {
 
     /// Prefixes the field path with a parent (`articles[3]` + `title` -> `articles[3].title`).
     pub fn under(mut self, parent: &str) -> Self {
-        self.field = if self.field.is_empty() {
-            parent.to_owned()
-        } else if self.field.starts_with('[') {
-            format!("{parent}{}", self.field)
-        } else {
-            format!("{parent}.{}", self.field)
-        };
+        self.field = field_under(parent, &self.field);
         self
+    }
+}
+
+/// `parent` + `field` as a field path: `parent.field`, `parent[2]`, or `parent` alone.
+pub(crate) fn field_under(parent: &str, field: &str) -> String {
+    if field.is_empty() {
+        parent.to_owned()
+    } else if field.starts_with('[') {
+        format!("{parent}{field}")
+    } else {
+        format!("{parent}.{field}")
     }
 }
 

@@ -23,12 +23,13 @@ pub mod retry;
 pub mod secret;
 pub mod token;
 pub mod transport;
+pub mod truncate;
 pub mod upload;
 
 pub use client::{Client, ClientBuilder};
 pub use endpoint::{
     CredentialKind, Endpoint, EndpointMeta, Method, MultipartPart, Query, RequestBody,
-    ResponseKind, RetrySafety,
+    ResponseKind, RetrySafety, SystemApp,
 };
 pub use error::{
     ApiError, ConfigError, CoolDownError, DecodeError, Error, ErrorClass, ErrorCode, InvalidInput,
@@ -40,4 +41,5 @@ pub use secret::Secret;
 #[cfg(feature = "redis")]
 pub use token::RedisTokenStore;
 pub use token::{MemoryTokenStore, TokenPolicy, TokenStore};
+pub use truncate::{LengthUnit, Truncated};
 pub use upload::Upload;

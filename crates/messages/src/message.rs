@@ -248,8 +248,13 @@ pub(crate) async fn send_request(
     client: &Client,
     request: &mut MessageSendRequest,
 ) -> Result<Receipt, Error> {
+    // A dry run: what WeCom would cut (the client cuts the same fields when it sends, or refuses
+    // them in strict mode).
+    let truncated = wecom_core_auth::Endpoint::truncate(request, false);
     let response = client.execute(request.clone()).await?;
-    Ok(Receipt::from(response))
+    let mut receipt = Receipt::from(response);
+    receipt.truncated = truncated;
+    Ok(receipt)
 }
 
 /// What `message/send` answered: who did not receive the message, and the ids for recall and
@@ -268,6 +273,11 @@ pub struct Receipt {
     pub invalid_tags: Vec<u32>,
     /// Members without an API licence.
     pub unlicensed_users: Vec<String>,
+    /// Fields longer than WeCom keeps that were cut before sending (WeCom would have cut them
+    /// too): text content over 2048 bytes, textcard titles over 128 characters ... Empty when
+    /// nothing was cut. See [`ClientBuilder::strict_lengths`](wecom_core_auth::ClientBuilder::strict_lengths)
+    /// to refuse such messages instead.
+    pub truncated: Vec<wecom_core_auth::Truncated>,
 }
 
 impl Receipt {
@@ -305,6 +315,7 @@ impl From<MessageSendResponse> for Receipt {
             invalid_departments: r.invalidparty,
             invalid_tags: r.invalidtag,
             unlicensed_users: r.unlicenseduser,
+            truncated: Vec::new(),
         }
     }
 }

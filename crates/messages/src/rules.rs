@@ -14,8 +14,9 @@ use wecom_core_auth::InvalidInput;
 use crate::generated::messages::{
     ButtonInteractionCard, CardAction, CardActionMenu, CardButton, CardButtonType, CardContentType,
     CardHorizontalContent, CardImageTextArea, CardJump, CardLinkType, CardQuoteArea,
-    MessageContent, MessageSendRequest, MessageUpdateTemplateCardRequest, NewsNoticeCard,
-    RobotCard, RobotMessage, Safety, TemplateCard, TextNoticeCard, WebhookSendRequest,
+    MessageContent, MessageSendRequest, MessageUpdateTemplateCardRequest, NewsArticle,
+    NewsNoticeCard, RobotCard, RobotMessage, Safety, TemplateCard, TextNoticeCard,
+    WebhookSendRequest,
 };
 
 fn invalid(field: &str, problem: impl Into<String>, errcode: i64) -> InvalidInput {
@@ -270,9 +271,24 @@ fn check_buttons(list: &[CardButton]) -> Result<(), InvalidInput> {
     unique_keys("button_list", list.iter().filter_map(|b| b.key.as_deref()))
 }
 
+/// A news article's mini-program link: `appid` and `pagepath` together (message/send news table).
+pub fn check_news_article(article: &NewsArticle) -> Result<(), InvalidInput> {
+    match (missing(&article.appid), missing(&article.pagepath)) {
+        (false, true) => Err(InvalidInput::new(
+            "pagepath",
+            "is missing: a mini-program link needs both appid and pagepath",
+        )),
+        (true, false) => Err(InvalidInput::new(
+            "appid",
+            "is missing: a mini-program link needs both appid and pagepath",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn check_text_notice(c: &TextNoticeCard) -> Result<(), InvalidInput> {
     check_menu(&c.action_menu, c.task_id.as_deref())?;
-    if c.main_title.as_ref().is_none_or(|t| t.title.is_empty()) && missing(&c.sub_title_text) {
+    if c.main_title.as_ref().is_none_or(|t| missing(&t.title)) && missing(&c.sub_title_text) {
         return Err(invalid(
             "main_title.title",
             "a text_notice card needs a main_title.title or a sub_title_text",

@@ -138,6 +138,18 @@ pub struct Credentials {
     pub apps: Vec<AppCredentials>,
     /// The contact-sync secret.
     pub contact_secret: Secret,
+    /// System apps' own secrets (客户联系, 审批 ...), those the corp has.
+    pub system_secrets: Vec<(wecom_core_auth::SystemApp, Secret)>,
+}
+
+impl Credentials {
+    /// The secret of a system app, when the corp has one.
+    pub fn system_secret(&self, app: wecom_core_auth::SystemApp) -> Option<&Secret> {
+        self.system_secrets
+            .iter()
+            .find(|(a, _)| *a == app)
+            .map(|(_, s)| s)
+    }
 }
 
 impl Credentials {
@@ -390,6 +402,7 @@ impl Sandbox {
                 })
                 .collect(),
             contact_secret: corp.contact_secret().clone(),
+            system_secrets: corp.system_secrets().map(|(a, s)| (a, s.clone())).collect(),
         }
     }
 

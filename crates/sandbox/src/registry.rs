@@ -114,6 +114,17 @@ pub fn missing_errcode(field: &str) -> i64 {
     }
 }
 
+/// What WeCom does with a parsed request before acting on it: cuts the fields it truncates
+/// ("超过将截断"; on a character boundary here, where WeCom's byte cut can split a character),
+/// then checks the rest (`validate()`).
+fn accept<E: Endpoint>(mut req: E) -> Result<E, ApiError> {
+    for t in req.truncate(true) {
+        tracing::info!(endpoint = E::META.name, "sandbox cut {t}, as WeCom does");
+    }
+    req.validate().map_err(|e| invalid_input_error(&e))?;
+    Ok(req)
+}
+
 /// Maps a failed `validate()` to WeCom's answer: the spec's errcode for that constraint, or
 /// 40058 (invalid parameter) when the spec names none.
 pub fn invalid_input_error(e: &InvalidInput) -> ApiError {
@@ -134,6 +145,8 @@ pub enum Caller {
     Contact,
     /// A group robot, by its chat name.
     Robot(String),
+    /// A system app's own secret (客户联系, 审批 ...).
+    System(wecom_core_auth::SystemApp),
 }
 
 impl Caller {
@@ -306,10 +319,7 @@ impl Registry {
     {
         let handler = Arc::new(handler);
         let dispatch: Box<Dispatch> = Box::new(move |ctx: Ctx, wire: &Wire<'_>| {
-            let parsed = E::parse_wire(wire).and_then(|req| {
-                req.validate().map_err(|e| invalid_input_error(&e))?;
-                Ok(req)
-            });
+            let parsed = E::parse_wire(wire).and_then(accept::<E>);
             let handler = Arc::clone(&handler);
             Box::pin(async move {
                 let resp = handler(ctx, parsed?).await?;
@@ -334,10 +344,7 @@ impl Registry {
     {
         let handler = Arc::new(handler);
         let dispatch: Box<Dispatch> = Box::new(move |ctx: Ctx, wire: &Wire<'_>| {
-            let parsed = E::parse_wire(wire).and_then(|req| {
-                req.validate().map_err(|e| invalid_input_error(&e))?;
-                Ok(req)
-            });
+            let parsed = E::parse_wire(wire).and_then(accept::<E>);
             let handler = Arc::clone(&handler);
             Box::pin(async move { Ok(Answer::Binary(handler(ctx, parsed?).await?)) })
         });
@@ -444,6 +451,12 @@ pub(crate) fn check_kind(
         CredentialKind::Contact => matches!(caller, Caller::Contact),
         CredentialKind::AppOrContact => matches!(caller, Caller::App(_) | Caller::Contact),
         CredentialKind::RobotKey => matches!(caller, Caller::Robot(_)),
+        // The sandbox treats every app as listed under the system app's 可调用应用.
+        CredentialKind::SystemOrApp(app) => match caller {
+            Caller::System(a) => *a == app,
+            Caller::App(_) => true,
+            _ => false,
+        },
     };
     if ok {
         return Ok(());
@@ -496,6 +509,27 @@ mod tests {
         assert_eq!(code(CredentialKind::AppOrContact, &robot, None), Err(48002));
         assert_eq!(code(CredentialKind::RobotKey, &robot, None), Ok(()));
         assert_eq!(code(CredentialKind::None, &Caller::Anonymous, None), Ok(()));
+        use wecom_core_auth::SystemApp;
+        let customers = CredentialKind::SystemOrApp(SystemApp::ExternalContact);
+        let external = Caller::System(SystemApp::ExternalContact);
+        let approval = Caller::System(SystemApp::Approval);
+        assert_eq!(code(customers, &external, None), Ok(()));
+        assert_eq!(
+            code(customers, &app, None),
+            Ok(()),
+            "an app under 可调用应用"
+        );
+        assert_eq!(
+            code(customers, &approval, None),
+            Err(48002),
+            "another system app's token"
+        );
+        assert_eq!(code(customers, &contact, None), Err(48002));
+        assert_eq!(code(CredentialKind::App, &external, None), Err(48002));
+        assert_eq!(
+            code(CredentialKind::AppOrContact, &external, None),
+            Err(48002)
+        );
     }
 
     #[test]

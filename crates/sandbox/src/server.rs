@@ -25,7 +25,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::faults::{FaultAction, default_errmsg};
 use crate::registry::{Answer, Caller, Ctx, Wire, check_kind, method_matches};
-use crate::state::{State, lock};
+use crate::state::{State, TokenOwner, lock};
 use crate::tokens::TokenProblem;
 use wecom_core_auth::ErrorCode;
 
@@ -287,8 +287,9 @@ fn authenticate(
                 .check(get("access_token"), now)
                 .map_err(TokenProblem::to_api_error)?;
             Ok(match owner {
-                crate::corp::Actor::Contact => Caller::Contact,
-                crate::corp::Actor::App(a) => Caller::App(a),
+                TokenOwner::Actor(crate::corp::Actor::Contact) => Caller::Contact,
+                TokenOwner::Actor(crate::corp::Actor::App(a)) => Caller::App(a),
+                TokenOwner::System(app) => Caller::System(app),
             })
         }
     }

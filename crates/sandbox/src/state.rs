@@ -18,6 +18,16 @@ use crate::limits::{DuplicateChecker, DuplicateKey, RateLimiter};
 use crate::store::{DeliveredMessage, Inboxes, Media, MediaStore, RobotMessage, StoreLimits};
 use crate::tokens::TokenBook;
 
+/// Whose access_token: a directory actor (an app or the contact-sync secret) or a system app's
+/// own secret (客户联系, 审批 ...), which is no directory actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenOwner {
+    /// An app or the contact-sync secret.
+    Actor(Actor),
+    /// A system app's own secret.
+    System(wecom_core_auth::SystemApp),
+}
+
 /// Owner of a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TicketOwner {
@@ -47,7 +57,7 @@ pub(crate) use crate::sync::lock;
 pub struct State {
     corp: RwLock<Corp>,
     clock: SandboxClock,
-    pub(crate) tokens: Mutex<TokenBook<Actor>>,
+    pub(crate) tokens: Mutex<TokenBook<TokenOwner>>,
     pub(crate) tickets: Mutex<TokenBook<TicketOwner>>,
     counters: Mutex<HashMap<String, u64>>,
     inboxes: Mutex<Inboxes>,

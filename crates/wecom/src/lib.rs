@@ -88,11 +88,20 @@ pub use wecom_wedrive as wedrive;
 
 /// Callbacks: crypto, typed inbound messages and events, passive replies and (feature `axum`)
 /// an axum router (the `wecom-callback` crate).
+#[cfg(feature = "externalcontact")]
+pub use wecom_externalcontact as externalcontact;
+
+#[cfg(feature = "oa")]
+pub use wecom_oa as oa;
+
+#[cfg(feature = "kf")]
+pub use wecom_kf as kf;
+
 #[cfg(feature = "callback")]
 pub use wecom_callback as callback;
 
 pub use wecom_core_auth::generated::errcodes::{ErrorClass, ErrorCode};
-pub use wecom_core_auth::{Client, ClientBuilder, Error, Secret};
+pub use wecom_core_auth::{Client, ClientBuilder, Error, Secret, SystemApp};
 
 /// The names most programs need: `use wecom::prelude::*;`.
 pub mod prelude {
@@ -100,7 +109,9 @@ pub mod prelude {
     pub use wecom_core_auth::generated::errcodes::{ErrorClass, ErrorCode};
     pub use wecom_core_auth::jssdk::{WxAgentConfig, WxConfig};
     pub use wecom_core_auth::oauth::OAuthScope;
-    pub use wecom_core_auth::{Client, ClientBuilder, Error, RetryPolicy, Secret, Upload};
+    pub use wecom_core_auth::{
+        Client, ClientBuilder, Error, RetryPolicy, Secret, SystemApp, Upload,
+    };
 
     #[cfg(feature = "contacts")]
     pub use wecom_contacts::ContactsExt as _;
@@ -111,6 +122,15 @@ pub mod prelude {
     pub use wecom_messages::MessagesExt as _;
     #[cfg(feature = "messages")]
     pub use wecom_messages::{BulkSender, Media, Message, Receipt, Recipients};
+
+    #[cfg(feature = "externalcontact")]
+    pub use wecom_externalcontact::ExternalcontactExt as _;
+
+    #[cfg(feature = "oa")]
+    pub use wecom_oa::OaExt as _;
+
+    #[cfg(feature = "kf")]
+    pub use wecom_kf::KfExt as _;
 
     #[cfg(feature = "wedrive")]
     pub use wecom_wedrive::WedriveExt as _;

@@ -317,7 +317,11 @@ async fn story(ctx: &Ctx, sandbox: &Sandbox, keep: bool) -> Result<(), CliError>
             "template_card",
             Message::template_card(
                 TextNoticeCard::new(CardAction::open_url("https://example.com/approvals/7"))
-                    .main_title(CardMainTitle::new("Leave request").desc("3 days, from Monday"))
+                    .main_title(
+                        CardMainTitle::new()
+                            .title("Leave request")
+                            .desc("3 days, from Monday"),
+                    )
                     .sub_title_text("Tap to review"),
             ),
         ),

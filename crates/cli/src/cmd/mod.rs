@@ -66,7 +66,12 @@ impl Ctx {
         if let Some(secret) = contact {
             builder = builder.contact_secret(secret);
         }
-        if added.is_empty() && !has_contact {
+        let system = cfg.system_secrets()?;
+        let has_system = !system.is_empty();
+        for (app, secret) in system {
+            builder = builder.system_secret(app, secret);
+        }
+        if added.is_empty() && !has_contact && !has_system {
             return Err(CliError::config(
                 format!("no secret configured for corp {corp_id}"),
                 "export WECOM_AGENT_ID and WECOM_SECRET (or WECOM_CONTACT_SECRET), or use a profile (see `wecom config --help`)",

@@ -21,6 +21,7 @@ pub fn announce(sandbox: &Sandbox) -> serde_json::Value {
             "secret": a.secret.expose(),
         })).collect::<Vec<_>>(),
         "contact_secret": creds.contact_secret.expose(),
+        "system_secrets": creds.system_secrets.iter().map(|(app, s)| (app.name().to_owned(), json!(s.expose()))).collect::<serde_json::Map<_, _>>(),
         "page": format!("{}/", creds.base_url),
     })
 }
@@ -56,9 +57,12 @@ pub async fn run(ctx: &Ctx, args: SandboxArgs) -> Result<(), CliError> {
                     ));
                 }
                 hint.push_str(&format!(
-                    " WECOM_CONTACT_SECRET={}\nStop it with Ctrl-C.",
+                    " WECOM_CONTACT_SECRET={}",
                     creds.contact_secret.expose()
                 ));
+                hint.push_str(
+                    "\nSystem apps' secrets (客户联系, 审批, 打卡 ...) are in `--json` output; export them as WECOM_<APP>_SECRET (e.g. WECOM_EXTERNAL_CONTACT_SECRET) to use them instead of the app's token.\nStop it with Ctrl-C.",
+                );
                 eprintln!("{hint}");
             }
         },

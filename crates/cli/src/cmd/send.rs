@@ -250,6 +250,9 @@ fn receipt_json(r: &Receipt, msgtype: &str) -> Value {
         "invalid_departments": r.invalid_departments,
         "invalid_tags": r.invalid_tags,
         "unlicensed_users": r.unlicensed_users,
+        "truncated": r.truncated.iter().map(|t| json!({
+            "field": t.field, "length": t.length, "limit": t.limit, "unit": t.unit.as_str(),
+        })).collect::<Vec<_>>(),
         "complete": r.is_complete(),
     })
 }
@@ -285,6 +288,9 @@ fn receipt_text(r: &Receipt, msgtype: &str) -> String {
             "\nmembers without a licence: {}",
             list(&r.unlicensed_users)
         ));
+    }
+    for cut in &r.truncated {
+        t.push_str(&format!("\ncut before sending, as WeCom would: {cut}"));
     }
     t
 }

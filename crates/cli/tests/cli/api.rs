@@ -545,10 +545,37 @@ async fn api_errors_are_one_line_with_meaning_and_no_secret() {
     r.assert_no_secret(&["this-is-a-wrong-secret-42"]);
 
     // A limit broken before any request, naming the errcode WeCom would answer.
-    let long = "x".repeat(3000);
-    let r = at(&sb, &["send", "--to", "zhangwei", "text", &long]).await;
+    let long = "x".repeat(1100);
+    let r = at(
+        &sb,
+        &[
+            "send",
+            "--to",
+            "zhangwei",
+            "textcard",
+            "--title",
+            "t",
+            "--description",
+            "d",
+            "--url",
+            &format!("https://e.com/{long}{long}"),
+        ],
+    )
+    .await;
     let line = r.error_line();
-    assert!(line.contains("45002") && line.contains("2048"), "{line}");
+    assert!(line.contains("45034") && line.contains("2048"), "{line}");
+
+    // A text longer than WeCom keeps is cut, as WeCom would, and the receipt says so.
+    let long = "x".repeat(3000);
+    let r = at(&sb, &["--json", "send", "--to", "zhangwei", "text", &long]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let receipt: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON receipt");
+    assert_eq!(
+        receipt["truncated"][0]["field"], "text.content",
+        "{receipt}"
+    );
+    assert_eq!(receipt["truncated"][0]["length"], 3000);
+    assert_eq!(receipt["truncated"][0]["limit"], 2048);
 
     // No recipient at all.
     let r = at(&sb, &["send", "text", "hi"]).await;

@@ -3,5 +3,5 @@
 //! (generated docs and examples refer to `<crate>::generated::<area>`).
 
 #[rustfmt::skip]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::module_inception)]
+#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::module_inception, clippy::single_match)]
 pub mod contacts;

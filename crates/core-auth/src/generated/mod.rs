@@ -3,9 +3,9 @@
 //! (generated docs and examples refer to `<crate>::generated::<area>`).
 
 #[rustfmt::skip]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::module_inception)]
+#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::module_inception, clippy::single_match)]
 pub mod auth;
 
 #[rustfmt::skip]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::module_inception)]
+#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::module_inception, clippy::single_match)]
 pub mod errcodes;

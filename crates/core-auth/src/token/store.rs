@@ -42,6 +42,8 @@ pub enum AppRef {
     Agent(u32),
     /// The contact-sync secret (通讯录同步), its own "app".
     Contact,
+    /// A system app's own secret (客户联系, 审批 ...).
+    System(crate::endpoint::SystemApp),
 }
 
 impl fmt::Display for AppRef {
@@ -49,6 +51,7 @@ impl fmt::Display for AppRef {
         match self {
             AppRef::Agent(id) => write!(f, "{id}"),
             AppRef::Contact => f.write_str("contact"),
+            AppRef::System(app) => write!(f, "system:{}", app.name()),
         }
     }
 }

@@ -3,8 +3,10 @@
 use wecom_core_auth::{Client, Error};
 
 use crate::builder;
-use crate::endpoints::{ContactPing, GetMedia, Html, Open, Ping, ReadPing, RobotSend};
-use crate::server::{CORPID, Fake, Fault, ROBOT_KEY, SECRET_A, SECRET_CONTACT};
+use crate::endpoints::{
+    ContactPing, CustomerPing, GetMedia, Html, Open, Ping, ReadPing, RobotSend,
+};
+use crate::server::{CORPID, Fake, Fault, ROBOT_KEY, SECRET_A, SECRET_CONTACT, SECRET_EXTERNAL};
 
 #[tokio::test]
 async fn a_contact_call_without_the_contact_secret_fails_before_any_io() {
@@ -51,6 +53,71 @@ async fn app_or_contact_prefers_the_contact_secret() {
         with.execute(Ping::default()).await.unwrap().owner,
         "app1000002"
     );
+}
+
+#[tokio::test]
+async fn a_system_area_prefers_the_system_secret_and_falls_back_to_the_app() {
+    use wecom_core_auth::SystemApp;
+    let fake = Fake::start().await;
+    // Without the 客户联系 secret: the selected app's token (an app under 可调用应用).
+    let without = builder(&fake).build().unwrap();
+    assert!(!without.has_system_secret(SystemApp::ExternalContact));
+    assert_eq!(
+        without
+            .execute(CustomerPing::default())
+            .await
+            .unwrap()
+            .owner,
+        "app1000002"
+    );
+    let with = builder(&fake)
+        .contact_secret(SECRET_CONTACT)
+        .system_secret(SystemApp::ExternalContact, SECRET_EXTERNAL)
+        .build()
+        .unwrap();
+    assert!(with.has_system_secret(SystemApp::ExternalContact));
+    assert!(!with.has_system_secret(SystemApp::Approval));
+    assert_eq!(
+        with.execute(CustomerPing::default()).await.unwrap().owner,
+        "external_contact"
+    );
+    // Other areas keep their own credentials.
+    assert_eq!(
+        with.execute(Ping::default()).await.unwrap().owner,
+        "app1000002"
+    );
+    assert_eq!(
+        with.execute(ReadPing::default()).await.unwrap().owner,
+        "contact"
+    );
+    // The secret never shows in Debug.
+    let debug = format!("{with:?}");
+    assert!(!debug.contains(SECRET_EXTERNAL), "{debug}");
+
+    // Neither the system secret nor an app: a config error before any I/O.
+    let before = fake.gettoken_calls();
+    let hits = fake.hits("customer/ping");
+    let bare = Client::builder(CORPID)
+        .contact_secret(SECRET_CONTACT)
+        .base_url(fake.base_url())
+        .build()
+        .unwrap();
+    let e = bare.execute(CustomerPing::default()).await.unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("客户联系") && text.contains("customer_ping"),
+        "{text}"
+    );
+    assert_eq!(fake.gettoken_calls(), before);
+    assert_eq!(fake.hits("customer/ping"), hits);
+
+    // An empty system secret is refused when building.
+    let e = Client::builder(CORPID)
+        .system_secret(SystemApp::Approval, " ")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("审批"), "{e}");
 }
 
 #[tokio::test]

@@ -85,6 +85,13 @@ simple_get!(
     RetrySafety::Idempotent
 );
 simple_get!(
+    CustomerPing,
+    "customer_ping",
+    "customer/ping",
+    CredentialKind::SystemOrApp(wecom_core_auth::SystemApp::ExternalContact),
+    RetrySafety::Idempotent
+);
+simple_get!(
     ReadPing,
     "read_ping",
     "read/ping",

@@ -20,6 +20,8 @@ pub const CORPID: &str = "wwcorp0001";
 pub const SECRET_A: &str = "app-secret-AAAA-0123456789";
 pub const SECRET_B: &str = "app-secret-BBBB-0123456789";
 pub const SECRET_CONTACT: &str = "contact-secret-CCCC-0123456789";
+/// The 客户联系 system app's own secret.
+pub const SECRET_EXTERNAL: &str = "external-secret-EEEE-0123456789";
 pub const ROBOT_KEY: &str = "robot-key-RRRR-0123456789";
 
 /// A scripted answer for the next request to a path.
@@ -93,6 +95,7 @@ impl Fake {
             s.insert(SECRET_A.to_owned(), "app1000002");
             s.insert(SECRET_B.to_owned(), "app1000003");
             s.insert(SECRET_CONTACT.to_owned(), "contact");
+            s.insert(SECRET_EXTERNAL.to_owned(), "external_contact");
         }
         let app = Router::new()
             .route("/cgi-bin/gettoken", get(gettoken))

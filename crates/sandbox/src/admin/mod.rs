@@ -19,7 +19,7 @@ use crate::callbacks::{CallbackRecord, CallbackSettings, VerifyError};
 use crate::corp::{Actor, CallbackConfig, Corp, CorpError};
 use crate::faults::Fault;
 use crate::limits::RateLimits;
-use crate::state::{State, lock};
+use crate::state::{State, TokenOwner, lock};
 use crate::store::{DeliveredMessage, Media, RobotMessage};
 pub use directory::DirectoryChange;
 use wecom_core_auth::ErrorCode;
@@ -177,9 +177,9 @@ impl Admin {
         match target {
             TokenTarget::Named(NamedTarget::All) => tokens.revoke(|_| true, now),
             TokenTarget::Named(NamedTarget::Contact) => {
-                tokens.revoke(|a| *a == Actor::Contact, now)
+                tokens.revoke(|a| *a == TokenOwner::Actor(Actor::Contact), now)
             }
-            TokenTarget::App(id) => tokens.revoke(|a| *a == Actor::App(id), now),
+            TokenTarget::App(id) => tokens.revoke(|a| *a == TokenOwner::Actor(Actor::App(id)), now),
         }
     }
 

@@ -19,7 +19,7 @@ use wecom_core_auth::generated::auth::{
 use crate::corp::{Actor, CorpError};
 use crate::error::ApiError;
 use crate::registry::{Ctx, Registry};
-use crate::state::{State, TicketOwner, lock};
+use crate::state::{State, TicketOwner, TokenOwner, lock};
 use wecom_core_auth::ErrorCode;
 
 /// Who signs in through an OAuth2 code.
@@ -175,9 +175,11 @@ async fn gettoken(ctx: Ctx, req: GettokenRequest) -> Result<GettokenResponse, Ap
         }
         let secret = req.corpsecret.expose();
         if secret == corp.contact_secret().expose() {
-            Actor::Contact
+            TokenOwner::Actor(Actor::Contact)
         } else if let Some(app) = corp.app_by_secret(secret) {
-            Actor::App(app.agentid)
+            TokenOwner::Actor(Actor::App(app.agentid))
+        } else if let Some(app) = corp.system_app_by_secret(secret) {
+            TokenOwner::System(app)
         } else {
             return Err(ApiError::new(
                 ErrorCode::INVALID_SECRET,

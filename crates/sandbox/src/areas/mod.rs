@@ -5,7 +5,10 @@ use crate::registry::Registry;
 
 pub mod auth;
 pub mod contacts;
+pub mod externalcontact;
+pub mod kf;
 pub mod messages;
+pub mod oa;
 pub mod wedrive;
 
 /// Registers the handlers of every area.
@@ -13,11 +16,17 @@ pub fn register_all(r: &mut Registry) {
     auth::register(r);
     contacts::register(r);
     messages::register(r);
+    externalcontact::register(r);
+    oa::register(r);
+    kf::register(r);
     wedrive::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
     r.add_resources(wecom_contacts::generated::contacts::RESOURCES);
     r.add_resources(wecom_messages::generated::messages::RESOURCES);
+    r.add_resources(wecom_externalcontact::generated::externalcontact::RESOURCES);
+    r.add_resources(wecom_oa::generated::oa::RESOURCES);
+    r.add_resources(wecom_kf::generated::kf::RESOURCES);
     r.add_resources(wecom_wedrive::generated::wedrive::RESOURCES);
 }

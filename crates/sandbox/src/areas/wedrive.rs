@@ -44,7 +44,7 @@ use wecom_wedrive::generated::wedrive::*;
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::registry::{Ctx, Registry};
+use crate::registry::{Caller, Ctx, Registry};
 use crate::state::lock;
 
 /// Most bytes of file content kept (all spaces together).
@@ -147,7 +147,7 @@ enum Who {
 #[derive(Debug)]
 struct Space {
     name: String,
-    app: u32,
+    app: Owner,
     members: Vec<(Who, i64)>,
     quit: Vec<String>,
     settings: serde_json::Map<String, Value>,
@@ -226,14 +226,14 @@ struct Node {
 struct Doc {
     name: String,
     kind: i64,
-    app: u32,
+    app: Owner,
     ctime: i64,
     mtime: i64,
 }
 
 #[derive(Debug)]
 struct Upload {
-    app: u32,
+    app: Owner,
     spaceid: String,
     fatherid: String,
     name: String,
@@ -247,6 +247,24 @@ struct Download {
     fileid: String,
     cookie: String,
     expires: i64,
+}
+
+/// Who owns spaces, files and documents: the app whose token called, or the 微盘 system app's
+/// own secret (`credential = "wedrive"`; the 文档 endpoints take app tokens only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    App(u32),
+    WedriveSecret,
+}
+
+fn owner(ctx: &Ctx) -> Result<Owner, ApiError> {
+    match ctx.caller() {
+        Caller::App(a) => Ok(Owner::App(*a)),
+        Caller::System(wecom_core_auth::SystemApp::Wedrive) => Ok(Owner::WedriveSecret),
+        _ => Err(ApiError::api_forbidden(
+            "this API needs the 微盘 secret's or an app's access_token",
+        )),
+    }
 }
 
 fn state(ctx: &Ctx) -> Arc<Wedrive> {
@@ -282,7 +300,7 @@ impl Inner {
     }
 
     /// The space, if `app` owns it.
-    fn own_space(&self, spaceid: &str, app: u32) -> Result<&Space, ApiError> {
+    fn own_space(&self, spaceid: &str, app: Owner) -> Result<&Space, ApiError> {
         let s = self.spaces.get(spaceid).ok_or_else(|| {
             ApiError::new(SPACE_NOT_FOUND, format!("space `{spaceid}` does not exist"))
         })?;
@@ -295,7 +313,7 @@ impl Inner {
         Ok(s)
     }
 
-    fn own_space_mut(&mut self, spaceid: &str, app: u32) -> Result<&mut Space, ApiError> {
+    fn own_space_mut(&mut self, spaceid: &str, app: Owner) -> Result<&mut Space, ApiError> {
         self.own_space(spaceid, app)?;
         self.spaces
             .get_mut(spaceid)
@@ -303,7 +321,7 @@ impl Inner {
     }
 
     /// A live file the app may act on (through its space).
-    fn own_file(&self, fileid: &str, app: u32) -> Result<&Node, ApiError> {
+    fn own_file(&self, fileid: &str, app: Owner) -> Result<&Node, ApiError> {
         let n = self
             .files
             .get(fileid)
@@ -318,7 +336,7 @@ impl Inner {
         Ok(n)
     }
 
-    fn own_file_mut(&mut self, fileid: &str, app: u32) -> Result<&mut Node, ApiError> {
+    fn own_file_mut(&mut self, fileid: &str, app: Owner) -> Result<&mut Node, ApiError> {
         self.own_file(fileid, app)?;
         self.files
             .get_mut(fileid)
@@ -514,7 +532,7 @@ fn check_space_members(ctx: &Ctx, members: &[SpaceMember], existing_admins: usiz
 }
 
 async fn space_create(ctx: Ctx, req: SpaceCreateRequest) -> Result<SpaceCreateResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let members = check_space_members(&ctx, &req.auth_info, 0)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -545,7 +563,7 @@ async fn space_create(ctx: Ctx, req: SpaceCreateRequest) -> Result<SpaceCreateRe
 }
 
 async fn space_rename(ctx: Ctx, req: SpaceRenameRequest) -> Result<SpaceRenameResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
     g.own_space_mut(&req.spaceid, app)?.name = req.space_name;
@@ -553,7 +571,7 @@ async fn space_rename(ctx: Ctx, req: SpaceRenameRequest) -> Result<SpaceRenameRe
 }
 
 async fn space_dismiss(ctx: Ctx, req: SpaceDismissRequest) -> Result<SpaceDismissResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
     g.own_space(&req.spaceid, app)?;
@@ -585,7 +603,7 @@ fn space_json(id: &str, s: &Space) -> Value {
 }
 
 async fn space_info(ctx: Ctx, req: SpaceInfoRequest) -> Result<SpaceInfoResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let g = lock(&st.inner);
     let s = g.own_space(&req.spaceid, app)?;
@@ -593,7 +611,7 @@ async fn space_info(ctx: Ctx, req: SpaceInfoRequest) -> Result<SpaceInfoResponse
 }
 
 async fn new_space_info(ctx: Ctx, req: NewSpaceInfoRequest) -> Result<NewSpaceInfoResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let g = lock(&st.inner);
     let s = g.own_space(&req.spaceid, app)?;
@@ -603,7 +621,7 @@ async fn new_space_info(ctx: Ctx, req: NewSpaceInfoRequest) -> Result<NewSpaceIn
 }
 
 async fn space_acl_add(ctx: Ctx, req: SpaceAclAddRequest) -> Result<SpaceAclAddResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let existing = {
         let g = lock(&st.inner);
@@ -637,7 +655,7 @@ async fn space_acl_add(ctx: Ctx, req: SpaceAclAddRequest) -> Result<SpaceAclAddR
 }
 
 async fn space_acl_del(ctx: Ctx, req: SpaceAclDelRequest) -> Result<SpaceAclDelResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
     let s = g.own_space_mut(&req.spaceid, app)?;
@@ -650,7 +668,7 @@ async fn space_acl_del(ctx: Ctx, req: SpaceAclDelRequest) -> Result<SpaceAclDelR
 }
 
 async fn space_setting(ctx: Ctx, req: SpaceSettingRequest) -> Result<SpaceSettingResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
     let s = g.own_space_mut(&req.spaceid, app)?;
@@ -675,7 +693,7 @@ async fn space_setting(ctx: Ctx, req: SpaceSettingRequest) -> Result<SpaceSettin
 }
 
 async fn space_share(ctx: Ctx, req: SpaceShareRequest) -> Result<SpaceShareResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let g = lock(&st.inner);
     g.own_space(&req.spaceid, app)?;
@@ -691,7 +709,7 @@ async fn space_share(ctx: Ctx, req: SpaceShareRequest) -> Result<SpaceShareRespo
 // ------------------------------------------------------------------------------------------------
 
 async fn file_list(ctx: Ctx, req: FileListRequest) -> Result<FileListResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let g = lock(&st.inner);
     g.own_space(&req.spaceid, app)?;
@@ -733,7 +751,7 @@ async fn file_list(ctx: Ctx, req: FileListRequest) -> Result<FileListResponse, A
 /// file picker, which the sandbox has not: 40058 for them).
 fn upload_place(
     g: &Inner,
-    app: u32,
+    app: Owner,
     spaceid: Option<&str>,
     fatherid: Option<&str>,
 ) -> Result<(String, String), ApiError> {
@@ -765,7 +783,7 @@ fn new_file(spaceid: String, fatherid: String, name: String, kind: i64, content:
 }
 
 async fn file_upload(ctx: Ctx, req: FileUploadRequest) -> Result<FileUploadResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(req.file_base64_content.as_bytes())
         .map_err(|e| ApiError::new(BAD_BASE64, format!("invalid file content base64: {e}")))?;
@@ -789,7 +807,7 @@ async fn file_upload_init(
     ctx: Ctx,
     req: FileUploadInitRequest,
 ) -> Result<FileUploadInitResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let now = ctx.state().now_secs();
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -838,7 +856,7 @@ async fn file_upload_part(
     ctx: Ctx,
     req: FileUploadPartRequest,
 ) -> Result<FileUploadPartResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(req.file_base64_content.as_bytes())
         .map_err(|e| ApiError::new(BAD_BASE64, format!("invalid block base64: {e}")))?;
@@ -871,7 +889,7 @@ async fn file_upload_finish(
     ctx: Ctx,
     req: FileUploadFinishRequest,
 ) -> Result<FileUploadFinishResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let now = ctx.state().now_secs();
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -909,7 +927,7 @@ async fn file_upload_finish(
 }
 
 async fn file_download(ctx: Ctx, req: FileDownloadRequest) -> Result<FileDownloadResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let Some(fileid) = req.fileid else {
         return Err(ApiError::invalid_parameter(
             "selected_ticket: the sandbox has no 微盘 file picker; name the fileid",
@@ -944,7 +962,7 @@ async fn file_download(ctx: Ctx, req: FileDownloadRequest) -> Result<FileDownloa
 }
 
 async fn file_create(ctx: Ctx, req: FileCreateRequest) -> Result<FileCreateResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let now = ctx.state().now_secs();
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -963,7 +981,7 @@ async fn file_create(ctx: Ctx, req: FileCreateRequest) -> Result<FileCreateRespo
 }
 
 async fn file_rename(ctx: Ctx, req: FileRenameRequest) -> Result<FileRenameResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let now = ctx.state().now_secs();
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -1000,7 +1018,7 @@ fn free_name(g: &Inner, spaceid: &str, fatherid: &str, name: &str, except: &str)
 }
 
 async fn file_move(ctx: Ctx, req: FileMoveRequest) -> Result<FileMoveResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let now = ctx.state().now_secs();
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -1072,7 +1090,7 @@ async fn file_move(ctx: Ctx, req: FileMoveRequest) -> Result<FileMoveResponse, A
 }
 
 async fn file_delete(ctx: Ctx, req: FileDeleteRequest) -> Result<FileDeleteResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
     for id in &req.fileid {
@@ -1085,7 +1103,7 @@ async fn file_delete(ctx: Ctx, req: FileDeleteRequest) -> Result<FileDeleteRespo
 }
 
 async fn file_info(ctx: Ctx, req: FileInfoRequest) -> Result<FileInfoResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let g = lock(&st.inner);
     let n = g.own_file(&req.fileid, app)?;
@@ -1093,7 +1111,7 @@ async fn file_info(ctx: Ctx, req: FileInfoRequest) -> Result<FileInfoResponse, A
 }
 
 async fn file_acl_add(ctx: Ctx, req: FileAclAddRequest) -> Result<FileAclAddResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let mut add = Vec::new();
     for m in &req.auth_info {
         let w = who(&m.member_type, m.userid.as_deref(), m.departmentid)
@@ -1120,7 +1138,7 @@ async fn file_acl_add(ctx: Ctx, req: FileAclAddRequest) -> Result<FileAclAddResp
 }
 
 async fn file_acl_del(ctx: Ctx, req: FileAclDelRequest) -> Result<FileAclDelResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
     let n = g.own_file_mut(&req.fileid, app)?;
@@ -1133,7 +1151,7 @@ async fn file_acl_del(ctx: Ctx, req: FileAclDelRequest) -> Result<FileAclDelResp
 }
 
 async fn file_setting(ctx: Ctx, req: FileSettingRequest) -> Result<FileSettingResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
     let spaceid = g.own_file(&req.fileid, app)?.spaceid.clone();
@@ -1165,7 +1183,7 @@ async fn file_setting(ctx: Ctx, req: FileSettingRequest) -> Result<FileSettingRe
 }
 
 async fn file_share(ctx: Ctx, req: FileShareRequest) -> Result<FileShareResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let g = lock(&st.inner);
     g.own_file(&req.fileid, app)?;
@@ -1180,7 +1198,7 @@ async fn get_file_permission(
     ctx: Ctx,
     req: GetFilePermissionRequest,
 ) -> Result<GetFilePermissionResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let g = lock(&st.inner);
     let n = g.own_file(&req.fileid, app)?;
@@ -1219,7 +1237,7 @@ async fn file_secure_setting(
     ctx: Ctx,
     req: FileSecureSettingRequest,
 ) -> Result<FileSecureSettingResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
     let n = g.own_file_mut(&req.fileid, app)?;
@@ -1243,7 +1261,7 @@ async fn file_secure_setting(
 }
 
 async fn mng_pro_info(ctx: Ctx, _req: MngProInfoRequest) -> Result<MngProInfoResponse, ApiError> {
-    ctx.agentid()?;
+    owner(&ctx)?;
     answer(json!({
         "is_pro": false,
         "total_vip_acct_num": 0,
@@ -1253,7 +1271,7 @@ async fn mng_pro_info(ctx: Ctx, _req: MngProInfoRequest) -> Result<MngProInfoRes
 }
 
 async fn mng_capacity(ctx: Ctx, _req: MngCapacityRequest) -> Result<MngCapacityResponse, ApiError> {
-    ctx.agentid()?;
+    owner(&ctx)?;
     answer(json!({
         "total_capacity_for_all": MAX_STORED_BYTES,
         "total_capacity_for_vip": 0,
@@ -1264,7 +1282,7 @@ async fn mng_capacity(ctx: Ctx, _req: MngCapacityRequest) -> Result<MngCapacityR
 // 文档
 // ------------------------------------------------------------------------------------------------
 
-fn own_doc<'a>(g: &'a mut Inner, docid: &str, app: u32) -> Result<&'a mut Doc, ApiError> {
+fn own_doc<'a>(g: &'a mut Inner, docid: &str, app: Owner) -> Result<&'a mut Doc, ApiError> {
     let d = g
         .docs
         .get_mut(docid)
@@ -1287,7 +1305,7 @@ fn doc_key(docid: Option<&str>, formid: Option<&str>) -> Result<String, ApiError
 }
 
 async fn create_doc(ctx: Ctx, req: CreateDocRequest) -> Result<CreateDocResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let now = ctx.state().now_secs();
     let admins: Vec<Who> = req.admin_users.iter().map(|u| Who::User(u.clone())).collect();
     check_exists(&ctx, &admins)?;
@@ -1325,7 +1343,7 @@ async fn create_doc(ctx: Ctx, req: CreateDocRequest) -> Result<CreateDocResponse
 }
 
 async fn rename_doc(ctx: Ctx, req: RenameDocRequest) -> Result<RenameDocResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let now = ctx.state().now_secs();
     let key = doc_key(req.docid.as_deref(), req.formid.as_deref())?;
     let st = state(&ctx);
@@ -1342,7 +1360,7 @@ async fn rename_doc(ctx: Ctx, req: RenameDocRequest) -> Result<RenameDocResponse
 }
 
 async fn del_doc(ctx: Ctx, req: DelDocRequest) -> Result<DelDocResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let key = doc_key(req.docid.as_deref(), req.formid.as_deref())?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -1358,7 +1376,7 @@ async fn get_doc_base_info(
     ctx: Ctx,
     req: GetDocBaseInfoRequest,
 ) -> Result<GetDocBaseInfoResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
     let d = own_doc(&mut g, &req.docid, app)?;
@@ -1372,7 +1390,7 @@ async fn get_doc_base_info(
 }
 
 async fn doc_share(ctx: Ctx, req: DocShareRequest) -> Result<DocShareResponse, ApiError> {
-    let app = ctx.agentid()?;
+    let app = owner(&ctx)?;
     let key = doc_key(req.docid.as_deref(), req.formid.as_deref())?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);

@@ -37,6 +37,9 @@ impl Corp {
     /// subtree, the members of tag 1 (经理) and `chenjing`.
     pub fn demo() -> Corp {
         let mut corp = Corp::new(DEMO_CORPID, "示例科技", DEMO_CONTACT_SECRET);
+        for app in wecom_core_auth::SystemApp::ALL {
+            corp.set_system_secret(app, demo_system_secret(app));
+        }
         // The data below is fixed and consistent; `demo_build` reports a broken edit in tests.
         match demo_build(&mut corp) {
             Ok(()) => corp,
@@ -46,6 +49,11 @@ impl Corp {
             }
         }
     }
+}
+
+/// The demo corp's secret of a system app: `sandbox-<name>-secret` padded to 43 characters.
+pub fn demo_system_secret(app: wecom_core_auth::SystemApp) -> String {
+    format!("{:-<43}", format!("sandbox-{}-secret-", app.name()))
 }
 
 /// userid, name, departments, mobile, email, position.

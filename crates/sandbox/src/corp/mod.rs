@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use wecom_core_auth::Secret;
+use wecom_core_auth::{Secret, SystemApp};
 
 pub use crate::error::CorpError;
 pub use demo::{
@@ -38,8 +38,8 @@ use crate::error::SandboxError;
 
 /// The most levels of departments (the root is level 1).
 pub const MAX_DEPTH: u32 = 15;
-/// The most departments one member belongs to.
-pub const MAX_MEMBER_DEPARTMENTS: usize = 20;
+/// The most departments one member belongs to (user/create, page 90195: "不超过100个").
+pub const MAX_MEMBER_DEPARTMENTS: usize = 100;
 /// The most tags in a corp.
 pub const MAX_TAGS: usize = 3000;
 
@@ -51,6 +51,8 @@ pub struct Corp {
     name: String,
     contact_secret: Secret,
     contact_callback: Option<CallbackConfig>,
+    /// System apps' own secrets (客户联系, 审批 ...).
+    system_secrets: BTreeMap<SystemApp, Secret>,
     departments: BTreeMap<u32, Department>,
     /// Keyed by lowercase userid.
     members: BTreeMap<String, Member>,
@@ -78,6 +80,10 @@ pub struct CorpFile {
     /// Where change_contact callbacks of the contact-sync assistant go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_callback: Option<CallbackConfig>,
+    /// System apps' own secrets by app name (`external_contact`, `kf`, `approval`, `checkin`,
+    /// `journal`, `wedrive`, `school`, `msg_audit`, `dial`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub system_secrets: BTreeMap<String, Secret>,
     /// Departments; the root (id 1) is created from `name` when missing.
     #[serde(default, rename = "department")]
     pub departments: Vec<Department>,
@@ -110,6 +116,7 @@ impl Corp {
             name,
             contact_secret: contact_secret.into(),
             contact_callback: None,
+            system_secrets: BTreeMap::new(),
             departments,
             members: BTreeMap::new(),
             tags: BTreeMap::new(),
@@ -123,6 +130,15 @@ impl Corp {
     pub fn from_file(file: CorpFile) -> Result<Self, CorpError> {
         let mut corp = Corp::new(file.corpid, file.name, file.contact_secret);
         corp.contact_callback = file.contact_callback;
+        for (name, secret) in file.system_secrets {
+            let app = SystemApp::from_name(&name).ok_or_else(|| {
+                CorpError::InvalidParameter(format!(
+                    "unknown system app `{name}` in system_secrets: use one of {}",
+                    SystemApp::ALL.map(SystemApp::name).join(", ")
+                ))
+            })?;
+            corp.system_secrets.insert(app, secret);
+        }
         let mut pending: Vec<Department> = Vec::new();
         for d in file.departments {
             if d.id == 1 {
@@ -217,6 +233,11 @@ impl Corp {
             name: self.name.clone(),
             contact_secret: self.contact_secret.clone(),
             contact_callback: self.contact_callback.clone(),
+            system_secrets: self
+                .system_secrets
+                .iter()
+                .map(|(a, s)| (a.name().to_owned(), s.clone()))
+                .collect(),
             departments: self.departments.values().cloned().collect(),
             members: self.members.values().cloned().collect(),
             tags: self.tags.values().cloned().collect(),
@@ -231,6 +252,9 @@ impl Corp {
     pub fn to_masked_file(&self) -> CorpFile {
         let mut f = self.to_file();
         mask(&mut f.contact_secret);
+        for s in f.system_secrets.values_mut() {
+            mask(s);
+        }
         let callbacks = f
             .contact_callback
             .iter_mut()
@@ -388,6 +412,29 @@ impl Corp {
         f(&mut app);
         app.agentid = agentid;
         self.add_app(app)
+    }
+
+    /// The secret of a system app, when the corp has one.
+    pub fn system_secret(&self, app: SystemApp) -> Option<&Secret> {
+        self.system_secrets.get(&app)
+    }
+
+    /// Sets (or replaces) a system app's secret.
+    pub fn set_system_secret(&mut self, app: SystemApp, secret: impl Into<Secret>) {
+        self.system_secrets.insert(app, secret.into());
+    }
+
+    /// Every system app's secret.
+    pub fn system_secrets(&self) -> impl Iterator<Item = (SystemApp, &Secret)> {
+        self.system_secrets.iter().map(|(a, s)| (*a, s))
+    }
+
+    /// The system app whose secret this is.
+    pub fn system_app_by_secret(&self, secret: &str) -> Option<SystemApp> {
+        self.system_secrets
+            .iter()
+            .find(|(_, s)| s.expose() == secret)
+            .map(|(a, _)| *a)
     }
 
     /// The app whose secret this is.

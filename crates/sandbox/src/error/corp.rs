@@ -77,8 +77,8 @@ pub enum CorpError {
     /// 60127: no department.
     #[error("a member needs at least one department")]
     NoDepartment,
-    /// 60110: more than 20 departments.
-    #[error("a member belongs to at most 20 departments, got {0}")]
+    /// 60110: more than 100 departments.
+    #[error("a member belongs to at most 100 departments, got {0}")]
     TooManyDepartments(usize),
     /// 60132: is_leader_in_dept length differs from department.
     #[error("is_leader_in_dept has {leaders} items but department has {departments}")]

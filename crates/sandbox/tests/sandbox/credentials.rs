@@ -444,3 +444,35 @@ async fn miniprogram_login() {
     let v = get_json(&c, &format!("{base}/cgi-bin/miniprogram/jscode2session?access_token={app}&js_code=x&grant_type=other"), 200).await;
     assert_eq!(errcode(&v), 40058);
 }
+
+#[tokio::test]
+async fn a_system_app_secret_gets_a_token_that_only_its_area_accepts() {
+    use wecom_core_auth::SystemApp;
+    let sb = demo().await;
+    let c = client();
+    let creds = sb.credentials();
+    assert_eq!(
+        creds.system_secrets.len(),
+        SystemApp::ALL.len(),
+        "the demo corp has every system app's secret"
+    );
+    let secret = creds
+        .system_secret(SystemApp::ExternalContact)
+        .expect("demo 客户联系 secret")
+        .expose()
+        .to_owned();
+    let v = gettoken(&c, &sb, &secret).await;
+    assert_eq!(errcode(&v), 0, "{v}");
+    let token = v["access_token"].as_str().expect("token");
+    // A valid token (not 40014), but an app-only API refuses a system app's token.
+    let agent = get_json(
+        &c,
+        &format!(
+            "{}/cgi-bin/agent/get?access_token={token}&agentid={APP}",
+            sb.base_url()
+        ),
+        200,
+    )
+    .await;
+    assert_eq!(errcode(&agent), 48002, "{agent}");
+}

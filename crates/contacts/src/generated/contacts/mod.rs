@@ -41,6 +41,10 @@ impl<'a> Contacts<'a> {
     pub fn new(client: &'a ::wecom_core_auth::Client) -> Self {
         Self { client }
     }
+    /// The client these endpoints call through (for hand-written helpers).
+    pub fn client(&self) -> &'a ::wecom_core_auth::Client {
+        self.client
+    }
     /// Creates a department under `parentid`. Names are unique among siblings (60008) and may not contain `\:*?"<>|` (60009); at most 15 levels (81002).
     ///
     /// `POST /cgi-bin/department/create` · credential: the contact-sync access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90205)
@@ -171,7 +175,7 @@ impl<'a> Contacts<'a> {
             request: DepartmentGetRequest::new(id),
         }
     }
-    /// Creates a member. Needs a mobile or an email (60129); userids are unique case-insensitively (60102); a member belongs to 1 to 20 departments (60110).
+    /// Creates a member. Needs a mobile or an email (60129); userids are unique case-insensitively (60102); a member belongs to 1 to 100 departments (60110).
     ///
     /// `POST /cgi-bin/user/create` · credential: the contact-sync access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90195)
     ///

@@ -27,14 +27,14 @@ pub struct UserCreateRequest {
     /// Limits: 1 to 32 characters; matches `^[0-9+\-]*[0-9][0-9+\-]*$` (errcode 60103).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub mobile: ::std::option::Option<::std::string::String>,
-    /// Departments the member belongs to.
+    /// Departments the member belongs to, 1 to 100.
     ///
-    /// Limits: 1 to 20 items (errcode 60110); each item from 1 to 4294967295 (errcode 60003).
+    /// Limits: 1 to 100 items (errcode 60110); each item from 1 to 4294967295 (errcode 60003).
     #[serde(default)]
     pub department: ::std::vec::Vec<u32>,
     /// Order in each department, same length as `department`.
     ///
-    /// Limits: at most 20 items.
+    /// Limits: at most 100 items.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub order: ::std::vec::Vec<u32>,
     /// Job title.
@@ -62,7 +62,7 @@ pub struct UserCreateRequest {
     pub telephone: ::std::option::Option<::std::string::String>,
     /// 1 where the member leads the department, same length as `department`.
     ///
-    /// Limits: at most 20 items (errcode 60132); each item from 0 to 1.
+    /// Limits: at most 100 items (errcode 60132); each item from 0 to 1.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub is_leader_in_dept: ::std::vec::Vec<u32>,
     /// Direct leaders' userids, at most 5.
@@ -354,7 +354,7 @@ impl rt::Validate for UserCreateRequest {
                 rt::pattern("mobile", value.as_str(), &PATTERN, Some(60103))?;
             }
         }
-        rt::items("department", self.department.len(), [1, 20], Some(60110))?;
+        rt::items("department", self.department.len(), [1, 100], Some(60110))?;
         rt::each(
             "department",
             &self.department,
@@ -363,7 +363,7 @@ impl rt::Validate for UserCreateRequest {
                 Ok(())
             },
         )?;
-        rt::items("order", self.order.len(), [0, 20], None)?;
+        rt::items("order", self.order.len(), [0, 100], None)?;
         if let Some(value) = &self.position {
             rt::chars("position", value.as_str(), [0, 128], None)?;
         }
@@ -391,7 +391,7 @@ impl rt::Validate for UserCreateRequest {
         rt::items(
             "is_leader_in_dept",
             self.is_leader_in_dept.len(),
-            [0, 20],
+            [0, 100],
             Some(60132),
         )?;
         rt::each(
@@ -819,14 +819,14 @@ pub struct UserUpdateRequest {
     /// Limits: 1 to 32 characters; matches `^[0-9+\-]*[0-9][0-9+\-]*$` (errcode 60103).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub mobile: ::std::option::Option<::std::string::String>,
-    /// Departments, at most 20 (replaces the list; empty leaves it unchanged).
+    /// Departments, at most 100 (replaces the list; empty leaves it unchanged).
     ///
-    /// Limits: at most 20 items (errcode 60110); each item from 1 to 4294967295 (errcode 60003).
+    /// Limits: at most 100 items (errcode 60110); each item from 1 to 4294967295 (errcode 60003).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub department: ::std::vec::Vec<u32>,
     /// Order in each department.
     ///
-    /// Limits: at most 20 items.
+    /// Limits: at most 100 items.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub order: ::std::vec::Vec<u32>,
     /// Job title.
@@ -857,7 +857,7 @@ pub struct UserUpdateRequest {
     pub telephone: ::std::option::Option<::std::string::String>,
     /// Leader flags per department.
     ///
-    /// Limits: at most 20 items (errcode 60132); each item from 0 to 1.
+    /// Limits: at most 100 items (errcode 60132); each item from 0 to 1.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub is_leader_in_dept: ::std::vec::Vec<u32>,
     /// Direct leaders' userids, at most 5 (replaces the list).
@@ -961,7 +961,7 @@ impl UserUpdateRequest {
         self.mobile = Some(mobile.into());
         self
     }
-    /// Sets `department`: Departments, at most 20 (replaces the list; empty leaves it unchanged).
+    /// Sets `department`: Departments, at most 100 (replaces the list; empty leaves it unchanged).
     pub fn department(
         mut self,
         department: impl ::std::iter::IntoIterator<Item = u32>,
@@ -1195,7 +1195,7 @@ impl rt::Validate for UserUpdateRequest {
                 rt::pattern("mobile", value.as_str(), &PATTERN, Some(60103))?;
             }
         }
-        rt::items("department", self.department.len(), [0, 20], Some(60110))?;
+        rt::items("department", self.department.len(), [0, 100], Some(60110))?;
         rt::each(
             "department",
             &self.department,
@@ -1204,7 +1204,7 @@ impl rt::Validate for UserUpdateRequest {
                 Ok(())
             },
         )?;
-        rt::items("order", self.order.len(), [0, 20], None)?;
+        rt::items("order", self.order.len(), [0, 100], None)?;
         if let Some(value) = &self.position {
             rt::chars("position", value.as_str(), [0, 128], None)?;
         }
@@ -1232,7 +1232,7 @@ impl rt::Validate for UserUpdateRequest {
         rt::items(
             "is_leader_in_dept",
             self.is_leader_in_dept.len(),
-            [0, 20],
+            [0, 100],
             Some(60132),
         )?;
         rt::each(
@@ -1374,7 +1374,7 @@ impl<'a> UserUpdateCall<'a> {
         self.request = self.request.mobile(mobile);
         self
     }
-    /// Sets `department`: Departments, at most 20 (replaces the list; empty leaves it unchanged).
+    /// Sets `department`: Departments, at most 100 (replaces the list; empty leaves it unchanged).
     pub fn department(
         mut self,
         department: impl ::std::iter::IntoIterator<Item = u32>,

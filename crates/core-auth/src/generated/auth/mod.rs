@@ -41,6 +41,10 @@ impl<'a> Auth<'a> {
     pub fn new(client: &'a ::wecom_core_auth::Client) -> Self {
         Self { client }
     }
+    /// The client these endpoints call through (for hand-written helpers).
+    pub fn client(&self) -> &'a ::wecom_core_auth::Client {
+        self.client
+    }
     /// Gets an access_token for one secret (an app's, or the contact-sync secret). The client caches it; calling this directly bypasses the cache and counts against WeCom's gettoken limit.
     ///
     /// `GET /cgi-bin/gettoken` · credential: none · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/91039)

@@ -9,7 +9,7 @@ use ::wecom_core_auth::__private as rt;
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct AppchatCreateRequest {
-    /// Chat name, at most 50 characters.
+    /// Chat name, at most 50 characters (WeCom cuts a longer one).
     ///
     /// Limits: at most 50 characters (errcode 86004).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -44,7 +44,7 @@ impl AppchatCreateRequest {
             chatid: None,
         }
     }
-    /// Sets `name`: Chat name, at most 50 characters.
+    /// Sets `name`: Chat name, at most 50 characters (WeCom cuts a longer one).
     pub fn name(
         mut self,
         name: impl ::std::convert::Into<::std::string::String>,
@@ -91,7 +91,7 @@ impl rt::FromWire for AppchatCreateRequest {
 impl rt::Validate for AppchatCreateRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         if let Some(value) = &self.name {
-            rt::chars("name", value.as_str(), [0, 50], Some(86004))?;
+            rt::chars("name", value.as_str(), [0, 18446744073709551615], Some(86004))?;
         }
         if let Some(value) = &self.owner {
             rt::bytes("owner", value.as_str(), [1, 64], Some(40003))?;
@@ -113,6 +113,24 @@ impl rt::Validate for AppchatCreateRequest {
             }
         }
         Ok(())
+    }
+}
+impl rt::Truncate for AppchatCreateRequest {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        if let Some(value) = &mut self.name {
+            rt::truncate_str(
+                "name",
+                value,
+                50,
+                ::wecom_core_auth::LengthUnit::Chars,
+                apply,
+                out,
+            );
+        }
     }
 }
 impl ::wecom_core_auth::Endpoint for AppchatCreateRequest {
@@ -145,6 +163,12 @@ impl ::wecom_core_auth::Endpoint for AppchatCreateRequest {
     ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
         rt::decode_json(&body)
     }
+    fn truncate(
+        &mut self,
+        apply: bool,
+    ) -> ::std::vec::Vec<::wecom_core_auth::Truncated> {
+        rt::truncate_request(self, apply)
+    }
 }
 /// Answer of [`Messages::appchat_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -174,7 +198,7 @@ impl ::std::fmt::Debug for AppchatCreateCall<'_> {
     }
 }
 impl<'a> AppchatCreateCall<'a> {
-    /// Sets `name`: Chat name, at most 50 characters.
+    /// Sets `name`: Chat name, at most 50 characters (WeCom cuts a longer one).
     pub fn name(
         mut self,
         name: impl ::std::convert::Into<::std::string::String>,
@@ -231,7 +255,7 @@ pub struct AppchatUpdateRequest {
     ///
     /// Limits: 1 to 32 bytes; matches `^[0-9A-Za-z]+$` (errcode 86001).
     pub chatid: ::std::string::String,
-    /// New name.
+    /// New name, at most 50 characters (WeCom cuts a longer one).
     ///
     /// Limits: at most 50 characters (errcode 86004).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -263,7 +287,7 @@ impl AppchatUpdateRequest {
             del_user_list: Vec::new(),
         }
     }
-    /// Sets `name`: New name.
+    /// Sets `name`: New name, at most 50 characters (WeCom cuts a longer one).
     pub fn name(
         mut self,
         name: impl ::std::convert::Into<::std::string::String>,
@@ -341,7 +365,7 @@ impl rt::Validate for AppchatUpdateRequest {
             rt::pattern("chatid", self.chatid.as_str(), &PATTERN, Some(86001))?;
         }
         if let Some(value) = &self.name {
-            rt::chars("name", value.as_str(), [0, 50], Some(86004))?;
+            rt::chars("name", value.as_str(), [0, 18446744073709551615], Some(86004))?;
         }
         if let Some(value) = &self.owner {
             rt::bytes("owner", value.as_str(), [1, 64], Some(40003))?;
@@ -365,6 +389,24 @@ impl rt::Validate for AppchatUpdateRequest {
             },
         )?;
         Ok(())
+    }
+}
+impl rt::Truncate for AppchatUpdateRequest {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        if let Some(value) = &mut self.name {
+            rt::truncate_str(
+                "name",
+                value,
+                50,
+                ::wecom_core_auth::LengthUnit::Chars,
+                apply,
+                out,
+            );
+        }
     }
 }
 impl ::wecom_core_auth::Endpoint for AppchatUpdateRequest {
@@ -397,6 +439,12 @@ impl ::wecom_core_auth::Endpoint for AppchatUpdateRequest {
     ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
         rt::decode_json(&body)
     }
+    fn truncate(
+        &mut self,
+        apply: bool,
+    ) -> ::std::vec::Vec<::wecom_core_auth::Truncated> {
+        rt::truncate_request(self, apply)
+    }
 }
 /// Answer of [`Messages::appchat_update`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -423,7 +471,7 @@ impl ::std::fmt::Debug for AppchatUpdateCall<'_> {
     }
 }
 impl<'a> AppchatUpdateCall<'a> {
-    /// Sets `name`: New name.
+    /// Sets `name`: New name, at most 50 characters (WeCom cuts a longer one).
     pub fn name(
         mut self,
         name: impl ::std::convert::Into<::std::string::String>,
@@ -677,6 +725,15 @@ impl rt::Validate for AppchatSendRequest {
         Ok(())
     }
 }
+impl rt::Truncate for AppchatSendRequest {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::Truncate::truncate(&mut self.content, apply, out);
+    }
+}
 impl ::wecom_core_auth::Endpoint for AppchatSendRequest {
     type Response = AppchatSendResponse;
     const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
@@ -706,6 +763,12 @@ impl ::wecom_core_auth::Endpoint for AppchatSendRequest {
         body: rt::Bytes,
     ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
         rt::decode_json(&body)
+    }
+    fn truncate(
+        &mut self,
+        apply: bool,
+    ) -> ::std::vec::Vec<::wecom_core_auth::Truncated> {
+        rt::truncate_request(self, apply)
     }
 }
 /// Answer of [`Messages::appchat_send`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.

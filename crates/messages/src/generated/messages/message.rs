@@ -193,6 +193,15 @@ impl rt::Validate for MessageSendRequest {
         Ok(())
     }
 }
+impl rt::Truncate for MessageSendRequest {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::Truncate::truncate(&mut self.content, apply, out);
+    }
+}
 impl ::wecom_core_auth::Endpoint for MessageSendRequest {
     type Response = MessageSendResponse;
     const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
@@ -229,6 +238,12 @@ impl ::wecom_core_auth::Endpoint for MessageSendRequest {
             &mut self.duplicate_check_interval,
             default_interval_secs,
         );
+    }
+    fn truncate(
+        &mut self,
+        apply: bool,
+    ) -> ::std::vec::Vec<::wecom_core_auth::Truncated> {
+        rt::truncate_request(self, apply)
     }
 }
 /// Answer of [`Messages::message_send`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.

@@ -35,6 +35,10 @@ impl<'a> Messages<'a> {
     pub fn new(client: &'a ::wecom_core_auth::Client) -> Self {
         Self { client }
     }
+    /// The client these endpoints call through (for hand-written helpers).
+    pub fn client(&self) -> &'a ::wecom_core_auth::Client {
+        self.client
+    }
     /// Sends a message from an app to members, departments and tags (at most 1000, 100 and 100). Recipients outside the app's visible scope come back in `invaliduser`/`invalidparty`/`invalidtag` and the rest still receive it; when every recipient is invalid the call fails with 81013. Retries carry WeCom's duplicate check so a message is never delivered twice.
     ///
     /// `POST /cgi-bin/message/send` · credential: the app's access_token · retried safely with WeCom's duplicate check on · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/90236)

@@ -7,7 +7,7 @@ use ::wecom_core_auth::__private as rt;
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct TextMessage {
-    /// The text, 1 to 2048 bytes (UTF-8).
+    /// The text, at most 2048 bytes (UTF-8); WeCom cuts a longer text and delivers the rest.
     ///
     /// Limits: 1 to 2048 bytes (errcode 45002).
     pub content: ::std::string::String,
@@ -19,6 +19,48 @@ impl TextMessage {
     }
 }
 impl rt::Validate for TextMessage {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes(
+            "content",
+            self.content.as_str(),
+            [1, 18446744073709551615],
+            Some(45002),
+        )?;
+        Ok(())
+    }
+}
+impl rt::Truncate for TextMessage {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::truncate_str(
+            "content",
+            &mut self.content,
+            2048,
+            ::wecom_core_auth::LengthUnit::Bytes,
+            apply,
+            out,
+        );
+    }
+}
+/// A text message into an app group chat.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AppChatText {
+    /// The text, 1 to 2048 bytes (UTF-8).
+    ///
+    /// Limits: 1 to 2048 bytes (errcode 45002).
+    pub content: ::std::string::String,
+}
+impl AppChatText {
+    /// A value with its required fields (`content`); set optional ones with the methods below.
+    pub fn new(content: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { content: content.into() }
+    }
+}
+impl rt::Validate for AppChatText {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         rt::bytes("content", self.content.as_str(), [1, 2048], Some(45002))?;
         Ok(())
@@ -53,12 +95,12 @@ pub struct VideoMessage {
     ///
     /// Limits: 1 to 256 bytes (errcode 40007).
     pub media_id: ::std::string::String,
-    /// Title, at most 128 bytes.
+    /// Title, at most 128 bytes (WeCom cuts a longer one).
     ///
     /// Limits: at most 128 bytes (errcode 45002).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub title: ::std::option::Option<::std::string::String>,
-    /// Description, at most 512 bytes.
+    /// Description, at most 512 bytes (WeCom cuts a longer one).
     ///
     /// Limits: at most 512 bytes (errcode 45002).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -73,7 +115,7 @@ impl VideoMessage {
             description: None,
         }
     }
-    /// Sets `title`: Title, at most 128 bytes.
+    /// Sets `title`: Title, at most 128 bytes (WeCom cuts a longer one).
     pub fn title(
         mut self,
         title: impl ::std::convert::Into<::std::string::String>,
@@ -81,7 +123,7 @@ impl VideoMessage {
         self.title = Some(title.into());
         self
     }
-    /// Sets `description`: Description, at most 512 bytes.
+    /// Sets `description`: Description, at most 512 bytes (WeCom cuts a longer one).
     pub fn description(
         mut self,
         description: impl ::std::convert::Into<::std::string::String>,
@@ -94,31 +136,64 @@ impl rt::Validate for VideoMessage {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         rt::bytes("media_id", self.media_id.as_str(), [1, 256], Some(40007))?;
         if let Some(value) = &self.title {
-            rt::bytes("title", value.as_str(), [0, 128], Some(45002))?;
+            rt::bytes("title", value.as_str(), [0, 18446744073709551615], Some(45002))?;
         }
         if let Some(value) = &self.description {
-            rt::bytes("description", value.as_str(), [0, 512], Some(45002))?;
+            rt::bytes(
+                "description",
+                value.as_str(),
+                [0, 18446744073709551615],
+                Some(45002),
+            )?;
         }
         Ok(())
+    }
+}
+impl rt::Truncate for VideoMessage {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        if let Some(value) = &mut self.title {
+            rt::truncate_str(
+                "title",
+                value,
+                128,
+                ::wecom_core_auth::LengthUnit::Bytes,
+                apply,
+                out,
+            );
+        }
+        if let Some(value) = &mut self.description {
+            rt::truncate_str(
+                "description",
+                value,
+                512,
+                ::wecom_core_auth::LengthUnit::Bytes,
+                apply,
+                out,
+            );
+        }
     }
 }
 /// A text card: title, description and a link button.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct TextCardMessage {
-    /// Title, at most 128 bytes.
+    /// Title, at most 128 characters (WeCom cuts a longer one).
     ///
-    /// Limits: 1 to 128 bytes (errcode 45002).
+    /// Limits: 1 to 128 characters (errcode 45002).
     pub title: ::std::string::String,
-    /// Description, at most 512 bytes; `<div class="gray|normal|highlight">` allowed.
+    /// Description, at most 512 characters (WeCom cuts a longer one); `<div class="gray|normal|highlight">` allowed.
     ///
-    /// Limits: 1 to 512 bytes (errcode 45002).
+    /// Limits: 1 to 512 characters (errcode 45002).
     pub description: ::std::string::String,
     /// Link opened on tap (http or https), at most 2048 bytes.
     ///
     /// Limits: 1 to 2048 bytes; matches `^https?://.+$` (errcode 45034).
     pub url: ::std::string::String,
-    /// Button text, at most 4 characters (default 详情).
+    /// Button text, at most 4 characters (default 详情; WeCom cuts a longer one).
     ///
     /// Limits: 1 to 4 characters (errcode 45002).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -138,7 +213,7 @@ impl TextCardMessage {
             btntxt: None,
         }
     }
-    /// Sets `btntxt`: Button text, at most 4 characters (default 详情).
+    /// Sets `btntxt`: Button text, at most 4 characters (default 详情; WeCom cuts a longer one).
     pub fn btntxt(
         mut self,
         btntxt: impl ::std::convert::Into<::std::string::String>,
@@ -149,17 +224,56 @@ impl TextCardMessage {
 }
 impl rt::Validate for TextCardMessage {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("title", self.title.as_str(), [1, 128], Some(45002))?;
-        rt::bytes("description", self.description.as_str(), [1, 512], Some(45002))?;
+        rt::chars("title", self.title.as_str(), [1, 18446744073709551615], Some(45002))?;
+        rt::chars(
+            "description",
+            self.description.as_str(),
+            [1, 18446744073709551615],
+            Some(45002),
+        )?;
         rt::bytes("url", self.url.as_str(), [1, 2048], Some(45034))?;
         {
             static PATTERN: rt::Pattern = rt::Pattern::new("^https?://.+$");
             rt::pattern("url", self.url.as_str(), &PATTERN, Some(45034))?;
         }
         if let Some(value) = &self.btntxt {
-            rt::chars("btntxt", value.as_str(), [1, 4], Some(45002))?;
+            rt::chars("btntxt", value.as_str(), [1, 18446744073709551615], Some(45002))?;
         }
         Ok(())
+    }
+}
+impl rt::Truncate for TextCardMessage {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::truncate_str(
+            "title",
+            &mut self.title,
+            128,
+            ::wecom_core_auth::LengthUnit::Chars,
+            apply,
+            out,
+        );
+        rt::truncate_str(
+            "description",
+            &mut self.description,
+            512,
+            ::wecom_core_auth::LengthUnit::Chars,
+            apply,
+            out,
+        );
+        if let Some(value) = &mut self.btntxt {
+            rt::truncate_str(
+                "btntxt",
+                value,
+                4,
+                ::wecom_core_auth::LengthUnit::Chars,
+                apply,
+                out,
+            );
+        }
     }
 }
 /// Linked articles.
@@ -191,15 +305,24 @@ impl rt::Validate for NewsMessage {
         Ok(())
     }
 }
+impl rt::Truncate for NewsMessage {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::truncate_nested("articles", &mut self.articles, apply, out);
+    }
+}
 /// One linked article: a url, or a mini-program page (appid + pagepath).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct NewsArticle {
-    /// Title, at most 128 bytes.
+    /// Title, at most 128 bytes (WeCom cuts a longer one).
     ///
     /// Limits: 1 to 128 bytes (errcode 45002).
     pub title: ::std::string::String,
-    /// Description, at most 512 bytes.
+    /// Description, at most 512 bytes (WeCom cuts a longer one).
     ///
     /// Limits: at most 512 bytes (errcode 45002).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -219,9 +342,9 @@ pub struct NewsArticle {
     /// Limits: 1 to 64 bytes (errcode 90207).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: ::std::option::Option<::std::string::String>,
-    /// Mini-program page.
+    /// Mini-program page, at most 128 bytes; give it with `appid`.
     ///
-    /// Limits: 1 to 1024 bytes.
+    /// Limits: 1 to 128 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub pagepath: ::std::option::Option<::std::string::String>,
 }
@@ -237,7 +360,7 @@ impl NewsArticle {
             pagepath: None,
         }
     }
-    /// Sets `description`: Description, at most 512 bytes.
+    /// Sets `description`: Description, at most 512 bytes (WeCom cuts a longer one).
     pub fn description(
         mut self,
         description: impl ::std::convert::Into<::std::string::String>,
@@ -266,7 +389,7 @@ impl NewsArticle {
         self.appid = Some(appid.into());
         self
     }
-    /// Sets `pagepath`: Mini-program page.
+    /// Sets `pagepath`: Mini-program page, at most 128 bytes; give it with `appid`.
     pub fn pagepath(
         mut self,
         pagepath: impl ::std::convert::Into<::std::string::String>,
@@ -277,9 +400,14 @@ impl NewsArticle {
 }
 impl rt::Validate for NewsArticle {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("title", self.title.as_str(), [1, 128], Some(45002))?;
+        rt::bytes("title", self.title.as_str(), [1, 18446744073709551615], Some(45002))?;
         if let Some(value) = &self.description {
-            rt::bytes("description", value.as_str(), [0, 512], Some(45002))?;
+            rt::bytes(
+                "description",
+                value.as_str(),
+                [0, 18446744073709551615],
+                Some(45002),
+            )?;
         }
         if let Some(value) = &self.url {
             rt::bytes("url", value.as_str(), [1, 2048], Some(45034))?;
@@ -295,7 +423,7 @@ impl rt::Validate for NewsArticle {
             rt::bytes("appid", value.as_str(), [1, 64], Some(90207))?;
         }
         if let Some(value) = &self.pagepath {
-            rt::bytes("pagepath", value.as_str(), [1, 1024], None)?;
+            rt::bytes("pagepath", value.as_str(), [1, 128], None)?;
         }
         rt::at_least_one_of(
             &[
@@ -305,7 +433,34 @@ impl rt::Validate for NewsArticle {
             Some(41010),
             Some("an article needs a url, or a mini-program appid and pagepath"),
         )?;
+        crate::rules::check_news_article(self)?;
         Ok(())
+    }
+}
+impl rt::Truncate for NewsArticle {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::truncate_str(
+            "title",
+            &mut self.title,
+            128,
+            ::wecom_core_auth::LengthUnit::Bytes,
+            apply,
+            out,
+        );
+        if let Some(value) = &mut self.description {
+            rt::truncate_str(
+                "description",
+                value,
+                512,
+                ::wecom_core_auth::LengthUnit::Bytes,
+                apply,
+                out,
+            );
+        }
     }
 }
 /// Articles stored by WeCom.
@@ -337,6 +492,15 @@ impl rt::Validate for MpNewsMessage {
         Ok(())
     }
 }
+impl rt::Truncate for MpNewsMessage {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::truncate_nested("articles", &mut self.articles, apply, out);
+    }
+}
 /// One stored article.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -363,7 +527,7 @@ pub struct MpNewsArticle {
     ///
     /// Limits: 1 to 681984 bytes (errcode 45002).
     pub content: ::std::string::String,
-    /// Summary, at most 512 bytes.
+    /// Summary, at most 512 bytes (WeCom cuts a longer one).
     ///
     /// Limits: at most 512 bytes (errcode 45002).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -401,7 +565,7 @@ impl MpNewsArticle {
         self.content_source_url = Some(content_source_url.into());
         self
     }
-    /// Sets `digest`: Summary, at most 512 bytes.
+    /// Sets `digest`: Summary, at most 512 bytes (WeCom cuts a longer one).
     pub fn digest(
         mut self,
         digest: impl ::std::convert::Into<::std::string::String>,
@@ -427,9 +591,27 @@ impl rt::Validate for MpNewsArticle {
         }
         rt::bytes("content", self.content.as_str(), [1, 681984], Some(45002))?;
         if let Some(value) = &self.digest {
-            rt::bytes("digest", value.as_str(), [0, 512], Some(45002))?;
+            rt::bytes("digest", value.as_str(), [0, 18446744073709551615], Some(45002))?;
         }
         Ok(())
+    }
+}
+impl rt::Truncate for MpNewsArticle {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        if let Some(value) = &mut self.digest {
+            rt::truncate_str(
+                "digest",
+                value,
+                512,
+                ::wecom_core_auth::LengthUnit::Bytes,
+                apply,
+                out,
+            );
+        }
     }
 }
 /// A markdown message.
@@ -1233,17 +1415,18 @@ pub struct CardSource {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub icon_url: ::std::option::Option<::std::string::String>,
     /// Source text.
-    pub desc: ::std::string::String,
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub desc: ::std::option::Option<::std::string::String>,
     /// Colour of the source text.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub desc_color: ::std::option::Option<CardSourceColor>,
 }
 impl CardSource {
-    /// A value with its required fields (`desc`); set optional ones with the methods below.
-    pub fn new(desc: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
         Self {
             icon_url: None,
-            desc: desc.into(),
+            desc: None,
             desc_color: None,
         }
     }
@@ -1253,6 +1436,14 @@ impl CardSource {
         icon_url: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.icon_url = Some(icon_url.into());
+        self
+    }
+    /// Sets `desc`: Source text.
+    pub fn desc(
+        mut self,
+        desc: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.desc = Some(desc.into());
         self
     }
     /// Sets `desc_color`: Colour of the source text.
@@ -1346,19 +1537,25 @@ impl rt::Validate for CardMenuAction {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct CardMainTitle {
-    /// Title.
-    pub title: ::std::string::String,
+    /// Title (a text_notice card needs it or `sub_title_text`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub title: ::std::option::Option<::std::string::String>,
     /// Helper text under the title.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub desc: ::std::option::Option<::std::string::String>,
 }
 impl CardMainTitle {
-    /// A value with its required fields (`title`); set optional ones with the methods below.
-    pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
-        Self {
-            title: title.into(),
-            desc: None,
-        }
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { title: None, desc: None }
+    }
+    /// Sets `title`: Title (a text_notice card needs it or `sub_title_text`).
+    pub fn title(
+        mut self,
+        title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.title = Some(title.into());
+        self
     }
     /// Sets `desc`: Helper text under the title.
     pub fn desc(
@@ -1402,18 +1599,19 @@ pub struct CardQuoteArea {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub title: ::std::option::Option<::std::string::String>,
     /// Quoted text.
-    pub quote_text: ::std::string::String,
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub quote_text: ::std::option::Option<::std::string::String>,
 }
 impl CardQuoteArea {
-    /// A value with its required fields (`quote_text`); set optional ones with the methods below.
-    pub fn new(quote_text: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
         Self {
             link_type: None,
             url: None,
             appid: None,
             pagepath: None,
             title: None,
-            quote_text: quote_text.into(),
+            quote_text: None,
         }
     }
     /// Sets `type`: What tapping it does: nothing, a url, a mini-program.
@@ -1453,6 +1651,14 @@ impl CardQuoteArea {
         self.title = Some(title.into());
         self
     }
+    /// Sets `quote_text`: Quoted text.
+    pub fn quote_text(
+        mut self,
+        quote_text: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.quote_text = Some(quote_text.into());
+        self
+    }
 }
 impl rt::Validate for CardQuoteArea {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
@@ -1467,18 +1673,24 @@ impl rt::Validate for CardQuoteArea {
 #[non_exhaustive]
 pub struct CardEmphasisContent {
     /// The figure.
-    pub title: ::std::string::String,
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub title: ::std::option::Option<::std::string::String>,
     /// What it is.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub desc: ::std::option::Option<::std::string::String>,
 }
 impl CardEmphasisContent {
-    /// A value with its required fields (`title`); set optional ones with the methods below.
-    pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
-        Self {
-            title: title.into(),
-            desc: None,
-        }
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { title: None, desc: None }
+    }
+    /// Sets `title`: The figure.
+    pub fn title(
+        mut self,
+        title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.title = Some(title.into());
+        self
     }
     /// Sets `desc`: What it is.
     pub fn desc(
@@ -1922,9 +2134,7 @@ pub struct CardButton {
     pub button_type: ::std::option::Option<CardButtonType>,
     /// Label.
     pub text: ::std::string::String,
-    /// Style 1 to 4 (default 1).
-    ///
-    /// Limits: from 1 to 4 (errcode 40058).
+    /// Style 1 to 4; WeCom shows any other value as 1 (the default).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub style: ::std::option::Option<u32>,
     /// EventKey of the callback, unique in the card.
@@ -1957,7 +2167,7 @@ impl CardButton {
         self.button_type = Some(button_type.into());
         self
     }
-    /// Sets `style`: Style 1 to 4 (default 1).
+    /// Sets `style`: Style 1 to 4; WeCom shows any other value as 1 (the default).
     pub fn style(mut self, style: u32) -> Self {
         self.style = Some(style);
         self
@@ -1975,9 +2185,6 @@ impl CardButton {
 }
 impl rt::Validate for CardButton {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        if let Some(value) = &self.style {
-            rt::range("style", *value, [1.0, 4.0], Some(40058))?;
-        }
         if let Some(value) = &self.key {
             rt::bytes("key", value.as_str(), [1, 1024], Some(42018))?;
         }
@@ -2436,15 +2643,24 @@ impl rt::Validate for RobotNews {
         Ok(())
     }
 }
+impl rt::Truncate for RobotNews {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::truncate_nested("articles", &mut self.articles, apply, out);
+    }
+}
 /// One linked article of a robot message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct RobotArticle {
-    /// Title, at most 128 bytes.
+    /// Title, at most 128 bytes (WeCom cuts a longer one).
     ///
     /// Limits: 1 to 128 bytes (errcode 45002).
     pub title: ::std::string::String,
-    /// Description, at most 512 bytes.
+    /// Description, at most 512 bytes (WeCom cuts a longer one).
     ///
     /// Limits: at most 512 bytes (errcode 45002).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -2472,7 +2688,7 @@ impl RobotArticle {
             picurl: None,
         }
     }
-    /// Sets `description`: Description, at most 512 bytes.
+    /// Sets `description`: Description, at most 512 bytes (WeCom cuts a longer one).
     pub fn description(
         mut self,
         description: impl ::std::convert::Into<::std::string::String>,
@@ -2491,9 +2707,14 @@ impl RobotArticle {
 }
 impl rt::Validate for RobotArticle {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("title", self.title.as_str(), [1, 128], Some(45002))?;
+        rt::bytes("title", self.title.as_str(), [1, 18446744073709551615], Some(45002))?;
         if let Some(value) = &self.description {
-            rt::bytes("description", value.as_str(), [0, 512], Some(45002))?;
+            rt::bytes(
+                "description",
+                value.as_str(),
+                [0, 18446744073709551615],
+                Some(45002),
+            )?;
         }
         rt::bytes("url", self.url.as_str(), [1, 2048], Some(45034))?;
         {
@@ -2504,6 +2725,32 @@ impl rt::Validate for RobotArticle {
             rt::bytes("picurl", value.as_str(), [1, 2048], None)?;
         }
         Ok(())
+    }
+}
+impl rt::Truncate for RobotArticle {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::truncate_str(
+            "title",
+            &mut self.title,
+            128,
+            ::wecom_core_auth::LengthUnit::Bytes,
+            apply,
+            out,
+        );
+        if let Some(value) = &mut self.description {
+            rt::truncate_str(
+                "description",
+                value,
+                512,
+                ::wecom_core_auth::LengthUnit::Bytes,
+                apply,
+                out,
+            );
+        }
     }
 }
 /// A robot's template card (text_notice or news_notice only).
@@ -3207,6 +3454,22 @@ impl rt::Validate for MessageContent {
         }
     }
 }
+impl rt::Truncate for MessageContent {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        match self {
+            Self::Text(value) => rt::truncate_nested("text", value, apply, out),
+            Self::Video(value) => rt::truncate_nested("video", value, apply, out),
+            Self::TextCard(value) => rt::truncate_nested("textcard", value, apply, out),
+            Self::News(value) => rt::truncate_nested("news", value, apply, out),
+            Self::MpNews(value) => rt::truncate_nested("mpnews", value, apply, out),
+            _ => {}
+        }
+    }
+}
 /// A message into an app group chat, tagged by `msgtype` (no mini-program notices or template cards).
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
@@ -3214,7 +3477,7 @@ impl rt::Validate for MessageContent {
 #[non_exhaustive]
 pub enum AppChatContent {
     /// `msgtype = "text"`.
-    Text(TextMessage),
+    Text(AppChatText),
     /// `msgtype = "image"`.
     Image(MediaMessage),
     /// `msgtype = "voice"`.
@@ -3256,8 +3519,8 @@ impl ::std::default::Default for AppChatContent {
         Self::Unknown(::serde_json::Value::Object(::serde_json::Map::new()))
     }
 }
-impl ::std::convert::From<TextMessage> for AppChatContent {
-    fn from(value: TextMessage) -> Self {
+impl ::std::convert::From<AppChatText> for AppChatContent {
+    fn from(value: AppChatText) -> Self {
         Self::Text(value)
     }
 }
@@ -3385,6 +3648,21 @@ impl rt::Validate for AppChatContent {
             Self::MpNews(value) => rt::nested("mpnews", value),
             Self::Markdown(value) => rt::nested("markdown", value),
             _ => Ok(()),
+        }
+    }
+}
+impl rt::Truncate for AppChatContent {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        match self {
+            Self::Video(value) => rt::truncate_nested("video", value, apply, out),
+            Self::TextCard(value) => rt::truncate_nested("textcard", value, apply, out),
+            Self::News(value) => rt::truncate_nested("news", value, apply, out),
+            Self::MpNews(value) => rt::truncate_nested("mpnews", value, apply, out),
+            _ => {}
         }
     }
 }
@@ -3717,6 +3995,18 @@ impl rt::Validate for RobotMessage {
             Self::Voice(value) => rt::nested("voice", value),
             Self::TemplateCard(value) => rt::nested("template_card", value),
             _ => Ok(()),
+        }
+    }
+}
+impl rt::Truncate for RobotMessage {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        match self {
+            Self::News(value) => rt::truncate_nested("news", value, apply, out),
+            _ => {}
         }
     }
 }

@@ -37,6 +37,15 @@ impl rt::Validate for WebhookSendRequest {
         Ok(())
     }
 }
+impl rt::Truncate for WebhookSendRequest {
+    fn truncate(
+        &mut self,
+        apply: bool,
+        out: &mut ::std::vec::Vec<::wecom_core_auth::Truncated>,
+    ) {
+        rt::Truncate::truncate(&mut self.content, apply, out);
+    }
+}
 impl ::wecom_core_auth::Endpoint for WebhookSendRequest {
     type Response = WebhookSendResponse;
     const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
@@ -66,6 +75,12 @@ impl ::wecom_core_auth::Endpoint for WebhookSendRequest {
         body: rt::Bytes,
     ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
         rt::decode_json(&body)
+    }
+    fn truncate(
+        &mut self,
+        apply: bool,
+    ) -> ::std::vec::Vec<::wecom_core_auth::Truncated> {
+        rt::truncate_request(self, apply)
     }
 }
 /// Answer of [`Messages::webhook_send`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.

@@ -29,9 +29,13 @@ impl<'a> Wedrive<'a> {
     pub fn new(client: &'a ::wecom_core_auth::Client) -> Self {
         Self { client }
     }
+    /// The client these endpoints call through (for hand-written helpers).
+    pub fn client(&self) -> &'a ::wecom_core_auth::Client {
+        self.client
+    }
     /// Creates a space owned by the app itself (新建空间), with optional members: people or departments that may only download (1), preview (4, professional edition only), or people who administer the space (7, at most 3, no departments).
     ///
-    /// `POST /cgi-bin/wedrive/space_create` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96845)
+    /// `POST /cgi-bin/wedrive/space_create` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96845)
     ///
     /// Returns a [`SpaceCreateCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -55,7 +59,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Renames a space (重命名空间).
     ///
-    /// `POST /cgi-bin/wedrive/space_rename` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97862)
+    /// `POST /cgi-bin/wedrive/space_rename` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97862)
     ///
     /// Returns a [`SpaceRenameCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -80,7 +84,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Dismisses a space and everything in it (解散空间).
     ///
-    /// `POST /cgi-bin/wedrive/space_dismiss` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97863)
+    /// `POST /cgi-bin/wedrive/space_dismiss` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97863)
     ///
     /// Returns a [`SpaceDismissCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -104,7 +108,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Reads a space: its name, members with their rights, and members who left it (获取空间信息).
     ///
-    /// `POST /cgi-bin/wedrive/space_info` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97864)
+    /// `POST /cgi-bin/wedrive/space_info` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97864)
     ///
     /// Returns a [`SpaceInfoCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -128,7 +132,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Reads a space with its security settings (获取空间信息, the newer answer with `secure_setting`).
     ///
-    /// `POST /cgi-bin/wedrive/new_space_info` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97913)
+    /// `POST /cgi-bin/wedrive/new_space_info` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97913)
     ///
     /// Returns a [`NewSpaceInfoCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -152,7 +156,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Adds people or departments to a space (添加成员/部门): download-only (1), or space administrator (7: people only, at most 3 together with those already set).
     ///
-    /// `POST /cgi-bin/wedrive/space_acl_add` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93656)
+    /// `POST /cgi-bin/wedrive/space_acl_add` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93656)
     ///
     /// Returns a [`SpaceAclAddCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -179,7 +183,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Removes people or departments from a space (移除成员/部门).
     ///
-    /// `POST /cgi-bin/wedrive/space_acl_del` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97947)
+    /// `POST /cgi-bin/wedrive/space_acl_del` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97947)
     ///
     /// Returns a [`SpaceAclDelCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -206,7 +210,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Changes a space's security settings (安全设置). Only spaces the app created can be changed. A field left out keeps its current value.
     ///
-    /// `POST /cgi-bin/wedrive/space_setting` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97911)
+    /// `POST /cgi-bin/wedrive/space_setting` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97911)
     ///
     /// Returns a [`SpaceSettingCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -230,7 +234,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Gets a space's invitation link (获取邀请链接).
     ///
-    /// `POST /cgi-bin/wedrive/space_share` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97912)
+    /// `POST /cgi-bin/wedrive/space_share` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97912)
     ///
     /// Returns a [`SpaceShareCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -254,7 +258,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Lists a folder (获取文件列表), at most 1000 entries a call: start at 0, then pass `next_start` while `has_more`. `Drive::list_all` pages for you.
     ///
-    /// `POST /cgi-bin/wedrive/file_list` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96847)
+    /// `POST /cgi-bin/wedrive/file_list` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96847)
     ///
     /// Returns a [`FileListCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -282,7 +286,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Uploads a whole file (上传文件), base64 in the JSON body: at most 10 MB (larger files use the block upload, `Drive::upload_path`). Name the place with `spaceid` + `fatherid`, or with the `selected_ticket` of the JS-SDK file picker, not both.
     ///
-    /// `POST /cgi-bin/wedrive/file_upload` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97914)
+    /// `POST /cgi-bin/wedrive/file_upload` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97914)
     ///
     /// Returns a [`FileUploadCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -307,7 +311,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Starts a block upload (分块上传初始化) of a file up to 20 GB: its size and the cumulative SHA-1 of every 2 MB block (`crate::blocks::BlockHashes`). When WeCom already has the content (`hit_exist`), the file is created at once and no part is sent. `Drive::upload_path` does the whole upload, streamed.
     ///
-    /// `POST /cgi-bin/wedrive/file_upload_init` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98004)
+    /// `POST /cgi-bin/wedrive/file_upload_init` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98004)
     ///
     /// Returns a [`FileUploadInitCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -335,7 +339,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Uploads one 2 MB block of a block upload (分块上传文件), base64. Blocks are numbered from 1; every block but the last is exactly 2,097,152 bytes. Blocks may be sent concurrently (the page suggests at most 10 at once).
     ///
-    /// `POST /cgi-bin/wedrive/file_upload_part` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98004)
+    /// `POST /cgi-bin/wedrive/file_upload_part` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98004)
     ///
     /// Returns a [`FileUploadPartCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -361,7 +365,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Completes a block upload once every block is sent (分块上传完成) and answers the new file's id.
     ///
-    /// `POST /cgi-bin/wedrive/file_upload_finish` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98004)
+    /// `POST /cgi-bin/wedrive/file_upload_finish` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98004)
     ///
     /// Returns a [`FileUploadFinishCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -385,7 +389,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Gets a download URL for an ordinary file (下载文件; not folders or 文档), valid 2 hours, to be fetched with the cookie it names. `Drive::download` fetches it in ranges, streamed, and resumes.
     ///
-    /// `POST /cgi-bin/wedrive/file_download` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97915)
+    /// `POST /cgi-bin/wedrive/file_download` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97915)
     ///
     /// Returns a [`FileDownloadCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -406,7 +410,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Creates a folder or a 文档 (document or sheet) in a space (新建文件夹/文档).
     ///
-    /// `POST /cgi-bin/wedrive/file_create` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97916)
+    /// `POST /cgi-bin/wedrive/file_create` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97916)
     ///
     /// Returns a [`FileCreateCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -433,7 +437,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Renames a file or folder (重命名文件) and answers it.
     ///
-    /// `POST /cgi-bin/wedrive/file_rename` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97917)
+    /// `POST /cgi-bin/wedrive/file_rename` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97917)
     ///
     /// Returns a [`FileRenameCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -458,7 +462,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Moves files into a folder (移动文件). With `replace` a file of the same name there is overwritten; without, the moved one is renamed `name(1).ext`.
     ///
-    /// `POST /cgi-bin/wedrive/file_move` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97918)
+    /// `POST /cgi-bin/wedrive/file_move` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97918)
     ///
     /// Returns a [`FileMoveCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -485,7 +489,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Deletes files and folders (删除文件).
     ///
-    /// `POST /cgi-bin/wedrive/file_delete` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97919)
+    /// `POST /cgi-bin/wedrive/file_delete` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97919)
     ///
     /// Returns a [`FileDeleteCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -511,7 +515,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Reads a file's details (获取文件信息): name, place, size, times, type, status, SHA and MD5 (to tell whether an upload matches), and a 文档's link.
     ///
-    /// `POST /cgi-bin/wedrive/file_info` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97886)
+    /// `POST /cgi-bin/wedrive/file_info` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97886)
     ///
     /// Returns a [`FileInfoCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -535,7 +539,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Adds members to a file (新增成员), each with right 1 (download / view only).
     ///
-    /// `POST /cgi-bin/wedrive/file_acl_add` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93658)
+    /// `POST /cgi-bin/wedrive/file_acl_add` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93658)
     ///
     /// Returns a [`FileAclAddCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -562,7 +566,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Removes members from a file (删除成员).
     ///
-    /// `POST /cgi-bin/wedrive/file_acl_del` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97959)
+    /// `POST /cgi-bin/wedrive/file_acl_del` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97959)
     ///
     /// Returns a [`FileAclDelCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -589,7 +593,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Sets who a file is shared with (分享设置): 1 named people, 2 the corp, 3 outside the corp, 4 the corp after an admin's approval, 5 outside after approval (4 and 5 only when the space has admins); and the right given (1 view/download, 4 preview only, professional edition).
     ///
-    /// `POST /cgi-bin/wedrive/file_setting` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97923)
+    /// `POST /cgi-bin/wedrive/file_setting` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97923)
     ///
     /// Returns a [`FileSettingCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -614,7 +618,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Gets a file's share link (获取分享链接).
     ///
-    /// `POST /cgi-bin/wedrive/file_share` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97924)
+    /// `POST /cgi-bin/wedrive/file_share` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97924)
     ///
     /// Returns a [`FileShareCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -638,7 +642,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Reads a file's permissions (获取文件权限信息): sharing range, security settings, rights inherited from its folder, its members and its watermark.
     ///
-    /// `POST /cgi-bin/wedrive/get_file_permission` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97962)
+    /// `POST /cgi-bin/wedrive/get_file_permission` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97962)
     ///
     /// Returns a [`GetFilePermissionCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -662,7 +666,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Changes a 文档's watermark (修改文件安全设置; online documents only). A field left out keeps its value.
     ///
-    /// `POST /cgi-bin/wedrive/file_secure_setting` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97926)
+    /// `POST /cgi-bin/wedrive/file_secure_setting` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97926)
     ///
     /// Returns a [`FileSecureSettingCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -687,7 +691,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Reads whether the corp has 微盘 professional edition, its advanced-feature accounts and its expiry (获取盘专业版信息).
     ///
-    /// `POST /cgi-bin/wedrive/mng_pro_info` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95856)
+    /// `POST /cgi-bin/wedrive/mng_pro_info` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95856)
     ///
     /// Returns a [`MngProInfoCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -708,7 +712,7 @@ impl<'a> Wedrive<'a> {
     }
     /// Reads the corp's 微盘 capacity in bytes (获取盘容量信息).
     ///
-    /// `POST /cgi-bin/wedrive/mng_capacity` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95856)
+    /// `POST /cgi-bin/wedrive/mng_capacity` · credential: the 微盘 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95856)
     ///
     /// Returns a [`MngCapacityCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
