@@ -487,3 +487,29 @@ fn wedrive_callbacks_are_typed_and_round_trip() -> Res {
     assert_eq!(space_ids[1].text, "s2");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_wedrive_secret_calls_wedrive_and_owns_its_spaces() -> Res {
+    use wecom_core_auth::SystemApp;
+    let w = demo().await?;
+    let secret = "sandbox-wedrive-secret-0000000000000000001";
+    w.admin()
+        .with_corp(|c| c.set_system_secret(SystemApp::Wedrive, secret));
+    let creds = w.sandbox.credentials();
+    let client = Client::builder(&creds.corpid)
+        .base_url(&creds.base_url)
+        .system_secret(SystemApp::Wedrive, wecom_core_auth::Secret::new(secret.to_owned()))
+        .build()?;
+    assert!(client.has_system_secret(SystemApp::Wedrive));
+    let spaceid = client.wedrive().space_create("微盘 secret").await?.spaceid;
+    let up = Drive::new(&client)
+        .upload_bytes(&spaceid, &spaceid, "a.txt", b"abc")
+        .await?;
+    let mut out = Vec::new();
+    Drive::new(&client).download(&up.fileid, &mut out).await?;
+    assert_eq!(out, b"abc");
+    // An app's token does not own what the 微盘 secret created.
+    let e = w.client.wedrive().space_info(&spaceid).await.err();
+    assert_eq!(e.as_ref().and_then(code), Some(640008));
+    Ok(())
+}
