@@ -111,7 +111,9 @@ where
     let out = f().await?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let growth = match (reset, rss()) {
-        (true, Some((_, peak))) => format!("{:.2}", peak.saturating_sub(before) as f64 / MIB as f64),
+        (true, Some((_, peak))) => {
+            format!("{:.2}", peak.saturating_sub(before) as f64 / MIB as f64)
+        }
         _ => "unmeasurable".to_owned(),
     };
     println!(
@@ -125,7 +127,10 @@ async fn run(base_url: &str, mib: u64) -> Res {
     let corp = wecom_tests::big_corp(0)?;
     let client = Client::builder(corp.corpid())
         .base_url(base_url)
-        .app(BIG_AGENTID, wecom_core_auth::Secret::new(BIG_SECRET.to_owned()))
+        .app(
+            BIG_AGENTID,
+            wecom_core_auth::Secret::new(BIG_SECRET.to_owned()),
+        )
         .timeout(Duration::from_secs(120))
         .build()?;
     let spaceid = client.wedrive().space_create("bench").await?.spaceid;
@@ -148,7 +153,9 @@ async fn run(base_url: &str, mib: u64) -> Res {
         .upload_bytes(&spaceid, &spaceid, "warm.bin", &[1u8; 4096])
         .await?;
     let mut sink = Vec::new();
-    Drive::new(&client).download(&warm.fileid, &mut sink).await?;
+    Drive::new(&client)
+        .download(&warm.fileid, &mut sink)
+        .await?;
     tokio::time::sleep(Duration::from_millis(50)).await;
 
     let up = measure("upload", size, || async {
@@ -159,7 +166,9 @@ async fn run(base_url: &str, mib: u64) -> Res {
     .await?;
     let out = dir.path().join("copy.bin");
     let n = measure("download", size, || async {
-        Ok(Drive::new(&client).download_to_path(&up.fileid, &out).await?)
+        Ok(Drive::new(&client)
+            .download_to_path(&up.fileid, &out)
+            .await?)
     })
     .await?;
     let a = BlockHashes::of_reader(&mut tokio::fs::File::open(&path).await?).await?;

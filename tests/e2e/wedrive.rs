@@ -46,11 +46,18 @@ async fn spaces_members_and_settings() -> Res {
     assert_eq!(info.space_name.as_deref(), Some("项目资料"));
     let members = info.auth_list.map(|l| l.auth_info).unwrap_or_default();
     assert_eq!(members.len(), 2);
-    assert!(members.iter().any(|m| m.userid.as_deref() == Some("zhangwei") && m.auth == SpaceAuth::Admin));
+    assert!(
+        members
+            .iter()
+            .any(|m| m.userid.as_deref() == Some("zhangwei") && m.auth == SpaceAuth::Admin)
+    );
 
     // Two more administrators make four: the sandbox counts those already set (640053).
     let e = wd
-        .space_acl_add(&spaceid, [admin("liuyang"), admin("wangfang"), admin("chenjing")])
+        .space_acl_add(
+            &spaceid,
+            [admin("liuyang"), admin("wangfang"), admin("chenjing")],
+        )
         .await
         .err();
     assert_eq!(e.as_ref().and_then(code), Some(640053), "{e:?}");
@@ -124,7 +131,10 @@ async fn rules_the_pages_state_are_checked_before_any_io() -> Res {
         .upload_bytes(&spaceid, &spaceid, "big.bin", &big)
         .await
         .err();
-    assert!(matches!(e, Some(DriveError::Wecom(Error::Invalid(_)))), "{e:?}");
+    assert!(
+        matches!(e, Some(DriveError::Wecom(Error::Invalid(_)))),
+        "{e:?}"
+    );
     // A place named twice, and not at all.
     let e = wd
         .file_upload("a.txt", "YWJj")
@@ -177,7 +187,10 @@ async fn files_folders_moves_and_deletes() -> Res {
     assert_eq!(info.file_size, Some(5));
     assert_eq!(info.file_type, Some(FileType::File));
     assert_eq!(info.sha.as_deref(), Some(BlockHashes::of(b"hello").sha1()));
-    assert_eq!(info.md5.as_deref(), Some("5d41402abc4b2a76b9719d911017c592"));
+    assert_eq!(
+        info.md5.as_deref(),
+        Some("5d41402abc4b2a76b9719d911017c592")
+    );
 
     // Moving a.txt next to another a.txt renames it, as the page says: a(1).txt.
     let moved = wd.file_move(&folder, [b.fileid.clone()]).await?;
@@ -193,7 +206,9 @@ async fn files_folders_moves_and_deletes() -> Res {
     let c = drive
         .upload_bytes(&spaceid, &spaceid, "a.txt", b"third")
         .await?;
-    wd.file_move(&folder, [c.fileid.clone()]).replace(true).await?;
+    wd.file_move(&folder, [c.fileid.clone()])
+        .replace(true)
+        .await?;
     let e = wd.file_info(&a.fileid).await.err();
     assert_eq!(e.as_ref().and_then(code), Some(640003), "replaced: deleted");
 
@@ -223,7 +238,12 @@ async fn files_folders_moves_and_deletes() -> Res {
     wd.file_delete([folder.clone()]).await?;
     let e = wd.file_info(&c.fileid).await.err();
     assert_eq!(e.as_ref().and_then(code), Some(640003));
-    assert!(drive.list_all(&spaceid, &spaceid, SortType::NameAsc).await?.is_empty());
+    assert!(
+        drive
+            .list_all(&spaceid, &spaceid, SortType::NameAsc)
+            .await?
+            .is_empty()
+    );
     Ok(())
 }
 
@@ -248,7 +268,10 @@ async fn block_upload_and_ranged_download_byte_for_byte() -> Res {
     assert_eq!(w.admin().count("file_upload_finish"), 1);
     assert_eq!(
         seen.lock().map(|v| v.last().copied()).ok().flatten(),
-        Some(Progress { done: data.len() as u64, total: Some(data.len() as u64) })
+        Some(Progress {
+            done: data.len() as u64,
+            total: Some(data.len() as u64)
+        })
     );
     let info = w.client.wedrive().file_info(&up.fileid).await?.file_info;
     assert_eq!(info.file_name.as_deref(), Some("数据.bin"));
@@ -266,11 +289,18 @@ async fn block_upload_and_ranged_download_byte_for_byte() -> Res {
     // Resume: a partial file is completed from where it ends.
     let part = dir.path().join("part.bin");
     std::fs::write(&part, &data[..1_000_003])?;
-    let added = Drive::new(&w.client).resume_to_path(&up.fileid, &part).await?;
+    let added = Drive::new(&w.client)
+        .resume_to_path(&up.fileid, &part)
+        .await?;
     assert_eq!(added, (data.len() - 1_000_003) as u64);
     assert_eq!(std::fs::read(&part)?, data);
     // Resuming a complete file adds nothing.
-    assert_eq!(Drive::new(&w.client).resume_to_path(&up.fileid, &part).await?, 0);
+    assert_eq!(
+        Drive::new(&w.client)
+            .resume_to_path(&up.fileid, &part)
+            .await?,
+        0
+    );
 
     // The same content again: 秒传, no block sent.
     let again = Drive::new(&w.client)
@@ -305,7 +335,8 @@ async fn the_sandbox_checks_every_block_and_the_download_cookie() -> Res {
     assert_eq!(e.as_ref().and_then(code), Some(640048));
     let e = wd.file_upload_part(&key, 3, b64(&data[..10])).await.err();
     assert_eq!(e.as_ref().and_then(code), Some(640048));
-    wd.file_upload_part(&key, 1, b64(&data[..BLOCK_SIZE as usize])).await?;
+    wd.file_upload_part(&key, 1, b64(&data[..BLOCK_SIZE as usize]))
+        .await?;
     // Finishing with block 2 missing.
     let e = wd.file_upload_finish(&key).await.err();
     assert_eq!(e.as_ref().and_then(code), Some(640048));
@@ -351,7 +382,9 @@ async fn the_sandbox_checks_every_block_and_the_download_cookie() -> Res {
         .await?;
     assert_eq!(ok.status().as_u16(), 206);
     assert_eq!(
-        ok.headers().get("content-range").and_then(|v| v.to_str().ok()),
+        ok.headers()
+            .get("content-range")
+            .and_then(|v| v.to_str().ok()),
         Some("bytes 1-3/6")
     );
     assert_eq!(&ok.bytes().await?[..], b"ecr");
@@ -381,10 +414,16 @@ async fn file_members_sharing_and_permissions() -> Res {
         .upload_bytes(&spaceid, &spaceid, "p.txt", b"p")
         .await?
         .fileid;
-    wd.file_acl_add(&f, [FileMember::new(MemberType::User).userid("liuyang").auth(1)])
-        .await?;
+    wd.file_acl_add(
+        &f,
+        [FileMember::new(MemberType::User).userid("liuyang").auth(1)],
+    )
+    .await?;
     let e = wd
-        .file_acl_add(&f, [FileMember::new(MemberType::User).userid("ghost").auth(1)])
+        .file_acl_add(
+            &f,
+            [FileMember::new(MemberType::User).userid("ghost").auth(1)],
+        )
         .await
         .err();
     assert_eq!(e.as_ref().and_then(code), Some(640012));
@@ -397,7 +436,12 @@ async fn file_members_sharing_and_permissions() -> Res {
     assert_eq!(members, ["liuyang"]);
     wd.file_acl_del(&f, [MemberRef::new(MemberType::User).userid("liuyang")])
         .await?;
-    assert!(wd.get_file_permission(&f).await?.file_member_list.is_empty());
+    assert!(
+        wd.get_file_permission(&f)
+            .await?
+            .file_member_list
+            .is_empty()
+    );
 
     wd.file_setting(&f, 2).auth(1).await?;
     let range = wd.get_file_permission(&f).await?.share_range;
@@ -438,7 +482,13 @@ async fn wedoc_basics() -> Res {
     let info = wd.get_doc_base_info(&created.docid).await?.doc_base_info;
     assert_eq!(info.doc_name.as_deref(), Some("预算 2026"));
     assert_eq!(info.doc_type, Some(DocType::Sheet));
-    assert!(!wd.doc_share().docid(&created.docid).await?.share_url.is_empty());
+    assert!(
+        !wd.doc_share()
+            .docid(&created.docid)
+            .await?
+            .share_url
+            .is_empty()
+    );
     // Only the app that created it may change it.
     let other = weekly(&w)?;
     let e = other.wedrive().del_doc().docid(&created.docid).await.err();
@@ -466,9 +516,15 @@ fn wedrive_callbacks_are_typed_and_round_trip() -> Res {
     let EventKind::WedriveFileChange(WedriveFileChange::MoveFile { file_ids }) = &ev.kind else {
         return Err(format!("not a move_file: {:?}", ev.kind).into());
     };
-    let ids: Vec<_> = file_ids.iter().map(|e| (e.name.as_str(), e.text.as_str())).collect();
+    let ids: Vec<_> = file_ids
+        .iter()
+        .map(|e| (e.name.as_str(), e.text.as_str()))
+        .collect();
     assert_eq!(ids, [("FileId", "f1"), ("FileId", "f2")]);
-    assert_eq!(Inbound::parse(&Inbound::Event(ev.clone()).to_xml())?, Inbound::Event(ev));
+    assert_eq!(
+        Inbound::parse(&Inbound::Event(ev.clone()).to_xml())?,
+        Inbound::Event(ev)
+    );
 
     // Page 97903's example: two spaces.
     let xml = "<xml><ToUserName><![CDATA[toUser]]></ToUserName><FromUserName><![CDATA[fromUser]]></FromUserName>\
@@ -478,8 +534,9 @@ fn wedrive_callbacks_are_typed_and_round_trip() -> Res {
     let Inbound::Event(ev) = Inbound::parse(xml)? else {
         return Err("not an event".into());
     };
-    let EventKind::WedriveSpaceChange(WedriveSpaceChange::SpaceSecuritySettingsChange { space_ids }) =
-        &ev.kind
+    let EventKind::WedriveSpaceChange(WedriveSpaceChange::SpaceSecuritySettingsChange {
+        space_ids,
+    }) = &ev.kind
     else {
         return Err(format!("not a settings change: {:?}", ev.kind).into());
     };
@@ -498,7 +555,10 @@ async fn the_wedrive_secret_calls_wedrive_and_owns_its_spaces() -> Res {
     let creds = w.sandbox.credentials();
     let client = Client::builder(&creds.corpid)
         .base_url(&creds.base_url)
-        .system_secret(SystemApp::Wedrive, wecom_core_auth::Secret::new(secret.to_owned()))
+        .system_secret(
+            SystemApp::Wedrive,
+            wecom_core_auth::Secret::new(secret.to_owned()),
+        )
         .build()?;
     assert!(client.has_system_secret(SystemApp::Wedrive));
     let spaceid = client.wedrive().space_create("微盘 secret").await?.spaceid;

@@ -366,7 +366,10 @@ fn wedrive(root: &Path, opts: &BenchOptions, rows: &mut Vec<Row>) {
     let r = run_cmd(root, "cargo", &args, &[]);
     let failed = if r.ok { "" } else { " (benchmark failed)" };
     for (what, label) in [
-        ("wedrive_upload", "block upload streamed from a file (2 MB blocks)"),
+        (
+            "wedrive_upload",
+            "block upload streamed from a file (2 MB blocks)",
+        ),
         ("wedrive_download", "download in 1 MiB ranges to a file"),
     ] {
         let mib = result_field(&r.stdout, what, "mib");
@@ -719,8 +722,14 @@ mod tests {
     fn reads_the_wedrive_result_lines() {
         let out = "x\nRESULT wedrive_upload mib=200 ms=5321 peak_growth_mib=9.25\nRESULT wedrive_download mib=200 ms=4100 peak_growth_mib=unmeasurable\n";
         assert_eq!(result_field(out, "wedrive_upload", "mib"), Some(200.0));
-        assert_eq!(result_field(out, "wedrive_upload", "peak_growth_mib"), Some(9.25));
-        assert_eq!(result_field(out, "wedrive_download", "peak_growth_mib"), None);
+        assert_eq!(
+            result_field(out, "wedrive_upload", "peak_growth_mib"),
+            Some(9.25)
+        );
+        assert_eq!(
+            result_field(out, "wedrive_download", "peak_growth_mib"),
+            None
+        );
         assert_eq!(result_field(out, "wedrive_delete", "mib"), None);
     }
 

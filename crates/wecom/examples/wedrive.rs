@@ -19,7 +19,10 @@ mod common;
 
 #[tokio::main]
 async fn main() -> common::Result<()> {
-    let common::Setup { client, sandbox: _sandbox } = common::connect().await?;
+    let common::Setup {
+        client,
+        sandbox: _sandbox,
+    } = common::connect().await?;
     let wd = client.wedrive();
 
     let spaceid = wd.space_create("wecom-rs example").await?.spaceid;
@@ -34,7 +37,9 @@ async fn main() -> common::Result<()> {
     let dir = std::env::temp_dir().join(format!("wecom-wedrive-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let src = dir.join("report.bin");
-    let data: Vec<u8> = (0..5 * 1024 * 1024 + 123).map(|i| (i % 253) as u8).collect();
+    let data: Vec<u8> = (0..5 * 1024 * 1024 + 123)
+        .map(|i| (i % 253) as u8)
+        .collect();
     std::fs::File::create(&src)?.write_all(&data)?;
 
     let drive = Drive::new(&client).on_progress(|p| {
@@ -75,7 +80,11 @@ async fn main() -> common::Result<()> {
     // 文档: a sheet, renamed, and its share link.
     let doc = wd.create_doc(DocType::Sheet, "Budget").await?;
     wd.rename_doc("Budget 2026").docid(&doc.docid).await?;
-    println!("sheet {} shared at {}", doc.docid, wd.doc_share().docid(&doc.docid).await?.share_url);
+    println!(
+        "sheet {} shared at {}",
+        doc.docid,
+        wd.doc_share().docid(&doc.docid).await?.share_url
+    );
 
     // Mistakes never leave the process: a name of 128 汉字 counts 256 of the 255 allowed.
     if let Err(e) = wd

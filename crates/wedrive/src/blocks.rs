@@ -32,7 +32,13 @@ pub const BLOCK_SIZE: u64 = 2_097_152;
 pub const MAX_SIZE: u64 = 20 * 1024 * 1024 * 1024;
 
 /// SHA-1's initial state.
-const H0: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+const H0: [u32; 5] = [
+    0x6745_2301,
+    0xEFCD_AB89,
+    0x98BA_DCFE,
+    0x1032_5476,
+    0xC3D2_E1F0,
+];
 
 /// How many blocks a file of `size` bytes has (at least one: an empty file is one empty block).
 pub fn block_count(size: u64) -> u64 {
@@ -151,8 +157,11 @@ impl BlockHasher {
         let full = data.len() / 64 * 64;
         if full > 0 {
             self.scratch.clear();
-            self.scratch
-                .extend(data[..full].chunks_exact(64).map(Sha1Block::clone_from_slice));
+            self.scratch.extend(
+                data[..full]
+                    .chunks_exact(64)
+                    .map(Sha1Block::clone_from_slice),
+            );
             sha1::compress(&mut self.state, &self.scratch);
         }
         let rest = &data[full..];

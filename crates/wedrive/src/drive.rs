@@ -294,10 +294,9 @@ impl<'a> Drive<'a> {
                 "file_upload_init",
             ));
         }
-        let mut init =
-            FileUploadInitRequest::new(file_name, size, hashes.values().iter().cloned())
-                .spaceid(spaceid)
-                .fatherid(fatherid);
+        let mut init = FileUploadInitRequest::new(file_name, size, hashes.values().iter().cloned())
+            .spaceid(spaceid)
+            .fatherid(fatherid);
         init.skip_push_card = self.skip_push_card;
         let started = self.client.execute(init).await?;
         if started.hit_exist == Some(true) {
@@ -384,7 +383,10 @@ impl<'a> Drive<'a> {
                         return Err(DriveError::Changed {
                             expected,
                             actual: if more > 0 {
-                                format!("{} (and more bytes after the announced size)", actual.sha1())
+                                format!(
+                                    "{} (and more bytes after the announced size)",
+                                    actual.sha1()
+                                )
                             } else {
                                 actual.sha1().to_owned()
                             },
@@ -487,7 +489,8 @@ impl<'a> Drive<'a> {
                 // Asking at or past the end (a resumed file that was complete).
                 Err(Error::Transport(t)) if t.kind == TransportErrorKind::Status(416) => break,
                 Err(Error::Transport(t))
-                    if !refreshed && matches!(t.kind, TransportErrorKind::Status(401 | 403 | 404)) =>
+                    if !refreshed
+                        && matches!(t.kind, TransportErrorKind::Status(401 | 403 | 404)) =>
                 {
                     // The link expired: ask for a new one, once.
                     refreshed = true;
@@ -503,13 +506,18 @@ impl<'a> Drive<'a> {
                     if first != pos {
                         return Err(decode(
                             "wedrive_file_download_url",
-                            format!("asked for bytes from {pos}, the download answered from {first}"),
+                            format!(
+                                "asked for bytes from {pos}, the download answered from {first}"
+                            ),
                         ));
                     }
                     (0usize, false)
                 }
                 // A 200 without Content-Range: the whole file, whatever was asked.
-                None => (usize::try_from(pos).unwrap_or(usize::MAX).min(body.len()), true),
+                None => (
+                    usize::try_from(pos).unwrap_or(usize::MAX).min(body.len()),
+                    true,
+                ),
             };
             writer
                 .write_all(&body[skip..])
@@ -658,7 +666,11 @@ impl wecom_core_auth::Endpoint for PartBody {
         if self.block_len > crate::blocks::BLOCK_SIZE {
             return fail(
                 "file_base64_content",
-                format!("the block is {} bytes; a block may be at most {} bytes", self.block_len, crate::blocks::BLOCK_SIZE),
+                format!(
+                    "the block is {} bytes; a block may be at most {} bytes",
+                    self.block_len,
+                    crate::blocks::BLOCK_SIZE
+                ),
             );
         }
         Ok(())

@@ -300,7 +300,10 @@ mod tests {
         assert_eq!(r(None, None, Some("t")), None);
         assert_eq!(r(None, None, None).as_deref(), Some("spaceid"));
         assert_eq!(r(Some("s"), None, None).as_deref(), Some("fatherid"));
-        assert_eq!(r(Some("s"), Some("s"), Some("t")).as_deref(), Some("selected_ticket"));
+        assert_eq!(
+            r(Some("s"), Some("s"), Some("t")).as_deref(),
+            Some("selected_ticket")
+        );
     }
 
     #[test]
@@ -311,7 +314,10 @@ mod tests {
         assert_eq!(base64_decoded_len("YWJj"), 3);
         assert_eq!(base64_decoded_len("YWJjZA=="), 4);
         let mut r = FileUploadPartRequest::new("k", 1, "A".repeat(2_796_204));
-        assert!(check_upload_part(&r).is_err(), "2,097,153 bytes is over a block");
+        assert!(
+            check_upload_part(&r).is_err(),
+            "2,097,153 bytes is over a block"
+        );
         r.file_base64_content = "A".repeat(2_796_200);
         assert!(check_upload_part(&r).is_ok());
     }
@@ -348,6 +354,9 @@ mod tests {
         assert!(check_del_doc(&DelDocRequest::new()).is_err());
         assert!(check_del_doc(&DelDocRequest::new().docid("d")).is_ok());
         assert!(check_del_doc(&DelDocRequest::new().docid("d").formid("f")).is_err());
-        assert!(check_create_doc(&CreateDocRequest::new(crate::DocType::Doc, "x").spaceid("s")).is_err());
+        assert!(
+            check_create_doc(&CreateDocRequest::new(crate::DocType::Doc, "x").spaceid("s"))
+                .is_err()
+        );
     }
 }

@@ -29,9 +29,9 @@ fn bar(ctx: &Ctx) -> Arc<ProgressBar> {
     } else {
         ProgressBar::new(0)
     };
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    {
         bar.set_style(style);
     }
     Arc::new(bar)

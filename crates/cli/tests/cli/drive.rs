@@ -67,7 +67,14 @@ async fn drive_upload_ls_download_and_resume() {
     let dst = dir.path().join("copy.bin");
     let got = at(
         &sb,
-        &["--json", "drive", "download", &fileid, "-o", dst.to_str().unwrap()],
+        &[
+            "--json",
+            "drive",
+            "download",
+            &fileid,
+            "-o",
+            dst.to_str().unwrap(),
+        ],
     )
     .await
     .json();
@@ -94,6 +101,10 @@ async fn drive_upload_ls_download_and_resume() {
     assert_eq!(std::fs::read(&dst).unwrap(), data);
 
     // An unknown file: WeCom's errcode in the error.
-    let r = at(&sb, &["drive", "download", "f.nope", "-o", dst.to_str().unwrap()]).await;
+    let r = at(
+        &sb,
+        &["drive", "download", "f.nope", "-o", dst.to_str().unwrap()],
+    )
+    .await;
     assert!(r.error_line().contains("640002"), "{}", r.stderr);
 }

@@ -176,11 +176,7 @@ impl Content {
         Self {
             size: hashes.size(),
             sha1: hashes.sha1().to_owned(),
-            md5: md5
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            md5: md5.finalize().iter().map(|b| format!("{b:02x}")).collect(),
             block_sha: hashes.into_values(),
             chunks,
         }
@@ -322,10 +318,9 @@ impl Inner {
 
     /// A live file the app may act on (through its space).
     fn own_file(&self, fileid: &str, app: Owner) -> Result<&Node, ApiError> {
-        let n = self
-            .files
-            .get(fileid)
-            .ok_or_else(|| ApiError::new(FILE_NOT_FOUND, format!("file `{fileid}` does not exist")))?;
+        let n = self.files.get(fileid).ok_or_else(|| {
+            ApiError::new(FILE_NOT_FOUND, format!("file `{fileid}` does not exist"))
+        })?;
         if n.deleted {
             return Err(ApiError::new(
                 FILE_DELETED,
@@ -496,7 +491,11 @@ fn answer<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
 // Spaces
 // ------------------------------------------------------------------------------------------------
 
-fn check_space_members(ctx: &Ctx, members: &[SpaceMember], existing_admins: usize) -> Result<Vec<(Who, i64)>, ApiError> {
+fn check_space_members(
+    ctx: &Ctx,
+    members: &[SpaceMember],
+    existing_admins: usize,
+) -> Result<Vec<(Who, i64)>, ApiError> {
     let mut out = Vec::new();
     let mut admins = existing_admins;
     for m in members {
@@ -523,7 +522,10 @@ fn check_space_members(ctx: &Ctx, members: &[SpaceMember], existing_admins: usiz
     if admins > wecom_wedrive::rules::ADMINS_MAX {
         return Err(ApiError::new(
             ADMINS_FULL,
-            format!("a space has at most {} administrators", wecom_wedrive::rules::ADMINS_MAX),
+            format!(
+                "a space has at most {} administrators",
+                wecom_wedrive::rules::ADMINS_MAX
+            ),
         ));
     }
     let whos: Vec<Who> = out.iter().map(|(w, _)| w.clone()).collect();
@@ -570,7 +572,10 @@ async fn space_rename(ctx: Ctx, req: SpaceRenameRequest) -> Result<SpaceRenameRe
     Ok(SpaceRenameResponse::default())
 }
 
-async fn space_dismiss(ctx: Ctx, req: SpaceDismissRequest) -> Result<SpaceDismissResponse, ApiError> {
+async fn space_dismiss(
+    ctx: Ctx,
+    req: SpaceDismissRequest,
+) -> Result<SpaceDismissResponse, ApiError> {
     let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -610,7 +615,10 @@ async fn space_info(ctx: Ctx, req: SpaceInfoRequest) -> Result<SpaceInfoResponse
     answer(json!({"space_info": space_json(&req.spaceid, s)}))
 }
 
-async fn new_space_info(ctx: Ctx, req: NewSpaceInfoRequest) -> Result<NewSpaceInfoResponse, ApiError> {
+async fn new_space_info(
+    ctx: Ctx,
+    req: NewSpaceInfoRequest,
+) -> Result<NewSpaceInfoResponse, ApiError> {
     let app = owner(&ctx)?;
     let st = state(&ctx);
     let g = lock(&st.inner);
@@ -667,7 +675,10 @@ async fn space_acl_del(ctx: Ctx, req: SpaceAclDelRequest) -> Result<SpaceAclDelR
     Ok(SpaceAclDelResponse::default())
 }
 
-async fn space_setting(ctx: Ctx, req: SpaceSettingRequest) -> Result<SpaceSettingResponse, ApiError> {
+async fn space_setting(
+    ctx: Ctx,
+    req: SpaceSettingRequest,
+) -> Result<SpaceSettingResponse, ApiError> {
     let app = owner(&ctx)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -682,13 +693,22 @@ async fn space_setting(ctx: Ctx, req: SpaceSettingRequest) -> Result<SpaceSettin
         "enable_confidential_mode",
         req.enable_confidential_mode.map(Value::from),
     );
-    set("share_url_no_approve", req.share_url_no_approve.map(Value::from));
+    set(
+        "share_url_no_approve",
+        req.share_url_no_approve.map(Value::from),
+    );
     set(
         "share_url_no_approve_default_auth",
         req.share_url_no_approve_default_auth.map(Value::from),
     );
-    set("default_file_scope", req.default_file_scope.map(Value::from));
-    set("ban_share_external", req.ban_share_external.map(Value::from));
+    set(
+        "default_file_scope",
+        req.default_file_scope.map(Value::from),
+    );
+    set(
+        "ban_share_external",
+        req.ban_share_external.map(Value::from),
+    );
     Ok(SpaceSettingResponse::default())
 }
 
@@ -765,7 +785,14 @@ fn upload_place(
     Ok((s.to_owned(), f.to_owned()))
 }
 
-fn new_file(spaceid: String, fatherid: String, name: String, kind: i64, content: Option<Arc<Content>>, now: i64) -> Node {
+fn new_file(
+    spaceid: String,
+    fatherid: String,
+    name: String,
+    kind: i64,
+    content: Option<Arc<Content>>,
+    now: i64,
+) -> Node {
     Node {
         spaceid,
         fatherid,
@@ -799,7 +826,10 @@ async fn file_upload(ctx: Ctx, req: FileUploadRequest) -> Result<FileUploadRespo
     let (spaceid, fatherid) =
         upload_place(&g, app, req.spaceid.as_deref(), req.fatherid.as_deref())?;
     let content = g.store(Content::new(vec![Bytes::from(bytes)]))?;
-    let id = g.add_node(new_file(spaceid, fatherid, req.file_name, 2, Some(content), now), now)?;
+    let id = g.add_node(
+        new_file(spaceid, fatherid, req.file_name, 2, Some(content), now),
+        now,
+    )?;
     Ok(FileUploadResponse::new(id))
 }
 
@@ -823,7 +853,9 @@ async fn file_upload_init(
     if g.stored + req.size > MAX_STORED_BYTES {
         return Err(ApiError::new(
             CAPACITY,
-            format!("WeDrive capacity exceeded: the sandbox keeps at most {MAX_STORED_BYTES} bytes of files"),
+            format!(
+                "WeDrive capacity exceeded: the sandbox keeps at most {MAX_STORED_BYTES} bytes of files"
+            ),
         ));
     }
     let key = g.next_id("u");
@@ -900,9 +932,7 @@ async fn file_upload_finish(
         .ok_or_else(|| flow(format!("unknown upload_key `{}`", req.upload_key)))?;
     let count = block_count(up.size);
     if let Some(missing) = (1..=count).find(|i| !up.parts.contains_key(i)) {
-        return Err(flow(format!(
-            "block {missing} of {count} was not uploaded"
-        )));
+        return Err(flow(format!("block {missing} of {count} was not uploaded")));
     }
     let up = g
         .uploads
@@ -926,7 +956,10 @@ async fn file_upload_finish(
     Ok(FileUploadFinishResponse::new(id))
 }
 
-async fn file_download(ctx: Ctx, req: FileDownloadRequest) -> Result<FileDownloadResponse, ApiError> {
+async fn file_download(
+    ctx: Ctx,
+    req: FileDownloadRequest,
+) -> Result<FileDownloadResponse, ApiError> {
     let app = owner(&ctx)?;
     let Some(fileid) = req.fileid else {
         return Err(ApiError::invalid_parameter(
@@ -975,7 +1008,10 @@ async fn file_create(ctx: Ctx, req: FileCreateRequest) -> Result<FileCreateRespo
     )?;
     let mut v = json!({"fileid": id});
     if kind != 1 {
-        v["url"] = json!(format!("{}/sandbox/wedrive/doc/{id}", ctx.state().base_url()));
+        v["url"] = json!(format!(
+            "{}/sandbox/wedrive/doc/{id}",
+            ctx.state().base_url()
+        ));
     }
     answer(v)
 }
@@ -1114,8 +1150,9 @@ async fn file_acl_add(ctx: Ctx, req: FileAclAddRequest) -> Result<FileAclAddResp
     let app = owner(&ctx)?;
     let mut add = Vec::new();
     for m in &req.auth_info {
-        let w = who(&m.member_type, m.userid.as_deref(), m.departmentid)
-            .ok_or_else(|| ApiError::invalid_parameter("auth_info: a userid (type 1) or departmentid (type 2)"))?;
+        let w = who(&m.member_type, m.userid.as_deref(), m.departmentid).ok_or_else(|| {
+            ApiError::invalid_parameter("auth_info: a userid (type 1) or departmentid (type 2)")
+        })?;
         let auth = i64::from(m.auth.unwrap_or(1));
         if auth != 1 {
             return Err(ApiError::new(
@@ -1205,7 +1242,12 @@ async fn get_file_permission(
     let space_members: Vec<Value> = g
         .spaces
         .get(&n.spaceid)
-        .map(|s| s.members.iter().map(|(w, a)| member_json(w, Some(*a))).collect())
+        .map(|s| {
+            s.members
+                .iter()
+                .map(|(w, a)| member_json(w, Some(*a)))
+                .collect()
+        })
         .unwrap_or_default();
     let mut watermark = n.watermark.clone();
     for (k, v) in [
@@ -1283,10 +1325,9 @@ async fn mng_capacity(ctx: Ctx, _req: MngCapacityRequest) -> Result<MngCapacityR
 // ------------------------------------------------------------------------------------------------
 
 fn own_doc<'a>(g: &'a mut Inner, docid: &str, app: Owner) -> Result<&'a mut Doc, ApiError> {
-    let d = g
-        .docs
-        .get_mut(docid)
-        .ok_or_else(|| ApiError::new(FILE_NOT_FOUND, format!("document `{docid}` does not exist")))?;
+    let d = g.docs.get_mut(docid).ok_or_else(|| {
+        ApiError::new(FILE_NOT_FOUND, format!("document `{docid}` does not exist"))
+    })?;
     if d.app != app {
         return Err(ApiError::new(
             NO_ACCESS,
@@ -1300,14 +1341,20 @@ fn doc_key(docid: Option<&str>, formid: Option<&str>) -> Result<String, ApiError
     match (docid, formid) {
         (Some(d), None) => Ok(d.to_owned()),
         (None, Some(f)) => Ok(f.to_owned()),
-        _ => Err(ApiError::invalid_parameter("give docid or formid, one of them")),
+        _ => Err(ApiError::invalid_parameter(
+            "give docid or formid, one of them",
+        )),
     }
 }
 
 async fn create_doc(ctx: Ctx, req: CreateDocRequest) -> Result<CreateDocResponse, ApiError> {
     let app = owner(&ctx)?;
     let now = ctx.state().now_secs();
-    let admins: Vec<Who> = req.admin_users.iter().map(|u| Who::User(u.clone())).collect();
+    let admins: Vec<Who> = req
+        .admin_users
+        .iter()
+        .map(|u| Who::User(u.clone()))
+        .collect();
     check_exists(&ctx, &admins)?;
     let st = state(&ctx);
     let mut g = lock(&st.inner);
@@ -1321,10 +1368,8 @@ async fn create_doc(ctx: Ctx, req: CreateDocRequest) -> Result<CreateDocResponse
     let name: String = req.doc_name.chars().take(255).collect();
     let kind = req.doc_type.code();
     if let (Some(s), Some(f)) = (req.spaceid, req.fatherid) {
-        g.files.insert(
-            docid.clone(),
-            new_file(s, f, name.clone(), kind, None, now),
-        );
+        g.files
+            .insert(docid.clone(), new_file(s, f, name.clone(), kind, None, now));
     }
     g.docs.insert(
         docid.clone(),
@@ -1507,7 +1552,9 @@ fn parse_range(header: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
         (first, "") => (first.parse().map_err(|_| ())?, len.saturating_sub(1)),
         (first, last) => (
             first.parse().map_err(|_| ())?,
-            last.parse::<u64>().map_err(|_| ())?.min(len.saturating_sub(1)),
+            last.parse::<u64>()
+                .map_err(|_| ())?
+                .min(len.saturating_sub(1)),
         ),
     };
     if first >= len {
