@@ -441,7 +441,7 @@ impl<'a> Drive<'a> {
                 .execute(FileListRequest::new(
                     spaceid,
                     fatherid,
-                    sort.clone(),
+                    sort,
                     start,
                     1000,
                 ))
@@ -618,7 +618,6 @@ impl<'a> Drive<'a> {
 /// three times at its peak). Validated like the generated request, with the same rules.
 #[derive(Debug)]
 struct PartBody {
-    upload_key_len: usize,
     index: u32,
     block_len: u64,
     body: bytes::Bytes,
@@ -638,7 +637,6 @@ impl PartBody {
         body.truncate(start + written);
         body.extend_from_slice(b"\"}");
         Self {
-            upload_key_len: upload_key.len(),
             index,
             block_len: block.len() as u64,
             body: bytes::Bytes::from(body),
@@ -652,14 +650,11 @@ impl wecom_core_auth::Endpoint for PartBody {
         <FileUploadPartRequest as wecom_core_auth::Endpoint>::META;
 
     fn validate(&self) -> Result<(), InvalidInput> {
-        // The generated request's constraints: upload_key 1 to 1024 bytes, index 1 to 10240,
-        // and (crate::rules::check_upload_part) at most one 2 MB block.
+        // The generated request's constraints: index 1 to 10240, and
+        // (crate::rules::check_upload_part) at most one 2 MB block.
         let fail = |field: &str, problem: String| {
             Err(InvalidInput::new(field, problem).in_context("file_upload_part"))
         };
-        if !(1..=1024).contains(&self.upload_key_len) {
-            return fail("upload_key", "must be 1 to 1024 bytes".into());
-        }
         if !(1..=10240).contains(&self.index) {
             return fail("index", format!("{} is not within 1 to 10240", self.index));
         }
@@ -735,7 +730,7 @@ mod tests {
         assert_eq!(ours, generated);
         assert!(part.validate().is_ok());
         assert!(PartBody::new("k", 0, block).validate().is_err());
-        assert!(PartBody::new("", 1, block).validate().is_err());
+        assert!(PartBody::new("k", 10241, &[]).validate().is_err());
     }
 
     #[test]

@@ -1258,7 +1258,7 @@ async fn get_file_permission(
     }
     answer(json!({
         "share_range": {
-            "enable_corp_internal": matches!(n.auth_scope, 2 | 3 | 4 | 5),
+            "enable_corp_internal": matches!(n.auth_scope, 2..=5),
             "corp_internal_auth": n.auth,
             "enable_corp_external": matches!(n.auth_scope, 3 | 5),
             "corp_external_auth": n.auth,

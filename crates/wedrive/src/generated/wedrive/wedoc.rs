@@ -10,13 +10,9 @@ use ::wecom_core_auth::__private as rt;
 #[non_exhaustive]
 pub struct CreateDocRequest {
     /// A 微盘 space to put it in (then `fatherid` too).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub spaceid: ::std::option::Option<::std::string::String>,
     /// The folder's fileid; the spaceid for the root.
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub fatherid: ::std::option::Option<::std::string::String>,
     /// 3 document, 4 sheet, 10 smart sheet.
@@ -93,12 +89,6 @@ impl rt::FromWire for CreateDocRequest {
 }
 impl rt::Validate for CreateDocRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        if let Some(value) = &self.spaceid {
-            rt::bytes("spaceid", value.as_str(), [1, 256], None)?;
-        }
-        if let Some(value) = &self.fatherid {
-            rt::bytes("fatherid", value.as_str(), [1, 256], None)?;
-        }
         rt::each(
             "admin_users",
             &self.admin_users,
@@ -234,13 +224,9 @@ impl<'a> ::std::future::IntoFuture for CreateDocCall<'a> {
 #[non_exhaustive]
 pub struct RenameDocRequest {
     /// The document (or `formid`, not both).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub docid: ::std::option::Option<::std::string::String>,
     /// The form (or `docid`, not both).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub formid: ::std::option::Option<::std::string::String>,
     /// The new name; WeCom cuts it at 255 (ASCII counts 1, others 2).
@@ -299,12 +285,6 @@ impl rt::FromWire for RenameDocRequest {
 }
 impl rt::Validate for RenameDocRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        if let Some(value) = &self.docid {
-            rt::bytes("docid", value.as_str(), [1, 256], None)?;
-        }
-        if let Some(value) = &self.formid {
-            rt::bytes("formid", value.as_str(), [1, 256], None)?;
-        }
         crate::rules::check_doc_or_form(self)?;
         Ok(())
     }
@@ -411,13 +391,9 @@ impl<'a> ::std::future::IntoFuture for RenameDocCall<'a> {
 #[non_exhaustive]
 pub struct DelDocRequest {
     /// The document (or `formid`, not both).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub docid: ::std::option::Option<::std::string::String>,
     /// The form (or `docid`, not both).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub formid: ::std::option::Option<::std::string::String>,
 }
@@ -462,12 +438,6 @@ impl rt::FromWire for DelDocRequest {
 }
 impl rt::Validate for DelDocRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        if let Some(value) = &self.docid {
-            rt::bytes("docid", value.as_str(), [1, 256], None)?;
-        }
-        if let Some(value) = &self.formid {
-            rt::bytes("formid", value.as_str(), [1, 256], None)?;
-        }
         crate::rules::check_del_doc(self)?;
         Ok(())
     }
@@ -574,8 +544,6 @@ impl<'a> ::std::future::IntoFuture for DelDocCall<'a> {
 #[non_exhaustive]
 pub struct GetDocBaseInfoRequest {
     /// The document.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub docid: ::std::string::String,
 }
 impl GetDocBaseInfoRequest {
@@ -609,7 +577,6 @@ impl rt::FromWire for GetDocBaseInfoRequest {
 }
 impl rt::Validate for GetDocBaseInfoRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("docid", self.docid.as_str(), [1, 256], None)?;
         Ok(())
     }
 }
@@ -707,13 +674,9 @@ impl<'a> ::std::future::IntoFuture for GetDocBaseInfoCall<'a> {
 #[non_exhaustive]
 pub struct DocShareRequest {
     /// The document (or `formid`, not both).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub docid: ::std::option::Option<::std::string::String>,
     /// The form (or `docid`, not both).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub formid: ::std::option::Option<::std::string::String>,
 }
@@ -758,12 +721,6 @@ impl rt::FromWire for DocShareRequest {
 }
 impl rt::Validate for DocShareRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        if let Some(value) = &self.docid {
-            rt::bytes("docid", value.as_str(), [1, 256], None)?;
-        }
-        if let Some(value) = &self.formid {
-            rt::bytes("formid", value.as_str(), [1, 256], None)?;
-        }
         crate::rules::check_doc_share(self)?;
         Ok(())
     }

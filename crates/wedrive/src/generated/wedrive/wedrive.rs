@@ -9,9 +9,7 @@ use ::wecom_core_auth::__private as rt;
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct SpaceCreateRequest {
-    /// The space's title. The page gives no limit; 255 characters is the SDK's sanity bound, not WeCom's.
-    ///
-    /// Limits: 1 to 255 characters.
+    /// The space's title (the page gives no length limit).
     pub space_name: ::std::string::String,
     /// Other members of the space (the app is its owner). At most 3 administrators (auth 7), people only.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -78,7 +76,6 @@ impl rt::FromWire for SpaceCreateRequest {
 }
 impl rt::Validate for SpaceCreateRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::chars("space_name", self.space_name.as_str(), [1, 255], None)?;
         rt::nested("auth_info", &self.auth_info)?;
         if let Some(value) = &self.space_sub_type {
             rt::one_of_int("space_sub_type", *value, &[0], None)?;
@@ -193,12 +190,8 @@ impl<'a> ::std::future::IntoFuture for SpaceCreateCall<'a> {
 #[non_exhaustive]
 pub struct SpaceRenameRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
-    /// The new name (the page gives no limit; 255 characters is the SDK's sanity bound).
-    ///
-    /// Limits: 1 to 255 characters.
+    /// The new name (the page gives no length limit).
     pub space_name: ::std::string::String,
 }
 impl SpaceRenameRequest {
@@ -227,8 +220,6 @@ impl rt::FromWire for SpaceRenameRequest {
 }
 impl rt::Validate for SpaceRenameRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
-        rt::chars("space_name", self.space_name.as_str(), [1, 255], None)?;
         Ok(())
     }
 }
@@ -320,8 +311,6 @@ impl<'a> ::std::future::IntoFuture for SpaceRenameCall<'a> {
 #[non_exhaustive]
 pub struct SpaceDismissRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
 }
 impl SpaceDismissRequest {
@@ -355,7 +344,6 @@ impl rt::FromWire for SpaceDismissRequest {
 }
 impl rt::Validate for SpaceDismissRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
         Ok(())
     }
 }
@@ -447,8 +435,6 @@ impl<'a> ::std::future::IntoFuture for SpaceDismissCall<'a> {
 #[non_exhaustive]
 pub struct SpaceInfoRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
 }
 impl SpaceInfoRequest {
@@ -482,7 +468,6 @@ impl rt::FromWire for SpaceInfoRequest {
 }
 impl rt::Validate for SpaceInfoRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
         Ok(())
     }
 }
@@ -579,8 +564,6 @@ impl<'a> ::std::future::IntoFuture for SpaceInfoCall<'a> {
 #[non_exhaustive]
 pub struct NewSpaceInfoRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
 }
 impl NewSpaceInfoRequest {
@@ -614,7 +597,6 @@ impl rt::FromWire for NewSpaceInfoRequest {
 }
 impl rt::Validate for NewSpaceInfoRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
         Ok(())
     }
 }
@@ -711,12 +693,8 @@ impl<'a> ::std::future::IntoFuture for NewSpaceInfoCall<'a> {
 #[non_exhaustive]
 pub struct SpaceAclAddRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
-    /// Members to add, each with its right (`auth` 1 or 7). The page gives no count limit; 1000 is the SDK's sanity bound.
-    ///
-    /// Limits: 1 to 1000 items.
+    /// Members to add, each with its right (`auth` 1 or 7). The page gives no count limit.
     #[serde(default)]
     pub auth_info: ::std::vec::Vec<SpaceMember>,
 }
@@ -748,8 +726,6 @@ impl rt::FromWire for SpaceAclAddRequest {
 }
 impl rt::Validate for SpaceAclAddRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
-        rt::items("auth_info", self.auth_info.len(), [1, 1000], None)?;
         rt::nested("auth_info", &self.auth_info)?;
         crate::rules::check_space_acl_add(self)?;
         Ok(())
@@ -843,12 +819,8 @@ impl<'a> ::std::future::IntoFuture for SpaceAclAddCall<'a> {
 #[non_exhaustive]
 pub struct SpaceAclDelRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
-    /// Members to remove. The page gives no count limit; 1000 is the SDK's sanity bound.
-    ///
-    /// Limits: 1 to 1000 items.
+    /// Members to remove. The page gives no count limit.
     #[serde(default)]
     pub auth_info: ::std::vec::Vec<MemberRef>,
 }
@@ -880,8 +852,6 @@ impl rt::FromWire for SpaceAclDelRequest {
 }
 impl rt::Validate for SpaceAclDelRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
-        rt::items("auth_info", self.auth_info.len(), [1, 1000], None)?;
         rt::nested("auth_info", &self.auth_info)?;
         Ok(())
     }
@@ -974,8 +944,6 @@ impl<'a> ::std::future::IntoFuture for SpaceAclDelCall<'a> {
 #[non_exhaustive]
 pub struct SpaceSettingRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
     /// Watermark on (professional edition only).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -1087,7 +1055,6 @@ impl rt::FromWire for SpaceSettingRequest {
 }
 impl rt::Validate for SpaceSettingRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
         if let Some(value) = &self.share_url_no_approve_default_auth {
             rt::one_of_int(
                 "share_url_no_approve_default_auth",
@@ -1225,8 +1192,6 @@ impl<'a> ::std::future::IntoFuture for SpaceSettingCall<'a> {
 #[non_exhaustive]
 pub struct SpaceShareRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
 }
 impl SpaceShareRequest {
@@ -1260,7 +1225,6 @@ impl rt::FromWire for SpaceShareRequest {
 }
 impl rt::Validate for SpaceShareRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
         Ok(())
     }
 }
@@ -1359,12 +1323,8 @@ impl<'a> ::std::future::IntoFuture for SpaceShareCall<'a> {
 #[non_exhaustive]
 pub struct FileListRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
     /// The folder's fileid; the spaceid for the space's root.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fatherid: ::std::string::String,
     /// Order of the list.
     pub sort_type: SortType,
@@ -1416,8 +1376,6 @@ impl rt::FromWire for FileListRequest {
 }
 impl rt::Validate for FileListRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
-        rt::bytes("fatherid", self.fatherid.as_str(), [1, 256], None)?;
         rt::range("limit", self.limit, [1.0, 1000.0], None)?;
         Ok(())
     }
@@ -1539,18 +1497,12 @@ impl<'a> ::std::future::IntoFuture for FileListCall<'a> {
 #[non_exhaustive]
 pub struct FileUploadRequest {
     /// The space (with `fatherid`).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub spaceid: ::std::option::Option<::std::string::String>,
     /// The folder's fileid; the spaceid for the root (with `spaceid`).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub fatherid: ::std::option::Option<::std::string::String>,
     /// The selectedTicket of the 微盘 file picker (JS-SDK), instead of spaceid/fatherid.
-    ///
-    /// Limits: 1 to 1024 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub selected_ticket: ::std::option::Option<::std::string::String>,
     /// The file's name: at most 255, counting ASCII characters as 1 and others (汉字) as 2.
@@ -1622,15 +1574,6 @@ impl rt::FromWire for FileUploadRequest {
 }
 impl rt::Validate for FileUploadRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        if let Some(value) = &self.spaceid {
-            rt::bytes("spaceid", value.as_str(), [1, 256], None)?;
-        }
-        if let Some(value) = &self.fatherid {
-            rt::bytes("fatherid", value.as_str(), [1, 256], None)?;
-        }
-        if let Some(value) = &self.selected_ticket {
-            rt::bytes("selected_ticket", value.as_str(), [1, 1024], None)?;
-        }
         rt::chars("file_name", self.file_name.as_str(), [1, 255], None)?;
         crate::rules::check_file_upload(self)?;
         Ok(())
@@ -1751,18 +1694,12 @@ impl<'a> ::std::future::IntoFuture for FileUploadCall<'a> {
 #[non_exhaustive]
 pub struct FileUploadInitRequest {
     /// The space (with `fatherid`).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub spaceid: ::std::option::Option<::std::string::String>,
     /// The folder's fileid; the spaceid for the root (with `spaceid`).
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub fatherid: ::std::option::Option<::std::string::String>,
     /// The selectedTicket of the 微盘 file picker (JS-SDK), instead of spaceid/fatherid.
-    ///
-    /// Limits: 1 to 1024 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub selected_ticket: ::std::option::Option<::std::string::String>,
     /// The file's name: at most 255, counting ASCII characters as 1 and others as 2.
@@ -1858,15 +1795,6 @@ impl rt::FromWire for FileUploadInitRequest {
 }
 impl rt::Validate for FileUploadInitRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        if let Some(value) = &self.spaceid {
-            rt::bytes("spaceid", value.as_str(), [1, 256], None)?;
-        }
-        if let Some(value) = &self.fatherid {
-            rt::bytes("fatherid", value.as_str(), [1, 256], None)?;
-        }
-        if let Some(value) = &self.selected_ticket {
-            rt::bytes("selected_ticket", value.as_str(), [1, 1024], None)?;
-        }
         rt::chars("file_name", self.file_name.as_str(), [1, 255], None)?;
         rt::range("size", self.size, [0.0, 21474836480.0], None)?;
         rt::items("block_sha", self.block_sha.len(), [1, 10240], None)?;
@@ -2040,8 +1968,6 @@ impl<'a> ::std::future::IntoFuture for FileUploadInitCall<'a> {
 #[non_exhaustive]
 pub struct FileUploadPartRequest {
     /// From `file_upload_init`.
-    ///
-    /// Limits: 1 to 1024 bytes.
     pub upload_key: ::std::string::String,
     /// The block's number, from 1.
     ///
@@ -2083,7 +2009,6 @@ impl rt::FromWire for FileUploadPartRequest {
 }
 impl rt::Validate for FileUploadPartRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("upload_key", self.upload_key.as_str(), [1, 1024], None)?;
         rt::range("index", self.index, [1.0, 10240.0], None)?;
         crate::rules::check_upload_part(self)?;
         Ok(())
@@ -2180,8 +2105,6 @@ impl<'a> ::std::future::IntoFuture for FileUploadPartCall<'a> {
 #[non_exhaustive]
 pub struct FileUploadFinishRequest {
     /// From `file_upload_init`.
-    ///
-    /// Limits: 1 to 1024 bytes.
     pub upload_key: ::std::string::String,
 }
 impl FileUploadFinishRequest {
@@ -2217,7 +2140,6 @@ impl rt::FromWire for FileUploadFinishRequest {
 }
 impl rt::Validate for FileUploadFinishRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("upload_key", self.upload_key.as_str(), [1, 1024], None)?;
         Ok(())
     }
 }
@@ -2315,13 +2237,9 @@ impl<'a> ::std::future::IntoFuture for FileUploadFinishCall<'a> {
 #[non_exhaustive]
 pub struct FileDownloadRequest {
     /// The file.
-    ///
-    /// Limits: 1 to 256 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub fileid: ::std::option::Option<::std::string::String>,
     /// The selectedTicket of the 微盘 file picker, instead of `fileid`.
-    ///
-    /// Limits: 1 to 1024 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub selected_ticket: ::std::option::Option<::std::string::String>,
 }
@@ -2369,12 +2287,6 @@ impl rt::FromWire for FileDownloadRequest {
 }
 impl rt::Validate for FileDownloadRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        if let Some(value) = &self.fileid {
-            rt::bytes("fileid", value.as_str(), [1, 256], None)?;
-        }
-        if let Some(value) = &self.selected_ticket {
-            rt::bytes("selected_ticket", value.as_str(), [1, 1024], None)?;
-        }
         rt::at_least_one_of(
             &[
                 ("fileid", self.fileid.as_ref().is_some_and(|value| !value.is_empty())),
@@ -2511,12 +2423,8 @@ impl<'a> ::std::future::IntoFuture for FileDownloadCall<'a> {
 #[non_exhaustive]
 pub struct FileCreateRequest {
     /// The space.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub spaceid: ::std::string::String,
     /// The parent folder's fileid; the spaceid for the root.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fatherid: ::std::string::String,
     /// 1 folder, 3 document, 4 sheet.
     ///
@@ -2564,8 +2472,6 @@ impl rt::FromWire for FileCreateRequest {
 }
 impl rt::Validate for FileCreateRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("spaceid", self.spaceid.as_str(), [1, 256], None)?;
-        rt::bytes("fatherid", self.fatherid.as_str(), [1, 256], None)?;
         rt::one_of_int("file_type", self.file_type.code(), &[1, 3, 4], None)?;
         rt::chars("file_name", self.file_name.as_str(), [1, 255], None)?;
         crate::rules::check_file_create(self)?;
@@ -2674,8 +2580,6 @@ impl<'a> ::std::future::IntoFuture for FileCreateCall<'a> {
 #[non_exhaustive]
 pub struct FileRenameRequest {
     /// The file.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fileid: ::std::string::String,
     /// The new name: at most 255, counting ASCII characters as 1 and others as 2.
     ///
@@ -2708,7 +2612,6 @@ impl rt::FromWire for FileRenameRequest {
 }
 impl rt::Validate for FileRenameRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("fileid", self.fileid.as_str(), [1, 256], None)?;
         rt::chars("new_name", self.new_name.as_str(), [1, 255], None)?;
         crate::rules::check_file_rename(self)?;
         Ok(())
@@ -2811,15 +2714,11 @@ impl<'a> ::std::future::IntoFuture for FileRenameCall<'a> {
 #[non_exhaustive]
 pub struct FileMoveRequest {
     /// The destination folder's fileid; the spaceid for a space's root.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fatherid: ::std::string::String,
     /// Overwrite files of the same name (default false: rename the moved file).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub replace: ::std::option::Option<bool>,
-    /// The files to move. The page gives no count limit; 1000 is the SDK's sanity bound.
-    ///
-    /// Limits: 1 to 1000 items; each item 1 to 256 bytes.
+    /// The files to move. The page gives no count limit.
     #[serde(default)]
     pub fileid: ::std::vec::Vec<::std::string::String>,
 }
@@ -2858,16 +2757,6 @@ impl rt::FromWire for FileMoveRequest {
 }
 impl rt::Validate for FileMoveRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("fatherid", self.fatherid.as_str(), [1, 256], None)?;
-        rt::items("fileid", self.fileid.len(), [1, 1000], None)?;
-        rt::each(
-            "fileid",
-            &self.fileid,
-            |item| {
-                rt::bytes("", item.as_str(), [1, 256], None)?;
-                Ok(())
-            },
-        )?;
         Ok(())
     }
 }
@@ -2972,9 +2861,7 @@ impl<'a> ::std::future::IntoFuture for FileMoveCall<'a> {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct FileDeleteRequest {
-    /// The files. The page gives no count limit; 1000 is the SDK's sanity bound.
-    ///
-    /// Limits: 1 to 1000 items; each item 1 to 256 bytes.
+    /// The files. The page gives no count limit.
     #[serde(default)]
     pub fileid: ::std::vec::Vec<::std::string::String>,
 }
@@ -3003,15 +2890,6 @@ impl rt::FromWire for FileDeleteRequest {
 }
 impl rt::Validate for FileDeleteRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::items("fileid", self.fileid.len(), [1, 1000], None)?;
-        rt::each(
-            "fileid",
-            &self.fileid,
-            |item| {
-                rt::bytes("", item.as_str(), [1, 256], None)?;
-                Ok(())
-            },
-        )?;
         Ok(())
     }
 }
@@ -3103,8 +2981,6 @@ impl<'a> ::std::future::IntoFuture for FileDeleteCall<'a> {
 #[non_exhaustive]
 pub struct FileInfoRequest {
     /// The file.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fileid: ::std::string::String,
 }
 impl FileInfoRequest {
@@ -3138,7 +3014,6 @@ impl rt::FromWire for FileInfoRequest {
 }
 impl rt::Validate for FileInfoRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("fileid", self.fileid.as_str(), [1, 256], None)?;
         Ok(())
     }
 }
@@ -3235,12 +3110,8 @@ impl<'a> ::std::future::IntoFuture for FileInfoCall<'a> {
 #[non_exhaustive]
 pub struct FileAclAddRequest {
     /// The file.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fileid: ::std::string::String,
-    /// Members to add. The page gives no count limit; 1000 is the SDK's sanity bound.
-    ///
-    /// Limits: 1 to 1000 items.
+    /// Members to add. The page gives no count limit.
     #[serde(default)]
     pub auth_info: ::std::vec::Vec<FileMember>,
 }
@@ -3272,8 +3143,6 @@ impl rt::FromWire for FileAclAddRequest {
 }
 impl rt::Validate for FileAclAddRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("fileid", self.fileid.as_str(), [1, 256], None)?;
-        rt::items("auth_info", self.auth_info.len(), [1, 1000], None)?;
         rt::nested("auth_info", &self.auth_info)?;
         Ok(())
     }
@@ -3366,12 +3235,8 @@ impl<'a> ::std::future::IntoFuture for FileAclAddCall<'a> {
 #[non_exhaustive]
 pub struct FileAclDelRequest {
     /// The file.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fileid: ::std::string::String,
-    /// Members to remove. The page gives no count limit; 1000 is the SDK's sanity bound.
-    ///
-    /// Limits: 1 to 1000 items.
+    /// Members to remove. The page gives no count limit.
     #[serde(default)]
     pub auth_info: ::std::vec::Vec<MemberRef>,
 }
@@ -3403,8 +3268,6 @@ impl rt::FromWire for FileAclDelRequest {
 }
 impl rt::Validate for FileAclDelRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("fileid", self.fileid.as_str(), [1, 256], None)?;
-        rt::items("auth_info", self.auth_info.len(), [1, 1000], None)?;
         rt::nested("auth_info", &self.auth_info)?;
         Ok(())
     }
@@ -3497,8 +3360,6 @@ impl<'a> ::std::future::IntoFuture for FileAclDelCall<'a> {
 #[non_exhaustive]
 pub struct FileSettingRequest {
     /// The file.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fileid: ::std::string::String,
     /// 1 named people, 2 the corp, 3 outside the corp, 4 the corp with approval, 5 outside with approval.
     ///
@@ -3543,7 +3404,6 @@ impl rt::FromWire for FileSettingRequest {
 }
 impl rt::Validate for FileSettingRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("fileid", self.fileid.as_str(), [1, 256], None)?;
         rt::range("auth_scope", self.auth_scope, [1.0, 5.0], None)?;
         if let Some(value) = &self.auth {
             rt::one_of_int("auth", *value, &[1, 4], None)?;
@@ -3644,8 +3504,6 @@ impl<'a> ::std::future::IntoFuture for FileSettingCall<'a> {
 #[non_exhaustive]
 pub struct FileShareRequest {
     /// The file.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fileid: ::std::string::String,
 }
 impl FileShareRequest {
@@ -3679,7 +3537,6 @@ impl rt::FromWire for FileShareRequest {
 }
 impl rt::Validate for FileShareRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("fileid", self.fileid.as_str(), [1, 256], None)?;
         Ok(())
     }
 }
@@ -3776,8 +3633,6 @@ impl<'a> ::std::future::IntoFuture for FileShareCall<'a> {
 #[non_exhaustive]
 pub struct GetFilePermissionRequest {
     /// The file.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fileid: ::std::string::String,
 }
 impl GetFilePermissionRequest {
@@ -3811,7 +3666,6 @@ impl rt::FromWire for GetFilePermissionRequest {
 }
 impl rt::Validate for GetFilePermissionRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("fileid", self.fileid.as_str(), [1, 256], None)?;
         Ok(())
     }
 }
@@ -3967,8 +3821,6 @@ impl<'a> ::std::future::IntoFuture for GetFilePermissionCall<'a> {
 #[non_exhaustive]
 pub struct FileSecureSettingRequest {
     /// The 文档.
-    ///
-    /// Limits: 1 to 256 bytes.
     pub fileid: ::std::string::String,
     /// The watermark settings to change.
     pub watermark: WatermarkSetting,
@@ -3999,7 +3851,6 @@ impl rt::FromWire for FileSecureSettingRequest {
 }
 impl rt::Validate for FileSecureSettingRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("fileid", self.fileid.as_str(), [1, 256], None)?;
         rt::nested("watermark", &self.watermark)?;
         Ok(())
     }
