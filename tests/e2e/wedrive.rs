@@ -573,3 +573,29 @@ async fn the_wedrive_secret_calls_wedrive_and_owns_its_spaces() -> Res {
     assert_eq!(e.as_ref().and_then(code), Some(640008));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_dead_download_url_fails_without_showing_its_ticket() -> Res {
+    let w = demo().await?;
+    let spaceid = space(&w).await?;
+    let f = Drive::new(&w.client)
+        .upload_bytes(&spaceid, &spaceid, "t.txt", b"t")
+        .await?;
+    let link = w.client.wedrive().file_download().fileid(&f.fileid).await?;
+    let url = link.download_url.expose().to_owned();
+    // No cookie: 403, reported as a transport error that shows the origin only.
+    let e = w
+        .client
+        .get_url("wedrive_file_download_url", &url, Default::default())
+        .await
+        .err()
+        .ok_or("a GET without the cookie must fail")?;
+    let Error::Transport(t) = &e else {
+        return Err(format!("expected a transport error, got {e}").into());
+    };
+    assert_eq!(t.kind, wecom_core_auth::TransportErrorKind::Status(403));
+    let token = url.rsplit('/').next().unwrap_or_default();
+    assert!(!token.is_empty() && !e.to_string().contains(token), "{e}");
+    assert!(t.url.ends_with("/***"), "{}", t.url);
+    Ok(())
+}

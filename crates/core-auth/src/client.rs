@@ -261,17 +261,18 @@ impl Client {
     /// `wedrive/file_download`) through the client's transport, with its timeout; no credential
     /// is added, `headers` (`Cookie`, `Range` ...) are sent as given, and nothing is retried.
     /// A 2xx answer is returned whole (ask for ranges to bound memory); another status is an
-    /// [`Error::Transport`] with `Status(code)`. Errors name `endpoint` and show the URL without
-    /// its query string, which may carry a ticket.
+    /// [`Error::Transport`] with `Status(code)`. Errors name `endpoint` and show only the URL's
+    /// origin: its path and query may carry a ticket.
     pub async fn get_url(
         &self,
         endpoint: &'static str,
         url: &str,
         headers: http::HeaderMap,
     ) -> Result<crate::transport::HttpResponse, Error> {
-        let shown = match url.split_once('?') {
-            Some((base, _)) => format!("{}?***", crate::redact::mask_url(base)),
-            None => crate::redact::mask_url(url),
+        // Such URLs carry their ticket in the path or the query: show the origin only.
+        let shown = match url::Url::parse(url) {
+            Ok(u) => format!("{}/***", u.origin().ascii_serialization()),
+            Err(_) => "<unparsable URL>".to_owned(),
         };
         let fail = |kind, message: String| {
             Error::Transport(crate::error::TransportError {
