@@ -438,13 +438,7 @@ impl<'a> Drive<'a> {
         loop {
             let page = self
                 .client
-                .execute(FileListRequest::new(
-                    spaceid,
-                    fatherid,
-                    sort,
-                    start,
-                    1000,
-                ))
+                .execute(FileListRequest::new(spaceid, fatherid, sort, start, 1000))
                 .await?;
             let items = page.file_list.map(|l| l.item).unwrap_or_default();
             let got = items.len();
