@@ -11,3 +11,4 @@ mod messages;
 mod oa_approval;
 mod oa_calendar;
 mod reliability;
+mod wedrive;

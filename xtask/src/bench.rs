@@ -20,7 +20,8 @@ use crate::{Mode, XtaskError};
 pub struct BenchOptions {
     /// Also measure a clean build of the workspace (in a temporary target dir).
     pub with_build_time: bool,
-    /// More alternating rounds for the call-cost comparison (`call_cost -- --long`).
+    /// More alternating rounds for the call-cost comparison (`call_cost -- --long`), and the
+    /// 200 MiB 微盘 transfer (`wedrive -- --long`; 20 MiB otherwise).
     pub long: bool,
 }
 
@@ -377,6 +378,49 @@ fn checkin(root: &Path, rows: &mut Vec<Row>) {
     ));
 }
 
+/// The value of `key=` on the `RESULT <name> ...` line of a bench's output.
+fn result_field(text: &str, name: &str, key: &str) -> Option<f64> {
+    let prefix = format!("RESULT {name} ");
+    let line = text.lines().find_map(|l| l.strip_prefix(prefix.as_str()))?;
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))?
+        .parse()
+        .ok()
+}
+
+/// 微盘 transfers through the client against a sandbox child: peak memory growth of a block
+/// upload and a ranged download (200 MiB with `--long`, 20 MiB otherwise).
+fn wedrive(root: &Path, opts: &BenchOptions, rows: &mut Vec<Row>) {
+    let mut args = vec!["bench", "-p", "wecom-tests", "--bench", "wedrive"];
+    if opts.long {
+        args.extend(["--", "--long"]);
+    }
+    let r = run_cmd(root, "cargo", &args, &[]);
+    let failed = if r.ok { "" } else { " (benchmark failed)" };
+    for (what, label) in [
+        (
+            "wedrive_upload",
+            "block upload streamed from a file (2 MB blocks)",
+        ),
+        ("wedrive_download", "download in 1 MiB ranges to a file"),
+    ] {
+        let mib = result_field(&r.stdout, what, "mib");
+        let ms = result_field(&r.stdout, what, "ms");
+        rows.push(row(
+            &format!(
+                "微盘 {label}, {} MiB: client peak memory growth",
+                mib.map_or("?".into(), |m| format!("{m:.0}"))
+            ),
+            result_field(&r.stdout, what, "peak_growth_mib"),
+            "MiB",
+            format!(
+                "{} ms; sandbox in a child process; target under 16 MiB; 200 MiB with --long{failed}",
+                ms.map_or("?".into(), |m| format!("{m:.0}"))
+            ),
+        ));
+    }
+}
+
 fn callback(root: &Path, target: &Path, rows: &mut Vec<Row>) {
     let node = Command::new("node")
         .arg("--version")
@@ -692,6 +736,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
     sandbox(root, &mut rows);
     messages(root, &mut rows);
     checkin(root, &mut rows);
+    wedrive(root, opts, &mut rows);
     callback(root, &target, &mut rows);
     directory(root, &mut rows);
     customers(root, &mut rows);
@@ -755,7 +800,7 @@ pub fn run_bench(root: &Path, opts: &BenchOptions) -> Result<Vec<Row>, XtaskErro
     let _ = writeln!(
         md,
         "\nSources: tests/benches/call_cost.rs, crates/core-auth/benches/client.rs, crates/sandbox/benches/throughput.rs, \
-         tests/benches/messages.rs, crates/callback/benches/crypto.rs + crates/callback/bench/compare.sh, \
+         tests/benches/messages.rs, tests/benches/wedrive.rs, crates/callback/benches/crypto.rs + crates/callback/bench/compare.sh, \
          crates/contacts/benches/directory.rs, crates/contacts/benches/export.rs, crates/externalcontact/benches/customers.rs; criterion medians from target/criterion/*/new/estimates.json."
     );
     let json = json!({
@@ -802,6 +847,21 @@ mod tests {
         assert_eq!(spread, "IQR 1.010-1.050, min-max 0.980-1.090");
         assert!(result_line(out, "wall_ratio").is_none());
         assert!(result_line("RESULT cpu_ratio median=x", "cpu_ratio").is_none());
+    }
+
+    #[test]
+    fn reads_the_wedrive_result_lines() {
+        let out = "x\nRESULT wedrive_upload mib=200 ms=5321 peak_growth_mib=9.25\nRESULT wedrive_download mib=200 ms=4100 peak_growth_mib=unmeasurable\n";
+        assert_eq!(result_field(out, "wedrive_upload", "mib"), Some(200.0));
+        assert_eq!(
+            result_field(out, "wedrive_upload", "peak_growth_mib"),
+            Some(9.25)
+        );
+        assert_eq!(
+            result_field(out, "wedrive_download", "peak_growth_mib"),
+            None
+        );
+        assert_eq!(result_field(out, "wedrive_delete", "mib"), None);
     }
 
     #[test]

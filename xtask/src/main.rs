@@ -16,7 +16,8 @@ tasks:
                 bench/RESULTS.md and bench/results.json
   bench --with-build-time
                 also time a clean build of the workspace (in a temporary target dir)
-  bench --long  more alternating rounds for the client-vs-reqwest call cost (a few minutes more)
+  bench --long  more alternating rounds for the client-vs-reqwest call cost, and a 200 MiB
+                微盘 transfer instead of 20 MiB (a few minutes more)
   help          this text
 
 options:

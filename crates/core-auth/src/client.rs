@@ -264,6 +264,53 @@ impl Client {
     pub(crate) fn selected(&self) -> Option<usize> {
         self.agent
     }
+
+    /// Sends a `GET` to an absolute URL that WeCom handed out (the `download_url` of 微盘's
+    /// `wedrive/file_download`) through the client's transport, with its timeout; no credential
+    /// is added, `headers` (`Cookie`, `Range` ...) are sent as given, and nothing is retried.
+    /// A 2xx answer is returned whole (ask for ranges to bound memory); another status is an
+    /// [`Error::Transport`] with `Status(code)`. Errors name `endpoint` and show only the URL's
+    /// origin: its path and query may carry a ticket.
+    pub async fn get_url(
+        &self,
+        endpoint: &'static str,
+        url: &str,
+        headers: http::HeaderMap,
+    ) -> Result<crate::transport::HttpResponse, Error> {
+        // Such URLs carry their ticket in the path or the query: show the origin only.
+        let shown = match url::Url::parse(url) {
+            Ok(u) => format!("{}/***", u.origin().ascii_serialization()),
+            Err(_) => "<unparsable URL>".to_owned(),
+        };
+        let fail = |kind, message: String| {
+            Error::Transport(crate::error::TransportError {
+                endpoint,
+                method: "GET",
+                url: shown.clone(),
+                kind,
+                message: crate::redact::mask_text(&message),
+            })
+        };
+        let sent = self
+            .inner
+            .transport
+            .send(HttpRequest {
+                method: crate::endpoint::Method::Get,
+                url: url.to_owned(),
+                headers,
+                body: HttpBody::Empty,
+                timeout: Some(self.inner.timeout),
+            })
+            .await;
+        match sent {
+            Ok(resp) if (200..300).contains(&resp.status) => Ok(resp),
+            Ok(resp) => Err(fail(
+                TransportErrorKind::Status(resp.status),
+                crate::redact::body_excerpt(&resp.body, 200),
+            )),
+            Err(e) => Err(fail(e.kind, e.message)),
+        }
+    }
 }
 
 impl Client {

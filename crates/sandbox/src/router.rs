@@ -25,6 +25,11 @@ pub(crate) fn router(app: App, allowed: AllowedHosts) -> Router {
             app.clone(),
             crate::console::record,
         ))
+        // 微盘 download URLs (`wedrive/file_download`): cookie-checked, ranged.
+        .route(
+            "/wedrive/download/{token}",
+            axum::routing::get(crate::areas::wedrive::download),
+        )
         .merge(gated)
         .fallback(not_found)
         .with_state(app)

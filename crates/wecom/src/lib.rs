@@ -39,6 +39,7 @@
 //! | `contacts` | yes | [`contacts`]: departments, members, tags, batch jobs, apps, menus, visible scope |
 //! | `messages` | yes | [`messages`]: every message type, recall, template cards, media, app chats, robots |
 //! | `callback` | yes | [`callback`]: crypto, typed inbound messages and events, passive replies |
+//! | `wedrive` | no | `wedrive`: 微盘 spaces and files, streamed block uploads, ranged downloads; wedoc basics |
 //! | `axum` | no | `callback::router`: an axum router for the callback URL, with de-duplication |
 //! | `redis` | no | `auth::RedisTokenStore` (tokens shared by several instances), `callback::RedisDedup` |
 //!
@@ -50,6 +51,7 @@
 //! | [`contacts`] | `wecom-contacts` | `client.contacts()`, [`contacts::scope`] (who an app can see, and why) |
 //! | [`messages`] | `wecom-messages` | [`messages::Message`], [`messages::Media`], [`messages::BulkSender`], `client.messages()` |
 //! | [`callback`] | `wecom-callback` | callback crypto, [`callback::Inbound`], [`callback::Reply`], router |
+//! | `wedrive` | `wecom-wedrive` | `client.wedrive()`, `wedrive::Drive` (block uploads, ranged downloads) |
 //!
 //! ## Examples
 //!
@@ -62,6 +64,7 @@
 //! cargo run -p wecom --example contacts
 //! cargo run -p wecom --example messages
 //! cargo run -p wecom --example callback
+//! cargo run -p wecom --example wedrive --features wedrive
 //! ```
 
 /// Transport, credentials, the token and ticket cache, errors, retries, OAuth2 and JS-SDK
@@ -77,6 +80,11 @@ pub use wecom_contacts as contacts;
 /// (the `wecom-messages` crate).
 #[cfg(feature = "messages")]
 pub use wecom_messages as messages;
+
+/// 微盘 (WeDrive): spaces, members, files, streamed block uploads and ranged downloads, and the
+/// 文档 (wedoc) basics (the `wecom-wedrive` crate).
+#[cfg(feature = "wedrive")]
+pub use wecom_wedrive as wedrive;
 
 /// Callbacks: crypto, typed inbound messages and events, passive replies and (feature `axum`)
 /// an axum router (the `wecom-callback` crate).
@@ -148,6 +156,11 @@ pub mod prelude {
 
     #[cfg(feature = "kf")]
     pub use wecom_kf::KfExt as _;
+
+    #[cfg(feature = "wedrive")]
+    pub use wecom_wedrive::WedriveExt as _;
+    #[cfg(feature = "wedrive")]
+    pub use wecom_wedrive::{Drive, DriveError};
 
     #[cfg(feature = "callback")]
     pub use wecom_callback::{CallbackCrypto, CallbackError, Event, EventKind, Inbound, Reply};

@@ -410,6 +410,14 @@ pub enum EventKind {
         /// `OpenKfId`: The account with new messages (sync_msg's `open_kfid`).
         open_kfid: Option<String>,
     },
+    /// `wedrive_file_change`: Files the app uploaded were changed in the WeCom client (`FromUserName` is `sys`).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97900>
+    WedriveFileChange(WedriveFileChange),
+    /// `wedrive_space_change`: Spaces the app created were changed in the WeCom client by the API's appointed administrator.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97899>
+    WedriveSpaceChange(WedriveSpaceChange),
     /// `LOCATION`: Periodic location report.
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/90240>
@@ -592,6 +600,18 @@ impl EventKind {
                             open_kfid: f.opt_str("OpenKfId"),
                         }
                     }
+                    "wedrive_file_change" => {
+                        match WedriveFileChange::parse(f)? {
+                            Some(c) => EventKind::WedriveFileChange(c),
+                            None => return Ok(None),
+                        }
+                    }
+                    "wedrive_space_change" => {
+                        match WedriveSpaceChange::parse(f)? {
+                            Some(c) => EventKind::WedriveSpaceChange(c),
+                            None => return Ok(None),
+                        }
+                    }
                     "LOCATION" => {
                         EventKind::Location {
                             latitude: f.opt_float("Latitude")?.ok_or(rt::Bad)?,
@@ -642,6 +662,8 @@ impl EventKind {
             EventKind::RespondSchedule { .. } => "respond_schedule",
             EventKind::LivingStatusChange { .. } => "living_status_change",
             EventKind::KfMsgOrEvent { .. } => "kf_msg_or_event",
+            EventKind::WedriveFileChange { .. } => "wedrive_file_change",
+            EventKind::WedriveSpaceChange { .. } => "wedrive_space_change",
             EventKind::Location { .. } => "LOCATION",
             EventKind::UploadMediaJobFinish { .. } => "upload_media_job_finish",
         }
@@ -845,6 +867,8 @@ impl EventKind {
                     }
                 }
             }
+            EventKind::WedriveFileChange(inner) => inner.write_xml(out),
+            EventKind::WedriveSpaceChange(inner) => inner.write_xml(out),
             EventKind::Location { latitude, longitude, precision, app_type } => {
                 {
                     let v = latitude;
@@ -1266,6 +1290,318 @@ impl ExternalTagChange {
                     if let Some(v) = v {
                         rt::push_num(out, "StrategyId", v);
                     }
+                }
+            }
+        }
+    }
+}
+/// `wedrive_file_change`, by `ChangeType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WedriveFileChange {
+    /// `create_file`: Files were created.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97900>
+    CreateFile {
+        /// The files: one `FileId` element each, its text the fileid.
+        file_ids: Vec<crate::xml::Element>,
+    },
+    /// `rename_file`: Files were renamed.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97900>
+    RenameFile {
+        /// The files: one `FileId` element each, its text the fileid.
+        file_ids: Vec<crate::xml::Element>,
+    },
+    /// `update_file`: Files' content was updated.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97900>
+    UpdateFile {
+        /// The files: one `FileId` element each, its text the fileid.
+        file_ids: Vec<crate::xml::Element>,
+    },
+    /// `delete_file`: Files were deleted.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97900>
+    DeleteFile {
+        /// The files: one `FileId` element each, its text the fileid.
+        file_ids: Vec<crate::xml::Element>,
+    },
+    /// `move_file`: Files were moved.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97900>
+    MoveFile {
+        /// The files: one `FileId` element each, its text the fileid.
+        file_ids: Vec<crate::xml::Element>,
+    },
+}
+impl WedriveFileChange {
+    /// Reads the variant named by the callback's `ChangeType` (`None`: not declared in the spec).
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Option<Self>, rt::Bad> {
+        Ok(
+            Some(
+                match f.text_of("ChangeType").unwrap_or_default() {
+                    "create_file" => {
+                        WedriveFileChange::CreateFile {
+                            file_ids: f
+                                .rest(
+                                    &[
+                                        "ToUserName",
+                                        "FromUserName",
+                                        "CreateTime",
+                                        "MsgType",
+                                        "Event",
+                                        "ChangeType",
+                                        "AgentID",
+                                        "MsgId",
+                                        "*",
+                                    ],
+                                ),
+                        }
+                    }
+                    "rename_file" => {
+                        WedriveFileChange::RenameFile {
+                            file_ids: f
+                                .rest(
+                                    &[
+                                        "ToUserName",
+                                        "FromUserName",
+                                        "CreateTime",
+                                        "MsgType",
+                                        "Event",
+                                        "ChangeType",
+                                        "AgentID",
+                                        "MsgId",
+                                        "*",
+                                    ],
+                                ),
+                        }
+                    }
+                    "update_file" => {
+                        WedriveFileChange::UpdateFile {
+                            file_ids: f
+                                .rest(
+                                    &[
+                                        "ToUserName",
+                                        "FromUserName",
+                                        "CreateTime",
+                                        "MsgType",
+                                        "Event",
+                                        "ChangeType",
+                                        "AgentID",
+                                        "MsgId",
+                                        "*",
+                                    ],
+                                ),
+                        }
+                    }
+                    "delete_file" => {
+                        WedriveFileChange::DeleteFile {
+                            file_ids: f
+                                .rest(
+                                    &[
+                                        "ToUserName",
+                                        "FromUserName",
+                                        "CreateTime",
+                                        "MsgType",
+                                        "Event",
+                                        "ChangeType",
+                                        "AgentID",
+                                        "MsgId",
+                                        "*",
+                                    ],
+                                ),
+                        }
+                    }
+                    "move_file" => {
+                        WedriveFileChange::MoveFile {
+                            file_ids: f
+                                .rest(
+                                    &[
+                                        "ToUserName",
+                                        "FromUserName",
+                                        "CreateTime",
+                                        "MsgType",
+                                        "Event",
+                                        "ChangeType",
+                                        "AgentID",
+                                        "MsgId",
+                                        "*",
+                                    ],
+                                ),
+                        }
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    ///The `ChangeType` value.
+    pub fn change_type(&self) -> &'static str {
+        match self {
+            WedriveFileChange::CreateFile { .. } => "create_file",
+            WedriveFileChange::RenameFile { .. } => "rename_file",
+            WedriveFileChange::UpdateFile { .. } => "update_file",
+            WedriveFileChange::DeleteFile { .. } => "delete_file",
+            WedriveFileChange::MoveFile { .. } => "move_file",
+        }
+    }
+    /// Writes the `ChangeType` element and this variant's fields as WeCom's XML.
+    pub(crate) fn write_xml(&self, out: &mut String) {
+        rt::push_cdata(out, "ChangeType", self.change_type());
+        match self {
+            WedriveFileChange::CreateFile { file_ids } => {
+                let v = file_ids;
+                for e in v {
+                    e.write_xml(out);
+                }
+            }
+            WedriveFileChange::RenameFile { file_ids } => {
+                let v = file_ids;
+                for e in v {
+                    e.write_xml(out);
+                }
+            }
+            WedriveFileChange::UpdateFile { file_ids } => {
+                let v = file_ids;
+                for e in v {
+                    e.write_xml(out);
+                }
+            }
+            WedriveFileChange::DeleteFile { file_ids } => {
+                let v = file_ids;
+                for e in v {
+                    e.write_xml(out);
+                }
+            }
+            WedriveFileChange::MoveFile { file_ids } => {
+                let v = file_ids;
+                for e in v {
+                    e.write_xml(out);
+                }
+            }
+        }
+    }
+}
+/// `wedrive_space_change`, by `ChangeType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WedriveSpaceChange {
+    /// `dismiss_space`: Spaces were dismissed.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97901>
+    DismissSpace {
+        /// The spaces: one `SpaceId` element each, its text the spaceid.
+        space_ids: Vec<crate::xml::Element>,
+    },
+    /// `space_member_change`: Spaces' members were changed.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97902>
+    SpaceMemberChange {
+        /// The spaces: one `SpaceId` element each, its text the spaceid.
+        space_ids: Vec<crate::xml::Element>,
+    },
+    /// `space_security_settings_change`: Spaces' security settings were changed.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97903>
+    SpaceSecuritySettingsChange {
+        /// The spaces: one `SpaceId` element each, its text the spaceid.
+        space_ids: Vec<crate::xml::Element>,
+    },
+}
+impl WedriveSpaceChange {
+    /// Reads the variant named by the callback's `ChangeType` (`None`: not declared in the spec).
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Option<Self>, rt::Bad> {
+        Ok(
+            Some(
+                match f.text_of("ChangeType").unwrap_or_default() {
+                    "dismiss_space" => {
+                        WedriveSpaceChange::DismissSpace {
+                            space_ids: f
+                                .rest(
+                                    &[
+                                        "ToUserName",
+                                        "FromUserName",
+                                        "CreateTime",
+                                        "MsgType",
+                                        "Event",
+                                        "ChangeType",
+                                        "AgentID",
+                                        "MsgId",
+                                        "*",
+                                    ],
+                                ),
+                        }
+                    }
+                    "space_member_change" => {
+                        WedriveSpaceChange::SpaceMemberChange {
+                            space_ids: f
+                                .rest(
+                                    &[
+                                        "ToUserName",
+                                        "FromUserName",
+                                        "CreateTime",
+                                        "MsgType",
+                                        "Event",
+                                        "ChangeType",
+                                        "AgentID",
+                                        "MsgId",
+                                        "*",
+                                    ],
+                                ),
+                        }
+                    }
+                    "space_security_settings_change" => {
+                        WedriveSpaceChange::SpaceSecuritySettingsChange {
+                            space_ids: f
+                                .rest(
+                                    &[
+                                        "ToUserName",
+                                        "FromUserName",
+                                        "CreateTime",
+                                        "MsgType",
+                                        "Event",
+                                        "ChangeType",
+                                        "AgentID",
+                                        "MsgId",
+                                        "*",
+                                    ],
+                                ),
+                        }
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    ///The `ChangeType` value.
+    pub fn change_type(&self) -> &'static str {
+        match self {
+            WedriveSpaceChange::DismissSpace { .. } => "dismiss_space",
+            WedriveSpaceChange::SpaceMemberChange { .. } => "space_member_change",
+            WedriveSpaceChange::SpaceSecuritySettingsChange { .. } => {
+                "space_security_settings_change"
+            }
+        }
+    }
+    /// Writes the `ChangeType` element and this variant's fields as WeCom's XML.
+    pub(crate) fn write_xml(&self, out: &mut String) {
+        rt::push_cdata(out, "ChangeType", self.change_type());
+        match self {
+            WedriveSpaceChange::DismissSpace { space_ids } => {
+                let v = space_ids;
+                for e in v {
+                    e.write_xml(out);
+                }
+            }
+            WedriveSpaceChange::SpaceMemberChange { space_ids } => {
+                let v = space_ids;
+                for e in v {
+                    e.write_xml(out);
+                }
+            }
+            WedriveSpaceChange::SpaceSecuritySettingsChange { space_ids } => {
+                let v = space_ids;
+                for e in v {
+                    e.write_xml(out);
                 }
             }
         }

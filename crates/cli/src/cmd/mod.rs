@@ -8,6 +8,7 @@ mod config_show;
 pub(crate) mod customer;
 mod demo;
 mod directory;
+mod drive;
 mod errcode;
 mod export;
 mod export_async;
@@ -170,6 +171,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Agent(cmd) => directory::agent(&ctx, cmd).await,
         Command::Send(args) => send::run(&ctx, args).await,
         Command::Media(cmd) => media::run(&ctx, cmd).await,
+        Command::Drive(cmd) => drive::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
         Command::Schedule(cmd) => schedule::run(&ctx, cmd).await,
         Command::Transfer(cmd) => transfer::run(&ctx, cmd).await,

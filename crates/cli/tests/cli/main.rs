@@ -7,6 +7,7 @@ mod common;
 mod config;
 mod console;
 mod customer;
+mod drive;
 mod export_async;
 mod newman;
 mod oa;

@@ -104,6 +104,7 @@ fn help_lists_every_command() {
         "scope",
         "send",
         "media",
+        "drive",
         "contacts",
         "callback",
         "jssdk",

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod messages_extra;
 pub mod oa;
 pub mod tfa;
+pub mod wedrive;
 
 /// Registers the handlers of every area.
 pub fn register_all(r: &mut Registry) {
@@ -27,6 +28,7 @@ pub fn register_all(r: &mut Registry) {
     directory_extra::register(r);
     messages_extra::register(r);
     tfa::register(r);
+    wedrive::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
@@ -35,4 +37,5 @@ pub fn register_all(r: &mut Registry) {
     r.add_resources(wecom_externalcontact::generated::externalcontact::RESOURCES);
     r.add_resources(wecom_oa::generated::oa::RESOURCES);
     r.add_resources(wecom_kf::generated::kf::RESOURCES);
+    r.add_resources(wecom_wedrive::generated::wedrive::RESOURCES);
 }
