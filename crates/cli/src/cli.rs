@@ -209,7 +209,7 @@ pub struct ApiArgs {
     /// List the endpoints (of one area: auth, contacts, messages ...).
     #[arg(long, value_name = "AREA", num_args = 0..=1, default_missing_value = "")]
     pub list: Option<String>,
-    /// Call a path the spec does not have (yet): `--raw POST externalcontact/list`.
+    /// Call a path the spec does not have (yet): `--raw POST wedoc/smartsheet/get_sheet`.
     #[arg(long)]
     pub raw: bool,
     /// With --raw: a query parameter `name=value` (repeatable). GET fields go to the query too.

@@ -125,6 +125,8 @@ pub fn json_endpoints() -> impl Iterator<Item = &'static wecom_core_auth::JsonEn
         wecom_oa::generated::oa::CALLS,
         #[cfg(feature = "kf")]
         wecom_kf::generated::kf::CALLS,
+        #[cfg(feature = "wedrive")]
+        wecom_wedrive::generated::wedrive::CALLS,
     ];
     tables.iter().flat_map(|t| t.iter())
 }

@@ -147,7 +147,8 @@ fn robot_key() -> Result<wecom::Secret, CliError> {
 async fn raw(ctx: &Ctx, args: &ApiArgs) -> Result<(), CliError> {
     let [method, path] = args.target.as_slice() else {
         return Err(CliError::Usage(
-            "--raw needs METHOD and PATH, e.g. `wecom api --raw POST externalcontact/list`".into(),
+            "--raw needs METHOD and PATH, e.g. `wecom api --raw POST wedoc/smartsheet/get_sheet`"
+                .into(),
         ));
     };
     let method = method_of(&method.to_ascii_uppercase())?;

@@ -190,7 +190,8 @@ async fn raw_calls_reach_paths_the_spec_does_not_have_and_explain_the_errcode() 
     .json();
     assert_eq!(got["name"], "陈静");
     assert_eq!(got["errcode"], 0);
-    let unknown = at(&sb, &["api", "--raw", "post", "externalcontact/list"]).await;
+    // A path the spec does not declare (a wave-3 smart-sheet call): the sandbox does not know it.
+    let unknown = at(&sb, &["api", "--raw", "post", "wedoc/smartsheet/get_sheet"]).await;
     let line = unknown.error_line();
     assert!(
         line.contains("48001") && line.contains("not authorized"),
