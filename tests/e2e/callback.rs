@@ -42,6 +42,18 @@ async fn sandbox_pushes_handler_replies_reply_decrypts() -> Res {
                         format!("click {event_key} by {}", e.header.from_user_name),
                         Some(Reply::text(format!("you clicked {event_key}"))),
                     ),
+                    EventKind::ChangeExternalContact(
+                        wecom_callback::generated::events::ExternalContactChange::TransferFail {
+                            fail_reason,
+                            user_id,
+                            external_user_id,
+                        },
+                    ) => (
+                        format!(
+                            "transfer of {external_user_id} to {user_id} failed: {fail_reason}"
+                        ),
+                        None,
+                    ),
                     EventKind::TemplateCardMenuEvent(card) => (
                         format!(
                             "card menu {} of {} by {} (code {} chars)",
@@ -147,6 +159,41 @@ async fn sandbox_pushes_handler_replies_reply_decrypts() -> Res {
     assert!(record.delivered, "{record:?}");
     assert!(record.plaintext.contains(&used.response_code), "{record:?}");
 
+    // A customer refuses a transfer to lina: change_external_contact / transfer_fail reaches the
+    // handler typed (the 客户联系 API falls back to this app's token, an app under 可调用应用).
+    wecom_sandbox::areas::externalcontact::book::CustomerBook::of(admin.state()).with(|c| {
+        c.insert(
+            "wmTransfer".into(),
+            wecom_sandbox::areas::externalcontact::book::Customer {
+                external_userid: "wmTransfer".into(),
+                name: "客户".into(),
+                kind: 1,
+                follows: vec![wecom_sandbox::areas::externalcontact::book::Follow {
+                    userid: "wangfang".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        )
+    });
+    use wecom_externalcontact::ExternalcontactExt as _;
+    let started = w
+        .client
+        .externalcontact()
+        .transfer_customer("wangfang", "lina", ["wmTransfer"])
+        .await?;
+    assert_eq!(started.customer.first().map(|c| c.errcode), Some(0));
+    let records = wecom_sandbox::areas::externalcontact::outreach::refuse_transfer_and_notify(
+        admin.state(),
+        "wmTransfer",
+        "lina",
+    )
+    .await
+    .ok_or("the transfer was waiting")?;
+    let record = records.first().ok_or("transfer_fail was not pushed")?;
+    assert_eq!(record.what, "event:change_external_contact");
+    assert!(record.delivered, "{record:?}");
+
     let seen = seen.lock().map_err(|_| "poisoned")?.clone();
     assert_eq!(
         seen,
@@ -154,6 +201,7 @@ async fn sandbox_pushes_handler_replies_reply_decrypts() -> Res {
             "text from lina: hi 你好".to_owned(),
             "click REPORT_TODAY by lina".to_owned(),
             "card menu mute of menu-task-7 by lina (code 32 chars)".to_owned(),
+            "transfer of wmTransfer to lina failed: customer_refused".to_owned(),
         ]
     );
     server.abort();

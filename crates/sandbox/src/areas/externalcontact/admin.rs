@@ -88,7 +88,7 @@ fn targets(state: &State, userid: &str) -> Vec<(u32, CallbackConfig)> {
         .collect()
 }
 
-async fn push(state: &State, userid: &str, kind: EventKind) -> Vec<CallbackRecord> {
+pub(crate) async fn push(state: &State, userid: &str, kind: EventKind) -> Vec<CallbackRecord> {
     let corpid = state.corp().corpid().to_owned();
     let now = state.now_secs();
     let mut out = Vec::new();

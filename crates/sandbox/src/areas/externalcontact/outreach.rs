@@ -24,7 +24,7 @@ mod transfer;
 
 pub use mass::{confirm_mass_send, mass_send_recipients};
 pub use moments::publish_moment;
-pub use transfer::refuse_transfer;
+pub use transfer::{refuse_transfer, refuse_transfer_and_notify};
 
 /// Registers the handlers of this part.
 pub fn register(r: &mut Registry) {

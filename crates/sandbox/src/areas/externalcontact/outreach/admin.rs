@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `POST /sandbox/externalcontact/groupmsg/{msgid}/confirm` | `{"userid"}` | the member sends the mass send ([`confirm_mass_send`](super::confirm_mass_send)) |
 //! | `POST /sandbox/externalcontact/moments/{moment_id}/publish` | `{"userid"}` | the member publishes the corp moment ([`publish_moment`](super::publish_moment)) |
-//! | `POST /sandbox/externalcontact/transfer/refuse` | `{"external_userid", "takeover_userid"}` | the customer refuses a waiting transfer ([`refuse_transfer`](super::refuse_transfer)) |
+//! | `POST /sandbox/externalcontact/transfer/refuse` | `{"external_userid", "takeover_userid"}` | the customer refuses a waiting transfer ([`refuse_transfer`](super::refuse_transfer)); `change_external_contact` / `transfer_fail` is pushed |
 
 use axum::Json;
 use axum::body::Bytes;
@@ -75,8 +75,10 @@ pub(crate) async fn transfer_refuse(AxState(app): AxState<App>, body: Bytes) -> 
         Ok(b) => b,
         Err(e) => return bad_body(&e),
     };
-    if super::refuse_transfer(&app.state, &b.external_userid, &b.takeover_userid) {
-        Json(json!({"errcode": 0, "errmsg": "ok"})).into_response()
+    if let Some(records) =
+        super::refuse_transfer_and_notify(&app.state, &b.external_userid, &b.takeover_userid).await
+    {
+        Json(json!({"errcode": 0, "errmsg": "ok", "callbacks": records})).into_response()
     } else {
         refused(&ApiError::invalid_parameter(format!(
             "no transfer of {} to {} is waiting",

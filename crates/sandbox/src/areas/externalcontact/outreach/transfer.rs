@@ -117,6 +117,27 @@ pub fn refuse_transfer(state: &State, external_userid: &str, takeover: &str) -> 
     }
 }
 
+/// [`refuse_transfer`], then `change_external_contact` / `transfer_fail` (FailReason
+/// `customer_refused`) pushed to every app with a callback that sees the taker. `None` when no
+/// such transfer waits; otherwise the push records.
+pub async fn refuse_transfer_and_notify(
+    state: &State,
+    external_userid: &str,
+    takeover: &str,
+) -> Option<Vec<crate::callbacks::CallbackRecord>> {
+    if !refuse_transfer(state, external_userid, takeover) {
+        return None;
+    }
+    let kind = wecom_callback::EventKind::ChangeExternalContact(
+        wecom_callback::generated::events::ExternalContactChange::TransferFail {
+            fail_reason: "customer_refused".into(),
+            user_id: takeover.to_owned(),
+            external_user_id: external_userid.to_owned(),
+        },
+    );
+    Some(crate::areas::externalcontact::admin::push(state, takeover, kind).await)
+}
+
 fn start(
     ctx: &Ctx,
     handover: &str,
