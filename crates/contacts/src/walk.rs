@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 use wecom_core_auth::Error;
-use wecom_core_auth::error::DecodeError;
 
 use crate::generated::contacts::{
     Agent, Contacts, Department, DeptUser, Member, UserListIdResponse,
@@ -18,13 +17,6 @@ pub const MAX_LIST_ID_PAGE: u32 = 10_000;
 /// WeCom's answer to the contact-sync secret reading details from an IP it has not seen before.
 const NEW_IP_DETAILS_REFUSED: i64 = 48009;
 
-struct Pager<'a> {
-    contacts: Contacts<'a>,
-    limit: u32,
-    cursor: Option<String>,
-    done: bool,
-}
-
 impl<'a> Contacts<'a> {
     /// Every page of `user/list_id`, following `next_cursor` until WeCom answers an empty one.
     ///
@@ -34,51 +26,18 @@ impl<'a> Contacts<'a> {
         self,
         page_size: u32,
     ) -> impl Stream<Item = Result<UserListIdResponse, Error>> + Send + 'a {
-        let pager = Pager {
-            contacts: self,
-            limit: page_size.clamp(1, MAX_LIST_ID_PAGE),
-            cursor: None,
-            done: false,
-        };
-        stream::unfold(pager, |mut p| async move {
-            if p.done {
-                return None;
-            }
-            let mut call = p.contacts.user_list_id().limit(p.limit);
-            if let Some(cursor) = &p.cursor {
-                call = call.cursor(cursor.clone());
-            }
-            match call.await {
-                Ok(page) => {
-                    let next = page.next_cursor.clone().filter(|c| !c.is_empty());
-                    match next {
-                        Some(c) if p.cursor.as_deref() == Some(c.as_str()) => {
-                            p.done = true;
-                            let e = DecodeError::new(
-                                format!(
-                                    "user/list_id answered the cursor it was given ({c:?}); stopping instead of looping"
-                                ),
-                                b"",
-                            );
-                            return Some((
-                                Err(Error::Decode {
-                                    endpoint: "user_list_id",
-                                    source: e,
-                                }),
-                                p,
-                            ));
-                        }
-                        Some(c) => p.cursor = Some(c),
-                        None => p.done = true,
-                    }
-                    Some((Ok(page), p))
+        let limit = page_size.clamp(1, MAX_LIST_ID_PAGE);
+        wecom_core_auth::paging::cursor_pages(
+            "user_list_id",
+            move |cursor: Option<String>| {
+                let mut call = self.user_list_id().limit(limit);
+                if let Some(cursor) = cursor {
+                    call = call.cursor(cursor);
                 }
-                Err(e) => {
-                    p.done = true;
-                    Some((Err(e), p))
-                }
-            }
-        })
+                call.into_future()
+            },
+            |page: &UserListIdResponse| page.next_cursor.clone(),
+        )
     }
 
     /// Every (member, department) row of the directory, as `user/list_id` pages them: a member in

@@ -19,6 +19,7 @@ pub mod error;
 pub mod generated;
 pub mod jssdk;
 pub mod oauth;
+pub mod paging;
 pub mod raw;
 pub mod redact;
 pub mod retry;

@@ -2,10 +2,7 @@
 //! (named by the spec, so the generated call, the CLI and the sandbox all run them), and
 //! `get_groupmsg_list_v2` as a stream over its cursor.
 
-use std::future::Future;
-
 use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
-use wecom_core_auth::error::DecodeError;
 use wecom_core_auth::{Error, InvalidInput};
 
 use crate::generated::externalcontact::{AddMsgTemplateRequest, Externalcontact, GroupMsg};
@@ -51,64 +48,7 @@ pub fn check_add_msg_template(req: &AddMsgTemplateRequest) -> Result<(), Invalid
     Ok(())
 }
 
-/// Follows a cursor from page to page: `fetch(cursor)` reads one page, `next(page)` is its next
-/// cursor (`None` or empty after the last page). The stream ends after the first error; a
-/// server answering the cursor it was given is an error too, so the stream never loops.
-pub(crate) fn cursor_pages<'a, T, F, Fut>(
-    endpoint: &'static str,
-    fetch: F,
-    next: fn(&T) -> Option<String>,
-) -> impl Stream<Item = Result<T, Error>> + Send + 'a
-where
-    T: Send + 'a,
-    F: FnMut(Option<String>) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<T, Error>> + Send + 'a,
-{
-    struct Pager<F> {
-        fetch: F,
-        cursor: Option<String>,
-        done: bool,
-    }
-    let pager = Pager {
-        fetch,
-        cursor: None,
-        done: false,
-    };
-    stream::unfold(pager, move |mut p| async move {
-        if p.done {
-            return None;
-        }
-        match (p.fetch)(p.cursor.clone()).await {
-            Ok(page) => {
-                match next(&page).filter(|c| !c.is_empty()) {
-                    Some(c) if p.cursor.as_deref() == Some(c.as_str()) => {
-                        p.done = true;
-                        let e = DecodeError::new(
-                            format!(
-                                "{endpoint} answered the cursor it was given ({c:?}); stopping instead of looping"
-                            ),
-                            b"",
-                        );
-                        return Some((
-                            Err(Error::Decode {
-                                endpoint,
-                                source: e,
-                            }),
-                            p,
-                        ));
-                    }
-                    Some(c) => p.cursor = Some(c),
-                    None => p.done = true,
-                }
-                Some((Ok(page), p))
-            }
-            Err(e) => {
-                p.done = true;
-                Some((Err(e), p))
-            }
-        }
-    })
-}
+pub(crate) use wecom_core_auth::paging::cursor_pages;
 
 impl<'a> Externalcontact<'a> {
     /// Every mass send of `chat_type` (`single` or `group`) created between `start_time` and

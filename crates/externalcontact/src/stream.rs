@@ -5,7 +5,7 @@
 
 use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 use wecom_core_auth::Error;
-use wecom_core_auth::error::{DecodeError, InvalidInput};
+use wecom_core_auth::error::InvalidInput;
 
 use crate::generated::externalcontact::{
     ContactListResponse, CustomerBatchGetByUserResponse, CustomerDetail, Externalcontact,
@@ -18,15 +18,6 @@ pub const MAX_BATCH_PAGE: u32 = 100;
 pub const MAX_BATCH_USERS: usize = 100;
 /// The largest page `externalcontact/groupchat/list` serves.
 pub const MAX_GROUPCHAT_PAGE: u32 = 1_000;
-
-/// Where a cursor walk stands.
-struct Pager<'a, F> {
-    area: Externalcontact<'a>,
-    cursor: Option<String>,
-    done: bool,
-    endpoint: &'static str,
-    fetch: F,
-}
 
 /// What a page answered: its items' count is not needed, only the next cursor.
 trait Page {
@@ -63,49 +54,11 @@ where
     F: Fn(Externalcontact<'a>, Option<String>) -> Fut + Send + 'a,
     Fut: std::future::Future<Output = Result<P, Error>> + Send + 'a,
 {
-    let pager = Pager {
-        area,
-        cursor: None,
-        done: false,
+    crate::outreach::cursor_pages(
         endpoint,
-        fetch,
-    };
-    stream::unfold(pager, |mut p| async move {
-        if p.done {
-            return None;
-        }
-        let result = (p.fetch)(p.area, p.cursor.clone()).await;
-        match result {
-            Ok(page) => {
-                match page.next_cursor().filter(|c| !c.is_empty()) {
-                    Some(c) if p.cursor.as_deref() == Some(c) => {
-                        p.done = true;
-                        let e = DecodeError::new(
-                            format!(
-                                "{} answered the cursor it was given ({c:?}); stopping instead of looping",
-                                p.endpoint
-                            ),
-                            b"",
-                        );
-                        return Some((
-                            Err(Error::Decode {
-                                endpoint: p.endpoint,
-                                source: e,
-                            }),
-                            p,
-                        ));
-                    }
-                    Some(c) => p.cursor = Some(c.to_owned()),
-                    None => p.done = true,
-                }
-                Some((Ok(page), p))
-            }
-            Err(e) => {
-                p.done = true;
-                Some((Err(e), p))
-            }
-        }
-    })
+        move |cursor| fetch(area, cursor),
+        |page: &P| page.next_cursor().map(str::to_owned),
+    )
 }
 
 impl<'a> Externalcontact<'a> {

@@ -22,9 +22,9 @@
 
 use std::collections::HashSet;
 
-use futures_util::stream::{self, Stream};
+use futures_util::TryStreamExt as _;
+use futures_util::stream::Stream;
 use serde_json::{Value as Json, json};
-use wecom_core_auth::error::DecodeError;
 use wecom_core_auth::{Error, InvalidInput};
 
 use crate::generated::oa::Oa;
@@ -765,15 +765,6 @@ pub fn check_set_quota(req: &VacationSetUserQuotaRequest) -> Result<(), InvalidI
     Ok(())
 }
 
-struct InfoPager<'a> {
-    oa: Oa<'a>,
-    start: String,
-    end: String,
-    filters: Vec<ApprovalFilter>,
-    cursor: String,
-    done: bool,
-}
-
 impl<'a> Oa<'a> {
     /// Every application number submitted between `start` and `end` (Unix seconds), page by page
     /// (`getapprovalinfo`, 100 per call, following `new_next_cursor`). The stream ends after the
@@ -784,53 +775,19 @@ impl<'a> Oa<'a> {
         end: i64,
         filters: Vec<ApprovalFilter>,
     ) -> impl Stream<Item = Result<Vec<String>, Error>> + Send + 'a {
-        let pager = InfoPager {
-            oa: self,
-            start: start.to_string(),
-            end: end.to_string(),
-            filters,
-            cursor: String::new(),
-            done: false,
-        };
-        stream::unfold(pager, |mut p| async move {
-            if p.done {
-                return None;
-            }
-            let call =
-                p.oa.approval_info(p.start.clone(), p.end.clone())
+        let (start, end) = (start.to_string(), end.to_string());
+        wecom_core_auth::paging::cursor_pages(
+            "approval_info",
+            move |cursor: Option<String>| {
+                self.approval_info(start.clone(), end.clone())
                     .size(100)
-                    .new_cursor(p.cursor.clone())
-                    .filters(p.filters.clone());
-            match call.await {
-                Ok(page) => {
-                    let next = page.new_next_cursor.clone().unwrap_or_default();
-                    if next.is_empty() {
-                        p.done = true;
-                    } else if next == p.cursor {
-                        p.done = true;
-                        let e = DecodeError::new(
-                            format!(
-                                "oa/getapprovalinfo answered the cursor it was given ({next:?}); stopping instead of looping"
-                            ),
-                            b"",
-                        );
-                        return Some((
-                            Err(Error::Decode {
-                                endpoint: "approval_info",
-                                source: e,
-                            }),
-                            p,
-                        ));
-                    }
-                    p.cursor = next;
-                    Some((Ok(page.sp_no_list), p))
-                }
-                Err(e) => {
-                    p.done = true;
-                    Some((Err(e), p))
-                }
-            }
-        })
+                    .new_cursor(cursor.unwrap_or_default())
+                    .filters(filters.clone())
+                    .into_future()
+            },
+            |page: &crate::ApprovalInfoResponse| page.new_next_cursor.clone(),
+        )
+        .map_ok(|page| page.sp_no_list)
     }
 }
 
