@@ -621,6 +621,47 @@ async fn live_streams_follow_their_states() -> TestResult {
     Ok(())
 }
 
+/// 修改预约直播 (93640): "直播的标题,最多支持60个字节", "直播的简介,最多支持300个字节". Up to the
+/// limit the change goes through; past it the call is refused before any request, naming the field.
+#[tokio::test]
+async fn living_modify_keeps_theme_and_description_within_their_bytes() -> TestResult {
+    let sb = start().await?;
+    let one = client(&sb, ONE)?;
+    let id = one
+        .oa()
+        .living_create("alice", "季度复盘", T0, 3600)
+        .await?
+        .livingid;
+    // 20 three-byte characters are 60 bytes; 21 are 63.
+    one.oa()
+        .living_modify(id.as_str())
+        .theme("复".repeat(20))
+        .description("d".repeat(300))
+        .await?;
+    let over_theme = one
+        .oa()
+        .living_modify(id.as_str())
+        .theme("复".repeat(21))
+        .await;
+    assert!(
+        matches!(&over_theme, Err(Error::Invalid(i)) if i.field == "theme"),
+        "{over_theme:?}"
+    );
+    let over_description = one
+        .oa()
+        .living_modify(id.as_str())
+        .description("d".repeat(301))
+        .await;
+    assert!(
+        matches!(&over_description, Err(Error::Invalid(i)) if i.field == "description"),
+        "{over_description:?}"
+    );
+    let info = one.oa().living_get_info(id.as_str()).await?.living_info;
+    assert_eq!(info.theme.as_deref(), Some("复".repeat(20).as_str()));
+    sb.stop().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn dial_records_and_emergency_calls() -> TestResult {
     let sb = start().await?;

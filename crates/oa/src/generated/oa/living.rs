@@ -291,7 +291,9 @@ impl<'a> ::std::future::IntoFuture for LivingCreateCall<'a> {
 pub struct LivingModifyRequest {
     /// The live stream.
     pub livingid: ::std::string::String,
-    /// Title.
+    /// Title, at most 60 bytes ("直播的标题,最多支持60个字节").
+    ///
+    /// Limits: at most 60 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub theme: ::std::option::Option<::std::string::String>,
     /// Start (unix seconds).
@@ -309,7 +311,9 @@ pub struct LivingModifyRequest {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub living_type: ::std::option::Option<LivingType>,
-    /// Description.
+    /// Description, at most 300 bytes ("直播的简介,最多支持300个字节").
+    ///
+    /// Limits: at most 300 bytes.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     /// Remind this many seconds before the start.
@@ -329,7 +333,7 @@ impl LivingModifyRequest {
             remind_time: None,
         }
     }
-    /// Sets `theme`: Title.
+    /// Sets `theme`: Title, at most 60 bytes ("直播的标题,最多支持60个字节").
     pub fn theme(
         mut self,
         theme: impl ::std::convert::Into<::std::string::String>,
@@ -355,7 +359,7 @@ impl LivingModifyRequest {
         self.living_type = Some(living_type.into());
         self
     }
-    /// Sets `description`: Description.
+    /// Sets `description`: Description, at most 300 bytes ("直播的简介,最多支持300个字节").
     pub fn description(
         mut self,
         description: impl ::std::convert::Into<::std::string::String>,
@@ -408,6 +412,12 @@ impl rt::FromWire for LivingModifyRequest {
 }
 impl rt::Validate for LivingModifyRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.theme {
+            rt::bytes("theme", value.as_str(), [0, 60], None)?;
+        }
+        if let Some(value) = &self.description {
+            rt::bytes("description", value.as_str(), [0, 300], None)?;
+        }
         Ok(())
     }
 }
@@ -467,7 +477,7 @@ impl ::std::fmt::Debug for LivingModifyCall<'_> {
     }
 }
 impl<'a> LivingModifyCall<'a> {
-    /// Sets `theme`: Title.
+    /// Sets `theme`: Title, at most 60 bytes ("直播的标题,最多支持60个字节").
     pub fn theme(
         mut self,
         theme: impl ::std::convert::Into<::std::string::String>,
@@ -493,7 +503,7 @@ impl<'a> LivingModifyCall<'a> {
         self.request = self.request.living_type(living_type);
         self
     }
-    /// Sets `description`: Description.
+    /// Sets `description`: Description, at most 300 bytes ("直播的简介,最多支持300个字节").
     pub fn description(
         mut self,
         description: impl ::std::convert::Into<::std::string::String>,
