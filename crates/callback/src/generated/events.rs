@@ -367,7 +367,7 @@ pub enum EventKind {
     },
     /// `modify_schedule`: A schedule's organizer changed a schedule (FromUserName: who).
     ///
-    /// WeCom: <https://developer.work.weixin.qq.com/document/path/101698>
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97731>
     ModifySchedule {
         /// `CalId`: The calendar's id.
         cal_id: String,
@@ -376,7 +376,7 @@ pub enum EventKind {
     },
     /// `delete_schedule`: A schedule's organizer deleted a schedule (FromUserName: who).
     ///
-    /// WeCom: <https://developer.work.weixin.qq.com/document/path/101698>
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/97732>
     DeleteSchedule {
         /// `CalId`: The calendar's id.
         cal_id: String,
