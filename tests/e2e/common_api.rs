@@ -205,6 +205,32 @@ async fn ids_convert() -> TestResult {
     );
     assert_eq!(r.invalid_userid_list, vec!["ghost".to_owned()]);
 
+    // And back: the open_userid converts to the userid; a plain userid passed by mistake and an
+    // unknown open_userid come back as invalid (page 101521).
+    let back = c
+        .batch_openuserid_to_userid([
+            open_userid(&corpid, &user),
+            user.clone(),
+            "woUnknown".to_owned(),
+        ])
+        .source_agentid(1_000_002)
+        .await?;
+    assert_eq!(back.userid_list.len(), 1);
+    assert_eq!(back.userid_list[0].userid, user);
+    assert_eq!(
+        back.invalid_open_userid_list,
+        vec![user.clone(), "woUnknown".to_owned()]
+    );
+    // 1,001 ids are refused before any request (both pages: at most 1,000).
+    let before = w.admin().count("batch_openuserid_to_userid");
+    let err = c
+        .batch_openuserid_to_userid((0..1001).map(|i| format!("wo{i}")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err}");
+    assert!(err.to_string().contains("open_userid_list"), "{err}");
+    assert_eq!(w.admin().count("batch_openuserid_to_userid"), before);
+
     let state = w.admin().state().clone();
     add_wechat_customer(&state, "union-1", "openid-1", "wmCustomer1");
     add_customer_group(&state, "opengid-1", "wrChat1");

@@ -23,7 +23,8 @@ use serde_json::Value;
 use wecom_contacts::generated::contacts::{
     AgentGetWorkbenchTemplateRequest, AgentGetWorkbenchTemplateResponse,
     AgentSetWorkbenchDataRequest, AgentSetWorkbenchDataResponse, AgentSetWorkbenchTemplateRequest,
-    AgentSetWorkbenchTemplateResponse, BatchUseridToOpenuseridRequest,
+    AgentSetWorkbenchTemplateResponse, BatchOpenuseridToUseridRequest,
+    BatchOpenuseridToUseridResponse, BatchUseridToOpenuseridRequest,
     BatchUseridToOpenuseridResponse, CorpGetJoinQrcodeRequest, CorpGetJoinQrcodeResponse,
     ExternalcontactConvertToOpenidRequest, ExternalcontactConvertToOpenidResponse,
     ExternalcontactOpengidToChatidRequest, ExternalcontactOpengidToChatidResponse,
@@ -32,7 +33,7 @@ use wecom_contacts::generated::contacts::{
     LinkedcorpAgentGetPermListResponse, LinkedcorpDepartmentListRequest,
     LinkedcorpDepartmentListResponse, LinkedcorpUserGetRequest, LinkedcorpUserGetResponse,
     LinkedcorpUserListRequest, LinkedcorpUserListResponse, LinkedcorpUserSimplelistRequest,
-    LinkedcorpUserSimplelistResponse, OpenUseridPair, UserGetActiveStatRequest,
+    LinkedcorpUserSimplelistResponse, OpenUseridPair, OpenUseridToUserid, UserGetActiveStatRequest,
     UserGetActiveStatResponse, WorkbenchType,
 };
 use wecom_core_auth::ErrorCode;
@@ -57,6 +58,7 @@ pub fn register(r: &mut Registry) {
     r.add::<CorpGetJoinQrcodeRequest, _, _>(corp_get_join_qrcode);
     r.add::<UserGetActiveStatRequest, _, _>(user_get_active_stat);
     r.add::<BatchUseridToOpenuseridRequest, _, _>(batch_userid_to_openuserid);
+    r.add::<BatchOpenuseridToUseridRequest, _, _>(batch_openuserid_to_userid);
     r.add::<ExternalcontactUnionidToExternalUseridRequest, _, _>(unionid_to_external_userid);
     r.add::<ExternalcontactOpengidToChatidRequest, _, _>(opengid_to_chatid);
     r.add::<ExternalcontactConvertToOpenidRequest, _, _>(convert_to_openid);
@@ -489,6 +491,34 @@ async fn batch_userid_to_openuserid(
     Ok(BatchUseridToOpenuseridResponse::new()
         .open_userid_list(pairs)
         .invalid_userid_list(invalid))
+}
+
+/// `batch/openuserid_to_userid`: the reverse of [`open_userid`], for members in the calling app's
+/// scope. The sandbox has no provider apps or robots, so `source_agentid` is taken as given (the
+/// pages name no errcode for a wrong one) and every open_userid is the corp-wide one.
+async fn batch_openuserid_to_userid(
+    ctx: Ctx,
+    req: BatchOpenuseridToUseridRequest,
+) -> Result<BatchOpenuseridToUseridResponse, ApiError> {
+    let actor = ctx.actor()?;
+    let corp = ctx.state().corp();
+    let scope = corp.scope(actor);
+    let visible: HashMap<String, String> = corp
+        .members()
+        .filter(|m| scope.contains_user(&m.userid))
+        .map(|m| (open_userid(corp.corpid(), &m.userid), m.userid.clone()))
+        .collect();
+    let mut pairs = Vec::new();
+    let mut invalid = Vec::new();
+    for o in &req.open_userid_list {
+        match visible.get(o) {
+            Some(userid) => pairs.push(OpenUseridToUserid::new(o.clone(), userid.clone())),
+            None => invalid.push(o.clone()),
+        }
+    }
+    Ok(BatchOpenuseridToUseridResponse::new()
+        .userid_list(pairs)
+        .invalid_open_userid_list(invalid))
 }
 
 #[derive(Debug, Default)]

@@ -920,6 +920,183 @@ impl<'a> ::std::future::IntoFuture for BatchInviteCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Contacts::batch_openuserid_to_userid`]: Turns open_userids (the encrypted member ids a provider's app or 代开发 app, or an intelligent robot, sees) into the corp's plain userids.
+///
+/// `POST /cgi-bin/batch/openuserid_to_userid` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/101521)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct BatchOpenuseridToUseridRequest {
+    /// The open_userids, at most 1,000 (both pages).
+    ///
+    /// Limits: 1 to 1000 items.
+    #[serde(default)]
+    pub open_userid_list: ::std::vec::Vec<::std::string::String>,
+    /// The agentid of the provider's app (第三方 or 代开发) that obtained the open_userids (page 95884); leave out for an intelligent robot's ids (page 101521).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub source_agentid: ::std::option::Option<u32>,
+}
+impl BatchOpenuseridToUseridRequest {
+    /// A request with its required fields (`open_userid_list`); set optional ones with the methods below.
+    pub fn new(
+        open_userid_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        Self {
+            open_userid_list: open_userid_list.into_iter().map(Into::into).collect(),
+            source_agentid: None,
+        }
+    }
+    /// Sets `source_agentid`: The agentid of the provider's app (第三方 or 代开发) that obtained the open_userids (page 95884); leave out for an intelligent robot's ids (page 101521).
+    pub fn source_agentid(mut self, source_agentid: u32) -> Self {
+        self.source_agentid = Some(source_agentid);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for BatchOpenuseridToUseridRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let open_userid_list = __body.list("open_userid_list", true)?;
+        let source_agentid = __body.optional("source_agentid")?;
+        Ok(Self {
+            open_userid_list,
+            source_agentid,
+        })
+    }
+}
+impl rt::Validate for BatchOpenuseridToUseridRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("open_userid_list", self.open_userid_list.len(), [1, 1000], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for BatchOpenuseridToUseridRequest {
+    type Response = BatchOpenuseridToUseridResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "batch_openuserid_to_userid",
+        method: ::wecom_core_auth::Method::Post,
+        path: "batch/openuserid_to_userid",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/101521",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "batch_openuserid_to_userid")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Contacts::batch_openuserid_to_userid`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct BatchOpenuseridToUseridResponse {
+    /// One pair per converted open_userid.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub userid_list: ::std::vec::Vec<OpenUseridToUserid>,
+    /// open_userids that did not convert (unknown, outside the scopes, or already plain userids).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub invalid_open_userid_list: ::std::vec::Vec<::std::string::String>,
+}
+impl BatchOpenuseridToUseridResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            userid_list: Vec::new(),
+            invalid_open_userid_list: Vec::new(),
+        }
+    }
+    /// Sets `userid_list`: One pair per converted open_userid.
+    pub fn userid_list(
+        mut self,
+        userid_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<OpenUseridToUserid>,
+        >,
+    ) -> Self {
+        self.userid_list = userid_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `invalid_open_userid_list`: open_userids that did not convert (unknown, outside the scopes, or already plain userids).
+    pub fn invalid_open_userid_list(
+        mut self,
+        invalid_open_userid_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.invalid_open_userid_list = invalid_open_userid_list
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+}
+/// A `batch_openuserid_to_userid` call, made by [`Contacts::batch_openuserid_to_userid`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct BatchOpenuseridToUseridCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: BatchOpenuseridToUseridRequest,
+}
+impl ::std::fmt::Debug for BatchOpenuseridToUseridCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("BatchOpenuseridToUseridCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> BatchOpenuseridToUseridCall<'a> {
+    /// Sets `source_agentid`: The agentid of the provider's app (第三方 or 代开发) that obtained the open_userids (page 95884); leave out for an intelligent robot's ids (page 101521).
+    pub fn source_agentid(mut self, source_agentid: u32) -> Self {
+        self.request = self.request.source_agentid(source_agentid);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &BatchOpenuseridToUseridRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> BatchOpenuseridToUseridRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        BatchOpenuseridToUseridResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for BatchOpenuseridToUseridCall<'a> {
+    type Output = ::std::result::Result<
+        BatchOpenuseridToUseridResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 /// Request of [`Contacts::batch_userid_to_openuserid`]: Converts the corp's userids to the open_userids service providers see (for handing members over to a provider's app).
 ///
 /// `POST /cgi-bin/batch/userid_to_openuserid` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95327)

@@ -1869,6 +1869,32 @@ impl rt::Validate for WorkbenchWebview {
         Ok(())
     }
 }
+/// An open_userid and the corp's userid it stands for.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct OpenUseridToUserid {
+    /// The open_userid given.
+    pub open_userid: ::std::string::String,
+    /// The corp's plain userid.
+    pub userid: ::std::string::String,
+}
+impl OpenUseridToUserid {
+    /// A value with its required fields (`open_userid`, `userid`); set optional ones with the methods below.
+    pub fn new(
+        open_userid: impl ::std::convert::Into<::std::string::String>,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            open_userid: open_userid.into(),
+            userid: userid.into(),
+        }
+    }
+}
+impl rt::Validate for OpenUseridToUserid {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// A userid and its open_userid.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
