@@ -72,6 +72,8 @@ async fn approval_round_trip_with_its_callback() -> Res {
                 && let EventKind::SysApprovalChange(info) = &e.kind
                 && let Ok(mut log) = log.lock()
             {
+                // Newer deliveries carry SpNoStr beside SpNo (pages 96508 / 92633).
+                assert_eq!(info.sp_no_str.as_deref(), Some(info.sp_no.as_str()));
                 log.push((info.sp_no.clone(), info.sp_status, info.statu_change_event));
             }
             None

@@ -2358,6 +2358,8 @@ impl ExternalTag {
 pub struct ApprovalInfo {
     /// `SpNo`: The application number.
     pub sp_no: String,
+    /// `SpNoStr`: The application number as a string (newer deliveries; pages 96508 / 92633 show it beside `SpNo`).
+    pub sp_no_str: Option<String>,
     /// `SpName`: The template's name.
     pub sp_name: String,
     /// `SpStatus`: 1 审批中, 2 已通过, 3 已驳回, 4 已撤销, 6 通过后撤销, 7 已删除, 10 已支付.
@@ -2378,6 +2380,7 @@ impl ApprovalInfo {
     pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Self, rt::Bad> {
         Ok(Self {
             sp_no: f.str("SpNo"),
+            sp_no_str: f.opt_str("SpNoStr"),
             sp_name: f.str("SpName"),
             sp_status: f.opt_int("SpStatus")?.unwrap_or_default(),
             template_id: f.str("TemplateId"),
@@ -2396,6 +2399,7 @@ impl ApprovalInfo {
                         "AgentID",
                         "MsgId",
                         "SpNo",
+                        "SpNoStr",
                         "SpName",
                         "SpStatus",
                         "TemplateId",
@@ -2412,6 +2416,12 @@ impl ApprovalInfo {
         {
             let v = &self.sp_no;
             rt::push_cdata(out, "SpNo", v);
+        }
+        {
+            let v = &self.sp_no_str;
+            if let Some(v) = v {
+                rt::push_cdata(out, "SpNoStr", v);
+            }
         }
         {
             let v = &self.sp_name;

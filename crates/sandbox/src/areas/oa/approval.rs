@@ -389,6 +389,7 @@ async fn push_change(
         },
         kind: EventKind::SysApprovalChange(ApprovalInfo {
             sp_no: detail.sp_no.clone(),
+            sp_no_str: Some(detail.sp_no.clone()),
             sp_name: detail.sp_name.clone().unwrap_or_default(),
             sp_status: sp_status_code(&detail.sp_status),
             template_id: detail.template_id.clone().unwrap_or_default(),
