@@ -124,6 +124,21 @@ async fn a_mass_send_waits_for_the_member_and_reads_back() -> Res {
         all.iter().map(|m| m.msgid.as_str()).collect::<Vec<_>>(),
         vec![msgid.as_str()]
     );
+    // chat_type defaults to single, and a limit over 100 is answered with 50 a page, not refused
+    // (page 96355: "默认为single", "超过最大值时取默认值").
+    let page = ec.get_groupmsg_list_v2(T0 - 10, T0 + 10).limit(500).await?;
+    assert_eq!(
+        page.group_msg_list
+            .iter()
+            .map(|m| m.msgid.as_str())
+            .collect::<Vec<_>>(),
+        vec![msgid.as_str()]
+    );
+    let groups = ec
+        .get_groupmsg_list_v2(T0 - 10, T0 + 10)
+        .chat_type("group")
+        .await?;
+    assert!(groups.group_msg_list.is_empty(), "{groups:?}");
     for _ in 0..3 {
         ec.remind_groupmsg_send(msgid.clone()).await?;
     }

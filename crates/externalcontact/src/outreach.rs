@@ -80,7 +80,8 @@ impl<'a> Externalcontact<'a> {
             "get_groupmsg_list_v2",
             move |cursor| {
                 let mut call = self
-                    .get_groupmsg_list_v2(chat_type.clone(), start_time, end_time)
+                    .get_groupmsg_list_v2(start_time, end_time)
+                    .chat_type(chat_type.clone())
                     .limit(limit);
                 if let Some(c) = cursor {
                     call = call.cursor(c);

@@ -5904,11 +5904,12 @@ impl<'a> ::std::future::IntoFuture for AddMsgTemplateCall<'a> {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetGroupmsgListV2Request {
-    /// `single`: to customers; `group`: to customer groups.
+    /// `single` (the default): to customers; `group`: to customer groups.
     ///
     /// Limits: one of `"single"`, `"group"`.
-    pub chat_type: ::std::string::String,
-    /// Start of the creation window (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_type: ::std::option::Option<::std::string::String>,
+    /// Start of the creation window (Unix seconds); the window may span at most one month (page 96355).
     pub start_time: i64,
     /// End of the creation window (Unix seconds).
     pub end_time: i64,
@@ -5920,9 +5921,7 @@ pub struct GetGroupmsgListV2Request {
     /// Limits: one of `0`, `1`, `2`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub filter_type: ::std::option::Option<u32>,
-    /// Page size, at most 100 (default 50).
-    ///
-    /// Limits: from 1 to 100.
+    /// Page size, at most 100 (default 50); WeCom answers a larger value with 50 per page, not an error.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub limit: ::std::option::Option<u32>,
     /// From the previous page's `next_cursor`; empty for the first page.
@@ -5930,14 +5929,10 @@ pub struct GetGroupmsgListV2Request {
     pub cursor: ::std::option::Option<::std::string::String>,
 }
 impl GetGroupmsgListV2Request {
-    /// A request with its required fields (`chat_type`, `start_time`, `end_time`); set optional ones with the methods below.
-    pub fn new(
-        chat_type: impl ::std::convert::Into<::std::string::String>,
-        start_time: i64,
-        end_time: i64,
-    ) -> Self {
+    /// A request with its required fields (`start_time`, `end_time`); set optional ones with the methods below.
+    pub fn new(start_time: i64, end_time: i64) -> Self {
         Self {
-            chat_type: chat_type.into(),
+            chat_type: None,
             start_time,
             end_time,
             creator: None,
@@ -5945,6 +5940,14 @@ impl GetGroupmsgListV2Request {
             limit: None,
             cursor: None,
         }
+    }
+    /// Sets `chat_type`: `single` (the default): to customers; `group`: to customer groups.
+    pub fn chat_type(
+        mut self,
+        chat_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.chat_type = Some(chat_type.into());
+        self
     }
     /// Sets `creator`: Only tasks created by this member.
     pub fn creator(
@@ -5959,7 +5962,7 @@ impl GetGroupmsgListV2Request {
         self.filter_type = Some(filter_type);
         self
     }
-    /// Sets `limit`: Page size, at most 100 (default 50).
+    /// Sets `limit`: Page size, at most 100 (default 50); WeCom answers a larger value with 50 per page, not an error.
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
@@ -5980,7 +5983,7 @@ impl rt::FromWire for GetGroupmsgListV2Request {
         __wire: rt::WireInput<'_>,
     ) -> ::std::result::Result<Self, rt::WireError> {
         let mut __body = rt::WireBody::parse(__wire.body)?;
-        let chat_type = __body.required("chat_type")?;
+        let chat_type = __body.optional("chat_type")?;
         let start_time = __body.required("start_time")?;
         let end_time = __body.required("end_time")?;
         let creator = __body.optional("creator")?;
@@ -6000,17 +6003,11 @@ impl rt::FromWire for GetGroupmsgListV2Request {
 }
 impl rt::Validate for GetGroupmsgListV2Request {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::one_of_str(
-            "chat_type",
-            self.chat_type.as_str(),
-            &["single", "group"],
-            None,
-        )?;
+        if let Some(value) = &self.chat_type {
+            rt::one_of_str("chat_type", value.as_str(), &["single", "group"], None)?;
+        }
         if let Some(value) = &self.filter_type {
             rt::one_of_int("filter_type", *value, &[0, 1, 2], None)?;
-        }
-        if let Some(value) = &self.limit {
-            rt::range("limit", *value, [1.0, 100.0], None)?;
         }
         Ok(())
     }
@@ -6101,6 +6098,14 @@ impl ::std::fmt::Debug for GetGroupmsgListV2Call<'_> {
     }
 }
 impl<'a> GetGroupmsgListV2Call<'a> {
+    /// Sets `chat_type`: `single` (the default): to customers; `group`: to customer groups.
+    pub fn chat_type(
+        mut self,
+        chat_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.chat_type(chat_type);
+        self
+    }
     /// Sets `creator`: Only tasks created by this member.
     pub fn creator(
         mut self,
@@ -6114,7 +6119,7 @@ impl<'a> GetGroupmsgListV2Call<'a> {
         self.request = self.request.filter_type(filter_type);
         self
     }
-    /// Sets `limit`: Page size, at most 100 (default 50).
+    /// Sets `limit`: Page size, at most 100 (default 50); WeCom answers a larger value with 50 per page, not an error.
     pub fn limit(mut self, limit: u32) -> Self {
         self.request = self.request.limit(limit);
         self

@@ -705,20 +705,19 @@ impl<'a> Externalcontact<'a> {
     /// ```no_run
     /// # use wecom_externalcontact::generated::externalcontact::*;
     /// # async fn example(client: &::wecom_core_auth::Client) -> Result<(), ::wecom_core_auth::Error> {
-    /// let response = client.externalcontact().get_groupmsg_list_v2("CHAT_TYPE", 1, 1).creator("CREATOR").await?;
+    /// let response = client.externalcontact().get_groupmsg_list_v2(1, 1).chat_type("CHAT_TYPE").await?;
     /// # let _ = response;
     /// # Ok(())
     /// # }
     /// ```
     pub fn get_groupmsg_list_v2(
         &self,
-        chat_type: impl ::std::convert::Into<::std::string::String>,
         start_time: i64,
         end_time: i64,
     ) -> GetGroupmsgListV2Call<'a> {
         GetGroupmsgListV2Call {
             client: self.client,
-            request: GetGroupmsgListV2Request::new(chat_type, start_time, end_time),
+            request: GetGroupmsgListV2Request::new(start_time, end_time),
         }
     }
     /// Lists the members a mass send was given to and whether each has sent it.

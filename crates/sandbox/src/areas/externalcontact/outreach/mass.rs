@@ -225,7 +225,8 @@ async fn get_groupmsg_list_v2(
     ctx: Ctx,
     req: GetGroupmsgListV2Request,
 ) -> Result<GetGroupmsgListV2Response, ApiError> {
-    let group = req.chat_type == "group";
+    // chat_type defaults to single (page 96355).
+    let group = req.chat_type.as_deref() == Some("group");
     // Every task of the sandbox is created through the API, so by the corp (create_type 0).
     let corp_created = req.filter_type.is_none_or(|f| f != 1);
     let s = sends(ctx.state());
@@ -243,7 +244,11 @@ async fn get_groupmsg_list_v2(
             m
         })
         .collect();
-    let size = req.limit.unwrap_or(50) as usize;
+    // "最大值100,默认值50,超过最大值时取默认值" (page 96355); 0 is taken as the default too.
+    let size = match req.limit {
+        Some(n @ 1..=100) => n as usize,
+        _ => 50,
+    };
     let (items, next) = page(&list, req.cursor.as_deref(), size)?;
     let mut answer = GetGroupmsgListV2Response::new();
     answer.group_msg_list = items;
