@@ -1257,7 +1257,7 @@ impl<'a> Contacts<'a> {
             request: BatchOpenuseridToUseridRequest::new(open_userid_list),
         }
     }
-    /// Converts the corp's userids to the open_userids service providers see (for handing members over to a provider's app). Unknown ones come back in `invalid_userid_list`.
+    /// Converts the corp's userids to the open_userids service providers see (for handing members over to a provider's app). Unknown ones come back in `invalid_userid_list`. WeCom accepts it only from a 代开发 app (whose token this client gets like any app's, from the corpid and that app's secret) or a third-party app (page 97062: 仅代开发应用或第三方应用可调用); a plain self-built app is refused by WeCom. The sandbox does not model 代开发 apps and answers any app.
     ///
     /// `POST /cgi-bin/batch/userid_to_openuserid` · credential: the contact-sync access_token when configured, else the app's · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95327)
     ///
@@ -1283,7 +1283,7 @@ impl<'a> Contacts<'a> {
             request: BatchUseridToOpenuseridRequest::new(userid_list),
         }
     }
-    /// Finds the external_userid of a WeChat user from their unionid (and openid), for a customer of the corp.
+    /// Finds the external_userid of a WeChat user from their unionid (and openid), for a customer of the corp. The page found (93274, third-party copy) names the 第三方 or 代开发 app's token and 仅认证企业可调用; no self-built copy of the page was found, so whether a plain self-built app may call it is not stated here.
     ///
     /// `POST /cgi-bin/externalcontact/unionid_to_external_userid` · credential: the 客户联系 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93274)
     ///
