@@ -183,6 +183,9 @@ async fn invalid_input_fails_before_any_request() -> TestResult {
     assert_eq!((e.field.as_str(), e.errcode), ("name", Some(60001)), "{e}");
     let e = invalid(c.department_create("a|b", 1u32).await);
     assert_eq!(e.field, "name");
+    // 1-64 characters (pages 90341 / 90206): 64 Chinese characters pass the check, 65 do not.
+    let e = invalid(c.department_create("部".repeat(65), 1u32).await);
+    assert_eq!((e.field.as_str(), e.errcode), ("name", Some(60001)), "{e}");
 
     let e = invalid(c.department_move(3, 3).await);
     assert_eq!(
@@ -451,6 +454,11 @@ async fn departments_create_read_update_delete() -> TestResult {
     assert_eq!(id, 20);
     let auto = c.department_create("自动", 20u32).await?.id;
     assert!(auto > 20, "a fresh id: {auto}");
+    // A 64-character name is WeCom's maximum (pages 90341 / 90206) and the sandbox keeps it.
+    let long = c.department_create("长".repeat(64), 20u32).await?.id;
+    let d = c.department_get(long).await?.department;
+    assert_eq!(d.name.map(|n| n.chars().count()), Some(64));
+    c.department_delete(long).await?;
 
     let d = c.department_get(20).await?.department;
     assert_eq!(

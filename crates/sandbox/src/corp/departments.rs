@@ -2,10 +2,10 @@
 
 use super::{Corp, CorpError, Department, MAX_DEPTH};
 
-/// Checks a department name: 1-32 characters without `\:*?"<>|`.
+/// Checks a department name (pages 90341 / 90206, 2023/08/15): 1-64 characters without `\:*?"<>|`.
 pub(super) fn check_name(name: &str) -> Result<(), CorpError> {
     let n = name.chars().count();
-    if n == 0 || n > 32 {
+    if n == 0 || n > 64 {
         return Err(CorpError::DepartmentNameLength(n));
     }
     if name.chars().any(|c| "\\:*?\"<>|".contains(c)) {

@@ -19,7 +19,7 @@ pub enum CorpError {
     #[error("department already exists: {0}")]
     DepartmentExists(String),
     /// 60001: name length.
-    #[error("department name must be 1-32 characters, got {0}")]
+    #[error("department name must be 1-64 characters, got {0}")]
     DepartmentNameLength(usize),
     /// 60009: name has one of `\:*?"<>|`.
     #[error("department name {0:?} contains one of \\:*?\"<>|")]

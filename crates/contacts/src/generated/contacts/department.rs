@@ -9,13 +9,13 @@ use ::wecom_core_auth::__private as rt;
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct DepartmentCreateRequest {
-    /// Department name: 1-32 characters without `\:*?"<>|` (WeCom: 60001 for the length, 60009 for the characters).
+    /// Department name: 1-64 characters without `\:*?"<>|` (WeCom: 60001 for the length, 60009 for the characters).
     ///
-    /// Limits: 1 to 32 characters; matches `^[^\\:*?"<>|]+$` (errcode 60001).
+    /// Limits: 1 to 64 characters; matches `^[^\\:*?"<>|]+$` (errcode 60001).
     pub name: ::std::string::String,
     /// English name, same rules as `name` (shown when the admin turned on multi-language support).
     ///
-    /// Limits: 1 to 32 characters; matches `^[^\\:*?"<>|]+$` (errcode 60001).
+    /// Limits: 1 to 64 characters; matches `^[^\\:*?"<>|]+$` (errcode 60001).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub name_en: ::std::option::Option<::std::string::String>,
     /// Parent department id (the root is 1); 60004 when it does not exist.
@@ -87,13 +87,13 @@ impl rt::FromWire for DepartmentCreateRequest {
 }
 impl rt::Validate for DepartmentCreateRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::chars("name", self.name.as_str(), [1, 32], Some(60001))?;
+        rt::chars("name", self.name.as_str(), [1, 64], Some(60001))?;
         {
             static PATTERN: rt::Pattern = rt::Pattern::new("^[^\\\\:*?\"<>|]+$");
             rt::pattern("name", self.name.as_str(), &PATTERN, Some(60001))?;
         }
         if let Some(value) = &self.name_en {
-            rt::chars("name_en", value.as_str(), [1, 32], Some(60001))?;
+            rt::chars("name_en", value.as_str(), [1, 64], Some(60001))?;
             {
                 static PATTERN: rt::Pattern = rt::Pattern::new("^[^\\\\:*?\"<>|]+$");
                 rt::pattern("name_en", value.as_str(), &PATTERN, Some(60001))?;
@@ -219,14 +219,14 @@ pub struct DepartmentUpdateRequest {
     ///
     /// Limits: from 1 to 4294967295 (errcode 60123).
     pub id: u32,
-    /// New name, 1-32 characters without `\:*?"<>|`.
+    /// New name, 1-64 characters without `\:*?"<>|`.
     ///
-    /// Limits: 1 to 32 characters; matches `^[^\\:*?"<>|]+$` (errcode 60001).
+    /// Limits: 1 to 64 characters; matches `^[^\\:*?"<>|]+$` (errcode 60001).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     /// New English name, same rules as `name`.
     ///
-    /// Limits: 1 to 32 characters; matches `^[^\\:*?"<>|]+$` (errcode 60001).
+    /// Limits: 1 to 64 characters; matches `^[^\\:*?"<>|]+$` (errcode 60001).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub name_en: ::std::option::Option<::std::string::String>,
     /// New parent; not the department itself or one below it (60010).
@@ -249,7 +249,7 @@ impl DepartmentUpdateRequest {
             order: None,
         }
     }
-    /// Sets `name`: New name, 1-32 characters without `\:*?"<>|`.
+    /// Sets `name`: New name, 1-64 characters without `\:*?"<>|`.
     pub fn name(
         mut self,
         name: impl ::std::convert::Into<::std::string::String>,
@@ -307,14 +307,14 @@ impl rt::Validate for DepartmentUpdateRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         rt::range("id", self.id, [1.0, 4294967295.0], Some(60123))?;
         if let Some(value) = &self.name {
-            rt::chars("name", value.as_str(), [1, 32], Some(60001))?;
+            rt::chars("name", value.as_str(), [1, 64], Some(60001))?;
             {
                 static PATTERN: rt::Pattern = rt::Pattern::new("^[^\\\\:*?\"<>|]+$");
                 rt::pattern("name", value.as_str(), &PATTERN, Some(60001))?;
             }
         }
         if let Some(value) = &self.name_en {
-            rt::chars("name_en", value.as_str(), [1, 32], Some(60001))?;
+            rt::chars("name_en", value.as_str(), [1, 64], Some(60001))?;
             {
                 static PATTERN: rt::Pattern = rt::Pattern::new("^[^\\\\:*?\"<>|]+$");
                 rt::pattern("name_en", value.as_str(), &PATTERN, Some(60001))?;
@@ -382,7 +382,7 @@ impl ::std::fmt::Debug for DepartmentUpdateCall<'_> {
     }
 }
 impl<'a> DepartmentUpdateCall<'a> {
-    /// Sets `name`: New name, 1-32 characters without `\:*?"<>|`.
+    /// Sets `name`: New name, 1-64 characters without `\:*?"<>|`.
     pub fn name(
         mut self,
         name: impl ::std::convert::Into<::std::string::String>,
