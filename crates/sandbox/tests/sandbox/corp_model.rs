@@ -23,11 +23,11 @@ fn department_rules() {
     assert_eq!(err(c.create_department("a:b", "", 1, 0, None)), 60009);
     assert_eq!(err(c.create_department("", "", 1, 0, None)), 60001);
     assert_eq!(
-        err(c.create_department(&"长".repeat(33), "", 1, 0, None)),
+        err(c.create_department(&"长".repeat(65), "", 1, 0, None)),
         60001
     );
     assert!(
-        c.create_department(&"长".repeat(32), "", 1, 0, None)
+        c.create_department(&"长".repeat(64), "", 1, 0, None)
             .is_ok()
     );
     assert_eq!(
