@@ -840,6 +840,7 @@ async fn member_bookings_push_the_meeting_room_events() -> TestResult {
     admin
         .meetingroom_member_cancel("carol", &mine, Some(ONE))
         .await?;
+    let seen_log = Arc::clone(&seen);
     let seen = seen.lock().map_err(|_| "poisoned")?.clone();
     assert_eq!(
         seen,
@@ -869,6 +870,39 @@ async fn member_bookings_push_the_meeting_room_events() -> TestResult {
     );
     // The freed span can be booked again through the API.
     oa.meetingroom_book(room, T0, T0 + 3600, "bob").await?;
+    // The same actions over the admin HTTP API (for tools outside the project).
+    let http = reqwest::Client::new();
+    let post = |path: String, body: serde_json::Value| {
+        http.post(format!("{}{path}", sb.base_url()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let booked: serde_json::Value = serde_json::from_str(
+        &post(
+            format!("/sandbox/meetingrooms/{room}/book"),
+            serde_json::json!({"userid": "alice", "start": T0 + 7200, "end": T0 + 9000, "agentid": ONE}),
+        )
+        .await?
+        .text()
+        .await?,
+    )?;
+    let id = booked["booking_id"]
+        .as_str()
+        .ok_or("no booking_id")?
+        .to_owned();
+    assert_eq!(booked["callbacks"][0]["delivered"], true, "{booked}");
+    let cancelled: serde_json::Value = serde_json::from_str(
+        &post(
+            format!("/sandbox/meetingroom-bookings/{id}/cancel"),
+            serde_json::json!({"userid": "alice", "agentid": ONE}),
+        )
+        .await?
+        .text()
+        .await?,
+    )?;
+    assert_eq!(cancelled["ok"], true, "{cancelled}");
+    assert_eq!(seen_log.lock().map_err(|_| "poisoned")?.len(), 5);
     server.abort();
     sb.stop().await;
     Ok(())

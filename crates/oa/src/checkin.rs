@@ -54,7 +54,7 @@ pub const RANGE_ERRCODE: i64 = 301024;
 pub const RECORDS_PER_MINUTE: u32 = 600;
 /// `getcheckin_daydata`: "接口调用频率限制为100次/分钟".
 pub const DAY_REPORTS_PER_MINUTE: u32 = 100;
-/// `getcheckin_monthdata`: 60 calls a minute.
+/// `getcheckin_monthdata`: "接口调用频率限制为60次/分钟".
 pub const MONTH_REPORTS_PER_MINUTE: u32 = 60;
 /// `getcheckinschedulist`: "接口调用频率限制为60次/分钟".
 pub const SCHEDULES_PER_MINUTE: u32 = 60;

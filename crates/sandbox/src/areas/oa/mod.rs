@@ -9,7 +9,11 @@ pub mod calendar;
 mod rules;
 
 pub(crate) use approval::page_section as approval_page_section;
-pub(crate) use approval::routes as approval_routes;
+/// The admin routes of office automation: approvals and check-in (`approval.rs`), members'
+/// meeting-room actions (`calendar/meetingroom.rs`).
+pub(crate) fn approval_routes() -> axum::Router<crate::app::App> {
+    approval::routes().merge(calendar::meetingroom_routes())
+}
 
 /// Registers the office-automation handlers.
 pub fn register(r: &mut Registry) {

@@ -774,6 +774,68 @@ impl Admin {
     }
 }
 
+#[derive(serde::Deserialize)]
+struct MemberBookBody {
+    userid: String,
+    start: u32,
+    end: u32,
+    #[serde(default)]
+    agentid: Option<u32>,
+}
+
+#[derive(serde::Deserialize)]
+struct MemberCancelBody {
+    userid: String,
+    #[serde(default)]
+    agentid: Option<u32>,
+}
+
+fn body<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, AdminError> {
+    serde_json::from_slice(b).map_err(|e| AdminError::Invalid(format!("bad JSON body: {e}")))
+}
+
+async fn member_book_route(
+    axum::extract::State(app): axum::extract::State<crate::app::App>,
+    axum::extract::Path(meetingroom_id): axum::extract::Path<u32>,
+    b: axum::body::Bytes,
+) -> Result<axum::response::Response, AdminError> {
+    use axum::response::IntoResponse;
+    let m: MemberBookBody = body(&b)?;
+    let (booking_id, pushed) = Admin::new(Arc::clone(&app.state))
+        .meetingroom_member_book(&m.userid, meetingroom_id, m.start, m.end, m.agentid)
+        .await?;
+    Ok(axum::Json(json!({ "booking_id": booking_id, "callbacks": pushed })).into_response())
+}
+
+async fn member_cancel_route(
+    axum::extract::State(app): axum::extract::State<crate::app::App>,
+    axum::extract::Path(booking_id): axum::extract::Path<String>,
+    b: axum::body::Bytes,
+) -> Result<axum::response::Response, AdminError> {
+    use axum::response::IntoResponse;
+    let m: MemberCancelBody = body(&b)?;
+    let pushed = Admin::new(Arc::clone(&app.state))
+        .meetingroom_member_cancel(&m.userid, &booking_id, m.agentid)
+        .await?;
+    Ok(axum::Json(json!({ "ok": true, "callbacks": pushed })).into_response())
+}
+
+/// Admin routes of members' meeting-room actions in WeCom: `POST
+/// /sandbox/meetingrooms/{meetingroom_id}/book` (`{"userid", "start", "end", "agentid"?}`,
+/// pushes `book_meeting_room`) and `POST /sandbox/meetingroom-bookings/{booking_id}/cancel`
+/// (`{"userid", "agentid"?}`, pushes `cancel_meeting_room`).
+pub(crate) fn routes() -> axum::Router<crate::app::App> {
+    axum::Router::new()
+        .route(
+            "/sandbox/meetingrooms/{meetingroom_id}/book",
+            axum::routing::post(member_book_route),
+        )
+        .route(
+            "/sandbox/meetingroom-bookings/{booking_id}/cancel",
+            axum::routing::post(member_cancel_route),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
