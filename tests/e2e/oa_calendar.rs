@@ -712,3 +712,239 @@ async fn dial_records_and_emergency_calls() -> TestResult {
     sb.stop().await;
     Ok(())
 }
+
+/// The 0:00 (Beijing time) of the day `t` falls in.
+fn day_of(t: u32) -> u32 {
+    let t = i64::from(t);
+    ((t + 8 * 3600).div_euclid(86_400) * 86_400 - 8 * 3600) as u32
+}
+
+/// A repeating schedule booked by its id: the occurrences whose room is taken are answered in
+/// `conflict_date` and left out, the others are one-day bookings of the repeating booking;
+/// `cancel_date` frees one day, the booking's own id all of them.
+#[tokio::test]
+async fn repeating_bookings_answer_their_conflict_days() -> TestResult {
+    const WEEK: u32 = 7 * 86_400;
+    let sb = start().await?;
+    let oa_client = client(&sb, ONE)?;
+    let oa = oa_client.oa();
+    let room = oa.meetingroom_add("周会室", 8).await?.meetingroom_id;
+    // Someone holds the room in the second week.
+    oa.meetingroom_book(room, T0 + WEEK + 600, T0 + WEEK + 1200, "bob")
+        .await?;
+    let cal_id = oa.calendar_add(calendar()).await?.cal_id;
+    // Every Monday 10:00-11:00 for four weeks.
+    let weekly = ScheduleReminders::new()
+        .is_repeat(true)
+        .repeat_type(RepeatType::Weekly)
+        .repeat_until(T0 + 3 * WEEK + 3600);
+    let schedule = oa
+        .schedule_add(
+            ScheduleNew::new(T0, T0 + 3600)
+                .cal_id(cal_id.as_str())
+                .reminders(weekly),
+        )
+        .await?
+        .schedule_id;
+    let booked = oa
+        .meetingroom_book_by_schedule(room, schedule.as_str(), "alice")
+        .await?;
+    assert_eq!(booked.conflict_date, vec![day_of(T0 + WEEK)]);
+    let master = booked.booking_id.clone().ok_or("no booking id")?;
+    // Week 3 holds a one-day booking of it; week 2 still only bob's.
+    let week3 = oa
+        .meetingroom_get_booking_info()
+        .meetingroom_id(room)
+        .start_time(T0 + 2 * WEEK - 3600)
+        .end_time(T0 + 2 * WEEK + 7200)
+        .await?;
+    let days = &week3.booking_list[0].schedule;
+    assert_eq!(days.len(), 1);
+    assert_eq!(days[0].master_booking_id.as_deref(), Some(master.as_str()));
+    assert_eq!(days[0].start_time, Some(T0 + 2 * WEEK));
+    let week2 = oa
+        .meetingroom_get_booking_info()
+        .meetingroom_id(room)
+        .start_time(T0 + WEEK - 3600)
+        .end_time(T0 + WEEK + 7200)
+        .await?;
+    assert_eq!(week2.booking_list[0].schedule.len(), 1);
+    assert_eq!(
+        week2.booking_list[0].schedule[0].booker.as_deref(),
+        Some("bob")
+    );
+    // Cancelling one day frees it for others.
+    oa.meetingroom_cancel_book(master.as_str())
+        .cancel_date(day_of(T0 + 2 * WEEK))
+        .await?;
+    oa.meetingroom_book(room, T0 + 2 * WEEK, T0 + 2 * WEEK + 600, "carol")
+        .await?;
+    assert_eq!(
+        errcode(
+            oa.meetingroom_book(room, T0 + 3 * WEEK, T0 + 3 * WEEK + 600, "carol")
+                .await
+        ),
+        40058,
+        "week 4 is still booked"
+    );
+    let info = oa.meetingroom_bookinfo_get(room, master.as_str()).await?;
+    assert_eq!(info.schedule.and_then(|s| s.start_time), Some(T0));
+    // The whole booking: every remaining day is freed.
+    oa.meetingroom_cancel_book(master.as_str())
+        .keep_schedule(true)
+        .await?;
+    oa.meetingroom_book(room, T0 + 3 * WEEK, T0 + 3 * WEEK + 600, "carol")
+        .await?;
+    // Every occurrence taken: refused like a single booking.
+    let again = oa
+        .schedule_add(ScheduleNew::new(T0 + 2 * WEEK, T0 + 2 * WEEK + 600).cal_id(cal_id.as_str()))
+        .await?
+        .schedule_id;
+    assert_eq!(
+        errcode(
+            oa.meetingroom_book_by_schedule(room, again.as_str(), "alice")
+                .await
+        ),
+        40058
+    );
+    sb.stop().await;
+    Ok(())
+}
+
+/// Members booking and cancelling rooms in WeCom push `book_meeting_room` and
+/// `cancel_meeting_room` (page 95333), received through the callback router: a cancellation of
+/// an app's booking reaches that app.
+#[tokio::test]
+async fn member_bookings_push_the_meeting_room_events() -> TestResult {
+    use std::sync::{Arc, Mutex};
+    use wecom_callback::CallbackCrypto;
+    use wecom_callback::router::CallbackRouter;
+    const TOKEN: &str = "meetingRoomToken";
+    const KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
+    let sb = start().await?;
+    let seen: Arc<Mutex<Vec<(String, EventKind)>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let router = CallbackRouter::new(
+        CallbackCrypto::new(TOKEN, KEY, CORPID)?,
+        move |i: Inbound| {
+            let log = Arc::clone(&log);
+            async move {
+                if let Inbound::Event(e) = i
+                    && let Ok(mut log) = log.lock()
+                {
+                    log.push((e.header.from_user_name.clone(), e.kind));
+                }
+                None
+            }
+        },
+    )
+    .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let admin = sb.admin();
+    admin
+        .set_app_callback(
+            ONE,
+            Some(CallbackConfig {
+                url,
+                token: Secret::new(TOKEN.to_owned()),
+                encoding_aes_key: Secret::new(KEY.to_owned()),
+            }),
+        )
+        .await?;
+    let oa_client = client(&sb, ONE)?;
+    let oa = oa_client.oa();
+    let room = oa.meetingroom_add("大会议室", 12).await?.meetingroom_id;
+    // The app's own API booking pushes nothing to it.
+    let api = oa.meetingroom_book(room, T0, T0 + 3600, "alice").await?;
+    // A member books in WeCom: the app configured for meeting rooms is told.
+    let (mine, pushed) = admin
+        .meetingroom_member_book("carol", room, T0 + 3600, T0 + 7200, Some(ONE))
+        .await?;
+    assert!(pushed.iter().all(|r| r.delivered), "{pushed:?}");
+    // Overlapping the app's booking: refused.
+    assert!(
+        admin
+            .meetingroom_member_book("carol", room, T0 + 600, T0 + 1200, Some(ONE))
+            .await
+            .is_err()
+    );
+    // A member cancels the app's booking in WeCom: the app that made it is told.
+    let pushed = admin
+        .meetingroom_member_cancel("bob", &api.booking_id, None)
+        .await?;
+    assert_eq!(pushed.len(), 1);
+    // And their own, telling the app.
+    admin
+        .meetingroom_member_cancel("carol", &mine, Some(ONE))
+        .await?;
+    let seen_log = Arc::clone(&seen);
+    let seen = seen.lock().map_err(|_| "poisoned")?.clone();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "carol".to_owned(),
+                EventKind::BookMeetingRoom {
+                    meeting_room_id: i64::from(room),
+                    booking_id: mine.clone()
+                }
+            ),
+            (
+                "bob".to_owned(),
+                EventKind::CancelMeetingRoom {
+                    booking_id: api.booking_id.clone(),
+                    meeting_room_id: i64::from(room)
+                }
+            ),
+            (
+                "carol".to_owned(),
+                EventKind::CancelMeetingRoom {
+                    booking_id: mine,
+                    meeting_room_id: i64::from(room)
+                }
+            ),
+        ]
+    );
+    // The freed span can be booked again through the API.
+    oa.meetingroom_book(room, T0, T0 + 3600, "bob").await?;
+    // The same actions over the admin HTTP API (for tools outside the project).
+    let http = reqwest::Client::new();
+    let post = |path: String, body: serde_json::Value| {
+        http.post(format!("{}{path}", sb.base_url()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let booked: serde_json::Value = serde_json::from_str(
+        &post(
+            format!("/sandbox/meetingrooms/{room}/book"),
+            serde_json::json!({"userid": "alice", "start": T0 + 7200, "end": T0 + 9000, "agentid": ONE}),
+        )
+        .await?
+        .text()
+        .await?,
+    )?;
+    let id = booked["booking_id"]
+        .as_str()
+        .ok_or("no booking_id")?
+        .to_owned();
+    assert_eq!(booked["callbacks"][0]["delivered"], true, "{booked}");
+    let cancelled: serde_json::Value = serde_json::from_str(
+        &post(
+            format!("/sandbox/meetingroom-bookings/{id}/cancel"),
+            serde_json::json!({"userid": "alice", "agentid": ONE}),
+        )
+        .await?
+        .text()
+        .await?,
+    )?;
+    assert_eq!(cancelled["ok"], true, "{cancelled}");
+    assert_eq!(seen_log.lock().map_err(|_| "poisoned")?.len(), 5);
+    server.abort();
+    sb.stop().await;
+    Ok(())
+}

@@ -640,6 +640,7 @@ pub(crate) fn page(admin: &Admin, notice: Option<&str>) -> String {
         h.push_str("</section>");
     }
     h.push_str(&crate::areas::externalcontact::admin::page_section(admin));
+    h.push_str(&crate::areas::oa::approval_page_section(admin));
     h.push_str("</div><div>");
 
     // Inboxes.

@@ -342,6 +342,24 @@ pub enum EventKind {
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/91815>
     SysApprovalChange(ApprovalInfo),
+    /// `book_meeting_room`: A member booked a meeting room in WeCom (FromUserName: who); read it with `meetingroom_bookinfo_get`.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/95333>
+    BookMeetingRoom {
+        /// `MeetingRoomId`: The room.
+        meeting_room_id: i64,
+        /// `BookingId`: The booking.
+        booking_id: String,
+    },
+    /// `cancel_meeting_room`: A member cancelled a meeting-room booking in WeCom (FromUserName: who); pushed also to the app that made the booking.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/95333>
+    CancelMeetingRoom {
+        /// `BookingId`: The booking.
+        booking_id: String,
+        /// `MeetingRoomId`: The room.
+        meeting_room_id: i64,
+    },
     /// `delete_calendar`: A calendar admin deleted a calendar this app created (FromUserName: who).
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/93651>
@@ -554,6 +572,22 @@ impl EventKind {
                             ApprovalInfo::parse(&f.child("ApprovalInfo"))?,
                         )
                     }
+                    "book_meeting_room" => {
+                        EventKind::BookMeetingRoom {
+                            meeting_room_id: f
+                                .opt_int("MeetingRoomId")?
+                                .unwrap_or_default(),
+                            booking_id: f.str("BookingId"),
+                        }
+                    }
+                    "cancel_meeting_room" => {
+                        EventKind::CancelMeetingRoom {
+                            booking_id: f.str("BookingId"),
+                            meeting_room_id: f
+                                .opt_int("MeetingRoomId")?
+                                .unwrap_or_default(),
+                        }
+                    }
                     "delete_calendar" => {
                         EventKind::DeleteCalendar {
                             cal_id: f.str("CalId"),
@@ -654,6 +688,8 @@ impl EventKind {
             EventKind::ChangeExternalChat { .. } => "change_external_chat",
             EventKind::ChangeExternalTag { .. } => "change_external_tag",
             EventKind::SysApprovalChange { .. } => "sys_approval_change",
+            EventKind::BookMeetingRoom { .. } => "book_meeting_room",
+            EventKind::CancelMeetingRoom { .. } => "cancel_meeting_room",
             EventKind::DeleteCalendar { .. } => "delete_calendar",
             EventKind::ModifyCalendar { .. } => "modify_calendar",
             EventKind::AddSchedule { .. } => "add_schedule",
@@ -796,6 +832,26 @@ impl EventKind {
                 rt::open_tag(out, "ApprovalInfo");
                 inner.write_fields(out);
                 rt::close_tag(out, "ApprovalInfo");
+            }
+            EventKind::BookMeetingRoom { meeting_room_id, booking_id } => {
+                {
+                    let v = meeting_room_id;
+                    rt::push_num(out, "MeetingRoomId", v);
+                }
+                {
+                    let v = booking_id;
+                    rt::push_cdata(out, "BookingId", v);
+                }
+            }
+            EventKind::CancelMeetingRoom { booking_id, meeting_room_id } => {
+                {
+                    let v = booking_id;
+                    rt::push_cdata(out, "BookingId", v);
+                }
+                {
+                    let v = meeting_room_id;
+                    rt::push_num(out, "MeetingRoomId", v);
+                }
             }
             EventKind::DeleteCalendar { cal_id } => {
                 let v = cal_id;

@@ -1548,3 +1548,563 @@ impl<'a> ::std::future::IntoFuture for CheckinAddRecordCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Oa::checkin_add_option`]: Creates a check-in rule (`group` without `groupid`: it is ignored); read it back with `checkin_corp_option`.
+///
+/// `POST /cgi-bin/checkin/add_checkin_option` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98041)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinAddOptionRequest {
+    /// Takes effect at once (default false: from the next day).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub effective_now: ::std::option::Option<bool>,
+    /// The rule (打卡规则字段说明).
+    pub group: CheckinOptionGroup,
+}
+impl CheckinAddOptionRequest {
+    /// A request with its required fields (`group`); set optional ones with the methods below.
+    pub fn new(group: impl ::std::convert::Into<CheckinOptionGroup>) -> Self {
+        Self {
+            effective_now: None,
+            group: group.into(),
+        }
+    }
+    /// Sets `effective_now`: Takes effect at once (default false: from the next day).
+    pub fn effective_now(mut self, effective_now: bool) -> Self {
+        self.effective_now = Some(effective_now);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CheckinAddOptionRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let effective_now = __body.optional("effective_now")?;
+        let group = __body.required("group")?;
+        Ok(Self { effective_now, group })
+    }
+}
+impl rt::Validate for CheckinAddOptionRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CheckinAddOptionRequest {
+    type Response = CheckinAddOptionResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "checkin_add_option",
+        method: ::wecom_core_auth::Method::Post,
+        path: "checkin/add_checkin_option",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Checkin,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/98041",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "checkin_add_option")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::checkin_add_option`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinAddOptionResponse {}
+impl CheckinAddOptionResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `checkin_add_option` call, made by [`Oa::checkin_add_option`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CheckinAddOptionCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CheckinAddOptionRequest,
+}
+impl ::std::fmt::Debug for CheckinAddOptionCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CheckinAddOptionCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CheckinAddOptionCall<'a> {
+    /// Sets `effective_now`: Takes effect at once (default false: from the next day).
+    pub fn effective_now(mut self, effective_now: bool) -> Self {
+        self.request = self.request.effective_now(effective_now);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &CheckinAddOptionRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CheckinAddOptionRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CheckinAddOptionResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CheckinAddOptionCall<'a> {
+    type Output = ::std::result::Result<
+        CheckinAddOptionResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::checkin_update_option`]: Changes a rule this app created (`group.groupid` required).
+///
+/// `POST /cgi-bin/checkin/update_checkin_option` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98041)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinUpdateOptionRequest {
+    /// Takes effect at once (default false).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub effective_now: ::std::option::Option<bool>,
+    /// The rule's new values, with its `groupid`.
+    pub group: CheckinOptionGroup,
+}
+impl CheckinUpdateOptionRequest {
+    /// A request with its required fields (`group`); set optional ones with the methods below.
+    pub fn new(group: impl ::std::convert::Into<CheckinOptionGroup>) -> Self {
+        Self {
+            effective_now: None,
+            group: group.into(),
+        }
+    }
+    /// Sets `effective_now`: Takes effect at once (default false).
+    pub fn effective_now(mut self, effective_now: bool) -> Self {
+        self.effective_now = Some(effective_now);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CheckinUpdateOptionRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let effective_now = __body.optional("effective_now")?;
+        let group = __body.required("group")?;
+        Ok(Self { effective_now, group })
+    }
+}
+impl rt::Validate for CheckinUpdateOptionRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CheckinUpdateOptionRequest {
+    type Response = CheckinUpdateOptionResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "checkin_update_option",
+        method: ::wecom_core_auth::Method::Post,
+        path: "checkin/update_checkin_option",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Checkin,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/98041",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "checkin_update_option")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::checkin_update_option`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinUpdateOptionResponse {}
+impl CheckinUpdateOptionResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `checkin_update_option` call, made by [`Oa::checkin_update_option`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CheckinUpdateOptionCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CheckinUpdateOptionRequest,
+}
+impl ::std::fmt::Debug for CheckinUpdateOptionCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CheckinUpdateOptionCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CheckinUpdateOptionCall<'a> {
+    /// Sets `effective_now`: Takes effect at once (default false).
+    pub fn effective_now(mut self, effective_now: bool) -> Self {
+        self.request = self.request.effective_now(effective_now);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &CheckinUpdateOptionRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CheckinUpdateOptionRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CheckinUpdateOptionResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CheckinUpdateOptionCall<'a> {
+    type Output = ::std::result::Result<
+        CheckinUpdateOptionResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::checkin_clear_option_array_field`]: Empties array fields of a rule this app created: 1 `spe_workdays`, 2 `spe_offdays`, 3 `wifimac_infos`, 4 `loc_infos` (`wifimac_infos` and `loc_infos` cannot both be empty).
+///
+/// `POST /cgi-bin/checkin/clear_checkin_option_array_field` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98041)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinClearOptionArrayFieldRequest {
+    /// The rule.
+    pub groupid: u32,
+    /// Which arrays: 1 spe_workdays, 2 spe_offdays, 3 wifimac_infos, 4 loc_infos.
+    ///
+    /// Limits: 1 to 4 items; each item from 1 to 4.
+    #[serde(default)]
+    pub clear_field: ::std::vec::Vec<u32>,
+    /// Takes effect at once (default false).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub effective_now: ::std::option::Option<bool>,
+}
+impl CheckinClearOptionArrayFieldRequest {
+    /// A request with its required fields (`groupid`, `clear_field`); set optional ones with the methods below.
+    pub fn new(
+        groupid: u32,
+        clear_field: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        Self {
+            groupid,
+            clear_field: clear_field.into_iter().collect(),
+            effective_now: None,
+        }
+    }
+    /// Sets `effective_now`: Takes effect at once (default false).
+    pub fn effective_now(mut self, effective_now: bool) -> Self {
+        self.effective_now = Some(effective_now);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CheckinClearOptionArrayFieldRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let groupid = __body.required("groupid")?;
+        let clear_field = __body.list("clear_field", true)?;
+        let effective_now = __body.optional("effective_now")?;
+        Ok(Self {
+            groupid,
+            clear_field,
+            effective_now,
+        })
+    }
+}
+impl rt::Validate for CheckinClearOptionArrayFieldRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("clear_field", self.clear_field.len(), [1, 4], None)?;
+        rt::each(
+            "clear_field",
+            &self.clear_field,
+            |item| {
+                rt::range("", *item, [1.0, 4.0], None)?;
+                Ok(())
+            },
+        )?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CheckinClearOptionArrayFieldRequest {
+    type Response = CheckinClearOptionArrayFieldResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "checkin_clear_option_array_field",
+        method: ::wecom_core_auth::Method::Post,
+        path: "checkin/clear_checkin_option_array_field",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Checkin,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/98041",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "checkin_clear_option_array_field")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::checkin_clear_option_array_field`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinClearOptionArrayFieldResponse {}
+impl CheckinClearOptionArrayFieldResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `checkin_clear_option_array_field` call, made by [`Oa::checkin_clear_option_array_field`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CheckinClearOptionArrayFieldCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CheckinClearOptionArrayFieldRequest,
+}
+impl ::std::fmt::Debug for CheckinClearOptionArrayFieldCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CheckinClearOptionArrayFieldCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CheckinClearOptionArrayFieldCall<'a> {
+    /// Sets `effective_now`: Takes effect at once (default false).
+    pub fn effective_now(mut self, effective_now: bool) -> Self {
+        self.request = self.request.effective_now(effective_now);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &CheckinClearOptionArrayFieldRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CheckinClearOptionArrayFieldRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        CheckinClearOptionArrayFieldResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CheckinClearOptionArrayFieldCall<'a> {
+    type Output = ::std::result::Result<
+        CheckinClearOptionArrayFieldResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Oa::checkin_delete_option`]: Deletes a rule this app created.
+///
+/// `POST /cgi-bin/checkin/del_checkin_option` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98041)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinDeleteOptionRequest {
+    /// The rule to delete.
+    pub groupid: u32,
+    /// Takes effect at once (default false).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub effective_now: ::std::option::Option<bool>,
+}
+impl CheckinDeleteOptionRequest {
+    /// A request with its required fields (`groupid`); set optional ones with the methods below.
+    pub fn new(groupid: u32) -> Self {
+        Self {
+            groupid,
+            effective_now: None,
+        }
+    }
+    /// Sets `effective_now`: Takes effect at once (default false).
+    pub fn effective_now(mut self, effective_now: bool) -> Self {
+        self.effective_now = Some(effective_now);
+        self
+    }
+}
+impl ::std::convert::From<u32> for CheckinDeleteOptionRequest {
+    /// A request for this `groupid`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CheckinDeleteOptionRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let groupid = __body.required("groupid")?;
+        let effective_now = __body.optional("effective_now")?;
+        Ok(Self { groupid, effective_now })
+    }
+}
+impl rt::Validate for CheckinDeleteOptionRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CheckinDeleteOptionRequest {
+    type Response = CheckinDeleteOptionResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "checkin_delete_option",
+        method: ::wecom_core_auth::Method::Post,
+        path: "checkin/del_checkin_option",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Checkin,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/98041",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "checkin_delete_option")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::checkin_delete_option`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinDeleteOptionResponse {}
+impl CheckinDeleteOptionResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `checkin_delete_option` call, made by [`Oa::checkin_delete_option`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CheckinDeleteOptionCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CheckinDeleteOptionRequest,
+}
+impl ::std::fmt::Debug for CheckinDeleteOptionCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CheckinDeleteOptionCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CheckinDeleteOptionCall<'a> {
+    /// Sets `effective_now`: Takes effect at once (default false).
+    pub fn effective_now(mut self, effective_now: bool) -> Self {
+        self.request = self.request.effective_now(effective_now);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &CheckinDeleteOptionRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CheckinDeleteOptionRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CheckinDeleteOptionResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CheckinDeleteOptionCall<'a> {
+    type Output = ::std::result::Result<
+        CheckinDeleteOptionResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

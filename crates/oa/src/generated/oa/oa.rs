@@ -2098,6 +2098,154 @@ impl<'a> ::std::future::IntoFuture for JournalStatListCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Oa::journal_download_wedrive_file`]: A download URL (valid 2 hours) and the cookie to send with it for a 微盘 file attached to a journal record; only the record's own `wedrive_files`.
+///
+/// `POST /cgi-bin/oa/journal/download_wedrive_file` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/98021)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalDownloadWedriveFileRequest {
+    /// The journal record.
+    ///
+    /// Limits: 1 to 256 bytes.
+    pub journaluuid: ::std::string::String,
+    /// The 微盘 fileid, one of the record's `wedrive_files` (from `journal_record_detail`).
+    ///
+    /// Limits: 1 to 512 bytes.
+    pub fileid: ::std::string::String,
+}
+impl JournalDownloadWedriveFileRequest {
+    /// A request with its required fields (`journaluuid`, `fileid`); set optional ones with the methods below.
+    pub fn new(
+        journaluuid: impl ::std::convert::Into<::std::string::String>,
+        fileid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            journaluuid: journaluuid.into(),
+            fileid: fileid.into(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for JournalDownloadWedriveFileRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let journaluuid = __body.required("journaluuid")?;
+        let fileid = __body.required("fileid")?;
+        Ok(Self { journaluuid, fileid })
+    }
+}
+impl rt::Validate for JournalDownloadWedriveFileRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("journaluuid", self.journaluuid.as_str(), [1, 256], None)?;
+        rt::bytes("fileid", self.fileid.as_str(), [1, 512], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for JournalDownloadWedriveFileRequest {
+    type Response = JournalDownloadWedriveFileResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "journal_download_wedrive_file",
+        method: ::wecom_core_auth::Method::Post,
+        path: "oa/journal/download_wedrive_file",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::Journal,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/98021",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "journal_download_wedrive_file")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Oa::journal_download_wedrive_file`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalDownloadWedriveFileResponse {
+    /// Where to download it (valid 2 hours).
+    pub download_url: ::std::string::String,
+    /// Name of the cookie to send with the download.
+    pub cookie_name: ::std::string::String,
+    /// Its value.
+    pub cookie_value: ::std::string::String,
+}
+impl JournalDownloadWedriveFileResponse {
+    /// An answer with its required fields (`download_url`, `cookie_name`, `cookie_value`); set optional ones with the methods below.
+    pub fn new(
+        download_url: impl ::std::convert::Into<::std::string::String>,
+        cookie_name: impl ::std::convert::Into<::std::string::String>,
+        cookie_value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            download_url: download_url.into(),
+            cookie_name: cookie_name.into(),
+            cookie_value: cookie_value.into(),
+        }
+    }
+}
+/// A `journal_download_wedrive_file` call, made by [`Oa::journal_download_wedrive_file`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct JournalDownloadWedriveFileCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: JournalDownloadWedriveFileRequest,
+}
+impl ::std::fmt::Debug for JournalDownloadWedriveFileCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JournalDownloadWedriveFileCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> JournalDownloadWedriveFileCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &JournalDownloadWedriveFileRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> JournalDownloadWedriveFileRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        JournalDownloadWedriveFileResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for JournalDownloadWedriveFileCall<'a> {
+    type Output = ::std::result::Result<
+        JournalDownloadWedriveFileResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 /// Request of [`Oa::calendar_add`]: Creates a calendar owned by the calling app (only this app can read, change or delete it).
 ///
 /// `POST /cgi-bin/oa/calendar/add` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93647)

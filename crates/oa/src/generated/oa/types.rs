@@ -936,6 +936,307 @@ impl rt::Validate for CheckinGroup {
         Ok(())
     }
 }
+/// A check-in rule as 管理打卡规则 (98041) sends it: the top-level fields of the page's example. Only what is sent is changed on update.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckinOptionGroup {
+    /// The rule's id: required on update, ignored on create.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub groupid: ::std::option::Option<u32>,
+    /// 1 fixed hours, 2 shifts, 3 free.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub grouptype: ::std::option::Option<u32>,
+    /// The rule's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub groupname: ::std::option::Option<::std::string::String>,
+    /// Working days and their check-in times (`workdays`, `checkintime` with `time_id`, `work_sec`, `off_work_sec`, reminders and the earliest/latest windows, `flex_on_duty_time`, `flex_off_duty_time`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub checkindate: ::std::option::Option<::serde_json::Value>,
+    /// Extra days that need check-in.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub spe_workdays: ::std::option::Option<::serde_json::Value>,
+    /// Days that need none.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub spe_offdays: ::std::option::Option<::serde_json::Value>,
+    /// Follows public holidays.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sync_holidays: ::std::option::Option<bool>,
+    /// A photo is needed.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub need_photo: ::std::option::Option<bool>,
+    /// Notes may use local pictures.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub note_can_use_local_pic: ::std::option::Option<bool>,
+    /// Wi-Fi networks (`wifiname`, `wifimac`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub wifimac_infos: ::std::option::Option<::serde_json::Value>,
+    /// Check-in allowed on days off.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_checkin_offworkday: ::std::option::Option<bool>,
+    /// Corrections allowed on days off.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_apply_offworkday: ::std::option::Option<bool>,
+    /// Places (`lat`, `lng`, `loc_title`, `loc_detail`, `distance`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub loc_infos: ::std::option::Option<::serde_json::Value>,
+    /// Who it applies to: `party_id`, `userid`, `tagid`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub range: ::std::option::Option<::serde_json::Value>,
+    /// Members exempt from checking in.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub white_users: ::std::vec::Vec<::std::string::String>,
+    /// The page's `type` (its meaning is in 打卡规则字段说明, beyond the corpus).
+    ///
+    /// JSON key `type`.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub rule_type: ::std::option::Option<u32>,
+    /// Who receives the reports (`reporters`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub reporterinfo: ::std::option::Option<::serde_json::Value>,
+    /// Overtime settings (`workdayconf` ...).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub ot_info_v2: ::std::option::Option<::serde_json::Value>,
+    /// Corrections allowed per month (-1 unlimited).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_apply_bk_cnt: ::std::option::Option<i64>,
+    /// What happens outside the range.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub option_out_range: ::std::option::Option<u32>,
+    /// Face check-in.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub use_face_detect: ::std::option::Option<bool>,
+    /// Days within which a correction may be applied for (-1 unlimited).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_apply_bk_day_limit: ::std::option::Option<i64>,
+    /// Liveness detection.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub open_face_live_detect: ::std::option::Option<bool>,
+    /// Day of next month until which corrections are allowed (-1 unlimited).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub buka_limit_next_month: ::std::option::Option<i64>,
+    /// Outside check-ins count.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub sync_out_checkin: ::std::option::Option<bool>,
+    /// Correction reminders (`open_remind`, `buka_remind_day`, `buka_remind_month`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub buka_remind: ::std::option::Option<::serde_json::Value>,
+    /// The page's `buka_restriction` (create example only).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub buka_restriction: ::std::option::Option<u32>,
+}
+impl CheckinOptionGroup {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            groupid: None,
+            grouptype: None,
+            groupname: None,
+            checkindate: None,
+            spe_workdays: None,
+            spe_offdays: None,
+            sync_holidays: None,
+            need_photo: None,
+            note_can_use_local_pic: None,
+            wifimac_infos: None,
+            allow_checkin_offworkday: None,
+            allow_apply_offworkday: None,
+            loc_infos: None,
+            range: None,
+            white_users: Vec::new(),
+            rule_type: None,
+            reporterinfo: None,
+            ot_info_v2: None,
+            allow_apply_bk_cnt: None,
+            option_out_range: None,
+            use_face_detect: None,
+            allow_apply_bk_day_limit: None,
+            open_face_live_detect: None,
+            buka_limit_next_month: None,
+            sync_out_checkin: None,
+            buka_remind: None,
+            buka_restriction: None,
+        }
+    }
+    /// Sets `groupid`: The rule's id: required on update, ignored on create.
+    pub fn groupid(mut self, groupid: u32) -> Self {
+        self.groupid = Some(groupid);
+        self
+    }
+    /// Sets `grouptype`: 1 fixed hours, 2 shifts, 3 free.
+    pub fn grouptype(mut self, grouptype: u32) -> Self {
+        self.grouptype = Some(grouptype);
+        self
+    }
+    /// Sets `groupname`: The rule's name.
+    pub fn groupname(
+        mut self,
+        groupname: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.groupname = Some(groupname.into());
+        self
+    }
+    /// Sets `checkindate`: Working days and their check-in times (`workdays`, `checkintime` with `time_id`, `work_sec`, `off_work_sec`, reminders and the earliest/latest windows, `flex_on_duty_time`, `flex_off_duty_time`).
+    pub fn checkindate(
+        mut self,
+        checkindate: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.checkindate = Some(checkindate.into());
+        self
+    }
+    /// Sets `spe_workdays`: Extra days that need check-in.
+    pub fn spe_workdays(
+        mut self,
+        spe_workdays: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.spe_workdays = Some(spe_workdays.into());
+        self
+    }
+    /// Sets `spe_offdays`: Days that need none.
+    pub fn spe_offdays(
+        mut self,
+        spe_offdays: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.spe_offdays = Some(spe_offdays.into());
+        self
+    }
+    /// Sets `sync_holidays`: Follows public holidays.
+    pub fn sync_holidays(mut self, sync_holidays: bool) -> Self {
+        self.sync_holidays = Some(sync_holidays);
+        self
+    }
+    /// Sets `need_photo`: A photo is needed.
+    pub fn need_photo(mut self, need_photo: bool) -> Self {
+        self.need_photo = Some(need_photo);
+        self
+    }
+    /// Sets `note_can_use_local_pic`: Notes may use local pictures.
+    pub fn note_can_use_local_pic(mut self, note_can_use_local_pic: bool) -> Self {
+        self.note_can_use_local_pic = Some(note_can_use_local_pic);
+        self
+    }
+    /// Sets `wifimac_infos`: Wi-Fi networks (`wifiname`, `wifimac`).
+    pub fn wifimac_infos(
+        mut self,
+        wifimac_infos: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.wifimac_infos = Some(wifimac_infos.into());
+        self
+    }
+    /// Sets `allow_checkin_offworkday`: Check-in allowed on days off.
+    pub fn allow_checkin_offworkday(mut self, allow_checkin_offworkday: bool) -> Self {
+        self.allow_checkin_offworkday = Some(allow_checkin_offworkday);
+        self
+    }
+    /// Sets `allow_apply_offworkday`: Corrections allowed on days off.
+    pub fn allow_apply_offworkday(mut self, allow_apply_offworkday: bool) -> Self {
+        self.allow_apply_offworkday = Some(allow_apply_offworkday);
+        self
+    }
+    /// Sets `loc_infos`: Places (`lat`, `lng`, `loc_title`, `loc_detail`, `distance`).
+    pub fn loc_infos(
+        mut self,
+        loc_infos: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.loc_infos = Some(loc_infos.into());
+        self
+    }
+    /// Sets `range`: Who it applies to: `party_id`, `userid`, `tagid`.
+    pub fn range(
+        mut self,
+        range: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.range = Some(range.into());
+        self
+    }
+    /// Sets `white_users`: Members exempt from checking in.
+    pub fn white_users(
+        mut self,
+        white_users: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.white_users = white_users.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`: The page's `type` (its meaning is in 打卡规则字段说明, beyond the corpus).
+    pub fn rule_type(mut self, rule_type: u32) -> Self {
+        self.rule_type = Some(rule_type);
+        self
+    }
+    /// Sets `reporterinfo`: Who receives the reports (`reporters`).
+    pub fn reporterinfo(
+        mut self,
+        reporterinfo: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.reporterinfo = Some(reporterinfo.into());
+        self
+    }
+    /// Sets `ot_info_v2`: Overtime settings (`workdayconf` ...).
+    pub fn ot_info_v2(
+        mut self,
+        ot_info_v2: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.ot_info_v2 = Some(ot_info_v2.into());
+        self
+    }
+    /// Sets `allow_apply_bk_cnt`: Corrections allowed per month (-1 unlimited).
+    pub fn allow_apply_bk_cnt(mut self, allow_apply_bk_cnt: i64) -> Self {
+        self.allow_apply_bk_cnt = Some(allow_apply_bk_cnt);
+        self
+    }
+    /// Sets `option_out_range`: What happens outside the range.
+    pub fn option_out_range(mut self, option_out_range: u32) -> Self {
+        self.option_out_range = Some(option_out_range);
+        self
+    }
+    /// Sets `use_face_detect`: Face check-in.
+    pub fn use_face_detect(mut self, use_face_detect: bool) -> Self {
+        self.use_face_detect = Some(use_face_detect);
+        self
+    }
+    /// Sets `allow_apply_bk_day_limit`: Days within which a correction may be applied for (-1 unlimited).
+    pub fn allow_apply_bk_day_limit(mut self, allow_apply_bk_day_limit: i64) -> Self {
+        self.allow_apply_bk_day_limit = Some(allow_apply_bk_day_limit);
+        self
+    }
+    /// Sets `open_face_live_detect`: Liveness detection.
+    pub fn open_face_live_detect(mut self, open_face_live_detect: bool) -> Self {
+        self.open_face_live_detect = Some(open_face_live_detect);
+        self
+    }
+    /// Sets `buka_limit_next_month`: Day of next month until which corrections are allowed (-1 unlimited).
+    pub fn buka_limit_next_month(mut self, buka_limit_next_month: i64) -> Self {
+        self.buka_limit_next_month = Some(buka_limit_next_month);
+        self
+    }
+    /// Sets `sync_out_checkin`: Outside check-ins count.
+    pub fn sync_out_checkin(mut self, sync_out_checkin: bool) -> Self {
+        self.sync_out_checkin = Some(sync_out_checkin);
+        self
+    }
+    /// Sets `buka_remind`: Correction reminders (`open_remind`, `buka_remind_day`, `buka_remind_month`).
+    pub fn buka_remind(
+        mut self,
+        buka_remind: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.buka_remind = Some(buka_remind.into());
+        self
+    }
+    /// Sets `buka_restriction`: The page's `buka_restriction` (create example only).
+    pub fn buka_restriction(mut self, buka_restriction: u32) -> Self {
+        self.buka_restriction = Some(buka_restriction);
+        self
+    }
+}
+impl rt::Validate for CheckinOptionGroup {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// Days of a rule and their check-in times.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]

@@ -6,9 +6,11 @@
 //! approvers decide through the admin API ([`Admin::approval_decide`], `POST
 //! /sandbox/approvals/{sp_no}/decide`), which moves SpStatus to 2 or 3 and pushes
 //! `sys_approval_change` to the app that submitted it. A member can submit too
-//! ([`Admin::approval_submit`], `POST /sandbox/approvals`).
+//! ([`Admin::approval_submit`], `POST /sandbox/approvals`), and both happen on the web page too
+//! (`page.rs`: a form per template, approve/reject buttons per pending application).
 //!
-//! Check-in: one fixed-hours rule (Monday to Friday, 9:00-18:00, China time) for every member;
+//! Check-in: one fixed-hours rule (Monday to Friday, 9:00-18:00, China time) for every member
+//! not covered by a rule made with `add_checkin_option` (rules.rs);
 //! records are generated for any range, deterministically from a seed ([`Admin::set_checkin_seed`])
 //! with some late arrivals and early leaves, so day and month reports have real numbers.
 //! Records added with `add_checkin_record` or `punch_correction` join them.
@@ -37,6 +39,9 @@ use crate::corp::Actor;
 use crate::error::ApiError;
 use crate::registry::{Caller, Ctx, Registry};
 use crate::state::{State, lock};
+
+mod page;
+pub(crate) use page::page_section;
 
 /// The approval pages' "parameter error" (审批开放接口参数错误).
 const PARAM: i64 = 301025;
@@ -650,11 +655,14 @@ fn rule() -> CheckinGroup {
 }
 
 async fn corp_option(
-    _ctx: Ctx,
+    ctx: Ctx,
     _req: CheckinCorpOptionRequest,
 ) -> Result<CheckinCorpOptionResponse, ApiError> {
+    // The built-in rule, then the rules made with add_checkin_option (rules.rs).
+    let mut groups = vec![rule()];
+    groups.extend(super::rules::created(ctx.state()));
     Ok(build::<CheckinCorpOptionResponse>(
-        json!({ "group": vec![rule()] }),
+        json!({ "group": groups }),
     ))
 }
 
@@ -676,9 +684,10 @@ async fn user_option(
     let info: Vec<CheckinUserOption> = known_members(ctx.state(), &req.useridlist)
         .into_iter()
         .map(|(userid, _)| {
+            let group = super::rules::rule_for(ctx.state(), &userid).unwrap_or_else(rule);
             build::<CheckinUserOption>(json!({
             "userid": userid,
-            "group": Some(rule()),}))
+            "group": Some(group),}))
         })
         .collect();
     Ok(build::<CheckinOptionResponse>(json!({ "info": info })))
@@ -1307,6 +1316,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/approvals", post(submit_route))
         .route("/sandbox/approvals/{sp_no}/decide", post(decide_route))
         .route("/sandbox/checkin/seed", post(seed_route))
+        .merge(page::routes())
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ mod meetingroom;
 
 pub use calls::record_dial_call;
 pub use living::set_living_status;
+pub(crate) use meetingroom::routes as meetingroom_routes;
 
 /// 90457 日历ID异常.
 const BAD_CAL_ID: i64 = 90457;
