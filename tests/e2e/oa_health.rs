@@ -25,7 +25,7 @@ fn corp(members: usize) -> Corp {
             Member::new(format!("m{i:03}"), format!("成员{i}"), vec![1])
                 .with_mobile(format!("138{i:08}")),
         )
-            .expect("member");
+        .expect("member");
     }
     let mut app = App::new(ONE, "App", "app-secret-for-the-health-tests");
     app.allow_parties = vec![1];
@@ -41,7 +41,10 @@ async fn start(members: usize) -> Result<(Sandbox, Client), Box<dyn std::error::
         .await?;
     let client = Client::builder(CORPID)
         .base_url(sb.base_url())
-        .app(ONE, Secret::new("app-secret-for-the-health-tests".to_owned()))
+        .app(
+            ONE,
+            Secret::new("app-secret-for-the-health-tests".to_owned()),
+        )
         .build()?;
     Ok((sb, client))
 }
@@ -63,7 +66,11 @@ async fn jobs_questions_and_answers_of_a_day() -> TestResult {
     // Job ids: one page of 100, or page by page with the stream (`ending` ends it).
     let page = oa.health_report_jobids().limit(2).await?;
     assert_eq!((page.jobids.len(), page.ending), (2, Some(0)));
-    let all: Vec<String> = oa.health_report_job_ids().try_collect::<Vec<_>>().await?.concat();
+    let all: Vec<String> = oa
+        .health_report_job_ids()
+        .try_collect::<Vec<_>>()
+        .await?
+        .concat();
     assert_eq!(all, sbx::job_ids(CORPID));
     let jobid = all[0].clone();
 
@@ -80,7 +87,10 @@ async fn jobs_questions_and_answers_of_a_day() -> TestResult {
         .collect();
     assert_eq!(
         kinds,
-        vec![Some(HealthQuestionType::SingleChoice), Some(HealthQuestionType::Text)]
+        vec![
+            Some(HealthQuestionType::SingleChoice),
+            Some(HealthQuestionType::Text)
+        ]
     );
     assert_eq!(job.question_templates[0].option_list.len(), 2);
 
@@ -93,7 +103,11 @@ async fn jobs_questions_and_answers_of_a_day() -> TestResult {
     let answers: Vec<_> = pages.concat();
     let expected = sbx::generated_answers(sb.admin().state(), &jobid, TODAY);
     assert_eq!(answers, expected);
-    assert!((150..250).contains(&answers.len()), "{} answered", answers.len());
+    assert!(
+        (150..250).contains(&answers.len()),
+        "{} answered",
+        answers.len()
+    );
     assert_eq!(
         sb.admin().count("health_report_answer"),
         u64::try_from(answers.len() / 100 + 1)?
@@ -117,7 +131,10 @@ async fn jobs_questions_and_answers_of_a_day() -> TestResult {
         .limit(100)
         .await?
         .answers;
-    assert_ne!(yesterday, answers[..yesterday.len().min(answers.len())].to_vec());
+    assert_ne!(
+        yesterday,
+        answers[..yesterday.len().min(answers.len())].to_vec()
+    );
 
     // Statistics: every job's answers that day (pv), by distinct members (uv).
     let stat = oa.health_report_stat(TODAY).await?;
@@ -129,7 +146,10 @@ async fn jobs_questions_and_answers_of_a_day() -> TestResult {
             uv.insert(a.userid.unwrap_or_default());
         }
     }
-    assert_eq!((stat.pv, stat.uv), (Some(pv), Some(u64::try_from(uv.len())?)));
+    assert_eq!(
+        (stat.pv, stat.uv),
+        (Some(pv), Some(u64::try_from(uv.len())?))
+    );
     Ok(())
 }
 
@@ -139,13 +159,29 @@ async fn days_outside_the_pages_bounds_and_unknown_jobs() -> TestResult {
     let oa = client.oa();
     let jobid = sbx::job_ids(CORPID).remove(0);
     // 14 days for jobs and answers (today and the 13 before), 30 for statistics.
-    assert!(oa.health_report_job_info(jobid.as_str(), "2026-11-20").await.is_ok());
-    assert_eq!(errcode(oa.health_report_job_info(jobid.as_str(), "2026-11-19").await), 40058);
-    assert_eq!(errcode(oa.health_report_answer(jobid.as_str(), "2026-12-04").await), 40058);
+    assert!(
+        oa.health_report_job_info(jobid.as_str(), "2026-11-20")
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        errcode(
+            oa.health_report_job_info(jobid.as_str(), "2026-11-19")
+                .await
+        ),
+        40058
+    );
+    assert_eq!(
+        errcode(oa.health_report_answer(jobid.as_str(), "2026-12-04").await),
+        40058
+    );
     assert!(oa.health_report_stat("2026-11-04").await.is_ok());
     assert_eq!(errcode(oa.health_report_stat("2026-11-03").await), 40058);
     assert_eq!(errcode(oa.health_report_stat("2026-02-30").await), 40058);
-    assert_eq!(errcode(oa.health_report_job_info("nosuchjob", TODAY).await), 40058);
+    assert_eq!(
+        errcode(oa.health_report_job_info("nosuchjob", TODAY).await),
+        40058
+    );
     Ok(())
 }
 
@@ -156,8 +192,14 @@ async fn bad_health_input_never_leaves_the_client() -> TestResult {
     for r in [
         oa.health_report_stat("2026/12/03").await.map(|_| ()),
         oa.health_report_job_info("j", "20261203").await.map(|_| ()),
-        oa.health_report_answer("j", TODAY).limit(101).await.map(|_| ()),
-        oa.health_report_answer("j", TODAY).limit(0).await.map(|_| ()),
+        oa.health_report_answer("j", TODAY)
+            .limit(101)
+            .await
+            .map(|_| ()),
+        oa.health_report_answer("j", TODAY)
+            .limit(0)
+            .await
+            .map(|_| ()),
         oa.health_report_jobids().limit(101).await.map(|_| ()),
     ] {
         assert!(matches!(r, Err(Error::Invalid(_))), "{r:?}");

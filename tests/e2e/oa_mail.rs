@@ -4,9 +4,9 @@
 
 use wecom_core_auth::{Client, Error, Secret};
 use wecom_oa::{MailAttachment, MailRecipients, OaExt};
+use wecom_sandbox::Sandbox;
 use wecom_sandbox::areas::oa::mail as sbx;
 use wecom_sandbox::corp::{App, Corp, Member};
-use wecom_sandbox::Sandbox;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -54,7 +54,10 @@ async fn a_sent_mail_lands_in_the_mailbox() -> TestResult {
     assert_eq!(m.to, vec!["word@example.org", "alice@example.com"]);
     assert_eq!(m.cc, vec![format!("bob@{CORPID}.sandbox.invalid")]);
     assert_eq!(m.bcc, vec!["zoro@example.org"]);
-    assert_eq!((m.subject.as_str(), m.content_type.as_str()), ("这是标题", "html"));
+    assert_eq!(
+        (m.subject.as_str(), m.content_type.as_str()),
+        ("这是标题", "html")
+    );
     let sizes: Vec<(&str, usize)> = m
         .attachments
         .iter()
@@ -62,7 +65,10 @@ async fn a_sent_mail_lands_in_the_mailbox() -> TestResult {
         .collect();
     assert_eq!(sizes, vec![("a.txt", 5), ("b.bin", 1000)]);
     assert_eq!(sbx::mailbox(sb.admin().state(), "bob").len(), 1);
-    assert_eq!(sbx::mailbox(sb.admin().state(), "zoro@example.org").len(), 1);
+    assert_eq!(
+        sbx::mailbox(sb.admin().state(), "zoro@example.org").len(),
+        1
+    );
     assert!(sbx::mailbox(sb.admin().state(), "carol").is_empty());
 
     // The admin API shows the same mailbox.
@@ -82,7 +88,10 @@ async fn a_sent_mail_lands_in_the_mailbox() -> TestResult {
         .mail_compose_send(MailRecipients::new().userids(["bob"]), "s", "plain")
         .content_type("text")
         .await?;
-    assert_eq!(sbx::mailbox(sb.admin().state(), "bob")[1].content_type, "text");
+    assert_eq!(
+        sbx::mailbox(sb.admin().state(), "bob")[1].content_type,
+        "text"
+    );
     let e = client
         .oa()
         .mail_compose_send(MailRecipients::new().userids(["ghost"]), "s", "c")
@@ -99,7 +108,9 @@ async fn what_the_page_forbids_never_leaves_the_client() -> TestResult {
     let to = || MailRecipients::new().userids(["alice"]);
     let refused: Vec<Result<(), Error>> = vec![
         // No recipient in `to`.
-        oa.mail_compose_send(MailRecipients::new(), "s", "c").await.map(|_| ()),
+        oa.mail_compose_send(MailRecipients::new(), "s", "c")
+            .await
+            .map(|_| ()),
         // 201 attachments.
         oa.mail_compose_send(to(), "s", "c")
             .attachment_list(vec![MailAttachment::from_bytes("a", b"x"); 201])
@@ -107,7 +118,10 @@ async fn what_the_page_forbids_never_leaves_the_client() -> TestResult {
             .map(|_| ()),
         // Over 50 MB with the body.
         oa.mail_compose_send(to(), "s", "c")
-            .attachment_list([MailAttachment::new("big", "A".repeat(50 * 1024 * 1024 / 3 * 4 + 4))])
+            .attachment_list([MailAttachment::new(
+                "big",
+                "A".repeat(50 * 1024 * 1024 / 3 * 4 + 4),
+            )])
             .await
             .map(|_| ()),
         // Not base64.
@@ -116,7 +130,10 @@ async fn what_the_page_forbids_never_leaves_the_client() -> TestResult {
             .await
             .map(|_| ()),
         // Neither html nor text.
-        oa.mail_compose_send(to(), "s", "c").content_type("markdown").await.map(|_| ()),
+        oa.mail_compose_send(to(), "s", "c")
+            .content_type("markdown")
+            .await
+            .map(|_| ()),
     ];
     for r in refused {
         assert!(matches!(r, Err(Error::Invalid(_))), "{r:?}");

@@ -26,8 +26,10 @@ fn secret(agentid: u32) -> String {
 fn corp() -> Corp {
     let mut c = Corp::new(CORPID, "公司", "contact-secret-for-the-meeting-tests");
     for id in ["alice", "bob", "carol"] {
-        c.create_member(Member::new(id, id.to_uppercase(), vec![1]).with_email(format!("{id}@example.com")))
-            .expect("member");
+        c.create_member(
+            Member::new(id, id.to_uppercase(), vec![1]).with_email(format!("{id}@example.com")),
+        )
+        .expect("member");
     }
     for agentid in [ONE, TWO] {
         let mut app = App::new(agentid, format!("App {agentid}"), secret(agentid));
@@ -101,15 +103,15 @@ async fn a_meeting_is_booked_changed_read_and_cancelled_by_its_app() -> TestResu
     assert_eq!(s.password.as_deref(), Some("1234"));
     assert_eq!(s.enable_enter_mute, Some(serde_json::json!(1)));
     assert_eq!(s.hosts.map(|h| h.userid), Some(vec!["bob".to_owned()]));
-    assert_eq!(
-        info.reminders.map(|r| r.remind_before),
-        Some(vec![0, 900])
-    );
+    assert_eq!(info.reminders.map(|r| r.remind_before), Some(vec![0, 900]));
 
     // Another app neither reads nor changes it (60011); an unknown id is 40058.
     assert_eq!(errcode(two.oa().meeting_get_info(id.as_str()).await), 60011);
     assert_eq!(errcode(two.oa().meeting_cancel(id.as_str()).await), 60011);
-    assert_eq!(errcode(one.oa().meeting_get_info("hynosuchmeeting").await), 40058);
+    assert_eq!(
+        errcode(one.oa().meeting_get_info("hynosuchmeeting").await),
+        40058
+    );
 
     // A start in the past is refused by the sandbox; a new start with its duration is taken.
     assert_eq!(
@@ -130,7 +132,10 @@ async fn a_meeting_is_booked_changed_read_and_cancelled_by_its_app() -> TestResu
         .await?;
     let info = one.oa().meeting_get_info(id.as_str()).await?;
     assert_eq!(info.title.as_deref(), Some("周会 (改)"));
-    assert_eq!((info.meeting_start, info.meeting_duration), (Some(NOW + 2 * HOUR), Some(1800)));
+    assert_eq!(
+        (info.meeting_start, info.meeting_duration),
+        (Some(NOW + 2 * HOUR), Some(1800))
+    );
 
     one.oa().meeting_cancel(id.as_str()).await?;
     assert_eq!(
@@ -153,14 +158,27 @@ async fn members_must_be_visible_and_a_started_meeting_is_not_booked() -> TestRe
     // carol exists but is outside the app's scope (60011); ghost does not exist (60111).
     let to = |who: &'static str| MeetingInvitees::new().userid([who]);
     assert_eq!(
-        errcode(one.oa().meeting_create("alice", "会", HOUR).invitees(to("carol")).await),
+        errcode(
+            one.oa()
+                .meeting_create("alice", "会", HOUR)
+                .invitees(to("carol"))
+                .await
+        ),
         60011
     );
     assert_eq!(
-        errcode(one.oa().meeting_create("alice", "会", HOUR).invitees(to("ghost")).await),
+        errcode(
+            one.oa()
+                .meeting_create("alice", "会", HOUR)
+                .invitees(to("ghost"))
+                .await
+        ),
         60111
     );
-    assert_eq!(errcode(one.oa().meeting_create("carol", "会", HOUR).await), 60011);
+    assert_eq!(
+        errcode(one.oa().meeting_create("carol", "会", HOUR).await),
+        60011
+    );
 
     let id = one
         .oa()
@@ -169,7 +187,10 @@ async fn members_must_be_visible_and_a_started_meeting_is_not_booked() -> TestRe
         .await?
         .meetingid;
     sb.admin().advance_time(120);
-    assert_eq!(sbx::meeting_status(sb.admin().state(), &id), Some(sbx::STATUS_IN_PROGRESS));
+    assert_eq!(
+        sbx::meeting_status(sb.admin().state(), &id),
+        Some(sbx::STATUS_IN_PROGRESS)
+    );
     assert_eq!(errcode(one.oa().meeting_cancel(id.as_str()).await), 40058);
     sb.admin().advance_time(600);
     assert_eq!(
@@ -206,10 +227,16 @@ async fn a_members_meeting_ids_stream_page_by_page() -> TestResult {
         .user_meeting_ids("bob", Some(NOW), Some(NOW + 10 * HOUR))
         .try_collect()
         .await?;
-    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![100, 100, 5]);
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![100, 100, 5]
+    );
     assert_eq!(sb.admin().count("meeting_get_user_meetingid"), 3);
     let listed: Vec<String> = pages.concat();
-    assert_eq!(listed, mine, "every meeting of bob booked by this app, by start time");
+    assert_eq!(
+        listed, mine,
+        "every meeting of bob booked by this app, by start time"
+    );
 
     // alice administers every other one; a range starting after them lists none.
     let alice: Vec<String> = one
@@ -234,10 +261,19 @@ async fn bad_meeting_input_never_leaves_the_client() -> TestResult {
     let sb = start().await?;
     let one = client(&sb, ONE)?;
     let oa = one.oa();
-    invalid(oa.meeting_create("alice", "会", 299).await, "meeting_duration");
-    invalid(oa.meeting_create("alice", "会", 86_400).await, "meeting_duration");
+    invalid(
+        oa.meeting_create("alice", "会", 299).await,
+        "meeting_duration",
+    );
+    invalid(
+        oa.meeting_create("alice", "会", 86_400).await,
+        "meeting_duration",
+    );
     invalid(oa.meeting_create("alice", "", HOUR).await, "title");
-    invalid(oa.meeting_create("alice", "会".repeat(256), HOUR).await, "title");
+    invalid(
+        oa.meeting_create("alice", "会".repeat(256), HOUR).await,
+        "title",
+    );
     invalid(
         oa.meeting_create("alice", "会", HOUR)
             .location("地".repeat(129))

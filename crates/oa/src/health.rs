@@ -23,7 +23,9 @@ impl<'a> Oa<'a> {
     /// let pages: Vec<Vec<String>> = client.oa().health_report_job_ids().try_collect().await?;
     /// # let _ = pages; Ok(()) }
     /// ```
-    pub fn health_report_job_ids(self) -> impl Stream<Item = Result<Vec<String>, Error>> + Send + 'a {
+    pub fn health_report_job_ids(
+        self,
+    ) -> impl Stream<Item = Result<Vec<String>, Error>> + Send + 'a {
         stream::unfold(Some(0u32), move |offset| async move {
             let offset = offset?;
             match self.health_report_jobids().offset(offset).limit(PAGE).await {
@@ -58,7 +60,11 @@ impl<'a> Oa<'a> {
                 match call.await {
                     Ok(page) => {
                         let n = u32::try_from(page.answers.len()).unwrap_or(u32::MAX);
-                        let next = if n < PAGE { None } else { offset.checked_add(n) };
+                        let next = if n < PAGE {
+                            None
+                        } else {
+                            offset.checked_add(n)
+                        };
                         Some((Ok(page.answers), next))
                     }
                     Err(e) => Some((Err(e), None)),

@@ -63,9 +63,8 @@ pub fn check_compose_send(request: &MailComposeSendRequest) -> Result<(), Invali
     }
     let mut total = request.content.len() as u64;
     for (i, a) in request.attachment_list.iter().enumerate() {
-        let n = decoded_len(&a.content).map_err(|why| {
-            InvalidInput::new(format!("attachment_list[{i}].content"), why)
-        })?;
+        let n = decoded_len(&a.content)
+            .map_err(|why| InvalidInput::new(format!("attachment_list[{i}].content"), why))?;
         total += n;
     }
     if total > MAX_TOTAL_BYTES {
@@ -104,13 +103,20 @@ mod tests {
             .validate()
             .expect_err("no recipient");
         assert!(e.to_string().contains("to"), "{e}");
-        assert!(MailComposeSendRequest::new(to(), "s", "c").validate().is_ok());
+        assert!(
+            MailComposeSendRequest::new(to(), "s", "c")
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]
     fn size_and_count_limits() {
         // 50 MiB of attachment plus a one-byte body: one byte over.
-        let big = MailAttachment::new("big.bin", "A".repeat((MAX_TOTAL_BYTES / 3 * 4) as usize + 4));
+        let big = MailAttachment::new(
+            "big.bin",
+            "A".repeat((MAX_TOTAL_BYTES / 3 * 4) as usize + 4),
+        );
         let r = MailComposeSendRequest::new(to(), "s", "c").attachment_list(vec![big]);
         assert!(r.validate().is_err());
         let many = vec![MailAttachment::from_bytes("a.txt", b"x"); 201];

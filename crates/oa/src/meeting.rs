@@ -115,7 +115,13 @@ mod tests {
     #[test]
     fn the_range_is_ordered_and_at_most_180_days() {
         let base = MeetingGetUserMeetingidRequest::new("zhangsan");
-        assert!(base.clone().begin_time(100).end_time(99).validate().is_err());
+        assert!(
+            base.clone()
+                .begin_time(100)
+                .end_time(99)
+                .validate()
+                .is_err()
+        );
         assert!(
             base.clone()
                 .begin_time(0)
@@ -123,15 +129,32 @@ mod tests {
                 .validate()
                 .is_err()
         );
-        assert!(base.begin_time(0).end_time(MAX_RANGE_SECS).validate().is_ok());
+        assert!(
+            base.begin_time(0)
+                .end_time(MAX_RANGE_SECS)
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]
     fn duration_and_title_bounds_come_from_the_spec() {
         use crate::generated::oa::MeetingCreateRequest;
-        assert!(MeetingCreateRequest::new("zhangsan", "周会", 299).validate().is_err());
-        assert!(MeetingCreateRequest::new("zhangsan", "周会", 86_400).validate().is_err());
-        assert!(MeetingCreateRequest::new("zhangsan", "", 3600).validate().is_err());
+        assert!(
+            MeetingCreateRequest::new("zhangsan", "周会", 299)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            MeetingCreateRequest::new("zhangsan", "周会", 86_400)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            MeetingCreateRequest::new("zhangsan", "", 3600)
+                .validate()
+                .is_err()
+        );
         assert!(
             MeetingCreateRequest::new("zhangsan", "会".repeat(256), 3600)
                 .validate()

@@ -13,8 +13,8 @@ use wecom_oa::{
     HealthAnswer, HealthApplyRange, HealthOption, HealthQuestion, HealthQuestionType,
     HealthReportAnswerRequest, HealthReportAnswerResponse, HealthReportJob,
     HealthReportJobInfoRequest, HealthReportJobInfoResponse, HealthReportJobidsRequest,
-    HealthReportJobidsResponse, HealthReportStatRequest, HealthReportStatResponse,
-    HealthReportTo, HealthReportValue,
+    HealthReportJobidsResponse, HealthReportStatRequest, HealthReportStatResponse, HealthReportTo,
+    HealthReportValue,
 };
 
 use crate::error::ApiError;
@@ -144,7 +144,9 @@ fn answers_of(state: &State, jobid: &str, day: i64) -> Vec<HealthAnswer> {
                 .userid(u)
                 .report_time(u32::try_from(at).unwrap_or(0));
             a.report_values = vec![
-                HealthReportValue::new().question_id(1).single_choice(choice),
+                HealthReportValue::new()
+                    .question_id(1)
+                    .single_choice(choice),
                 HealthReportValue::new().question_id(2).text(place),
             ];
             Some(a)
@@ -152,7 +154,10 @@ fn answers_of(state: &State, jobid: &str, day: i64) -> Vec<HealthAnswer> {
         .collect()
 }
 
-async fn stat(ctx: Ctx, req: HealthReportStatRequest) -> Result<HealthReportStatResponse, ApiError> {
+async fn stat(
+    ctx: Ctx,
+    req: HealthReportStatRequest,
+) -> Result<HealthReportStatResponse, ApiError> {
     let state = ctx.state();
     let day = day_within(state, &req.date, 30, "最长支持获取30天前数据")?;
     let corpid = state.corp().corpid().to_owned();
@@ -169,22 +174,33 @@ async fn stat(ctx: Ctx, req: HealthReportStatRequest) -> Result<HealthReportStat
         .uv(u64::try_from(uv.len()).unwrap_or(u64::MAX)))
 }
 
-async fn jobids(ctx: Ctx, req: HealthReportJobidsRequest) -> Result<HealthReportJobidsResponse, ApiError> {
+async fn jobids(
+    ctx: Ctx,
+    req: HealthReportJobidsRequest,
+) -> Result<HealthReportJobidsResponse, ApiError> {
     let all = job_ids(ctx.state().corp().corpid());
     let offset = req.offset.unwrap_or(0) as usize;
     let limit = req.limit.unwrap_or(100) as usize;
     let page: Vec<String> = all.iter().skip(offset).take(limit).cloned().collect();
     let ending = u32::from(offset + page.len() >= all.len());
-    Ok(HealthReportJobidsResponse::new().ending(ending).jobids(page))
+    Ok(HealthReportJobidsResponse::new()
+        .ending(ending)
+        .jobids(page))
 }
 
-async fn job_info(ctx: Ctx, req: HealthReportJobInfoRequest) -> Result<HealthReportJobInfoResponse, ApiError> {
+async fn job_info(
+    ctx: Ctx,
+    req: HealthReportJobInfoRequest,
+) -> Result<HealthReportJobInfoResponse, ApiError> {
     let state = ctx.state();
     let (corpid, creator) = {
         let corp = state.corp();
         let mut ids: Vec<String> = corp.members().map(|m| m.userid.clone()).collect();
         ids.sort();
-        (corp.corpid().to_owned(), ids.into_iter().next().unwrap_or_default())
+        (
+            corp.corpid().to_owned(),
+            ids.into_iter().next().unwrap_or_default(),
+        )
     };
     let n = job_index(&corpid, &req.jobid)?;
     let day = day_within(state, &req.date, 14, "仅支持获取最近14天数据")?;
@@ -202,7 +218,10 @@ async fn job_info(ctx: Ctx, req: HealthReportJobInfoRequest) -> Result<HealthRep
     Ok(HealthReportJobInfoResponse::new().job_info(job))
 }
 
-async fn answer(ctx: Ctx, req: HealthReportAnswerRequest) -> Result<HealthReportAnswerResponse, ApiError> {
+async fn answer(
+    ctx: Ctx,
+    req: HealthReportAnswerRequest,
+) -> Result<HealthReportAnswerResponse, ApiError> {
     let state = ctx.state();
     let corpid = state.corp().corpid().to_owned();
     job_index(&corpid, &req.jobid)?;

@@ -123,7 +123,9 @@ async fn compose_send(
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(&a.content)
             .map_err(|e| {
-                ApiError::invalid_parameter(format!("attachment_list[{i}].content is not base64: {e}"))
+                ApiError::invalid_parameter(format!(
+                    "attachment_list[{i}].content is not base64: {e}"
+                ))
             })?;
         attachments.push(MailFile {
             file_name: a.file_name.clone(),

@@ -63,7 +63,10 @@ struct Meeting {
 
 impl Meeting {
     fn status(&self, now: i64) -> u32 {
-        let (start, end) = (i64::from(self.start), i64::from(self.start) + i64::from(self.duration));
+        let (start, end) = (
+            i64::from(self.start),
+            i64::from(self.start) + i64::from(self.duration),
+        );
         if self.cancelled {
             STATUS_CANCELLED
         } else if now < start {
@@ -97,7 +100,11 @@ fn lock(m: &Meetings) -> Guard<'_> {
 }
 
 /// The meeting, if this app booked it.
-fn own<'a>(g: &'a mut Guard<'_>, agentid: u32, meetingid: &str) -> Result<&'a mut Meeting, ApiError> {
+fn own<'a>(
+    g: &'a mut Guard<'_>,
+    agentid: u32,
+    meetingid: &str,
+) -> Result<&'a mut Meeting, ApiError> {
     let m = g.1.get_mut(meetingid).ok_or_else(|| {
         ApiError::invalid_parameter(format!(
             "meetingid {meetingid} names no meeting (the page names no errcode for this; the sandbox answers the generic one)"
@@ -260,7 +267,10 @@ fn settings_info(s: &MeetingSettings) -> MeetingSettingsInfo {
     i
 }
 
-async fn get_info(ctx: Ctx, req: MeetingGetInfoRequest) -> Result<MeetingGetInfoResponse, ApiError> {
+async fn get_info(
+    ctx: Ctx,
+    req: MeetingGetInfoRequest,
+) -> Result<MeetingGetInfoResponse, ApiError> {
     let agentid = ctx.agentid()?;
     let state = ctx.state();
     let now = state.now_secs();
