@@ -83,7 +83,7 @@ async fn jobs_questions_and_answers_of_a_day() -> TestResult {
     let kinds: Vec<_> = job
         .question_templates
         .iter()
-        .map(|q| q.question_type.clone())
+        .map(|q| q.question_type)
         .collect();
     assert_eq!(
         kinds,

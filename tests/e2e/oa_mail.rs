@@ -82,6 +82,19 @@ async fn a_sent_mail_lands_in_the_mailbox() -> TestResult {
     assert_eq!(body["mails"][0]["subject"], "这是标题");
     assert_eq!(body["mails"][0]["attachments"][1]["size"], 1000);
 
+    // So does the web page.
+    let page = reqwest::Client::new()
+        .get(format!("{}/", sb.base_url()))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        page.contains("应用邮件") && page.contains("这是标题"),
+        "the page lists the mail"
+    );
+    assert!(page.contains("b.bin (1000 B)"));
+
     // A text mail; an unknown member is the directory's 60111.
     client
         .oa()

@@ -30,7 +30,7 @@ impl MailAttachment {
 /// The decoded size of standard, padded base64, or why it is not base64.
 fn decoded_len(b64: &str) -> Result<u64, String> {
     let bytes = b64.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(format!(
             "is {} characters long, not a multiple of 4: not padded base64",
             bytes.len()

@@ -5490,7 +5490,7 @@ impl rt::Validate for HealthAnswer {
         Ok(())
     }
 }
-/// The answer to one question: exactly one of the value fields, per the question's kind.
+/// The answer to one question, in the field matching its kind (the page's example: `single_choice`, `text`, `multi_choice`, `fileid`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct HealthReportValue {

@@ -137,7 +137,7 @@ fn answers_of(state: &State, jobid: &str, day: i64) -> Vec<HealthAnswer> {
                 return None; // about one member in five does not answer that day
             }
             let at = day * DAY - BEIJING + 7 * 3600 + i64::try_from((h >> 8) % 7200).unwrap_or(0);
-            let choice = if (h >> 20) % 10 == 0 { 1 } else { 2 };
+            let choice = if (h >> 20).is_multiple_of(10) { 1 } else { 2 };
             let place = PLACES[usize::try_from((h >> 32) % 4).unwrap_or(0)];
             let mut a = HealthAnswer::new()
                 .id_type(1)

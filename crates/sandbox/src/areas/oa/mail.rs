@@ -186,6 +186,38 @@ async fn who_route(AxState(app): AxState<App>, Path(who): Path<String>) -> Respo
     axum::Json(json!({ "who": who, "mails": mailbox(&app.state, &who) })).into_response()
 }
 
+/// The web page's section: the newest 30 mails (empty when none was sent).
+pub(crate) fn page_section(state: &State) -> String {
+    use crate::web::escape;
+    use std::fmt::Write as _;
+    let mails = sent_mails(state);
+    if mails.is_empty() {
+        return String::new();
+    }
+    let mut h = String::from(
+        "<section id=\"mail\"><h2>应用邮件</h2><table><tr><th>应用</th><th>收件人</th><th>标题</th><th>附件</th></tr>",
+    );
+    for m in mails.iter().rev().take(30) {
+        let mut to = m.to.clone();
+        to.extend(m.cc.iter().map(|c| format!("cc {c}")));
+        let files: Vec<String> = m
+            .attachments
+            .iter()
+            .map(|a| format!("{} ({} B)", a.file_name, a.size))
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            m.agentid,
+            escape(&to.join(", ")),
+            escape(&m.subject),
+            escape(&files.join(", "))
+        );
+    }
+    h.push_str("</table></section>");
+    h
+}
+
 /// Admin routes of the mailbox: `GET /sandbox/mail` and `GET /sandbox/mail/{who}`.
 pub(crate) fn routes() -> Router<App> {
     Router::new()
