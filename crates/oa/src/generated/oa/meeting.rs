@@ -778,7 +778,7 @@ impl ::wecom_core_auth::Endpoint for MeetingCancelRequest {
         method: ::wecom_core_auth::Method::Post,
         path: "meeting/cancel",
         credential: ::wecom_core_auth::CredentialKind::App,
-        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/99048",
     };

@@ -1571,7 +1571,7 @@ impl<'a> Oa<'a> {
     }
     /// Cancels a booked meeting this app created (only while it has not started).
     ///
-    /// `POST /cgi-bin/meeting/cancel` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99048)
+    /// `POST /cgi-bin/meeting/cancel` · credential: the app's access_token · never retried automatically · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99048)
     ///
     /// Returns a [`MeetingCancelCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
