@@ -10,5 +10,8 @@ mod kf;
 mod messages;
 mod oa_approval;
 mod oa_calendar;
+mod oa_health;
+mod oa_mail;
+mod oa_meeting;
 mod reliability;
 mod wedrive;

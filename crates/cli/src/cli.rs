@@ -121,6 +121,15 @@ pub enum Command {
     /// Calendars, schedules and meeting-room bookings (日程, 会议室).
     #[command(subcommand)]
     Schedule(crate::cmd::schedule::ScheduleCmd),
+    /// Meetings the app books (会议): create, get, cancel, list a member's.
+    #[command(subcommand)]
+    Meeting(crate::cmd::meeting::MeetingCmd),
+    /// 健康上报: report jobs, a day's answers, usage statistics.
+    #[command(subcommand)]
+    Health(crate::cmd::health::HealthCmd),
+    /// Mail from the app (应用发送邮件).
+    #[command(subcommand)]
+    Mail(crate::cmd::mail::MailCmd),
     /// Hand customers over to another member (在职/离职继承) and follow the transfers.
     #[command(subcommand)]
     Transfer(TransferCmd),

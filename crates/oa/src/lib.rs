@@ -1,6 +1,6 @@
 //! # wecom-oa
 //!
-//! Office automation (审批, 打卡, 汇报, 日程, 会议室, 直播, 公费电话) for WeCom self-built apps. The endpoints are generated from `spec/oa.toml`
+//! Office automation (审批, 打卡, 汇报, 日程, 会议室, 直播, 公费电话, 会议, 健康上报, 邮件) for WeCom self-built apps. The endpoints are generated from `spec/oa.toml`
 //! ([`generated::oa`], re-exported here) and reachable as `client.oa()`.
 //!
 //! ```no_run
@@ -14,7 +14,10 @@ pub mod approval;
 pub mod calendar;
 pub mod checkin;
 pub mod generated;
+pub mod health;
 pub mod journal;
+pub mod mail;
+pub mod meeting;
 pub mod meetingroom;
 pub mod schedule;
 

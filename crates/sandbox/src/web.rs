@@ -691,6 +691,8 @@ pub(crate) fn page(admin: &Admin, notice: Option<&str>) -> String {
         }
         h.push_str("</section>");
     }
+    // Mail the apps sent (exmail/app/compose_send): crates/sandbox/src/areas/oa/mail.rs.
+    h.push_str(&crate::areas::oa::mail::page_section(admin.state()));
     let log = admin.callback_log();
     if !log.is_empty() {
         h.push_str("<section id=\"callbacks\"><h2>回调记录</h2><table><tr><th>事件</th><th>URL</th><th>次数</th><th>结果</th></tr>");

@@ -12,9 +12,12 @@ mod drive;
 mod errcode;
 mod export;
 mod export_async;
+pub mod health;
 mod jssdk;
 pub mod kf;
+pub mod mail;
 mod media;
+pub mod meeting;
 mod proxy;
 mod sandbox;
 pub mod schedule;
@@ -174,6 +177,9 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Drive(cmd) => drive::run(&ctx, cmd).await,
         Command::Scope(args) => scope::run(&ctx, args).await,
         Command::Schedule(cmd) => schedule::run(&ctx, cmd).await,
+        Command::Meeting(cmd) => meeting::run(&ctx, cmd).await,
+        Command::Health(cmd) => health::run(&ctx, cmd).await,
+        Command::Mail(cmd) => mail::run(&ctx, cmd).await,
         Command::Transfer(cmd) => transfer::run(&ctx, cmd).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
         Command::Api(args) => api::run(&ctx, args).await,

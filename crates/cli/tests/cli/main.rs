@@ -11,6 +11,7 @@ mod drive;
 mod export_async;
 mod newman;
 mod oa;
+mod oa_part3;
 mod offline;
 mod sandbox;
 mod schedule;

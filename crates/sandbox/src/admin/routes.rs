@@ -14,6 +14,7 @@
 //! | `GET /sandbox/corp` | `?format=toml` | the corp (JSON by default), secrets masked |
 //! | `GET /sandbox/inbox/{userid}` | | the member's delivered messages |
 //! | `GET /sandbox/robots` | | group robot messages |
+//! | `GET /sandbox/mail` / `GET /sandbox/mail/{who}` | | mail the apps sent (all / to a userid or address) |
 //! | `GET /sandbox/media` / `GET /sandbox/media/{id}` | | uploaded media list / bytes |
 //! | `GET /sandbox/callbacks` | | the callback log |
 //! | `POST /sandbox/tokens/revoke` | `{"target": "all" \| "contact" \| 1000002}` | revokes tokens (40014 after) |
@@ -373,6 +374,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/contact-callback", post(contact_callback))
         .merge(crate::areas::kf::admin::routes())
         .merge(crate::areas::oa::approval_routes())
+        .merge(crate::areas::oa::mail_routes())
         .merge(crate::areas::externalcontact::admin::routes())
         // Customer contact part 2: crates/sandbox/src/areas/externalcontact/outreach/admin.rs.
         .route(

@@ -4640,6 +4640,1301 @@ impl rt::Validate for PstnCallState {
         Ok(())
     }
 }
+/// Members invited to a meeting.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeetingInvitees {
+    /// Their userids, at most 300 per call.
+    ///
+    /// Limits: at most 300 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub userid: ::std::vec::Vec<::std::string::String>,
+}
+impl MeetingInvitees {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { userid: Vec::new() }
+    }
+    /// Sets `userid`: Their userids, at most 300 per call.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.userid = userid.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for MeetingInvitees {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("userid", self.userid.len(), [0, 300], None)?;
+        Ok(())
+    }
+}
+/// A list of members (hosts, ring users).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeetingUsers {
+    /// Their userids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub userid: ::std::vec::Vec<::std::string::String>,
+}
+impl MeetingUsers {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { userid: Vec::new() }
+    }
+    /// Sets `userid`: Their userids.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.userid = userid.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for MeetingUsers {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A guest by phone number (会议嘉宾).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeetingGuest {
+    /// Country code ("86").
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub area: ::std::option::Option<::std::string::String>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub phone_number: ::std::option::Option<::std::string::String>,
+    /// Name shown.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub guest_name: ::std::option::Option<::std::string::String>,
+}
+impl MeetingGuest {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            area: None,
+            phone_number: None,
+            guest_name: None,
+        }
+    }
+    /// Sets `area`: Country code ("86").
+    pub fn area(
+        mut self,
+        area: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.area = Some(area.into());
+        self
+    }
+    /// Sets `phone_number`: Phone number.
+    pub fn phone_number(
+        mut self,
+        phone_number: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.phone_number = Some(phone_number.into());
+        self
+    }
+    /// Sets `guest_name`: Name shown.
+    pub fn guest_name(
+        mut self,
+        guest_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.guest_name = Some(guest_name.into());
+        self
+    }
+}
+impl rt::Validate for MeetingGuest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A meeting's settings, as 98148's request example writes them.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeetingSettings {
+    /// Join password.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub password: ::std::option::Option<::std::string::String>,
+    /// Waiting room on.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_waiting_room: ::std::option::Option<bool>,
+    /// Members may join before the host.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_enter_before_host: ::std::option::Option<bool>,
+    /// Mute on join (the example sends 1).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_enter_mute: ::std::option::Option<u32>,
+    /// Members may unmute themselves.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_unmute_self: ::std::option::Option<bool>,
+    /// Everyone muted.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub mute_all: ::std::option::Option<bool>,
+    /// Outside users may join.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_external_user: ::std::option::Option<bool>,
+    /// Screen watermark on.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_screen_watermark: ::std::option::Option<bool>,
+    /// Watermark style.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub watermark_type: ::std::option::Option<u32>,
+    /// Automatic recording ("none" ...).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub auto_record_type: ::std::option::Option<::std::string::String>,
+    /// Start recording when an attendee joins.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub attendee_join_auto_record: ::std::option::Option<bool>,
+    /// The host may pause automatic recording.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_host_pause_auto_record: ::std::option::Option<bool>,
+    /// Simultaneous interpretation on.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_interpreter: ::std::option::Option<bool>,
+    /// Enrolment (报名) on.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_enroll: ::std::option::Option<bool>,
+    /// A host key is set.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_host_key: ::std::option::Option<bool>,
+    /// The host key.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub host_key: ::std::option::Option<::std::string::String>,
+    /// Hosts.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub hosts: ::std::option::Option<MeetingUsers>,
+    /// Who is rung at the start (1 nobody, 2 the host, 3 everyone, 4 `ring_users`; default 2, per wecom-cli's documentation: the excerpt ends before this row).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remind_scope: ::std::option::Option<u32>,
+    /// Members rung when `remind_scope` is 4.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub ring_users: ::std::option::Option<MeetingUsers>,
+}
+impl MeetingSettings {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            password: None,
+            enable_waiting_room: None,
+            allow_enter_before_host: None,
+            enable_enter_mute: None,
+            allow_unmute_self: None,
+            mute_all: None,
+            allow_external_user: None,
+            enable_screen_watermark: None,
+            watermark_type: None,
+            auto_record_type: None,
+            attendee_join_auto_record: None,
+            enable_host_pause_auto_record: None,
+            enable_interpreter: None,
+            enable_enroll: None,
+            enable_host_key: None,
+            host_key: None,
+            hosts: None,
+            remind_scope: None,
+            ring_users: None,
+        }
+    }
+    /// Sets `password`: Join password.
+    pub fn password(
+        mut self,
+        password: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+    /// Sets `enable_waiting_room`: Waiting room on.
+    pub fn enable_waiting_room(mut self, enable_waiting_room: bool) -> Self {
+        self.enable_waiting_room = Some(enable_waiting_room);
+        self
+    }
+    /// Sets `allow_enter_before_host`: Members may join before the host.
+    pub fn allow_enter_before_host(mut self, allow_enter_before_host: bool) -> Self {
+        self.allow_enter_before_host = Some(allow_enter_before_host);
+        self
+    }
+    /// Sets `enable_enter_mute`: Mute on join (the example sends 1).
+    pub fn enable_enter_mute(mut self, enable_enter_mute: u32) -> Self {
+        self.enable_enter_mute = Some(enable_enter_mute);
+        self
+    }
+    /// Sets `allow_unmute_self`: Members may unmute themselves.
+    pub fn allow_unmute_self(mut self, allow_unmute_self: bool) -> Self {
+        self.allow_unmute_self = Some(allow_unmute_self);
+        self
+    }
+    /// Sets `mute_all`: Everyone muted.
+    pub fn mute_all(mut self, mute_all: bool) -> Self {
+        self.mute_all = Some(mute_all);
+        self
+    }
+    /// Sets `allow_external_user`: Outside users may join.
+    pub fn allow_external_user(mut self, allow_external_user: bool) -> Self {
+        self.allow_external_user = Some(allow_external_user);
+        self
+    }
+    /// Sets `enable_screen_watermark`: Screen watermark on.
+    pub fn enable_screen_watermark(mut self, enable_screen_watermark: bool) -> Self {
+        self.enable_screen_watermark = Some(enable_screen_watermark);
+        self
+    }
+    /// Sets `watermark_type`: Watermark style.
+    pub fn watermark_type(mut self, watermark_type: u32) -> Self {
+        self.watermark_type = Some(watermark_type);
+        self
+    }
+    /// Sets `auto_record_type`: Automatic recording ("none" ...).
+    pub fn auto_record_type(
+        mut self,
+        auto_record_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.auto_record_type = Some(auto_record_type.into());
+        self
+    }
+    /// Sets `attendee_join_auto_record`: Start recording when an attendee joins.
+    pub fn attendee_join_auto_record(mut self, attendee_join_auto_record: bool) -> Self {
+        self.attendee_join_auto_record = Some(attendee_join_auto_record);
+        self
+    }
+    /// Sets `enable_host_pause_auto_record`: The host may pause automatic recording.
+    pub fn enable_host_pause_auto_record(
+        mut self,
+        enable_host_pause_auto_record: bool,
+    ) -> Self {
+        self.enable_host_pause_auto_record = Some(enable_host_pause_auto_record);
+        self
+    }
+    /// Sets `enable_interpreter`: Simultaneous interpretation on.
+    pub fn enable_interpreter(mut self, enable_interpreter: bool) -> Self {
+        self.enable_interpreter = Some(enable_interpreter);
+        self
+    }
+    /// Sets `enable_enroll`: Enrolment (报名) on.
+    pub fn enable_enroll(mut self, enable_enroll: bool) -> Self {
+        self.enable_enroll = Some(enable_enroll);
+        self
+    }
+    /// Sets `enable_host_key`: A host key is set.
+    pub fn enable_host_key(mut self, enable_host_key: bool) -> Self {
+        self.enable_host_key = Some(enable_host_key);
+        self
+    }
+    /// Sets `host_key`: The host key.
+    pub fn host_key(
+        mut self,
+        host_key: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.host_key = Some(host_key.into());
+        self
+    }
+    /// Sets `hosts`: Hosts.
+    pub fn hosts(mut self, hosts: impl ::std::convert::Into<MeetingUsers>) -> Self {
+        self.hosts = Some(hosts.into());
+        self
+    }
+    /// Sets `remind_scope`: Who is rung at the start (1 nobody, 2 the host, 3 everyone, 4 `ring_users`; default 2, per wecom-cli's documentation: the excerpt ends before this row).
+    pub fn remind_scope(mut self, remind_scope: u32) -> Self {
+        self.remind_scope = Some(remind_scope);
+        self
+    }
+    /// Sets `ring_users`: Members rung when `remind_scope` is 4.
+    pub fn ring_users(
+        mut self,
+        ring_users: impl ::std::convert::Into<MeetingUsers>,
+    ) -> Self {
+        self.ring_users = Some(ring_users.into());
+        self
+    }
+}
+impl rt::Validate for MeetingSettings {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A meeting's settings as `meeting_get_info` answers them (its example answers `enable_enter_mute` as a boolean where create sends a number, so that field is kept as JSON).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeetingSettingsInfo {
+    /// Join password.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub password: ::std::option::Option<::std::string::String>,
+    /// Waiting room on.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_waiting_room: ::std::option::Option<bool>,
+    /// Members may join before the host.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_enter_before_host: ::std::option::Option<bool>,
+    /// Mute on join (true/false or a number).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_enter_mute: ::std::option::Option<::serde_json::Value>,
+    /// Members may unmute themselves.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_unmute_self: ::std::option::Option<bool>,
+    /// Everyone muted.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub mute_all: ::std::option::Option<bool>,
+    /// Outside users may join.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_external_user: ::std::option::Option<bool>,
+    /// Screen watermark on.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub enable_screen_watermark: ::std::option::Option<bool>,
+    /// Hosts.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub hosts: ::std::option::Option<MeetingUsers>,
+    /// Who is rung at the start.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub remind_scope: ::std::option::Option<u32>,
+    /// Members rung.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub ring_users: ::std::option::Option<MeetingUsers>,
+}
+impl MeetingSettingsInfo {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            password: None,
+            enable_waiting_room: None,
+            allow_enter_before_host: None,
+            enable_enter_mute: None,
+            allow_unmute_self: None,
+            mute_all: None,
+            allow_external_user: None,
+            enable_screen_watermark: None,
+            hosts: None,
+            remind_scope: None,
+            ring_users: None,
+        }
+    }
+    /// Sets `password`: Join password.
+    pub fn password(
+        mut self,
+        password: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+    /// Sets `enable_waiting_room`: Waiting room on.
+    pub fn enable_waiting_room(mut self, enable_waiting_room: bool) -> Self {
+        self.enable_waiting_room = Some(enable_waiting_room);
+        self
+    }
+    /// Sets `allow_enter_before_host`: Members may join before the host.
+    pub fn allow_enter_before_host(mut self, allow_enter_before_host: bool) -> Self {
+        self.allow_enter_before_host = Some(allow_enter_before_host);
+        self
+    }
+    /// Sets `enable_enter_mute`: Mute on join (true/false or a number).
+    pub fn enable_enter_mute(
+        mut self,
+        enable_enter_mute: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.enable_enter_mute = Some(enable_enter_mute.into());
+        self
+    }
+    /// Sets `allow_unmute_self`: Members may unmute themselves.
+    pub fn allow_unmute_self(mut self, allow_unmute_self: bool) -> Self {
+        self.allow_unmute_self = Some(allow_unmute_self);
+        self
+    }
+    /// Sets `mute_all`: Everyone muted.
+    pub fn mute_all(mut self, mute_all: bool) -> Self {
+        self.mute_all = Some(mute_all);
+        self
+    }
+    /// Sets `allow_external_user`: Outside users may join.
+    pub fn allow_external_user(mut self, allow_external_user: bool) -> Self {
+        self.allow_external_user = Some(allow_external_user);
+        self
+    }
+    /// Sets `enable_screen_watermark`: Screen watermark on.
+    pub fn enable_screen_watermark(mut self, enable_screen_watermark: bool) -> Self {
+        self.enable_screen_watermark = Some(enable_screen_watermark);
+        self
+    }
+    /// Sets `hosts`: Hosts.
+    pub fn hosts(mut self, hosts: impl ::std::convert::Into<MeetingUsers>) -> Self {
+        self.hosts = Some(hosts.into());
+        self
+    }
+    /// Sets `remind_scope`: Who is rung at the start.
+    pub fn remind_scope(mut self, remind_scope: u32) -> Self {
+        self.remind_scope = Some(remind_scope);
+        self
+    }
+    /// Sets `ring_users`: Members rung.
+    pub fn ring_users(
+        mut self,
+        ring_users: impl ::std::convert::Into<MeetingUsers>,
+    ) -> Self {
+        self.ring_users = Some(ring_users.into());
+        self
+    }
+}
+impl rt::Validate for MeetingSettingsInfo {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A meeting's repeat rule and reminders, as 98148's request example writes them.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeetingReminders {
+    /// A repeating (周期性) meeting.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        with = "::wecom_core_auth::__private::flag::option"
+    )]
+    pub is_repeat: ::std::option::Option<bool>,
+    /// How it repeats (the excerpt ends before the values).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub repeat_type: ::std::option::Option<u32>,
+    /// A custom repeat (`repeat_interval`, days of week or month).
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        with = "::wecom_core_auth::__private::flag::option"
+    )]
+    pub is_custom_repeat: ::std::option::Option<bool>,
+    /// How the repeat ends (by date `repeat_until` or by count `repeat_until_count`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub repeat_until_type: ::std::option::Option<u32>,
+    /// Number of occurrences.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub repeat_until_count: ::std::option::Option<u32>,
+    /// Repeat until this time (unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub repeat_until: ::std::option::Option<u32>,
+    /// Every this many days, weeks or months.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub repeat_interval: ::std::option::Option<u32>,
+    /// Custom weekly repeat: the weekdays.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub repeat_day_of_week: ::std::vec::Vec<u32>,
+    /// Custom monthly repeat: the days.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub repeat_day_of_month: ::std::vec::Vec<u32>,
+    /// Reminders, in seconds before the start (the example: 0 and 900).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub remind_before: ::std::vec::Vec<u32>,
+}
+impl MeetingReminders {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            is_repeat: None,
+            repeat_type: None,
+            is_custom_repeat: None,
+            repeat_until_type: None,
+            repeat_until_count: None,
+            repeat_until: None,
+            repeat_interval: None,
+            repeat_day_of_week: Vec::new(),
+            repeat_day_of_month: Vec::new(),
+            remind_before: Vec::new(),
+        }
+    }
+    /// Sets `is_repeat`: A repeating (周期性) meeting.
+    pub fn is_repeat(mut self, is_repeat: bool) -> Self {
+        self.is_repeat = Some(is_repeat);
+        self
+    }
+    /// Sets `repeat_type`: How it repeats (the excerpt ends before the values).
+    pub fn repeat_type(mut self, repeat_type: u32) -> Self {
+        self.repeat_type = Some(repeat_type);
+        self
+    }
+    /// Sets `is_custom_repeat`: A custom repeat (`repeat_interval`, days of week or month).
+    pub fn is_custom_repeat(mut self, is_custom_repeat: bool) -> Self {
+        self.is_custom_repeat = Some(is_custom_repeat);
+        self
+    }
+    /// Sets `repeat_until_type`: How the repeat ends (by date `repeat_until` or by count `repeat_until_count`).
+    pub fn repeat_until_type(mut self, repeat_until_type: u32) -> Self {
+        self.repeat_until_type = Some(repeat_until_type);
+        self
+    }
+    /// Sets `repeat_until_count`: Number of occurrences.
+    pub fn repeat_until_count(mut self, repeat_until_count: u32) -> Self {
+        self.repeat_until_count = Some(repeat_until_count);
+        self
+    }
+    /// Sets `repeat_until`: Repeat until this time (unix seconds).
+    pub fn repeat_until(mut self, repeat_until: u32) -> Self {
+        self.repeat_until = Some(repeat_until);
+        self
+    }
+    /// Sets `repeat_interval`: Every this many days, weeks or months.
+    pub fn repeat_interval(mut self, repeat_interval: u32) -> Self {
+        self.repeat_interval = Some(repeat_interval);
+        self
+    }
+    /// Sets `repeat_day_of_week`: Custom weekly repeat: the weekdays.
+    pub fn repeat_day_of_week(
+        mut self,
+        repeat_day_of_week: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.repeat_day_of_week = repeat_day_of_week.into_iter().collect();
+        self
+    }
+    /// Sets `repeat_day_of_month`: Custom monthly repeat: the days.
+    pub fn repeat_day_of_month(
+        mut self,
+        repeat_day_of_month: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.repeat_day_of_month = repeat_day_of_month.into_iter().collect();
+        self
+    }
+    /// Sets `remind_before`: Reminders, in seconds before the start (the example: 0 and 900).
+    pub fn remind_before(
+        mut self,
+        remind_before: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.remind_before = remind_before.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for MeetingReminders {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Who attended a meeting.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeetingAttendees {
+    /// Members.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub member: ::std::vec::Vec<MeetingMemberAttendance>,
+    /// Outside users (temporary ids).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tmp_external_user: ::std::vec::Vec<MeetingExternalAttendance>,
+}
+impl MeetingAttendees {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            member: Vec::new(),
+            tmp_external_user: Vec::new(),
+        }
+    }
+    /// Sets `member`: Members.
+    pub fn member(
+        mut self,
+        member: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MeetingMemberAttendance>,
+        >,
+    ) -> Self {
+        self.member = member.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `tmp_external_user`: Outside users (temporary ids).
+    pub fn tmp_external_user(
+        mut self,
+        tmp_external_user: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MeetingExternalAttendance>,
+        >,
+    ) -> Self {
+        self.tmp_external_user = tmp_external_user.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for MeetingAttendees {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A member's attendance.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeetingMemberAttendance {
+    /// The member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// Their attendance state (the excerpt ends before its values).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<u32>,
+    /// When they first joined.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub first_join_time: ::std::option::Option<u32>,
+    /// When they last left.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub last_quit_time: ::std::option::Option<u32>,
+    /// How many times they joined.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub total_join_count: ::std::option::Option<u32>,
+    /// Seconds in the meeting.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cumulative_time: ::std::option::Option<u32>,
+}
+impl MeetingMemberAttendance {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            userid: None,
+            status: None,
+            first_join_time: None,
+            last_quit_time: None,
+            total_join_count: None,
+            cumulative_time: None,
+        }
+    }
+    /// Sets `userid`: The member.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `status`: Their attendance state (the excerpt ends before its values).
+    pub fn status(mut self, status: u32) -> Self {
+        self.status = Some(status);
+        self
+    }
+    /// Sets `first_join_time`: When they first joined.
+    pub fn first_join_time(mut self, first_join_time: u32) -> Self {
+        self.first_join_time = Some(first_join_time);
+        self
+    }
+    /// Sets `last_quit_time`: When they last left.
+    pub fn last_quit_time(mut self, last_quit_time: u32) -> Self {
+        self.last_quit_time = Some(last_quit_time);
+        self
+    }
+    /// Sets `total_join_count`: How many times they joined.
+    pub fn total_join_count(mut self, total_join_count: u32) -> Self {
+        self.total_join_count = Some(total_join_count);
+        self
+    }
+    /// Sets `cumulative_time`: Seconds in the meeting.
+    pub fn cumulative_time(mut self, cumulative_time: u32) -> Self {
+        self.cumulative_time = Some(cumulative_time);
+        self
+    }
+}
+impl rt::Validate for MeetingMemberAttendance {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An outside user's attendance.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MeetingExternalAttendance {
+    /// Their temporary id.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub tmp_external_userid: ::std::option::Option<::std::string::String>,
+    /// Their attendance state.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<u32>,
+    /// When they first joined.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub first_join_time: ::std::option::Option<u32>,
+    /// When they last left.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub last_quit_time: ::std::option::Option<u32>,
+    /// How many times they joined.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub total_join_count: ::std::option::Option<u32>,
+    /// Seconds in the meeting.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cumulative_time: ::std::option::Option<u32>,
+}
+impl MeetingExternalAttendance {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            tmp_external_userid: None,
+            status: None,
+            first_join_time: None,
+            last_quit_time: None,
+            total_join_count: None,
+            cumulative_time: None,
+        }
+    }
+    /// Sets `tmp_external_userid`: Their temporary id.
+    pub fn tmp_external_userid(
+        mut self,
+        tmp_external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.tmp_external_userid = Some(tmp_external_userid.into());
+        self
+    }
+    /// Sets `status`: Their attendance state.
+    pub fn status(mut self, status: u32) -> Self {
+        self.status = Some(status);
+        self
+    }
+    /// Sets `first_join_time`: When they first joined.
+    pub fn first_join_time(mut self, first_join_time: u32) -> Self {
+        self.first_join_time = Some(first_join_time);
+        self
+    }
+    /// Sets `last_quit_time`: When they last left.
+    pub fn last_quit_time(mut self, last_quit_time: u32) -> Self {
+        self.last_quit_time = Some(last_quit_time);
+        self
+    }
+    /// Sets `total_join_count`: How many times they joined.
+    pub fn total_join_count(mut self, total_join_count: u32) -> Self {
+        self.total_join_count = Some(total_join_count);
+        self
+    }
+    /// Sets `cumulative_time`: Seconds in the meeting.
+    pub fn cumulative_time(mut self, cumulative_time: u32) -> Self {
+        self.cumulative_time = Some(cumulative_time);
+        self
+    }
+}
+impl rt::Validate for MeetingExternalAttendance {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A health report job (健康上报任务) on a day.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct HealthReportJob {
+    /// Name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// Who created it (userid).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub creator: ::std::option::Option<::std::string::String>,
+    /// 1: the corp's members report; 2: parents report.
+    ///
+    /// JSON key `type`.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub job_type: ::std::option::Option<u32>,
+    /// Who reports.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub apply_range: ::std::option::Option<HealthApplyRange>,
+    /// Whom the reports go to.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub report_to: ::std::option::Option<HealthReportTo>,
+    /// How often it runs (the excerpt ends at this row).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub report_type: ::std::option::Option<u32>,
+    /// 1: not on weekends.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub skip_weekend: ::std::option::Option<u32>,
+    /// How many reported that day.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub finish_cnt: ::std::option::Option<u32>,
+    /// The questions.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub question_templates: ::std::vec::Vec<HealthQuestion>,
+}
+impl HealthReportJob {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            title: None,
+            creator: None,
+            job_type: None,
+            apply_range: None,
+            report_to: None,
+            report_type: None,
+            skip_weekend: None,
+            finish_cnt: None,
+            question_templates: Vec::new(),
+        }
+    }
+    /// Sets `title`: Name.
+    pub fn title(
+        mut self,
+        title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Sets `creator`: Who created it (userid).
+    pub fn creator(
+        mut self,
+        creator: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.creator = Some(creator.into());
+        self
+    }
+    /// Sets `type`: 1: the corp's members report; 2: parents report.
+    pub fn job_type(mut self, job_type: u32) -> Self {
+        self.job_type = Some(job_type);
+        self
+    }
+    /// Sets `apply_range`: Who reports.
+    pub fn apply_range(
+        mut self,
+        apply_range: impl ::std::convert::Into<HealthApplyRange>,
+    ) -> Self {
+        self.apply_range = Some(apply_range.into());
+        self
+    }
+    /// Sets `report_to`: Whom the reports go to.
+    pub fn report_to(
+        mut self,
+        report_to: impl ::std::convert::Into<HealthReportTo>,
+    ) -> Self {
+        self.report_to = Some(report_to.into());
+        self
+    }
+    /// Sets `report_type`: How often it runs (the excerpt ends at this row).
+    pub fn report_type(mut self, report_type: u32) -> Self {
+        self.report_type = Some(report_type);
+        self
+    }
+    /// Sets `skip_weekend`: 1: not on weekends.
+    pub fn skip_weekend(mut self, skip_weekend: u32) -> Self {
+        self.skip_weekend = Some(skip_weekend);
+        self
+    }
+    /// Sets `finish_cnt`: How many reported that day.
+    pub fn finish_cnt(mut self, finish_cnt: u32) -> Self {
+        self.finish_cnt = Some(finish_cnt);
+        self
+    }
+    /// Sets `question_templates`: The questions.
+    pub fn question_templates(
+        mut self,
+        question_templates: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<HealthQuestion>,
+        >,
+    ) -> Self {
+        self.question_templates = question_templates
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+}
+impl rt::Validate for HealthReportJob {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Who reports: members (or students, for type 2) and departments.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct HealthApplyRange {
+    /// Members' userids (type 1) or students' (type 2).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub userids: ::std::vec::Vec<::std::string::String>,
+    /// Departments of the corp's directory (type 1) or the school's (type 2).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub partyids: ::std::vec::Vec<u32>,
+}
+impl HealthApplyRange {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            userids: Vec::new(),
+            partyids: Vec::new(),
+        }
+    }
+    /// Sets `userids`: Members' userids (type 1) or students' (type 2).
+    pub fn userids(
+        mut self,
+        userids: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.userids = userids.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `partyids`: Departments of the corp's directory (type 1) or the school's (type 2).
+    pub fn partyids(
+        mut self,
+        partyids: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.partyids = partyids.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for HealthApplyRange {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Whom the reports go to.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct HealthReportTo {
+    /// Members' userids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub userids: ::std::vec::Vec<::std::string::String>,
+}
+impl HealthReportTo {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { userids: Vec::new() }
+    }
+    /// Sets `userids`: Members' userids.
+    pub fn userids(
+        mut self,
+        userids: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.userids = userids.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for HealthReportTo {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A question of a report job.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct HealthQuestion {
+    /// Its id, referred to by the answers.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub question_id: ::std::option::Option<u32>,
+    /// The question.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// Its kind.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub question_type: ::std::option::Option<HealthQuestionType>,
+    /// 1: must be answered.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub is_required: ::std::option::Option<u32>,
+    /// The options of a choice question.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub option_list: ::std::vec::Vec<HealthOption>,
+}
+impl HealthQuestion {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            question_id: None,
+            title: None,
+            question_type: None,
+            is_required: None,
+            option_list: Vec::new(),
+        }
+    }
+    /// Sets `question_id`: Its id, referred to by the answers.
+    pub fn question_id(mut self, question_id: u32) -> Self {
+        self.question_id = Some(question_id);
+        self
+    }
+    /// Sets `title`: The question.
+    pub fn title(
+        mut self,
+        title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Sets `question_type`: Its kind.
+    pub fn question_type(
+        mut self,
+        question_type: impl ::std::convert::Into<HealthQuestionType>,
+    ) -> Self {
+        self.question_type = Some(question_type.into());
+        self
+    }
+    /// Sets `is_required`: 1: must be answered.
+    pub fn is_required(mut self, is_required: u32) -> Self {
+        self.is_required = Some(is_required);
+        self
+    }
+    /// Sets `option_list`: The options of a choice question.
+    pub fn option_list(
+        mut self,
+        option_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<HealthOption>,
+        >,
+    ) -> Self {
+        self.option_list = option_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for HealthQuestion {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An option of a choice question.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct HealthOption {
+    /// Its id (what a `single_choice` / `multi_choice` answer holds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub option_id: ::std::option::Option<u32>,
+    /// Its text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub option_text: ::std::option::Option<::std::string::String>,
+}
+impl HealthOption {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            option_id: None,
+            option_text: None,
+        }
+    }
+    /// Sets `option_id`: Its id (what a `single_choice` / `multi_choice` answer holds).
+    pub fn option_id(mut self, option_id: u32) -> Self {
+        self.option_id = Some(option_id);
+        self
+    }
+    /// Sets `option_text`: Its text.
+    pub fn option_text(
+        mut self,
+        option_text: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.option_text = Some(option_text.into());
+        self
+    }
+}
+impl rt::Validate for HealthOption {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// One reporter's answers on a day. `id_type` 1: a member (`userid`); 2: a parent for a student (`parent_userid`, `student_userid`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct HealthAnswer {
+    /// 1 a member, 2 a parent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub id_type: ::std::option::Option<u32>,
+    /// The member (id_type 1).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// The student (id_type 2).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub student_userid: ::std::option::Option<::std::string::String>,
+    /// The parent (id_type 2).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub parent_userid: ::std::option::Option<::std::string::String>,
+    /// When they reported.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub report_time: ::std::option::Option<u32>,
+    /// One value per answered question.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub report_values: ::std::vec::Vec<HealthReportValue>,
+}
+impl HealthAnswer {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            id_type: None,
+            userid: None,
+            student_userid: None,
+            parent_userid: None,
+            report_time: None,
+            report_values: Vec::new(),
+        }
+    }
+    /// Sets `id_type`: 1 a member, 2 a parent.
+    pub fn id_type(mut self, id_type: u32) -> Self {
+        self.id_type = Some(id_type);
+        self
+    }
+    /// Sets `userid`: The member (id_type 1).
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `student_userid`: The student (id_type 2).
+    pub fn student_userid(
+        mut self,
+        student_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.student_userid = Some(student_userid.into());
+        self
+    }
+    /// Sets `parent_userid`: The parent (id_type 2).
+    pub fn parent_userid(
+        mut self,
+        parent_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.parent_userid = Some(parent_userid.into());
+        self
+    }
+    /// Sets `report_time`: When they reported.
+    pub fn report_time(mut self, report_time: u32) -> Self {
+        self.report_time = Some(report_time);
+        self
+    }
+    /// Sets `report_values`: One value per answered question.
+    pub fn report_values(
+        mut self,
+        report_values: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<HealthReportValue>,
+        >,
+    ) -> Self {
+        self.report_values = report_values.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for HealthAnswer {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The answer to one question, in the field matching its kind (the page's example: `single_choice`, `text`, `multi_choice`, `fileid`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct HealthReportValue {
+    /// The question.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub question_id: ::std::option::Option<u32>,
+    /// A single choice: the option's id.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub single_choice: ::std::option::Option<u32>,
+    /// A multiple choice: the options' ids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub multi_choice: ::std::vec::Vec<u32>,
+    /// A text answer.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<::std::string::String>,
+    /// Uploaded files' ids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub fileid: ::std::vec::Vec<::std::string::String>,
+}
+impl HealthReportValue {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            question_id: None,
+            single_choice: None,
+            multi_choice: Vec::new(),
+            text: None,
+            fileid: Vec::new(),
+        }
+    }
+    /// Sets `question_id`: The question.
+    pub fn question_id(mut self, question_id: u32) -> Self {
+        self.question_id = Some(question_id);
+        self
+    }
+    /// Sets `single_choice`: A single choice: the option's id.
+    pub fn single_choice(mut self, single_choice: u32) -> Self {
+        self.single_choice = Some(single_choice);
+        self
+    }
+    /// Sets `multi_choice`: A multiple choice: the options' ids.
+    pub fn multi_choice(
+        mut self,
+        multi_choice: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.multi_choice = multi_choice.into_iter().collect();
+        self
+    }
+    /// Sets `text`: A text answer.
+    pub fn text(
+        mut self,
+        text: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Sets `fileid`: Uploaded files' ids.
+    pub fn fileid(
+        mut self,
+        fileid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.fileid = fileid.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for HealthReportValue {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Recipients by address and by member.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MailRecipients {
+    /// Mail addresses.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub emails: ::std::vec::Vec<::std::string::String>,
+    /// Members' userids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub userids: ::std::vec::Vec<::std::string::String>,
+}
+impl MailRecipients {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            emails: Vec::new(),
+            userids: Vec::new(),
+        }
+    }
+    /// Sets `emails`: Mail addresses.
+    pub fn emails(
+        mut self,
+        emails: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.emails = emails.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `userids`: Members' userids.
+    pub fn userids(
+        mut self,
+        userids: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.userids = userids.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for MailRecipients {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// An attachment: its file name and its bytes in base64 (`MailAttachment::from_bytes` encodes them).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MailAttachment {
+    /// File name.
+    pub file_name: ::std::string::String,
+    /// The file's bytes, base64 (standard alphabet, padded).
+    pub content: ::std::string::String,
+}
+impl MailAttachment {
+    /// A value with its required fields (`file_name`, `content`); set optional ones with the methods below.
+    pub fn new(
+        file_name: impl ::std::convert::Into<::std::string::String>,
+        content: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            file_name: file_name.into(),
+            content: content.into(),
+        }
+    }
+}
+impl rt::Validate for MailAttachment {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// The state of an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -5122,6 +6417,65 @@ impl<'de> ::serde::Deserialize<'de> for LivingStatus {
     }
 }
 impl rt::WireScalar for LivingStatus {
+    fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
+        self.code().to_string().into()
+    }
+    fn from_wire(value: &str) -> ::std::result::Result<Self, ::std::string::String> {
+        <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
+    }
+}
+/// Kind of a health report question. The page's excerpt ends before the list of kinds: the two values here are those its example shows (常驻地址 with 1, a question with options with 2); any other value is kept as `Unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum HealthQuestionType {
+    /// The example's free-text question (常驻地址). `1`.
+    #[default]
+    Text,
+    /// The example's question with options (有 / 没有). `2`.
+    SingleChoice,
+    /// A value this version does not know, kept as received (it re-encodes unchanged).
+    Unknown(i64),
+}
+impl HealthQuestionType {
+    /// The value as written on the wire.
+    pub fn code(&self) -> i64 {
+        match self {
+            Self::Text => 1,
+            Self::SingleChoice => 2,
+            Self::Unknown(value) => *value,
+        }
+    }
+}
+impl ::std::convert::From<i64> for HealthQuestionType {
+    fn from(value: i64) -> Self {
+        match value {
+            1 => Self::Text,
+            2 => Self::SingleChoice,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl ::std::fmt::Display for HealthQuestionType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+impl ::serde::Serialize for HealthQuestionType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.code())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for HealthQuestionType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        rt::enum_int(deserializer).map(Self::from)
+    }
+}
+impl rt::WireScalar for HealthQuestionType {
     fn to_wire(&self) -> ::std::borrow::Cow<'_, str> {
         self.code().to_string().into()
     }
