@@ -438,6 +438,10 @@ pub enum EventKind {
         /// `JobId`: The job, as media/upload_by_url answered it.
         job_id: String,
     },
+    /// `msgaudit_notify`: New archived messages are there (at most one callback every 15 seconds): pull them with the Finance SDK from the last seq.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/95039>
+    MsgauditNotify,
 }
 impl EventKind {
     /// Reads the variant named by the callback's `Event` (`None`: not declared in the spec).
@@ -625,6 +629,7 @@ impl EventKind {
                             job_id: f.str("JobId"),
                         }
                     }
+                    "msgaudit_notify" => EventKind::MsgauditNotify,
                     _ => return Ok(None),
                 },
             ),
@@ -666,6 +671,7 @@ impl EventKind {
             EventKind::WedriveSpaceChange { .. } => "wedrive_space_change",
             EventKind::Location { .. } => "LOCATION",
             EventKind::UploadMediaJobFinish { .. } => "upload_media_job_finish",
+            EventKind::MsgauditNotify => "msgaudit_notify",
         }
     }
     /// The `EventKey`, for events that carry one.
@@ -893,6 +899,7 @@ impl EventKind {
                 let v = job_id;
                 rt::push_cdata(out, "JobId", v);
             }
+            EventKind::MsgauditNotify => {}
         }
     }
 }
