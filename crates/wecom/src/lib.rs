@@ -70,6 +70,7 @@
 //! cargo run -p wecom --example messages
 //! cargo run -p wecom --example callback
 //! cargo run -p wecom --example wedrive --features wedrive
+//! cargo run -p wecom --example msgaudit --features msgaudit
 //! ```
 
 /// Transport, credentials, the token and ticket cache, errors, retries, OAuth2 and JS-SDK

@@ -69,7 +69,12 @@ async fn reads_seeded_and_added_invoices() -> Res {
         .await
         .unwrap_err();
     assert_eq!(code(&e), Some(40058), "{e}");
-    let e = w.client.invoice().invoice_get_info("", "X").await.unwrap_err();
+    let e = w
+        .client
+        .invoice()
+        .invoice_get_info("", "X")
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Invalid(_)), "{e}");
     Ok(())
 }
@@ -153,8 +158,12 @@ async fn batches_are_one_transaction_of_one_openid() -> Res {
     );
 
     // One invoice closed: a batch that would move it fails as a whole.
-    inv.invoice_update_status(&keys[2].card_id, &keys[2].encrypt_code, ReimburseStatus::Closure)
-        .await?;
+    inv.invoice_update_status(
+        &keys[2].card_id,
+        &keys[2].encrypt_code,
+        ReimburseStatus::Closure,
+    )
+    .await?;
     let e = inv
         .invoice_update_status_batch(&openid, ReimburseStatus::Lock, keys.clone())
         .await

@@ -93,8 +93,7 @@ impl PrivateKeys {
                 "encrypt_random_key does not decrypt with the key of version {publickey_ver} (wrong key for this version, or damaged data)"
             ))
         })?;
-        String::from_utf8(plain).map_err(|_| {
-            FinanceError::Key("the decrypted random key is not UTF-8 text".into())
-        })
+        String::from_utf8(plain)
+            .map_err(|_| FinanceError::Key("the decrypted random key is not UTF-8 text".into()))
     }
 }

@@ -246,12 +246,10 @@ impl ChatContent {
                     call,
                 })
             }
-            "voip_doc_share" => {
-                take(raw, "voip_doc_share").map(|file| ChatContent::VoipDocShare {
-                    voipid: id("voipid"),
-                    file,
-                })
-            }
+            "voip_doc_share" => take(raw, "voip_doc_share").map(|file| ChatContent::VoipDocShare {
+                voipid: id("voipid"),
+                file,
+            }),
             "external_redpacket" => take(raw, "redpacket").map(ChatContent::ExternalRedPacket),
             "sphfeed" => take(raw, "sphfeed").map(ChatContent::SphFeed),
             "voiptext" => take(raw, "info").map(ChatContent::VoipText),

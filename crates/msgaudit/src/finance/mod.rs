@@ -161,8 +161,11 @@ pub trait FinanceSdk: Send + Sync {
 
     /// `DecryptData(encrypt_key, encrypt_msg, msg)`: the message's JSON text, from the random key
     /// decrypted by [`PrivateKeys::decrypt_random_key`] and the item's `encrypt_chat_msg`.
-    fn decrypt_data(&self, random_key: &str, encrypt_chat_msg: &str)
-    -> Result<String, FinanceError>;
+    fn decrypt_data(
+        &self,
+        random_key: &str,
+        encrypt_chat_msg: &str,
+    ) -> Result<String, FinanceError>;
 
     /// `GetMediaData(sdk, indexbuf, sdkFileid, proxy, passwd, timeout, media_data)`: one chunk of a
     /// media file; `index` is empty for the first chunk, then the previous chunk's `next_index`.
@@ -204,7 +207,9 @@ pub async fn download_media(
     let mut index = String::new();
     let mut total = 0u64;
     for _ in 0..max_chunks {
-        let chunk = sdk.get_media_data(&index, sdk_file_id, timeout_secs).await?;
+        let chunk = sdk
+            .get_media_data(&index, sdk_file_id, timeout_secs)
+            .await?;
         total += chunk.data.len() as u64;
         sink(&chunk.data)
             .map_err(|e| FinanceError::Media(format!("the chunk sink failed: {e}")))?;

@@ -110,10 +110,7 @@ fn messages_are_typed_as_the_page_shows_them() -> Res {
     match &m.content {
         ChatContent::Mixed(mx) => {
             assert_eq!(mx.item.len(), 2);
-            assert_eq!(
-                mx.item[0].content_json(),
-                Some(json!({"content": "你好"}))
-            );
+            assert_eq!(mx.item[0].content_json(), Some(json!({"content": "你好"})));
         }
         other => return Err(format!("not mixed: {other:?}").into()),
     }
@@ -129,7 +126,8 @@ fn messages_are_typed_as_the_page_shows_them() -> Res {
         }
     );
     assert_eq!(m.raw, news);
-    let m = ChatMessage::from_value(json!({"msgid":"10","action":"send","msgtype":"text","text":5}))?;
+    let m =
+        ChatMessage::from_value(json!({"msgid":"10","action":"send","msgtype":"text","text":5}))?;
     assert!(matches!(&m.content, ChatContent::Unknown { msgtype, .. } if msgtype == "text"));
     // Only a message without msgid, or not an object, is an error.
     assert!(ChatMessage::from_value(json!({"action":"send"})).is_err());
@@ -138,7 +136,9 @@ fn messages_are_typed_as_the_page_shows_them() -> Res {
 }
 
 fn texts(seen: &Mutex<Vec<(u64, String)>>) -> Vec<u64> {
-    seen.lock().map(|s| s.iter().map(|(q, _)| *q).collect()).unwrap_or_default()
+    seen.lock()
+        .map(|s| s.iter().map(|(q, _)| *q).collect())
+        .unwrap_or_default()
 }
 
 fn recorder(
@@ -280,9 +280,13 @@ async fn media_downloads_chunk_by_chunk() -> Res {
     // 3 bytes a chunk: 4 chunks.
     assert_eq!(sdk.media_calls.load(Ordering::SeqCst), 4);
 
-    let e = download_media(&sdk, "", 5, 100, |_| Ok(())).await.unwrap_err();
+    let e = download_media(&sdk, "", 5, 100, |_| Ok(()))
+        .await
+        .unwrap_err();
     assert!(matches!(e, FinanceError::Media(_)), "{e}");
-    let e = download_media(&sdk, "FILE1", 5, 2, |_| Ok(())).await.unwrap_err();
+    let e = download_media(&sdk, "FILE1", 5, 2, |_| Ok(()))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("not finished after 2 chunks"), "{e}");
     sdk.stuck_media(true);
     let e = download_media(&sdk, "FILE1", 5, 100, |_| Ok(()))
@@ -299,13 +303,18 @@ fn sdk_errors_in_get_chat_data_are_typed() {
         matches!(&e, FinanceError::Sdk { call: "GetChatData", code: 10001, message } if message == "network error"),
         "{e}"
     );
-    assert!(matches!(parse_chat_data("nope"), Err(FinanceError::Json(_))));
+    assert!(matches!(
+        parse_chat_data("nope"),
+        Err(FinanceError::Json(_))
+    ));
 }
 
 #[tokio::test]
 async fn json_the_double_serves_is_readable() -> Res {
     let sdk = FakeFinanceSdk::default();
-    sdk.push_json(json!({"msgid":"x","action":"send","msgtype":"todo","todo":{"title":"t","content":"c"}}));
+    sdk.push_json(
+        json!({"msgid":"x","action":"send","msgtype":"todo","todo":{"title":"t","content":"c"}}),
+    );
     let text = sdk.get_chat_data(0, 10, 5).await?;
     let items = parse_chat_data(&text)?;
     assert_eq!(items.len(), 1);

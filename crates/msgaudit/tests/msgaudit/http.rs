@@ -119,7 +119,15 @@ async fn rooms_agreements_groupchat_and_expiry() -> Res {
         &["lina".into(), "wangfang".into()],
         false,
     )?;
-    add_room(&state, "wrExternal01", "客户群", "lina", "", &["lina".into()], true)?;
+    add_room(
+        &state,
+        "wrExternal01",
+        "客户群",
+        "lina",
+        "",
+        &["lina".into()],
+        true,
+    )?;
     set_room_agree(&state, "wrExternal01", "wmCustomerA", "Agree")?;
     set_room_agree(&state, "wrExternal01", "wmCustomerB", "Disagree")?;
 

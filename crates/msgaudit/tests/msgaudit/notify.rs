@@ -8,8 +8,8 @@ use wecom_callback::router::CallbackRouter;
 use wecom_callback::{CallbackCrypto, EventKind, Inbound};
 use wecom_core_auth::Secret;
 use wecom_msgaudit::finance::*;
-use wecom_sandbox::corp::CallbackConfig;
 use wecom_sandbox::areas::msgaudit::{archive_text, archived};
+use wecom_sandbox::corp::CallbackConfig;
 use wecom_tests::{DEMO_APPROVAL_AGENTID, demo};
 
 use crate::Res;
@@ -65,7 +65,11 @@ async fn archiving_pushes_msgaudit_notify_and_the_pull_reads_it() -> Res {
     let record = a.callbacks.first().ok_or("nothing was pushed")?;
     assert!(record.delivered, "{record:?}");
     assert_eq!(record.what, "event:msgaudit_notify");
-    assert!(record.plaintext.contains("<Event><![CDATA[msgaudit_notify]]></Event>"));
+    assert!(
+        record
+            .plaintext
+            .contains("<Event><![CDATA[msgaudit_notify]]></Event>")
+    );
     assert_eq!(rx.recv().await, Some(i64::from(DEMO_APPROVAL_AGENTID)));
 
     // The archive holds the message in the page's format; an SDK (here the test double fed with

@@ -94,7 +94,16 @@ fn with<R>(state: &State, f: impl FnOnce(&mut Inner) -> R) -> R {
                 (12800, "沙盒出行科技有限公司"),
                 (56000, "沙盒酒店管理有限公司"),
             ] {
-                insert(&mut inner, &openid, payee, "增值税电子普通发票", "沙盒公司", fee, now, None);
+                insert(
+                    &mut inner,
+                    &openid,
+                    payee,
+                    "增值税电子普通发票",
+                    "沙盒公司",
+                    fee,
+                    now,
+                    None,
+                );
             }
         }
     }
@@ -154,7 +163,10 @@ fn user_info(s: &Stored) -> InvoiceUserInfo {
     u.fee = Some(s.fee);
     u.title = Some(s.title.clone());
     u.billing_time = Some(s.billing_time);
-    u.billing_no = Some(format!("0440{}", &s.card_id[s.card_id.len().saturating_sub(4)..]));
+    u.billing_no = Some(format!(
+        "0440{}",
+        &s.card_id[s.card_id.len().saturating_sub(4)..]
+    ));
     u.billing_code = Some(format!("2026{:08}", s.fee));
     let mut line = InvoiceLine::new();
     line.name = Some("服务费".into());
@@ -172,7 +184,10 @@ fn user_info(s: &Stored) -> InvoiceUserInfo {
     u
 }
 
-async fn get_info(ctx: Ctx, req: InvoiceGetInfoRequest) -> Result<InvoiceGetInfoResponse, ApiError> {
+async fn get_info(
+    ctx: Ctx,
+    req: InvoiceGetInfoRequest,
+) -> Result<InvoiceGetInfoResponse, ApiError> {
     with(ctx.state(), |inner| {
         let s = find(inner, &req.card_id, &req.encrypt_code)?;
         let mut a = InvoiceGetInfoResponse::new();
@@ -255,7 +270,10 @@ async fn update_status_batch(
             if s.openid != req.openid {
                 return Err(ApiError::new(
                     INVOICE_NOT_OF_USER,
-                    format!("invoice {} does not belong to openid {}", s.card_id, req.openid),
+                    format!(
+                        "invoice {} does not belong to openid {}",
+                        s.card_id, req.openid
+                    ),
                 ));
             }
             check_move(&s.card_id, &s.status, &req.reimburse_status)?;

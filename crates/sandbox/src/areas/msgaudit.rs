@@ -225,7 +225,9 @@ fn status_of(s: &str) -> Result<AgreeStatus, AdminError> {
 
 fn check_id(what: &str, v: &str) -> Result<(), AdminError> {
     if v.is_empty() || v.len() > 128 {
-        return Err(AdminError::Invalid(format!("{what} must be 1 to 128 bytes")));
+        return Err(AdminError::Invalid(format!(
+            "{what} must be 1 to 128 bytes"
+        )));
     }
     Ok(())
 }
@@ -506,10 +508,7 @@ struct ExpiredBody {
     expired: bool,
 }
 
-async fn permit_route(
-    AxState(app): AxState<App>,
-    body: BodyBytes,
-) -> Result<Response, AdminError> {
+async fn permit_route(AxState(app): AxState<App>, body: BodyBytes) -> Result<Response, AdminError> {
     let b: PermitBody = parse(&body)?;
     permit_users(&app.state, &b.userids, b.edition)?;
     Ok(ok())
@@ -559,7 +558,10 @@ async fn archive_route(
         b.agentid,
     )
     .await?;
-    Ok(axum::Json(json!({"seq": a.seq, "msgid": a.msgid, "callbacks": a.callbacks})).into_response())
+    Ok(
+        axum::Json(json!({"seq": a.seq, "msgid": a.msgid, "callbacks": a.callbacks}))
+            .into_response(),
+    )
 }
 
 async fn archived_route(AxState(app): AxState<App>) -> Response {
@@ -585,7 +587,10 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/msgaudit/permit", post(permit_route))
         .route("/sandbox/msgaudit/agree", post(agree_route))
         .route("/sandbox/msgaudit/rooms", post(room_route))
-        .route("/sandbox/msgaudit/rooms/{roomid}/agree", post(room_agree_route))
+        .route(
+            "/sandbox/msgaudit/rooms/{roomid}/agree",
+            post(room_agree_route),
+        )
         .route(
             "/sandbox/msgaudit/archive",
             post(archive_route).get(archived_route),
