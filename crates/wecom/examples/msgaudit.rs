@@ -40,7 +40,7 @@ async fn main() -> common::Result<()> {
 
     let state = std::sync::Arc::clone(sandbox.admin().state());
     let lina = common::first_member(&sandbox)?;
-    permit_users(&state, &[lina.clone()], Some(1))?;
+    permit_users(&state, std::slice::from_ref(&lina), Some(1))?;
     set_single_agree(&state, &lina, "wmCustomer", "Agree")?;
     add_room(
         &state,
@@ -48,7 +48,7 @@ async fn main() -> common::Result<()> {
         "项目群",
         &lina,
         "周会改到周三",
-        &[lina.clone()],
+        std::slice::from_ref(&lina),
         false,
     )?;
 

@@ -145,12 +145,17 @@ impl std::fmt::Debug for ArchivePuller {
     }
 }
 
-/// Clears the running flag when a pull ends, however it ends.
-struct Running<'a>(&'a AtomicBool);
+/// Clears the running flag when a pull ends early (an error, or the future dropped).
+struct Running<'a> {
+    flag: &'a AtomicBool,
+    armed: bool,
+}
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
+        if self.armed {
+            self.flag.store(false, Ordering::Release);
+        }
     }
 }
 
@@ -216,14 +221,26 @@ impl ArchivePuller {
             self.dirty.store(true, Ordering::Release);
             return Ok(0);
         }
-        let _running = Running(&self.running);
+        let mut running = Running {
+            flag: &self.running,
+            armed: true,
+        };
         let mut handed = 0;
         loop {
             self.dirty.store(false, Ordering::Release);
             handed += self.pull_pages(&handler).await?;
-            if !self.dirty.load(Ordering::Acquire) {
-                return Ok(handed);
+            if self.dirty.load(Ordering::Acquire) {
+                continue;
             }
+            // Done: release, then look once more, so a pull that found this one running just
+            // after the check above is not left waiting for the next callback.
+            running.armed = false;
+            self.running.store(false, Ordering::Release);
+            if self.dirty.load(Ordering::Acquire) && !self.running.swap(true, Ordering::AcqRel) {
+                running.armed = true;
+                continue;
+            }
+            return Ok(handed);
         }
     }
 

@@ -29,10 +29,10 @@ async fn archiving_pushes_msgaudit_notify_and_the_pull_reads_it() -> Res {
     let app = CallbackRouter::new(crypto, move |inbound: Inbound| {
         let tx = tx.clone();
         async move {
-            if let Inbound::Event(e) = &inbound {
-                if e.kind == EventKind::MsgauditNotify {
-                    let _ = tx.send(e.header.agent_id.unwrap_or_default());
-                }
+            if let Inbound::Event(e) = &inbound
+                && e.kind == EventKind::MsgauditNotify
+            {
+                let _ = tx.send(e.header.agent_id.unwrap_or_default());
             }
             None
         }

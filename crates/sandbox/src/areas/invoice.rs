@@ -340,13 +340,13 @@ pub fn add_invoice(state: &State, new: &NewInvoice) -> Result<(String, String), 
     };
     let now = state.now_secs();
     with(state, |inner| {
-        if let Some(k) = &ids {
-            if inner.invoices.contains_key(k) {
-                return Err(AdminError::Invalid(format!(
-                    "an invoice with card_id {} and this encrypt_code exists",
-                    k.0
-                )));
-            }
+        if let Some(k) = &ids
+            && inner.invoices.contains_key(k)
+        {
+            return Err(AdminError::Invalid(format!(
+                "an invoice with card_id {} and this encrypt_code exists",
+                k.0
+            )));
         }
         Ok(insert(
             inner,

@@ -262,7 +262,7 @@ pub fn permit_users(
     let archive = state.extension::<MsgAudit>();
     let mut inner = lock(&archive.inner);
     for id in ids {
-        inner.permit.insert(id, edition.clone());
+        inner.permit.insert(id, edition);
     }
     Ok(())
 }

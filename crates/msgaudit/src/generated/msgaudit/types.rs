@@ -261,7 +261,7 @@ impl rt::WireScalar for MsgAuditEdition {
         <i64 as rt::WireScalar>::from_wire(value).map(Self::from)
     }
 }
-/// Whether an external contact agreed to the archiving. The page lists Agree and Disagree; `Default_Agree` is what peers (go-workwx) also decode, and any other value is kept as it came.
+/// Whether an external contact agreed to the archiving, as the page lists the values (Agree, Disagree). Any other value (peers also decode `Default_Agree`, which the page does not show) is kept as it came.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum AgreeStatus {
@@ -270,8 +270,6 @@ pub enum AgreeStatus {
     Agree,
     /// 不同意. `Disagree`.
     Disagree,
-    /// 默认同意 (not on the page; named by peers). `Default_Agree`.
-    DefaultAgree,
     /// A value this version does not know, kept as received (it re-encodes unchanged).
     Unknown(::std::string::String),
 }
@@ -281,7 +279,6 @@ impl AgreeStatus {
         match self {
             Self::Agree => "Agree",
             Self::Disagree => "Disagree",
-            Self::DefaultAgree => "Default_Agree",
             Self::Unknown(value) => value.as_str(),
         }
     }
@@ -291,7 +288,6 @@ impl ::std::convert::From<&str> for AgreeStatus {
         match value {
             "Agree" => Self::Agree,
             "Disagree" => Self::Disagree,
-            "Default_Agree" => Self::DefaultAgree,
             other => Self::Unknown(ToOwned::to_owned(other)),
         }
     }
@@ -301,7 +297,6 @@ impl ::std::convert::From<::std::string::String> for AgreeStatus {
         match value.as_str() {
             "Agree" => Self::Agree,
             "Disagree" => Self::Disagree,
-            "Default_Agree" => Self::DefaultAgree,
             _ => Self::Unknown(value),
         }
     }
