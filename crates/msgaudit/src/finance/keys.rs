@@ -76,6 +76,11 @@ impl PrivateKeys {
 
     /// Decrypts a message's `encrypt_random_key`: base64, then RSA-PKCS#1 v1.5 with the key of
     /// `publickey_ver`. The result is the random key `DecryptData` takes (text).
+    ///
+    /// The `rsa` crate's PKCS#1 v1.5 decryption is not constant-time (advisory RUSTSEC-2023-0071,
+    /// the Marvin attack). That matters when an attacker can submit many ciphertexts and time the
+    /// answers; here the ciphertexts are what WeCom's SDK hands your process. Do not expose this
+    /// call as a decryption service to others.
     pub fn decrypt_random_key(
         &self,
         publickey_ver: u32,
