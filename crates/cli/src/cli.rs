@@ -153,6 +153,12 @@ pub enum Command {
     /// 微信客服: accounts, reading messages, answering customers.
     #[command(subcommand)]
     Kf(crate::cmd::kf::KfCmd),
+    /// 会话内容存档 (HTTP part): archived members, customers' agreement, archived groups.
+    #[command(subcommand)]
+    Msgaudit(crate::cmd::msgaudit::MsgauditCmd),
+    /// 电子发票: read an invoice a member chose, lock / unlock / close it.
+    #[command(subcommand)]
+    Invoice(crate::cmd::invoice::InvoiceCmd),
     /// Approvals (审批): templates, applications.
     #[command(subcommand)]
     Approval(ApprovalCmd),

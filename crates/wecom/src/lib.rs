@@ -40,6 +40,9 @@
 //! | `messages` | yes | [`messages`]: every message type, recall, template cards, media, app chats, robots |
 //! | `callback` | yes | [`callback`]: crypto, typed inbound messages and events, passive replies |
 //! | `wedrive` | no | `wedrive`: 微盘 spaces and files, streamed block uploads, ranged downloads; wedoc basics |
+//! | `msgaudit` | no | `msgaudit`: 会话内容存档 HTTP part (archived members, agreement checks, archived groups) |
+//! | `msgaudit-finance` | no | `msgaudit::finance`: chat content over your binding of Tencent's Finance SDK (RSA key decryption, typed messages, pull loop) |
+//! | `invoice` | no | `invoice`: 电子发票 (read chosen invoices, lock / unlock / close them) |
 //! | `axum` | no | `callback::router`: an axum router for the callback URL, with de-duplication |
 //! | `redis` | no | `auth::RedisTokenStore` (tokens shared by several instances), `callback::RedisDedup` |
 //!
@@ -52,6 +55,8 @@
 //! | [`messages`] | `wecom-messages` | [`messages::Message`], [`messages::Media`], [`messages::BulkSender`], `client.messages()` |
 //! | [`callback`] | `wecom-callback` | callback crypto, [`callback::Inbound`], [`callback::Reply`], router |
 //! | `wedrive` | `wecom-wedrive` | `client.wedrive()`, `wedrive::Drive` (block uploads, ranged downloads) |
+//! | `msgaudit` | `wecom-msgaudit` | `client.msgaudit()`, `msgaudit::finance` (feature `msgaudit-finance`) |
+//! | `invoice` | `wecom-invoice` | `client.invoice()` |
 //!
 //! ## Examples
 //!
@@ -65,6 +70,7 @@
 //! cargo run -p wecom --example messages
 //! cargo run -p wecom --example callback
 //! cargo run -p wecom --example wedrive --features wedrive
+//! cargo run -p wecom --example msgaudit --features msgaudit
 //! ```
 
 /// Transport, credentials, the token and ticket cache, errors, retries, OAuth2 and JS-SDK
@@ -97,6 +103,16 @@ pub use wecom_oa as oa;
 #[cfg(feature = "kf")]
 pub use wecom_kf as kf;
 
+/// 会话内容存档 (message archive): archived members, agreement checks, archived groups, and
+/// (feature `msgaudit-finance`) the chat content over Tencent's Finance SDK (the `wecom-msgaudit`
+/// crate).
+#[cfg(feature = "msgaudit")]
+pub use wecom_msgaudit as msgaudit;
+
+/// 电子发票 (electronic invoices for reimbursement) (the `wecom-invoice` crate).
+#[cfg(feature = "invoice")]
+pub use wecom_invoice as invoice;
+
 #[cfg(feature = "callback")]
 pub use wecom_callback as callback;
 
@@ -127,6 +143,10 @@ pub fn json_endpoints() -> impl Iterator<Item = &'static wecom_core_auth::JsonEn
         wecom_kf::generated::kf::CALLS,
         #[cfg(feature = "wedrive")]
         wecom_wedrive::generated::wedrive::CALLS,
+        #[cfg(feature = "msgaudit")]
+        wecom_msgaudit::generated::msgaudit::CALLS,
+        #[cfg(feature = "invoice")]
+        wecom_invoice::generated::invoice::CALLS,
     ];
     tables.iter().flat_map(|t| t.iter())
 }
@@ -163,6 +183,12 @@ pub mod prelude {
     pub use wecom_wedrive::WedriveExt as _;
     #[cfg(feature = "wedrive")]
     pub use wecom_wedrive::{Drive, DriveError};
+
+    #[cfg(feature = "msgaudit")]
+    pub use wecom_msgaudit::MsgauditExt as _;
+
+    #[cfg(feature = "invoice")]
+    pub use wecom_invoice::InvoiceExt as _;
 
     #[cfg(feature = "callback")]
     pub use wecom_callback::{CallbackCrypto, CallbackError, Event, EventKind, Inbound, Reply};

@@ -456,6 +456,10 @@ pub enum EventKind {
         /// `JobId`: The job, as media/upload_by_url answered it.
         job_id: String,
     },
+    /// `msgaudit_notify`: New archived messages are there (at most one callback every 15 seconds): pull them with the Finance SDK from the last seq.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/95039>
+    MsgauditNotify,
 }
 impl EventKind {
     /// Reads the variant named by the callback's `Event` (`None`: not declared in the spec).
@@ -659,6 +663,7 @@ impl EventKind {
                             job_id: f.str("JobId"),
                         }
                     }
+                    "msgaudit_notify" => EventKind::MsgauditNotify,
                     _ => return Ok(None),
                 },
             ),
@@ -702,6 +707,7 @@ impl EventKind {
             EventKind::WedriveSpaceChange { .. } => "wedrive_space_change",
             EventKind::Location { .. } => "LOCATION",
             EventKind::UploadMediaJobFinish { .. } => "upload_media_job_finish",
+            EventKind::MsgauditNotify => "msgaudit_notify",
         }
     }
     /// The `EventKey`, for events that carry one.
@@ -949,6 +955,7 @@ impl EventKind {
                 let v = job_id;
                 rt::push_cdata(out, "JobId", v);
             }
+            EventKind::MsgauditNotify => {}
         }
     }
 }

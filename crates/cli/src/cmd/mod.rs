@@ -13,11 +13,13 @@ mod errcode;
 mod export;
 mod export_async;
 pub mod health;
+pub mod invoice;
 mod jssdk;
 pub mod kf;
 pub mod mail;
 mod media;
 pub mod meeting;
+pub mod msgaudit;
 mod proxy;
 mod sandbox;
 pub mod schedule;
@@ -185,6 +187,8 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(&ctx, args).await,
         Command::Kf(cmd) => kf::run(&ctx, cmd).await,
+        Command::Msgaudit(cmd) => msgaudit::run(&ctx, cmd).await,
+        Command::Invoice(cmd) => invoice::run(&ctx, cmd).await,
         Command::Approval(cmd) => approval::run(&ctx, cmd).await,
         Command::Checkin(cmd) => checkin::run(&ctx, cmd).await,
         Command::Customer(cmd) => customer::customer(&ctx, cmd).await,

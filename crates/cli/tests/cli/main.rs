@@ -2,6 +2,7 @@
 //! a `wecom sandbox` child process.
 
 mod api;
+mod archive;
 mod callback;
 mod common;
 mod config;

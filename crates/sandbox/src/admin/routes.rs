@@ -373,6 +373,8 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/apps/{agentid}/callback", post(app_callback))
         .route("/sandbox/contact-callback", post(contact_callback))
         .merge(crate::areas::kf::admin::routes())
+        .merge(crate::areas::msgaudit::routes())
+        .merge(crate::areas::invoice::routes())
         .merge(crate::areas::oa::approval_routes())
         .merge(crate::areas::oa::mail_routes())
         .merge(crate::areas::externalcontact::admin::routes())

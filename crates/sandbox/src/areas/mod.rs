@@ -8,9 +8,11 @@ pub mod contacts;
 pub mod directory_extra;
 pub mod export;
 pub mod externalcontact;
+pub mod invoice;
 pub mod kf;
 pub mod messages;
 pub mod messages_extra;
+pub mod msgaudit;
 pub mod oa;
 pub mod tfa;
 pub mod wedrive;
@@ -29,6 +31,9 @@ pub fn register_all(r: &mut Registry) {
     messages_extra::register(r);
     tfa::register(r);
     wedrive::register(r);
+    // Issue 17: 会话内容存档 (HTTP part) and 电子发票.
+    msgaudit::register(r);
+    invoice::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
@@ -38,4 +43,6 @@ pub fn register_all(r: &mut Registry) {
     r.add_resources(wecom_oa::generated::oa::RESOURCES);
     r.add_resources(wecom_kf::generated::kf::RESOURCES);
     r.add_resources(wecom_wedrive::generated::wedrive::RESOURCES);
+    r.add_resources(wecom_msgaudit::generated::msgaudit::RESOURCES);
+    r.add_resources(wecom_invoice::generated::invoice::RESOURCES);
 }
