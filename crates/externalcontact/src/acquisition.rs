@@ -189,7 +189,12 @@ mod tests {
         let d0 = 1_554_220_800;
         assert!(check_statistic(&AcquisitionStatisticRequest::new("ca", d0, d0)).is_ok());
         assert!(
-            check_statistic(&AcquisitionStatisticRequest::new("ca", d0, d0 + 30 * DAY + 60)).is_ok()
+            check_statistic(&AcquisitionStatisticRequest::new(
+                "ca",
+                d0,
+                d0 + 30 * DAY + 60
+            ))
+            .is_ok()
         );
         let e = check_statistic(&AcquisitionStatisticRequest::new("ca", d0, d0 + 31 * DAY));
         assert_eq!(e.err().map(|e| e.field), Some("end_time".to_owned()));

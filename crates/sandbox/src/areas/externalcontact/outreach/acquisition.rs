@@ -462,9 +462,7 @@ impl Admin {
         }
         let state = self.state();
         let now = state.now_secs();
-        let exp = grant
-            .expire_date
-            .unwrap_or(beijing_day(now) + 365 * DAY);
+        let exp = grant.expire_date.unwrap_or(beijing_day(now) + 365 * DAY);
         let s = store(state);
         let mut inner = lock(&s.inner);
         inner.grants.push((exp, grant.balance));
@@ -539,7 +537,11 @@ impl Admin {
             }
             // Use the grant that expires first.
             inner.grants.sort_by_key(|(exp, _)| *exp);
-            if let Some(g) = inner.grants.iter_mut().find(|(exp, b)| *exp > now && *b > 0) {
+            if let Some(g) = inner
+                .grants
+                .iter_mut()
+                .find(|(exp, b)| *exp > now && *b > 0)
+            {
                 g.1 -= 1;
             }
             inner.used += 1;
@@ -562,7 +564,10 @@ impl Admin {
             Customer {
                 external_userid: external_userid.clone(),
                 name: if customer.name.is_empty() {
-                    format!("customer {}", &external_userid[..external_userid.len().min(8)])
+                    format!(
+                        "customer {}",
+                        &external_userid[..external_userid.len().min(8)]
+                    )
                 } else {
                     customer.name.clone()
                 },

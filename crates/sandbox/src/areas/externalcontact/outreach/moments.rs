@@ -16,12 +16,12 @@ use std::sync::Mutex;
 use serde_json::Value;
 use wecom_externalcontact::{
     AddMomentTaskRequest, AddMomentTaskResponse, CancelMomentTaskRequest, CancelMomentTaskResponse,
-    GetMomentCustomerListRequest, GetMomentCustomerListResponse, GetMomentListRequest,
-    GetMomentListResponse, GetMomentSendResultRequest, GetMomentSendResultResponse,
-    GetMomentTaskRequest, GetMomentTaskResponse, GetMomentTaskResultRequest,
-    GetMomentTaskResultResponse, GetMomentCommentsRequest, GetMomentCommentsResponse, MassMedia,
-    MomentInteraction, MassText, Moment, MomentAttachment, MomentCustomer,
-    MomentSenders, MomentTask, MomentTaskResult,
+    GetMomentCommentsRequest, GetMomentCommentsResponse, GetMomentCustomerListRequest,
+    GetMomentCustomerListResponse, GetMomentListRequest, GetMomentListResponse,
+    GetMomentSendResultRequest, GetMomentSendResultResponse, GetMomentTaskRequest,
+    GetMomentTaskResponse, GetMomentTaskResultRequest, GetMomentTaskResultResponse, MassMedia,
+    MassText, Moment, MomentAttachment, MomentCustomer, MomentInteraction, MomentSenders,
+    MomentTask, MomentTaskResult,
 };
 
 use super::{actor, page};
