@@ -117,3 +117,96 @@ async fn a_moment_strategy_range_reads_back() -> TestResult {
     assert_eq!(errcode(ec.moment_strategy_get_range(id + 1).await), 40058);
     Ok(())
 }
+
+#[tokio::test]
+async fn strategy_tags_live_under_first_level_groups() -> TestResult {
+    use wecom_externalcontact::NewCorpTag;
+    let sb = start().await?;
+    let client = ec_client(&sb)?;
+    let ec = client.externalcontact();
+
+    let before = sb.admin().counters();
+    let e = invalid(ec.strategy_tag_add(1, [NewCorpTag::new("t")]).await);
+    assert_eq!(e.errcode, Some(40068), "a group is named: {e}");
+    let e = invalid(
+        ec.strategy_tag_add(1, [NewCorpTag::new("t")])
+            .group_name("组".repeat(31))
+            .await,
+    );
+    assert_eq!((e.field.as_str(), e.errcode), ("group_name", Some(40072)));
+    let e = invalid(
+        ec.strategy_tag_add(1, Vec::<NewCorpTag>::new())
+            .group_name("g")
+            .await,
+    );
+    assert_eq!(e.errcode, Some(41018), "no empty groups: {e}");
+    let e = invalid(ec.strategy_tag_del().await);
+    assert_eq!(e.errcode, Some(40068));
+    assert_eq!(sb.admin().counters(), before, "nothing reached the sandbox");
+
+    let top = ec
+        .customer_strategy_create("一级", ["alice"])
+        .await?
+        .strategy_id;
+    let child = ec
+        .customer_strategy_create("二级", ["alice"])
+        .parent_id(top)
+        .await?
+        .strategy_id;
+    assert_eq!(
+        errcode(
+            ec.strategy_tag_add(child, [NewCorpTag::new("t")])
+                .group_name("g")
+                .await
+        ),
+        40058,
+        "only first-level groups hold tags"
+    );
+    let added = ec
+        .strategy_tag_add(
+            top,
+            [
+                NewCorpTag::new("高"),
+                NewCorpTag::new("高"),
+                NewCorpTag::new("低"),
+            ],
+        )
+        .group_name("意向")
+        .await?
+        .tag_group;
+    assert_eq!(added.strategy_id, Some(top));
+    assert_eq!(added.tag.len(), 2, "names are unique in a group");
+    let more = ec
+        .strategy_tag_add(top, [NewCorpTag::new("中")])
+        .group_name("意向")
+        .await?
+        .tag_group;
+    assert_eq!(
+        more.group_id, added.group_id,
+        "the same name adds to the group"
+    );
+
+    let listed = ec.strategy_tag_list().strategy_id(top).await?.tag_group;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].tag.len(), 3);
+    let high = added.tag[0].id.clone();
+    ec.strategy_tag_edit(high.clone()).name("很高").await?;
+    let only = ec
+        .strategy_tag_list()
+        .tag_id([high.clone()])
+        .await?
+        .tag_group;
+    assert_eq!(only[0].tag.len(), 1);
+    assert_eq!(only[0].tag[0].name.as_deref(), Some("很高"));
+
+    assert_eq!(errcode(ec.strategy_tag_edit("etnone").await), 40068);
+    assert_eq!(
+        errcode(ec.strategy_tag_del().tag_id(["etnone"]).await),
+        40068
+    );
+    ec.strategy_tag_del()
+        .group_id([added.group_id.clone()])
+        .await?;
+    assert!(ec.strategy_tag_list().await?.tag_group.is_empty());
+    Ok(())
+}

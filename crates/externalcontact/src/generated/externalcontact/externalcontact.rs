@@ -15905,3 +15905,771 @@ impl<'a> ::std::future::IntoFuture for MomentStrategyGetRangeCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::strategy_tag_list`]: Reads the tags of a customer strategy group: every group when both filters are empty; `group_id` wins over `tag_id` when both are given.
+///
+/// `POST /cgi-bin/externalcontact/get_strategy_tag_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99544)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagListRequest {
+    /// The strategy group.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_id: ::std::option::Option<u32>,
+    /// Tags to read.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag_id: ::std::vec::Vec<::std::string::String>,
+    /// Tag groups to read, with all their tags.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub group_id: ::std::vec::Vec<::std::string::String>,
+}
+impl StrategyTagListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            strategy_id: None,
+            tag_id: Vec::new(),
+            group_id: Vec::new(),
+        }
+    }
+    /// Sets `strategy_id`: The strategy group.
+    pub fn strategy_id(mut self, strategy_id: u32) -> Self {
+        self.strategy_id = Some(strategy_id);
+        self
+    }
+    /// Sets `tag_id`: Tags to read.
+    pub fn tag_id(
+        mut self,
+        tag_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.tag_id = tag_id.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `group_id`: Tag groups to read, with all their tags.
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.group_id = group_id.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::default::Default for StrategyTagListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for StrategyTagListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.optional("strategy_id")?;
+        let tag_id = __body.list("tag_id", false)?;
+        let group_id = __body.list("group_id", false)?;
+        Ok(Self {
+            strategy_id,
+            tag_id,
+            group_id,
+        })
+    }
+}
+impl rt::Validate for StrategyTagListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for StrategyTagListRequest {
+    type Response = StrategyTagListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "strategy_tag_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_strategy_tag_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99544",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "strategy_tag_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::strategy_tag_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagListResponse {
+    /// The tag groups.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag_group: ::std::vec::Vec<StrategyTagGroup>,
+}
+impl StrategyTagListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { tag_group: Vec::new() }
+    }
+    /// Sets `tag_group`: The tag groups.
+    pub fn tag_group(
+        mut self,
+        tag_group: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyTagGroup>,
+        >,
+    ) -> Self {
+        self.tag_group = tag_group.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `strategy_tag_list` call, made by [`Externalcontact::strategy_tag_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct StrategyTagListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: StrategyTagListRequest,
+}
+impl ::std::fmt::Debug for StrategyTagListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("StrategyTagListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> StrategyTagListCall<'a> {
+    /// Sets `strategy_id`: The strategy group.
+    pub fn strategy_id(mut self, strategy_id: u32) -> Self {
+        self.request = self.request.strategy_id(strategy_id);
+        self
+    }
+    /// Sets `tag_id`: Tags to read.
+    pub fn tag_id(
+        mut self,
+        tag_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.tag_id(tag_id);
+        self
+    }
+    /// Sets `group_id`: Tag groups to read, with all their tags.
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.group_id(group_id);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &StrategyTagListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> StrategyTagListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<StrategyTagListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for StrategyTagListCall<'a> {
+    type Output = ::std::result::Result<
+        StrategyTagListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::strategy_tag_add`]: Adds tags to a strategy group's tag group (`group_id`) or creates one (`group_name`; an existing name adds to it).
+///
+/// `POST /cgi-bin/externalcontact/add_strategy_tag` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99544)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagAddRequest {
+    /// The strategy group (a first-level one).
+    pub strategy_id: u32,
+    /// Existing tag group to add to (then `group_name` and `order` are ignored).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub group_id: ::std::option::Option<::std::string::String>,
+    /// New tag group's name, at most 30 characters.
+    ///
+    /// Limits: 1 to 30 characters (errcode 40072).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub group_name: ::std::option::Option<::std::string::String>,
+    /// Tag group order; larger comes first.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub order: ::std::option::Option<u32>,
+    /// Tags to add (at least one: no empty groups).
+    ///
+    /// Limits: 1 to 3000 items (errcode 41018).
+    #[serde(default)]
+    pub tag: ::std::vec::Vec<NewCorpTag>,
+}
+impl StrategyTagAddRequest {
+    /// A request with its required fields (`strategy_id`, `tag`); set optional ones with the methods below.
+    pub fn new(
+        strategy_id: u32,
+        tag: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<NewCorpTag>>,
+    ) -> Self {
+        Self {
+            strategy_id,
+            group_id: None,
+            group_name: None,
+            order: None,
+            tag: tag.into_iter().map(Into::into).collect(),
+        }
+    }
+    /// Sets `group_id`: Existing tag group to add to (then `group_name` and `order` are ignored).
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.group_id = Some(group_id.into());
+        self
+    }
+    /// Sets `group_name`: New tag group's name, at most 30 characters.
+    pub fn group_name(
+        mut self,
+        group_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.group_name = Some(group_name.into());
+        self
+    }
+    /// Sets `order`: Tag group order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = Some(order);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for StrategyTagAddRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        let group_id = __body.optional("group_id")?;
+        let group_name = __body.optional("group_name")?;
+        let order = __body.optional("order")?;
+        let tag = __body.list("tag", true)?;
+        Ok(Self {
+            strategy_id,
+            group_id,
+            group_name,
+            order,
+            tag,
+        })
+    }
+}
+impl rt::Validate for StrategyTagAddRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.group_name {
+            rt::chars("group_name", value.as_str(), [1, 30], Some(40072))?;
+        }
+        rt::items("tag", self.tag.len(), [1, 3000], Some(41018))?;
+        rt::nested("tag", &self.tag)?;
+        rt::at_least_one_of(
+            &[
+                (
+                    "group_id",
+                    self.group_id.as_ref().is_some_and(|value| !value.is_empty()),
+                ),
+                (
+                    "group_name",
+                    self.group_name.as_ref().is_some_and(|value| !value.is_empty()),
+                ),
+            ],
+            Some(40068),
+            Some(
+                "name the group: `group_id` of an existing one, or `group_name` for a new one",
+            ),
+        )?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for StrategyTagAddRequest {
+    type Response = StrategyTagAddResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "strategy_tag_add",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/add_strategy_tag",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99544",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "strategy_tag_add")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::strategy_tag_add`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagAddResponse {
+    /// The tag group with the tags just added.
+    pub tag_group: StrategyTagGroup,
+}
+impl StrategyTagAddResponse {
+    /// An answer with its required fields (`tag_group`); set optional ones with the methods below.
+    pub fn new(tag_group: impl ::std::convert::Into<StrategyTagGroup>) -> Self {
+        Self {
+            tag_group: tag_group.into(),
+        }
+    }
+}
+/// A `strategy_tag_add` call, made by [`Externalcontact::strategy_tag_add`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct StrategyTagAddCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: StrategyTagAddRequest,
+}
+impl ::std::fmt::Debug for StrategyTagAddCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("StrategyTagAddCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> StrategyTagAddCall<'a> {
+    /// Sets `group_id`: Existing tag group to add to (then `group_name` and `order` are ignored).
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.group_id(group_id);
+        self
+    }
+    /// Sets `group_name`: New tag group's name, at most 30 characters.
+    pub fn group_name(
+        mut self,
+        group_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.group_name(group_name);
+        self
+    }
+    /// Sets `order`: Tag group order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.request = self.request.order(order);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &StrategyTagAddRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> StrategyTagAddRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<StrategyTagAddResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for StrategyTagAddCall<'a> {
+    type Output = ::std::result::Result<
+        StrategyTagAddResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::strategy_tag_edit`]: Renames or reorders a strategy tag or tag group (its strategy group cannot change).
+///
+/// `POST /cgi-bin/externalcontact/edit_strategy_tag` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99544)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagEditRequest {
+    /// The tag or tag group.
+    ///
+    /// Limits: 1 to 128 bytes (errcode 40068).
+    pub id: ::std::string::String,
+    /// New name, at most 30 characters.
+    ///
+    /// Limits: 1 to 30 characters (errcode 40072).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// New order; larger comes first.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub order: ::std::option::Option<u32>,
+}
+impl StrategyTagEditRequest {
+    /// A request with its required fields (`id`); set optional ones with the methods below.
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: id.into(),
+            name: None,
+            order: None,
+        }
+    }
+    /// Sets `name`: New name, at most 30 characters.
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `order`: New order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = Some(order);
+        self
+    }
+}
+impl ::std::convert::From<&str> for StrategyTagEditRequest {
+    /// A request for this `id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for StrategyTagEditRequest {
+    /// A request for this `id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for StrategyTagEditRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let id = __body.required("id")?;
+        let name = __body.optional("name")?;
+        let order = __body.optional("order")?;
+        Ok(Self { id, name, order })
+    }
+}
+impl rt::Validate for StrategyTagEditRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("id", self.id.as_str(), [1, 128], Some(40068))?;
+        if let Some(value) = &self.name {
+            rt::chars("name", value.as_str(), [1, 30], Some(40072))?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for StrategyTagEditRequest {
+    type Response = StrategyTagEditResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "strategy_tag_edit",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/edit_strategy_tag",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99544",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "strategy_tag_edit")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::strategy_tag_edit`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagEditResponse {}
+impl StrategyTagEditResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `strategy_tag_edit` call, made by [`Externalcontact::strategy_tag_edit`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct StrategyTagEditCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: StrategyTagEditRequest,
+}
+impl ::std::fmt::Debug for StrategyTagEditCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("StrategyTagEditCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> StrategyTagEditCall<'a> {
+    /// Sets `name`: New name, at most 30 characters.
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.name(name);
+        self
+    }
+    /// Sets `order`: New order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.request = self.request.order(order);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &StrategyTagEditRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> StrategyTagEditRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<StrategyTagEditResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for StrategyTagEditCall<'a> {
+    type Output = ::std::result::Result<
+        StrategyTagEditResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::strategy_tag_del`]: Deletes strategy tags or whole tag groups (a tag group whose last tag goes is deleted too).
+///
+/// `POST /cgi-bin/externalcontact/del_strategy_tag` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99544)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagDelRequest {
+    /// Tags to delete.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag_id: ::std::vec::Vec<::std::string::String>,
+    /// Tag groups to delete, with their tags.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub group_id: ::std::vec::Vec<::std::string::String>,
+}
+impl StrategyTagDelRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            tag_id: Vec::new(),
+            group_id: Vec::new(),
+        }
+    }
+    /// Sets `tag_id`: Tags to delete.
+    pub fn tag_id(
+        mut self,
+        tag_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.tag_id = tag_id.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `group_id`: Tag groups to delete, with their tags.
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.group_id = group_id.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::default::Default for StrategyTagDelRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for StrategyTagDelRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let tag_id = __body.list("tag_id", false)?;
+        let group_id = __body.list("group_id", false)?;
+        Ok(Self { tag_id, group_id })
+    }
+}
+impl rt::Validate for StrategyTagDelRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::at_least_one_of(
+            &[
+                ("tag_id", !self.tag_id.is_empty()),
+                ("group_id", !self.group_id.is_empty()),
+            ],
+            Some(40068),
+            Some("give the tags (`tag_id`) or tag groups (`group_id`) to delete"),
+        )?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for StrategyTagDelRequest {
+    type Response = StrategyTagDelResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "strategy_tag_del",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/del_strategy_tag",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99544",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "strategy_tag_del")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::strategy_tag_del`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagDelResponse {}
+impl StrategyTagDelResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `strategy_tag_del` call, made by [`Externalcontact::strategy_tag_del`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct StrategyTagDelCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: StrategyTagDelRequest,
+}
+impl ::std::fmt::Debug for StrategyTagDelCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("StrategyTagDelCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> StrategyTagDelCall<'a> {
+    /// Sets `tag_id`: Tags to delete.
+    pub fn tag_id(
+        mut self,
+        tag_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.tag_id(tag_id);
+        self
+    }
+    /// Sets `group_id`: Tag groups to delete, with their tags.
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.group_id(group_id);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &StrategyTagDelRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> StrategyTagDelRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<StrategyTagDelResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for StrategyTagDelCall<'a> {
+    type Output = ::std::result::Result<
+        StrategyTagDelResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -3760,6 +3760,77 @@ impl rt::Validate for CustomerPrivilege {
         Ok(())
     }
 }
+/// A tag group of a customer strategy group.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagGroup {
+    /// Tag group id.
+    pub group_id: ::std::string::String,
+    /// Name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub group_name: ::std::option::Option<::std::string::String>,
+    /// Created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+    /// Order; larger comes first.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub order: ::std::option::Option<u32>,
+    /// The strategy group it belongs to.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_id: ::std::option::Option<u32>,
+    /// Its tags.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag: ::std::vec::Vec<CorpTag>,
+}
+impl StrategyTagGroup {
+    /// A value with its required fields (`group_id`); set optional ones with the methods below.
+    pub fn new(group_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            group_id: group_id.into(),
+            group_name: None,
+            create_time: None,
+            order: None,
+            strategy_id: None,
+            tag: Vec::new(),
+        }
+    }
+    /// Sets `group_name`: Name.
+    pub fn group_name(
+        mut self,
+        group_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.group_name = Some(group_name.into());
+        self
+    }
+    /// Sets `create_time`: Created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+    /// Sets `order`: Order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = Some(order);
+        self
+    }
+    /// Sets `strategy_id`: The strategy group it belongs to.
+    pub fn strategy_id(mut self, strategy_id: u32) -> Self {
+        self.strategy_id = Some(strategy_id);
+        self
+    }
+    /// Sets `tag`: Its tags.
+    pub fn tag(
+        mut self,
+        tag: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<CorpTag>>,
+    ) -> Self {
+        self.tag = tag.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for StrategyTagGroup {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// An attachment of a mass send or group welcome template, tagged by `msgtype`.
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.
