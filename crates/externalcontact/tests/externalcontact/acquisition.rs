@@ -343,3 +343,32 @@ async fn opening_a_link_pushes_add_external_contact_to_the_handler() -> TestResu
     server.abort();
     Ok(())
 }
+
+#[tokio::test]
+async fn a_welcome_code_sent_once_is_refused_the_second_time_before_any_request() -> TestResult {
+    let sb = start().await?;
+    let admin = sb.admin();
+    let client = app_client(&sb, SALES_APP)?;
+    let ec = client.externalcontact();
+    let link_id = ec
+        .acquisition_link_create("欢迎")
+        .range(users(&["alice"]))
+        .await?
+        .link
+        .link_id
+        .ok_or("no link_id")?;
+    admin.grant_acquisition_quota(QuotaGrant {
+        balance: 1,
+        expire_date: None,
+    })?;
+    let out = admin
+        .open_acquisition_link(&link_id, OpeningCustomer::default())
+        .await?;
+    let created = T0_MS / 1000;
+    ec.welcome(&out.welcome_code, created, "您好")?.await?;
+    let before = admin.counters();
+    let e = invalid(ec.welcome(&out.welcome_code, created, "您好"));
+    assert_eq!(e.errcode, Some(41051), "{e}");
+    assert_eq!(admin.counters(), before, "nothing reached the sandbox");
+    Ok(())
+}
