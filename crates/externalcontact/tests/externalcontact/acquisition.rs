@@ -58,8 +58,6 @@ async fn bad_input_fails_before_any_request() -> TestResult {
             .await,
     );
     assert!(e.field.contains("priority_type"), "{e}");
-    let e = invalid(ec.acquisition_link_update("").await);
-    assert_eq!(e.field, "link_id");
     let e = invalid(ec.acquisition_link_list().limit(101).await);
     assert_eq!(e.field, "limit", "at most 100 a page: {e}");
     let e = invalid(ec.acquisition_customers("ca1").limit(1001).await);
@@ -190,6 +188,30 @@ async fn links_belong_to_their_app_and_customers_use_the_quota() -> TestResult {
     assert_eq!(
         errcode(ec.send_welcome_msg(out.welcome_code.clone()).await),
         41051
+    );
+
+    // The customer wrote: get_chat_info reads the ChatKey for 30 minutes (the 客户联系 secret
+    // may call it, unlike the link calls).
+    let key = out.chat_key.clone().ok_or("a chat key")?;
+    let ec_only = ec_client(&sb)?;
+    let info = ec_only
+        .externalcontact()
+        .acquisition_chat_info(key.clone())
+        .await?;
+    assert_eq!(info.userid.as_deref(), Some("alice"));
+    assert_eq!(
+        info.external_userid.as_deref(),
+        Some(out.external_userid.as_str())
+    );
+    let chat = info.chat_info.ok_or("chat info")?;
+    assert_eq!(
+        (chat.recv_msg_cnt, chat.link_id.as_deref()),
+        (Some(1), Some(link_id.as_str()))
+    );
+    admin.advance_time(30 * 60 + 1);
+    assert_eq!(
+        errcode(ec_only.externalcontact().acquisition_chat_info(key).await),
+        40058
     );
 
     // Statistics of the day: two opens (one refused for want of balance), one new customer.

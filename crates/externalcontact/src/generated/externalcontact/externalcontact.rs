@@ -12925,8 +12925,6 @@ impl<'a> ::std::future::IntoFuture for AcquisitionLinkListCall<'a> {
 #[non_exhaustive]
 pub struct AcquisitionLinkGetRequest {
     /// The link (需要是当前应用创建).
-    ///
-    /// Limits: 1 to 128 bytes.
     pub link_id: ::std::string::String,
 }
 impl AcquisitionLinkGetRequest {
@@ -12960,7 +12958,6 @@ impl rt::FromWire for AcquisitionLinkGetRequest {
 }
 impl rt::Validate for AcquisitionLinkGetRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("link_id", self.link_id.as_str(), [1, 128], None)?;
         Ok(())
     }
 }
@@ -13297,8 +13294,6 @@ impl<'a> ::std::future::IntoFuture for AcquisitionLinkCreateCall<'a> {
 #[non_exhaustive]
 pub struct AcquisitionLinkUpdateRequest {
     /// The link (需要是当前应用创建).
-    ///
-    /// Limits: 1 to 128 bytes.
     pub link_id: ::std::string::String,
     /// New name, at most 30 characters.
     ///
@@ -13399,7 +13394,6 @@ impl rt::FromWire for AcquisitionLinkUpdateRequest {
 }
 impl rt::Validate for AcquisitionLinkUpdateRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("link_id", self.link_id.as_str(), [1, 128], None)?;
         if let Some(value) = &self.link_name {
             rt::chars("link_name", value.as_str(), [1, 30], None)?;
         }
@@ -13532,8 +13526,6 @@ impl<'a> ::std::future::IntoFuture for AcquisitionLinkUpdateCall<'a> {
 #[non_exhaustive]
 pub struct AcquisitionLinkDeleteRequest {
     /// The link.
-    ///
-    /// Limits: 1 to 128 bytes.
     pub link_id: ::std::string::String,
 }
 impl AcquisitionLinkDeleteRequest {
@@ -13567,7 +13559,6 @@ impl rt::FromWire for AcquisitionLinkDeleteRequest {
 }
 impl rt::Validate for AcquisitionLinkDeleteRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("link_id", self.link_id.as_str(), [1, 128], None)?;
         Ok(())
     }
 }
@@ -13660,8 +13651,6 @@ impl<'a> ::std::future::IntoFuture for AcquisitionLinkDeleteCall<'a> {
 #[non_exhaustive]
 pub struct AcquisitionCustomersRequest {
     /// The link (需要是当前应用创建).
-    ///
-    /// Limits: 1 to 128 bytes.
     pub link_id: ::std::string::String,
     /// Page size, at most 1000.
     ///
@@ -13722,7 +13711,6 @@ impl rt::FromWire for AcquisitionCustomersRequest {
 }
 impl rt::Validate for AcquisitionCustomersRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("link_id", self.link_id.as_str(), [1, 128], None)?;
         if let Some(value) = &self.limit {
             rt::range("limit", *value, [1.0, 1000.0], None)?;
         }
@@ -14006,8 +13994,6 @@ impl<'a> ::std::future::IntoFuture for AcquisitionQuotaCall<'a> {
 #[non_exhaustive]
 pub struct AcquisitionStatisticRequest {
     /// The link.
-    ///
-    /// Limits: 1 to 128 bytes.
     pub link_id: ::std::string::String,
     /// First day (a Unix time in it).
     pub start_time: i64,
@@ -14047,7 +14033,6 @@ impl rt::FromWire for AcquisitionStatisticRequest {
 }
 impl rt::Validate for AcquisitionStatisticRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::bytes("link_id", self.link_id.as_str(), [1, 128], None)?;
         crate::acquisition::check_statistic(self)?;
         Ok(())
     }
@@ -14147,6 +14132,171 @@ impl<'a> AcquisitionStatisticCall<'a> {
 impl<'a> ::std::future::IntoFuture for AcquisitionStatisticCall<'a> {
     type Output = ::std::result::Result<
         AcquisitionStatisticResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::acquisition_chat_info`]: Reads, for the `ChatKey` of a 成员多次收消息 event (valid 30 minutes after it), the member, the customer, how many messages the member received from them, and the 获客链接 and state they came by.
+///
+/// `POST /cgi-bin/externalcontact/customer_acquisition/get_chat_info` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/101361)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionChatInfoRequest {
+    /// The event's ChatKey (回调后30分钟内有效).
+    pub chat_key: ::std::string::String,
+}
+impl AcquisitionChatInfoRequest {
+    /// A request with its required fields (`chat_key`); set optional ones with the methods below.
+    pub fn new(chat_key: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { chat_key: chat_key.into() }
+    }
+}
+impl ::std::convert::From<&str> for AcquisitionChatInfoRequest {
+    /// A request for this `chat_key`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for AcquisitionChatInfoRequest {
+    /// A request for this `chat_key`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionChatInfoRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let chat_key = __body.required("chat_key")?;
+        Ok(Self { chat_key })
+    }
+}
+impl rt::Validate for AcquisitionChatInfoRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionChatInfoRequest {
+    type Response = AcquisitionChatInfoResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_chat_info",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_acquisition/get_chat_info",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/101361",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_chat_info")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_chat_info`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionChatInfoResponse {
+    /// The member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// The customer.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_userid: ::std::option::Option<::std::string::String>,
+    /// Messages received, link and state.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_info: ::std::option::Option<AcquisitionChatInfo>,
+}
+impl AcquisitionChatInfoResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            userid: None,
+            external_userid: None,
+            chat_info: None,
+        }
+    }
+    /// Sets `userid`: The member.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `external_userid`: The customer.
+    pub fn external_userid(
+        mut self,
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.external_userid = Some(external_userid.into());
+        self
+    }
+    /// Sets `chat_info`: Messages received, link and state.
+    pub fn chat_info(
+        mut self,
+        chat_info: impl ::std::convert::Into<AcquisitionChatInfo>,
+    ) -> Self {
+        self.chat_info = Some(chat_info.into());
+        self
+    }
+}
+/// A `acquisition_chat_info` call, made by [`Externalcontact::acquisition_chat_info`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionChatInfoCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionChatInfoRequest,
+}
+impl ::std::fmt::Debug for AcquisitionChatInfoCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionChatInfoCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionChatInfoCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionChatInfoRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionChatInfoRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionChatInfoResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionChatInfoCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionChatInfoResponse,
         ::wecom_core_auth::Error,
     >;
     type IntoFuture = rt::BoxFuture<'a, Self::Output>;

@@ -3127,6 +3127,56 @@ impl rt::Validate for StrategyRange {
         Ok(())
     }
 }
+/// A member's chat with a customer a 获客链接 brought.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionChatInfo {
+    /// How many messages the member received from the customer.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub recv_msg_cnt: ::std::option::Option<i64>,
+    /// The link the member added the customer by.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link_id: ::std::option::Option<::std::string::String>,
+    /// The state the member added the customer with.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+}
+impl AcquisitionChatInfo {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            recv_msg_cnt: None,
+            link_id: None,
+            state: None,
+        }
+    }
+    /// Sets `recv_msg_cnt`: How many messages the member received from the customer.
+    pub fn recv_msg_cnt(mut self, recv_msg_cnt: i64) -> Self {
+        self.recv_msg_cnt = Some(recv_msg_cnt);
+        self
+    }
+    /// Sets `link_id`: The link the member added the customer by.
+    pub fn link_id(
+        mut self,
+        link_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.link_id = Some(link_id.into());
+        self
+    }
+    /// Sets `state`: The state the member added the customer with.
+    pub fn state(
+        mut self,
+        state: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+}
+impl rt::Validate for AcquisitionChatInfo {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// A 获客链接.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]

@@ -12,6 +12,9 @@
 //!   WelcomeCode, as for a 联系我 scan;
 //! - the balance is granted through the admin API (`POST /sandbox/customer-acquisition/quota`,
 //!   [`Admin::grant_acquisition_quota`]); a fresh sandbox has none;
+//! - a customer who writes (`sends_message`) gets the member a `ChatKey` (what the 成员多次收消息
+//!   event carries; the event itself is not declared yet), readable by `get_chat_info` for 30
+//!   minutes ("回调后30分钟内有效"; 40058 after, no errcode named);
 //! - `statistic` counts opens and new customers per Beijing day, the last 180 days, at most 30
 //!   days apart (40058 otherwise: no errcode named).
 
@@ -30,6 +33,7 @@ use wecom_callback::generated::events::{CustomerAdded, ExternalContactChange};
 use wecom_externalcontact::acquisition::MAX_CHANNEL_BYTES;
 use wecom_externalcontact::rules::beijing_day;
 use wecom_externalcontact::{
+    AcquisitionChatInfo, AcquisitionChatInfoRequest, AcquisitionChatInfoResponse,
     AcquisitionCustomer, AcquisitionCustomersRequest, AcquisitionCustomersResponse,
     AcquisitionLink, AcquisitionLinkCreateRequest, AcquisitionLinkCreateResponse,
     AcquisitionLinkDeleteRequest, AcquisitionLinkDeleteResponse, AcquisitionLinkGetRequest,
@@ -77,8 +81,23 @@ struct Brought {
     at: i64,
 }
 
+#[derive(Debug, Clone)]
+struct ChatKey {
+    userid: String,
+    external_userid: String,
+    link_id: String,
+    state: String,
+    /// Messages the member received from the customer (the sandbox's customer writes once).
+    received: i64,
+    created_at: i64,
+}
+
+/// "ChatKey ... 回调后30分钟内有效".
+pub const CHAT_KEY_SECS: i64 = 30 * 60;
+
 #[derive(Debug, Default)]
 struct Inner {
+    chat_keys: BTreeMap<String, ChatKey>,
     links: BTreeMap<String, Link>,
     order: Vec<String>,
     brought: Vec<Brought>,
@@ -107,6 +126,38 @@ pub(super) fn register(r: &mut Registry) {
     r.add::<AcquisitionCustomersRequest, _, _>(customers);
     r.add::<AcquisitionQuotaRequest, _, _>(quota);
     r.add::<AcquisitionStatisticRequest, _, _>(statistic);
+    r.add::<AcquisitionChatInfoRequest, _, _>(chat_info);
+}
+
+async fn chat_info(
+    ctx: Ctx,
+    req: AcquisitionChatInfoRequest,
+) -> Result<AcquisitionChatInfoResponse, ApiError> {
+    let now = ctx.state().now_secs();
+    let s = store(ctx.state());
+    let key = {
+        let inner = lock(&s.inner);
+        inner
+            .chat_keys
+            .get(&req.chat_key)
+            .filter(|k| now - k.created_at <= CHAT_KEY_SECS)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    "chat_key is unknown or older than 30 minutes (回调后30分钟内有效)",
+                )
+            })?
+    };
+    super::check_member(&ctx, &key.userid)?;
+    let mut info = AcquisitionChatInfo::new();
+    info.recv_msg_cnt = Some(key.received);
+    info.link_id = Some(key.link_id);
+    info.state = Some(key.state);
+    let mut answer = AcquisitionChatInfoResponse::new();
+    answer.userid = Some(key.userid);
+    answer.external_userid = Some(key.external_userid);
+    answer.chat_info = Some(info);
+    Ok(answer)
 }
 
 /// The calling app (the credential is an app's token: the sandbox refused any other already).
@@ -429,6 +480,9 @@ pub struct OpenOutcome {
     pub welcome_code: String,
     /// The 获客助手 balance left.
     pub balance: i64,
+    /// The ChatKey of the customer's first message (when `sends_message`), for `get_chat_info`
+    /// within 30 minutes.
+    pub chat_key: Option<String>,
     /// The callbacks pushed.
     pub callbacks: Vec<CallbackRecord>,
 }
@@ -488,7 +542,7 @@ impl Admin {
             _ => crm.with(|c| c.new_id("wm")),
         };
         let s = store(state);
-        let (userid, channel, left) = {
+        let (userid, channel, left, chat_key) = {
             let mut inner = lock(&s.inner);
             let Some(link) = inner.links.get(link_id).filter(|l| !l.deleted).cloned() else {
                 return Err(AdminError::Invalid(format!(
@@ -558,7 +612,28 @@ impl Admin {
                 customer: c,
                 at: now,
             });
-            (userid, channel, balance(&inner, now))
+            let chat_key = customer.sends_message.then(|| {
+                let key = format!("ck{:016x}{:08x}", inner.seq, inner.brought.len());
+                inner.seq += 1;
+                if inner.chat_keys.len() >= MAX_RECORDS {
+                    inner
+                        .chat_keys
+                        .retain(|_, k| now - k.created_at <= CHAT_KEY_SECS);
+                }
+                inner.chat_keys.insert(
+                    key.clone(),
+                    ChatKey {
+                        userid: userid.clone(),
+                        external_userid: external_userid.clone(),
+                        link_id: link_id.to_owned(),
+                        state: channel.clone(),
+                        received: 1,
+                        created_at: now,
+                    },
+                );
+                key
+            });
+            (userid, channel, balance(&inner, now), chat_key)
         };
         let added = book.add_follow(
             Customer {
@@ -604,6 +679,7 @@ impl Admin {
             state: channel,
             welcome_code,
             balance: left,
+            chat_key,
             callbacks,
         })
     }
