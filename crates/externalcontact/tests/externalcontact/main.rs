@@ -7,3 +7,4 @@ mod common;
 mod groups;
 mod moments;
 mod strategies;
+mod subscribe;

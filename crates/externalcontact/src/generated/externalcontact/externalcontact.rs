@@ -16823,3 +16823,404 @@ impl<'a> ::std::future::IntoFuture for StrategyTagDelCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::get_subscribe_qr_code`]: Reads the 「学校通知」 QR code parents scan to follow the school's notices, in three sizes.
+///
+/// `GET /cgi-bin/externalcontact/get_subscribe_qr_code` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92320)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetSubscribeQrCodeRequest {}
+impl GetSubscribeQrCodeRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl ::std::default::Default for GetSubscribeQrCodeRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetSubscribeQrCodeRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        Ok(Self {})
+    }
+}
+impl rt::Validate for GetSubscribeQrCodeRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetSubscribeQrCodeRequest {
+    type Response = GetSubscribeQrCodeResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_subscribe_qr_code",
+        method: ::wecom_core_auth::Method::Get,
+        path: "externalcontact/get_subscribe_qr_code",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92320",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_subscribe_qr_code")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_subscribe_qr_code`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetSubscribeQrCodeResponse {
+    /// The 1200 px QR code's URL.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub qrcode_big: ::std::option::Option<::std::string::String>,
+    /// The 430 px QR code's URL.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub qrcode_middle: ::std::option::Option<::std::string::String>,
+    /// The 258 px QR code's URL.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub qrcode_thumb: ::std::option::Option<::std::string::String>,
+}
+impl GetSubscribeQrCodeResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            qrcode_big: None,
+            qrcode_middle: None,
+            qrcode_thumb: None,
+        }
+    }
+    /// Sets `qrcode_big`: The 1200 px QR code's URL.
+    pub fn qrcode_big(
+        mut self,
+        qrcode_big: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.qrcode_big = Some(qrcode_big.into());
+        self
+    }
+    /// Sets `qrcode_middle`: The 430 px QR code's URL.
+    pub fn qrcode_middle(
+        mut self,
+        qrcode_middle: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.qrcode_middle = Some(qrcode_middle.into());
+        self
+    }
+    /// Sets `qrcode_thumb`: The 258 px QR code's URL.
+    pub fn qrcode_thumb(
+        mut self,
+        qrcode_thumb: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.qrcode_thumb = Some(qrcode_thumb.into());
+        self
+    }
+}
+/// A `get_subscribe_qr_code` call, made by [`Externalcontact::get_subscribe_qr_code`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetSubscribeQrCodeCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetSubscribeQrCodeRequest,
+}
+impl ::std::fmt::Debug for GetSubscribeQrCodeCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetSubscribeQrCodeCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetSubscribeQrCodeCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetSubscribeQrCodeRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetSubscribeQrCodeRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetSubscribeQrCodeResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetSubscribeQrCodeCall<'a> {
+    type Output = ::std::result::Result<
+        GetSubscribeQrCodeResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::set_subscribe_mode`]: Sets how parents follow 「学校通知」: 1 they may scan and fill in their details to join, 2 they may not.
+///
+/// `POST /cgi-bin/externalcontact/set_subscribe_mode` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92318)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct SetSubscribeModeRequest {
+    /// 1: 可扫码填写资料加入, 2: 禁止扫码填写资料加入.
+    ///
+    /// Limits: one of `1`, `2`.
+    pub subscribe_mode: u32,
+}
+impl SetSubscribeModeRequest {
+    /// A request with its required fields (`subscribe_mode`); set optional ones with the methods below.
+    pub fn new(subscribe_mode: u32) -> Self {
+        Self { subscribe_mode }
+    }
+}
+impl ::std::convert::From<u32> for SetSubscribeModeRequest {
+    /// A request for this `subscribe_mode`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for SetSubscribeModeRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let subscribe_mode = __body.required("subscribe_mode")?;
+        Ok(Self { subscribe_mode })
+    }
+}
+impl rt::Validate for SetSubscribeModeRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::one_of_int("subscribe_mode", self.subscribe_mode, &[1, 2], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for SetSubscribeModeRequest {
+    type Response = SetSubscribeModeResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "set_subscribe_mode",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/set_subscribe_mode",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92318",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "set_subscribe_mode")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::set_subscribe_mode`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct SetSubscribeModeResponse {}
+impl SetSubscribeModeResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `set_subscribe_mode` call, made by [`Externalcontact::set_subscribe_mode`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct SetSubscribeModeCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: SetSubscribeModeRequest,
+}
+impl ::std::fmt::Debug for SetSubscribeModeCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("SetSubscribeModeCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> SetSubscribeModeCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &SetSubscribeModeRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> SetSubscribeModeRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<SetSubscribeModeResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for SetSubscribeModeCall<'a> {
+    type Output = ::std::result::Result<
+        SetSubscribeModeResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_subscribe_mode`]: Reads how parents follow 「学校通知」 (1: may scan and fill in their details to join, 2: may not).
+///
+/// `GET /cgi-bin/externalcontact/get_subscribe_mode` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92318)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetSubscribeModeRequest {}
+impl GetSubscribeModeRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl ::std::default::Default for GetSubscribeModeRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetSubscribeModeRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        Ok(Self {})
+    }
+}
+impl rt::Validate for GetSubscribeModeRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetSubscribeModeRequest {
+    type Response = GetSubscribeModeResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_subscribe_mode",
+        method: ::wecom_core_auth::Method::Get,
+        path: "externalcontact/get_subscribe_mode",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92318",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_subscribe_mode")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_subscribe_mode`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetSubscribeModeResponse {
+    /// 1: 可扫码填写资料加入, 2: 禁止扫码填写资料加入.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub subscribe_mode: ::std::option::Option<u32>,
+}
+impl GetSubscribeModeResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { subscribe_mode: None }
+    }
+    /// Sets `subscribe_mode`: 1: 可扫码填写资料加入, 2: 禁止扫码填写资料加入.
+    pub fn subscribe_mode(mut self, subscribe_mode: u32) -> Self {
+        self.subscribe_mode = Some(subscribe_mode);
+        self
+    }
+}
+/// A `get_subscribe_mode` call, made by [`Externalcontact::get_subscribe_mode`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetSubscribeModeCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetSubscribeModeRequest,
+}
+impl ::std::fmt::Debug for GetSubscribeModeCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetSubscribeModeCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetSubscribeModeCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetSubscribeModeRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetSubscribeModeRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetSubscribeModeResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetSubscribeModeCall<'a> {
+    type Output = ::std::result::Result<
+        GetSubscribeModeResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -28,6 +28,7 @@ mod groups;
 mod mass;
 mod moments;
 mod strategy;
+mod subscribe;
 mod transfer;
 
 pub use mass::{confirm_mass_send, mass_send_recipients};
@@ -41,6 +42,7 @@ pub fn register(r: &mut Registry) {
     mass::register(r);
     moments::register(r);
     strategy::register(r);
+    subscribe::register(r);
     transfer::register(r);
 }
 
