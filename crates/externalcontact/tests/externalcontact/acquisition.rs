@@ -394,3 +394,58 @@ async fn a_welcome_code_sent_once_is_refused_the_second_time_before_any_request(
     assert_eq!(admin.counters(), before, "nothing reached the sandbox");
     Ok(())
 }
+
+/// The admin routes, as a test from outside the project drives them over HTTP.
+#[tokio::test]
+async fn the_admin_routes_grant_quota_and_open_a_link() -> TestResult {
+    let sb = start().await?;
+    let client = app_client(&sb, SALES_APP)?;
+    let link_id = client
+        .externalcontact()
+        .acquisition_link_create("http")
+        .range(users(&["dave"]))
+        .await?
+        .link
+        .link_id
+        .ok_or("no link_id")?;
+    let base = sb.base_url().trim_end_matches('/').to_owned();
+    let http = reqwest::Client::new();
+    let post = |path: String, body: &'static str| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .post(path)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await?;
+            let status = r.status().as_u16();
+            let v: serde_json::Value = serde_json::from_str(&r.text().await?)?;
+            Ok::<_, Box<dyn std::error::Error>>((status, v))
+        }
+    };
+    let open = format!("{base}/sandbox/customer-acquisition/{link_id}/open");
+    let (status, v) = post(open.clone(), r#"{"name":"王五"}"#).await?;
+    assert_eq!(status, 400, "no balance yet: {v}");
+    let (status, v) = post(
+        format!("{base}/sandbox/customer-acquisition/quota"),
+        r#"{"balance":3}"#,
+    )
+    .await?;
+    assert_eq!((status, &v["balance"]), (200, &serde_json::json!(3)), "{v}");
+    let (status, v) = post(open, r#"{"name":"王五","customer_channel":"web"}"#).await?;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["userid"], "dave");
+    assert_eq!(v["state"], "web");
+    assert_eq!(v["balance"], 2);
+    let customers = client
+        .externalcontact()
+        .acquisition_customers(link_id)
+        .await?
+        .customer_list;
+    assert_eq!(
+        customers[0].external_userid,
+        v["external_userid"].as_str().ok_or("an external_userid")?
+    );
+    Ok(())
+}
