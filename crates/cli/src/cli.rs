@@ -133,6 +133,9 @@ pub enum Command {
     /// Hand customers over to another member (在职/离职继承) and follow the transfers.
     #[command(subcommand)]
     Transfer(TransferCmd),
+    /// 获客助手: customer acquisition links, the customers they brought, the usage left.
+    #[command(subcommand)]
+    Acquisition(crate::cmd::acquisition::AcquisitionCmd),
     /// Send an app message.
     Send(SendArgs),
     /// Upload and download media.
@@ -513,6 +516,18 @@ pub enum TransferCmd {
     },
     /// Customers of members who left, waiting for a new follower.
     Unassigned,
+    /// Hand customer groups to a new owner (在职继承; 离职继承 with --resigned), at once.
+    Group {
+        /// The new owner.
+        #[arg(long)]
+        to: String,
+        /// The groups' chat_ids, 1 to 100.
+        #[arg(required = true)]
+        chats: Vec<String>,
+        /// The owner left the corp (离职继承).
+        #[arg(long)]
+        resigned: bool,
+    },
 }
 
 /// `wecom scope`

@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+pub mod acquisition;
 pub mod generated;
 pub mod moments;
 pub mod outreach;

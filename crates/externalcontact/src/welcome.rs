@@ -5,8 +5,12 @@
 //! (doc 92599: "企业仅可在收到相关事件后20秒内调用,且只可调用一次"; 41051 once the welcome message
 //! was sent, 41096 while another app is sending it). [`Externalcontact::welcome`] checks the 20
 //! seconds against the event's `CreateTime` with the client's clock before any request, so a
-//! handler that took too long gets a clear error instead of a round trip.
+//! handler that took too long gets a clear error instead of a round trip; and it remembers, in
+//! this process, the codes it already started a welcome message with, so a second use (a handler
+//! run twice for one event) is refused with 41051 before any request too.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
 
 use wecom_core_auth::Error;
@@ -20,6 +24,32 @@ pub const WELCOME_CODE_VALIDITY: Duration = Duration::from_secs(20);
 /// WeCom's errcode for an unknown or expired welcome code (无效的欢迎语code).
 pub const INVALID_WELCOME_CODE: i64 = 41050;
 
+/// WeCom's errcode once the welcome message was sent with a code (doc 92599: "只可调用一次").
+pub const WELCOME_CODE_USED: i64 = 41051;
+
+/// The most codes remembered (the oldest are forgotten first; a code older than 20 s is refused by
+/// its age anyway).
+const REMEMBERED_CODES: usize = 100_000;
+
+/// Codes [`Externalcontact::welcome`] started a welcome message with in this process, with their
+/// event's `CreateTime`.
+static USED_CODES: Mutex<VecDeque<(String, i64)>> = Mutex::new(VecDeque::new());
+
+/// Records `code` as used; `false` when it already was.
+fn first_use(code: &str, event_create_time: i64, now: i64) -> bool {
+    let mut used = USED_CODES.lock().unwrap_or_else(|e| e.into_inner());
+    let horizon = WELCOME_CODE_VALIDITY.as_secs() as i64;
+    used.retain(|(_, at)| now.saturating_sub(*at) <= horizon);
+    if used.iter().any(|(c, _)| c == code) {
+        return false;
+    }
+    while used.len() >= REMEMBERED_CODES {
+        used.pop_front();
+    }
+    used.push_back((code.to_owned(), event_create_time));
+    true
+}
+
 impl<'a> Externalcontact<'a> {
     /// Starts the welcome message for the `WelcomeCode` of an `add_external_contact` (or
     /// `add_half_external_contact`) event created at `event_create_time` (the event's
@@ -27,7 +57,9 @@ impl<'a> Externalcontact<'a> {
     /// [`SendWelcomeMsgCall::attachments`] and await it.
     ///
     /// An empty code, or one older than [`WELCOME_CODE_VALIDITY`] by the client's clock, is an
-    /// error before any request (errcode 41049 / 41050, as WeCom would answer).
+    /// error before any request (errcode 41049 / 41050, as WeCom would answer); so is a code this
+    /// process already started a welcome message with (41051: usable once). When that first send
+    /// failed and should be tried again, call `send_welcome_msg` directly.
     ///
     /// ```no_run
     /// use wecom_externalcontact::*;
@@ -68,6 +100,15 @@ impl<'a> Externalcontact<'a> {
                 ),
             )
             .with_errcode(Some(INVALID_WELCOME_CODE))
+            .in_context("send_welcome_msg")
+            .into());
+        }
+        if !first_use(welcome_code, event_create_time, now) {
+            return Err(InvalidInput::new(
+                "welcome_code",
+                "was already used: this process started a welcome message with it, and a WelcomeCode is usable once (a handler run twice for one event?)",
+            )
+            .with_errcode(Some(WELCOME_CODE_USED))
             .in_context("send_welcome_msg")
             .into());
         }

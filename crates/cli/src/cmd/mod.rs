@@ -1,5 +1,6 @@
 //! One module per command; each parses nothing itself, calls the library and prints.
 
+pub(crate) mod acquisition;
 pub mod api;
 mod approval;
 mod callback;
@@ -183,6 +184,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Health(cmd) => health::run(&ctx, cmd).await,
         Command::Mail(cmd) => mail::run(&ctx, cmd).await,
         Command::Transfer(cmd) => transfer::run(&ctx, cmd).await,
+        Command::Acquisition(cmd) => acquisition::run(&ctx, cmd).await,
         Command::Contacts(cmd) => export::run(&ctx, cmd).await,
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(&ctx, args).await,

@@ -1,5 +1,6 @@
 //! `wecom transfer ...`: hand customers over to another member (在职继承, or 离职继承 with
-//! `--resigned`), read the transfers' state, and list the customers of members who left.
+//! `--resigned`), read the transfers' state, list the customers of members who left, and hand
+//! customer groups to a new owner (`wecom transfer group`).
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -113,6 +114,45 @@ pub async fn run(ctx: &Ctx, cmd: TransferCmd) -> Result<(), CliError> {
                     })
                     .collect();
                 table(&["customer", "state", "takeover_time"], &rows)
+            })
+        }
+        TransferCmd::Group {
+            to,
+            chats,
+            resigned,
+        } => {
+            let failed = if resigned {
+                ec.groupchat_transfer(chats.clone(), to)
+                    .await?
+                    .failed_chat_list
+            } else {
+                ec.groupchat_onjob_transfer(chats.clone(), to)
+                    .await?
+                    .failed_chat_list
+            };
+            let value = json!({
+                "groups": chats.iter().map(|id| {
+                    match failed.iter().find(|f| &f.chat_id == id) {
+                        Some(f) => json!({"chat_id": id, "errcode": f.errcode, "errmsg": f.errmsg}),
+                        None => json!({"chat_id": id, "errcode": 0}),
+                    }
+                }).collect::<Vec<_>>(),
+            });
+            ctx.out.emit(&value, || {
+                let rows: Vec<Vec<String>> = chats
+                    .iter()
+                    .map(|id| {
+                        let what = match failed.iter().find(|f| &f.chat_id == id) {
+                            Some(f) => {
+                                let code = wecom::ErrorCode::new(f.errcode);
+                                format!("errcode {}: {}", f.errcode, code.meaning())
+                            }
+                            None => "handed over".to_owned(),
+                        };
+                        vec![id.clone(), what]
+                    })
+                    .collect();
+                table(&["group", "result"], &rows)
             })
         }
         TransferCmd::Unassigned => {

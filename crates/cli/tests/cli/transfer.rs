@@ -80,3 +80,61 @@ async fn transfer_start_status_and_unassigned() {
     );
     sandbox.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_group_and_acquisition_links() {
+    use wecom_sandbox::areas::externalcontact::admin::NewCustomerGroup;
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    let (chat, _) = sandbox
+        .admin()
+        .create_customer_group(NewCustomerGroup {
+            owner: "wangfang".into(),
+            name: "VIP".into(),
+            members: Vec::new(),
+        })
+        .await
+        .expect("group");
+    let moved = json_at(
+        &sandbox,
+        &["transfer", "group", "--to", "lina", &chat, "wrNone"],
+    )
+    .await;
+    assert_eq!(
+        moved["groups"],
+        json!([{"chat_id": chat, "errcode": 0}, {"chat_id": "wrNone", "errcode": 40050, "errmsg": "chatid not found"}])
+    );
+    let resigned = json_at(
+        &sandbox,
+        &["transfer", "group", "--resigned", "--to", "wangfang", &chat],
+    )
+    .await;
+    assert_eq!(
+        resigned["groups"][0]["errcode"],
+        json!(90500),
+        "lina has not left: {resigned}"
+    );
+
+    let created = json_at(
+        &sandbox,
+        &[
+            "acquisition",
+            "link",
+            "create",
+            "春季",
+            "--user",
+            "wangfang,lina",
+        ],
+    )
+    .await;
+    let link_id = created["link_id"].as_str().expect("a link_id").to_owned();
+    let listed = json_at(&sandbox, &["acquisition", "link", "list"]).await;
+    assert_eq!(listed["links"][0]["link_id"], json!(link_id));
+    assert_eq!(listed["links"][0]["user_list"], json!(["wangfang", "lina"]));
+    assert_eq!(listed["links"][0]["skip_verify"], json!(true));
+    let quota = json_at(&sandbox, &["acquisition", "quota"]).await;
+    assert_eq!(quota["balance"], json!(0));
+    let deleted = json_at(&sandbox, &["acquisition", "link", "delete", &link_id]).await;
+    assert_eq!(deleted["deleted"], json!(link_id));
+    let listed = json_at(&sandbox, &["acquisition", "link", "list"]).await;
+    assert_eq!(listed["links"], json!([]));
+}

@@ -12741,3 +12741,4491 @@ impl<'a> ::std::future::IntoFuture for MomentStrategyDelCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`Externalcontact::acquisition_link_list`]: Lists the ids of the 获客链接 (customer acquisition links) this app created that are still valid, page by page; `Externalcontact::acquisition_links` streams every page.
+///
+/// `POST /cgi-bin/externalcontact/customer_acquisition/list_link` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97398)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkListRequest {
+    /// Page size, at most 100 (最大值100).
+    ///
+    /// Limits: from 1 to 100.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`; empty for the first page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl AcquisitionLinkListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self { limit: None, cursor: None }
+    }
+    /// Sets `limit`: Page size, at most 100 (最大值100).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+impl ::std::default::Default for AcquisitionLinkListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionLinkListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let limit = __body.optional("limit")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self { limit, cursor })
+    }
+}
+impl rt::Validate for AcquisitionLinkListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 100.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionLinkListRequest {
+    type Response = AcquisitionLinkListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_link_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_acquisition/list_link",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97398",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_link_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_link_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkListResponse {
+    /// The links' ids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub link_id_list: ::std::vec::Vec<::std::string::String>,
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl AcquisitionLinkListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            link_id_list: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `link_id_list`: The links' ids.
+    pub fn link_id_list(
+        mut self,
+        link_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.link_id_list = link_id_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `acquisition_link_list` call, made by [`Externalcontact::acquisition_link_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionLinkListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionLinkListRequest,
+}
+impl ::std::fmt::Debug for AcquisitionLinkListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionLinkListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionLinkListCall<'a> {
+    /// Sets `limit`: Page size, at most 100 (最大值100).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionLinkListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionLinkListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionLinkListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionLinkListCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionLinkListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::acquisition_link_get`]: Reads a 获客链接 this app created: its name, url, creation time, whether customers are added without verification, the members and departments it hands customers to, and its priority option.
+///
+/// `POST /cgi-bin/externalcontact/customer_acquisition/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97398)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkGetRequest {
+    /// The link (需要是当前应用创建).
+    pub link_id: ::std::string::String,
+}
+impl AcquisitionLinkGetRequest {
+    /// A request with its required fields (`link_id`); set optional ones with the methods below.
+    pub fn new(link_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { link_id: link_id.into() }
+    }
+}
+impl ::std::convert::From<&str> for AcquisitionLinkGetRequest {
+    /// A request for this `link_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for AcquisitionLinkGetRequest {
+    /// A request for this `link_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionLinkGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let link_id = __body.required("link_id")?;
+        Ok(Self { link_id })
+    }
+}
+impl rt::Validate for AcquisitionLinkGetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionLinkGetRequest {
+    type Response = AcquisitionLinkGetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_link_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_acquisition/get",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97398",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_link_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_link_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkGetResponse {
+    /// The link.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link: ::std::option::Option<AcquisitionLink>,
+    /// The members and departments it hands customers to.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub range: ::std::option::Option<AcquisitionRange>,
+    /// Which member a customer who already knows one is handed to (answered as the peers model it; beyond the corpus excerpt).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub priority_option: ::std::option::Option<AcquisitionPriority>,
+}
+impl AcquisitionLinkGetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            link: None,
+            range: None,
+            priority_option: None,
+        }
+    }
+    /// Sets `link`: The link.
+    pub fn link(mut self, link: impl ::std::convert::Into<AcquisitionLink>) -> Self {
+        self.link = Some(link.into());
+        self
+    }
+    /// Sets `range`: The members and departments it hands customers to.
+    pub fn range(mut self, range: impl ::std::convert::Into<AcquisitionRange>) -> Self {
+        self.range = Some(range.into());
+        self
+    }
+    /// Sets `priority_option`: Which member a customer who already knows one is handed to (answered as the peers model it; beyond the corpus excerpt).
+    pub fn priority_option(
+        mut self,
+        priority_option: impl ::std::convert::Into<AcquisitionPriority>,
+    ) -> Self {
+        self.priority_option = Some(priority_option.into());
+        self
+    }
+}
+/// A `acquisition_link_get` call, made by [`Externalcontact::acquisition_link_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionLinkGetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionLinkGetRequest,
+}
+impl ::std::fmt::Debug for AcquisitionLinkGetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionLinkGetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionLinkGetCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionLinkGetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionLinkGetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionLinkGetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionLinkGetCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionLinkGetResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::acquisition_link_create`]: Creates a 获客链接: a URL a WeChat user opens to add one of the link's members as a contact.
+///
+/// `POST /cgi-bin/externalcontact/customer_acquisition/create_link` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97398)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkCreateRequest {
+    /// Name, at most 30 characters.
+    ///
+    /// Limits: 1 to 30 characters.
+    pub link_name: ::std::string::String,
+    /// The members (at most 500) and departments (covering at most 500 members) it hands customers to; not both empty.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub range: ::std::option::Option<AcquisitionRange>,
+    /// Whether customers are added without the member's verification (default true).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub skip_verify: ::std::option::Option<bool>,
+    /// Prefer a member the customer already knows.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub priority_option: ::std::option::Option<AcquisitionPriority>,
+    /// Mark the customers' source as this app's link (default true; only for 「营销获客」 apps).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub mark_source: ::std::option::Option<bool>,
+}
+impl AcquisitionLinkCreateRequest {
+    /// A request with its required fields (`link_name`); set optional ones with the methods below.
+    pub fn new(link_name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            link_name: link_name.into(),
+            range: None,
+            skip_verify: None,
+            priority_option: None,
+            mark_source: None,
+        }
+    }
+    /// Sets `range`: The members (at most 500) and departments (covering at most 500 members) it hands customers to; not both empty.
+    pub fn range(mut self, range: impl ::std::convert::Into<AcquisitionRange>) -> Self {
+        self.range = Some(range.into());
+        self
+    }
+    /// Sets `skip_verify`: Whether customers are added without the member's verification (default true).
+    pub fn skip_verify(mut self, skip_verify: bool) -> Self {
+        self.skip_verify = Some(skip_verify);
+        self
+    }
+    /// Sets `priority_option`: Prefer a member the customer already knows.
+    pub fn priority_option(
+        mut self,
+        priority_option: impl ::std::convert::Into<AcquisitionPriority>,
+    ) -> Self {
+        self.priority_option = Some(priority_option.into());
+        self
+    }
+    /// Sets `mark_source`: Mark the customers' source as this app's link (default true; only for 「营销获客」 apps).
+    pub fn mark_source(mut self, mark_source: bool) -> Self {
+        self.mark_source = Some(mark_source);
+        self
+    }
+}
+impl ::std::convert::From<&str> for AcquisitionLinkCreateRequest {
+    /// A request for this `link_name`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for AcquisitionLinkCreateRequest {
+    /// A request for this `link_name`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionLinkCreateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let link_name = __body.required("link_name")?;
+        let range = __body.optional("range")?;
+        let skip_verify = __body.optional("skip_verify")?;
+        let priority_option = __body.optional("priority_option")?;
+        let mark_source = __body.optional("mark_source")?;
+        Ok(Self {
+            link_name,
+            range,
+            skip_verify,
+            priority_option,
+            mark_source,
+        })
+    }
+}
+impl rt::Validate for AcquisitionLinkCreateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::chars("link_name", self.link_name.as_str(), [1, 30], None)?;
+        if let Some(value) = &self.range {
+            rt::nested("range", value)?;
+        }
+        if let Some(value) = &self.priority_option {
+            rt::nested("priority_option", value)?;
+        }
+        crate::acquisition::check_create_link(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionLinkCreateRequest {
+    type Response = AcquisitionLinkCreateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_link_create",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_acquisition/create_link",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97398",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_link_create")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_link_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkCreateResponse {
+    /// The new link: `link_id`, `link_name`, `url`, `create_time`.
+    pub link: AcquisitionLink,
+}
+impl AcquisitionLinkCreateResponse {
+    /// An answer with its required fields (`link`); set optional ones with the methods below.
+    pub fn new(link: impl ::std::convert::Into<AcquisitionLink>) -> Self {
+        Self { link: link.into() }
+    }
+}
+/// A `acquisition_link_create` call, made by [`Externalcontact::acquisition_link_create`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionLinkCreateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionLinkCreateRequest,
+}
+impl ::std::fmt::Debug for AcquisitionLinkCreateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionLinkCreateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionLinkCreateCall<'a> {
+    /// Sets `range`: The members (at most 500) and departments (covering at most 500 members) it hands customers to; not both empty.
+    pub fn range(mut self, range: impl ::std::convert::Into<AcquisitionRange>) -> Self {
+        self.request = self.request.range(range);
+        self
+    }
+    /// Sets `skip_verify`: Whether customers are added without the member's verification (default true).
+    pub fn skip_verify(mut self, skip_verify: bool) -> Self {
+        self.request = self.request.skip_verify(skip_verify);
+        self
+    }
+    /// Sets `priority_option`: Prefer a member the customer already knows.
+    pub fn priority_option(
+        mut self,
+        priority_option: impl ::std::convert::Into<AcquisitionPriority>,
+    ) -> Self {
+        self.request = self.request.priority_option(priority_option);
+        self
+    }
+    /// Sets `mark_source`: Mark the customers' source as this app's link (default true; only for 「营销获客」 apps).
+    pub fn mark_source(mut self, mark_source: bool) -> Self {
+        self.request = self.request.mark_source(mark_source);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionLinkCreateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionLinkCreateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionLinkCreateResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionLinkCreateCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionLinkCreateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::acquisition_link_update`]: Changes a 获客链接 this app created: its name, the members and departments it hands customers to, verification, priority option.
+///
+/// `POST /cgi-bin/externalcontact/customer_acquisition/update_link` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97398)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkUpdateRequest {
+    /// The link (需要是当前应用创建).
+    pub link_id: ::std::string::String,
+    /// New name, at most 30 characters.
+    ///
+    /// Limits: 1 to 30 characters.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link_name: ::std::option::Option<::std::string::String>,
+    /// New members and departments (replaces the old range).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub range: ::std::option::Option<AcquisitionRange>,
+    /// Whether customers are added without verification.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub skip_verify: ::std::option::Option<bool>,
+    /// New priority option.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub priority_option: ::std::option::Option<AcquisitionPriority>,
+    /// Mark the customers' source as this app's link (only for 「营销获客」 apps).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub mark_source: ::std::option::Option<bool>,
+}
+impl AcquisitionLinkUpdateRequest {
+    /// A request with its required fields (`link_id`); set optional ones with the methods below.
+    pub fn new(link_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            link_id: link_id.into(),
+            link_name: None,
+            range: None,
+            skip_verify: None,
+            priority_option: None,
+            mark_source: None,
+        }
+    }
+    /// Sets `link_name`: New name, at most 30 characters.
+    pub fn link_name(
+        mut self,
+        link_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.link_name = Some(link_name.into());
+        self
+    }
+    /// Sets `range`: New members and departments (replaces the old range).
+    pub fn range(mut self, range: impl ::std::convert::Into<AcquisitionRange>) -> Self {
+        self.range = Some(range.into());
+        self
+    }
+    /// Sets `skip_verify`: Whether customers are added without verification.
+    pub fn skip_verify(mut self, skip_verify: bool) -> Self {
+        self.skip_verify = Some(skip_verify);
+        self
+    }
+    /// Sets `priority_option`: New priority option.
+    pub fn priority_option(
+        mut self,
+        priority_option: impl ::std::convert::Into<AcquisitionPriority>,
+    ) -> Self {
+        self.priority_option = Some(priority_option.into());
+        self
+    }
+    /// Sets `mark_source`: Mark the customers' source as this app's link (only for 「营销获客」 apps).
+    pub fn mark_source(mut self, mark_source: bool) -> Self {
+        self.mark_source = Some(mark_source);
+        self
+    }
+}
+impl ::std::convert::From<&str> for AcquisitionLinkUpdateRequest {
+    /// A request for this `link_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for AcquisitionLinkUpdateRequest {
+    /// A request for this `link_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionLinkUpdateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let link_id = __body.required("link_id")?;
+        let link_name = __body.optional("link_name")?;
+        let range = __body.optional("range")?;
+        let skip_verify = __body.optional("skip_verify")?;
+        let priority_option = __body.optional("priority_option")?;
+        let mark_source = __body.optional("mark_source")?;
+        Ok(Self {
+            link_id,
+            link_name,
+            range,
+            skip_verify,
+            priority_option,
+            mark_source,
+        })
+    }
+}
+impl rt::Validate for AcquisitionLinkUpdateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.link_name {
+            rt::chars("link_name", value.as_str(), [1, 30], None)?;
+        }
+        if let Some(value) = &self.range {
+            rt::nested("range", value)?;
+        }
+        if let Some(value) = &self.priority_option {
+            rt::nested("priority_option", value)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionLinkUpdateRequest {
+    type Response = AcquisitionLinkUpdateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_link_update",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_acquisition/update_link",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97398",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_link_update")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_link_update`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkUpdateResponse {}
+impl AcquisitionLinkUpdateResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `acquisition_link_update` call, made by [`Externalcontact::acquisition_link_update`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionLinkUpdateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionLinkUpdateRequest,
+}
+impl ::std::fmt::Debug for AcquisitionLinkUpdateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionLinkUpdateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionLinkUpdateCall<'a> {
+    /// Sets `link_name`: New name, at most 30 characters.
+    pub fn link_name(
+        mut self,
+        link_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.link_name(link_name);
+        self
+    }
+    /// Sets `range`: New members and departments (replaces the old range).
+    pub fn range(mut self, range: impl ::std::convert::Into<AcquisitionRange>) -> Self {
+        self.request = self.request.range(range);
+        self
+    }
+    /// Sets `skip_verify`: Whether customers are added without verification.
+    pub fn skip_verify(mut self, skip_verify: bool) -> Self {
+        self.request = self.request.skip_verify(skip_verify);
+        self
+    }
+    /// Sets `priority_option`: New priority option.
+    pub fn priority_option(
+        mut self,
+        priority_option: impl ::std::convert::Into<AcquisitionPriority>,
+    ) -> Self {
+        self.request = self.request.priority_option(priority_option);
+        self
+    }
+    /// Sets `mark_source`: Mark the customers' source as this app's link (only for 「营销获客」 apps).
+    pub fn mark_source(mut self, mark_source: bool) -> Self {
+        self.request = self.request.mark_source(mark_source);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionLinkUpdateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionLinkUpdateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionLinkUpdateResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionLinkUpdateCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionLinkUpdateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::acquisition_link_delete`]: Deletes a 获客链接 this app created: it can no longer be used (删除后的获客链接将无法继续使用).
+///
+/// `POST /cgi-bin/externalcontact/customer_acquisition/delete_link` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97398)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkDeleteRequest {
+    /// The link.
+    pub link_id: ::std::string::String,
+}
+impl AcquisitionLinkDeleteRequest {
+    /// A request with its required fields (`link_id`); set optional ones with the methods below.
+    pub fn new(link_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { link_id: link_id.into() }
+    }
+}
+impl ::std::convert::From<&str> for AcquisitionLinkDeleteRequest {
+    /// A request for this `link_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for AcquisitionLinkDeleteRequest {
+    /// A request for this `link_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionLinkDeleteRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let link_id = __body.required("link_id")?;
+        Ok(Self { link_id })
+    }
+}
+impl rt::Validate for AcquisitionLinkDeleteRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionLinkDeleteRequest {
+    type Response = AcquisitionLinkDeleteResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_link_delete",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_acquisition/delete_link",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97398",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_link_delete")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_link_delete`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLinkDeleteResponse {}
+impl AcquisitionLinkDeleteResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `acquisition_link_delete` call, made by [`Externalcontact::acquisition_link_delete`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionLinkDeleteCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionLinkDeleteRequest,
+}
+impl ::std::fmt::Debug for AcquisitionLinkDeleteCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionLinkDeleteCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionLinkDeleteCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionLinkDeleteRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionLinkDeleteRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionLinkDeleteResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionLinkDeleteCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionLinkDeleteResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::acquisition_customers`]: Lists the customers a 获客链接 brought, with the member who added each, whether the customer has written yet (`chat_status`) and the link's `customer_channel` (`state`); `Externalcontact::acquisition_customers_of` streams every page.
+///
+/// `POST /cgi-bin/externalcontact/customer_acquisition/customer` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/101359)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionCustomersRequest {
+    /// The link (需要是当前应用创建).
+    pub link_id: ::std::string::String,
+    /// Page size, at most 1000.
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+    /// From the previous page's `next_cursor`; empty for the first page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+}
+impl AcquisitionCustomersRequest {
+    /// A request with its required fields (`link_id`); set optional ones with the methods below.
+    pub fn new(link_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            link_id: link_id.into(),
+            limit: None,
+            cursor: None,
+        }
+    }
+    /// Sets `limit`: Page size, at most 1000.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+impl ::std::convert::From<&str> for AcquisitionCustomersRequest {
+    /// A request for this `link_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for AcquisitionCustomersRequest {
+    /// A request for this `link_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionCustomersRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let link_id = __body.required("link_id")?;
+        let limit = __body.optional("limit")?;
+        let cursor = __body.optional("cursor")?;
+        Ok(Self { link_id, limit, cursor })
+    }
+}
+impl rt::Validate for AcquisitionCustomersRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionCustomersRequest {
+    type Response = AcquisitionCustomersResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_customers",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_acquisition/customer",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/101359",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_customers")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_customers`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionCustomersResponse {
+    /// The customers.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub customer_list: ::std::vec::Vec<AcquisitionCustomer>,
+    /// Cursor of the next page; empty after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl AcquisitionCustomersResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            customer_list: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `customer_list`: The customers.
+    pub fn customer_list(
+        mut self,
+        customer_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<AcquisitionCustomer>,
+        >,
+    ) -> Self {
+        self.customer_list = customer_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; empty after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `acquisition_customers` call, made by [`Externalcontact::acquisition_customers`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionCustomersCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionCustomersRequest,
+}
+impl ::std::fmt::Debug for AcquisitionCustomersCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionCustomersCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionCustomersCall<'a> {
+    /// Sets `limit`: Page size, at most 1000.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`; empty for the first page.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionCustomersRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionCustomersRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionCustomersResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionCustomersCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionCustomersResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::acquisition_quota`]: Reads the 获客助手 usage: how much was used in all (`total`), how much is left (`balance`) and when parts of it expire.
+///
+/// `GET /cgi-bin/externalcontact/customer_acquisition_quota` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97400)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionQuotaRequest {}
+impl AcquisitionQuotaRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl ::std::default::Default for AcquisitionQuotaRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionQuotaRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        Ok(Self {})
+    }
+}
+impl rt::Validate for AcquisitionQuotaRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionQuotaRequest {
+    type Response = AcquisitionQuotaResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_quota",
+        method: ::wecom_core_auth::Method::Get,
+        path: "externalcontact/customer_acquisition_quota",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97400",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_quota")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_quota`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionQuotaResponse {
+    /// Usage so far (历史累计使用量).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub total: ::std::option::Option<i64>,
+    /// Usage left (剩余使用量).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub balance: ::std::option::Option<i64>,
+    /// The parts of the balance and when each expires.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub quota_list: ::std::vec::Vec<AcquisitionQuota>,
+}
+impl AcquisitionQuotaResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            total: None,
+            balance: None,
+            quota_list: Vec::new(),
+        }
+    }
+    /// Sets `total`: Usage so far (历史累计使用量).
+    pub fn total(mut self, total: i64) -> Self {
+        self.total = Some(total);
+        self
+    }
+    /// Sets `balance`: Usage left (剩余使用量).
+    pub fn balance(mut self, balance: i64) -> Self {
+        self.balance = Some(balance);
+        self
+    }
+    /// Sets `quota_list`: The parts of the balance and when each expires.
+    pub fn quota_list(
+        mut self,
+        quota_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<AcquisitionQuota>,
+        >,
+    ) -> Self {
+        self.quota_list = quota_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `acquisition_quota` call, made by [`Externalcontact::acquisition_quota`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionQuotaCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionQuotaRequest,
+}
+impl ::std::fmt::Debug for AcquisitionQuotaCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionQuotaCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionQuotaCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionQuotaRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionQuotaRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionQuotaResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionQuotaCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionQuotaResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::acquisition_statistic`]: Counts, for one 获客链接, the customers who opened it and the new customers it brought between two days (whole days, both included; the last 180 days; at most 30 days apart).
+///
+/// `POST /cgi-bin/externalcontact/customer_acquisition/statistic` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97400)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionStatisticRequest {
+    /// The link.
+    pub link_id: ::std::string::String,
+    /// First day (a Unix time in it).
+    pub start_time: i64,
+    /// Last day (a Unix time in it), at most 30 days after `start_time`.
+    pub end_time: i64,
+}
+impl AcquisitionStatisticRequest {
+    /// A request with its required fields (`link_id`, `start_time`, `end_time`); set optional ones with the methods below.
+    pub fn new(
+        link_id: impl ::std::convert::Into<::std::string::String>,
+        start_time: i64,
+        end_time: i64,
+    ) -> Self {
+        Self {
+            link_id: link_id.into(),
+            start_time,
+            end_time,
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionStatisticRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let link_id = __body.required("link_id")?;
+        let start_time = __body.required("start_time")?;
+        let end_time = __body.required("end_time")?;
+        Ok(Self {
+            link_id,
+            start_time,
+            end_time,
+        })
+    }
+}
+impl rt::Validate for AcquisitionStatisticRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        crate::acquisition::check_statistic(self)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionStatisticRequest {
+    type Response = AcquisitionStatisticResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_statistic",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_acquisition/statistic",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/97400",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_statistic")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_statistic`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionStatisticResponse {
+    /// Customers who opened the link (点击链接客户数).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub click_link_customer_cnt: ::std::option::Option<i64>,
+    /// New customers (新增客户数).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub new_customer_cnt: ::std::option::Option<i64>,
+}
+impl AcquisitionStatisticResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            click_link_customer_cnt: None,
+            new_customer_cnt: None,
+        }
+    }
+    /// Sets `click_link_customer_cnt`: Customers who opened the link (点击链接客户数).
+    pub fn click_link_customer_cnt(mut self, click_link_customer_cnt: i64) -> Self {
+        self.click_link_customer_cnt = Some(click_link_customer_cnt);
+        self
+    }
+    /// Sets `new_customer_cnt`: New customers (新增客户数).
+    pub fn new_customer_cnt(mut self, new_customer_cnt: i64) -> Self {
+        self.new_customer_cnt = Some(new_customer_cnt);
+        self
+    }
+}
+/// A `acquisition_statistic` call, made by [`Externalcontact::acquisition_statistic`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionStatisticCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionStatisticRequest,
+}
+impl ::std::fmt::Debug for AcquisitionStatisticCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionStatisticCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionStatisticCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionStatisticRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionStatisticRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionStatisticResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionStatisticCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionStatisticResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::acquisition_chat_info`]: Reads, for the `ChatKey` of a 成员多次收消息 event (valid 30 minutes after it), the member, the customer, how many messages the member received from them, and the 获客链接 and state they came by.
+///
+/// `POST /cgi-bin/externalcontact/customer_acquisition/get_chat_info` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/101361)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionChatInfoRequest {
+    /// The event's ChatKey (回调后30分钟内有效).
+    pub chat_key: ::std::string::String,
+}
+impl AcquisitionChatInfoRequest {
+    /// A request with its required fields (`chat_key`); set optional ones with the methods below.
+    pub fn new(chat_key: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { chat_key: chat_key.into() }
+    }
+}
+impl ::std::convert::From<&str> for AcquisitionChatInfoRequest {
+    /// A request for this `chat_key`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for AcquisitionChatInfoRequest {
+    /// A request for this `chat_key`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AcquisitionChatInfoRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let chat_key = __body.required("chat_key")?;
+        Ok(Self { chat_key })
+    }
+}
+impl rt::Validate for AcquisitionChatInfoRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AcquisitionChatInfoRequest {
+    type Response = AcquisitionChatInfoResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "acquisition_chat_info",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_acquisition/get_chat_info",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/101361",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "acquisition_chat_info")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::acquisition_chat_info`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionChatInfoResponse {
+    /// The member.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// The customer.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_userid: ::std::option::Option<::std::string::String>,
+    /// Messages received, link and state.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_info: ::std::option::Option<AcquisitionChatInfo>,
+}
+impl AcquisitionChatInfoResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            userid: None,
+            external_userid: None,
+            chat_info: None,
+        }
+    }
+    /// Sets `userid`: The member.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `external_userid`: The customer.
+    pub fn external_userid(
+        mut self,
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.external_userid = Some(external_userid.into());
+        self
+    }
+    /// Sets `chat_info`: Messages received, link and state.
+    pub fn chat_info(
+        mut self,
+        chat_info: impl ::std::convert::Into<AcquisitionChatInfo>,
+    ) -> Self {
+        self.chat_info = Some(chat_info.into());
+        self
+    }
+}
+/// A `acquisition_chat_info` call, made by [`Externalcontact::acquisition_chat_info`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AcquisitionChatInfoCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AcquisitionChatInfoRequest,
+}
+impl ::std::fmt::Debug for AcquisitionChatInfoCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AcquisitionChatInfoCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AcquisitionChatInfoCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &AcquisitionChatInfoRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AcquisitionChatInfoRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AcquisitionChatInfoResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AcquisitionChatInfoCall<'a> {
+    type Output = ::std::result::Result<
+        AcquisitionChatInfoResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::groupchat_transfer`]: Hands the customer groups of an owner who left to a new owner (离职继承).
+///
+/// `POST /cgi-bin/externalcontact/groupchat/transfer` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/96334)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupchatTransferRequest {
+    /// The groups, 1 to 100.
+    ///
+    /// Limits: 1 to 100 items.
+    #[serde(default)]
+    pub chat_id_list: ::std::vec::Vec<::std::string::String>,
+    /// The new owner (a member with the customer-contact feature).
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub new_owner: ::std::string::String,
+}
+impl GroupchatTransferRequest {
+    /// A request with its required fields (`chat_id_list`, `new_owner`); set optional ones with the methods below.
+    pub fn new(
+        chat_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+        new_owner: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            chat_id_list: chat_id_list.into_iter().map(Into::into).collect(),
+            new_owner: new_owner.into(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GroupchatTransferRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let chat_id_list = __body.list("chat_id_list", true)?;
+        let new_owner = __body.required("new_owner")?;
+        Ok(Self { chat_id_list, new_owner })
+    }
+}
+impl rt::Validate for GroupchatTransferRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("chat_id_list", self.chat_id_list.len(), [1, 100], None)?;
+        rt::bytes("new_owner", self.new_owner.as_str(), [1, 64], Some(40003))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GroupchatTransferRequest {
+    type Response = GroupchatTransferResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "groupchat_transfer",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/groupchat/transfer",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/96334",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "groupchat_transfer")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::groupchat_transfer`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupchatTransferResponse {
+    /// The groups not handed over.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub failed_chat_list: ::std::vec::Vec<FailedChat>,
+}
+impl GroupchatTransferResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            failed_chat_list: Vec::new(),
+        }
+    }
+    /// Sets `failed_chat_list`: The groups not handed over.
+    pub fn failed_chat_list(
+        mut self,
+        failed_chat_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FailedChat>,
+        >,
+    ) -> Self {
+        self.failed_chat_list = failed_chat_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `groupchat_transfer` call, made by [`Externalcontact::groupchat_transfer`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GroupchatTransferCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GroupchatTransferRequest,
+}
+impl ::std::fmt::Debug for GroupchatTransferCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GroupchatTransferCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GroupchatTransferCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GroupchatTransferRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GroupchatTransferRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GroupchatTransferResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GroupchatTransferCall<'a> {
+    type Output = ::std::result::Result<
+        GroupchatTransferResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::groupchat_onjob_transfer`]: Hands the customer groups of an owner who stays to a new owner (在职继承); each group at most twice in 90 days.
+///
+/// `POST /cgi-bin/externalcontact/groupchat/onjob_transfer` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95703)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupchatOnjobTransferRequest {
+    /// The groups, 1 to 100.
+    ///
+    /// Limits: 1 to 100 items.
+    #[serde(default)]
+    pub chat_id_list: ::std::vec::Vec<::std::string::String>,
+    /// The new owner (a member with the customer-contact feature).
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub new_owner: ::std::string::String,
+}
+impl GroupchatOnjobTransferRequest {
+    /// A request with its required fields (`chat_id_list`, `new_owner`); set optional ones with the methods below.
+    pub fn new(
+        chat_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+        new_owner: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            chat_id_list: chat_id_list.into_iter().map(Into::into).collect(),
+            new_owner: new_owner.into(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GroupchatOnjobTransferRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let chat_id_list = __body.list("chat_id_list", true)?;
+        let new_owner = __body.required("new_owner")?;
+        Ok(Self { chat_id_list, new_owner })
+    }
+}
+impl rt::Validate for GroupchatOnjobTransferRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("chat_id_list", self.chat_id_list.len(), [1, 100], None)?;
+        rt::bytes("new_owner", self.new_owner.as_str(), [1, 64], Some(40003))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GroupchatOnjobTransferRequest {
+    type Response = GroupchatOnjobTransferResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "groupchat_onjob_transfer",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/groupchat/onjob_transfer",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95703",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "groupchat_onjob_transfer")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::groupchat_onjob_transfer`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GroupchatOnjobTransferResponse {
+    /// The groups not handed over.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub failed_chat_list: ::std::vec::Vec<FailedChat>,
+}
+impl GroupchatOnjobTransferResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            failed_chat_list: Vec::new(),
+        }
+    }
+    /// Sets `failed_chat_list`: The groups not handed over.
+    pub fn failed_chat_list(
+        mut self,
+        failed_chat_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FailedChat>,
+        >,
+    ) -> Self {
+        self.failed_chat_list = failed_chat_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `groupchat_onjob_transfer` call, made by [`Externalcontact::groupchat_onjob_transfer`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GroupchatOnjobTransferCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GroupchatOnjobTransferRequest,
+}
+impl ::std::fmt::Debug for GroupchatOnjobTransferCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GroupchatOnjobTransferCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GroupchatOnjobTransferCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GroupchatOnjobTransferRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GroupchatOnjobTransferRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        GroupchatOnjobTransferResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GroupchatOnjobTransferCall<'a> {
+    type Output = ::std::result::Result<
+        GroupchatOnjobTransferResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_moment_comments`]: Lists the comments and likes on one member's copy of a moment (by customers, or by members).
+///
+/// `POST /cgi-bin/externalcontact/get_moment_comments` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93333)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentCommentsRequest {
+    /// The moment.
+    ///
+    /// Limits: 1 to 128 bytes.
+    pub moment_id: ::std::string::String,
+    /// The member who published it.
+    ///
+    /// Limits: 1 to 64 bytes (errcode 40003).
+    pub userid: ::std::string::String,
+}
+impl GetMomentCommentsRequest {
+    /// A request with its required fields (`moment_id`, `userid`); set optional ones with the methods below.
+    pub fn new(
+        moment_id: impl ::std::convert::Into<::std::string::String>,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            moment_id: moment_id.into(),
+            userid: userid.into(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetMomentCommentsRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let moment_id = __body.required("moment_id")?;
+        let userid = __body.required("userid")?;
+        Ok(Self { moment_id, userid })
+    }
+}
+impl rt::Validate for GetMomentCommentsRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("moment_id", self.moment_id.as_str(), [1, 128], None)?;
+        rt::bytes("userid", self.userid.as_str(), [1, 64], Some(40003))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetMomentCommentsRequest {
+    type Response = GetMomentCommentsResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_moment_comments",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_moment_comments",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/93333",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_moment_comments")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_moment_comments`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetMomentCommentsResponse {
+    /// Comments.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub comment_list: ::std::vec::Vec<MomentInteraction>,
+    /// Likes.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub like_list: ::std::vec::Vec<MomentInteraction>,
+}
+impl GetMomentCommentsResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            comment_list: Vec::new(),
+            like_list: Vec::new(),
+        }
+    }
+    /// Sets `comment_list`: Comments.
+    pub fn comment_list(
+        mut self,
+        comment_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentInteraction>,
+        >,
+    ) -> Self {
+        self.comment_list = comment_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `like_list`: Likes.
+    pub fn like_list(
+        mut self,
+        like_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MomentInteraction>,
+        >,
+    ) -> Self {
+        self.like_list = like_list.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `get_moment_comments` call, made by [`Externalcontact::get_moment_comments`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetMomentCommentsCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetMomentCommentsRequest,
+}
+impl ::std::fmt::Debug for GetMomentCommentsCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetMomentCommentsCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetMomentCommentsCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetMomentCommentsRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetMomentCommentsRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetMomentCommentsResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetMomentCommentsCall<'a> {
+    type Output = ::std::result::Result<
+        GetMomentCommentsResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::customer_strategy_create`]: Creates a customer strategy group (客户联系规则组): its admins, privileges and the members and departments it governs.
+///
+/// `POST /cgi-bin/externalcontact/customer_strategy/create` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99543)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyCreateRequest {
+    /// Parent group (0 or omitted: none); a child's range is a subset of its parent's and inherits its privileges.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub parent_id: ::std::option::Option<u32>,
+    /// Name.
+    pub strategy_name: ::std::string::String,
+    /// Admins' userids, at most 20 (not the super admin).
+    ///
+    /// Limits: 1 to 20 items.
+    #[serde(default)]
+    pub admin_list: ::std::vec::Vec<::std::string::String>,
+    /// What the governed members may do.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub privilege: ::std::option::Option<CustomerPrivilege>,
+    /// The members and departments governed, at most 100 per call.
+    ///
+    /// Limits: at most 100 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range: ::std::vec::Vec<StrategyRange>,
+}
+impl CustomerStrategyCreateRequest {
+    /// A request with its required fields (`strategy_name`, `admin_list`); set optional ones with the methods below.
+    pub fn new(
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        Self {
+            parent_id: None,
+            strategy_name: strategy_name.into(),
+            admin_list: admin_list.into_iter().map(Into::into).collect(),
+            privilege: None,
+            range: Vec::new(),
+        }
+    }
+    /// Sets `parent_id`: Parent group (0 or omitted: none); a child's range is a subset of its parent's and inherits its privileges.
+    pub fn parent_id(mut self, parent_id: u32) -> Self {
+        self.parent_id = Some(parent_id);
+        self
+    }
+    /// Sets `privilege`: What the governed members may do.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<CustomerPrivilege>,
+    ) -> Self {
+        self.privilege = Some(privilege.into());
+        self
+    }
+    /// Sets `range`: The members and departments governed, at most 100 per call.
+    pub fn range(
+        mut self,
+        range: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range = range.into_iter().map(Into::into).collect();
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CustomerStrategyCreateRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let parent_id = __body.optional("parent_id")?;
+        let strategy_name = __body.required("strategy_name")?;
+        let admin_list = __body.list("admin_list", true)?;
+        let privilege = __body.optional("privilege")?;
+        let range = __body.list("range", false)?;
+        Ok(Self {
+            parent_id,
+            strategy_name,
+            admin_list,
+            privilege,
+            range,
+        })
+    }
+}
+impl rt::Validate for CustomerStrategyCreateRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("admin_list", self.admin_list.len(), [1, 20], None)?;
+        rt::items("range", self.range.len(), [0, 100], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CustomerStrategyCreateRequest {
+    type Response = CustomerStrategyCreateResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "customer_strategy_create",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_strategy/create",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99543",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "customer_strategy_create")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::customer_strategy_create`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyCreateResponse {
+    /// The new group's id.
+    pub strategy_id: u32,
+}
+impl CustomerStrategyCreateResponse {
+    /// An answer with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+/// A `customer_strategy_create` call, made by [`Externalcontact::customer_strategy_create`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CustomerStrategyCreateCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CustomerStrategyCreateRequest,
+}
+impl ::std::fmt::Debug for CustomerStrategyCreateCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CustomerStrategyCreateCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CustomerStrategyCreateCall<'a> {
+    /// Sets `parent_id`: Parent group (0 or omitted: none); a child's range is a subset of its parent's and inherits its privileges.
+    pub fn parent_id(mut self, parent_id: u32) -> Self {
+        self.request = self.request.parent_id(parent_id);
+        self
+    }
+    /// Sets `privilege`: What the governed members may do.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<CustomerPrivilege>,
+    ) -> Self {
+        self.request = self.request.privilege(privilege);
+        self
+    }
+    /// Sets `range`: The members and departments governed, at most 100 per call.
+    pub fn range(
+        mut self,
+        range: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.request = self.request.range(range);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &CustomerStrategyCreateRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CustomerStrategyCreateRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        CustomerStrategyCreateResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CustomerStrategyCreateCall<'a> {
+    type Output = ::std::result::Result<
+        CustomerStrategyCreateResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::customer_strategy_list`]: Lists the ids of the customer strategy groups this app created.
+///
+/// `POST /cgi-bin/externalcontact/customer_strategy/list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99543)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyListRequest {
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Page size, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl CustomerStrategyListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self { cursor: None, limit: None }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+impl ::std::default::Default for CustomerStrategyListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CustomerStrategyListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self { cursor, limit })
+    }
+}
+impl rt::Validate for CustomerStrategyListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CustomerStrategyListRequest {
+    type Response = CustomerStrategyListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "customer_strategy_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_strategy/list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99543",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "customer_strategy_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::customer_strategy_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyListResponse {
+    /// The groups.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub strategy: ::std::vec::Vec<StrategyId>,
+    /// Cursor of the next page; absent after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl CustomerStrategyListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            strategy: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `strategy`: The groups.
+    pub fn strategy(
+        mut self,
+        strategy: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyId>,
+        >,
+    ) -> Self {
+        self.strategy = strategy.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; absent after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `customer_strategy_list` call, made by [`Externalcontact::customer_strategy_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CustomerStrategyListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CustomerStrategyListRequest,
+}
+impl ::std::fmt::Debug for CustomerStrategyListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CustomerStrategyListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CustomerStrategyListCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Page size, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &CustomerStrategyListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CustomerStrategyListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CustomerStrategyListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CustomerStrategyListCall<'a> {
+    type Output = ::std::result::Result<
+        CustomerStrategyListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::customer_strategy_get`]: Reads a customer strategy group.
+///
+/// `POST /cgi-bin/externalcontact/customer_strategy/get` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99543)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyGetRequest {
+    /// The group.
+    pub strategy_id: u32,
+}
+impl CustomerStrategyGetRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+impl ::std::convert::From<u32> for CustomerStrategyGetRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CustomerStrategyGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        Ok(Self { strategy_id })
+    }
+}
+impl rt::Validate for CustomerStrategyGetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CustomerStrategyGetRequest {
+    type Response = CustomerStrategyGetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "customer_strategy_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_strategy/get",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99543",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "customer_strategy_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::customer_strategy_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyGetResponse {
+    /// The group.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy: ::std::option::Option<CustomerStrategy>,
+}
+impl CustomerStrategyGetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { strategy: None }
+    }
+    /// Sets `strategy`: The group.
+    pub fn strategy(
+        mut self,
+        strategy: impl ::std::convert::Into<CustomerStrategy>,
+    ) -> Self {
+        self.strategy = Some(strategy.into());
+        self
+    }
+}
+/// A `customer_strategy_get` call, made by [`Externalcontact::customer_strategy_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CustomerStrategyGetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CustomerStrategyGetRequest,
+}
+impl ::std::fmt::Debug for CustomerStrategyGetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CustomerStrategyGetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CustomerStrategyGetCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &CustomerStrategyGetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CustomerStrategyGetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CustomerStrategyGetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CustomerStrategyGetCall<'a> {
+    type Output = ::std::result::Result<
+        CustomerStrategyGetResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::customer_strategy_get_range`]: Lists the members and departments a customer strategy group governs, page by page.
+///
+/// `POST /cgi-bin/externalcontact/customer_strategy/get_range` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99543)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyGetRangeRequest {
+    /// The group.
+    pub strategy_id: u32,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Members and departments per page, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl CustomerStrategyGetRangeRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self {
+            strategy_id,
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Members and departments per page, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+impl ::std::convert::From<u32> for CustomerStrategyGetRangeRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CustomerStrategyGetRangeRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self { strategy_id, cursor, limit })
+    }
+}
+impl rt::Validate for CustomerStrategyGetRangeRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CustomerStrategyGetRangeRequest {
+    type Response = CustomerStrategyGetRangeResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "customer_strategy_get_range",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_strategy/get_range",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99543",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "customer_strategy_get_range")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::customer_strategy_get_range`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyGetRangeResponse {
+    /// The members (type 1) and departments (type 2).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range: ::std::vec::Vec<StrategyRange>,
+    /// Cursor of the next page; absent after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl CustomerStrategyGetRangeResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            range: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `range`: The members (type 1) and departments (type 2).
+    pub fn range(
+        mut self,
+        range: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range = range.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; absent after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `customer_strategy_get_range` call, made by [`Externalcontact::customer_strategy_get_range`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CustomerStrategyGetRangeCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CustomerStrategyGetRangeRequest,
+}
+impl ::std::fmt::Debug for CustomerStrategyGetRangeCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CustomerStrategyGetRangeCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CustomerStrategyGetRangeCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Members and departments per page, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &CustomerStrategyGetRangeRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CustomerStrategyGetRangeRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        CustomerStrategyGetRangeResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CustomerStrategyGetRangeCall<'a> {
+    type Output = ::std::result::Result<
+        CustomerStrategyGetRangeResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::customer_strategy_edit`]: Changes a customer strategy group: name, admins (replacing them when given), privileges (replacing them when given), and members or departments added to or removed from it.
+///
+/// `POST /cgi-bin/externalcontact/customer_strategy/edit` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99543)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyEditRequest {
+    /// The group.
+    pub strategy_id: u32,
+    /// New name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_name: ::std::option::Option<::std::string::String>,
+    /// New admins, at most 20 (replace the list).
+    ///
+    /// Limits: at most 20 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub admin_list: ::std::vec::Vec<::std::string::String>,
+    /// New privileges (replace them).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub privilege: ::std::option::Option<CustomerPrivilege>,
+    /// Members and departments to add, at most 100 per call.
+    ///
+    /// Limits: at most 100 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range_add: ::std::vec::Vec<StrategyRange>,
+    /// Members and departments to remove, at most 100 per call.
+    ///
+    /// Limits: at most 100 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range_del: ::std::vec::Vec<StrategyRange>,
+}
+impl CustomerStrategyEditRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self {
+            strategy_id,
+            strategy_name: None,
+            admin_list: Vec::new(),
+            privilege: None,
+            range_add: Vec::new(),
+            range_del: Vec::new(),
+        }
+    }
+    /// Sets `strategy_name`: New name.
+    pub fn strategy_name(
+        mut self,
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.strategy_name = Some(strategy_name.into());
+        self
+    }
+    /// Sets `admin_list`: New admins, at most 20 (replace the list).
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.admin_list = admin_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `privilege`: New privileges (replace them).
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<CustomerPrivilege>,
+    ) -> Self {
+        self.privilege = Some(privilege.into());
+        self
+    }
+    /// Sets `range_add`: Members and departments to add, at most 100 per call.
+    pub fn range_add(
+        mut self,
+        range_add: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range_add = range_add.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `range_del`: Members and departments to remove, at most 100 per call.
+    pub fn range_del(
+        mut self,
+        range_del: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range_del = range_del.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::convert::From<u32> for CustomerStrategyEditRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CustomerStrategyEditRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        let strategy_name = __body.optional("strategy_name")?;
+        let admin_list = __body.list("admin_list", false)?;
+        let privilege = __body.optional("privilege")?;
+        let range_add = __body.list("range_add", false)?;
+        let range_del = __body.list("range_del", false)?;
+        Ok(Self {
+            strategy_id,
+            strategy_name,
+            admin_list,
+            privilege,
+            range_add,
+            range_del,
+        })
+    }
+}
+impl rt::Validate for CustomerStrategyEditRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("admin_list", self.admin_list.len(), [0, 20], None)?;
+        rt::items("range_add", self.range_add.len(), [0, 100], None)?;
+        rt::items("range_del", self.range_del.len(), [0, 100], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CustomerStrategyEditRequest {
+    type Response = CustomerStrategyEditResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "customer_strategy_edit",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_strategy/edit",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99543",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "customer_strategy_edit")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::customer_strategy_edit`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyEditResponse {}
+impl CustomerStrategyEditResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `customer_strategy_edit` call, made by [`Externalcontact::customer_strategy_edit`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CustomerStrategyEditCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CustomerStrategyEditRequest,
+}
+impl ::std::fmt::Debug for CustomerStrategyEditCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CustomerStrategyEditCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CustomerStrategyEditCall<'a> {
+    /// Sets `strategy_name`: New name.
+    pub fn strategy_name(
+        mut self,
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.strategy_name(strategy_name);
+        self
+    }
+    /// Sets `admin_list`: New admins, at most 20 (replace the list).
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.admin_list(admin_list);
+        self
+    }
+    /// Sets `privilege`: New privileges (replace them).
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<CustomerPrivilege>,
+    ) -> Self {
+        self.request = self.request.privilege(privilege);
+        self
+    }
+    /// Sets `range_add`: Members and departments to add, at most 100 per call.
+    pub fn range_add(
+        mut self,
+        range_add: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.request = self.request.range_add(range_add);
+        self
+    }
+    /// Sets `range_del`: Members and departments to remove, at most 100 per call.
+    pub fn range_del(
+        mut self,
+        range_del: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.request = self.request.range_del(range_del);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &CustomerStrategyEditRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CustomerStrategyEditRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CustomerStrategyEditResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CustomerStrategyEditCall<'a> {
+    type Output = ::std::result::Result<
+        CustomerStrategyEditResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::customer_strategy_del`]: Deletes a customer strategy group.
+///
+/// `POST /cgi-bin/externalcontact/customer_strategy/del` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99543)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyDelRequest {
+    /// The group.
+    pub strategy_id: u32,
+}
+impl CustomerStrategyDelRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self { strategy_id }
+    }
+}
+impl ::std::convert::From<u32> for CustomerStrategyDelRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for CustomerStrategyDelRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        Ok(Self { strategy_id })
+    }
+}
+impl rt::Validate for CustomerStrategyDelRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for CustomerStrategyDelRequest {
+    type Response = CustomerStrategyDelResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "customer_strategy_del",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/customer_strategy/del",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99543",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "customer_strategy_del")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::customer_strategy_del`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategyDelResponse {}
+impl CustomerStrategyDelResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `customer_strategy_del` call, made by [`Externalcontact::customer_strategy_del`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CustomerStrategyDelCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: CustomerStrategyDelRequest,
+}
+impl ::std::fmt::Debug for CustomerStrategyDelCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CustomerStrategyDelCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> CustomerStrategyDelCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &CustomerStrategyDelRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> CustomerStrategyDelRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<CustomerStrategyDelResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for CustomerStrategyDelCall<'a> {
+    type Output = ::std::result::Result<
+        CustomerStrategyDelResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::moment_strategy_get_range`]: Lists the members and departments a moment strategy group governs, page by page.
+///
+/// `POST /cgi-bin/externalcontact/moment_strategy/get_range` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94890)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyGetRangeRequest {
+    /// The group.
+    pub strategy_id: u32,
+    /// From the previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub cursor: ::std::option::Option<::std::string::String>,
+    /// Members and departments per page, at most 1000 (the default).
+    ///
+    /// Limits: from 1 to 1000.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<u32>,
+}
+impl MomentStrategyGetRangeRequest {
+    /// A request with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self {
+            strategy_id,
+            cursor: None,
+            limit: None,
+        }
+    }
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Sets `limit`: Members and departments per page, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+impl ::std::convert::From<u32> for MomentStrategyGetRangeRequest {
+    /// A request for this `strategy_id`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for MomentStrategyGetRangeRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        let cursor = __body.optional("cursor")?;
+        let limit = __body.optional("limit")?;
+        Ok(Self { strategy_id, cursor, limit })
+    }
+}
+impl rt::Validate for MomentStrategyGetRangeRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.limit {
+            rt::range("limit", *value, [1.0, 1000.0], None)?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for MomentStrategyGetRangeRequest {
+    type Response = MomentStrategyGetRangeResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "moment_strategy_get_range",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/moment_strategy/get_range",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94890",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "moment_strategy_get_range")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::moment_strategy_get_range`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentStrategyGetRangeResponse {
+    /// The members (type 1) and departments (type 2).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub range: ::std::vec::Vec<StrategyRange>,
+    /// Cursor of the next page; absent after the last one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl MomentStrategyGetRangeResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            range: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `range`: The members (type 1) and departments (type 2).
+    pub fn range(
+        mut self,
+        range: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyRange>,
+        >,
+    ) -> Self {
+        self.range = range.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `next_cursor`: Cursor of the next page; absent after the last one.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+/// A `moment_strategy_get_range` call, made by [`Externalcontact::moment_strategy_get_range`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MomentStrategyGetRangeCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: MomentStrategyGetRangeRequest,
+}
+impl ::std::fmt::Debug for MomentStrategyGetRangeCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MomentStrategyGetRangeCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> MomentStrategyGetRangeCall<'a> {
+    /// Sets `cursor`: From the previous page's `next_cursor`.
+    pub fn cursor(
+        mut self,
+        cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
+    }
+    /// Sets `limit`: Members and departments per page, at most 1000 (the default).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.request = self.request.limit(limit);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &MomentStrategyGetRangeRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> MomentStrategyGetRangeRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        MomentStrategyGetRangeResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for MomentStrategyGetRangeCall<'a> {
+    type Output = ::std::result::Result<
+        MomentStrategyGetRangeResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::strategy_tag_list`]: Reads the tags of a customer strategy group: every group when both filters are empty; `group_id` wins over `tag_id` when both are given.
+///
+/// `POST /cgi-bin/externalcontact/get_strategy_tag_list` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99544)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagListRequest {
+    /// The strategy group.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_id: ::std::option::Option<u32>,
+    /// Tags to read.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag_id: ::std::vec::Vec<::std::string::String>,
+    /// Tag groups to read, with all their tags.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub group_id: ::std::vec::Vec<::std::string::String>,
+}
+impl StrategyTagListRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            strategy_id: None,
+            tag_id: Vec::new(),
+            group_id: Vec::new(),
+        }
+    }
+    /// Sets `strategy_id`: The strategy group.
+    pub fn strategy_id(mut self, strategy_id: u32) -> Self {
+        self.strategy_id = Some(strategy_id);
+        self
+    }
+    /// Sets `tag_id`: Tags to read.
+    pub fn tag_id(
+        mut self,
+        tag_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.tag_id = tag_id.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `group_id`: Tag groups to read, with all their tags.
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.group_id = group_id.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::default::Default for StrategyTagListRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for StrategyTagListRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.optional("strategy_id")?;
+        let tag_id = __body.list("tag_id", false)?;
+        let group_id = __body.list("group_id", false)?;
+        Ok(Self {
+            strategy_id,
+            tag_id,
+            group_id,
+        })
+    }
+}
+impl rt::Validate for StrategyTagListRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for StrategyTagListRequest {
+    type Response = StrategyTagListResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "strategy_tag_list",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/get_strategy_tag_list",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99544",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "strategy_tag_list")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::strategy_tag_list`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagListResponse {
+    /// The tag groups.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag_group: ::std::vec::Vec<StrategyTagGroup>,
+}
+impl StrategyTagListResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { tag_group: Vec::new() }
+    }
+    /// Sets `tag_group`: The tag groups.
+    pub fn tag_group(
+        mut self,
+        tag_group: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StrategyTagGroup>,
+        >,
+    ) -> Self {
+        self.tag_group = tag_group.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `strategy_tag_list` call, made by [`Externalcontact::strategy_tag_list`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct StrategyTagListCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: StrategyTagListRequest,
+}
+impl ::std::fmt::Debug for StrategyTagListCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("StrategyTagListCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> StrategyTagListCall<'a> {
+    /// Sets `strategy_id`: The strategy group.
+    pub fn strategy_id(mut self, strategy_id: u32) -> Self {
+        self.request = self.request.strategy_id(strategy_id);
+        self
+    }
+    /// Sets `tag_id`: Tags to read.
+    pub fn tag_id(
+        mut self,
+        tag_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.tag_id(tag_id);
+        self
+    }
+    /// Sets `group_id`: Tag groups to read, with all their tags.
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.group_id(group_id);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &StrategyTagListRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> StrategyTagListRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<StrategyTagListResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for StrategyTagListCall<'a> {
+    type Output = ::std::result::Result<
+        StrategyTagListResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::strategy_tag_add`]: Adds tags to a strategy group's tag group (`group_id`) or creates one (`group_name`; an existing name adds to it).
+///
+/// `POST /cgi-bin/externalcontact/add_strategy_tag` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99544)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagAddRequest {
+    /// The strategy group (a first-level one).
+    pub strategy_id: u32,
+    /// Existing tag group to add to (then `group_name` and `order` are ignored).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub group_id: ::std::option::Option<::std::string::String>,
+    /// New tag group's name, at most 30 characters.
+    ///
+    /// Limits: 1 to 30 characters (errcode 40072).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub group_name: ::std::option::Option<::std::string::String>,
+    /// Tag group order; larger comes first.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub order: ::std::option::Option<u32>,
+    /// Tags to add (at least one: no empty groups).
+    ///
+    /// Limits: 1 to 3000 items (errcode 41018).
+    #[serde(default)]
+    pub tag: ::std::vec::Vec<NewCorpTag>,
+}
+impl StrategyTagAddRequest {
+    /// A request with its required fields (`strategy_id`, `tag`); set optional ones with the methods below.
+    pub fn new(
+        strategy_id: u32,
+        tag: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<NewCorpTag>>,
+    ) -> Self {
+        Self {
+            strategy_id,
+            group_id: None,
+            group_name: None,
+            order: None,
+            tag: tag.into_iter().map(Into::into).collect(),
+        }
+    }
+    /// Sets `group_id`: Existing tag group to add to (then `group_name` and `order` are ignored).
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.group_id = Some(group_id.into());
+        self
+    }
+    /// Sets `group_name`: New tag group's name, at most 30 characters.
+    pub fn group_name(
+        mut self,
+        group_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.group_name = Some(group_name.into());
+        self
+    }
+    /// Sets `order`: Tag group order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = Some(order);
+        self
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for StrategyTagAddRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let strategy_id = __body.required("strategy_id")?;
+        let group_id = __body.optional("group_id")?;
+        let group_name = __body.optional("group_name")?;
+        let order = __body.optional("order")?;
+        let tag = __body.list("tag", true)?;
+        Ok(Self {
+            strategy_id,
+            group_id,
+            group_name,
+            order,
+            tag,
+        })
+    }
+}
+impl rt::Validate for StrategyTagAddRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.group_name {
+            rt::chars("group_name", value.as_str(), [1, 30], Some(40072))?;
+        }
+        rt::items("tag", self.tag.len(), [1, 3000], Some(41018))?;
+        rt::nested("tag", &self.tag)?;
+        rt::at_least_one_of(
+            &[
+                (
+                    "group_id",
+                    self.group_id.as_ref().is_some_and(|value| !value.is_empty()),
+                ),
+                (
+                    "group_name",
+                    self.group_name.as_ref().is_some_and(|value| !value.is_empty()),
+                ),
+            ],
+            Some(40068),
+            Some(
+                "name the group: `group_id` of an existing one, or `group_name` for a new one",
+            ),
+        )?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for StrategyTagAddRequest {
+    type Response = StrategyTagAddResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "strategy_tag_add",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/add_strategy_tag",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99544",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "strategy_tag_add")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::strategy_tag_add`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagAddResponse {
+    /// The tag group with the tags just added.
+    pub tag_group: StrategyTagGroup,
+}
+impl StrategyTagAddResponse {
+    /// An answer with its required fields (`tag_group`); set optional ones with the methods below.
+    pub fn new(tag_group: impl ::std::convert::Into<StrategyTagGroup>) -> Self {
+        Self {
+            tag_group: tag_group.into(),
+        }
+    }
+}
+/// A `strategy_tag_add` call, made by [`Externalcontact::strategy_tag_add`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct StrategyTagAddCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: StrategyTagAddRequest,
+}
+impl ::std::fmt::Debug for StrategyTagAddCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("StrategyTagAddCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> StrategyTagAddCall<'a> {
+    /// Sets `group_id`: Existing tag group to add to (then `group_name` and `order` are ignored).
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.group_id(group_id);
+        self
+    }
+    /// Sets `group_name`: New tag group's name, at most 30 characters.
+    pub fn group_name(
+        mut self,
+        group_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.group_name(group_name);
+        self
+    }
+    /// Sets `order`: Tag group order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.request = self.request.order(order);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &StrategyTagAddRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> StrategyTagAddRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<StrategyTagAddResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for StrategyTagAddCall<'a> {
+    type Output = ::std::result::Result<
+        StrategyTagAddResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::strategy_tag_edit`]: Renames or reorders a strategy tag or tag group (its strategy group cannot change).
+///
+/// `POST /cgi-bin/externalcontact/edit_strategy_tag` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99544)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagEditRequest {
+    /// The tag or tag group.
+    ///
+    /// Limits: 1 to 128 bytes (errcode 40068).
+    pub id: ::std::string::String,
+    /// New name, at most 30 characters.
+    ///
+    /// Limits: 1 to 30 characters (errcode 40072).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// New order; larger comes first.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub order: ::std::option::Option<u32>,
+}
+impl StrategyTagEditRequest {
+    /// A request with its required fields (`id`); set optional ones with the methods below.
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: id.into(),
+            name: None,
+            order: None,
+        }
+    }
+    /// Sets `name`: New name, at most 30 characters.
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `order`: New order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = Some(order);
+        self
+    }
+}
+impl ::std::convert::From<&str> for StrategyTagEditRequest {
+    /// A request for this `id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for StrategyTagEditRequest {
+    /// A request for this `id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for StrategyTagEditRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let id = __body.required("id")?;
+        let name = __body.optional("name")?;
+        let order = __body.optional("order")?;
+        Ok(Self { id, name, order })
+    }
+}
+impl rt::Validate for StrategyTagEditRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("id", self.id.as_str(), [1, 128], Some(40068))?;
+        if let Some(value) = &self.name {
+            rt::chars("name", value.as_str(), [1, 30], Some(40072))?;
+        }
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for StrategyTagEditRequest {
+    type Response = StrategyTagEditResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "strategy_tag_edit",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/edit_strategy_tag",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99544",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "strategy_tag_edit")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::strategy_tag_edit`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagEditResponse {}
+impl StrategyTagEditResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `strategy_tag_edit` call, made by [`Externalcontact::strategy_tag_edit`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct StrategyTagEditCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: StrategyTagEditRequest,
+}
+impl ::std::fmt::Debug for StrategyTagEditCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("StrategyTagEditCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> StrategyTagEditCall<'a> {
+    /// Sets `name`: New name, at most 30 characters.
+    pub fn name(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.name(name);
+        self
+    }
+    /// Sets `order`: New order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.request = self.request.order(order);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &StrategyTagEditRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> StrategyTagEditRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<StrategyTagEditResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for StrategyTagEditCall<'a> {
+    type Output = ::std::result::Result<
+        StrategyTagEditResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::strategy_tag_del`]: Deletes strategy tags or whole tag groups (a tag group whose last tag goes is deleted too).
+///
+/// `POST /cgi-bin/externalcontact/del_strategy_tag` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/99544)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagDelRequest {
+    /// Tags to delete.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag_id: ::std::vec::Vec<::std::string::String>,
+    /// Tag groups to delete, with their tags.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub group_id: ::std::vec::Vec<::std::string::String>,
+}
+impl StrategyTagDelRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            tag_id: Vec::new(),
+            group_id: Vec::new(),
+        }
+    }
+    /// Sets `tag_id`: Tags to delete.
+    pub fn tag_id(
+        mut self,
+        tag_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.tag_id = tag_id.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `group_id`: Tag groups to delete, with their tags.
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.group_id = group_id.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl ::std::default::Default for StrategyTagDelRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for StrategyTagDelRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let tag_id = __body.list("tag_id", false)?;
+        let group_id = __body.list("group_id", false)?;
+        Ok(Self { tag_id, group_id })
+    }
+}
+impl rt::Validate for StrategyTagDelRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::at_least_one_of(
+            &[
+                ("tag_id", !self.tag_id.is_empty()),
+                ("group_id", !self.group_id.is_empty()),
+            ],
+            Some(40068),
+            Some("give the tags (`tag_id`) or tag groups (`group_id`) to delete"),
+        )?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for StrategyTagDelRequest {
+    type Response = StrategyTagDelResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "strategy_tag_del",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/del_strategy_tag",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::ExternalContact,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/99544",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "strategy_tag_del")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::strategy_tag_del`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagDelResponse {}
+impl StrategyTagDelResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `strategy_tag_del` call, made by [`Externalcontact::strategy_tag_del`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct StrategyTagDelCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: StrategyTagDelRequest,
+}
+impl ::std::fmt::Debug for StrategyTagDelCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("StrategyTagDelCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> StrategyTagDelCall<'a> {
+    /// Sets `tag_id`: Tags to delete.
+    pub fn tag_id(
+        mut self,
+        tag_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.tag_id(tag_id);
+        self
+    }
+    /// Sets `group_id`: Tag groups to delete, with their tags.
+    pub fn group_id(
+        mut self,
+        group_id: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.request = self.request.group_id(group_id);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &StrategyTagDelRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> StrategyTagDelRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<StrategyTagDelResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for StrategyTagDelCall<'a> {
+    type Output = ::std::result::Result<
+        StrategyTagDelResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_subscribe_qr_code`]: Reads the 「学校通知」 QR code parents scan to follow the school's notices, in three sizes.
+///
+/// `GET /cgi-bin/externalcontact/get_subscribe_qr_code` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92320)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetSubscribeQrCodeRequest {}
+impl GetSubscribeQrCodeRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl ::std::default::Default for GetSubscribeQrCodeRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetSubscribeQrCodeRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        Ok(Self {})
+    }
+}
+impl rt::Validate for GetSubscribeQrCodeRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetSubscribeQrCodeRequest {
+    type Response = GetSubscribeQrCodeResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_subscribe_qr_code",
+        method: ::wecom_core_auth::Method::Get,
+        path: "externalcontact/get_subscribe_qr_code",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92320",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_subscribe_qr_code")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_subscribe_qr_code`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetSubscribeQrCodeResponse {
+    /// The 1200 px QR code's URL.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub qrcode_big: ::std::option::Option<::std::string::String>,
+    /// The 430 px QR code's URL.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub qrcode_middle: ::std::option::Option<::std::string::String>,
+    /// The 258 px QR code's URL.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub qrcode_thumb: ::std::option::Option<::std::string::String>,
+}
+impl GetSubscribeQrCodeResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            qrcode_big: None,
+            qrcode_middle: None,
+            qrcode_thumb: None,
+        }
+    }
+    /// Sets `qrcode_big`: The 1200 px QR code's URL.
+    pub fn qrcode_big(
+        mut self,
+        qrcode_big: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.qrcode_big = Some(qrcode_big.into());
+        self
+    }
+    /// Sets `qrcode_middle`: The 430 px QR code's URL.
+    pub fn qrcode_middle(
+        mut self,
+        qrcode_middle: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.qrcode_middle = Some(qrcode_middle.into());
+        self
+    }
+    /// Sets `qrcode_thumb`: The 258 px QR code's URL.
+    pub fn qrcode_thumb(
+        mut self,
+        qrcode_thumb: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.qrcode_thumb = Some(qrcode_thumb.into());
+        self
+    }
+}
+/// A `get_subscribe_qr_code` call, made by [`Externalcontact::get_subscribe_qr_code`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetSubscribeQrCodeCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetSubscribeQrCodeRequest,
+}
+impl ::std::fmt::Debug for GetSubscribeQrCodeCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetSubscribeQrCodeCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetSubscribeQrCodeCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetSubscribeQrCodeRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetSubscribeQrCodeRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetSubscribeQrCodeResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetSubscribeQrCodeCall<'a> {
+    type Output = ::std::result::Result<
+        GetSubscribeQrCodeResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::set_subscribe_mode`]: Sets how parents follow 「学校通知」: 1 they may scan and fill in their details to join, 2 they may not.
+///
+/// `POST /cgi-bin/externalcontact/set_subscribe_mode` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92318)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct SetSubscribeModeRequest {
+    /// 1: 可扫码填写资料加入, 2: 禁止扫码填写资料加入.
+    ///
+    /// Limits: one of `1`, `2`.
+    pub subscribe_mode: u32,
+}
+impl SetSubscribeModeRequest {
+    /// A request with its required fields (`subscribe_mode`); set optional ones with the methods below.
+    pub fn new(subscribe_mode: u32) -> Self {
+        Self { subscribe_mode }
+    }
+}
+impl ::std::convert::From<u32> for SetSubscribeModeRequest {
+    /// A request for this `subscribe_mode`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for SetSubscribeModeRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let subscribe_mode = __body.required("subscribe_mode")?;
+        Ok(Self { subscribe_mode })
+    }
+}
+impl rt::Validate for SetSubscribeModeRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::one_of_int("subscribe_mode", self.subscribe_mode, &[1, 2], None)?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for SetSubscribeModeRequest {
+    type Response = SetSubscribeModeResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "set_subscribe_mode",
+        method: ::wecom_core_auth::Method::Post,
+        path: "externalcontact/set_subscribe_mode",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92318",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "set_subscribe_mode")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::set_subscribe_mode`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct SetSubscribeModeResponse {}
+impl SetSubscribeModeResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+/// A `set_subscribe_mode` call, made by [`Externalcontact::set_subscribe_mode`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct SetSubscribeModeCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: SetSubscribeModeRequest,
+}
+impl ::std::fmt::Debug for SetSubscribeModeCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("SetSubscribeModeCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> SetSubscribeModeCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &SetSubscribeModeRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> SetSubscribeModeRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<SetSubscribeModeResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for SetSubscribeModeCall<'a> {
+    type Output = ::std::result::Result<
+        SetSubscribeModeResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`Externalcontact::get_subscribe_mode`]: Reads how parents follow 「学校通知」 (1: may scan and fill in their details to join, 2: may not).
+///
+/// `GET /cgi-bin/externalcontact/get_subscribe_mode` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92318)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetSubscribeModeRequest {}
+impl GetSubscribeModeRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl ::std::default::Default for GetSubscribeModeRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for GetSubscribeModeRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        _wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        Ok(Self {})
+    }
+}
+impl rt::Validate for GetSubscribeModeRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for GetSubscribeModeRequest {
+    type Response = GetSubscribeModeResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "get_subscribe_mode",
+        method: ::wecom_core_auth::Method::Get,
+        path: "externalcontact/get_subscribe_mode",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92318",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "get_subscribe_mode")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`Externalcontact::get_subscribe_mode`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct GetSubscribeModeResponse {
+    /// 1: 可扫码填写资料加入, 2: 禁止扫码填写资料加入.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub subscribe_mode: ::std::option::Option<u32>,
+}
+impl GetSubscribeModeResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { subscribe_mode: None }
+    }
+    /// Sets `subscribe_mode`: 1: 可扫码填写资料加入, 2: 禁止扫码填写资料加入.
+    pub fn subscribe_mode(mut self, subscribe_mode: u32) -> Self {
+        self.subscribe_mode = Some(subscribe_mode);
+        self
+    }
+}
+/// A `get_subscribe_mode` call, made by [`Externalcontact::get_subscribe_mode`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetSubscribeModeCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: GetSubscribeModeRequest,
+}
+impl ::std::fmt::Debug for GetSubscribeModeCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetSubscribeModeCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> GetSubscribeModeCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &GetSubscribeModeRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> GetSubscribeModeRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<GetSubscribeModeResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for GetSubscribeModeCall<'a> {
+    type Output = ::std::result::Result<
+        GetSubscribeModeResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

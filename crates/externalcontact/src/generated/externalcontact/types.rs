@@ -3127,6 +3127,760 @@ impl rt::Validate for StrategyRange {
         Ok(())
     }
 }
+/// A member's chat with a customer a 获客链接 brought.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionChatInfo {
+    /// How many messages the member received from the customer.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub recv_msg_cnt: ::std::option::Option<i64>,
+    /// The link the member added the customer by.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link_id: ::std::option::Option<::std::string::String>,
+    /// The state the member added the customer with.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+}
+impl AcquisitionChatInfo {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            recv_msg_cnt: None,
+            link_id: None,
+            state: None,
+        }
+    }
+    /// Sets `recv_msg_cnt`: How many messages the member received from the customer.
+    pub fn recv_msg_cnt(mut self, recv_msg_cnt: i64) -> Self {
+        self.recv_msg_cnt = Some(recv_msg_cnt);
+        self
+    }
+    /// Sets `link_id`: The link the member added the customer by.
+    pub fn link_id(
+        mut self,
+        link_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.link_id = Some(link_id.into());
+        self
+    }
+    /// Sets `state`: The state the member added the customer with.
+    pub fn state(
+        mut self,
+        state: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+}
+impl rt::Validate for AcquisitionChatInfo {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A 获客链接.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionLink {
+    /// Its id (answered by create_link).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link_id: ::std::option::Option<::std::string::String>,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub link_name: ::std::option::Option<::std::string::String>,
+    /// The URL customers open.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub url: ::std::option::Option<::std::string::String>,
+    /// When it was created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+    /// Whether customers are added without verification (default true).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub skip_verify: ::std::option::Option<bool>,
+}
+impl AcquisitionLink {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            link_id: None,
+            link_name: None,
+            url: None,
+            create_time: None,
+            skip_verify: None,
+        }
+    }
+    /// Sets `link_id`: Its id (answered by create_link).
+    pub fn link_id(
+        mut self,
+        link_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.link_id = Some(link_id.into());
+        self
+    }
+    /// Sets `link_name`: Its name.
+    pub fn link_name(
+        mut self,
+        link_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.link_name = Some(link_name.into());
+        self
+    }
+    /// Sets `url`: The URL customers open.
+    pub fn url(mut self, url: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+    /// Sets `create_time`: When it was created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+    /// Sets `skip_verify`: Whether customers are added without verification (default true).
+    pub fn skip_verify(mut self, skip_verify: bool) -> Self {
+        self.skip_verify = Some(skip_verify);
+        self
+    }
+}
+impl rt::Validate for AcquisitionLink {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The members and departments a 获客链接 hands customers to.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionRange {
+    /// Members' userids, at most 500.
+    ///
+    /// Limits: at most 500 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub user_list: ::std::vec::Vec<::std::string::String>,
+    /// Department ids (covering at most 500 members).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub department_list: ::std::vec::Vec<u32>,
+}
+impl AcquisitionRange {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            user_list: Vec::new(),
+            department_list: Vec::new(),
+        }
+    }
+    /// Sets `user_list`: Members' userids, at most 500.
+    pub fn user_list(
+        mut self,
+        user_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.user_list = user_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `department_list`: Department ids (covering at most 500 members).
+    pub fn department_list(
+        mut self,
+        department_list: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.department_list = department_list.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for AcquisitionRange {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::items("user_list", self.user_list.len(), [0, 500], None)?;
+        Ok(())
+    }
+}
+/// Which member a customer who is already a contact of one is handed to.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionPriority {
+    /// 1: a member in the whole corp who already has the customer; 2: one of `priority_userid_list`.
+    ///
+    /// Limits: one of `1`, `2`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub priority_type: ::std::option::Option<u32>,
+    /// The members for type 2, at most 1000.
+    ///
+    /// Limits: at most 1000 items.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub priority_userid_list: ::std::vec::Vec<::std::string::String>,
+}
+impl AcquisitionPriority {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            priority_type: None,
+            priority_userid_list: Vec::new(),
+        }
+    }
+    /// Sets `priority_type`: 1: a member in the whole corp who already has the customer; 2: one of `priority_userid_list`.
+    pub fn priority_type(mut self, priority_type: u32) -> Self {
+        self.priority_type = Some(priority_type);
+        self
+    }
+    /// Sets `priority_userid_list`: The members for type 2, at most 1000.
+    pub fn priority_userid_list(
+        mut self,
+        priority_userid_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.priority_userid_list = priority_userid_list
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+}
+impl rt::Validate for AcquisitionPriority {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        if let Some(value) = &self.priority_type {
+            rt::one_of_int("priority_type", *value, &[1, 2], None)?;
+        }
+        rt::items(
+            "priority_userid_list",
+            self.priority_userid_list.len(),
+            [0, 1000],
+            None,
+        )?;
+        Ok(())
+    }
+}
+/// A customer a 获客链接 brought.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionCustomer {
+    /// The customer.
+    pub external_userid: ::std::string::String,
+    /// The member who added them through the link.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// 0: the customer has not written yet, 1: has written, 2: unknown.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub chat_status: ::std::option::Option<u32>,
+    /// The `customer_channel` appended to the link (at most 64 bytes; WeCom cuts longer ones).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+}
+impl AcquisitionCustomer {
+    /// A value with its required fields (`external_userid`); set optional ones with the methods below.
+    pub fn new(
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            external_userid: external_userid.into(),
+            userid: None,
+            chat_status: None,
+            state: None,
+        }
+    }
+    /// Sets `userid`: The member who added them through the link.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `chat_status`: 0: the customer has not written yet, 1: has written, 2: unknown.
+    pub fn chat_status(mut self, chat_status: u32) -> Self {
+        self.chat_status = Some(chat_status);
+        self
+    }
+    /// Sets `state`: The `customer_channel` appended to the link (at most 64 bytes; WeCom cuts longer ones).
+    pub fn state(
+        mut self,
+        state: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+}
+impl rt::Validate for AcquisitionCustomer {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A part of the 获客助手 balance.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AcquisitionQuota {
+    /// When it expires: midnight of its last day (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub expire_date: ::std::option::Option<i64>,
+    /// How much of it is left.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub balance: ::std::option::Option<i64>,
+}
+impl AcquisitionQuota {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            expire_date: None,
+            balance: None,
+        }
+    }
+    /// Sets `expire_date`: When it expires: midnight of its last day (Unix seconds).
+    pub fn expire_date(mut self, expire_date: i64) -> Self {
+        self.expire_date = Some(expire_date);
+        self
+    }
+    /// Sets `balance`: How much of it is left.
+    pub fn balance(mut self, balance: i64) -> Self {
+        self.balance = Some(balance);
+        self
+    }
+}
+impl rt::Validate for AcquisitionQuota {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A customer group a transfer could not hand over.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct FailedChat {
+    /// The group.
+    pub chat_id: ::std::string::String,
+    /// Why (WeCom's errcode: 90500 the owner has not left, 90502 the owner has left, 90504 same owner ...).
+    pub errcode: i64,
+    /// The errcode's text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub errmsg: ::std::option::Option<::std::string::String>,
+}
+impl FailedChat {
+    /// A value with its required fields (`chat_id`, `errcode`); set optional ones with the methods below.
+    pub fn new(
+        chat_id: impl ::std::convert::Into<::std::string::String>,
+        errcode: i64,
+    ) -> Self {
+        Self {
+            chat_id: chat_id.into(),
+            errcode,
+            errmsg: None,
+        }
+    }
+    /// Sets `errmsg`: The errcode's text.
+    pub fn errmsg(
+        mut self,
+        errmsg: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.errmsg = Some(errmsg.into());
+        self
+    }
+}
+impl rt::Validate for FailedChat {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A comment or like on a moment: by a customer (`external_userid`) or a member (`userid`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct MomentInteraction {
+    /// The customer, when a customer did it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_userid: ::std::option::Option<::std::string::String>,
+    /// The member, when a member did it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub userid: ::std::option::Option<::std::string::String>,
+    /// When (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+}
+impl MomentInteraction {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            external_userid: None,
+            userid: None,
+            create_time: None,
+        }
+    }
+    /// Sets `external_userid`: The customer, when a customer did it.
+    pub fn external_userid(
+        mut self,
+        external_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.external_userid = Some(external_userid.into());
+        self
+    }
+    /// Sets `userid`: The member, when a member did it.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `create_time`: When (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+}
+impl rt::Validate for MomentInteraction {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A customer strategy group.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerStrategy {
+    /// Its id.
+    pub strategy_id: u32,
+    /// Its parent (0: none).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub parent_id: ::std::option::Option<u32>,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_name: ::std::option::Option<::std::string::String>,
+    /// When it was created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+    /// Admins' userids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub admin_list: ::std::vec::Vec<::std::string::String>,
+    /// What the governed members may do.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub privilege: ::std::option::Option<CustomerPrivilege>,
+}
+impl CustomerStrategy {
+    /// A value with its required fields (`strategy_id`); set optional ones with the methods below.
+    pub fn new(strategy_id: u32) -> Self {
+        Self {
+            strategy_id,
+            parent_id: None,
+            strategy_name: None,
+            create_time: None,
+            admin_list: Vec::new(),
+            privilege: None,
+        }
+    }
+    /// Sets `parent_id`: Its parent (0: none).
+    pub fn parent_id(mut self, parent_id: u32) -> Self {
+        self.parent_id = Some(parent_id);
+        self
+    }
+    /// Sets `strategy_name`: Its name.
+    pub fn strategy_name(
+        mut self,
+        strategy_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.strategy_name = Some(strategy_name.into());
+        self
+    }
+    /// Sets `create_time`: When it was created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+    /// Sets `admin_list`: Admins' userids.
+    pub fn admin_list(
+        mut self,
+        admin_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.admin_list = admin_list.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `privilege`: What the governed members may do.
+    pub fn privilege(
+        mut self,
+        privilege: impl ::std::convert::Into<CustomerPrivilege>,
+    ) -> Self {
+        self.privilege = Some(privilege.into());
+        self
+    }
+}
+impl rt::Validate for CustomerStrategy {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Customer-contact privileges of a strategy group; the first five are basic and cannot be removed, the others default to true.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct CustomerPrivilege {
+    /// May see the customer list (basic).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub view_customer_list: ::std::option::Option<bool>,
+    /// May see customer statistics (basic).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub view_customer_data: ::std::option::Option<bool>,
+    /// May see the group list (basic).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub view_room_list: ::std::option::Option<bool>,
+    /// May use 联系我 (basic).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub contact_me: ::std::option::Option<bool>,
+    /// May join groups (basic).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub join_room: ::std::option::Option<bool>,
+    /// May share customers with other members.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub share_customer: ::std::option::Option<bool>,
+    /// May hand over customers of members who left.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub oper_resign_customer: ::std::option::Option<bool>,
+    /// May hand over groups of members who left.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub oper_resign_group: ::std::option::Option<bool>,
+    /// May send messages to customers.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub send_customer_msg: ::std::option::Option<bool>,
+    /// May configure welcome messages.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub edit_welcome_msg: ::std::option::Option<bool>,
+    /// May see members' contact statistics.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub view_behavior_data: ::std::option::Option<bool>,
+    /// May see group statistics.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub view_room_data: ::std::option::Option<bool>,
+    /// May send messages to customer groups.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub send_group_msg: ::std::option::Option<bool>,
+    /// May de-duplicate customer groups.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub room_deduplication: ::std::option::Option<bool>,
+    /// May configure quick replies.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rapid_reply: ::std::option::Option<bool>,
+    /// May transfer customers of members who stay.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub onjob_customer_transfer: ::std::option::Option<bool>,
+    /// May edit anti-harassment rules.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub edit_anti_spam_rule: ::std::option::Option<bool>,
+    /// May export the customer list.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub export_customer_list: ::std::option::Option<bool>,
+    /// May export members' customer statistics.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub export_customer_data: ::std::option::Option<bool>,
+    /// May export the group list.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub export_customer_group_list: ::std::option::Option<bool>,
+    /// May configure corp customer tags.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub manage_customer_tag: ::std::option::Option<bool>,
+}
+impl CustomerPrivilege {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            view_customer_list: None,
+            view_customer_data: None,
+            view_room_list: None,
+            contact_me: None,
+            join_room: None,
+            share_customer: None,
+            oper_resign_customer: None,
+            oper_resign_group: None,
+            send_customer_msg: None,
+            edit_welcome_msg: None,
+            view_behavior_data: None,
+            view_room_data: None,
+            send_group_msg: None,
+            room_deduplication: None,
+            rapid_reply: None,
+            onjob_customer_transfer: None,
+            edit_anti_spam_rule: None,
+            export_customer_list: None,
+            export_customer_data: None,
+            export_customer_group_list: None,
+            manage_customer_tag: None,
+        }
+    }
+    /// Sets `view_customer_list`: May see the customer list (basic).
+    pub fn view_customer_list(mut self, view_customer_list: bool) -> Self {
+        self.view_customer_list = Some(view_customer_list);
+        self
+    }
+    /// Sets `view_customer_data`: May see customer statistics (basic).
+    pub fn view_customer_data(mut self, view_customer_data: bool) -> Self {
+        self.view_customer_data = Some(view_customer_data);
+        self
+    }
+    /// Sets `view_room_list`: May see the group list (basic).
+    pub fn view_room_list(mut self, view_room_list: bool) -> Self {
+        self.view_room_list = Some(view_room_list);
+        self
+    }
+    /// Sets `contact_me`: May use 联系我 (basic).
+    pub fn contact_me(mut self, contact_me: bool) -> Self {
+        self.contact_me = Some(contact_me);
+        self
+    }
+    /// Sets `join_room`: May join groups (basic).
+    pub fn join_room(mut self, join_room: bool) -> Self {
+        self.join_room = Some(join_room);
+        self
+    }
+    /// Sets `share_customer`: May share customers with other members.
+    pub fn share_customer(mut self, share_customer: bool) -> Self {
+        self.share_customer = Some(share_customer);
+        self
+    }
+    /// Sets `oper_resign_customer`: May hand over customers of members who left.
+    pub fn oper_resign_customer(mut self, oper_resign_customer: bool) -> Self {
+        self.oper_resign_customer = Some(oper_resign_customer);
+        self
+    }
+    /// Sets `oper_resign_group`: May hand over groups of members who left.
+    pub fn oper_resign_group(mut self, oper_resign_group: bool) -> Self {
+        self.oper_resign_group = Some(oper_resign_group);
+        self
+    }
+    /// Sets `send_customer_msg`: May send messages to customers.
+    pub fn send_customer_msg(mut self, send_customer_msg: bool) -> Self {
+        self.send_customer_msg = Some(send_customer_msg);
+        self
+    }
+    /// Sets `edit_welcome_msg`: May configure welcome messages.
+    pub fn edit_welcome_msg(mut self, edit_welcome_msg: bool) -> Self {
+        self.edit_welcome_msg = Some(edit_welcome_msg);
+        self
+    }
+    /// Sets `view_behavior_data`: May see members' contact statistics.
+    pub fn view_behavior_data(mut self, view_behavior_data: bool) -> Self {
+        self.view_behavior_data = Some(view_behavior_data);
+        self
+    }
+    /// Sets `view_room_data`: May see group statistics.
+    pub fn view_room_data(mut self, view_room_data: bool) -> Self {
+        self.view_room_data = Some(view_room_data);
+        self
+    }
+    /// Sets `send_group_msg`: May send messages to customer groups.
+    pub fn send_group_msg(mut self, send_group_msg: bool) -> Self {
+        self.send_group_msg = Some(send_group_msg);
+        self
+    }
+    /// Sets `room_deduplication`: May de-duplicate customer groups.
+    pub fn room_deduplication(mut self, room_deduplication: bool) -> Self {
+        self.room_deduplication = Some(room_deduplication);
+        self
+    }
+    /// Sets `rapid_reply`: May configure quick replies.
+    pub fn rapid_reply(mut self, rapid_reply: bool) -> Self {
+        self.rapid_reply = Some(rapid_reply);
+        self
+    }
+    /// Sets `onjob_customer_transfer`: May transfer customers of members who stay.
+    pub fn onjob_customer_transfer(mut self, onjob_customer_transfer: bool) -> Self {
+        self.onjob_customer_transfer = Some(onjob_customer_transfer);
+        self
+    }
+    /// Sets `edit_anti_spam_rule`: May edit anti-harassment rules.
+    pub fn edit_anti_spam_rule(mut self, edit_anti_spam_rule: bool) -> Self {
+        self.edit_anti_spam_rule = Some(edit_anti_spam_rule);
+        self
+    }
+    /// Sets `export_customer_list`: May export the customer list.
+    pub fn export_customer_list(mut self, export_customer_list: bool) -> Self {
+        self.export_customer_list = Some(export_customer_list);
+        self
+    }
+    /// Sets `export_customer_data`: May export members' customer statistics.
+    pub fn export_customer_data(mut self, export_customer_data: bool) -> Self {
+        self.export_customer_data = Some(export_customer_data);
+        self
+    }
+    /// Sets `export_customer_group_list`: May export the group list.
+    pub fn export_customer_group_list(
+        mut self,
+        export_customer_group_list: bool,
+    ) -> Self {
+        self.export_customer_group_list = Some(export_customer_group_list);
+        self
+    }
+    /// Sets `manage_customer_tag`: May configure corp customer tags.
+    pub fn manage_customer_tag(mut self, manage_customer_tag: bool) -> Self {
+        self.manage_customer_tag = Some(manage_customer_tag);
+        self
+    }
+}
+impl rt::Validate for CustomerPrivilege {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A tag group of a customer strategy group.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StrategyTagGroup {
+    /// Tag group id.
+    pub group_id: ::std::string::String,
+    /// Name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub group_name: ::std::option::Option<::std::string::String>,
+    /// Created (Unix seconds).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub create_time: ::std::option::Option<i64>,
+    /// Order; larger comes first.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub order: ::std::option::Option<u32>,
+    /// The strategy group it belongs to.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strategy_id: ::std::option::Option<u32>,
+    /// Its tags.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub tag: ::std::vec::Vec<CorpTag>,
+}
+impl StrategyTagGroup {
+    /// A value with its required fields (`group_id`); set optional ones with the methods below.
+    pub fn new(group_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            group_id: group_id.into(),
+            group_name: None,
+            create_time: None,
+            order: None,
+            strategy_id: None,
+            tag: Vec::new(),
+        }
+    }
+    /// Sets `group_name`: Name.
+    pub fn group_name(
+        mut self,
+        group_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.group_name = Some(group_name.into());
+        self
+    }
+    /// Sets `create_time`: Created (Unix seconds).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+    /// Sets `order`: Order; larger comes first.
+    pub fn order(mut self, order: u32) -> Self {
+        self.order = Some(order);
+        self
+    }
+    /// Sets `strategy_id`: The strategy group it belongs to.
+    pub fn strategy_id(mut self, strategy_id: u32) -> Self {
+        self.strategy_id = Some(strategy_id);
+        self
+    }
+    /// Sets `tag`: Its tags.
+    pub fn tag(
+        mut self,
+        tag: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<CorpTag>>,
+    ) -> Self {
+        self.tag = tag.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for StrategyTagGroup {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
 /// An attachment of a mass send or group welcome template, tagged by `msgtype`.
 ///
 /// On the wire: `{"msgtype": "<value>", "<value>": {..content..}}`. Unknown tags decode to `Unknown` and re-encode unchanged.

@@ -11,6 +11,9 @@
 //! | `GET /sandbox/customers` | | every customer with its follow relations |
 //! | `GET /sandbox/welcome-messages` | | welcome messages sent (newest last) |
 //! | `POST /sandbox/customer-groups` | `{"owner": "zhangsan", "name": "VIP", "members"?: ["wm.."]}` | a member creates a customer group |
+//! | `POST /sandbox/externalcontact/moments/{moment_id}/interact` | `{"userid", "who", "like"?}` | a customer (or member) comments on or likes a member's published moment |
+//! | `POST /sandbox/customer-acquisition/quota` | `{"balance": 100}` | grants 获客助手 usage |
+//! | `POST /sandbox/customer-acquisition/{link_id}/open` | `{"name"?, "customer_channel"?, "sends_message"?}` | a WeChat user opens a 获客链接: relation + callback |
 
 use std::sync::Arc;
 
@@ -417,4 +420,32 @@ pub(crate) fn routes() -> Router<App> {
         .route("/sandbox/customers", get(customers_get))
         .route("/sandbox/welcome-messages", get(welcomes_get))
         .route("/sandbox/customer-groups", post(group_create))
+        .route(
+            "/sandbox/externalcontact/moments/{moment_id}/interact",
+            post(moment_interact),
+        )
+        .merge(super::outreach::acquisition::routes())
+}
+
+/// A comment or like on a member's published copy of a moment.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Interaction {
+    /// The member who published the copy.
+    userid: String,
+    /// Who comments or likes: a customer's external_userid or a member's userid.
+    who: String,
+    /// A like (else a comment).
+    #[serde(default)]
+    like: bool,
+}
+
+async fn moment_interact(
+    AxState(app): AxState<App>,
+    Path(moment_id): Path<String>,
+    body: BodyBytes,
+) -> Result<Response, AdminError> {
+    let i: Interaction = parse(&body)?;
+    super::outreach::interact_moment(&app.state, &moment_id, &i.userid, &i.who, i.like)
+        .map_err(|e| AdminError::Invalid(format!("{} ({})", e.errmsg, e.errcode)))?;
+    Ok(axum::Json(json!({"errcode": 0, "errmsg": "ok"})).into_response())
 }

@@ -11,25 +11,38 @@
 //! customer of a member in office is transferred at most twice in 90 days (40128). Moments
 //! (`moments.rs`) are published by their senders through the admin API ([`publish_moment`],
 //! `POST /sandbox/externalcontact/moments/{moment_id}/publish`). Group welcome templates are
-//! declared sandbox resources (`[endpoint.resource]` in the spec): no handler here.
+//! declared sandbox resources (`[endpoint.resource]` in the spec): no handler here. 获客助手
+//! (`acquisition.rs`): links owned by the app that created them, a customer opening a link through
+//! the admin API ([`Admin::open_acquisition_link`](crate::Admin::open_acquisition_link)) becomes a
+//! member's customer and uses the granted balance. Customer groups of members who left or stay
+//! change owner in `groups.rs`; strategy ranges are read from the declared resources in
+//! `strategy.rs`.
 
 use crate::corp::Actor;
 use crate::error::ApiError;
 use crate::registry::{Ctx, Registry};
 
+pub mod acquisition;
 pub(crate) mod admin;
+mod groups;
 mod mass;
 mod moments;
+mod strategy;
+mod subscribe;
 mod transfer;
 
 pub use mass::{confirm_mass_send, mass_send_recipients};
-pub use moments::publish_moment;
+pub use moments::{interact_moment, publish_moment};
 pub use transfer::{refuse_transfer, refuse_transfer_and_notify};
 
 /// Registers the handlers of this part.
 pub fn register(r: &mut Registry) {
+    acquisition::register(r);
+    groups::register(r);
     mass::register(r);
     moments::register(r);
+    strategy::register(r);
+    subscribe::register(r);
     transfer::register(r);
 }
 

@@ -16,11 +16,12 @@ use std::sync::Mutex;
 use serde_json::Value;
 use wecom_externalcontact::{
     AddMomentTaskRequest, AddMomentTaskResponse, CancelMomentTaskRequest, CancelMomentTaskResponse,
-    GetMomentCustomerListRequest, GetMomentCustomerListResponse, GetMomentListRequest,
-    GetMomentListResponse, GetMomentSendResultRequest, GetMomentSendResultResponse,
-    GetMomentTaskRequest, GetMomentTaskResponse, GetMomentTaskResultRequest,
-    GetMomentTaskResultResponse, MassMedia, MassText, Moment, MomentAttachment, MomentCustomer,
-    MomentSenders, MomentTask, MomentTaskResult,
+    GetMomentCommentsRequest, GetMomentCommentsResponse, GetMomentCustomerListRequest,
+    GetMomentCustomerListResponse, GetMomentListRequest, GetMomentListResponse,
+    GetMomentSendResultRequest, GetMomentSendResultResponse, GetMomentTaskRequest,
+    GetMomentTaskResponse, GetMomentTaskResultRequest, GetMomentTaskResultResponse, MassMedia,
+    MassText, Moment, MomentAttachment, MomentCustomer, MomentInteraction, MomentSenders,
+    MomentTask, MomentTaskResult,
 };
 
 use super::{actor, page};
@@ -46,7 +47,18 @@ struct MomentRec {
     cancelled: bool,
     /// Sender -> when they published it.
     senders: BTreeMap<String, Option<i64>>,
+    /// Sender -> comments and likes on their copy (admin [`interact_moment`]).
+    interactions: BTreeMap<String, Interactions>,
 }
+
+#[derive(Debug, Clone, Default)]
+struct Interactions {
+    comments: Vec<MomentInteraction>,
+    likes: Vec<MomentInteraction>,
+}
+
+/// The most comments and likes kept per sender's copy of a moment (bounded memory).
+const MAX_INTERACTIONS: usize = 10_000;
 
 #[derive(Debug, Default)]
 struct Moments {
@@ -66,6 +78,7 @@ pub(super) fn register(r: &mut Registry) {
     r.add::<GetMomentTaskRequest, _, _>(get_moment_task);
     r.add::<GetMomentCustomerListRequest, _, _>(get_moment_customer_list);
     r.add::<GetMomentSendResultRequest, _, _>(get_moment_send_result);
+    r.add::<GetMomentCommentsRequest, _, _>(get_moment_comments);
 }
 
 /// Whether the caller sees `userid` (an app: in its visible scope; the 客户联系 secret: anyone).
@@ -123,6 +136,7 @@ async fn add_moment_task(
         invalid_senders: invalid,
         cancelled: false,
         senders,
+        interactions: BTreeMap::new(),
     };
     let jobid = rec.jobid.clone();
     let mut list = lock(&m.list);
@@ -371,5 +385,78 @@ async fn get_moment_send_result(
     let mut answer = GetMomentSendResultResponse::new();
     answer.customer_list = items;
     answer.next_cursor = Some(next);
+    Ok(answer)
+}
+
+/// The admin side of moment interactions: on `userid`'s published copy of `moment_id`, `who` (an
+/// external_userid starting with `wm`/`wo`, or a member's userid) comments (`like` false) or likes
+/// it. An error for an unknown moment, a member who is not a sender or has not published it.
+pub fn interact_moment(
+    state: &State,
+    moment_id: &str,
+    userid: &str,
+    who: &str,
+    like: bool,
+) -> Result<(), ApiError> {
+    let now = state.now_secs();
+    let is_member = state.corp().member(who).is_ok();
+    with_moment(
+        state,
+        |r| r.moment_id == moment_id,
+        &format!("moment_id {moment_id:?}"),
+        |r| {
+            match r.senders.get(userid) {
+                Some(Some(_)) => {}
+                Some(None) => {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "{userid} has not published {moment_id} yet"
+                    )));
+                }
+                None => {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "{userid} is not a sender of {moment_id}"
+                    )));
+                }
+            }
+            let mut i = MomentInteraction::new();
+            if is_member {
+                i.userid = Some(who.to_owned());
+            } else {
+                i.external_userid = Some(who.to_owned());
+            }
+            i.create_time = Some(now);
+            let slot = r.interactions.entry(userid.to_owned()).or_default();
+            let list = if like {
+                &mut slot.likes
+            } else {
+                &mut slot.comments
+            };
+            if list.len() >= MAX_INTERACTIONS {
+                list.remove(0);
+            }
+            list.push(i);
+            Ok(())
+        },
+    )
+}
+
+async fn get_moment_comments(
+    ctx: Ctx,
+    req: GetMomentCommentsRequest,
+) -> Result<GetMomentCommentsResponse, ApiError> {
+    let visible = sees(&ctx, &req.userid);
+    let what = format!("moment_id {:?}", req.moment_id);
+    let found = with_moment(
+        ctx.state(),
+        |r| r.moment_id == req.moment_id,
+        &what,
+        |r| Ok(r.interactions.get(&req.userid).cloned().unwrap_or_default()),
+    )?;
+    let mut answer = GetMomentCommentsResponse::new();
+    // "自建应用调用,只会返回应用可见范围内用户的发送情况".
+    if visible {
+        answer.comment_list = found.comments;
+        answer.like_list = found.likes;
+    }
     Ok(answer)
 }
