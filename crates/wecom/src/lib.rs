@@ -97,6 +97,11 @@ pub use wecom_oa as oa;
 #[cfg(feature = "kf")]
 pub use wecom_kf as kf;
 
+/// 家校沟通 (school): students, parents, classes, the parent/student OAuth identity, 学校通知
+/// (the `wecom-school` crate).
+#[cfg(feature = "school")]
+pub use wecom_school as school;
+
 #[cfg(feature = "callback")]
 pub use wecom_callback as callback;
 
@@ -127,6 +132,8 @@ pub fn json_endpoints() -> impl Iterator<Item = &'static wecom_core_auth::JsonEn
         wecom_kf::generated::kf::CALLS,
         #[cfg(feature = "wedrive")]
         wecom_wedrive::generated::wedrive::CALLS,
+        #[cfg(feature = "school")]
+        wecom_school::generated::school::CALLS,
     ];
     tables.iter().flat_map(|t| t.iter())
 }
@@ -163,6 +170,9 @@ pub mod prelude {
     pub use wecom_wedrive::WedriveExt as _;
     #[cfg(feature = "wedrive")]
     pub use wecom_wedrive::{Drive, DriveError};
+
+    #[cfg(feature = "school")]
+    pub use wecom_school::SchoolExt as _;
 
     #[cfg(feature = "callback")]
     pub use wecom_callback::{CallbackCrypto, CallbackError, Event, EventKind, Inbound, Reply};

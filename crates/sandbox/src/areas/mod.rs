@@ -12,6 +12,7 @@ pub mod kf;
 pub mod messages;
 pub mod messages_extra;
 pub mod oa;
+pub mod school;
 pub mod tfa;
 pub mod wedrive;
 
@@ -29,6 +30,8 @@ pub fn register_all(r: &mut Registry) {
     messages_extra::register(r);
     tfa::register(r);
     wedrive::register(r);
+    // Issue 17: 家校沟通 (school directory, OAuth identity, 上课直播 statistics, 学校通知).
+    school::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
