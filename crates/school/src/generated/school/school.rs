@@ -344,9 +344,9 @@ pub struct StudentUpdateRequest {
     /// New mobile number.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub mobile: ::std::option::Option<::std::string::String>,
-    /// New classes, at most 20.
+    /// New classes, at most 20 (empty: unchanged).
     ///
-    /// Limits: 1 to 20 items.
+    /// Limits: at most 20 items.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub department: ::std::vec::Vec<u32>,
 }
@@ -387,7 +387,7 @@ impl StudentUpdateRequest {
         self.mobile = Some(mobile.into());
         self
     }
-    /// Sets `department`: New classes, at most 20.
+    /// Sets `department`: New classes, at most 20 (empty: unchanged).
     pub fn department(
         mut self,
         department: impl ::std::iter::IntoIterator<Item = u32>,
@@ -449,7 +449,7 @@ impl rt::Validate for StudentUpdateRequest {
         if let Some(value) = &self.name {
             rt::chars("name", value.as_str(), [1, 32], None)?;
         }
-        rt::items("department", self.department.len(), [1, 20], None)?;
+        rt::items("department", self.department.len(), [0, 20], None)?;
         Ok(())
     }
 }
@@ -535,7 +535,7 @@ impl<'a> StudentUpdateCall<'a> {
         self.request = self.request.mobile(mobile);
         self
     }
-    /// Sets `department`: New classes, at most 20.
+    /// Sets `department`: New classes, at most 20 (empty: unchanged).
     pub fn department(
         mut self,
         department: impl ::std::iter::IntoIterator<Item = u32>,
