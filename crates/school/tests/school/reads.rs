@@ -103,6 +103,72 @@ async fn lists_identity_living_and_notices() -> Res {
 }
 
 #[tokio::test]
+async fn settings_scope_and_payments() -> Res {
+    let s = school().await?;
+    let sc = s.client.school();
+    // The page's example time (2020-07-07): the next upgrade is a July 7th still to come.
+    let next = sc
+        .upgrade_info_set()
+        .upgrade_time(1_594_090_969)
+        .upgrade_switch(1)
+        .await?
+        .next_upgrade_time
+        .ok_or("next_upgrade_time")?;
+    assert!(next > 1_594_090_969, "{next}");
+    let corp = s.sandbox.admin().corp();
+    let school = corp.school().ok_or("a school")?;
+    assert_eq!(school.upgrade_switch, 1);
+    drop(corp);
+
+    let scope = sc
+        .allow_scope_get(1000003)
+        .await?
+        .allow_scope
+        .ok_or("scope")?;
+    assert_eq!(
+        scope.students.ok_or("students")?.userid,
+        vec!["xiaoming".to_owned()]
+    );
+    let whole = sc
+        .allow_scope_get(1000002)
+        .await?
+        .allow_scope
+        .ok_or("scope")?;
+    assert_eq!(whole.departments.ok_or("departments")?.partyid, vec![1]);
+    assert_eq!(
+        code(&sc.allow_scope_get(42).await.unwrap_err()),
+        Some(40056)
+    );
+
+    let pay = sc.payment_result_get("PAYSCHOOL0001").await?;
+    assert_eq!(pay.amount, Some(998));
+    let paid = pay
+        .payment_result
+        .iter()
+        .find(|p| p.trade_state == Some(1))
+        .ok_or("a paid student")?;
+    assert_eq!(paid.payer_parent_userid.as_deref(), Some("xiaoming_baba"));
+    let trade = sc
+        .trade_get("PAYSCHOOL0001", paid.trade_no.as_deref().ok_or("trade_no")?)
+        .await?;
+    assert_eq!(trade.pay_time, Some(1_772_323_200));
+    assert_eq!(
+        code(&sc.trade_get("PAYSCHOOL0001", "nope").await.unwrap_err()),
+        Some(60243)
+    );
+    assert_eq!(
+        code(&sc.payment_result_get("PAYOTHER").await.unwrap_err()),
+        Some(60237)
+    );
+    // Refused before I/O: an empty payment_id (60235).
+    assert_eq!(
+        code(&sc.payment_result_get("").await.unwrap_err()),
+        Some(60235)
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_corp_without_a_school_answers_65014() -> Res {
     let sandbox = wecom_sandbox::Sandbox::start().await?;
     let client = wecom_core_auth::Client::builder(sandbox.credentials().corpid)

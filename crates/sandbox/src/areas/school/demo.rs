@@ -2,7 +2,8 @@
 //! as the school's teachers and apps, plus a school directory: one campus, one primary stage, two
 //! standard grades (入学年份 2024 and 2025) with two classes each, eight students, and parents
 //! linked to them (one parent with two children, one student with two parents), one of them
-//! subscribed to 学校通知, and one 上课直播 class with watchers.
+//! subscribed to 学校通知, one 上课直播 class with watchers, one 班级收款 project, and the
+//! parents' scope of both demo apps (审批: the whole school; 研发周报: 小明's parents).
 
 use serde_json::from_value;
 use serde_json::json;
@@ -60,6 +61,19 @@ pub fn demo_school() -> School {
                   { "student_userid": "xiaoming", "parent_userid": "xiaoming_baba", "watch_time": 1800 },
                   { "student_userid": "xiaohong", "watch_time": 2400 }
               ] }
+        ],
+        "payment": [
+            { "payment_id": "PAYSCHOOL0001", "agentid": 1000002, "project_name": "二年级一班 春游费", "amount": 998,
+              "pay": [
+                  { "student_userid": "xiaoming", "trade_state": 1, "trade_no": "T20260301000001",
+                    "payer_parent_userid": "xiaoming_baba", "transaction_id": "4200000000202603010000000001",
+                    "pay_time": 1772323200 },
+                  { "student_userid": "xiaohong", "trade_state": 0 }
+              ] }
+        ],
+        "parent_scope": [
+            { "agentid": 1000002, "departments": [1] },
+            { "agentid": 1000003, "students": ["xiaoming"] }
         ]
     }))
     .unwrap_or_default()

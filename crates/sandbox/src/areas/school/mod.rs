@@ -41,6 +41,11 @@ use wecom_school::{
     StudentListResponse, StudentUpdateRequest, StudentUpdateResponse,
 };
 
+use wecom_school::{
+    AllowScopeGetRequest, AllowScopeGetResponse, PaymentResultGetRequest, PaymentResultGetResponse,
+    TradeGetRequest, TradeGetResponse, UpgradeInfoSetRequest, UpgradeInfoSetResponse,
+};
+
 use crate::callbacks::CallbackRecord;
 use crate::error::ApiError;
 use crate::registry::{Caller, Ctx, Registry};
@@ -70,6 +75,10 @@ pub fn register(r: &mut Registry) {
     r.add::<SchoolDepartmentDeleteRequest, _, _>(department_delete);
     r.add::<SchoolDepartmentListRequest, _, _>(department_list);
     r.add::<ArchSyncModeSetRequest, _, _>(arch_sync_mode_set);
+    r.add::<UpgradeInfoSetRequest, _, _>(upgrade_info_set);
+    r.add::<AllowScopeGetRequest, _, _>(allow_scope_get);
+    r.add::<PaymentResultGetRequest, _, _>(payment_result_get);
+    r.add::<TradeGetRequest, _, _>(trade_get);
     r.add::<LivingInfoGetRequest, _, _>(living_info);
     r.add::<LivingWatchStatGetRequest, _, _>(living_watch_stat);
     r.add::<SchoolMessageSendRequest, _, _>(message_send);
@@ -946,6 +955,97 @@ async fn arch_sync_mode_set(
     answer(json!({}))
 }
 
+async fn upgrade_info_set(
+    ctx: Ctx,
+    req: UpgradeInfoSetRequest,
+) -> Result<UpgradeInfoSetResponse, ApiError> {
+    let now = ctx.state().now_secs();
+    let next = change(&ctx, |s| {
+        // Page 92949: upgrade_time absent = 0 (January 1st); upgrade_switch other than 1 = off.
+        let at = req.upgrade_time.unwrap_or(0);
+        s.upgrade_time = Some(at);
+        s.upgrade_switch = u32::from(req.upgrade_switch == Some(1));
+        Ok((model::next_upgrade(at, now), Vec::new()))
+    })
+    .await?;
+    answer(json!({ "next_upgrade_time": next }))
+}
+
+async fn allow_scope_get(
+    ctx: Ctx,
+    req: AllowScopeGetRequest,
+) -> Result<AllowScopeGetResponse, ApiError> {
+    if ctx.state().corp().app(req.agentid).is_err() {
+        return Err(ApiError::new(
+            40056_i64,
+            format!("invalid agentid {}", req.agentid),
+        ));
+    }
+    let v = read(&ctx, |s| {
+        let scope = s.parent_scopes.iter().find(|x| x.agentid == req.agentid);
+        let students = scope.map(|x| x.students.clone()).unwrap_or_default();
+        let departments = scope.map(|x| x.departments.clone()).unwrap_or_default();
+        Ok(json!({ "allow_scope": {
+            "students": { "userid": students },
+            "departments": { "partyid": departments },
+        }}))
+    })?;
+    answer(v)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 班级收款
+// ---------------------------------------------------------------------------------------------
+
+fn payment<'a>(s: &'a School, ctx: &Ctx, id: &str) -> Result<&'a model::SchoolPayment, ApiError> {
+    // Pages 94470 / 94471: only projects the app started (60237); an unknown id is not one either.
+    s.payments
+        .iter()
+        .find(|p| p.payment_id == id && caller_agent(ctx).is_none_or(|a| a == p.agentid))
+        .ok_or_else(|| {
+            ApiError::new(
+                60237_i64,
+                format!("payment {id} was not started by this app"),
+            )
+        })
+}
+
+async fn payment_result_get(
+    ctx: Ctx,
+    req: PaymentResultGetRequest,
+) -> Result<PaymentResultGetResponse, ApiError> {
+    let v = read(&ctx, |s| {
+        let p = payment(s, &ctx, &req.payment_id)?;
+        let list: Vec<Value> = p
+            .results
+            .iter()
+            .map(|r| {
+                json!({
+                    "student_userid": r.student_userid, "trade_state": r.trade_state,
+                    "trade_no": r.trade_no, "payer_parent_userid": r.payer_parent_userid,
+                })
+            })
+            .collect();
+        Ok(json!({ "project_name": p.project_name, "amount": p.amount, "payment_result": list }))
+    })?;
+    answer(v)
+}
+
+async fn trade_get(ctx: Ctx, req: TradeGetRequest) -> Result<TradeGetResponse, ApiError> {
+    let v = read(&ctx, |s| {
+        let p = payment(s, &ctx, &req.payment_id)?;
+        let r = p
+            .results
+            .iter()
+            .find(|r| !r.trade_no.is_empty() && r.trade_no == req.trade_no)
+            .ok_or_else(|| {
+                ApiError::new(60243_i64, format!("invalid trade_no {}", req.trade_no))
+            })?;
+        Ok(json!({ "transaction_id": r.transaction_id, "pay_time": r.pay_time }))
+    })?;
+    answer(v)
+}
+
 // ---------------------------------------------------------------------------------------------
 // 上课直播
 // ---------------------------------------------------------------------------------------------
@@ -1062,8 +1162,10 @@ async fn message_send(
         let mut bad_parents = Vec::new();
         let mut bad_students = Vec::new();
         let mut bad_parties = Vec::new();
+        // Page 94895: "应用只能给该列表下的家长发送「学校通知」": a parent outside the app's scope
+        // is not reached (invalid_parent_userid when named).
         for p in &req.to_parent_userid {
-            match s.parent(p) {
+            match s.parent(p).filter(|x| s.parent_in_scope(req.agentid, x)) {
                 Some(x) => reached.push(x.parent_userid.clone()),
                 None => bad_parents.push(p.clone()),
             }
@@ -1100,6 +1202,7 @@ async fn message_send(
             reached.extend(
                 s.parents_of(&st)
                     .into_iter()
+                    .filter(|(p, _)| s.parent_in_scope(req.agentid, p))
                     .map(|(p, _)| p.parent_userid.clone()),
             );
         }

@@ -139,6 +139,57 @@ pub struct SchoolLivingRecord {
     pub watchers: Vec<LivingWatcher>,
 }
 
+/// A student's payment of a 班级收款 project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchoolPay {
+    /// The student.
+    pub student_userid: String,
+    /// 0 not paid, 1 paid.
+    #[serde(default)]
+    pub trade_state: u32,
+    /// The order.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trade_no: String,
+    /// The parent who paid.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub payer_parent_userid: String,
+    /// The WeChat Pay transaction id.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub transaction_id: String,
+    /// When it was paid.
+    #[serde(default)]
+    pub pay_time: i64,
+}
+
+/// A 班级收款 project (started from the JS-SDK or a mini program, not through this API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchoolPayment {
+    /// Its id.
+    pub payment_id: String,
+    /// The app that started it (only it may read it: pages 94470 / 94471; 60237).
+    pub agentid: u32,
+    /// Its name.
+    pub project_name: String,
+    /// The amount.
+    pub amount: u64,
+    /// Each student's payment.
+    #[serde(default, rename = "pay")]
+    pub results: Vec<SchoolPay>,
+}
+
+/// The parents who may use an app in 「学校通知 - 学校应用」 (set by the admin; page 94895).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParentScope {
+    /// The app.
+    pub agentid: u32,
+    /// The parents of these students.
+    #[serde(default)]
+    pub students: Vec<String>,
+    /// The parents of these departments' students (sub-departments included).
+    #[serde(default)]
+    pub departments: Vec<u32>,
+}
+
 /// The school directory.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,6 +209,22 @@ pub struct School {
     /// Live classes.
     #[serde(default, rename = "living", skip_serializing_if = "Vec::is_empty")]
     pub livings: Vec<SchoolLivingRecord>,
+    /// 班级收款 projects.
+    #[serde(default, rename = "payment", skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<SchoolPayment>,
+    /// Apps' parent scopes (an app without one reaches no parent).
+    #[serde(
+        default,
+        rename = "parent_scope",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub parent_scopes: Vec<ParentScope>,
+    /// 自动升年级: the day (a timestamp of which month and day count) and whether it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_time: Option<i64>,
+    /// 1 when the automatic upgrade is on.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub upgrade_switch: u32,
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -330,6 +397,25 @@ impl School {
         Ok(())
     }
 
+    /// Whether the app's parent scope holds the parent (through one of their children).
+    pub fn parent_in_scope(&self, agentid: u32, parent: &SchoolParent) -> bool {
+        let Some(scope) = self.parent_scopes.iter().find(|s| s.agentid == agentid) else {
+            return false;
+        };
+        let ids: Vec<u32> = scope
+            .departments
+            .iter()
+            .flat_map(|d| self.subtree(*d))
+            .map(|d| d.id)
+            .collect();
+        parent.children.iter().any(|c| {
+            scope.students.iter().any(|s| same(s, &c.student_userid))
+                || self
+                    .student(&c.student_userid)
+                    .is_some_and(|st| st.department.iter().any(|d| ids.contains(d)))
+        })
+    }
+
     /// The department `id` and everything under it, in tree order.
     pub fn subtree(&self, id: u32) -> Vec<&SchoolDepartment> {
         let mut out = Vec::new();
@@ -346,5 +432,69 @@ impl School {
             }
         }
         out
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian), and back: H. Hinnant's algorithms.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// China time (UTC+8), in which the school's dates are kept.
+const CST: i64 = 8 * 3600;
+
+/// The next upgrade after `now` on the month and day of `upgrade_time` (page 92949: "该时间戳只有月
+/// 和日有效"; "如果该学校今年已经升过年级,那本参数会给明年对应日期的时间戳"), as midnight China time.
+pub fn next_upgrade(upgrade_time: i64, now: i64) -> i64 {
+    let (_, m, d) = civil_from_days((upgrade_time + CST).div_euclid(86_400));
+    let (year, _, _) = civil_from_days((now + CST).div_euclid(86_400));
+    let at = |y: i64| {
+        // February 29th in a year without it falls on March 1st.
+        days_from_civil(y, m, d) * 86_400 - CST
+    };
+    if at(year) > now {
+        at(year)
+    } else {
+        at(year + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_upgrade_is_this_or_next_year() {
+        // 2020-07-07 12:22:49 CST (the page's example time) -> July 7th.
+        let t = 1_594_095_769;
+        // 2026-12-03: July 7th has passed, so 2027-07-07 00:00 CST.
+        assert_eq!(
+            next_upgrade(t, 1_796_300_000),
+            days_from_civil(2027, 7, 7) * 86_400 - CST
+        );
+        // 2026-01-01: still ahead this year.
+        assert_eq!(
+            next_upgrade(t, 1_767_225_600),
+            days_from_civil(2026, 7, 7) * 86_400 - CST
+        );
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
     }
 }

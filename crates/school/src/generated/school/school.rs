@@ -3470,6 +3470,300 @@ impl<'a> ::std::future::IntoFuture for ArchSyncModeSetCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`School::upgrade_info_set`]: Sets the yearly automatic grade upgrade (自动升年级): its day and whether it is on; answers the next upgrade.
+///
+/// `POST /cgi-bin/school/set_upgrade_info` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92949)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpgradeInfoSetRequest {
+    /// When to upgrade: a timestamp of which only month and day count (absent: 0, January 1st).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub upgrade_time: ::std::option::Option<i64>,
+    /// 1 turns it on; absent or any other value turns it off.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub upgrade_switch: ::std::option::Option<u32>,
+}
+impl UpgradeInfoSetRequest {
+    /// A request with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            upgrade_time: None,
+            upgrade_switch: None,
+        }
+    }
+    /// Sets `upgrade_time`: When to upgrade: a timestamp of which only month and day count (absent: 0, January 1st).
+    pub fn upgrade_time(mut self, upgrade_time: i64) -> Self {
+        self.upgrade_time = Some(upgrade_time);
+        self
+    }
+    /// Sets `upgrade_switch`: 1 turns it on; absent or any other value turns it off.
+    pub fn upgrade_switch(mut self, upgrade_switch: u32) -> Self {
+        self.upgrade_switch = Some(upgrade_switch);
+        self
+    }
+}
+impl ::std::default::Default for UpgradeInfoSetRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for UpgradeInfoSetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let upgrade_time = __body.optional("upgrade_time")?;
+        let upgrade_switch = __body.optional("upgrade_switch")?;
+        Ok(Self {
+            upgrade_time,
+            upgrade_switch,
+        })
+    }
+}
+impl rt::Validate for UpgradeInfoSetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for UpgradeInfoSetRequest {
+    type Response = UpgradeInfoSetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "upgrade_info_set",
+        method: ::wecom_core_auth::Method::Post,
+        path: "school/set_upgrade_info",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/92949",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "upgrade_info_set")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`School::upgrade_info_set`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UpgradeInfoSetResponse {
+    /// The next upgrade (only the date counts): next year's date when this year's upgrade has happened.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_upgrade_time: ::std::option::Option<i64>,
+}
+impl UpgradeInfoSetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { next_upgrade_time: None }
+    }
+    /// Sets `next_upgrade_time`: The next upgrade (only the date counts): next year's date when this year's upgrade has happened.
+    pub fn next_upgrade_time(mut self, next_upgrade_time: i64) -> Self {
+        self.next_upgrade_time = Some(next_upgrade_time);
+        self
+    }
+}
+/// A `upgrade_info_set` call, made by [`School::upgrade_info_set`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct UpgradeInfoSetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: UpgradeInfoSetRequest,
+}
+impl ::std::fmt::Debug for UpgradeInfoSetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpgradeInfoSetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> UpgradeInfoSetCall<'a> {
+    /// Sets `upgrade_time`: When to upgrade: a timestamp of which only month and day count (absent: 0, January 1st).
+    pub fn upgrade_time(mut self, upgrade_time: i64) -> Self {
+        self.request = self.request.upgrade_time(upgrade_time);
+        self
+    }
+    /// Sets `upgrade_switch`: 1 turns it on; absent or any other value turns it off.
+    pub fn upgrade_switch(mut self, upgrade_switch: u32) -> Self {
+        self.request = self.request.upgrade_switch(upgrade_switch);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &UpgradeInfoSetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> UpgradeInfoSetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<UpgradeInfoSetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for UpgradeInfoSetCall<'a> {
+    type Output = ::std::result::Result<
+        UpgradeInfoSetResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`School::allow_scope_get`]: The parents who may use the app in WeChat 「学校通知 - 学校应用」, as students and departments: the app can send 学校通知 only to these parents.
+///
+/// `GET /cgi-bin/school/agent/get_allow_scope` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94895)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AllowScopeGetRequest {
+    /// The app.
+    ///
+    /// Query parameter `agentid`.
+    pub agentid: u32,
+}
+impl AllowScopeGetRequest {
+    /// A request with its required fields (`agentid`); set optional ones with the methods below.
+    pub fn new(agentid: u32) -> Self {
+        Self { agentid }
+    }
+}
+impl ::std::convert::From<u32> for AllowScopeGetRequest {
+    /// A request for this `agentid`.
+    fn from(value: u32) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for AllowScopeGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let __query = rt::WireQuery::new(__wire.query);
+        let agentid = __query.required("agentid")?;
+        Ok(Self { agentid })
+    }
+}
+impl rt::Validate for AllowScopeGetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for AllowScopeGetRequest {
+    type Response = AllowScopeGetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "allow_scope_get",
+        method: ::wecom_core_auth::Method::Get,
+        path: "school/agent/get_allow_scope",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94895",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "allow_scope_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        let mut query = ::wecom_core_auth::Query::new();
+        rt::push(&mut query, "agentid", &self.agentid);
+        query
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        Ok(::wecom_core_auth::RequestBody::Empty)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`School::allow_scope_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AllowScopeGetResponse {
+    /// The parents' scope.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow_scope: ::std::option::Option<AllowScope>,
+}
+impl AllowScopeGetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self { allow_scope: None }
+    }
+    /// Sets `allow_scope`: The parents' scope.
+    pub fn allow_scope(
+        mut self,
+        allow_scope: impl ::std::convert::Into<AllowScope>,
+    ) -> Self {
+        self.allow_scope = Some(allow_scope.into());
+        self
+    }
+}
+/// A `allow_scope_get` call, made by [`School::allow_scope_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct AllowScopeGetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: AllowScopeGetRequest,
+}
+impl ::std::fmt::Debug for AllowScopeGetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AllowScopeGetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> AllowScopeGetCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &AllowScopeGetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> AllowScopeGetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<AllowScopeGetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for AllowScopeGetCall<'a> {
+    type Output = ::std::result::Result<AllowScopeGetResponse, ::wecom_core_auth::Error>;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 /// Request of [`School::living_info_get`]: Reads a 上课直播 live class the app created: theme, start, duration, anchor, range, viewer and comment counts.
 ///
 /// `GET /cgi-bin/school/living/get_living_info` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93740)
@@ -3790,6 +4084,325 @@ impl<'a> ::std::future::IntoFuture for LivingWatchStatGetCall<'a> {
         LivingWatchStatGetResponse,
         ::wecom_core_auth::Error,
     >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`School::payment_result_get`]: Reads a 班级收款 project the app started: its name, amount and each student's payment (paid or not, the order, the parent who paid).
+///
+/// `POST /cgi-bin/school/get_payment_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94470)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct PaymentResultGetRequest {
+    /// The project, as the JS-SDK or mini program 发起班级收款 answered it.
+    ///
+    /// Limits: 1 to 1024 bytes (errcode 60235).
+    pub payment_id: ::std::string::String,
+}
+impl PaymentResultGetRequest {
+    /// A request with its required fields (`payment_id`); set optional ones with the methods below.
+    pub fn new(payment_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            payment_id: payment_id.into(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for PaymentResultGetRequest {
+    /// A request for this `payment_id`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for PaymentResultGetRequest {
+    /// A request for this `payment_id`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for PaymentResultGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let payment_id = __body.required("payment_id")?;
+        Ok(Self { payment_id })
+    }
+}
+impl rt::Validate for PaymentResultGetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("payment_id", self.payment_id.as_str(), [1, 1024], Some(60235))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for PaymentResultGetRequest {
+    type Response = PaymentResultGetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "payment_result_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "school/get_payment_result",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94470",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "payment_result_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`School::payment_result_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct PaymentResultGetResponse {
+    /// The project's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub project_name: ::std::option::Option<::std::string::String>,
+    /// The amount (as the page's example: 998).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub amount: ::std::option::Option<u64>,
+    /// Each student's payment.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub payment_result: ::std::vec::Vec<PayInfo>,
+}
+impl PaymentResultGetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            project_name: None,
+            amount: None,
+            payment_result: Vec::new(),
+        }
+    }
+    /// Sets `project_name`: The project's name.
+    pub fn project_name(
+        mut self,
+        project_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.project_name = Some(project_name.into());
+        self
+    }
+    /// Sets `amount`: The amount (as the page's example: 998).
+    pub fn amount(mut self, amount: u64) -> Self {
+        self.amount = Some(amount);
+        self
+    }
+    /// Sets `payment_result`: Each student's payment.
+    pub fn payment_result(
+        mut self,
+        payment_result: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<PayInfo>,
+        >,
+    ) -> Self {
+        self.payment_result = payment_result.into_iter().map(Into::into).collect();
+        self
+    }
+}
+/// A `payment_result_get` call, made by [`School::payment_result_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct PaymentResultGetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: PaymentResultGetRequest,
+}
+impl ::std::fmt::Debug for PaymentResultGetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("PaymentResultGetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> PaymentResultGetCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &PaymentResultGetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> PaymentResultGetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<PaymentResultGetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for PaymentResultGetCall<'a> {
+    type Output = ::std::result::Result<
+        PaymentResultGetResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`School::trade_get`]: Reads one order of a 班级收款 project the app started: the WeChat Pay transaction and when it was paid.
+///
+/// `POST /cgi-bin/school/get_trade` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94471)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct TradeGetRequest {
+    /// The project.
+    ///
+    /// Limits: 1 to 1024 bytes (errcode 60235).
+    pub payment_id: ::std::string::String,
+    /// The order, from payment_result_get.
+    ///
+    /// Limits: 1 to 1024 bytes (errcode 60236).
+    pub trade_no: ::std::string::String,
+}
+impl TradeGetRequest {
+    /// A request with its required fields (`payment_id`, `trade_no`); set optional ones with the methods below.
+    pub fn new(
+        payment_id: impl ::std::convert::Into<::std::string::String>,
+        trade_no: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            payment_id: payment_id.into(),
+            trade_no: trade_no.into(),
+        }
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for TradeGetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let payment_id = __body.required("payment_id")?;
+        let trade_no = __body.required("trade_no")?;
+        Ok(Self { payment_id, trade_no })
+    }
+}
+impl rt::Validate for TradeGetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::bytes("payment_id", self.payment_id.as_str(), [1, 1024], Some(60235))?;
+        rt::bytes("trade_no", self.trade_no.as_str(), [1, 1024], Some(60236))?;
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for TradeGetRequest {
+    type Response = TradeGetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "trade_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "school/get_trade",
+        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
+            ::wecom_core_auth::SystemApp::School,
+        ),
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/94471",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "trade_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`School::trade_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct TradeGetResponse {
+    /// The WeChat Pay transaction id (微信交易单号).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub transaction_id: ::std::option::Option<::std::string::String>,
+    /// When it was paid (交易时间).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub pay_time: ::std::option::Option<i64>,
+}
+impl TradeGetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            transaction_id: None,
+            pay_time: None,
+        }
+    }
+    /// Sets `transaction_id`: The WeChat Pay transaction id (微信交易单号).
+    pub fn transaction_id(
+        mut self,
+        transaction_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.transaction_id = Some(transaction_id.into());
+        self
+    }
+    /// Sets `pay_time`: When it was paid (交易时间).
+    pub fn pay_time(mut self, pay_time: i64) -> Self {
+        self.pay_time = Some(pay_time);
+        self
+    }
+}
+/// A `trade_get` call, made by [`School::trade_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct TradeGetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: TradeGetRequest,
+}
+impl ::std::fmt::Debug for TradeGetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("TradeGetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> TradeGetCall<'a> {
+    /// The request as built so far.
+    pub fn request(&self) -> &TradeGetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> TradeGetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<TradeGetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for TradeGetCall<'a> {
+    type Output = ::std::result::Result<TradeGetResponse, ::wecom_core_auth::Error>;
     type IntoFuture = rt::BoxFuture<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

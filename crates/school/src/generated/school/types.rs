@@ -1331,3 +1331,162 @@ impl rt::Validate for WatchStat {
         Ok(())
     }
 }
+/// Students of an allow scope.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ScopeStudents {
+    /// The students' userids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub userid: ::std::vec::Vec<::std::string::String>,
+}
+impl ScopeStudents {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { userid: Vec::new() }
+    }
+    /// Sets `userid`: The students' userids.
+    pub fn userid(
+        mut self,
+        userid: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+    ) -> Self {
+        self.userid = userid.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for ScopeStudents {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Departments of an allow scope.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct ScopeDepartments {
+    /// The department ids.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub partyid: ::std::vec::Vec<u32>,
+}
+impl ScopeDepartments {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self { partyid: Vec::new() }
+    }
+    /// Sets `partyid`: The department ids.
+    pub fn partyid(
+        mut self,
+        partyid: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.partyid = partyid.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for ScopeDepartments {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// The parents who may use an app (allow_scope_get).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AllowScope {
+    /// The parents of these students.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub students: ::std::option::Option<ScopeStudents>,
+    /// The parents of these departments' students.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub departments: ::std::option::Option<ScopeDepartments>,
+}
+impl AllowScope {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            students: None,
+            departments: None,
+        }
+    }
+    /// Sets `students`: The parents of these students.
+    pub fn students(
+        mut self,
+        students: impl ::std::convert::Into<ScopeStudents>,
+    ) -> Self {
+        self.students = Some(students.into());
+        self
+    }
+    /// Sets `departments`: The parents of these departments' students.
+    pub fn departments(
+        mut self,
+        departments: impl ::std::convert::Into<ScopeDepartments>,
+    ) -> Self {
+        self.departments = Some(departments.into());
+        self
+    }
+}
+impl rt::Validate for AllowScope {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A student's payment of a 班级收款 project (PayInfo).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct PayInfo {
+    /// The student.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub student_userid: ::std::option::Option<::std::string::String>,
+    /// 0 not paid, 1 paid.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub trade_state: ::std::option::Option<u32>,
+    /// The order (for trade_get).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub trade_no: ::std::option::Option<::std::string::String>,
+    /// The parent who paid.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub payer_parent_userid: ::std::option::Option<::std::string::String>,
+}
+impl PayInfo {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            student_userid: None,
+            trade_state: None,
+            trade_no: None,
+            payer_parent_userid: None,
+        }
+    }
+    /// Sets `student_userid`: The student.
+    pub fn student_userid(
+        mut self,
+        student_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.student_userid = Some(student_userid.into());
+        self
+    }
+    /// Sets `trade_state`: 0 not paid, 1 paid.
+    pub fn trade_state(mut self, trade_state: u32) -> Self {
+        self.trade_state = Some(trade_state);
+        self
+    }
+    /// Sets `trade_no`: The order (for trade_get).
+    pub fn trade_no(
+        mut self,
+        trade_no: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.trade_no = Some(trade_no.into());
+        self
+    }
+    /// Sets `payer_parent_userid`: The parent who paid.
+    pub fn payer_parent_userid(
+        mut self,
+        payer_parent_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.payer_parent_userid = Some(payer_parent_userid.into());
+        self
+    }
+}
+impl rt::Validate for PayInfo {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
