@@ -290,9 +290,7 @@ impl ::wecom_core_auth::Endpoint for SchoolMessageSendRequest {
         name: "school_message_send",
         method: ::wecom_core_auth::Method::Post,
         path: "externalcontact/message/send",
-        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
-            ::wecom_core_auth::SystemApp::School,
-        ),
+        credential: ::wecom_core_auth::CredentialKind::App,
         retry: ::wecom_core_auth::RetrySafety::DuplicateCheck,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/92321",

@@ -582,7 +582,7 @@ impl<'a> School<'a> {
     }
     /// Reads a 上课直播 live class the app created: theme, start, duration, anchor, range, viewer and comment counts.
     ///
-    /// `GET /cgi-bin/school/living/get_living_info` · credential: the 家校沟通 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93740)
+    /// `GET /cgi-bin/school/living/get_living_info` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/93740)
     ///
     /// Returns a [`LivingInfoGetCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -606,7 +606,7 @@ impl<'a> School<'a> {
     }
     /// Who watched a live class (students with their parents, and visitors), a page at a time (`next_key` until `ending` is 1).
     ///
-    /// `POST /cgi-bin/school/living/get_watch_stat` · credential: the 家校沟通 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97129)
+    /// `POST /cgi-bin/school/living/get_watch_stat` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/97129)
     ///
     /// Returns a [`LivingWatchStatGetCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -630,7 +630,7 @@ impl<'a> School<'a> {
     }
     /// Sends a 学校通知 to parents (and through students, their parents): by userid, department, or everyone (`toall`). Recipients WeCom cannot reach come back in the invalid_* lists and the rest still receive it. The app must be listed under 「家长可使用的应用」.
     ///
-    /// `POST /cgi-bin/externalcontact/message/send` · credential: the 家校沟通 secret's access_token when configured, else the app's (an app under 可调用应用) · retried safely with WeCom's duplicate check on · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92321)
+    /// `POST /cgi-bin/externalcontact/message/send` · credential: the app's access_token · retried safely with WeCom's duplicate check on · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/92321)
     ///
     /// Returns a [`SchoolMessageSendCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -655,7 +655,7 @@ impl<'a> School<'a> {
     }
     /// Reads a 班级收款 project the app started: its name, amount and each student's payment (paid or not, the order, the parent who paid).
     ///
-    /// `POST /cgi-bin/school/get_payment_result` · credential: the 家校沟通 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94470)
+    /// `POST /cgi-bin/school/get_payment_result` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94470)
     ///
     /// Returns a [`PaymentResultGetCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
@@ -679,7 +679,7 @@ impl<'a> School<'a> {
     }
     /// Reads one order of a 班级收款 project the app started: the WeChat Pay transaction and when it was paid.
     ///
-    /// `POST /cgi-bin/school/get_trade` · credential: the 家校沟通 secret's access_token when configured, else the app's (an app under 可调用应用) · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94471)
+    /// `POST /cgi-bin/school/get_trade` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94471)
     ///
     /// Returns a [`TradeGetCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.

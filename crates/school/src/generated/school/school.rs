@@ -3815,9 +3815,7 @@ impl ::wecom_core_auth::Endpoint for LivingInfoGetRequest {
         name: "living_info_get",
         method: ::wecom_core_auth::Method::Get,
         path: "school/living/get_living_info",
-        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
-            ::wecom_core_auth::SystemApp::School,
-        ),
+        credential: ::wecom_core_auth::CredentialKind::App,
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/93740",
@@ -3968,9 +3966,7 @@ impl ::wecom_core_auth::Endpoint for LivingWatchStatGetRequest {
         name: "living_watch_stat_get",
         method: ::wecom_core_auth::Method::Post,
         path: "school/living/get_watch_stat",
-        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
-            ::wecom_core_auth::SystemApp::School,
-        ),
+        credential: ::wecom_core_auth::CredentialKind::App,
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/97129",
@@ -4143,9 +4139,7 @@ impl ::wecom_core_auth::Endpoint for PaymentResultGetRequest {
         name: "payment_result_get",
         method: ::wecom_core_auth::Method::Post,
         path: "school/get_payment_result",
-        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
-            ::wecom_core_auth::SystemApp::School,
-        ),
+        credential: ::wecom_core_auth::CredentialKind::App,
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/94470",
@@ -4310,9 +4304,7 @@ impl ::wecom_core_auth::Endpoint for TradeGetRequest {
         name: "trade_get",
         method: ::wecom_core_auth::Method::Post,
         path: "school/get_trade",
-        credential: ::wecom_core_auth::CredentialKind::SystemOrApp(
-            ::wecom_core_auth::SystemApp::School,
-        ),
+        credential: ::wecom_core_auth::CredentialKind::App,
         retry: ::wecom_core_auth::RetrySafety::Idempotent,
         response: ::wecom_core_auth::ResponseKind::Json,
         doc_url: "https://developer.work.weixin.qq.com/document/path/94471",
