@@ -45,6 +45,10 @@ use wecom_school::{
     AllowScopeGetRequest, AllowScopeGetResponse, PaymentResultGetRequest, PaymentResultGetResponse,
     TradeGetRequest, TradeGetResponse, UpgradeInfoSetRequest, UpgradeInfoSetResponse,
 };
+use wecom_school::{
+    LivingUnwatchStatV2GetRequest, LivingUnwatchStatV2GetResponse, LivingWatchStatV2GetRequest,
+    LivingWatchStatV2GetResponse,
+};
 
 use crate::callbacks::CallbackRecord;
 use crate::error::ApiError;
@@ -81,6 +85,8 @@ pub fn register(r: &mut Registry) {
     r.add::<TradeGetRequest, _, _>(trade_get);
     r.add::<LivingInfoGetRequest, _, _>(living_info);
     r.add::<LivingWatchStatGetRequest, _, _>(living_watch_stat);
+    r.add::<LivingWatchStatV2GetRequest, _, _>(living_watch_stat_v2);
+    r.add::<LivingUnwatchStatV2GetRequest, _, _>(living_unwatch_stat_v2);
     r.add::<SchoolMessageSendRequest, _, _>(message_send);
 }
 
@@ -1131,6 +1137,129 @@ async fn living_watch_stat(
         Ok(json!({
             "ending": ending, "next_key": next.to_string(),
             "stat_infoes": { "students": page, "visitors": [] },
+        }))
+    })?;
+    answer(v)
+}
+
+/// Reads a page cursor: absent, empty or "0" start at 0 (pages 95799 / 95795: "初次调用可以填\"0\"").
+fn cursor(c: Option<&str>) -> Result<usize, ApiError> {
+    match c {
+        None | Some("") | Some("0") => Ok(0),
+        Some(k) => k
+            .parse()
+            .map_err(|_| ApiError::new(40058_i64, format!("invalid next_cursor {k}"))),
+    }
+}
+
+async fn living_watch_stat_v2(
+    ctx: Ctx,
+    req: LivingWatchStatV2GetRequest,
+) -> Result<LivingWatchStatV2GetResponse, ApiError> {
+    let start = cursor(req.next_cursor.as_deref())?;
+    let v = read(&ctx, |s| {
+        let l = living(s, &ctx, &req.livingid)?;
+        let page: Vec<&model::LivingWatcher> =
+            l.watchers.iter().skip(start).take(WATCH_PAGE).collect();
+        let entry = |w: &model::LivingWatcher| {
+            let partyids = s
+                .student(&w.student_userid)
+                .map(|st| st.department.clone())
+                .unwrap_or_default();
+            let mut v = json!({
+                "student_userid": w.student_userid, "partyids": partyids,
+                "watch_time": w.watch_time, "enter_time": l.living_start,
+                "leave_time": l.living_start + i64::from(w.watch_time), "is_comment": 0,
+            });
+            if !w.parent_userid.is_empty() {
+                v["parent_userid"] = json!(w.parent_userid);
+            }
+            v
+        };
+        let students: Vec<Value> = page
+            .iter()
+            .filter(|w| w.parent_userid.is_empty())
+            .map(|w| entry(w))
+            .collect();
+        let parents: Vec<Value> = page
+            .iter()
+            .filter(|w| !w.parent_userid.is_empty())
+            .map(|w| entry(w))
+            .collect();
+        let next = start + page.len();
+        Ok(json!({
+            "has_more": u32::from(next < l.watchers.len()), "next_cursor": next.to_string(),
+            "stat_info": { "students": students, "parents": parents },
+        }))
+    })?;
+    answer(v)
+}
+
+async fn living_unwatch_stat_v2(
+    ctx: Ctx,
+    req: LivingUnwatchStatV2GetRequest,
+) -> Result<LivingUnwatchStatV2GetResponse, ApiError> {
+    let start = cursor(req.next_cursor.as_deref())?;
+    let v = read(&ctx, |s| {
+        let l = living(s, &ctx, &req.livingid)?;
+        let classes: Vec<u32> = l
+            .partyids
+            .iter()
+            .flat_map(|p| s.subtree(*p))
+            .map(|d| d.id)
+            .collect();
+        // Page 95795: only students and parents who follow 学校通知 count; a student counts through a
+        // subscribed parent (the model keeps subscription on parents).
+        let mut rows: Vec<Value> = Vec::new();
+        for st in s
+            .students
+            .iter()
+            .filter(|st| st.department.iter().any(|d| classes.contains(d)))
+        {
+            let subscribed: Vec<&SchoolParent> = s
+                .parents_of(&st.student_userid)
+                .into_iter()
+                .map(|(p, _)| p)
+                .filter(|p| p.is_subscribe == 1)
+                .collect();
+            if subscribed.is_empty() {
+                continue;
+            }
+            let watched = |f: &dyn Fn(&model::LivingWatcher) -> bool| l.watchers.iter().any(f);
+            if !watched(&|w| {
+                w.student_userid.eq_ignore_ascii_case(&st.student_userid)
+                    && w.parent_userid.is_empty()
+            }) {
+                rows.push(json!({ "kind": "student", "student_userid": st.student_userid, "partyids": st.department }));
+            }
+            for p in subscribed {
+                if !watched(&|w| w.parent_userid.eq_ignore_ascii_case(&p.parent_userid)) {
+                    rows.push(json!({ "kind": "parent", "parent_userid": p.parent_userid, "student_userid": st.student_userid, "partyids": st.department }));
+                }
+            }
+        }
+        let page: Vec<&Value> = rows.iter().skip(start).take(WATCH_PAGE).collect();
+        let strip = |v: &Value| {
+            let mut v = v.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("kind");
+            }
+            v
+        };
+        let students: Vec<Value> = page
+            .iter()
+            .filter(|v| v["kind"] == "student")
+            .map(|v| strip(v))
+            .collect();
+        let parents: Vec<Value> = page
+            .iter()
+            .filter(|v| v["kind"] == "parent")
+            .map(|v| strip(v))
+            .collect();
+        let next = start + page.len();
+        Ok(json!({
+            "has_more": u32::from(next < rows.len()), "next_cursor": next.to_string(),
+            "stat_info": { "students": students, "parents": parents },
         }))
     })?;
     answer(v)

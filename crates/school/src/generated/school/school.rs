@@ -4085,6 +4085,375 @@ impl<'a> ::std::future::IntoFuture for LivingWatchStatGetCall<'a> {
         Box::pin(self.send())
     }
 }
+/// Request of [`School::living_watch_stat_v2_get`]: Who watched a live class, students and parents apart, a page at a time (`next_cursor` while `has_more` is 1).
+///
+/// `POST /cgi-bin/school/living/get_watch_stat_v2` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95799)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct LivingWatchStatV2GetRequest {
+    /// The live class.
+    pub livingid: ::std::string::String,
+    /// The previous answer's next_cursor ("0" or absent for the first page).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl LivingWatchStatV2GetRequest {
+    /// A request with its required fields (`livingid`); set optional ones with the methods below.
+    pub fn new(livingid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            livingid: livingid.into(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `next_cursor`: The previous answer's next_cursor ("0" or absent for the first page).
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+impl ::std::convert::From<&str> for LivingWatchStatV2GetRequest {
+    /// A request for this `livingid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for LivingWatchStatV2GetRequest {
+    /// A request for this `livingid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for LivingWatchStatV2GetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let livingid = __body.required("livingid")?;
+        let next_cursor = __body.optional("next_cursor")?;
+        Ok(Self { livingid, next_cursor })
+    }
+}
+impl rt::Validate for LivingWatchStatV2GetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for LivingWatchStatV2GetRequest {
+    type Response = LivingWatchStatV2GetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "living_watch_stat_v2_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "school/living/get_watch_stat_v2",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95799",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "living_watch_stat_v2_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`School::living_watch_stat_v2_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct LivingWatchStatV2GetResponse {
+    /// 1 while there is more: the only way to tell the end (the page).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub has_more: ::std::option::Option<u32>,
+    /// Pass it back for the next page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// The watchers of this page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub stat_info: ::std::option::Option<WatchStatV2>,
+}
+impl LivingWatchStatV2GetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            has_more: None,
+            next_cursor: None,
+            stat_info: None,
+        }
+    }
+    /// Sets `has_more`: 1 while there is more: the only way to tell the end (the page).
+    pub fn has_more(mut self, has_more: u32) -> Self {
+        self.has_more = Some(has_more);
+        self
+    }
+    /// Sets `next_cursor`: Pass it back for the next page.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `stat_info`: The watchers of this page.
+    pub fn stat_info(
+        mut self,
+        stat_info: impl ::std::convert::Into<WatchStatV2>,
+    ) -> Self {
+        self.stat_info = Some(stat_info.into());
+        self
+    }
+}
+/// A `living_watch_stat_v2_get` call, made by [`School::living_watch_stat_v2_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct LivingWatchStatV2GetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: LivingWatchStatV2GetRequest,
+}
+impl ::std::fmt::Debug for LivingWatchStatV2GetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("LivingWatchStatV2GetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> LivingWatchStatV2GetCall<'a> {
+    /// Sets `next_cursor`: The previous answer's next_cursor ("0" or absent for the first page).
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.next_cursor(next_cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &LivingWatchStatV2GetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> LivingWatchStatV2GetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<LivingWatchStatV2GetResponse, ::wecom_core_auth::Error> {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for LivingWatchStatV2GetCall<'a> {
+    type Output = ::std::result::Result<
+        LivingWatchStatV2GetResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+/// Request of [`School::living_unwatch_stat_v2_get`]: Which students and parents who follow 学校通知 did not watch a live class, a page at a time (`next_cursor` while `has_more` is 1).
+///
+/// `POST /cgi-bin/school/living/get_unwatch_stat_v2` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95795)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct LivingUnwatchStatV2GetRequest {
+    /// The live class.
+    pub livingid: ::std::string::String,
+    /// The previous answer's next_cursor ("0" or absent for the first page).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+}
+impl LivingUnwatchStatV2GetRequest {
+    /// A request with its required fields (`livingid`); set optional ones with the methods below.
+    pub fn new(livingid: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            livingid: livingid.into(),
+            next_cursor: None,
+        }
+    }
+    /// Sets `next_cursor`: The previous answer's next_cursor ("0" or absent for the first page).
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+}
+impl ::std::convert::From<&str> for LivingUnwatchStatV2GetRequest {
+    /// A request for this `livingid`.
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl ::std::convert::From<::std::string::String> for LivingUnwatchStatV2GetRequest {
+    /// A request for this `livingid`.
+    fn from(value: ::std::string::String) -> Self {
+        Self::new(value)
+    }
+}
+#[cfg(feature = "server")]
+impl rt::FromWire for LivingUnwatchStatV2GetRequest {
+    const MULTIPART: bool = false;
+    fn from_wire(
+        __wire: rt::WireInput<'_>,
+    ) -> ::std::result::Result<Self, rt::WireError> {
+        let mut __body = rt::WireBody::parse(__wire.body)?;
+        let livingid = __body.required("livingid")?;
+        let next_cursor = __body.optional("next_cursor")?;
+        Ok(Self { livingid, next_cursor })
+    }
+}
+impl rt::Validate for LivingUnwatchStatV2GetRequest {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+impl ::wecom_core_auth::Endpoint for LivingUnwatchStatV2GetRequest {
+    type Response = LivingUnwatchStatV2GetResponse;
+    const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
+        name: "living_unwatch_stat_v2_get",
+        method: ::wecom_core_auth::Method::Post,
+        path: "school/living/get_unwatch_stat_v2",
+        credential: ::wecom_core_auth::CredentialKind::App,
+        retry: ::wecom_core_auth::RetrySafety::Idempotent,
+        response: ::wecom_core_auth::ResponseKind::Json,
+        doc_url: "https://developer.work.weixin.qq.com/document/path/95795",
+    };
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        rt::validate_request(self, "living_unwatch_stat_v2_get")
+    }
+    fn query(&self) -> ::wecom_core_auth::Query {
+        ::wecom_core_auth::Query::new()
+    }
+    fn body(
+        &self,
+    ) -> ::std::result::Result<
+        ::wecom_core_auth::RequestBody,
+        ::wecom_core_auth::Error,
+    > {
+        rt::json_body(self)
+    }
+    fn decode(
+        body: rt::Bytes,
+    ) -> ::std::result::Result<Self::Response, ::wecom_core_auth::DecodeError> {
+        rt::decode_json(&body)
+    }
+}
+/// Answer of [`School::living_unwatch_stat_v2_get`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct LivingUnwatchStatV2GetResponse {
+    /// 1 while there is more.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub has_more: ::std::option::Option<u32>,
+    /// Pass it back for the next page.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    /// Who did not watch.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub stat_info: ::std::option::Option<UnwatchStat>,
+}
+impl LivingUnwatchStatV2GetResponse {
+    /// An answer with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            has_more: None,
+            next_cursor: None,
+            stat_info: None,
+        }
+    }
+    /// Sets `has_more`: 1 while there is more.
+    pub fn has_more(mut self, has_more: u32) -> Self {
+        self.has_more = Some(has_more);
+        self
+    }
+    /// Sets `next_cursor`: Pass it back for the next page.
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next_cursor = Some(next_cursor.into());
+        self
+    }
+    /// Sets `stat_info`: Who did not watch.
+    pub fn stat_info(
+        mut self,
+        stat_info: impl ::std::convert::Into<UnwatchStat>,
+    ) -> Self {
+        self.stat_info = Some(stat_info.into());
+        self
+    }
+}
+/// A `living_unwatch_stat_v2_get` call, made by [`School::living_unwatch_stat_v2_get`]: set optional fields with its methods, then
+/// `.await` it (or `.send().await`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct LivingUnwatchStatV2GetCall<'a> {
+    pub(super) client: &'a ::wecom_core_auth::Client,
+    pub(super) request: LivingUnwatchStatV2GetRequest,
+}
+impl ::std::fmt::Debug for LivingUnwatchStatV2GetCall<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("LivingUnwatchStatV2GetCall")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+impl<'a> LivingUnwatchStatV2GetCall<'a> {
+    /// Sets `next_cursor`: The previous answer's next_cursor ("0" or absent for the first page).
+    pub fn next_cursor(
+        mut self,
+        next_cursor: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.request = self.request.next_cursor(next_cursor);
+        self
+    }
+    /// The request as built so far.
+    pub fn request(&self) -> &LivingUnwatchStatV2GetRequest {
+        &self.request
+    }
+    /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
+    pub fn into_request(self) -> LivingUnwatchStatV2GetRequest {
+        self.request
+    }
+    /// Sends the call: checks the request against the spec (an error before any I/O),
+    /// then calls WeCom through the client. Awaiting the call itself does the same.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        LivingUnwatchStatV2GetResponse,
+        ::wecom_core_auth::Error,
+    > {
+        self.client.execute(self.request).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for LivingUnwatchStatV2GetCall<'a> {
+    type Output = ::std::result::Result<
+        LivingUnwatchStatV2GetResponse,
+        ::wecom_core_auth::Error,
+    >;
+    type IntoFuture = rt::BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 /// Request of [`School::payment_result_get`]: Reads a 班级收款 project the app started: its name, amount and each student's payment (paid or not, the order, the parent who paid).
 ///
 /// `POST /cgi-bin/school/get_payment_result` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/94470)

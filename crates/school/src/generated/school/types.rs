@@ -1490,3 +1490,187 @@ impl rt::Validate for PayInfo {
         Ok(())
     }
 }
+/// A page of watchers (V2): students and parents apart.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct WatchStatV2 {
+    /// Students who watched.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub students: ::std::vec::Vec<StudentWatch>,
+    /// Parents who watched (parent_userid with the student).
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub parents: ::std::vec::Vec<StudentWatch>,
+}
+impl WatchStatV2 {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            students: Vec::new(),
+            parents: Vec::new(),
+        }
+    }
+    /// Sets `students`: Students who watched.
+    pub fn students(
+        mut self,
+        students: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StudentWatch>,
+        >,
+    ) -> Self {
+        self.students = students.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `parents`: Parents who watched (parent_userid with the student).
+    pub fn parents(
+        mut self,
+        parents: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<StudentWatch>,
+        >,
+    ) -> Self {
+        self.parents = parents.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for WatchStatV2 {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A subscribed student who did not watch.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UnwatchStudent {
+    /// The student.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub student_userid: ::std::option::Option<::std::string::String>,
+    /// The student's classes.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub partyids: ::std::vec::Vec<u32>,
+}
+impl UnwatchStudent {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            student_userid: None,
+            partyids: Vec::new(),
+        }
+    }
+    /// Sets `student_userid`: The student.
+    pub fn student_userid(
+        mut self,
+        student_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.student_userid = Some(student_userid.into());
+        self
+    }
+    /// Sets `partyids`: The student's classes.
+    pub fn partyids(
+        mut self,
+        partyids: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.partyids = partyids.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for UnwatchStudent {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// A subscribed parent who did not watch.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UnwatchParent {
+    /// The parent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub parent_userid: ::std::option::Option<::std::string::String>,
+    /// Their child.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub student_userid: ::std::option::Option<::std::string::String>,
+    /// The child's classes.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub partyids: ::std::vec::Vec<u32>,
+}
+impl UnwatchParent {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            parent_userid: None,
+            student_userid: None,
+            partyids: Vec::new(),
+        }
+    }
+    /// Sets `parent_userid`: The parent.
+    pub fn parent_userid(
+        mut self,
+        parent_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.parent_userid = Some(parent_userid.into());
+        self
+    }
+    /// Sets `student_userid`: Their child.
+    pub fn student_userid(
+        mut self,
+        student_userid: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.student_userid = Some(student_userid.into());
+        self
+    }
+    /// Sets `partyids`: The child's classes.
+    pub fn partyids(
+        mut self,
+        partyids: impl ::std::iter::IntoIterator<Item = u32>,
+    ) -> Self {
+        self.partyids = partyids.into_iter().collect();
+        self
+    }
+}
+impl rt::Validate for UnwatchParent {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
+/// Who did not watch.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct UnwatchStat {
+    /// Students.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub students: ::std::vec::Vec<UnwatchStudent>,
+    /// Parents.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub parents: ::std::vec::Vec<UnwatchParent>,
+}
+impl UnwatchStat {
+    /// A value with every optional field unset.
+    pub fn new() -> Self {
+        Self {
+            students: Vec::new(),
+            parents: Vec::new(),
+        }
+    }
+    /// Sets `students`: Students.
+    pub fn students(
+        mut self,
+        students: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UnwatchStudent>,
+        >,
+    ) -> Self {
+        self.students = students.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `parents`: Parents.
+    pub fn parents(
+        mut self,
+        parents: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UnwatchParent>,
+        >,
+    ) -> Self {
+        self.parents = parents.into_iter().map(Into::into).collect();
+        self
+    }
+}
+impl rt::Validate for UnwatchStat {
+    fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
+        Ok(())
+    }
+}
