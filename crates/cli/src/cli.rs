@@ -144,6 +144,9 @@ pub enum Command {
     /// 微信客服: accounts, reading messages, answering customers.
     #[command(subcommand)]
     Kf(crate::cmd::kf::KfCmd),
+    /// 家校沟通: students, parents and classes of the school directory.
+    #[command(subcommand)]
+    School(crate::cmd::school::SchoolCmd),
     /// Approvals (审批): templates, applications.
     #[command(subcommand)]
     Approval(ApprovalCmd),
@@ -182,7 +185,8 @@ pub struct SandboxArgs {
     /// Listen on this address instead of 127.0.0.1 (e.g. 0.0.0.0 in a container).
     #[arg(long, value_name = "IP")]
     pub bind: Option<IpAddr>,
-    /// The corp to serve (TOML or JSON); the demo corp otherwise.
+    /// The corp to serve (TOML or JSON; a `[school]` table makes it an education corp), or
+    /// `school-demo` for the demo education corp (家校沟通); the demo corp otherwise.
     #[arg(long, value_name = "FILE")]
     pub corp: Option<PathBuf>,
     /// Lifetime of access tokens in seconds (default 7200).

@@ -18,6 +18,7 @@ mod media;
 mod proxy;
 mod sandbox;
 pub mod schedule;
+pub mod school;
 mod scope;
 mod send;
 mod token;
@@ -179,6 +180,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(&ctx, args).await,
         Command::Kf(cmd) => kf::run(&ctx, cmd).await,
+        Command::School(cmd) => school::run(&ctx, cmd).await,
         Command::Approval(cmd) => approval::run(&ctx, cmd).await,
         Command::Checkin(cmd) => checkin::run(&ctx, cmd).await,
         Command::Customer(cmd) => customer::customer(&ctx, cmd).await,

@@ -14,4 +14,5 @@ mod oa;
 mod offline;
 mod sandbox;
 mod schedule;
+mod school;
 mod transfer;
