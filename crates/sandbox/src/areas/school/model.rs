@@ -423,12 +423,15 @@ impl School {
         while let Some(next) = queue.pop() {
             if let Some(d) = self.department(next) {
                 out.push(d);
-                queue.extend(
-                    self.departments
-                        .iter()
-                        .filter(|c| c.parentid == next && c.id != next)
-                        .map(|c| c.id),
-                );
+                // Siblings in WeCom's order ("order值大的排序靠前"), then by id; the stack pops the
+                // first one next, so push them reversed.
+                let mut children: Vec<&SchoolDepartment> = self
+                    .departments
+                    .iter()
+                    .filter(|c| c.parentid == next && c.id != next)
+                    .collect();
+                children.sort_by_key(|c| (std::cmp::Reverse(c.order.unwrap_or(0)), c.id));
+                queue.extend(children.iter().rev().map(|c| c.id));
             }
         }
         out
