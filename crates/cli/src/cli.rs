@@ -162,6 +162,9 @@ pub enum Command {
     /// 电子发票: read an invoice a member chose, lock / unlock / close it.
     #[command(subcommand)]
     Invoice(crate::cmd::invoice::InvoiceCmd),
+    /// 家校沟通: students, parents and classes of the school directory.
+    #[command(subcommand)]
+    School(crate::cmd::school::SchoolCmd),
     /// Approvals (审批): templates, applications.
     #[command(subcommand)]
     Approval(ApprovalCmd),
@@ -200,7 +203,8 @@ pub struct SandboxArgs {
     /// Listen on this address instead of 127.0.0.1 (e.g. 0.0.0.0 in a container).
     #[arg(long, value_name = "IP")]
     pub bind: Option<IpAddr>,
-    /// The corp to serve (TOML or JSON); the demo corp otherwise.
+    /// The corp to serve (TOML or JSON; a `[school]` table makes it an education corp), or
+    /// `school-demo` for the demo education corp (家校沟通); the demo corp otherwise.
     #[arg(long, value_name = "FILE")]
     pub corp: Option<PathBuf>,
     /// Lifetime of access tokens in seconds (default 7200).

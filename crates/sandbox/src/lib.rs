@@ -431,6 +431,9 @@ impl Drop for Sandbox {
     }
 }
 
+/// The name `--corp` takes for the demo education corp ([`Corp::school_demo`]).
+pub const SCHOOL_DEMO: &str = "school-demo";
+
 /// Options of [`serve`] (what `wecom sandbox [--port N] [--corp FILE] [--token-ttl SECS]` passes).
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
@@ -438,7 +441,8 @@ pub struct ServeOptions {
     pub port: Option<u16>,
     /// Listen on another address than 127.0.0.1.
     pub bind: Option<IpAddr>,
-    /// Corp file (TOML or JSON); the demo corp otherwise.
+    /// Corp file (TOML or JSON), or [`SCHOOL_DEMO`] for the demo education corp; the demo corp
+    /// otherwise.
     pub corp: Option<PathBuf>,
     /// Token lifetime in seconds (default 7200).
     pub token_ttl_secs: Option<u64>,
@@ -461,7 +465,12 @@ pub async fn serve(
         b = b.port(p);
     }
     if let Some(c) = options.corp {
-        b = b.corp_file(c);
+        // `--corp school-demo` (no such file): the demo education corp (家校沟通).
+        if c.as_os_str() == SCHOOL_DEMO && !c.exists() {
+            b = b.corp(Corp::school_demo());
+        } else {
+            b = b.corp_file(c);
+        }
     }
     if let Some(t) = options.token_ttl_secs {
         b = b.token_ttl(Duration::from_secs(t));

@@ -113,6 +113,11 @@ pub use wecom_msgaudit as msgaudit;
 #[cfg(feature = "invoice")]
 pub use wecom_invoice as invoice;
 
+/// 家校沟通 (school): students, parents, classes, the parent/student OAuth identity, 学校通知
+/// (the `wecom-school` crate).
+#[cfg(feature = "school")]
+pub use wecom_school as school;
+
 #[cfg(feature = "callback")]
 pub use wecom_callback as callback;
 
@@ -147,6 +152,8 @@ pub fn json_endpoints() -> impl Iterator<Item = &'static wecom_core_auth::JsonEn
         wecom_msgaudit::generated::msgaudit::CALLS,
         #[cfg(feature = "invoice")]
         wecom_invoice::generated::invoice::CALLS,
+        #[cfg(feature = "school")]
+        wecom_school::generated::school::CALLS,
     ];
     tables.iter().flat_map(|t| t.iter())
 }
@@ -189,6 +196,9 @@ pub mod prelude {
 
     #[cfg(feature = "invoice")]
     pub use wecom_invoice::InvoiceExt as _;
+
+    #[cfg(feature = "school")]
+    pub use wecom_school::SchoolExt as _;
 
     #[cfg(feature = "callback")]
     pub use wecom_callback::{CallbackCrypto, CallbackError, Event, EventKind, Inbound, Reply};

@@ -460,6 +460,10 @@ pub enum EventKind {
     ///
     /// WeCom: <https://developer.work.weixin.qq.com/document/path/95039>
     MsgauditNotify,
+    /// `change_school_contact`: A student, parent or department of the school directory changed (`FromUserName` is `sys`).
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92032>
+    ChangeSchoolContact(SchoolContactChange),
 }
 impl EventKind {
     /// Reads the variant named by the callback's `Event` (`None`: not declared in the spec).
@@ -664,6 +668,12 @@ impl EventKind {
                         }
                     }
                     "msgaudit_notify" => EventKind::MsgauditNotify,
+                    "change_school_contact" => {
+                        match SchoolContactChange::parse(f)? {
+                            Some(c) => EventKind::ChangeSchoolContact(c),
+                            None => return Ok(None),
+                        }
+                    }
                     _ => return Ok(None),
                 },
             ),
@@ -708,6 +718,7 @@ impl EventKind {
             EventKind::Location { .. } => "LOCATION",
             EventKind::UploadMediaJobFinish { .. } => "upload_media_job_finish",
             EventKind::MsgauditNotify => "msgaudit_notify",
+            EventKind::ChangeSchoolContact { .. } => "change_school_contact",
         }
     }
     /// The `EventKey`, for events that carry one.
@@ -956,6 +967,7 @@ impl EventKind {
                 rt::push_cdata(out, "JobId", v);
             }
             EventKind::MsgauditNotify => {}
+            EventKind::ChangeSchoolContact(inner) => inner.write_xml(out),
         }
     }
 }
@@ -1666,6 +1678,208 @@ impl WedriveSpaceChange {
                 for e in v {
                     e.write_xml(out);
                 }
+            }
+        }
+    }
+}
+/// `change_school_contact`, by `ChangeType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchoolContactChange {
+    /// `create_student`: A student was added.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92032>
+    CreateStudent {
+        /// `Id`: The new student's userid.
+        id: String,
+    },
+    /// `update_student`: A student, or a parent linked to the student, was updated.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92032>
+    UpdateStudent {
+        /// `Id`: The student's userid.
+        id: String,
+        /// `NewId`: The student's new userid, when it changed.
+        new_id: Option<String>,
+    },
+    /// `delete_student`: A student was deleted.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92032>
+    DeleteStudent {
+        /// `Id`: The student's userid.
+        id: String,
+    },
+    /// `create_parent`: A parent was added.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92032>
+    CreateParent {
+        /// `Id`: The new parent's userid.
+        id: String,
+    },
+    /// `update_parent`: A parent was updated.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92032>
+    UpdateParent {
+        /// `Id`: The parent's userid.
+        id: String,
+        /// `NewId`: The parent's new userid, when it changed.
+        new_id: Option<String>,
+    },
+    /// `delete_parent`: A parent was deleted.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92032>
+    DeleteParent {
+        /// `Id`: The parent's userid.
+        id: String,
+    },
+    /// `create_department`: A school department was created.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92052>
+    CreateDepartment {
+        /// `Id`: The new department's id.
+        id: String,
+    },
+    /// `update_department`: A school department was updated.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92052>
+    UpdateDepartment {
+        /// `Id`: The department's id.
+        id: String,
+    },
+    /// `delete_department`: A school department was deleted.
+    ///
+    /// WeCom: <https://developer.work.weixin.qq.com/document/path/92052>
+    DeleteDepartment {
+        /// `Id`: The department's id.
+        id: String,
+    },
+}
+impl SchoolContactChange {
+    /// Reads the variant named by the callback's `ChangeType` (`None`: not declared in the spec).
+    pub(crate) fn parse(f: &Fields<'_, '_>) -> Result<Option<Self>, rt::Bad> {
+        Ok(
+            Some(
+                match f.text_of("ChangeType").unwrap_or_default() {
+                    "create_student" => {
+                        SchoolContactChange::CreateStudent {
+                            id: f.str("Id"),
+                        }
+                    }
+                    "update_student" => {
+                        SchoolContactChange::UpdateStudent {
+                            id: f.str("Id"),
+                            new_id: f.opt_str("NewId"),
+                        }
+                    }
+                    "delete_student" => {
+                        SchoolContactChange::DeleteStudent {
+                            id: f.str("Id"),
+                        }
+                    }
+                    "create_parent" => {
+                        SchoolContactChange::CreateParent {
+                            id: f.str("Id"),
+                        }
+                    }
+                    "update_parent" => {
+                        SchoolContactChange::UpdateParent {
+                            id: f.str("Id"),
+                            new_id: f.opt_str("NewId"),
+                        }
+                    }
+                    "delete_parent" => {
+                        SchoolContactChange::DeleteParent {
+                            id: f.str("Id"),
+                        }
+                    }
+                    "create_department" => {
+                        SchoolContactChange::CreateDepartment {
+                            id: f.str("Id"),
+                        }
+                    }
+                    "update_department" => {
+                        SchoolContactChange::UpdateDepartment {
+                            id: f.str("Id"),
+                        }
+                    }
+                    "delete_department" => {
+                        SchoolContactChange::DeleteDepartment {
+                            id: f.str("Id"),
+                        }
+                    }
+                    _ => return Ok(None),
+                },
+            ),
+        )
+    }
+    ///The `ChangeType` value.
+    pub fn change_type(&self) -> &'static str {
+        match self {
+            SchoolContactChange::CreateStudent { .. } => "create_student",
+            SchoolContactChange::UpdateStudent { .. } => "update_student",
+            SchoolContactChange::DeleteStudent { .. } => "delete_student",
+            SchoolContactChange::CreateParent { .. } => "create_parent",
+            SchoolContactChange::UpdateParent { .. } => "update_parent",
+            SchoolContactChange::DeleteParent { .. } => "delete_parent",
+            SchoolContactChange::CreateDepartment { .. } => "create_department",
+            SchoolContactChange::UpdateDepartment { .. } => "update_department",
+            SchoolContactChange::DeleteDepartment { .. } => "delete_department",
+        }
+    }
+    /// Writes the `ChangeType` element and this variant's fields as WeCom's XML.
+    pub(crate) fn write_xml(&self, out: &mut String) {
+        rt::push_cdata(out, "ChangeType", self.change_type());
+        match self {
+            SchoolContactChange::CreateStudent { id } => {
+                let v = id;
+                rt::push_cdata(out, "Id", v);
+            }
+            SchoolContactChange::UpdateStudent { id, new_id } => {
+                {
+                    let v = id;
+                    rt::push_cdata(out, "Id", v);
+                }
+                {
+                    let v = new_id;
+                    if let Some(v) = v {
+                        rt::push_cdata(out, "NewId", v);
+                    }
+                }
+            }
+            SchoolContactChange::DeleteStudent { id } => {
+                let v = id;
+                rt::push_cdata(out, "Id", v);
+            }
+            SchoolContactChange::CreateParent { id } => {
+                let v = id;
+                rt::push_cdata(out, "Id", v);
+            }
+            SchoolContactChange::UpdateParent { id, new_id } => {
+                {
+                    let v = id;
+                    rt::push_cdata(out, "Id", v);
+                }
+                {
+                    let v = new_id;
+                    if let Some(v) = v {
+                        rt::push_cdata(out, "NewId", v);
+                    }
+                }
+            }
+            SchoolContactChange::DeleteParent { id } => {
+                let v = id;
+                rt::push_cdata(out, "Id", v);
+            }
+            SchoolContactChange::CreateDepartment { id } => {
+                let v = id;
+                rt::push_cdata(out, "Id", v);
+            }
+            SchoolContactChange::UpdateDepartment { id } => {
+                let v = id;
+                rt::push_cdata(out, "Id", v);
+            }
+            SchoolContactChange::DeleteDepartment { id } => {
+                let v = id;
+                rt::push_cdata(out, "Id", v);
             }
         }
     }

@@ -24,6 +24,7 @@ pub mod msgaudit;
 mod proxy;
 mod sandbox;
 pub mod schedule;
+pub mod school;
 mod scope;
 mod send;
 mod token;
@@ -191,6 +192,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Kf(cmd) => kf::run(&ctx, cmd).await,
         Command::Msgaudit(cmd) => msgaudit::run(&ctx, cmd).await,
         Command::Invoice(cmd) => invoice::run(&ctx, cmd).await,
+        Command::School(cmd) => school::run(&ctx, cmd).await,
         Command::Approval(cmd) => approval::run(&ctx, cmd).await,
         Command::Checkin(cmd) => checkin::run(&ctx, cmd).await,
         Command::Customer(cmd) => customer::customer(&ctx, cmd).await,

@@ -16,4 +16,5 @@ mod oa_part3;
 mod offline;
 mod sandbox;
 mod schedule;
+mod school;
 mod transfer;

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod messages_extra;
 pub mod msgaudit;
 pub mod oa;
+pub mod school;
 pub mod tfa;
 pub mod wedrive;
 
@@ -34,6 +35,8 @@ pub fn register_all(r: &mut Registry) {
     // Issue 17: 会话内容存档 (HTTP part) and 电子发票.
     msgaudit::register(r);
     invoice::register(r);
+    // Issue 17: 家校沟通 (school directory, OAuth identity, 上课直播 statistics, 学校通知).
+    school::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);

@@ -59,6 +59,8 @@ pub struct Corp {
     tags: BTreeMap<u32, Tag>,
     apps: BTreeMap<u32, App>,
     robots: Vec<Robot>,
+    /// The school directory of an education corp (家校沟通), `None` for other corps.
+    school: Option<crate::areas::school::model::School>,
 }
 
 /// Replaces a secret by its first 3 characters and `***` (enough to tell two apart, not to use).
@@ -99,6 +101,10 @@ pub struct CorpFile {
     /// Group robots.
     #[serde(default, rename = "robot")]
     pub robots: Vec<Robot>,
+    /// The school directory (家校沟通) of an education corp: departments, students, parents
+    /// (`crate::areas::school::model::School`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school: Option<crate::areas::school::model::School>,
 }
 
 impl Corp {
@@ -122,6 +128,7 @@ impl Corp {
             tags: BTreeMap::new(),
             apps: BTreeMap::new(),
             robots: Vec::new(),
+            school: None,
         }
     }
 
@@ -223,7 +230,40 @@ impl Corp {
             corp.update_app(agentid, |a| a.allow_tags = tags)?;
         }
         corp.robots = file.robots;
+        corp.set_school(file.school).map_err(|e| {
+            CorpError::InvalidParameter(format!("[school]: {} ({})", e.errmsg, e.errcode))
+        })?;
         Ok(corp)
+    }
+
+    /// The school directory, for an education corp.
+    pub fn school(&self) -> Option<&crate::areas::school::model::School> {
+        self.school.as_ref()
+    }
+
+    /// The school directory, to change it.
+    pub fn school_mut(&mut self) -> Option<&mut crate::areas::school::model::School> {
+        self.school.as_mut()
+    }
+
+    /// Makes the corp an education corp with this school directory (checked as the API would:
+    /// department types, classes of students, children of parents, admins who are members), or
+    /// an ordinary corp with `None`.
+    pub fn set_school(
+        &mut self,
+        school: Option<crate::areas::school::model::School>,
+    ) -> Result<(), crate::error::ApiError> {
+        self.school = match school {
+            None => None,
+            Some(s) => {
+                let s = s.checked(&self.name)?;
+                for a in s.departments.iter().flat_map(|d| &d.admins) {
+                    self.member(&a.userid)?;
+                }
+                Some(s)
+            }
+        };
+        Ok(())
     }
 
     /// The file form of this corp.
@@ -243,6 +283,7 @@ impl Corp {
             tags: self.tags.values().cloned().collect(),
             apps: self.apps.values().cloned().collect(),
             robots: self.robots.clone(),
+            school: self.school.clone(),
         }
     }
 
