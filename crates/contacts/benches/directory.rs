@@ -134,6 +134,7 @@ impl Shape {
             name: "Bench".into(),
             contact_secret: Secret::new(CONTACT_SECRET.to_owned()),
             contact_callback: None,
+            school: None,
             system_secrets: Default::default(),
             departments: self
                 .departments

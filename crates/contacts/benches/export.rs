@@ -46,6 +46,7 @@ fn corp(members: usize) -> Result<Corp, wecom_sandbox::corp::CorpError> {
         name: "Export bench".into(),
         contact_secret: Secret::new(CONTACT_SECRET.to_owned()),
         contact_callback: None,
+        school: None,
         system_secrets: Default::default(),
         departments,
         members,
