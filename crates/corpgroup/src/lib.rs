@@ -15,7 +15,7 @@
 //! // Which downstream corps app 1000002 is shared with (上下游: business_type 1).
 //! let shares = client
 //!     .corpgroup()
-//!     .corpgroup_corp_list_app_share_info(1000002)
+//!     .list_app_share_info(1000002)
 //!     .business_type(1)
 //!     .await?;
 //! for corp in &shares.corp_list {

@@ -5,6 +5,7 @@ use crate::registry::Registry;
 
 pub mod auth;
 pub mod contacts;
+pub mod corpgroup;
 pub mod directory_extra;
 pub mod export;
 pub mod externalcontact;
@@ -29,6 +30,8 @@ pub fn register_all(r: &mut Registry) {
     messages_extra::register(r);
     tfa::register(r);
     wedrive::register(r);
+    // Issue 17 item 4: 上下游 (downstream tokens, app shares, mini-program sessions).
+    corpgroup::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
@@ -38,4 +41,5 @@ pub fn register_all(r: &mut Registry) {
     r.add_resources(wecom_oa::generated::oa::RESOURCES);
     r.add_resources(wecom_kf::generated::kf::RESOURCES);
     r.add_resources(wecom_wedrive::generated::wedrive::RESOURCES);
+    r.add_resources(wecom_corpgroup::generated::corpgroup::RESOURCES);
 }

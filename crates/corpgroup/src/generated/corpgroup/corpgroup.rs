@@ -3,12 +3,12 @@
 #[allow(unused_imports)]
 use super::*;
 use ::wecom_core_auth::__private as rt;
-/// Request of [`Corpgroup::corpgroup_corp_list_app_share_info`]: Lists the downstream corps (下级/下游企业) an upstream app is shared with, each with the app's agentid there (what `Client::downstream` needs).
+/// Request of [`Corpgroup::list_app_share_info`]: Lists the downstream corps (下级/下游企业) an upstream app is shared with, each with the app's agentid there (what `Client::downstream` needs).
 ///
 /// `POST /cgi-bin/corpgroup/corp/list_app_share_info` · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95813)
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
-pub struct CorpgroupCorpListAppShareInfoRequest {
+pub struct ListAppShareInfoRequest {
     /// The upstream app (上级/上游企业应用agentid).
     pub agentid: u32,
     /// 0: 企业互联 / 局校互联; 1: 上下游.
@@ -32,7 +32,7 @@ pub struct CorpgroupCorpListAppShareInfoRequest {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub cursor: ::std::option::Option<::std::string::String>,
 }
-impl CorpgroupCorpListAppShareInfoRequest {
+impl ListAppShareInfoRequest {
     /// A request with its required fields (`agentid`); set optional ones with the methods below.
     pub fn new(agentid: u32) -> Self {
         Self {
@@ -70,14 +70,14 @@ impl CorpgroupCorpListAppShareInfoRequest {
         self
     }
 }
-impl ::std::convert::From<u32> for CorpgroupCorpListAppShareInfoRequest {
+impl ::std::convert::From<u32> for ListAppShareInfoRequest {
     /// A request for this `agentid`.
     fn from(value: u32) -> Self {
         Self::new(value)
     }
 }
 #[cfg(feature = "server")]
-impl rt::FromWire for CorpgroupCorpListAppShareInfoRequest {
+impl rt::FromWire for ListAppShareInfoRequest {
     const MULTIPART: bool = false;
     fn from_wire(
         __wire: rt::WireInput<'_>,
@@ -97,7 +97,7 @@ impl rt::FromWire for CorpgroupCorpListAppShareInfoRequest {
         })
     }
 }
-impl rt::Validate for CorpgroupCorpListAppShareInfoRequest {
+impl rt::Validate for ListAppShareInfoRequest {
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
         if let Some(value) = &self.business_type {
             rt::one_of_int("business_type", *value, &[0, 1], None)?;
@@ -114,10 +114,10 @@ impl rt::Validate for CorpgroupCorpListAppShareInfoRequest {
         Ok(())
     }
 }
-impl ::wecom_core_auth::Endpoint for CorpgroupCorpListAppShareInfoRequest {
-    type Response = CorpgroupCorpListAppShareInfoResponse;
+impl ::wecom_core_auth::Endpoint for ListAppShareInfoRequest {
+    type Response = ListAppShareInfoResponse;
     const META: ::wecom_core_auth::EndpointMeta = ::wecom_core_auth::EndpointMeta {
-        name: "corpgroup_corp_list_app_share_info",
+        name: "list_app_share_info",
         method: ::wecom_core_auth::Method::Post,
         path: "corpgroup/corp/list_app_share_info",
         credential: ::wecom_core_auth::CredentialKind::App,
@@ -126,7 +126,7 @@ impl ::wecom_core_auth::Endpoint for CorpgroupCorpListAppShareInfoRequest {
         doc_url: "https://developer.work.weixin.qq.com/document/path/95813",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
-        rt::validate_request(self, "corpgroup_corp_list_app_share_info")
+        rt::validate_request(self, "list_app_share_info")
     }
     fn query(&self) -> ::wecom_core_auth::Query {
         ::wecom_core_auth::Query::new()
@@ -145,10 +145,10 @@ impl ::wecom_core_auth::Endpoint for CorpgroupCorpListAppShareInfoRequest {
         rt::decode_json(&body)
     }
 }
-/// Answer of [`Corpgroup::corpgroup_corp_list_app_share_info`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
+/// Answer of [`Corpgroup::list_app_share_info`] (besides `errcode`/`errmsg`). Fields WeCom adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
-pub struct CorpgroupCorpListAppShareInfoResponse {
+pub struct ListAppShareInfoResponse {
     /// 1: this is the last page; 0: more follow.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub ending: ::std::option::Option<u32>,
@@ -159,7 +159,7 @@ pub struct CorpgroupCorpListAppShareInfoResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub next_cursor: ::std::option::Option<::std::string::String>,
 }
-impl CorpgroupCorpListAppShareInfoResponse {
+impl ListAppShareInfoResponse {
     /// An answer with every optional field unset.
     pub fn new() -> Self {
         Self {
@@ -192,21 +192,21 @@ impl CorpgroupCorpListAppShareInfoResponse {
         self
     }
 }
-/// A `corpgroup_corp_list_app_share_info` call, made by [`Corpgroup::corpgroup_corp_list_app_share_info`]: set optional fields with its methods, then
+/// A `list_app_share_info` call, made by [`Corpgroup::list_app_share_info`]: set optional fields with its methods, then
 /// `.await` it (or `.send().await`).
 #[must_use = "a call does nothing until it is awaited"]
-pub struct CorpgroupCorpListAppShareInfoCall<'a> {
+pub struct ListAppShareInfoCall<'a> {
     pub(super) client: &'a ::wecom_core_auth::Client,
-    pub(super) request: CorpgroupCorpListAppShareInfoRequest,
+    pub(super) request: ListAppShareInfoRequest,
 }
-impl ::std::fmt::Debug for CorpgroupCorpListAppShareInfoCall<'_> {
+impl ::std::fmt::Debug for ListAppShareInfoCall<'_> {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct("CorpgroupCorpListAppShareInfoCall")
+        f.debug_struct("ListAppShareInfoCall")
             .field("request", &self.request)
             .finish_non_exhaustive()
     }
 }
-impl<'a> CorpgroupCorpListAppShareInfoCall<'a> {
+impl<'a> ListAppShareInfoCall<'a> {
     /// Sets `business_type`: 0: 企业互联 / 局校互联; 1: 上下游.
     pub fn business_type(mut self, business_type: u32) -> Self {
         self.request = self.request.business_type(business_type);
@@ -234,27 +234,24 @@ impl<'a> CorpgroupCorpListAppShareInfoCall<'a> {
         self
     }
     /// The request as built so far.
-    pub fn request(&self) -> &CorpgroupCorpListAppShareInfoRequest {
+    pub fn request(&self) -> &ListAppShareInfoRequest {
         &self.request
     }
     /// The request, to send later with [`Client::execute`](::wecom_core_auth::Client::execute).
-    pub fn into_request(self) -> CorpgroupCorpListAppShareInfoRequest {
+    pub fn into_request(self) -> ListAppShareInfoRequest {
         self.request
     }
     /// Sends the call: checks the request against the spec (an error before any I/O),
     /// then calls WeCom through the client. Awaiting the call itself does the same.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        CorpgroupCorpListAppShareInfoResponse,
-        ::wecom_core_auth::Error,
-    > {
+    ) -> ::std::result::Result<ListAppShareInfoResponse, ::wecom_core_auth::Error> {
         self.client.execute(self.request).await
     }
 }
-impl<'a> ::std::future::IntoFuture for CorpgroupCorpListAppShareInfoCall<'a> {
+impl<'a> ::std::future::IntoFuture for ListAppShareInfoCall<'a> {
     type Output = ::std::result::Result<
-        CorpgroupCorpListAppShareInfoResponse,
+        ListAppShareInfoResponse,
         ::wecom_core_auth::Error,
     >;
     type IntoFuture = rt::BoxFuture<'a, Self::Output>;

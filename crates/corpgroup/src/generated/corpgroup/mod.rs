@@ -37,24 +37,21 @@ impl<'a> Corpgroup<'a> {
     ///
     /// `POST /cgi-bin/corpgroup/corp/list_app_share_info` · credential: the app's access_token · retried on transient failures · [WeCom documentation](https://developer.work.weixin.qq.com/document/path/95813)
     ///
-    /// Returns a [`CorpgroupCorpListAppShareInfoCall`]: optional fields are its methods; `.await` it to send. The request
+    /// Returns a [`ListAppShareInfoCall`]: optional fields are its methods; `.await` it to send. The request
     /// is checked against the spec's constraints before any I/O.
     ///
     /// ```no_run
     /// # use wecom_corpgroup::generated::corpgroup::*;
     /// # async fn example(client: &::wecom_core_auth::Client) -> Result<(), ::wecom_core_auth::Error> {
-    /// let response = client.corpgroup().corpgroup_corp_list_app_share_info(1).business_type(1).await?;
+    /// let response = client.corpgroup().list_app_share_info(1).business_type(1).await?;
     /// # let _ = response;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn corpgroup_corp_list_app_share_info(
-        &self,
-        agentid: u32,
-    ) -> CorpgroupCorpListAppShareInfoCall<'a> {
-        CorpgroupCorpListAppShareInfoCall {
+    pub fn list_app_share_info(&self, agentid: u32) -> ListAppShareInfoCall<'a> {
+        ListAppShareInfoCall {
             client: self.client,
-            request: CorpgroupCorpListAppShareInfoRequest::new(agentid),
+            request: ListAppShareInfoRequest::new(agentid),
         }
     }
     /// Converts an upstream mini-program session (the encrypted `userid` and `session_key` from `miniprogram_jscode2session` of the upstream app) into the downstream corp's: call it with the downstream corp's token (`client.downstream(corpid, agentid)?.corpgroup()`), whose app the upstream app shared.
@@ -102,8 +99,8 @@ pub const RESOURCES: &[::wecom_core_auth::__private::ResourceDecl] = &[];
 /// the answer given back as JSON. Used by tools that call endpoints by name (`wecom api`).
 pub const CALLS: &[::wecom_core_auth::raw::JsonEndpoint] = &[
     ::wecom_core_auth::raw::JsonEndpoint {
-        meta: <CorpgroupCorpListAppShareInfoRequest as ::wecom_core_auth::Endpoint>::META,
-        call: ::wecom_core_auth::raw::json_call::<CorpgroupCorpListAppShareInfoRequest>,
+        meta: <ListAppShareInfoRequest as ::wecom_core_auth::Endpoint>::META,
+        call: ::wecom_core_auth::raw::json_call::<ListAppShareInfoRequest>,
     },
     ::wecom_core_auth::raw::JsonEndpoint {
         meta: <MiniprogramTransferSessionRequest as ::wecom_core_auth::Endpoint>::META,
