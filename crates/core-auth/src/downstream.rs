@@ -96,7 +96,9 @@ impl Client {
         let corpid = corpid.trim();
         if corpid.is_empty() || corpid.len() > 64 || corpid.contains([':', ' ', '\t', '\n']) {
             return Err(ConfigError::new(
-                format!("`{corpid}` is not a downstream corpid (1 to 64 bytes, no `:` or whitespace)"),
+                format!(
+                    "`{corpid}` is not a downstream corpid (1 to 64 bytes, no `:` or whitespace)"
+                ),
                 "pass the downstream corp's corpid as `list_app_share_info` lists it",
             )
             .into());
@@ -213,5 +215,113 @@ impl Inner {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{AppRef, TokenKind};
+
+    fn client() -> Client {
+        Client::builder("wwupstream")
+            .app(1000002, Secret::new("upstream-app-secret"))
+            .app(1000003, Secret::new("other-app-secret"))
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .expect("builds")
+    }
+
+    #[test]
+    fn every_part_of_the_downstream_key_tells_tokens_apart() {
+        let key = TokenKey::downstream("wwup", 1000002, "wwdown", 1000005, 1);
+        assert_eq!(
+            key.to_string(),
+            "downstream_access_token:wwdown:1000005:via:wwup:1000002:1"
+        );
+        assert_eq!(key.kind(), TokenKind::DownstreamAccessToken);
+        assert_eq!(key.via(), Some(("wwup", 1000002, 1)));
+        let others = [
+            TokenKey::downstream("wwup2", 1000002, "wwdown", 1000005, 1),
+            TokenKey::downstream("wwup", 1000003, "wwdown", 1000005, 1),
+            TokenKey::downstream("wwup", 1000002, "wwdown2", 1000005, 1),
+            TokenKey::downstream("wwup", 1000002, "wwdown", 1000006, 1),
+            TokenKey::downstream("wwup", 1000002, "wwdown", 1000005, 0),
+            // The downstream corp's own app token is another credential too.
+            TokenKey::new(TokenKind::AccessToken, "wwdown", AppRef::Agent(1000005)),
+        ];
+        for other in others {
+            assert_ne!(other, key);
+            assert_ne!(other.to_string(), key.to_string());
+        }
+    }
+
+    #[test]
+    fn handles_for_the_same_downstream_app_share_one_slot() {
+        let c = client();
+        let a = c.downstream("wwdown", 1000005).unwrap();
+        let again = c.downstream("wwdown", 1000005).unwrap();
+        assert!(Arc::ptr_eq(
+            a.downstream.as_ref().unwrap(),
+            again.downstream.as_ref().unwrap()
+        ));
+        let other_app = c.downstream("wwdown", 1000006).unwrap();
+        let other_link = c
+            .downstream_with("wwdown", 1000005, BusinessType::Group)
+            .unwrap();
+        let other_upstream = c
+            .agent(1000003)
+            .unwrap()
+            .downstream("wwdown", 1000005)
+            .unwrap();
+        for other in [&other_app, &other_link, &other_upstream] {
+            assert!(!Arc::ptr_eq(
+                a.downstream.as_ref().unwrap(),
+                other.downstream.as_ref().unwrap()
+            ));
+        }
+        assert_eq!(c.inner.downstream_slots().len(), 4);
+        assert_eq!(a.downstream_corpid(), Some("wwdown"));
+        assert_eq!(c.downstream_corpid(), None);
+        // `agent` selects an app of the corp itself again.
+        assert_eq!(a.agent(1000002).unwrap().downstream_corpid(), None);
+    }
+
+    #[test]
+    fn bad_input_is_refused_before_any_io_with_the_fix() {
+        let c = client();
+        for bad in ["", "  ", "ww:down", "ww down", &"w".repeat(65)] {
+            let e = c.downstream(bad, 1).unwrap_err();
+            assert!(e.to_string().contains("list_app_share_info"), "{e}");
+        }
+        let nested = c.downstream("wwdown", 1).unwrap().downstream("wwother", 2);
+        assert!(nested.unwrap_err().to_string().contains("upstream"));
+        let no_app = Client::builder("wwupstream")
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        let e = no_app.downstream("wwdown", 1).unwrap_err();
+        assert!(e.to_string().contains("ClientBuilder::app"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn tickets_are_refused_on_a_downstream_handle() {
+        let down = client().downstream("wwdown", 1000005).unwrap();
+        let e = down.jsapi_ticket().await.unwrap_err();
+        assert!(e.to_string().contains("wwdown"), "{e}");
+        assert!(down.agent_config_ticket().await.is_err());
+    }
+
+    #[test]
+    fn debug_names_the_downstream_corp() {
+        let down = client().downstream("wwdown", 1000005).unwrap();
+        let shown = format!("{down:?}");
+        assert!(
+            shown.contains("downstream_access_token:wwdown:1000005"),
+            "{shown}"
+        );
+        assert!(!shown.contains("upstream-app-secret"));
+        assert_eq!(BusinessType::Group.code(), 0);
+        assert_eq!(BusinessType::Chain.code(), 1);
     }
 }

@@ -20,7 +20,7 @@
 //!     .await?;
 //! for corp in &shares.corp_list {
 //!     // The same client, acting as the downstream corp.
-//!     let downstream = client.downstream(&corp.corpid, corp.agentid)?.business_type(1)?;
+//!     let downstream = client.downstream(&corp.corpid, corp.agentid)?;
 //!     println!("{}: token expires {:?}", corp.corpid, downstream.cached_token_expiry());
 //! }
 //! # Ok(()) }

@@ -133,7 +133,8 @@ fn demo_corp(corpid: &str, name: &str, agentid: u32, people: &[(&str, &str)]) ->
     let mut corp = Corp::new(corpid, name, padded(format!("sandbox-{corpid}-contact-")));
     let build = |corp: &mut Corp| -> Result<(), CorpError> {
         for (userid, person) in people {
-            corp.create_member(Member::new(*userid, *person, vec![1]))?;
+            let email = format!("{userid}@{corpid}.example.com");
+            corp.create_member(Member::new(*userid, *person, vec![1]).with_email(email))?;
         }
         let mut app = App::new(
             agentid,
@@ -288,6 +289,9 @@ async fn list_app_share_info(
     req: ListAppShareInfoRequest,
 ) -> Result<ListAppShareInfoResponse, ApiError> {
     let state = ctx.state();
+    Network::with(state, |n| {
+        upstream_only(n, "corpgroup/corp/list_app_share_info")
+    })?;
     // The page does not say whether `agentid` must be the calling app; not enforced.
     state.corp().app(req.agentid).map_err(|_| {
         ApiError::new(
@@ -297,17 +301,14 @@ async fn list_app_share_info(
     })?;
     let business_type = req.business_type.unwrap_or(0);
     let all: Vec<(String, u32, Arc<State>)> = Network::with(state, |n| {
-        upstream_only(n, "corpgroup/corp/list_app_share_info")?;
-        Ok::<_, ApiError>(
-            n.corps
-                .iter()
-                .filter(|c| c.shared && c.shared_by == req.agentid)
-                .filter(|c| c.business_type == business_type)
-                .filter(|c| req.corpid.as_deref().is_none_or(|id| id == c.corpid))
-                .map(|c| (c.corpid.clone(), c.agentid, Arc::clone(&c.state)))
-                .collect(),
-        )
-    })?;
+        n.corps
+            .iter()
+            .filter(|c| c.shared && c.shared_by == req.agentid)
+            .filter(|c| c.business_type == business_type)
+            .filter(|c| req.corpid.as_deref().is_none_or(|id| id == c.corpid))
+            .map(|c| (c.corpid.clone(), c.agentid, Arc::clone(&c.state)))
+            .collect()
+    });
     let start = match req.cursor.as_deref() {
         None | Some("") => 0,
         Some(c) => c
@@ -463,4 +464,21 @@ pub fn mint_session(state: &State, corpid: &str, userid: &str) -> Result<(String
         );
     });
     Ok((encrypted, Secret::new(session_key)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_downstream_corps_follow_the_directory_rules() {
+        for (corpid, name, agentid, people) in DEMO_DOWNSTREAM {
+            let corp = demo_corp(corpid, name, agentid, people);
+            assert_eq!(corp.members().count(), people.len(), "{corpid}");
+            assert_eq!(
+                corp.app(agentid).expect("shared app").allow_parties,
+                vec![1]
+            );
+        }
+    }
 }
