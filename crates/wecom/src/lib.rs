@@ -97,11 +97,16 @@ pub use wecom_oa as oa;
 #[cfg(feature = "kf")]
 pub use wecom_kf as kf;
 
+/// 上下游 / 企业互联: apps shared with downstream corps and downstream mini-program sessions (the
+/// `wecom-corpgroup` crate). Acting as a downstream corp is [`Client::downstream`].
+#[cfg(feature = "corpgroup")]
+pub use wecom_corpgroup as corpgroup;
+
 #[cfg(feature = "callback")]
 pub use wecom_callback as callback;
 
 pub use wecom_core_auth::generated::errcodes::{ErrorClass, ErrorCode};
-pub use wecom_core_auth::{Client, ClientBuilder, Error, Secret, SystemApp};
+pub use wecom_core_auth::{BusinessType, Client, ClientBuilder, Error, Secret, SystemApp};
 
 /// The names most programs need: `use wecom::prelude::*;`.
 /// Every endpoint of the enabled areas that can be called with JSON (the `CALLS` table `cargo xtask
@@ -127,6 +132,8 @@ pub fn json_endpoints() -> impl Iterator<Item = &'static wecom_core_auth::JsonEn
         wecom_kf::generated::kf::CALLS,
         #[cfg(feature = "wedrive")]
         wecom_wedrive::generated::wedrive::CALLS,
+        #[cfg(feature = "corpgroup")]
+        wecom_corpgroup::generated::corpgroup::CALLS,
     ];
     tables.iter().flat_map(|t| t.iter())
 }
@@ -161,6 +168,9 @@ pub mod prelude {
 
     #[cfg(feature = "wedrive")]
     pub use wecom_wedrive::WedriveExt as _;
+
+    #[cfg(feature = "corpgroup")]
+    pub use wecom_corpgroup::CorpgroupExt as _;
     #[cfg(feature = "wedrive")]
     pub use wecom_wedrive::{Drive, DriveError};
 

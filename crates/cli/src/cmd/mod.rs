@@ -5,6 +5,7 @@ mod approval;
 mod callback;
 mod checkin;
 mod config_show;
+pub mod corpgroup;
 pub(crate) mod customer;
 mod demo;
 mod directory;
@@ -179,6 +180,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(&ctx, args).await,
         Command::Kf(cmd) => kf::run(&ctx, cmd).await,
+        Command::Corpgroup(cmd) => corpgroup::run(&ctx, cmd).await,
         Command::Approval(cmd) => approval::run(&ctx, cmd).await,
         Command::Checkin(cmd) => checkin::run(&ctx, cmd).await,
         Command::Customer(cmd) => customer::customer(&ctx, cmd).await,
