@@ -191,8 +191,15 @@ impl Client {
         &self.inner.corpid
     }
 
-    /// The selected app's agentid (`None` when the client has no app).
+    /// The selected app's agentid (`None` when the client has no app); on a downstream handle
+    /// ([`Client::downstream`]), the agentid of the app it acts as in the downstream corp (what
+    /// `message/send` and other calls naming the calling app need there).
     pub fn agentid(&self) -> Option<u32> {
+        if let Some(slot) = &self.downstream
+            && let AppRef::Agent(agentid) = slot.key.app()
+        {
+            return Some(agentid);
+        }
         self.agent.map(|i| self.inner.apps[i].agentid)
     }
 

@@ -282,6 +282,9 @@ mod tests {
         }
         assert_eq!(c.inner.downstream_slots().len(), 4);
         assert_eq!(a.downstream_corpid(), Some("wwdown"));
+        // The app it acts as, in the downstream corp.
+        assert_eq!(a.agentid(), Some(1000005));
+        assert_eq!(c.agentid(), Some(1000002));
         assert_eq!(c.downstream_corpid(), None);
         // `agent` selects an app of the corp itself again.
         assert_eq!(a.agent(1000002).unwrap().downstream_corpid(), None);

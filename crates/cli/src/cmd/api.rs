@@ -497,6 +497,22 @@ fn describe(ctx: &Ctx, e: &Endpoint) -> Result<(), CliError> {
     })
 }
 
+/// `--downstream CORPID --downstream-agent AGENTID [--business-type 0|1]`: the client acting as
+/// that downstream corp (its token fetched with the selected app's, cached like app tokens).
+fn downstream(client: wecom::Client, args: &ApiArgs) -> Result<wecom::Client, CliError> {
+    match (&args.downstream, args.downstream_agent) {
+        (Some(corpid), Some(agentid)) => {
+            let link = if args.business_type == 0 {
+                wecom::BusinessType::Group
+            } else {
+                wecom::BusinessType::Chain
+            };
+            Ok(client.downstream_with(corpid, agentid, link)?)
+        }
+        _ => Ok(client),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,21 +592,5 @@ mod tests {
                 );
             }
         }
-    }
-}
-
-/// `--downstream CORPID --downstream-agent AGENTID [--business-type 0|1]`: the client acting as
-/// that downstream corp (its token fetched with the selected app's, cached like app tokens).
-fn downstream(client: wecom::Client, args: &ApiArgs) -> Result<wecom::Client, CliError> {
-    match (&args.downstream, args.downstream_agent) {
-        (Some(corpid), Some(agentid)) => {
-            let link = if args.business_type == 0 {
-                wecom::BusinessType::Group
-            } else {
-                wecom::BusinessType::Chain
-            };
-            Ok(client.downstream_with(corpid, agentid, link)?)
-        }
-        _ => Ok(client),
     }
 }

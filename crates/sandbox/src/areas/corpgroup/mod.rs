@@ -47,8 +47,17 @@ use crate::state::{State, lock};
 use crate::store::StoreLimits;
 use crate::tokens::{TokenBook, TokenProblem};
 
-/// The demo downstream corps: corpid, name, the shared app's agentid there, its members.
-pub const DEMO_DOWNSTREAM: [(&str, &str, u32, &[(&str, &str)]); 2] = [
+/// A demo downstream corp: corpid, name, the shared app's agentid there, its members (userid,
+/// name).
+pub type DemoDownstream = (
+    &'static str,
+    &'static str,
+    u32,
+    &'static [(&'static str, &'static str)],
+);
+
+/// The demo downstream corps.
+pub const DEMO_DOWNSTREAM: [DemoDownstream; 2] = [
     (
         "ww7d00000000000a01",
         "示例经销商",
