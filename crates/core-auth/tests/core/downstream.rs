@@ -164,3 +164,29 @@ async fn two_instances_sharing_redis_fetch_one_token_per_downstream_corp() {
     assert_eq!(fake.hits(GETTOKEN), 2, "one fetch per downstream corp");
     assert_eq!(fake.gettoken_calls(), 1);
 }
+
+#[tokio::test]
+async fn the_downstream_token_is_refreshed_ahead_of_expiry_and_after_it() {
+    use wecom_core_auth::clock::ManualClock;
+    let fake = Fake::start().await;
+    let clock = ManualClock::new();
+    let client = builder(&fake).clock(clock.clone()).build().unwrap();
+    let down = client.downstream("wwdownA", 5).unwrap();
+    down.execute(Ping::default()).await.unwrap();
+    let first = down.cached_token_expiry().expect("cached and fresh");
+    clock.advance(Duration::from_secs(3600));
+    down.execute(Ping::default()).await.unwrap();
+    assert_eq!(fake.hits(GETTOKEN), 1, "still fresh after an hour");
+    // In the soft window (by default 10 min plus up to 5 min of jitter before the hard margin,
+    // 3 min before expiry): the caller refreshes it and goes on.
+    clock.advance(Duration::from_secs(6900 - 3600));
+    down.execute(Ping::default()).await.unwrap();
+    assert_eq!(fake.hits(GETTOKEN), 2, "refreshed ahead of expiry");
+    let second = down.cached_token_expiry().expect("the new one is fresh");
+    assert!(second > first);
+    // Long past its expiry: fetched before the call.
+    clock.advance(Duration::from_secs(7300));
+    assert!(down.cached_token_expiry().is_none());
+    down.execute(Ping::default()).await.unwrap();
+    assert_eq!(fake.hits(GETTOKEN), 3);
+}
