@@ -25,7 +25,13 @@ async fn a_downstream_handle_reads_and_messages_in_the_downstream_corp() -> Res 
     // Contacts, typed: the downstream corp's directory.
     let member = down.contacts().user_get("a-zhao").await?;
     assert_eq!(member.name.as_deref(), Some("赵经理"));
-    let e = w.client.contacts().user_get("a-zhao").await.err().ok_or("upstream has no a-zhao")?;
+    let e = w
+        .client
+        .contacts()
+        .user_get("a-zhao")
+        .await
+        .err()
+        .ok_or("upstream has no a-zhao")?;
     assert_eq!(e.errcode(), Some(60111));
 
     // Messages: sent by the shared app (its downstream agentid), delivered in that corp only.
