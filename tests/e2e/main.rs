@@ -3,6 +3,7 @@
 mod callback;
 mod common_api;
 mod contacts;
+mod corpgroup;
 mod export;
 mod externalcontact;
 mod externalcontact_outreach;

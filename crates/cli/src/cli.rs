@@ -165,6 +165,10 @@ pub enum Command {
     /// 家校沟通: students, parents and classes of the school directory.
     #[command(subcommand)]
     School(crate::cmd::school::SchoolCmd),
+    /// 上下游 / 企业互联: the downstream corps the app is shared with (`wecom api --downstream`
+    /// calls any endpoint as one of them).
+    #[command(subcommand)]
+    Corpgroup(crate::cmd::corpgroup::CorpgroupCmd),
     /// Approvals (审批): templates, applications.
     #[command(subcommand)]
     Approval(ApprovalCmd),
@@ -253,6 +257,16 @@ pub struct ApiArgs {
     /// Print tokens, tickets and keys in the answer (masked otherwise). Handle them like passwords.
     #[arg(long)]
     pub reveal: bool,
+    /// Call as downstream corp CORPID (上下游 / 企业互联) with its token, fetched with the app's
+    /// (the upstream app shared with it; `wecom corpgroup apps` lists them). Needs --downstream-agent.
+    #[arg(long, value_name = "CORPID", requires = "downstream_agent")]
+    pub downstream: Option<String>,
+    /// With --downstream: the shared app's AgentId in the downstream corp.
+    #[arg(long, value_name = "AGENTID", requires = "downstream")]
+    pub downstream_agent: Option<u32>,
+    /// With --downstream: 1 上下游 (default) or 0 企业互联 / 局校互联.
+    #[arg(long, value_name = "0|1", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=1))]
+    pub business_type: u32,
     /// Show the endpoint's fields, limits and doc link (or this help without an endpoint).
     #[arg(long, short = 'h')]
     pub help: bool,

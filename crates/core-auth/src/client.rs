@@ -67,8 +67,11 @@ const TOKEN_REJECTED: &[i64] = &[40001, 40014, 42001];
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
-    agent: Option<usize>,
-    robot: Option<Arc<Secret>>,
+    pub(crate) agent: Option<usize>,
+    pub(crate) robot: Option<Arc<Secret>>,
+    /// Set on a downstream corp's handle ([`Client::downstream`]): every token-authenticated
+    /// call carries this slot's token instead of the corp's own.
+    pub(crate) downstream: Option<Arc<Slot>>,
 }
 
 pub(crate) struct AppSlots {
@@ -87,6 +90,9 @@ pub(crate) struct Inner {
     pub(crate) contact: Option<Arc<Slot>>,
     /// System apps' own secrets (客户联系, 审批 ...), at most one per app.
     pub(crate) system: Vec<(SystemApp, Arc<Slot>)>,
+    /// Downstream corps' tokens (上下游 / 企业互联), one slot per (upstream app number, downstream
+    /// corpid, downstream agentid, business_type), created by [`Client::downstream`].
+    pub(crate) downstream: std::sync::Mutex<crate::downstream::DownstreamSlots>,
     /// The token and ticket cache; it fetches through this `Inner` (as its [`Fetch`]).
     pub(crate) cache: Arc<TokenCache>,
     pub(crate) transport: Arc<dyn Transport>,
@@ -156,6 +162,8 @@ impl Client {
                 inner: Arc::clone(&self.inner),
                 agent: Some(i),
                 robot: self.robot.clone(),
+                // Another app of the corp itself: `downstream` again to act as a downstream corp.
+                downstream: None,
             }),
             None => Err(ConfigError::new(
                 format!(
@@ -174,6 +182,7 @@ impl Client {
             inner: Arc::clone(&self.inner),
             agent: self.agent,
             robot: Some(Arc::new(key.into())),
+            downstream: self.downstream.clone(),
         }
     }
 
@@ -182,8 +191,15 @@ impl Client {
         &self.inner.corpid
     }
 
-    /// The selected app's agentid (`None` when the client has no app).
+    /// The selected app's agentid (`None` when the client has no app); on a downstream handle
+    /// ([`Client::downstream`]), the agentid of the app it acts as in the downstream corp (what
+    /// `message/send` and other calls naming the calling app need there).
     pub fn agentid(&self) -> Option<u32> {
+        if let Some(slot) = &self.downstream
+            && let AppRef::Agent(agentid) = slot.key.app()
+        {
+            return Some(agentid);
+        }
         self.agent.map(|i| self.inner.apps[i].agentid)
     }
 
@@ -223,16 +239,17 @@ impl Client {
         request: E,
     ) -> impl Future<Output = Result<E::Response, Error>> + Send {
         let inner = Arc::clone(&self.inner);
-        let sel = Selection {
-            agent: self.agent,
-            robot: self.robot.clone(),
-        };
+        let sel = self.selection();
         async move { inner.call(&sel, request).await }
     }
 
-    /// The selected app's access_token (cached; fetched or refreshed when needed).
+    /// The selected app's access_token (cached; fetched or refreshed when needed); on a
+    /// downstream handle ([`Client::downstream`]), the downstream corp's token.
     /// You rarely need it: [`Client::execute`] adds it for you. Never log it.
     pub async fn access_token(&self) -> Result<Secret, Error> {
+        if let Some(slot) = &self.downstream {
+            return Ok(self.inner.cache.token(slot).await?.value.clone());
+        }
         let slot = self.inner.app_slot(self.agent, "access_token")?;
         Ok(self.inner.cache.token(&slot.token).await?.value.clone())
     }
@@ -246,10 +263,12 @@ impl Client {
     /// When the selected app's cached access_token expires, if one is cached and outside its
     /// refresh window (no I/O; the same lock-free lookup every call makes).
     pub fn cached_token_expiry(&self) -> Option<std::time::SystemTime> {
-        let app = self.agent.and_then(|i| self.inner.apps.get(i))?;
         let now = crate::clock::now_millis(&*self.inner.clock);
-        app.token
-            .with_fresh(now, |c| c.expires_at)
+        let slot = match &self.downstream {
+            Some(slot) => slot,
+            None => &self.agent.and_then(|i| self.inner.apps.get(i))?.token,
+        };
+        slot.with_fresh(now, |c| c.expires_at)
             .map(|ms| std::time::UNIX_EPOCH + Duration::from_millis(ms))
     }
 
@@ -258,6 +277,7 @@ impl Client {
         Selection {
             agent: self.agent,
             robot: self.robot.clone(),
+            downstream: self.downstream.clone(),
         }
     }
 
@@ -337,6 +357,8 @@ impl Client {
             .apps
             .iter()
             .flat_map(|a| [Arc::clone(&a.jsapi), Arc::clone(&a.agent_config)])
+            // Downstream corps' tokens (those with a handle made before the refresher starts).
+            .chain(inner.downstream_slots())
             .collect();
         crate::token::spawn_refresher(Arc::clone(&inner.cache), always, when_used, every)
     }
@@ -348,6 +370,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("corpid", &i.corpid)
             .field("selected_agentid", &self.agentid())
+            .field("downstream", &self.downstream)
             .field("apps", &i.apps.iter().map(|a| &a.token).collect::<Vec<_>>())
             .field("contact", &i.contact)
             .field("robot_key", &self.robot.as_ref().map(|_| "***"))
@@ -691,6 +714,7 @@ impl ClientBuilder {
             apps,
             contact,
             system,
+            downstream: std::sync::Mutex::default(),
             transport,
             timeout: self.timeout,
             upload_timeout: self.upload_timeout,
@@ -706,6 +730,7 @@ impl ClientBuilder {
             inner,
             agent,
             robot: None,
+            downstream: None,
         })
     }
 }
@@ -744,6 +769,8 @@ impl fmt::Debug for ClientBuilder {
 pub(crate) struct Selection {
     pub(crate) agent: Option<usize>,
     pub(crate) robot: Option<Arc<Secret>>,
+    /// A downstream corp's token slot: used for every token credential.
+    pub(crate) downstream: Option<Arc<Slot>>,
 }
 
 enum Credential<'a> {
@@ -870,7 +897,7 @@ impl Fetch for Inner {
                 SlotSource::JsapiTicket(app) => {
                     let sel = Selection {
                         agent: Some(*app),
-                        robot: None,
+                        ..Selection::default()
                     };
                     let r = self.call(&sel, GetJsapiTicketRequest::new()).await?;
                     Ok((r.ticket, r.expires_in))
@@ -878,10 +905,19 @@ impl Fetch for Inner {
                 SlotSource::AgentConfigTicket(app) => {
                     let sel = Selection {
                         agent: Some(*app),
-                        robot: None,
+                        ..Selection::default()
                     };
                     let r = self.call(&sel, TicketGetRequest::new()).await?;
                     Ok((r.ticket, r.expires_in))
+                }
+                SlotSource::Downstream {
+                    upstream,
+                    corpid,
+                    agentid,
+                    business_type,
+                } => {
+                    self.fetch_downstream(*upstream, corpid, *agentid, *business_type)
+                        .await
                 }
             }
         })
@@ -916,6 +952,13 @@ impl Inner {
         sel: &'a Selection,
         what: &str,
     ) -> Result<Credential<'a>, Error> {
+        if let Some(slot) = &sel.downstream
+            && !matches!(kind, CredentialKind::None | CredentialKind::RobotKey)
+        {
+            // Acting as a downstream corp: its token is the only one valid there, whatever
+            // kind of token the endpoint asks of the corp's own apps.
+            return Ok(Credential::Token(slot));
+        }
         Ok(match kind {
             CredentialKind::None => Credential::None,
             CredentialKind::App => Credential::Token(&self.app_slot(sel.agent, what)?.token),
@@ -990,10 +1033,12 @@ impl Inner {
         call: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let agentid = sel.agent.and_then(|i| self.apps.get(i)).map(|a| a.agentid);
+        let downstream = sel.downstream.as_ref().map(|s| s.key.corpid());
         let span = tracing::info_span!(
             "wecom.call",
             endpoint = name,
             agentid = agentid.map(tracing::field::display),
+            downstream_corpid = downstream.map(tracing::field::display),
             attempt = tracing::field::Empty,
             errcode = tracing::field::Empty,
             duration_ms = tracing::field::Empty,

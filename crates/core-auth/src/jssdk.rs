@@ -128,12 +128,14 @@ impl Client {
     /// The corp's jsapi_ticket (for `wx.config`), fetched with the selected app's token and
     /// cached. Never log it.
     pub async fn jsapi_ticket(&self) -> Result<Secret, Error> {
+        self.refuse_downstream_ticket("get_jsapi_ticket")?;
         let app = self.inner.app_slot(self.selected(), "get_jsapi_ticket")?;
         Ok(self.inner.cache.token(&app.jsapi).await?.value.clone())
     }
 
     /// The selected app's agent_config ticket (for `wx.agentConfig`), cached. Never log it.
     pub async fn agent_config_ticket(&self) -> Result<Secret, Error> {
+        self.refuse_downstream_ticket("ticket_get")?;
         let app = self.inner.app_slot(self.selected(), "ticket_get")?;
         Ok(self
             .inner

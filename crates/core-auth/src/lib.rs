@@ -14,6 +14,7 @@ pub mod __private;
 pub mod client;
 pub mod clock;
 pub mod download;
+mod downstream;
 pub mod endpoint;
 pub mod error;
 pub mod generated;
@@ -30,6 +31,7 @@ pub mod truncate;
 pub mod upload;
 
 pub use client::{Client, ClientBuilder};
+pub use downstream::BusinessType;
 pub use endpoint::{
     CredentialKind, Endpoint, EndpointMeta, Method, MultipartPart, Query, RequestBody,
     ResponseKind, RetrySafety, SystemApp,

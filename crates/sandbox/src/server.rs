@@ -256,12 +256,14 @@ pub(crate) fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
     .unwrap_or_default()
 }
 
-/// Authenticates the credential of a call.
+/// Authenticates the credential of a call: who calls, and the corp the call is served in (the
+/// served corp, or the downstream corp whose token it is: `areas/corpgroup`).
 fn authenticate(
-    state: &State,
+    state: &Arc<State>,
     kind: CredentialKind,
     query: &[(String, String)],
-) -> Result<Caller, ApiError> {
+) -> Result<(Caller, Arc<State>), ApiError> {
+    let caller = |c| Ok((c, Arc::clone(state)));
     let get = |name: &str| {
         query
             .iter()
@@ -269,12 +271,12 @@ fn authenticate(
             .map(|(_, v)| v.as_str())
     };
     match kind {
-        CredentialKind::None => Ok(Caller::Anonymous),
+        CredentialKind::None => caller(Caller::Anonymous),
         CredentialKind::RobotKey => {
             let key = get("key").unwrap_or("");
             let corp = state.corp();
             match corp.robot(key) {
-                Some(r) if !key.is_empty() => Ok(Caller::Robot(r.name.clone())),
+                Some(r) if !key.is_empty() => caller(Caller::Robot(r.name.clone())),
                 _ => Err(ApiError::new(
                     ErrorCode::INVALID_ROBOT_KEY,
                     "invalid webhook url, please check the key of the robot",
@@ -283,10 +285,23 @@ fn authenticate(
         }
         _ => {
             let now = state.clock().now_ms();
-            let owner = lock(&state.tokens)
-                .check(get("access_token"), now)
-                .map_err(TokenProblem::to_api_error)?;
-            Ok(match owner {
+            let token = get("access_token");
+            let checked = lock(&state.tokens).check(token, now);
+            let owner = match checked {
+                Ok(owner) => owner,
+                // Not the served corp's: a downstream corp's token is served in that corp.
+                Err(TokenProblem::Invalid) => {
+                    match crate::areas::corpgroup::authenticate(state, token) {
+                        Some(Ok((downstream, agentid))) => {
+                            return Ok((Caller::App(agentid), downstream));
+                        }
+                        Some(Err(problem)) => return Err(problem.to_api_error()),
+                        None => return Err(TokenProblem::Invalid.to_api_error()),
+                    }
+                }
+                Err(problem) => return Err(problem.to_api_error()),
+            };
+            caller(match owner {
                 TokenOwner::Actor(crate::corp::Actor::Contact) => Caller::Contact,
                 TokenOwner::Actor(crate::corp::Actor::App(a)) => Caller::App(a),
                 TokenOwner::System(app) => Caller::System(app),
@@ -341,8 +356,8 @@ pub(crate) async fn cgi(
     }
 
     let mut query = parse_query(parts.uri.query());
-    let caller = match authenticate(state, route.meta.credential, &query).and_then(|c| {
-        check_kind(route.meta.credential, &c, route.wrong_credential_errcode).map(|()| c)
+    let (caller, served) = match authenticate(state, route.meta.credential, &query).and_then(|c| {
+        check_kind(route.meta.credential, &c.0, route.wrong_credential_errcode).map(|()| c)
     }) {
         Ok(c) => c,
         Err(e) => return error_response(&e, &remote),
@@ -384,7 +399,7 @@ pub(crate) async fn cgi(
         content_type,
         range,
     };
-    let ctx = Ctx::new(Arc::clone(state), caller, remote, route.meta);
+    let ctx = Ctx::new(served, caller, remote, route.meta);
     // A bug in a handler must not kill the connection: answer -1 (system busy) instead.
     let busy = |what: &str| {
         tracing::error!("handler of {} panicked {what}", route.meta.name);

@@ -155,9 +155,14 @@ impl<K: Clone + Eq + Hash> TokenBook<K> {
 
     /// How many tokens are valid now.
     pub fn valid_count(&self, now_ms: i64) -> usize {
+        self.valid_count_where(|_| true, now_ms)
+    }
+
+    /// How many tokens of the owners `which` selects are valid now.
+    pub fn valid_count_where(&self, which: impl Fn(&K) -> bool, now_ms: i64) -> usize {
         self.by_value
             .values()
-            .filter(|e| !e.revoked && e.expires_at_ms > now_ms)
+            .filter(|e| !e.revoked && e.expires_at_ms > now_ms && which(&e.owner))
             .count()
     }
 }

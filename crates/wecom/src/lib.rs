@@ -118,11 +118,16 @@ pub use wecom_invoice as invoice;
 #[cfg(feature = "school")]
 pub use wecom_school as school;
 
+/// 上下游 / 企业互联: apps shared with downstream corps and downstream mini-program sessions (the
+/// `wecom-corpgroup` crate). Acting as a downstream corp is [`Client::downstream`].
+#[cfg(feature = "corpgroup")]
+pub use wecom_corpgroup as corpgroup;
+
 #[cfg(feature = "callback")]
 pub use wecom_callback as callback;
 
 pub use wecom_core_auth::generated::errcodes::{ErrorClass, ErrorCode};
-pub use wecom_core_auth::{Client, ClientBuilder, Error, Secret, SystemApp};
+pub use wecom_core_auth::{BusinessType, Client, ClientBuilder, Error, Secret, SystemApp};
 
 /// The names most programs need: `use wecom::prelude::*;`.
 /// Every endpoint of the enabled areas that can be called with JSON (the `CALLS` table `cargo xtask
@@ -154,6 +159,8 @@ pub fn json_endpoints() -> impl Iterator<Item = &'static wecom_core_auth::JsonEn
         wecom_invoice::generated::invoice::CALLS,
         #[cfg(feature = "school")]
         wecom_school::generated::school::CALLS,
+        #[cfg(feature = "corpgroup")]
+        wecom_corpgroup::generated::corpgroup::CALLS,
     ];
     tables.iter().flat_map(|t| t.iter())
 }
@@ -188,6 +195,9 @@ pub mod prelude {
 
     #[cfg(feature = "wedrive")]
     pub use wecom_wedrive::WedriveExt as _;
+
+    #[cfg(feature = "corpgroup")]
+    pub use wecom_corpgroup::CorpgroupExt as _;
     #[cfg(feature = "wedrive")]
     pub use wecom_wedrive::{Drive, DriveError};
 

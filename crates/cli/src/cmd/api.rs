@@ -70,7 +70,7 @@ pub async fn run(ctx: &Ctx, args: ApiArgs) -> Result<(), CliError> {
         )));
     }
     let fields = collect_fields(&args, Some(endpoint))?;
-    let mut client = ctx.client()?;
+    let mut client = downstream(ctx.client()?, &args)?;
     if endpoint.credential == "robot_key" {
         client = client.robot(robot_key()?);
     }
@@ -153,7 +153,7 @@ async fn raw(ctx: &Ctx, args: &ApiArgs) -> Result<(), CliError> {
     };
     let method = method_of(&method.to_ascii_uppercase())?;
     let fields = collect_fields(args, None)?;
-    let client = ctx.client()?;
+    let client = downstream(ctx.client()?, args)?;
     let credential = args.credential.unwrap_or(CredentialKind::App);
     let mut call = client.raw(method, path.clone()).credential(credential);
     for q in &args.query {
@@ -495,6 +495,22 @@ fn describe(ctx: &Ctx, e: &Endpoint) -> Result<(), CliError> {
         ));
         t
     })
+}
+
+/// `--downstream CORPID --downstream-agent AGENTID [--business-type 0|1]`: the client acting as
+/// that downstream corp (its token fetched with the selected app's, cached like app tokens).
+fn downstream(client: wecom::Client, args: &ApiArgs) -> Result<wecom::Client, CliError> {
+    match (&args.downstream, args.downstream_agent) {
+        (Some(corpid), Some(agentid)) => {
+            let link = if args.business_type == 0 {
+                wecom::BusinessType::Group
+            } else {
+                wecom::BusinessType::Chain
+            };
+            Ok(client.downstream_with(corpid, agentid, link)?)
+        }
+        _ => Ok(client),
+    }
 }
 
 #[cfg(test)]

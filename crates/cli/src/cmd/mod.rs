@@ -6,6 +6,7 @@ mod approval;
 mod callback;
 mod checkin;
 mod config_show;
+pub mod corpgroup;
 pub(crate) mod customer;
 mod demo;
 mod directory;
@@ -193,6 +194,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<(), CliError> {
         Command::Msgaudit(cmd) => msgaudit::run(&ctx, cmd).await,
         Command::Invoice(cmd) => invoice::run(&ctx, cmd).await,
         Command::School(cmd) => school::run(&ctx, cmd).await,
+        Command::Corpgroup(cmd) => corpgroup::run(&ctx, cmd).await,
         Command::Approval(cmd) => approval::run(&ctx, cmd).await,
         Command::Checkin(cmd) => checkin::run(&ctx, cmd).await,
         Command::Customer(cmd) => customer::customer(&ctx, cmd).await,

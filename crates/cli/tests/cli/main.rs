@@ -7,6 +7,7 @@ mod callback;
 mod common;
 mod config;
 mod console;
+mod corpgroup;
 mod customer;
 mod drive;
 mod export_async;

@@ -313,6 +313,7 @@ impl TokenCache {
             SlotSource::AccessToken(_) => "gettoken",
             SlotSource::JsapiTicket(_) => "get_jsapi_ticket",
             SlotSource::AgentConfigTicket(_) => "ticket_get",
+            SlotSource::Downstream { .. } => "corpgroup_corp_gettoken",
         };
         let cause: Error = ApiError::new(endpoint, marker.errcode, &marker.errmsg).into();
         tracing::warn!(credential = %slot.label, error = %cause, "another instance's fetch was refused; cooling down here too");

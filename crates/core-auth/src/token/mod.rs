@@ -224,6 +224,14 @@ pub(crate) enum SlotSource {
     JsapiTicket(usize),
     /// `ticket/get?type=agent_config` with the token of app number N.
     AgentConfigTicket(usize),
+    /// `corpgroup/corp/gettoken` with the token of (upstream) app number `upstream`: the token of
+    /// downstream corp `corpid`'s app `agentid`.
+    Downstream {
+        upstream: usize,
+        corpid: String,
+        agentid: u32,
+        business_type: u32,
+    },
 }
 
 #[derive(Default)]
@@ -286,8 +294,12 @@ impl Slot {
         label: String,
         source: SlotSource,
     ) -> Self {
+        Self::with_key(TokenKey::new(kind, corpid, app), label, source)
+    }
+
+    pub(crate) fn with_key(key: TokenKey, label: String, source: SlotSource) -> Self {
         Self {
-            key: TokenKey::new(kind, corpid, app),
+            key,
             label,
             source,
             current: ArcSwapOption::empty(),
@@ -325,6 +337,7 @@ impl Slot {
             SlotSource::AccessToken(_) => "gettoken",
             SlotSource::JsapiTicket(_) => "get_jsapi_ticket",
             SlotSource::AgentConfigTicket(_) => "ticket/get (agent_config)",
+            SlotSource::Downstream { .. } => "corpgroup/corp/gettoken",
         }
     }
 }

@@ -22,15 +22,21 @@ pub enum TokenKind {
     JsapiTicket,
     /// An app's `agent_config` ticket (for `wx.agentConfig`).
     AgentConfigTicket,
+    /// A downstream corp's `access_token` (上下游 / 企业互联), from `corpgroup/corp/gettoken` with
+    /// an upstream app's token. Its key names the downstream corp and app, and (see
+    /// [`TokenKey::downstream`]) the upstream corp, app and `business_type` it was fetched through.
+    DownstreamAccessToken,
 }
 
 impl TokenKind {
-    /// A short name used in store keys: `access_token`, `jsapi_ticket`, `agent_config_ticket`.
+    /// A short name used in store keys: `access_token`, `jsapi_ticket`, `agent_config_ticket`,
+    /// `downstream_access_token`.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::AccessToken => "access_token",
             TokenKind::JsapiTicket => "jsapi_ticket",
             TokenKind::AgentConfigTicket => "agent_config_ticket",
+            TokenKind::DownstreamAccessToken => "downstream_access_token",
         }
     }
 }
@@ -57,12 +63,16 @@ impl fmt::Display for AppRef {
 }
 
 /// Identifies one cached credential: kind, corp and app. Its [`Display`](fmt::Display) form,
-/// `access_token:ww0123:1000002`, is what stores use (after their own namespace prefix).
+/// `access_token:ww0123:1000002`, is what stores use (after their own namespace prefix). A
+/// downstream corp's token ([`TokenKey::downstream`]) also names what it was fetched through:
+/// `downstream_access_token:wwdown:1000005:via:wwup:1000002:1`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenKey {
     kind: TokenKind,
     corpid: String,
     app: AppRef,
+    /// For a downstream token: the upstream corp, the upstream app and the `business_type`.
+    via: Option<(String, u32, u32)>,
 }
 
 impl TokenKey {
@@ -72,7 +82,30 @@ impl TokenKey {
             kind,
             corpid: corpid.into(),
             app,
+            via: None,
         }
+    }
+    /// The key of a downstream corp's token: downstream corp `corpid` and its app `agentid`,
+    /// fetched by upstream app `upstream_agentid` of `upstream_corpid` with `business_type`
+    /// (0 企业互联, 1 上下游). Each of these is part of the key: a token is never used for another
+    /// downstream corp, app, upstream app or link.
+    pub fn downstream(
+        upstream_corpid: impl Into<String>,
+        upstream_agentid: u32,
+        corpid: impl Into<String>,
+        agentid: u32,
+        business_type: u32,
+    ) -> Self {
+        Self {
+            kind: TokenKind::DownstreamAccessToken,
+            corpid: corpid.into(),
+            app: AppRef::Agent(agentid),
+            via: Some((upstream_corpid.into(), upstream_agentid, business_type)),
+        }
+    }
+    /// For a downstream token: the upstream corp, upstream app and `business_type`.
+    pub fn via(&self) -> Option<(&str, u32, u32)> {
+        self.via.as_ref().map(|(c, a, b)| (c.as_str(), *a, *b))
     }
     /// The kind.
     pub fn kind(&self) -> TokenKind {
@@ -90,7 +123,11 @@ impl TokenKey {
 
 impl fmt::Display for TokenKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.kind.as_str(), self.corpid, self.app)
+        write!(f, "{}:{}:{}", self.kind.as_str(), self.corpid, self.app)?;
+        if let Some((corpid, agentid, business_type)) = &self.via {
+            write!(f, ":via:{corpid}:{agentid}:{business_type}")?;
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ mod server;
 mod config;
 mod cool_down;
 mod debug_output;
+mod downstream;
 mod expiry;
 mod jssdk_oauth;
 mod observability;

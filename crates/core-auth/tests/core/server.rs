@@ -393,6 +393,31 @@ async fn business(
         }
     };
     match path.as_str() {
+        // 上下游: a downstream corp's token, for an upstream app's token. The token's owner is
+        // `down:{corpid}:{agentid}:{business_type}`; only corps starting `wwdown` are linked.
+        "corpgroup/corp/gettoken" => {
+            if !owner.starts_with("app") {
+                return err(48002, "api forbidden");
+            }
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let corpid = v["corpid"].as_str().unwrap_or_default();
+            if !corpid.starts_with("wwdown") {
+                return err(670004, "corp not in chain");
+            }
+            let down: &'static str = Box::leak(
+                format!(
+                    "down:{corpid}:{}:{}",
+                    v["agentid"],
+                    v["business_type"].as_u64().unwrap_or(0)
+                )
+                .into_boxed_str(),
+            );
+            let n = state.serial.fetch_add(1, Ordering::SeqCst);
+            let token = format!("DOWNTOKEN{n}x{}", rand_suffix());
+            state.tokens.lock().unwrap().insert(token.clone(), down);
+            axum::Json(json!({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}))
+                .into_response()
+        }
         "media/get" => {
             let mut h = HeaderMap::new();
             h.insert(header::CONTENT_TYPE, "application/octet-stream".parse().unwrap());

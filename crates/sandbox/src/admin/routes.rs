@@ -31,6 +31,7 @@
 //! | `POST /sandbox/apps/{agentid}/callback` | a [`CallbackConfig`] or `null` | sets the app's callback (URL verified first) |
 //! | `POST /sandbox/contact-callback` | a [`CallbackConfig`] or `null` | sets the contact-sync assistant's callback |
 //!
+//! 上下游's routes (downstream corps, unshare, downstream tokens) are in `areas/corpgroup/admin.rs`.
 //! Customer contact's routes (contact-way scans, customers, welcome messages, customer groups)
 //! are in `areas/externalcontact/admin.rs`.
 
@@ -378,6 +379,7 @@ pub(crate) fn routes() -> Router<App> {
         .merge(crate::areas::oa::approval_routes())
         .merge(crate::areas::oa::mail_routes())
         .merge(crate::areas::externalcontact::admin::routes())
+        .merge(crate::areas::corpgroup::admin::routes())
         // Customer contact part 2: crates/sandbox/src/areas/externalcontact/outreach/admin.rs.
         .route(
             "/sandbox/externalcontact/groupmsg/{msgid}/confirm",

@@ -5,6 +5,7 @@ use crate::registry::Registry;
 
 pub mod auth;
 pub mod contacts;
+pub mod corpgroup;
 pub mod directory_extra;
 pub mod export;
 pub mod externalcontact;
@@ -37,6 +38,8 @@ pub fn register_all(r: &mut Registry) {
     invoice::register(r);
     // Issue 17: 家校沟通 (school directory, OAuth identity, 上课直播 statistics, 学校通知).
     school::register(r);
+    // Issue 17 item 4: 上下游 (downstream tokens, app shares, mini-program sessions).
+    corpgroup::register(r);
     // Endpoints declared as resource operations in the spec (`[endpoint.resource]`), for those
     // without a handler above.
     r.add_resources(wecom_core_auth::generated::auth::RESOURCES);
@@ -48,4 +51,6 @@ pub fn register_all(r: &mut Registry) {
     r.add_resources(wecom_wedrive::generated::wedrive::RESOURCES);
     r.add_resources(wecom_msgaudit::generated::msgaudit::RESOURCES);
     r.add_resources(wecom_invoice::generated::invoice::RESOURCES);
+    r.add_resources(wecom_corpgroup::generated::corpgroup::RESOURCES);
+    r.add_resources(wecom_school::generated::school::RESOURCES);
 }
