@@ -710,6 +710,23 @@ impl Checker {
                 );
             }
         }
+        if let Some(list) = &ep.failures {
+            match ep.response.get(list.as_str()) {
+                Some(f) if matches!(Ty::parse(f.ty.get_ref()), Ok(Ty::List(_))) => {}
+                Some(_) => self.err(
+                    src,
+                    ep.response.get_key_value(list.as_str()).map_or(ep.name.span(), |(k, _)| k.span()),
+                    format!("failures = \"{list}\" of {ctx} names a response field that is not a list"),
+                    "name the response list that carries the failed items (e.g. result_list = { type = \"[Item]\" })".to_owned(),
+                ),
+                None => self.err(
+                    src,
+                    src.find_after(ep.name.span().start, &format!("\"{list}\"")).unwrap_or(ep.name.span()),
+                    format!("failures = \"{list}\" of {ctx} is not a response field"),
+                    format!("declare {list} under [endpoint.response], or remove `failures`"),
+                ),
+            }
+        }
         if let Some(rt) = &ep.response_type {
             match project.kind(rt) {
                 Some(TypeKind::Model) => {

@@ -181,6 +181,8 @@ pub(crate) struct LEndpoint<'p> {
     pub multipart: bool,
     /// The resource operation, when the sandbox serves it generically.
     pub resource: Option<&'p crate::spec::Resource>,
+    /// The response list naming the failed items of a partial failure (`failures` in the spec).
+    pub failures: Option<&'p str>,
 }
 
 impl LEndpoint<'_> {
@@ -367,5 +369,6 @@ fn lower_endpoint<'p>(project: &'p Project, ep: &'p Endpoint) -> LEndpoint<'p> {
         duplicate_check,
         multipart: !ep.multipart.is_empty(),
         resource: ep.resource.as_ref(),
+        failures: ep.failures.as_deref(),
     }
 }

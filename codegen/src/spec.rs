@@ -268,6 +268,12 @@ pub struct Endpoint {
     #[serde(default)]
     #[schemars(with = "IndexMap<String, Field>")]
     pub response: IndexMap<Name, Field>,
+    /// A batch call whose page answers a partial failure with the first failed item's errcode at
+    /// the top and every failed item in this response list (`result_list` of the 家校 batch
+    /// calls): the client then hands the answer over instead of an error, so the per-item list
+    /// is not lost. A list field of `response`.
+    #[serde(default)]
+    pub failures: Option<String>,
     /// The endpoint is one operation on a sandbox resource, served by the sandbox's generic
     /// resource engine unless a hand-written handler is registered (see [`Resource`]).
     #[serde(default)]

@@ -174,8 +174,9 @@ impl Gen<'_> {
             Retry::No => quote!(::wecom_core_auth::RetrySafety::NotIdempotent),
             Retry::DuplicateCheck => quote!(::wecom_core_auth::RetrySafety::DuplicateCheck),
         };
-        let response_kind = match ep.response {
-            LResponse::Binary => quote!(::wecom_core_auth::ResponseKind::Binary),
+        let response_kind = match (&ep.response, ep.failures) {
+            (LResponse::Binary, _) => quote!(::wecom_core_auth::ResponseKind::Binary),
+            (_, Some(list)) => quote!(::wecom_core_auth::ResponseKind::JsonWithFailures(#list)),
             _ => quote!(::wecom_core_auth::ResponseKind::Json),
         };
         let doc_url = ep.doc_url;

@@ -42,6 +42,7 @@ const CASES: &[&str] = &[
     "self_containing_model",
     "truncate_without_limit",
     "binary_with_response_fields",
+    "failures_not_a_list",
     "credential_in_query",
     "errcodes_missing_named_code",
     "unknown_errcode",

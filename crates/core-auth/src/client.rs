@@ -1432,7 +1432,7 @@ impl Inner {
     ) -> Result<T, Error> {
         let name = prepared.name;
         let check_envelope = match prepared.response {
-            ResponseKind::Json => true,
+            ResponseKind::Json | ResponseKind::JsonWithFailures(_) => true,
             // Raw bytes, unless WeCom put a JSON error envelope in their place.
             ResponseKind::Binary => {
                 let json_type = headers
@@ -1457,8 +1457,24 @@ impl Inner {
                 // failure still go to `classify` (refresh and resend, backoff).
                 let final_answer = !TOKEN_REJECTED.contains(&envelope.errcode)
                     && api.class() != ErrorClass::Transient;
-                if !(prepared.verbatim && final_answer) {
+                // A batch answer naming its failed items is the caller's to read (the first
+                // failure's errcode sits at the top); without the list it is an error as usual.
+                let failures_listed = match prepared.response {
+                    ResponseKind::JsonWithFailures(list) => {
+                        final_answer && lists_items(&body, list)
+                    }
+                    _ => false,
+                };
+                let handed_over = failures_listed || (prepared.verbatim && final_answer);
+                if !handed_over {
                     return Err(api.into());
+                }
+                if failures_listed {
+                    tracing::warn!(
+                        endpoint = name,
+                        errcode = envelope.errcode,
+                        "some items of the batch failed; the answer lists them"
+                    );
                 }
             }
         }
@@ -1469,9 +1485,39 @@ impl Inner {
     }
 }
 
+/// Whether a JSON answer carries a non-empty array under `field` (a batch's failed items). Only
+/// read on a non-zero errcode, so a full parse costs nothing on the success path.
+fn lists_items(body: &[u8], field: &str) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get(field)
+                .and_then(|l| l.as_array())
+                .map(|l| !l.is_empty())
+        })
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::duplicate_check_on;
+    use super::{duplicate_check_on, lists_items};
+
+    #[test]
+    fn a_failure_list_counts_only_when_it_has_items() {
+        let body =
+            br#"{"errcode":1,"errmsg":"x","result_list":[{"student_userid":"a","errcode":1}]}"#;
+        assert!(lists_items(body, "result_list"));
+        assert!(!lists_items(
+            br#"{"errcode":1,"result_list":[ ]}"#,
+            "result_list"
+        ));
+        assert!(!lists_items(br#"{"errcode":1}"#, "result_list"));
+        assert!(!lists_items(
+            br#"{"errcode":1,"result_list":{}}"#,
+            "result_list"
+        ));
+        assert!(!lists_items(b"not json", "result_list"));
+    }
 
     #[test]
     fn the_duplicate_check_flag_is_read_from_the_body_as_sent() {

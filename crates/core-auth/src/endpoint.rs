@@ -154,6 +154,12 @@ pub enum ResponseKind {
     Json,
     /// Raw bytes (media/get); a JSON body in their place is an error envelope.
     Binary,
+    /// A JSON batch answer that names its failed items in this list field. WeCom answers a
+    /// partial failure with the first failed item's errcode at the top *and* the list (家校
+    /// batch calls: `result_list`); the client then returns the decoded answer, so the caller
+    /// sees which items failed and why, instead of an error that drops the list. A non-zero
+    /// errcode without a non-empty list is an error as usual.
+    JsonWithFailures(&'static str),
 }
 
 /// Static facts about one endpoint, emitted by the generator from the spec.

@@ -19,7 +19,7 @@ use http::{HeaderValue, StatusCode, header};
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use wecom_core_auth::CredentialKind;
+use wecom_core_auth::{CredentialKind, ResponseKind};
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -214,6 +214,33 @@ fn success_response(fields: &[u8], errmsg: &str) -> Response {
         body.push(b'}');
     }
     json_response(StatusCode::OK, body, 0, errmsg)
+}
+
+/// The errcode and errmsg of the first failed item of a batch answer (`failures` in the spec),
+/// which WeCom puts at the top of the answer (家校 batch pages: `"errcode": 1` with the same
+/// code in `result_list`).
+fn first_failure(fields: &[u8], list: &str) -> Option<(i64, String)> {
+    let v: serde_json::Value = serde_json::from_slice(fields).ok()?;
+    let first = v.get(list)?.as_array()?.first()?;
+    let code = first.get("errcode")?.as_i64().filter(|c| *c != 0)?;
+    let msg = first
+        .get("errmsg")
+        .and_then(|m| m.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Some((code, msg))
+}
+
+/// `{"errcode":N,"errmsg":"...", ...fields}`: a batch answer whose items partly failed.
+fn failures_response(fields: &[u8], errcode: i64, errmsg: &str) -> Response {
+    let mut v: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(fields).unwrap_or_default();
+    let mut body = serde_json::Map::new();
+    body.insert("errcode".into(), errcode.into());
+    body.insert("errmsg".into(), errmsg.into());
+    body.append(&mut v);
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    json_response(StatusCode::OK, bytes, errcode, errmsg)
 }
 
 fn binary_response(b: crate::registry::Binary) -> Response {
@@ -421,7 +448,13 @@ pub(crate) async fn cgi(
         Err(_) => Err(busy("while parsing")),
     };
     let resp = match outcome {
-        Ok(Answer::Json(fields)) => success_response(&fields, route.success_errmsg),
+        Ok(Answer::Json(fields)) => match route.meta.response {
+            ResponseKind::JsonWithFailures(list) => match first_failure(&fields, list) {
+                Some((code, msg)) => failures_response(&fields, code, &msg),
+                None => success_response(&fields, route.success_errmsg),
+            },
+            _ => success_response(&fields, route.success_errmsg),
+        },
         Ok(Answer::Binary(b)) => binary_response(b),
         Err(e) => error_response(&e, &remote),
     };

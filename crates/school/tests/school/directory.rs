@@ -145,6 +145,25 @@ async fn batches_answer_per_item_and_refuse_over_100_before_io() -> Res {
     assert_eq!(r.result_list.len(), 1, "{:?}", r.result_list);
     assert_eq!(r.result_list[0].student_userid.as_deref(), Some("xiaoming"));
     assert_eq!(r.result_list[0].errcode, Some(60102));
+    // On the wire it is WeCom's shape (page 92042's example): the first failed item's errcode at
+    // the top beside result_list; the typed call above still handed the list over.
+    let wire = s
+        .client
+        .raw(
+            wecom_core_auth::Method::Post,
+            "school/user/batch_create_student",
+        )
+        .json(serde_json::json!({
+            "students": [{"student_userid": "xiaoming", "name": "重复", "department": [21]}]
+        }))
+        .send_verbatim()
+        .await?;
+    assert_eq!(
+        wire.errcode,
+        Some(60102),
+        "{:?}",
+        String::from_utf8_lossy(&wire.body)
+    );
 
     let r = sc
         .student_batch_update(vec![

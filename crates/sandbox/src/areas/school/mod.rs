@@ -9,9 +9,10 @@
 //! URL. The sandbox does not model which apps the admin listed under 家校沟通: every app with a
 //! callback receives it, and every app may call the school endpoints.
 //!
-//! Batch calls answer, per item, the failures in `result_list`. WeCom's page example puts the
-//! first failure's errcode at the top of such an answer; the sandbox answers errcode 0 so the
-//! per-item list reaches the typed client (a top-level errcode makes it an error without the list).
+//! Batch calls answer, per item, the failures in `result_list`. As WeCom's page examples show,
+//! the first failure's errcode goes at the top of such an answer: the spec marks these endpoints
+//! `failures = "result_list"`, so the server writes that code (`server::first_failure`) and the
+//! typed client still returns the answer with its list.
 
 pub mod demo;
 pub mod model;

@@ -618,7 +618,7 @@ impl ::wecom_core_auth::Endpoint for StudentBatchCreateRequest {
             ::wecom_core_auth::SystemApp::School,
         ),
         retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
-        response: ::wecom_core_auth::ResponseKind::Json,
+        response: ::wecom_core_auth::ResponseKind::JsonWithFailures("result_list"),
         doc_url: "https://developer.work.weixin.qq.com/document/path/92042",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
@@ -765,7 +765,7 @@ impl ::wecom_core_auth::Endpoint for StudentBatchDeleteRequest {
             ::wecom_core_auth::SystemApp::School,
         ),
         retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
-        response: ::wecom_core_auth::ResponseKind::Json,
+        response: ::wecom_core_auth::ResponseKind::JsonWithFailures("result_list"),
         doc_url: "https://developer.work.weixin.qq.com/document/path/92040",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
@@ -905,7 +905,7 @@ impl ::wecom_core_auth::Endpoint for StudentBatchUpdateRequest {
             ::wecom_core_auth::SystemApp::School,
         ),
         retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
-        response: ::wecom_core_auth::ResponseKind::Json,
+        response: ::wecom_core_auth::ResponseKind::JsonWithFailures("result_list"),
         doc_url: "https://developer.work.weixin.qq.com/document/path/92042",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
@@ -1557,7 +1557,7 @@ impl ::wecom_core_auth::Endpoint for ParentBatchCreateRequest {
             ::wecom_core_auth::SystemApp::School,
         ),
         retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
-        response: ::wecom_core_auth::ResponseKind::Json,
+        response: ::wecom_core_auth::ResponseKind::JsonWithFailures("result_list"),
         doc_url: "https://developer.work.weixin.qq.com/document/path/92078",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
@@ -1704,7 +1704,7 @@ impl ::wecom_core_auth::Endpoint for ParentBatchDeleteRequest {
             ::wecom_core_auth::SystemApp::School,
         ),
         retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
-        response: ::wecom_core_auth::ResponseKind::Json,
+        response: ::wecom_core_auth::ResponseKind::JsonWithFailures("result_list"),
         doc_url: "https://developer.work.weixin.qq.com/document/path/92080",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
@@ -1844,7 +1844,7 @@ impl ::wecom_core_auth::Endpoint for ParentBatchUpdateRequest {
             ::wecom_core_auth::SystemApp::School,
         ),
         retry: ::wecom_core_auth::RetrySafety::NotIdempotent,
-        response: ::wecom_core_auth::ResponseKind::Json,
+        response: ::wecom_core_auth::ResponseKind::JsonWithFailures("result_list"),
         doc_url: "https://developer.work.weixin.qq.com/document/path/100156",
     };
     fn validate(&self) -> ::std::result::Result<(), ::wecom_core_auth::InvalidInput> {
