@@ -6,16 +6,7 @@ use wecom_sandbox::Sandbox;
 use wecom_sandbox::areas::invoice::invoices;
 use wecom_sandbox::areas::msgaudit::{add_room, permit_users, set_single_agree};
 
-use crate::common::{Run, run_async, sandbox_env, sandbox_secrets, wecom};
-
-async fn at(sandbox: &Sandbox, args: &[&str]) -> Run {
-    let mut cmd = wecom(args);
-    sandbox_env(&mut cmd, sandbox);
-    let r = run_async(cmd).await;
-    let secrets = sandbox_secrets(sandbox);
-    r.assert_no_secret(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
-    r
-}
+use crate::common::at;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn msgaudit_permit_users_agreements_and_rooms() {

@@ -161,3 +161,14 @@ pub fn sandbox_secrets(sandbox: &Sandbox) -> Vec<String> {
     out.push(creds.contact_secret.expose().to_owned());
     out
 }
+
+/// Runs `wecom ARGS` against `sandbox` (its environment set) and checks that no secret of the
+/// sandbox appears in what it printed.
+pub async fn at(sandbox: &Sandbox, args: &[&str]) -> Run {
+    let mut cmd = wecom(args);
+    sandbox_env(&mut cmd, sandbox);
+    let r = run_async(cmd).await;
+    let secrets = sandbox_secrets(sandbox);
+    r.assert_no_secret(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
+    r
+}

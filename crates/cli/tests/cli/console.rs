@@ -8,16 +8,7 @@ use serde_json::{Value, json};
 use wecom_sandbox::Sandbox;
 use wecom_sandbox::admin::{NamedTarget, TokenTarget};
 
-use crate::common::{Run, run, run_async, sandbox_env, sandbox_secrets, wecom};
-
-async fn at(sandbox: &Sandbox, args: &[&str]) -> Run {
-    let mut cmd = wecom(args);
-    sandbox_env(&mut cmd, sandbox);
-    let r = run_async(cmd).await;
-    let secrets = sandbox_secrets(sandbox);
-    r.assert_no_secret(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
-    r
-}
+use crate::common::{at, run, sandbox_env, sandbox_secrets, wecom};
 
 #[test]
 fn list_and_help_come_from_the_spec_without_any_configuration() {

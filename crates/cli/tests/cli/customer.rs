@@ -4,16 +4,7 @@
 use wecom_sandbox::Sandbox;
 use wecom_sandbox::areas::externalcontact::admin::ScanningCustomer;
 
-use crate::common::{Run, run_async, sandbox_env, sandbox_secrets, wecom};
-
-async fn at(sandbox: &Sandbox, args: &[&str]) -> Run {
-    let mut cmd = wecom(args);
-    sandbox_env(&mut cmd, sandbox);
-    let r = run_async(cmd).await;
-    let secrets = sandbox_secrets(sandbox);
-    r.assert_no_secret(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
-    r
-}
+use crate::common::at;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_is_added_listed_tagged_and_read() {

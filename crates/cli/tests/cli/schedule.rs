@@ -4,16 +4,7 @@
 use serde_json::Value;
 use wecom_sandbox::Sandbox;
 
-use crate::common::{Run, run_async, sandbox_env, sandbox_secrets, wecom};
-
-async fn at(sandbox: &Sandbox, args: &[&str]) -> Run {
-    let mut cmd = wecom(args);
-    sandbox_env(&mut cmd, sandbox);
-    let r = run_async(cmd).await;
-    let secrets = sandbox_secrets(sandbox);
-    r.assert_no_secret(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
-    r
-}
+use crate::common::at;
 
 async fn json(sandbox: &Sandbox, args: &[&str]) -> Value {
     let mut all = vec!["--json"];
