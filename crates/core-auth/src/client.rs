@@ -336,6 +336,7 @@ impl Client {
 impl Client {
     /// Starts a task (on the current tokio runtime) that every `every` fetches missing tokens and
     /// refreshes those in their soft window, for every app and the contact-sync secret; tickets
+    /// and downstream corps' tokens ([`Client::downstream`], also those of handles made later)
     /// are kept fresh once they have been used. Failures are logged; calls handle them as usual.
     ///
     /// ```no_run
@@ -357,10 +358,16 @@ impl Client {
             .apps
             .iter()
             .flat_map(|a| [Arc::clone(&a.jsapi), Arc::clone(&a.agent_config)])
-            // Downstream corps' tokens (those with a handle made before the refresher starts).
-            .chain(inner.downstream_slots())
             .collect();
-        crate::token::spawn_refresher(Arc::clone(&inner.cache), always, when_used, every)
+        // Downstream corps' tokens, read on every round: their handles may be made at any time
+        // after the refresher starts. A weak reference, so the refresher keeps no client alive.
+        let weak = Arc::downgrade(inner);
+        let later = Box::new(move || {
+            weak.upgrade()
+                .map(|inner| inner.downstream_slots())
+                .unwrap_or_default()
+        });
+        crate::token::spawn_refresher(Arc::clone(&inner.cache), always, when_used, later, every)
     }
 }
 

@@ -46,10 +46,13 @@ impl Drop for RefresherHandle {
 
 /// Starts the refresher task: every `every`, the `always` slots are fetched or refreshed as
 /// needed, and the `when_used` ones (tickets) too once they hold a value.
+/// `later` is asked on every round for slots made after the start (downstream corps' tokens,
+/// whose handles may be created at any time); they are kept fresh once they hold a value.
 pub(crate) fn spawn_refresher(
     cache: Arc<TokenCache>,
     always: Vec<Arc<Slot>>,
     when_used: Vec<Arc<Slot>>,
+    later: Box<dyn Fn() -> Vec<Arc<Slot>> + Send + Sync>,
     every: Duration,
 ) -> RefresherHandle {
     let every = every.max(Duration::from_millis(10));
@@ -60,9 +63,9 @@ pub(crate) fn spawn_refresher(
                     tracing::warn!(credential = %slot.label, error = %e, "background refresh failed");
                 }
             }
-            for slot in &when_used {
+            for slot in when_used.iter().cloned().chain(later()) {
                 if slot.has_value()
-                    && let Err(e) = cache.token(slot).await
+                    && let Err(e) = cache.token(&slot).await
                 {
                     tracing::warn!(credential = %slot.label, error = %e, "background refresh failed");
                 }

@@ -190,3 +190,35 @@ async fn the_downstream_token_is_refreshed_ahead_of_expiry_and_after_it() {
     down.execute(Ping::default()).await.unwrap();
     assert_eq!(fake.hits(GETTOKEN), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresher_keeps_a_downstream_token_made_after_it_started_fresh() {
+    use wecom_core_auth::clock::{Clock, ManualClock};
+    let fake = Fake::start().await;
+    let clock = ManualClock::new();
+    let client = builder(&fake).clock(clock.clone()).build().unwrap();
+    let refresher = client.spawn_refresher(Duration::from_millis(10));
+    // The handle is made after the refresher started, and used once.
+    let down = client.downstream("wwdownA", 5).unwrap();
+    down.execute(Ping::default()).await.unwrap();
+    assert_eq!(fake.hits(GETTOKEN), 1);
+    // Into its soft window: the refresher fetches a new one without any call.
+    clock.advance(Duration::from_secs(6900));
+    let mut refreshed = false;
+    for _ in 0..500 {
+        if fake.hits(GETTOKEN) == 2 {
+            refreshed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        refreshed,
+        "the downstream token was not refreshed in the background"
+    );
+    let expiry = down
+        .cached_token_expiry()
+        .expect("fresh again without any call");
+    assert!(expiry > clock.now() + Duration::from_secs(7000));
+    refresher.stop();
+}
