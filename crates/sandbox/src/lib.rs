@@ -86,6 +86,7 @@ pub mod faults;
 mod guard;
 pub mod limits;
 pub mod multipart;
+mod paging;
 pub mod registry;
 pub mod resources;
 mod router;

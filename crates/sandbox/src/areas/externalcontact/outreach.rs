@@ -20,6 +20,7 @@
 
 use crate::corp::Actor;
 use crate::error::ApiError;
+use crate::paging::page;
 use crate::registry::{Ctx, Registry};
 
 pub mod acquisition;
@@ -61,27 +62,4 @@ fn check_member(ctx: &Ctx, userid: &str) -> Result<(), ApiError> {
         None => corp.member(userid).map(|_| ()),
     }
     .map_err(ApiError::from)
-}
-
-/// A page of `items` from the offset in `cursor` (empty: the first page), with the next cursor
-/// (empty after the last page).
-fn page<T: Clone>(
-    items: &[T],
-    cursor: Option<&str>,
-    size: usize,
-) -> Result<(Vec<T>, String), ApiError> {
-    let start = match cursor.filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c.parse::<usize>().map_err(|_| {
-            ApiError::invalid_parameter(format!("cursor {c:?} is not one this API answered"))
-        })?,
-    };
-    let end = start.saturating_add(size).min(items.len());
-    let slice = items.get(start..end).unwrap_or_default().to_vec();
-    let next = if end < items.len() {
-        end.to_string()
-    } else {
-        String::new()
-    };
-    Ok((slice, next))
 }

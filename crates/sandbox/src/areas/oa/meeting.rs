@@ -23,6 +23,7 @@ use wecom_oa::{
 
 use crate::corp::Actor;
 use crate::error::ApiError;
+use crate::paging::page;
 use crate::registry::{Ctx, Registry};
 use crate::state::State;
 
@@ -328,26 +329,12 @@ async fn get_user_meetingid(
             .collect()
     };
     found.sort();
-    let offset = match req.cursor.as_deref() {
-        None | Some("") | Some("0") => 0,
-        Some(c) => c.parse::<usize>().map_err(|_| {
-            ApiError::invalid_parameter(format!(
-                "cursor {c:?} is not one this endpoint answered; pass the previous next_cursor"
-            ))
-        })?,
-    };
-    let limit = req.limit.unwrap_or(100) as usize;
-    let page: Vec<String> = found
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(|(_, id)| id.clone())
-        .collect();
-    let next = if offset + page.len() < found.len() {
-        (offset + page.len()).to_string()
-    } else {
-        String::new()
-    };
+    let ids: Vec<String> = found.into_iter().map(|(_, id)| id).collect();
+    let (page, next) = page(
+        &ids,
+        req.cursor.as_deref(),
+        req.limit.unwrap_or(100) as usize,
+    )?;
     Ok(MeetingGetUserMeetingidResponse::new()
         .meetingid_list(page)
         .next_cursor(next))

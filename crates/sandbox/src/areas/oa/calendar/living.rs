@@ -20,6 +20,7 @@ use wecom_oa::{
 
 use crate::callbacks::CallbackRecord;
 use crate::error::ApiError;
+use crate::paging::page;
 use crate::registry::{Ctx, Registry};
 use crate::state::State;
 
@@ -315,13 +316,6 @@ async fn get_user_all_livingid(
 ) -> Result<LivingGetUserAllLivingidResponse, ApiError> {
     let agentid = ctx.agentid()?;
     ctx.state().corp().member(&req.userid)?;
-    let offset: usize = match req.cursor.as_deref() {
-        None | Some("") => 0,
-        Some(c) => c.parse().map_err(|_| {
-            ApiError::invalid_parameter(format!("cursor {c:?} is not one this API answered"))
-        })?,
-    };
-    let limit = req.limit.unwrap_or(100) as usize;
     let store = livings(ctx.state());
     let g = store.lock();
     let ids: Vec<String> = g
@@ -334,12 +328,12 @@ async fn get_user_all_livingid(
         })
         .cloned()
         .collect();
-    let page: Vec<String> = ids.iter().skip(offset).take(limit).cloned().collect();
-    let next = if offset + page.len() < ids.len() {
-        (offset + page.len()).to_string()
-    } else {
-        String::new()
-    };
+    drop(g);
+    let (page, next) = page(
+        &ids,
+        req.cursor.as_deref(),
+        req.limit.unwrap_or(100) as usize,
+    )?;
     Ok(LivingGetUserAllLivingidResponse::new()
         .livingid_list(page)
         .next_cursor(next))
